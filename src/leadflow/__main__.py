@@ -1,0 +1,3 @@
+from leadflow.cli.app import main
+
+main()

@@ -1,0 +1,65 @@
+"""The root ``leadflow`` command: global options, sub-commands, and one place that turns errors into
+one-line messages with the right exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leadflow import __version__
+from leadflow.cli import demo, doctor, init
+from leadflow.cli.context import AppContext
+from leadflow.config import config_path
+from leadflow.errors import LeadflowError
+from leadflow.log import configure_logging, redactor
+
+app = typer.Typer(
+    name="leadflow",
+    help="B2B outreach on top of Zoho CRM and GoHighLevel.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(init.init_command)
+app.command("doctor")(doctor.doctor_command)
+app.command("demo")(demo.demo_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leadflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: $LEADFLOW_CONFIG or ./leadflow.toml)."),
+    ] = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """B2B outreach on top of Zoho CRM and GoHighLevel."""
+    configure_logging(level=log_level, json_output=True if log_json else None)
+    ctx.obj = AppContext(config_file=config_path(config))
+
+
+def main() -> None:
+    """Entry point of the ``leadflow`` script."""
+    try:
+        app()
+    except LeadflowError as exc:
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(redactor.scrub(str(exc)))}", highlight=False, soft_wrap=True
+        )
+        sys.exit(exc.exit_code)

@@ -1,0 +1,51 @@
+"""What every command shares: the config path, lazily loaded settings, the store and the console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from leadflow.config import Settings, config_path, load_settings
+from leadflow.log import redactor
+from leadflow.store import open_store
+
+
+@dataclass
+class AppContext:
+    config_file: Path
+    console: Console = field(default_factory=Console)
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_file)
+            redactor.register(
+                self._settings.secret_key,
+                self._settings.zoho.client_secret,
+                self._settings.zoho.refresh_token,
+                self._settings.zoho.access_token,
+                self._settings.ghl.api_key,
+                self._settings.ghl.webhook_secret,
+            )
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        """The store, migrated on first use."""
+        if self._engine is None:
+            self._engine = open_store(self.settings.database_url)
+        return self._engine
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext(config_file=config_path())
+        ctx.find_root().obj = obj
+    return obj

@@ -1,0 +1,97 @@
+"""``leadflow doctor``: check configuration, the database and its migrations, in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadflow.cli.context import app_context
+from leadflow.config import Settings
+from leadflow.errors import StoreError
+from leadflow.store.db import create_store_engine, describe
+from leadflow.store.migrate import schema_state, upgrade
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    blocking: bool = True
+
+
+def doctor_command(
+    ctx: typer.Context,
+    migrate: Annotated[bool, typer.Option("--migrate", help="Apply pending migrations.")] = False,
+) -> None:
+    """Check configuration, database reachability and migrations; say what is wrong."""
+    context = app_context(ctx)
+    settings = context.settings  # a broken config raises ConfigError: one line, exit 2
+    source = str(context.config_file) if context.config_file.exists() else "defaults and environment"
+    checks = [Check("configuration", True, f"loaded from {source}")]
+    checks += _database_checks(settings, migrate=migrate)
+    checks += _credential_checks(settings)
+
+    table = Table("check", "status", "detail", title="leadflow doctor")
+    for check in checks:
+        status = "[green]ok[/]" if check.ok else ("[red]problem[/]" if check.blocking else "[yellow]note[/]")
+        table.add_row(check.name, status, check.detail)
+    context.console.print(table)
+    if any(not check.ok and check.blocking for check in checks):
+        raise typer.Exit(1)
+    context.console.print("[green]healthy[/]")
+
+
+def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
+    engine = create_store_engine(settings.database_url)
+    where = describe(engine)
+    try:
+        state = schema_state(engine)
+    except StoreError as exc:
+        return [Check("database", False, str(exc))]
+    checks = [Check("database", True, f"reachable: {where}")]
+    if not state.up_to_date and migrate:
+        state = upgrade(engine)
+    if state.up_to_date:
+        checks.append(Check("migrations", True, f"at {state.head}"))
+    elif state.current is None:
+        # A fresh database is healthy: every command migrates it on first use.
+        checks.append(Check("migrations", True, f"empty database; first use migrates it to {state.head}"))
+    else:
+        checks.append(
+            Check(
+                "migrations",
+                False,
+                f"at {state.current}, this version needs {state.head}: run doctor --migrate",
+            )
+        )
+    engine.dispose()
+    return checks
+
+
+def _credential_checks(settings: Settings) -> list[Check]:
+    zoho = settings.zoho
+    if zoho.auth == "oauth":
+        missing = [
+            name
+            for name, value in (
+                ("client_id", zoho.client_id),
+                ("client_secret", zoho.client_secret),
+                ("refresh_token", zoho.refresh_token),
+            )
+            if not value
+        ]
+        detail = (
+            f"oauth, data centre {zoho.data_centre}"
+            if not missing
+            else "not connected yet (missing " + ", ".join(missing) + "); the demo needs none"
+        )
+        return [Check("zoho", not missing, detail, blocking=False)]
+    if zoho.auth == "token" and not zoho.access_token:
+        return [Check("zoho", False, "auth = token but no access_token is set", blocking=False)]
+    if zoho.auth == "proxy" and not zoho.api_base_url:
+        return [Check("zoho", False, "auth = proxy needs api_base_url ending in crm/v2/ or crm/v8/")]
+    return [Check("zoho", True, f"{zoho.auth} mode")]

@@ -1,0 +1,231 @@
+"""Settings: ``leadflow.toml`` plus ``LEADFLOW_*`` environment variables (the environment wins).
+
+Nested sections map to environment variables with one underscore, e.g. ``[zoho] client_id`` is
+``LEADFLOW_ZOHO_CLIENT_ID``. Secrets are ``SecretStr``: their ``repr`` and ``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from leadflow.errors import ConfigError
+
+CONFIG_ENV_VAR = "LEADFLOW_CONFIG"
+DEFAULT_CONFIG_FILE = "leadflow.toml"
+DEFAULT_DATABASE_URL = "sqlite:///leadflow.db"
+
+DataCentre = Literal["us", "eu", "in", "au", "jp", "ca", "cn", "sa"]
+
+
+class Section(BaseModel):
+    """A ``[section]`` of leadflow.toml: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ZohoSettings(Section):
+    data_centre: DataCentre = Field("us", description="Zoho data centre of the org: us, eu, in, au, jp, ca, cn, sa")
+    api_base_url: str | None = Field(
+        None, description="Override of the API host (an emulator or a proxy), e.g. http://127.0.0.1:8010"
+    )
+    accounts_url: str | None = Field(None, description="Override of the accounts (OAuth) server")
+    auth: Literal["oauth", "proxy", "token"] = Field(
+        "oauth",
+        description="oauth (refresh token), proxy (an auth proxy holds credentials) or token (static)",
+    )
+    client_id: str = Field("", description="OAuth client id from the Zoho API console")
+    client_secret: SecretStr | None = Field(None, description="OAuth client secret (secret)")
+    refresh_token: SecretStr | None = Field(None, description="OAuth refresh token (secret)")
+    access_token: SecretStr | None = Field(None, description="Static access token, for auth = token (secret)")
+    api_version: str = Field("v8", description="CRM API version used in paths: v8 (default), v7, v2.1, v2")
+    daily_credit_budget: int = Field(
+        50_000, ge=0, description="Stop before spending more API credits than this in a rolling 24 hours"
+    )
+    concurrency: int = Field(10, ge=1, le=100, description="Most API calls in flight at once (the org's limit)")
+
+
+class GhlSettings(Section):
+    base_url: str = Field("https://services.leadconnectorhq.com", description="GoHighLevel API base URL")
+    api_version: str = Field("2021-07-28", description="Value of the Version header GHL requires")
+    location_id: str = Field("", description="GHL sub-account (location) id")
+    api_key: SecretStr | None = Field(None, description="Private integration token or OAuth access token (secret)")
+    webhook_secret: SecretStr | None = Field(None, description="Shared secret for webhook signatures (secret)")
+
+
+class LoggingSettings(Section):
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level logged")
+    json_output: bool | None = Field(
+        None, alias="json", description="JSON lines instead of console text; unset means JSON when not a TTY"
+    )
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Settings(BaseSettings):
+    """Everything leadflow can be told. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEADFLOW_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="State store: sqlite:///FILE (default) or postgresql+psycopg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Key that encrypts tokens at rest (secret); set LEADFLOW_SECRET_KEY, not the file"
+    )
+    zoho: ZohoSettings = Field(default_factory=ZohoSettings)
+    ghl: GhlSettings = Field(default_factory=GhlSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql+psycopg://...")
+        if backend == "postgresql" and url.get_driver_name() not in ("psycopg", "psycopg2"):
+            raise ValueError("use the psycopg driver: postgresql+psycopg://user@host/db")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config file in use: the argument, else ``$LEADFLOW_CONFIG``, else ``./leadflow.toml``."""
+    if explicit is not None:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE))
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from the config file (if it exists) and the environment.
+
+    Raises :class:`ConfigError` with a one-line message naming the file, key and reason.
+
+    Example:
+        >>> settings = load_settings("/nonexistent/leadflow.toml")
+        >>> settings.zoho.api_version
+        'v8'
+    """
+    file = config_path(path)
+    settings_cls: type[Settings] = Settings
+    if file.exists():
+        try:
+            with file.open("rb") as handle:
+                tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        settings_cls = type("FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": file}})
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, file if file.exists() else None)) from exc
+
+
+def _describe(exc: ValidationError, file: Path | None) -> str:
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = _key_name(loc)
+        reason = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif error["type"] == "value_error":
+            pass
+        elif "input" in error and not isinstance(error["input"], dict) and not _is_secret_key(loc):
+            reason = f"{reason} (got {error['input']!r})"
+        problems.append(f"{key}: {reason}")
+    where = str(file) if file else "environment"
+    return f"{where}: " + "; ".join(problems)
+
+
+def _key_name(loc: list[str]) -> str:
+    if len(loc) == 1:
+        return loc[0]
+    return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+
+
+def _is_secret_key(loc: list[str]) -> bool:
+    name = loc[-1] if loc else ""
+    return any(word in name for word in ("secret", "token", "key", "password"))
+
+
+def render_default_config() -> str:
+    """A commented ``leadflow.toml`` holding every setting at its default.
+
+    Secrets and unset values are written commented out: they belong in the environment.
+    """
+    lines = [
+        "# leadflow configuration. Every setting is shown with its default.",
+        "# Any key can also be set in the environment, which wins over this file:",
+        "#   top-level keys as LEADFLOW_<KEY>, section keys as LEADFLOW_<SECTION>_<KEY>",
+        "#   (e.g. [zoho] client_id is LEADFLOW_ZOHO_CLIENT_ID).",
+        "# Keep secrets (marked 'secret') in the environment, not in this file.",
+        "",
+    ]
+    lines += _render_fields(Settings, prefix="LEADFLOW_")
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines += ["", f"[{name}]"]
+            lines += _render_fields(annotation, prefix=f"LEADFLOW_{name.upper()}_")
+    return "\n".join(lines) + "\n"
+
+
+def _render_fields(model: type[BaseModel], *, prefix: str) -> list[str]:
+    import tomlkit
+
+    lines: list[str] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            continue
+        key = info.alias or name
+        if info.description:
+            lines.append(f"# {info.description}")
+        default = info.get_default(call_default_factory=True)
+        is_secret = "SecretStr" in str(annotation)
+        if is_secret:
+            lines.append(f"# {key} = ...  (set {prefix}{name.upper()})")
+        elif default is None:
+            lines.append(f"# {key} =")
+        else:
+            rendered = tomlkit.item(default).as_string()
+            lines.append(f"{key} = {rendered}")
+    return lines

@@ -1,0 +1,1 @@
+"""Runs the stages in order; each stage reads its input from the store and writes its output there."""

@@ -1,0 +1,15 @@
+"""The pipeline's stages, in order. Later stages register here as they are built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    summary: str
+
+
+def available_stages() -> list[Stage]:
+    return [Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)")]

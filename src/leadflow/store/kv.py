@@ -1,0 +1,32 @@
+"""Repository for the key-value table: cursors and small bits of state that survive runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from leadflow.store.runs import utcnow
+from leadflow.store.schema import kv
+
+
+def get_value(connection: Connection, *, key: str, default: Any = None) -> Any:
+    value = connection.execute(select(kv.c.value).where(kv.c.key == key)).scalar_one_or_none()
+    return default if value is None else value
+
+
+def set_value(connection: Connection, *, key: str, value: Any) -> None:
+    """Insert or replace ``key`` in the same transaction as the caller's other writes."""
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(kv).values(key=key, value=value, updated_at=utcnow())
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[kv.c.key], set_={"value": statement.excluded.value, "updated_at": utcnow()}
+        )
+    )
+
+
+def delete_value(connection: Connection, *, key: str) -> None:
+    connection.execute(delete(kv).where(kv.c.key == key))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store. Run through :mod:`leadflow.store.migrate`."""

@@ -1,0 +1,6 @@
+"""All tables, on one ``MetaData`` that Alembic compares against. One module per concern."""
+
+from leadflow.store.schema.base import metadata
+from leadflow.store.schema.core import kv, quarantine, runs, source_records
+
+__all__ = ["kv", "metadata", "quarantine", "runs", "source_records"]
