@@ -64,9 +64,13 @@ class GhlSettings(Section):
 
 
 class LoggingSettings(Section):
-    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level logged")
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning", description="Least severe level logged (--log-level overrides it)"
+    )
     json_output: bool | None = Field(
-        None, alias="json", description="JSON lines instead of console text; unset means JSON when not a TTY"
+        None,
+        alias="json",
+        description="JSON lines instead of text (--log-json forces it); unset means JSON when not a TTY",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

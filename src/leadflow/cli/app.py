@@ -44,14 +44,16 @@ def root(
         typer.Option("--config", "-c", help="Config file (default: $LEADFLOW_CONFIG or ./leadflow.toml)."),
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning or error (default: [logging] level).")
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """B2B outreach on top of Zoho CRM and GoHighLevel."""
-    configure_logging(level=log_level, json_output=True if log_json else None)
-    ctx.obj = AppContext(config_file=config_path(config))
+    configure_logging(level=log_level or "warning", json_output=True if log_json else None)
+    ctx.obj = AppContext(config_file=config_path(config), log_level=log_level, log_json=log_json)
 
 
 def main() -> None:

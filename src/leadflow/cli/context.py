@@ -10,13 +10,15 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from leadflow.config import Settings, config_path, load_settings
-from leadflow.log import redactor
+from leadflow.log import configure_logging, redactor
 from leadflow.store import open_store
 
 
 @dataclass
 class AppContext:
     config_file: Path
+    log_level: str | None = None
+    log_json: bool = False
     console: Console = field(default_factory=Console)
     _settings: Settings | None = None
     _engine: Engine | None = None
@@ -32,6 +34,11 @@ class AppContext:
                 self._settings.zoho.access_token,
                 self._settings.ghl.api_key,
                 self._settings.ghl.webhook_secret,
+            )
+            logging = self._settings.logging
+            configure_logging(
+                level=self.log_level or logging.level,
+                json_output=True if self.log_json else logging.json_output,
             )
         return self._settings
 
