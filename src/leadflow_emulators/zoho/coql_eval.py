@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from leadflow_emulators.zoho.coql import (
     Aggregate,
@@ -54,6 +54,19 @@ _ALLOWED_OPS: dict[str, frozenset[str]] = {
 }
 
 
+class FieldLike(Protocol):
+    """Any field description with these attributes (the backend's field metadata fits)."""
+
+    @property
+    def api_name(self) -> str: ...
+
+    @property
+    def data_type(self) -> str: ...
+
+    @property
+    def lookup_module(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class FieldInfo:
     """What COQL needs to know of a field: its Zoho ``data_type`` and, for lookups, the target module."""
@@ -63,7 +76,7 @@ class FieldInfo:
     lookup_module: str | None = None
 
 
-FieldsFn = Callable[[str], Mapping[str, FieldInfo] | None]
+FieldsFn = Callable[[str], Mapping[str, FieldLike] | None]
 RecordsFn = Callable[[str], Iterable[Record]]
 GetRecordFn = Callable[[str, str], Record | None]
 
@@ -80,7 +93,7 @@ class CoqlResult:
         return {"data": self.data, "info": {"count": len(self.data), "more_records": self.more_records}}
 
 
-def _category(info: FieldInfo) -> str:
+def _category(info: FieldLike) -> str:
     data_type = "tag" if info.api_name == "Tag" else info.data_type
     if data_type in NUMBER_TYPES:
         return "number"
@@ -96,7 +109,10 @@ def _category(info: FieldInfo) -> str:
 
 
 def _is_null(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    if value is None:
+        return True
+    kind = type(value)
+    return not value if kind is str or kind is list or kind is dict else False
 
 
 def _lookup_id(value: Any) -> str | None:
@@ -124,7 +140,9 @@ def _number_key(value: Any) -> float | None:
 
 
 def _text_key(value: Any) -> str | None:
-    return None if _is_null(value) else (value if type(value) is str else str(value)).lower()
+    if type(value) is str:
+        return value.lower() if value else None
+    return None if _is_null(value) else str(value).lower()
 
 
 def _date_key(value: Any) -> str | None:
@@ -175,7 +193,7 @@ class _Resolved:
     """A column bound to the query's module: how to read it from a record, its type, its output key."""
 
     getter: Getter
-    info: FieldInfo
+    info: FieldLike
     key: str
 
 
@@ -192,7 +210,7 @@ class _Compiler:
             )
         self.base = base
 
-    def _field(self, module_fields: Mapping[str, FieldInfo], name: str, column: Column, clause: str) -> FieldInfo:
+    def _field(self, module_fields: Mapping[str, FieldLike], name: str, column: Column, clause: str) -> FieldLike:
         info = module_fields.get(name)
         if info is None:
             lowered = name.lower()
@@ -215,7 +233,7 @@ class _Compiler:
         module_fields = self.base
         getters: list[tuple[str, str | None]] = []
         names: list[str] = []
-        info = FieldInfo("", "")
+        info: FieldLike = FieldInfo("", "")
         for position, name in enumerate(column.path):
             info = self._field(module_fields, name, column, clause)
             names.append(info.api_name)
@@ -257,7 +275,7 @@ class _Compiler:
         return getter
 
 
-def _literal(value: Scalar, category: str, info: FieldInfo, column: str) -> Any:
+def _literal(value: Scalar, category: str, info: FieldLike, column: str) -> Any:
     def invalid() -> CoqlError:
         return CoqlError(
             "INVALID_QUERY",
@@ -312,7 +330,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_predicate(predicate: Predicate, getter: Getter, info: FieldInfo, column: str) -> Test:
+def compile_predicate(predicate: Predicate, getter: Getter, info: FieldLike, column: str) -> Test:
     """One criterion as a closure over a record, values converted to the field's type up front."""
     category = _category(info)
     op_family = {"compare": predicate.op, "like": "like", "in": "in", "between": "between", "null": "null"}[
@@ -420,7 +438,7 @@ def _sort_key(resolved: _Resolved) -> Callable[[Record], tuple[bool, Any]]:
     return sort_key
 
 
-def _output(value: Any, info: FieldInfo) -> Any:
+def _output(value: Any, info: FieldLike) -> Any:
     if _category(info) == "lookup" and info.api_name != "id":
         target = _lookup_id(value)
         return None if target is None else {"id": target}
@@ -511,12 +529,16 @@ def _execute_aggregate(query: Query, compiler: _Compiler, records: RecordsFn) ->
             outputs.append((item.alias or resolved.key, item.expr, resolved))
     test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
     groups: dict[tuple[Any, ...], list[Record]] = {}
-    getters = [(g.getter, _category(g.info)) for g in group_cols]
+    key_parts = [_group_part(g) for g in group_cols]
     for record in records(query.module):
         if test is not None and not test(record):
             continue
-        key = tuple(_lookup_id(get(record)) if cat == "lookup" else _hashable(get(record)) for get, cat in getters)
-        groups.setdefault(key, []).append(record)
+        key = tuple([part(record) for part in key_parts])
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [record]
+        else:
+            members.append(record)
     if not query.group_by and not groups:
         groups[()] = []
     rows: list[dict[str, Any]] = []
@@ -545,12 +567,24 @@ def _execute_aggregate(query: Query, compiler: _Compiler, records: RecordsFn) ->
     return CoqlResult(data, len(rows) > query.offset + query.limit)
 
 
+def _group_part(resolved: _Resolved) -> Getter:
+    getter = resolved.getter
+    if _category(resolved.info) == "lookup":
+        return lambda record: _lookup_id(getter(record))
+    return lambda record: _hashable(getter(record))
+
+
 def _hashable(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     if isinstance(value, Mapping):
         return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def _extra_aggregates(query: Query) -> list[Aggregate]:
@@ -604,7 +638,7 @@ def _row_getter(key: str) -> Getter:
     return lambda row: row.get(key)
 
 
-def _aggregate_info(expr: Operand, resolved: _Resolved | None) -> FieldInfo:
+def _aggregate_info(expr: Operand, resolved: _Resolved | None) -> FieldLike:
     if isinstance(expr, Aggregate) and (expr.fn in ("COUNT", "SUM", "AVG") or resolved is None):
         return FieldInfo(expr.text, "double")
     assert resolved is not None
