@@ -189,7 +189,7 @@ def _like_matcher(pattern: str) -> Callable[[str], bool]:
 
 
 @dataclass(frozen=True)
-class _Resolved:
+class Resolved:
     """A column bound to the query's module: how to read it from a record, its type, its output key."""
 
     getter: Getter
@@ -197,17 +197,22 @@ class _Resolved:
     key: str
 
 
-class _Compiler:
-    def __init__(self, query: Query, fields: FieldsFn, get_record: GetRecordFn) -> None:
-        self.query = query
+class Binder:
+    """Binds column references of one module to getters (following lookups, caching fetched records).
+
+    Example:
+        >>> binder = Binder("Leads", lambda m: {"Email": FieldInfo("Email", "email")}, lambda m, i: None)
+        >>> binder.column(Column(("Email",)), "select").getter({"Email": "a@x.io"})
+        'a@x.io'
+    """
+
+    def __init__(self, module: str, fields: FieldsFn, get_record: GetRecordFn) -> None:
         self.fields = fields
         self.get_record = get_record
         self.cache: dict[tuple[str, str], Record | None] = {}
-        base = fields(query.module)
+        base = fields(module)
         if base is None:
-            raise CoqlError(
-                "INVALID_QUERY", "invalid module given", {"module": query.module, "reason": "invalid module"}
-            )
+            raise CoqlError("INVALID_QUERY", "invalid module given", {"module": module, "reason": "invalid module"})
         self.base = base
 
     def _field(self, module_fields: Mapping[str, FieldLike], name: str, column: Column, clause: str) -> FieldLike:
@@ -229,7 +234,7 @@ class _Compiler:
             self.cache[key] = self.get_record(module, record_id)
         return self.cache[key]
 
-    def column(self, column: Column, clause: str) -> _Resolved:
+    def column(self, column: Column, clause: str) -> Resolved:
         module_fields = self.base
         getters: list[tuple[str, str | None]] = []
         names: list[str] = []
@@ -254,7 +259,7 @@ class _Compiler:
                     "INVALID_QUERY", "column given seems to be invalid", {"column_name": column.text, "clause": clause}
                 )
             module_fields = target
-        return _Resolved(self._chain(getters), info, ".".join(names))
+        return Resolved(self._chain(getters), info, ".".join(names))
 
     def _chain(self, steps: list[tuple[str, str | None]]) -> Getter:
         name, _ = steps[-1]
@@ -410,7 +415,7 @@ def _multi_predicate(predicate: Predicate, getter: Getter) -> Test:
     return hit
 
 
-def compile_condition(condition: Condition, resolve: Callable[[Operand], _Resolved]) -> Test:
+def compile_condition(condition: Condition, resolve: Callable[[Operand], Resolved]) -> Test:
     """The where (or having) tree as a single closure."""
     if isinstance(condition, BoolOp):
         left = compile_condition(condition.left, resolve)
@@ -422,7 +427,7 @@ def compile_condition(condition: Condition, resolve: Callable[[Operand], _Resolv
     return compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
 
 
-def _sort_key(resolved: _Resolved) -> Callable[[Record], tuple[bool, Any]]:
+def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
     category = _category(resolved.info)
     getter = resolved.getter
     if category == "multi":
@@ -452,7 +457,7 @@ def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> No
 
 def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn) -> CoqlResult:
     """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values."""
-    compiler = _Compiler(query, fields, get_record)
+    compiler = Binder(query.module, fields, get_record)
     if query.is_aggregate:
         return _execute_aggregate(query, compiler, records)
     selected = [(item, compiler.column(item.expr, "select")) for item in query.select if isinstance(item.expr, Column)]
@@ -474,7 +479,7 @@ def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: G
     return CoqlResult(data, len(matched) > query.offset + query.limit)
 
 
-def _column_only(compiler: _Compiler, operand: Operand, clause: str) -> _Resolved:
+def _column_only(compiler: Binder, operand: Operand, clause: str) -> Resolved:
     if isinstance(operand, Aggregate):
         raise CoqlError(
             "INVALID_QUERY", "aggregate function not allowed here", {"clause": clause, "column_name": operand.text}
@@ -482,7 +487,7 @@ def _column_only(compiler: _Compiler, operand: Operand, clause: str) -> _Resolve
     return compiler.column(operand, clause)
 
 
-def _aggregate_value(aggregate: Aggregate, resolved: _Resolved | None, members: list[Record]) -> Any:
+def _aggregate_value(aggregate: Aggregate, resolved: Resolved | None, members: list[Record]) -> Any:
     if resolved is None:
         return len(members)
     values = [resolved.getter(r) for r in members]
@@ -503,10 +508,10 @@ def _aggregate_value(aggregate: Aggregate, resolved: _Resolved | None, members: 
     return chosen
 
 
-def _execute_aggregate(query: Query, compiler: _Compiler, records: RecordsFn) -> CoqlResult:
+def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> CoqlResult:
     group_cols = [compiler.column(c, "group by") for c in query.group_by]
     group_names = {c.text.lower() for c in query.group_by} | {g.key.lower() for g in group_cols}
-    outputs: list[tuple[str, Operand, _Resolved | None]] = []
+    outputs: list[tuple[str, Operand, Resolved | None]] = []
     for item in query.select:
         if isinstance(item.expr, Aggregate):
             aggregate = item.expr
@@ -567,7 +572,7 @@ def _execute_aggregate(query: Query, compiler: _Compiler, records: RecordsFn) ->
     return CoqlResult(data, len(rows) > query.offset + query.limit)
 
 
-def _group_part(resolved: _Resolved) -> Getter:
+def _group_part(resolved: Resolved) -> Getter:
     getter = resolved.getter
     if _category(resolved.info) == "lookup":
         return lambda record: _lookup_id(getter(record))
@@ -604,11 +609,11 @@ def _extra_aggregates(query: Query) -> list[Aggregate]:
 
 
 def _group_resolver(
-    query: Query, compiler: _Compiler, outputs: list[tuple[str, Operand, _Resolved | None]]
-) -> Callable[[Operand], _Resolved]:
+    query: Query, compiler: Binder, outputs: list[tuple[str, Operand, Resolved | None]]
+) -> Callable[[Operand], Resolved]:
     """Resolve having/order-by operands against the per-group rows built from the select list."""
 
-    def resolve(operand: Operand) -> _Resolved:
+    def resolve(operand: Operand) -> Resolved:
         for out_key, expr, resolved in outputs:
             alias_hit = isinstance(operand, Column) and operand.path == (out_key,)
             if (
@@ -620,11 +625,11 @@ def _group_resolver(
                     and operand.text.lower() == resolved.key.lower()
                 )
             ):
-                return _Resolved(_row_getter(out_key), _aggregate_info(expr, resolved), out_key)
+                return Resolved(_row_getter(out_key), _aggregate_info(expr, resolved), out_key)
         if isinstance(operand, Aggregate):
             resolved = compiler.column(operand.column, "having") if operand.column else None
             hidden = f"\x00{operand.text}"
-            return _Resolved(_row_getter(hidden), _aggregate_info(operand, resolved), operand.text)
+            return Resolved(_row_getter(hidden), _aggregate_info(operand, resolved), operand.text)
         raise CoqlError(
             "INVALID_QUERY",
             "column given seems to be invalid",
@@ -638,7 +643,7 @@ def _row_getter(key: str) -> Getter:
     return lambda row: row.get(key)
 
 
-def _aggregate_info(expr: Operand, resolved: _Resolved | None) -> FieldLike:
+def _aggregate_info(expr: Operand, resolved: Resolved | None) -> FieldLike:
     if isinstance(expr, Aggregate) and (expr.fn in ("COUNT", "SUM", "AVG") or resolved is None):
         return FieldInfo(expr.text, "double")
     assert resolved is not None
