@@ -702,9 +702,9 @@ class JobRunner:
 
 __all__ = [
     "BulkError",
+    "ColumnMapping",
     "FieldInfo",
     "JobRunner",
-    "ColumnMapping",
     "ReadJob",
     "ReadSpec",
     "RowOutcome",
