@@ -304,17 +304,28 @@ class RowWriter(Protocol):
     ) -> list[RowOutcome]: ...
 
 
-LookupFinder = Callable[[str, str, str], str | None]  # (module, field, value) -> id
+# (module, field) -> {normalized value: record id}; built once per lookup mapping of a job.
+LookupIndex = Callable[[str, str], Mapping[str, str]]
+
+
+def lookup_key(value: Any) -> str:
+    """How lookup ``find_by`` values match: trimmed, case-insensitive."""
+    return str(value).strip().lower()
 
 
 def rows_to_records(
-    spec: WriteSpec, fields: Mapping[str, FieldLike], find: LookupFinder
+    spec: WriteSpec, fields: Mapping[str, FieldLike], lookup_index: LookupIndex
 ) -> tuple[list[dict[str, Any]], dict[int, list[tuple[str, str]]]]:
     """CSV rows as record dicts (strings; the writer coerces), plus errors found while resolving lookups."""
     records: list[dict[str, Any]] = []
     problems: dict[int, list[tuple[str, str]]] = {}
     plain = [(m.api_name, m.index, m.default) for m in spec.mappings if not m.find_by]
     lookups = [m for m in spec.mappings if m.find_by]
+    indexes: dict[str, Mapping[str, str]] = {}
+    for mapping in lookups:
+        info = fields.get(mapping.api_name)
+        target = info.lookup_module if info is not None else None
+        indexes[mapping.api_name] = lookup_index(target, str(mapping.find_by)) if target else {}
     ignore_empty = spec.ignore_empty
     for number, row in enumerate(spec.upload.rows):
         record: dict[str, Any] = {}
@@ -332,9 +343,7 @@ def rows_to_records(
             value = row[mapping.index] if mapping.index is not None and mapping.index < len(row) else ""
             if value == "":
                 continue
-            info = fields.get(mapping.api_name)
-            target = info.lookup_module if info is not None else None
-            found = find(target, str(mapping.find_by), value) if target else None
+            found = indexes[mapping.api_name].get(lookup_key(value))
             if found is None:
                 problems.setdefault(number, []).append(("INVALID_DATA", mapping.api_name))
             else:
@@ -405,11 +414,11 @@ def _mapping_json(mapping: ColumnMapping) -> dict[str, Any]:
     return body
 
 
-def run_write_job(job: WriteJob, *, writer: RowWriter, fields: FieldsFn, find: LookupFinder) -> None:
+def run_write_job(job: WriteJob, *, writer: RowWriter, fields: FieldsFn, lookup_index: LookupIndex) -> None:
     """Write every row through ``writer`` in chunks and build the result zip."""
     spec = job.spec
     module_fields = fields(spec.module) or {}
-    records, problems = rows_to_records(spec, module_fields, find)
+    records, problems = rows_to_records(spec, module_fields, lookup_index)
     statuses: list[tuple[str, str, str]] = []
     for start in range(0, len(records), WRITE_CHUNK):
         chunk = list(range(start, min(start + WRITE_CHUNK, len(records))))
