@@ -674,6 +674,15 @@ class JobRunner:
         self._lock = threading.Lock()
         self._pending = 0
         self._idle = threading.Condition(self._lock)
+        self._go = threading.Event()
+        self._go.set()
+
+    def pause(self) -> None:
+        """Hold queued jobs in ADDED until ``resume`` (tests observe the states this way)."""
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
 
     def submit(self, run: Callable[[], None]) -> None:
         with self._lock:
@@ -688,6 +697,7 @@ class JobRunner:
             task = self._queue.get()
             if task is None:
                 return
+            self._go.wait()
             try:
                 task.run()
             except Exception:  # a failed job is recorded by its own runner; never kill the worker
@@ -704,6 +714,7 @@ class JobRunner:
 
     def close(self) -> None:
         thread = self._thread
+        self._go.set()
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             thread.join(timeout=5)
