@@ -406,6 +406,11 @@ class ZohoBackend:
             record = self._records[name].get(str(record_id))
             return None if record is None else self.render(name, record)
 
+    def find(self, module: str, field: str, value: Any) -> list[str]:
+        """Ids of live records whose ``field`` equals ``value`` (case-insensitive, indexed), oldest first."""
+        with self.lock:
+            return self._records[self.module(module).api_name].find(field, value)
+
     def get_stored(self, module: str, record_id: str) -> dict[str, Any] | None:
         return self._records[self.module(module).api_name].get(str(record_id))
 
@@ -801,11 +806,11 @@ class ZohoBackend:
                     "required field not found",
                     {"api_name": "name", "json_path": f"$.tags[{index}].name"},
                 )
-            if len(name) > 50:
+            if len(name) > 25:
                 raise RecordError(
                     "INVALID_DATA",
                     "invalid data",
-                    {"api_name": "name", "json_path": f"$.tags[{index}].name", "maximum_length": 50},
+                    {"api_name": "name", "json_path": f"$.tags[{index}].name", "maximum_length": 25},
                 )
             existing = self._tags[meta.api_name].get(name.strip().lower())
             if existing is not None:

@@ -29,7 +29,16 @@ Predicate = Callable[[dict[str, Any]], bool]
 NameOf = Callable[[str, str], str | None]
 
 _TEXT_OPERATORS = {"equals", "not_equal", "starts_with", "in"}
-_ORDERED_OPERATORS = {"equals", "not_equal", "greater_than", "greater_equal", "less_than", "less_equal", "between", "in"}
+_ORDERED_OPERATORS = {
+    "equals",
+    "not_equal",
+    "greater_than",
+    "greater_equal",
+    "less_than",
+    "less_equal",
+    "between",
+    "in",
+}
 _ESCAPE = re.compile(r"\\(.)")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
@@ -86,8 +95,7 @@ class _Comparable:
             if data_type == "datetime":
                 return parse_datetime(raw)
         except ValueError:
-            raise _invalid("invalid data type", api_name=self.field.api_name,
-                           expected_data_type=data_type) from None
+            raise _invalid("invalid data type", api_name=self.field.api_name, expected_data_type=data_type) from None
         return raw.lower()
 
     def stored(self, value: Any, name_of: NameOf, record: dict[str, Any]) -> list[Any]:
@@ -130,8 +138,12 @@ def _condition(meta: ModuleMeta, node: Tree[Token], name_of: NameOf) -> Predicat
     field = meta.fields.get(api_name)
     if field is None:
         raise _invalid("the field is not available", api_name=api_name)
-    allowed = _TEXT_OPERATORS if field.data_type in TEXT_TYPES or field.data_type in (
-        "picklist", "multiselectpicklist", "lookup", "ownerlookup", "userlookup") else _ORDERED_OPERATORS
+    allowed = (
+        _TEXT_OPERATORS
+        if field.data_type in TEXT_TYPES
+        or field.data_type in ("picklist", "multiselectpicklist", "lookup", "ownerlookup", "userlookup")
+        else _ORDERED_OPERATORS
+    )
     if field.data_type == "boolean":
         allowed = {"equals", "not_equal"}
     if operator not in allowed:
@@ -142,7 +154,9 @@ def _condition(meta: ModuleMeta, node: Tree[Token], name_of: NameOf) -> Predicat
         if operator == "between" and len(values) != 2:
             raise _invalid("between needs two values", api_name=api_name, value=raw)
         if len(values) > MAX_IN_VALUES:
-            raise ZohoError(400, "INVALID_QUERY", 'Only 100 values are allowed in "IN" criteria', {"api_name": api_name})
+            raise ZohoError(
+                400, "INVALID_QUERY", 'Only 100 values are allowed in "IN" criteria', {"api_name": api_name}
+            )
     else:
         values = [comparable.parse(_unescape(raw))]
     target = values[0]
@@ -199,8 +213,9 @@ def criteria_predicate(meta: ModuleMeta, criteria: str, name_of: NameOf) -> Pred
     """A record predicate for a criteria string; INVALID_QUERY or CRITERIA_LIMIT_EXCEEDED when bad."""
     tree = parse_criteria(criteria)
     if count_conditions(tree) > MAX_CRITERIA:
-        raise ZohoError(400, "CRITERIA_LIMIT_EXCEEDED",
-                        f"no of criterium that can be given exceed the limit {MAX_CRITERIA}", {})
+        raise ZohoError(
+            400, "CRITERIA_LIMIT_EXCEEDED", f"no of criterium that can be given exceed the limit {MAX_CRITERIA}", {}
+        )
     return _compile(meta, tree.children[0], name_of)
 
 
