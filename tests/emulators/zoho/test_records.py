@@ -21,9 +21,12 @@ def test_insert_returns_system_fields_and_201(api: TestClient, backend: ZohoBack
     assert response.status_code == 201
     assert response.headers["content-type"] == "application/json"
     [item] = response.json()["data"]
-    assert item["code"] == "SUCCESS" and item["status"] == "success" and item["message"] == "record added"
+    assert item["code"] == "SUCCESS"
+    assert item["status"] == "success"
+    assert item["message"] == "record added"
     details = item["details"]
-    assert len(details["id"]) == 19 and details["id"].isdigit()
+    assert len(details["id"]) == 19
+    assert details["id"].isdigit()
     assert details["Created_By"]["id"] == "5725767000000411001"
     assert details["Created_Time"].endswith("+00:00")
     assert backend.stats()["operations"]["Leads"] == {"created": 1}
@@ -147,7 +150,8 @@ def test_batch_statuses(api: TestClient) -> None:
     assert failed.status_code == 400
     assert failed.json()["data"][0]["message"] == "the id given seems to be invalid"
     no_id = api.put("/crm/v8/Leads", content=json.dumps({"data": [{"City": "x"}]})).json()["data"][0]
-    assert no_id["code"] == "MANDATORY_NOT_FOUND" and no_id["details"]["api_name"] == "id"
+    assert no_id["code"] == "MANDATORY_NOT_FOUND"
+    assert no_id["details"]["api_name"] == "id"
 
 
 def test_request_level_errors(api: TestClient) -> None:
@@ -159,9 +163,11 @@ def test_request_level_errors(api: TestClient) -> None:
     no_data = api.post("/crm/v8/Leads", content=b"{}")
     assert no_data.json()["code"] == "MANDATORY_NOT_FOUND"
     module = api.get("/crm/v8/Widgets", params={"fields": "Name"})
-    assert module.status_code == 400 and module.json()["code"] == "INVALID_MODULE"
+    assert module.status_code == 400
+    assert module.json()["code"] == "INVALID_MODULE"
     url = api.get("/crm/v8/Leads/1/2/3/4")
-    assert url.status_code == 404 and url.json()["code"] == "INVALID_URL_PATTERN"
+    assert url.status_code == 404
+    assert url.json()["code"] == "INVALID_URL_PATTERN"
     version = api.get("/crm/v99/Leads", params={"fields": "Last_Name"})
     assert version.status_code == 404
 
@@ -207,7 +213,8 @@ def test_upsert_defaults_and_unique_fields(api: TestClient, backend: ZohoBackend
     assert created.status_code == 201
     first = _post(api, "/crm/v8/Leads/upsert", [{"Last_Name": "A", "Email": "a@x.io", "Leadflow_ID": "gp_1"}])
     assert first.status_code == 201
-    assert first.json()["data"][0]["action"] == "insert" and first.json()["data"][0]["duplicate_field"] is None
+    assert first.json()["data"][0]["action"] == "insert"
+    assert first.json()["data"][0]["duplicate_field"] is None
     by_email = _post(api, "/crm/v8/Leads/upsert", [{"Last_Name": "B", "Email": "A@X.IO"}])
     assert by_email.status_code == 200
     assert by_email.json()["data"][0]["duplicate_field"] == "Email"
@@ -228,7 +235,8 @@ def test_upsert_defaults_and_unique_fields(api: TestClient, backend: ZohoBackend
     assert duplicate["details"]["duplicate_record"]["id"] == first.json()["data"][0]["details"]["id"]
     assert duplicate["details"]["api_name"] == "Leadflow_ID"
     bad_field = _post(api, "/crm/v8/Leads/upsert", [{"Last_Name": "E"}], duplicate_check_fields=["Nope"])
-    assert bad_field.status_code == 400 and bad_field.json()["code"] == "INVALID_DATA"
+    assert bad_field.status_code == 400
+    assert bad_field.json()["code"] == "INVALID_DATA"
     mixed = _post(api, "/crm/v8/Accounts/upsert", [{"Account_Name": "Acme"}, {"Account_Name": "acme"}])
     assert [item["action"] for item in mixed.json()["data"]] == ["insert", "update"]
     assert mixed.json()["data"][1]["duplicate_field"] == "Account_Name"
@@ -258,7 +266,8 @@ def test_list_fields_paging_and_sorting(api: TestClient, backend: ZohoBackend) -
     assert many.json()["code"] == "LIMIT_EXCEEDED"
     page = api.get("/crm/v8/Leads", params={"fields": "Last_Name", "per_page": 2, "page": 2}).json()
     assert [item["id"] for item in page["data"]] == ids[2:4]
-    assert page["info"]["more_records"] is True and page["info"]["count"] == 2
+    assert page["info"]["more_records"] is True
+    assert page["info"]["count"] == 2
     desc = api.get("/crm/v8/Leads", params={"fields": "Last_Name", "sort_order": "desc", "sort_by": "id"}).json()
     assert desc["data"][0]["id"] == ids[-1]
     assert set(desc["data"][0]) == {"Last_Name", "id"}
@@ -308,11 +317,13 @@ def test_delete_to_recycle_bin(api: TestClient, backend: ZohoBackend) -> None:
     assert response.status_code == 207
     assert [item["status"] for item in response.json()["data"]] == ["success", "success", "error"]
     single = api.delete(f"/crm/v8/Leads/{ids[2]}")
-    assert single.status_code == 200 and single.json()["data"][0]["message"] == "record deleted"
+    assert single.status_code == 200
+    assert single.json()["data"][0]["message"] == "record deleted"
     assert api.get(f"/crm/v8/Leads/{ids[0]}").status_code == 204
     deleted = api.get("/crm/v8/Leads/deleted", params={"type": "recycle"}).json()
     assert {item["id"] for item in deleted["data"]} == set(ids)
-    assert deleted["data"][0]["type"] == "recycle" and deleted["data"][0]["deleted_by"]["id"]
+    assert deleted["data"][0]["type"] == "recycle"
+    assert deleted["data"][0]["deleted_by"]["id"]
     assert api.get("/crm/v8/Leads/deleted", params={"type": "permanent"}).status_code == 204
     assert backend.stats()["recycle_bin"]["Leads"] == 3
 
@@ -335,14 +346,17 @@ def test_convert_lead(api: TestClient, backend: ZohoBackend) -> None:
     [item] = response.json()["data"]
     assert item["message"] == "The record has been converted successfully"
     details = item["details"]
-    assert details["Accounts"]["name"] == "Acme" and details["Contacts"]["name"] == "Ann Ng"
+    assert details["Accounts"]["name"] == "Acme"
+    assert details["Contacts"]["name"] == "Ann Ng"
     contact = backend.get_record("Contacts", details["Contacts"]["id"])
-    assert contact["Title"] == "CTO" and contact["Account_Name"]["id"] == details["Accounts"]["id"]
+    assert contact["Title"] == "CTO"
+    assert contact["Account_Name"]["id"] == details["Accounts"]["id"]
     deal = backend.get_record("Deals", details["Deals"]["id"])
     assert deal["Contact_Name"]["id"] == details["Contacts"]["id"]
     assert backend.credits.used() - credits_before == 5
     again = api.post(f"/crm/v8/Leads/{lead_id}/actions/convert", content=json.dumps({"data": [{}]}))
-    assert again.status_code == 400 and again.json()["code"] == "ID_ALREADY_CONVERTED"
+    assert again.status_code == 400
+    assert again.json()["code"] == "ID_ALREADY_CONVERTED"
     [second] = backend.insert("Leads", [{"Last_Name": "Two", "Company": "ACME"}])
     reused = api.post(f"/crm/v8/Leads/{second.id}/actions/convert", content=json.dumps({"data": [{}]})).json()
     assert reused["data"][0]["details"]["Accounts"]["id"] == details["Accounts"]["id"]

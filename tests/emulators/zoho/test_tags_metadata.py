@@ -71,17 +71,20 @@ def test_modules_and_fields(api: TestClient) -> None:
         module["api_name"] for module in modules
     }
     one = api.get("/crm/v8/settings/modules/Deals").json()["modules"][0]
-    assert one["api_name"] == "Deals" and one["fields"]
+    assert one["api_name"] == "Deals"
+    assert one["fields"]
     assert api.get("/crm/v8/settings/modules/Nope").json()["code"] == "INVALID_MODULE"
     fields = {
         field["api_name"]: field
         for field in api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
     }
-    assert fields["Last_Name"]["system_mandatory"] is True and fields["Last_Name"]["length"] == 80
+    assert fields["Last_Name"]["system_mandatory"] is True
+    assert fields["Last_Name"]["length"] == 80
     assert fields["Account_Name"]["data_type"] == "lookup"
     assert fields["Account_Name"]["lookup"]["module"]["api_name"] == "Accounts"
     assert fields["Lead_Source"]["pick_list_values"][1]["display_value"] == "Advertisement"
-    assert fields["Email"]["custom_field"] is False and fields["Email"]["unique"] == {}
+    assert fields["Email"]["custom_field"] is False
+    assert fields["Email"]["unique"] == {}
     assert api.get("/crm/v8/settings/fields").json()["code"] == "REQUIRED_PARAM_MISSING"
     layouts = api.get("/crm/v8/settings/layouts", params={"module": "Leads"}).json()["layouts"]
     assert layouts[0]["sections"][0]["fields"]
@@ -109,7 +112,8 @@ def test_create_custom_fields(api: TestClient, backend: ZohoBackend) -> None:
         "INVALID_DATA",
     ]
     fields = backend.fields("Contacts")
-    assert fields["Fit_Score"].custom_field and fields["Fit_Score"].data_type == "integer"
+    assert fields["Fit_Score"].custom_field
+    assert fields["Fit_Score"].data_type == "integer"
     [ok] = backend.insert("Contacts", [{"Last_Name": "x", "Fit_Score": 87, "Grade": "A1"}])
     assert ok.ok
     [bad] = backend.insert("Contacts", [{"Last_Name": "x", "Grade": "Z9"}])
@@ -118,9 +122,11 @@ def test_create_custom_fields(api: TestClient, backend: ZohoBackend) -> None:
 
 def test_users_and_org(api: TestClient) -> None:
     current = api.get("/crm/v8/users", params={"type": "CurrentUser"}).json()["users"]
-    assert len(current) == 1 and current[0]["email"] == "admin@leadflow.example"
+    assert len(current) == 1
+    assert current[0]["email"] == "admin@leadflow.example"
     assert len(api.get("/crm/v8/users", params={"type": "ActiveUsers"}).json()["users"]) == 2
     org = api.get("/crm/v8/org").json()["org"][0]
-    assert isinstance(org["zgid"], str) and org["zgid"].isdigit()
+    assert isinstance(org["zgid"], str)
+    assert org["zgid"].isdigit()
     assert api.get("/crm/v2.1/org").status_code == 200
     assert api.get("/crm/v7/org").status_code == 200
