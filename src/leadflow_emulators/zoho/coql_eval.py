@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ class Resolved:
     getter: Getter
     info: FieldLike
     key: str
+    field: str | None = None  # set when the column is a plain field of the record (no lookup hop)
 
 
 class Binder:
@@ -259,7 +261,8 @@ class Binder:
                     "INVALID_QUERY", "column given seems to be invalid", {"column_name": column.text, "clause": clause}
                 )
             module_fields = target
-        return Resolved(self._chain(getters), info, ".".join(names))
+        simple = getters[0][0] if len(getters) == 1 else None
+        return Resolved(self._chain(getters), info, ".".join(names), simple)
 
     def _chain(self, steps: list[tuple[str, str | None]]) -> Getter:
         name, _ = steps[-1]
@@ -424,7 +427,79 @@ def compile_condition(condition: Condition, resolve: Callable[[Operand], Resolve
             return lambda r: left(r) and right(r)
         return lambda r: left(r) or right(r)
     resolved = resolve(condition.operand)
-    return compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
+    test = compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
+    if resolved.field is not None:
+        return _fast_predicate(condition, resolved.field, resolved.info, condition.operand.text) or test
+    return test
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def _fast_predicate(predicate: Predicate, name: str, info: FieldLike, column: str) -> Test | None:
+    """Specialised closures for the hot cases (plain text or number fields): one call per record.
+
+    Same results as :func:`compile_predicate` (which has already validated the predicate); values of an
+    unexpected type fall back to the generic key functions.
+    """
+    category = _category(info)
+    if category not in ("text", "number") or predicate.kind not in ("compare", "in", "like"):
+        return None
+    literals = [_literal(v, category, info, column) for v in predicate.values]
+    if category == "text":
+        text_key = _text_key
+        if predicate.kind == "like":
+            match = _like_matcher(str(predicate.values[0]))
+
+            def like(r: Record) -> bool:
+                v = r.get(name)
+                v = v.lower() if type(v) is str and v else text_key(v)
+                return v is not None and match(v)
+
+            return (lambda r: not like(r)) if predicate.negated else like
+        if predicate.kind == "in":
+            members = frozenset(literals)
+            if predicate.negated:
+                return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) not in members
+            return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) in members
+        target = literals[0]
+        if target == "" or predicate.op not in ("=", "!="):
+            return None
+        if predicate.op == "=":
+            return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) == target
+        return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) != target
+    number_key = _number_key
+    if predicate.kind == "in":
+        numbers = frozenset(literals)
+        if predicate.negated:
+            return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) not in numbers
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) in numbers
+    if predicate.kind != "compare":
+        return None
+    target = literals[0]
+    if predicate.op == "=":
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) == target
+    if predicate.op == "!=":
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) != target
+    compare = _OPERATORS[predicate.op]
+
+    def ordered(r: Record) -> bool:
+        v = r.get(name)
+        if type(v) not in _NUMBERS:
+            v = number_key(v)
+            if v is None:
+                return False
+        return compare(v, target)
+
+    return ordered
+
+
+_NUMBERS = frozenset({int, float})
 
 
 def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
@@ -433,7 +508,7 @@ def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
     if category == "multi":
         return lambda r: (not _multi_key(getter(r)), sorted(_multi_key(getter(r))))
     if resolved.info.api_name == "id":
-        return lambda r: (_is_null(getter(r)), int(getter(r) or 0))
+        return lambda r: (False, int(getter(r) or 0))
     key = _KEYS[category]
 
     def sort_key(r: Record) -> tuple[bool, Any]:
