@@ -881,7 +881,7 @@ class ZohoBackend:
                 if tag is None and not remove:
                     tag = self._new_tag(meta.api_name, name.strip())
                 if tag is not None:
-                    wanted.append({"name": tag["name"], "id": tag["id"]})
+                    wanted.append({"name": tag["name"], "id": tag["id"], "color_code": tag.get("color_code")})
             for raw_id in ids:
                 record_id = str(raw_id)
                 record = store.live.get(record_id)
