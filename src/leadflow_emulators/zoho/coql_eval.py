@@ -448,6 +448,10 @@ def _fast_predicate(predicate: Predicate, name: str, info: FieldLike, column: st
     unexpected type fall back to the generic key functions.
     """
     category = _category(info)
+    if predicate.kind == "null" and category != "multi":
+        if predicate.negated:
+            return lambda r: (v := r.get(name)) is not None and v != "" and v != [] and v != {}
+        return lambda r: (v := r.get(name)) is None or v == "" or v == [] or v == {}
     if category not in ("text", "number") or predicate.kind not in ("compare", "in", "like"):
         return None
     literals = [_literal(v, category, info, column) for v in predicate.values]
@@ -565,13 +569,15 @@ def _column_only(compiler: Binder, operand: Operand, clause: str) -> Resolved:
 def _aggregate_value(aggregate: Aggregate, resolved: Resolved | None, members: list[Record]) -> Any:
     if resolved is None:
         return len(members)
-    values = [resolved.getter(r) for r in members]
-    present = [v for v in values if not _is_null(v)]
+    name = resolved.field
+    values = [r.get(name) for r in members] if name is not None else [resolved.getter(r) for r in members]
+    present = [v for v in values if v is not None and v != "" and v != [] and v != {}]
     if aggregate.fn == "COUNT":
         return len(present)
     category = _category(resolved.info)
     if aggregate.fn in ("SUM", "AVG"):
-        numbers = [n for n in (_number_key(v) for v in present) if n is not None]
+        converted: list[float | None] = [v if type(v) in _NUMBERS else _number_key(v) for v in present]
+        numbers: list[float] = [n for n in converted if n is not None]
         if aggregate.fn == "SUM":
             total = sum(numbers)
             return int(total) if resolved.info.data_type in ("integer", "bigint", "long") else total
@@ -608,17 +614,7 @@ def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> Co
                 )
             outputs.append((item.alias or resolved.key, item.expr, resolved))
     test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
-    groups: dict[tuple[Any, ...], list[Record]] = {}
-    key_parts = [_group_part(g) for g in group_cols]
-    for record in records(query.module):
-        if test is not None and not test(record):
-            continue
-        key = tuple([part(record) for part in key_parts])
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [record]
-        else:
-            members.append(record)
+    groups = _group(records(query.module), test, group_cols)
     if not query.group_by and not groups:
         groups[()] = []
     rows: list[dict[str, Any]] = []
@@ -647,10 +643,35 @@ def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> Co
     return CoqlResult(data, len(rows) > query.offset + query.limit)
 
 
+def _group(rows: Iterable[Record], test: Test | None, columns: list[Resolved]) -> dict[tuple[Any, ...], list[Record]]:
+    """Matching records by the tuple of their group-by values (one dict pass, no per-record tuple for one column)."""
+    single: dict[Any, list[Record]] = {}
+    if len(columns) == 1:
+        part = _group_part(columns[0])
+        for record in rows:
+            if test is None or test(record):
+                key = part(record)
+                members = single.get(key)
+                if members is None:
+                    single[key] = [record]
+                else:
+                    members.append(record)
+        return {(key,): members for key, members in single.items()}
+    groups: dict[tuple[Any, ...], list[Record]] = {}
+    parts = [_group_part(column) for column in columns]
+    for record in rows:
+        if test is None or test(record):
+            groups.setdefault(tuple([part(record) for part in parts]), []).append(record)
+    return groups
+
+
 def _group_part(resolved: Resolved) -> Getter:
     getter = resolved.getter
     if _category(resolved.info) == "lookup":
         return lambda record: _lookup_id(getter(record))
+    name = resolved.field
+    if name is not None:
+        return lambda record: v if type(v := record.get(name)) in _PLAIN or v is None else _hashable(v)
     return lambda record: _hashable(getter(record))
 
 
