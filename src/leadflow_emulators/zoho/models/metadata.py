@@ -199,11 +199,20 @@ class ModuleMeta:
     custom_module: bool = False
     default_dup_fields: tuple[str, ...] = ()
 
+    def _cached(self, key: str, compute: Any) -> list[str]:
+        # Fields are only ever added, so the number of fields tells whether a cached list is current.
+        cache: dict[str, tuple[int, list[str]]] = self.__dict__.setdefault("_lists", {})
+        hit = cache.get(key)
+        if hit is None or hit[0] != len(self.fields):
+            hit = (len(self.fields), compute())
+            cache[key] = hit
+        return hit[1]
+
     def unique_fields(self) -> list[str]:
-        return [name for name, meta in self.fields.items() if meta.unique]
+        return self._cached("unique", lambda: [name for name, meta in self.fields.items() if meta.unique])
 
     def mandatory_fields(self) -> list[str]:
-        return [name for name, meta in self.fields.items() if meta.system_mandatory]
+        return self._cached("mandatory", lambda: [name for name, meta in self.fields.items() if meta.system_mandatory])
 
     def duplicate_check_fields(self) -> list[str]:
         """Upsert's default ``duplicate_check_fields``: the module's system field, then its unique fields."""
