@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 import zipfile
 from typing import Any
 
@@ -445,3 +446,20 @@ def test_runner_runs_jobs_in_order_off_the_calling_thread() -> None:
     runner.close()
     assert [n for n, _ in seen] == [0, 1, 2, 3, 4, 5]
     assert {name for _, name in seen} == {"zoho-bulk-jobs"}
+
+
+def test_runner_thread_retires_when_idle_and_comes_back() -> None:
+    runner = JobRunner(idle_seconds=0.05)
+    done: list[int] = []
+    runner.submit(lambda: done.append(1))
+    assert runner.wait_idle(5)
+    deadline = time.monotonic() + 5
+    while (
+        any(t.name == "zoho-bulk-jobs" and t.is_alive() for t in threading.enumerate()) and time.monotonic() < deadline
+    ):
+        time.sleep(0.02)
+    assert not any(t.name == "zoho-bulk-jobs" and t.is_alive() for t in threading.enumerate())
+    runner.submit(lambda: done.append(2))
+    assert runner.wait_idle(5)
+    assert done == [1, 2]
+    runner.close()
