@@ -131,11 +131,22 @@ def _datetime_key(value: Any) -> float | None:
         return None
 
 
-def _number_key(value: Any) -> float | None:
+def _as_number(value: Any) -> int | float:
+    """A number from an int, float or numeric string; integral strings stay exact ints (19-digit ids)."""
+    if type(value) is int or type(value) is float:
+        return value
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _number_key(value: Any) -> int | float | None:
     if _is_null(value) or isinstance(value, bool):
         return None
     try:
-        return float(value)
+        return _as_number(value)
     except (TypeError, ValueError):
         return None
 
@@ -295,7 +306,7 @@ def _literal(value: Scalar, category: str, info: FieldLike, column: str) -> Any:
         if isinstance(value, bool):
             raise invalid()
         try:
-            return float(value)
+            return _as_number(value)
         except ValueError:
             raise invalid() from None
     if category == "date":

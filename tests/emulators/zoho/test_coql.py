@@ -218,6 +218,15 @@ def test_where_operator(where: str, expected: list[str]) -> None:
     assert ids(f"select id from Leads where {where}") == expected
 
 
+def test_ids_compare_exactly() -> None:
+    """19-digit ids are beyond a float's precision: 5725767000000000001 and ...003 must not collide."""
+    assert ids("select id from Leads where id = '5725767000000000003'") == ["3"]
+    assert ids("select id from Leads where id = 5725767000000000001") == ["1"]
+    assert ids("select id from Leads where id in ('5725767000000000002', '5725767000000000003')") == ["2", "3"]
+    assert ids("select id from Leads where id > 5725767000000000001") == ["2", "3"]
+    assert ids("select id from Leads where id != '5725767000000000002'") == ["1", "3"]
+
+
 def test_quotes_escape_by_doubling_or_backslash() -> None:
     LEADS.append({"id": "5725767000000000009", "Last_Name": "O'Brien", "First_Name": 'say "hi" \\ bye'})
     try:
