@@ -38,12 +38,20 @@ def test_credit_costs_headers_and_rolling_window(api: TestClient, backend: ZohoB
     assert backend.stats()["credits"]["used"] == 1
 
 
-async def _gather(app: Starlette, token: str, requests: list[tuple[str, str, dict[str, str]]]) -> list[httpx.Response]:
+Call = tuple[str, str, dict[str, str]] | tuple[str, str, dict[str, str], bytes]
+
+
+async def _gather(app: Starlette, token: str, requests: list[Call]) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Zoho-oauthtoken {token}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://zoho.test", headers=headers) as client:
         return list(
-            await asyncio.gather(*(client.request(method, path, params=params) for method, path, params in requests))
+            await asyncio.gather(
+                *(
+                    client.request(call[0], call[1], params=call[2], content=call[3] if len(call) > 3 else None)
+                    for call in requests
+                )
+            )
         )
 
 
@@ -148,3 +156,18 @@ def test_control_plane_state_reset_seed_clock(anon: TestClient, backend: ZohoBac
     assert anon.get("/_emulator/state").json()["records"]["Accounts"] == 0
     assert anon.post("/_emulator/faults", json={"nonsense": 1}).status_code == 400
     assert anon.post("/_emulator/tokens/expire").status_code == 200
+
+
+def test_writes_of_more_than_ten_records_are_heavy(app: Starlette, anon: TestClient) -> None:
+    token = token_for(anon)
+    anon.post("/_emulator/limits", json={"sub_concurrency": 2})
+    anon.post("/_emulator/faults", json={"latency_ms": 600})  # long enough to overlap on a busy machine
+
+    def insert(count: int, tag: str) -> Call:
+        rows = [{"Last_Name": f"{tag}{n}"} for n in range(count)]
+        return ("POST", "/crm/v8/Leads", {}, json.dumps({"data": rows}).encode())
+
+    heavy = asyncio.run(_gather(app, token, [insert(11, f"h{n}-") for n in range(4)]))
+    assert sorted(response.status_code for response in heavy) == [201, 201, 429, 429]
+    light = asyncio.run(_gather(app, token, [insert(10, f"l{n}-") for n in range(4)]))
+    assert [response.status_code for response in light] == [201] * 4
