@@ -77,6 +77,14 @@ class BackendSource:
         with self.backend.lock:
             return list(self.backend.stored_records(module))
 
+    def visible_records(self, module: str, *, include_converted: bool = False) -> Iterable[Record]:
+        """What COQL and bulk read see: like the list and search APIs, converted Leads are left out
+        unless asked for (a query that names ``Converted__s``)."""
+        rows = self.records(module)
+        if include_converted or module.lower() != "leads":
+            return rows
+        return [row for row in rows if not row.get("Converted__s")]
+
     def get_record(self, module: str, record_id: str) -> Record | None:
         if module.lower() == USERS:
             return self.backend.directory.users.get(record_id)

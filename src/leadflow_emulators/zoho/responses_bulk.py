@@ -96,7 +96,10 @@ class BulkState:
             job.state = "IN PROGRESS"
             try:
                 run_read_job(
-                    job, fields=self.source.fields, records=self.source.records, get_record=self.source.get_record
+                    job,
+                    fields=self.source.fields,
+                    records=self.source.visible_records,
+                    get_record=self.source.get_record,
                 )
                 job.state = "COMPLETED"
             except Exception as exc:
@@ -148,10 +151,11 @@ async def coql(request: Request) -> Response:
             if state.source.fields(query.module) is not None:
                 ctx.require_scope("modules", "READ", state.source.module_name(query.module))
             charge(ctx, coql_cost(query.limit))
+            include_converted = "converted__s" in text.lower()
             result = execute(
                 query,
                 fields=state.source.fields,
-                records=state.source.records,
+                records=lambda module: state.source.visible_records(module, include_converted=include_converted),
                 get_record=state.source.get_record,
             )
         except CoqlError as exc:

@@ -170,3 +170,12 @@ def test_token_is_required_and_scope_is_checked(client: TestClient) -> None:
         headers={"Authorization": f"Zoho-oauthtoken {token}"},
     )
     assert (reply.status_code, reply.json()["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
+
+
+def test_converted_leads_are_hidden_unless_asked_for(client: TestClient) -> None:
+    backend: ZohoBackend = client.app.state.backend  # type: ignore[attr-defined]
+    (lead,) = backend.insert("Leads", [{"Last_Name": "Convertme", "Company": "Conv Inc"}])
+    backend.convert_lead(lead.id or "", {})
+    assert coql(client, "select id from Leads where Last_Name = 'Convertme'").status_code == 204
+    shown = coql(client, "select Last_Name from Leads where (Last_Name = 'Convertme' and Converted__s = true)")
+    assert [row["Last_Name"] for row in shown.json()["data"]] == ["Convertme"]
