@@ -153,6 +153,26 @@ def test_bulk_write_end_to_end_with_states_result_and_callback(client: TestClien
     assert len(list(backend.stored_records("Leads"))) == 2
 
 
+def test_job_is_in_progress_while_rows_are_written(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = bulk_state(client)
+    seen: list[dict[str, Any]] = []
+    original = state.source.write
+
+    def spy(module: str, operation: Any, records: list[dict[str, Any]], find_by: str | None) -> Any:
+        (job,) = state.write_jobs.values()
+        seen.append(client.get(f"/crm/bulk/v8/write/{job.id}").json())
+        return original(module, operation, records, find_by)
+
+    monkeypatch.setattr(state.source, "write", spy)
+    file_id = upload(client, [["Last_Name"], ["Ng"]]).json()["details"]["file_id"]
+    job_id = write_job(client, file_id).json()["details"]["id"]
+    assert wait_for(client, f"/crm/bulk/v8/write/{job_id}")["status"] == "COMPLETED"
+    (during,) = seen
+    assert during["status"] == "IN PROGRESS"
+    assert during["resource"][0]["file"]["total_count"] == 1
+    assert "result" not in during
+
+
 def test_bulk_upsert_counts_updates(client: TestClient) -> None:
     backend = backend_of(client)
     backend.insert("Leads", [{"Last_Name": "Old", "Email": "a@x.io"}])
