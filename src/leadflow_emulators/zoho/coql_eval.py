@@ -248,6 +248,8 @@ class Binder:
         return self.cache[key]
 
     def column(self, column: Column, clause: str) -> Resolved:
+        if len(column.path) == 2 and column.path[0].lower() == "tag" and column.path[1].lower() in ("name", "id"):
+            return _tag_part(column.path[1].lower())
         module_fields = self.base
         getters: list[tuple[str, str | None]] = []
         names: list[str] = []
@@ -292,6 +294,16 @@ class Binder:
             return current.get(name) if current is not None else None
 
         return getter
+
+
+def _tag_part(part: str) -> Resolved:
+    """``Tag.name`` / ``Tag.id``: the list of that part of the record's tags, matched like a multi-select."""
+
+    def getter(record: Record) -> list[Any]:
+        tags = record.get("Tag") or []
+        return [tag.get(part) for tag in tags if isinstance(tag, Mapping)]
+
+    return Resolved(getter, FieldInfo(f"Tag.{part}", "tag"), f"Tag.{part}")
 
 
 def _literal(value: Scalar, category: str, info: FieldLike, column: str) -> Any:
