@@ -186,6 +186,17 @@ def test_bulk_upsert_counts_updates(client: TestClient) -> None:
     assert sorted(r["Last_Name"] for r in backend.stored_records("Leads")) == ["New", "Other"]
 
 
+def test_bulk_write_costs_500_credits_and_is_refused_without_them() -> None:
+    with emulator(ZohoBackend(seed=2, daily_credits=450)) as client:
+        file_id = upload(client, [["Last_Name"], ["Ng"]]).json()["details"]["file_id"]
+        reply = write_job(client, file_id)
+        assert (reply.status_code, reply.json()["code"]) == (400, "LIMIT_EXCEEDED")
+        assert bulk_state(client).write_jobs == {}
+        read = client.post("/crm/bulk/v8/read", json={"query": {"module": {"api_name": "Leads"}}})
+        assert read.status_code == 201
+        assert backend_of(client).credits.remaining() == 450 - 1 - 50  # upload 1, bulk read 50
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
