@@ -1,7 +1,7 @@
 """Search criteria for ``GET /{module}/search``, built from values that are escaped for you.
 
 Zoho's syntax is ``(Field:operator:value)`` joined with ``and``/``or`` inside parentheses; ``(``, ``)`` and
-``,`` inside a value must be escaped with a backslash.
+``,`` inside a value must be escaped with a backslash, and so (first) must a backslash itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from leadflow.errors import InputError
 
 MAX_CRITERIA = 10
-_SPECIAL = ("(", ")", ",")
+_SPECIAL = ("\\", "(", ")", ",")
 
 
 def escape_value(value: Any) -> str:
