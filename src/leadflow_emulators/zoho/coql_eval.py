@@ -1,0 +1,650 @@
+"""COQL evaluation over any record source: field metadata and records come in as callables.
+
+The where clause is compiled once per query into nested Python closures (one per criterion), so a query
+over 100,000 records walks no syntax tree per record. Comparison rules follow Zoho: text compares without
+case, ``like`` supports ``%`` anywhere, numbers/dates/datetimes order, lookups compare by id, multi-select
+picklists and ``Tag`` match when any of their values matches, and empty values count as null.
+
+Example:
+    >>> from leadflow_emulators.zoho.coql import parse
+    >>> fields = {"id": FieldInfo("id", "bigint"), "Last_Name": FieldInfo("Last_Name", "text")}
+    >>> rows = [{"id": "2", "Last_Name": "Ng"}, {"id": "1", "Last_Name": "Li"}]
+    >>> result = execute(parse("select Last_Name from Leads where Last_Name like 'n%'"),
+    ...                  fields=lambda m: fields, records=lambda m: rows, get_record=lambda m, i: None)
+    >>> result.body()
+    {'data': [{'Last_Name': 'Ng', 'id': '2'}], 'info': {'count': 1, 'more_records': False}}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from leadflow_emulators.zoho.coql import (
+    Aggregate,
+    BoolOp,
+    Column,
+    Condition,
+    CoqlError,
+    Operand,
+    Predicate,
+    Query,
+    Scalar,
+)
+
+Record = Mapping[str, Any]
+Getter = Callable[[Record], Any]
+Test = Callable[[Record], bool]
+
+TEXT_TYPES = frozenset({"text", "email", "phone", "website", "picklist", "autonumber", "formula", "textarea"})
+NUMBER_TYPES = frozenset({"integer", "bigint", "long", "double", "currency", "decimal", "percent"})
+LOOKUP_TYPES = frozenset({"lookup", "ownerlookup", "userlookup"})
+MULTI_TYPES = frozenset({"multiselectpicklist", "tag"})
+ORDERED_TYPES = NUMBER_TYPES | {"date", "datetime"}
+
+_ALLOWED_OPS: dict[str, frozenset[str]] = {
+    "text": frozenset({"=", "!=", "like", "in", "null"}),
+    "number": frozenset({"=", "!=", "<", ">", "<=", ">=", "between", "in", "null"}),
+    "boolean": frozenset({"=", "!=", "null"}),
+    "lookup": frozenset({"=", "!=", "in", "null"}),
+    "multi": frozenset({"=", "!=", "like", "in", "null"}),
+}
+
+
+class FieldLike(Protocol):
+    """Any field description with these attributes (the backend's field metadata fits)."""
+
+    @property
+    def api_name(self) -> str: ...
+
+    @property
+    def data_type(self) -> str: ...
+
+    @property
+    def lookup_module(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What COQL needs to know of a field: its Zoho ``data_type`` and, for lookups, the target module."""
+
+    api_name: str
+    data_type: str
+    lookup_module: str | None = None
+
+
+FieldsFn = Callable[[str], Mapping[str, FieldLike] | None]
+RecordsFn = Callable[[str], Iterable[Record]]
+GetRecordFn = Callable[[str, str], Record | None]
+
+
+@dataclass(frozen=True)
+class CoqlResult:
+    """The rows of one COQL page and whether more match beyond it."""
+
+    data: list[dict[str, Any]]
+    more_records: bool
+
+    def body(self) -> dict[str, Any]:
+        """Zoho's reply body (the HTTP layer answers 204 instead when ``data`` is empty)."""
+        return {"data": self.data, "info": {"count": len(self.data), "more_records": self.more_records}}
+
+
+def _category(info: FieldLike) -> str:
+    data_type = "tag" if info.api_name == "Tag" else info.data_type
+    if data_type in NUMBER_TYPES:
+        return "number"
+    if data_type in ("date", "datetime"):
+        return data_type
+    if data_type == "boolean":
+        return "boolean"
+    if data_type in LOOKUP_TYPES:
+        return "lookup"
+    if data_type in MULTI_TYPES:
+        return "multi"
+    return "text"
+
+
+def _is_null(value: Any) -> bool:
+    if value is None:
+        return True
+    kind = type(value)
+    return not value if kind is str or kind is list or kind is dict else False
+
+
+def _lookup_id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return None if _is_null(value) else str(value)
+
+
+def _datetime_key(value: Any) -> float | None:
+    if _is_null(value):
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _number_key(value: Any) -> float | None:
+    if _is_null(value) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text_key(value: Any) -> str | None:
+    if type(value) is str:
+        return value.lower() if value else None
+    return None if _is_null(value) else str(value).lower()
+
+
+def _date_key(value: Any) -> str | None:
+    return None if _is_null(value) else str(value)[:10]
+
+
+def _bool_key(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+def _multi_key(value: Any) -> frozenset[str]:
+    if _is_null(value):
+        return frozenset()
+    items = value if isinstance(value, list) else str(value).split(";")
+    names = (item.get("name") if isinstance(item, Mapping) else item for item in items)
+    return frozenset(str(name).lower() for name in names if not _is_null(name))
+
+
+_KEYS: dict[str, Callable[[Any], Any]] = {
+    "number": _number_key,
+    "date": _date_key,
+    "datetime": _datetime_key,
+    "boolean": _bool_key,
+    "lookup": _lookup_id,
+    "text": _text_key,
+}
+
+
+def _like_matcher(pattern: str) -> Callable[[str], bool]:
+    body = pattern.lower()
+    inner = body.strip("%")
+    if "%" not in inner:
+        if body.startswith("%") and body.endswith("%") and len(body) > 1:
+            return lambda v: inner in v
+        if body.endswith("%"):
+            return lambda v: v.startswith(inner)
+        if body.startswith("%"):
+            return lambda v: v.endswith(inner)
+        return lambda v: v == body
+    regex = re.compile(".*".join(re.escape(part) for part in body.split("%")), re.DOTALL)
+    return lambda v: regex.fullmatch(v) is not None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A column bound to the query's module: how to read it from a record, its type, its output key."""
+
+    getter: Getter
+    info: FieldLike
+    key: str
+
+
+class Binder:
+    """Binds column references of one module to getters (following lookups, caching fetched records).
+
+    Example:
+        >>> binder = Binder("Leads", lambda m: {"Email": FieldInfo("Email", "email")}, lambda m, i: None)
+        >>> binder.column(Column(("Email",)), "select").getter({"Email": "a@x.io"})
+        'a@x.io'
+    """
+
+    def __init__(self, module: str, fields: FieldsFn, get_record: GetRecordFn) -> None:
+        self.fields = fields
+        self.get_record = get_record
+        self.cache: dict[tuple[str, str], Record | None] = {}
+        base = fields(module)
+        if base is None:
+            raise CoqlError("INVALID_QUERY", "invalid module given", {"module": module, "reason": "invalid module"})
+        self.base = base
+
+    def _field(self, module_fields: Mapping[str, FieldLike], name: str, column: Column, clause: str) -> FieldLike:
+        info = module_fields.get(name)
+        if info is None:
+            lowered = name.lower()
+            info = next((f for api, f in module_fields.items() if api.lower() == lowered), None)
+        if info is None and name.lower() == "id":
+            info = FieldInfo("id", "bigint")
+        if info is None:
+            raise CoqlError(
+                "INVALID_QUERY", "column given seems to be invalid", {"column_name": column.text, "clause": clause}
+            )
+        return info
+
+    def _fetch(self, module: str, record_id: str) -> Record | None:
+        key = (module, record_id)
+        if key not in self.cache:
+            self.cache[key] = self.get_record(module, record_id)
+        return self.cache[key]
+
+    def column(self, column: Column, clause: str) -> Resolved:
+        module_fields = self.base
+        getters: list[tuple[str, str | None]] = []
+        names: list[str] = []
+        info: FieldLike = FieldInfo("", "")
+        for position, name in enumerate(column.path):
+            info = self._field(module_fields, name, column, clause)
+            names.append(info.api_name)
+            last = position == len(column.path) - 1
+            if last:
+                getters.append((info.api_name, None))
+                break
+            if _category(info) != "lookup" or not info.lookup_module:
+                raise CoqlError(
+                    "INVALID_QUERY",
+                    "column given seems to be invalid",
+                    {"column_name": column.text, "clause": clause, "reason": f"{info.api_name} is not a lookup"},
+                )
+            getters.append((info.api_name, info.lookup_module))
+            target = self.fields(info.lookup_module)
+            if target is None:
+                raise CoqlError(
+                    "INVALID_QUERY", "column given seems to be invalid", {"column_name": column.text, "clause": clause}
+                )
+            module_fields = target
+        return Resolved(self._chain(getters), info, ".".join(names))
+
+    def _chain(self, steps: list[tuple[str, str | None]]) -> Getter:
+        name, _ = steps[-1]
+        if len(steps) == 1:
+            return lambda record: record.get(name)
+        hops = steps[:-1]
+        fetch = self._fetch
+
+        def getter(record: Record) -> Any:
+            current: Record | None = record
+            for field_name, module in hops:
+                target_id = _lookup_id(current.get(field_name)) if current is not None else None
+                if target_id is None or module is None:
+                    return None
+                current = fetch(module, target_id)
+            return current.get(name) if current is not None else None
+
+        return getter
+
+
+def _literal(value: Scalar, category: str, info: FieldLike, column: str) -> Any:
+    def invalid() -> CoqlError:
+        return CoqlError(
+            "INVALID_QUERY",
+            "value given seems to be invalid for the column",
+            {"column_name": column, "expected_data_type": info.data_type},
+        )
+
+    if category == "number":
+        if isinstance(value, bool):
+            raise invalid()
+        try:
+            return float(value)
+        except ValueError:
+            raise invalid() from None
+    if category == "date":
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise invalid() from None
+    if category == "datetime":
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise invalid() from None
+        if parsed.tzinfo is None:
+            raise invalid()
+        return parsed.timestamp()
+    if category == "boolean":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise invalid()
+    if category == "lookup":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).lower()
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def compile_predicate(predicate: Predicate, getter: Getter, info: FieldLike, column: str) -> Test:
+    """One criterion as a closure over a record, values converted to the field's type up front."""
+    category = _category(info)
+    op_family = {"compare": predicate.op, "like": "like", "in": "in", "between": "between", "null": "null"}[
+        predicate.kind
+    ]
+    allowed = _ALLOWED_OPS.get(category, _ALLOWED_OPS["number"])
+    if op_family not in allowed or (info.data_type == "textarea" and predicate.kind != "null"):
+        raise CoqlError(
+            "INVALID_QUERY",
+            "data type not supported",
+            {"column_name": column, "operator": predicate.op, "data_type": info.data_type},
+        )
+    if predicate.kind == "null":
+        if category == "multi":
+            return (
+                (lambda r: bool(_multi_key(getter(r)))) if predicate.negated else (lambda r: not _multi_key(getter(r)))
+            )
+        return (lambda r: not _is_null(getter(r))) if predicate.negated else (lambda r: _is_null(getter(r)))
+    if category == "multi":
+        return _multi_predicate(predicate, getter)
+    key = _KEYS[category]
+    literals = [_literal(v, category, info, column) for v in predicate.values]
+    if predicate.kind == "compare":
+        target, compare = literals[0], _COMPARE[predicate.op]
+        if predicate.op == "!=":
+            return lambda r: key(getter(r)) != target
+        if predicate.op == "=":
+            return lambda r: key(getter(r)) == target
+
+        def ordered(r: Record) -> bool:
+            current = key(getter(r))
+            return current is not None and compare(current, target)
+
+        return ordered
+    if predicate.kind == "in":
+        members = frozenset(literals)
+        if predicate.negated:
+            return lambda r: key(getter(r)) not in members
+        return lambda r: key(getter(r)) in members
+    if predicate.kind == "between":
+        low, high = literals
+
+        def between(r: Record) -> bool:
+            current = key(getter(r))
+            return current is not None and low <= current <= high
+
+        if predicate.negated:
+            return lambda r: not between(r)
+        return between
+    match = _like_matcher(str(predicate.values[0]))
+
+    def like(r: Record) -> bool:
+        current = key(getter(r))
+        return current is not None and match(current)
+
+    if predicate.negated:
+        return lambda r: not like(r)
+    return like
+
+
+def _multi_predicate(predicate: Predicate, getter: Getter) -> Test:
+    literals = [str(v).lower() for v in predicate.values]
+    if predicate.kind == "like":
+        match = _like_matcher(literals[0])
+        hit: Test = lambda r: any(match(v) for v in _multi_key(getter(r)))  # noqa: E731
+    elif predicate.kind == "in":
+        wanted = frozenset(literals)
+        hit = lambda r: not wanted.isdisjoint(_multi_key(getter(r)))  # noqa: E731
+    elif ";" in literals[0]:
+        exact = frozenset(part.strip() for part in literals[0].split(";"))
+        hit = lambda r: _multi_key(getter(r)) == exact  # noqa: E731
+    else:
+        single = literals[0]
+        hit = lambda r: single in _multi_key(getter(r))  # noqa: E731
+    if predicate.negated or predicate.op == "!=":
+        return lambda r: not hit(r)
+    return hit
+
+
+def compile_condition(condition: Condition, resolve: Callable[[Operand], Resolved]) -> Test:
+    """The where (or having) tree as a single closure."""
+    if isinstance(condition, BoolOp):
+        left = compile_condition(condition.left, resolve)
+        right = compile_condition(condition.right, resolve)
+        if condition.op == "and":
+            return lambda r: left(r) and right(r)
+        return lambda r: left(r) or right(r)
+    resolved = resolve(condition.operand)
+    return compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
+
+
+def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
+    category = _category(resolved.info)
+    getter = resolved.getter
+    if category == "multi":
+        return lambda r: (not _multi_key(getter(r)), sorted(_multi_key(getter(r))))
+    if resolved.info.api_name == "id":
+        return lambda r: (_is_null(getter(r)), int(getter(r) or 0))
+    key = _KEYS[category]
+
+    def sort_key(r: Record) -> tuple[bool, Any]:
+        value = key(getter(r))
+        return (value is None, value if value is not None else 0)
+
+    return sort_key
+
+
+def _output(value: Any, info: FieldLike) -> Any:
+    if _category(info) == "lookup" and info.api_name != "id":
+        target = _lookup_id(value)
+        return None if target is None else {"id": target}
+    return value
+
+
+def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> None:
+    for sort_key, descending in reversed(keys):
+        rows.sort(key=sort_key, reverse=descending)
+
+
+def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn) -> CoqlResult:
+    """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values."""
+    compiler = Binder(query.module, fields, get_record)
+    if query.is_aggregate:
+        return _execute_aggregate(query, compiler, records)
+    selected = [(item, compiler.column(item.expr, "select")) for item in query.select if isinstance(item.expr, Column)]
+    test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
+    matched = [r for r in records(query.module) if test(r)] if test else list(records(query.module))
+    id_key = _sort_key(compiler.column(Column(("id",)), "order by"))
+    keys: list[tuple[Callable[[Any], Any], bool]] = [
+        (_sort_key(_column_only(compiler, o.expr, "order by")), o.descending) for o in query.order_by
+    ]
+    _order(matched, [*keys, (id_key, False)])
+    page = matched[query.offset : query.offset + query.limit]
+    data = []
+    for record in page:
+        row = {
+            item.alias or resolved.key: _output(resolved.getter(record), resolved.info) for item, resolved in selected
+        }
+        row["id"] = str(record.get("id"))
+        data.append(row)
+    return CoqlResult(data, len(matched) > query.offset + query.limit)
+
+
+def _column_only(compiler: Binder, operand: Operand, clause: str) -> Resolved:
+    if isinstance(operand, Aggregate):
+        raise CoqlError(
+            "INVALID_QUERY", "aggregate function not allowed here", {"clause": clause, "column_name": operand.text}
+        )
+    return compiler.column(operand, clause)
+
+
+def _aggregate_value(aggregate: Aggregate, resolved: Resolved | None, members: list[Record]) -> Any:
+    if resolved is None:
+        return len(members)
+    values = [resolved.getter(r) for r in members]
+    present = [v for v in values if not _is_null(v)]
+    if aggregate.fn == "COUNT":
+        return len(present)
+    category = _category(resolved.info)
+    if aggregate.fn in ("SUM", "AVG"):
+        numbers = [n for n in (_number_key(v) for v in present) if n is not None]
+        if aggregate.fn == "SUM":
+            total = sum(numbers)
+            return int(total) if resolved.info.data_type in ("integer", "bigint", "long") else total
+        return sum(numbers) / len(numbers) if numbers else None
+    if not present:
+        return None
+    key = _KEYS.get(category, _text_key)
+    chosen = (min if aggregate.fn == "MIN" else max)(present, key=key)
+    return chosen
+
+
+def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> CoqlResult:
+    group_cols = [compiler.column(c, "group by") for c in query.group_by]
+    group_names = {c.text.lower() for c in query.group_by} | {g.key.lower() for g in group_cols}
+    outputs: list[tuple[str, Operand, Resolved | None]] = []
+    for item in query.select:
+        if isinstance(item.expr, Aggregate):
+            aggregate = item.expr
+            resolved = compiler.column(aggregate.column, "select") if aggregate.column else None
+            if resolved and aggregate.fn in ("SUM", "AVG") and _category(resolved.info) != "number":
+                raise CoqlError(
+                    "INVALID_QUERY",
+                    "data type not supported",
+                    {"column_name": aggregate.column.text if aggregate.column else "*", "function": aggregate.fn},
+                )
+            outputs.append((item.key, aggregate, resolved))
+        else:
+            resolved = compiler.column(item.expr, "select")
+            if item.expr.text.lower() not in group_names and resolved.key.lower() not in group_names:
+                raise CoqlError(
+                    "INVALID_QUERY",
+                    "column given seems to be invalid",
+                    {"column_name": item.expr.text, "clause": "select", "reason": "column is not in group by"},
+                )
+            outputs.append((item.alias or resolved.key, item.expr, resolved))
+    test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
+    groups: dict[tuple[Any, ...], list[Record]] = {}
+    key_parts = [_group_part(g) for g in group_cols]
+    for record in records(query.module):
+        if test is not None and not test(record):
+            continue
+        key = tuple([part(record) for part in key_parts])
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [record]
+        else:
+            members.append(record)
+    if not query.group_by and not groups:
+        groups[()] = []
+    rows: list[dict[str, Any]] = []
+    extra_aggregates = _extra_aggregates(query)
+    for members in groups.values():
+        row: dict[str, Any] = {}
+        first = members[0] if members else {}
+        for out_key, expr, resolved in outputs:
+            if isinstance(expr, Aggregate):
+                row[out_key] = _aggregate_value(expr, resolved, members)
+            elif resolved is not None:
+                row[out_key] = _output(resolved.getter(first), resolved.info)
+        hidden = {
+            a.text: _aggregate_value(a, compiler.column(a.column, "having") if a.column else None, members)
+            for a in extra_aggregates
+        }
+        rows.append({**row, **{f"\x00{k}": v for k, v in hidden.items()}})
+    resolve_group = _group_resolver(query, compiler, outputs)
+    if query.having is not None:
+        having = compile_condition(query.having, resolve_group)
+        rows = [r for r in rows if having(r)]
+    keys = [(_sort_key(resolve_group(o.expr)), o.descending) for o in query.order_by]
+    _order(rows, keys)
+    page = rows[query.offset : query.offset + query.limit]
+    data = [{k: v for k, v in row.items() if not k.startswith("\x00")} for row in page]
+    return CoqlResult(data, len(rows) > query.offset + query.limit)
+
+
+def _group_part(resolved: Resolved) -> Getter:
+    getter = resolved.getter
+    if _category(resolved.info) == "lookup":
+        return lambda record: _lookup_id(getter(record))
+    return lambda record: _hashable(getter(record))
+
+
+def _hashable(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
+
+
+def _extra_aggregates(query: Query) -> list[Aggregate]:
+    """Aggregates used in having/order by but not selected: computed per group and hidden from the reply."""
+    found: list[Aggregate] = []
+
+    def walk(condition: Condition | None) -> None:
+        if isinstance(condition, BoolOp):
+            walk(condition.left)
+            walk(condition.right)
+        elif isinstance(condition, Predicate) and isinstance(condition.operand, Aggregate):
+            found.append(condition.operand)
+
+    walk(query.having)
+    found.extend(o.expr for o in query.order_by if isinstance(o.expr, Aggregate))
+    return [a for a in found if a not in query.aggregates]
+
+
+def _group_resolver(
+    query: Query, compiler: Binder, outputs: list[tuple[str, Operand, Resolved | None]]
+) -> Callable[[Operand], Resolved]:
+    """Resolve having/order-by operands against the per-group rows built from the select list."""
+
+    def resolve(operand: Operand) -> Resolved:
+        for out_key, expr, resolved in outputs:
+            alias_hit = isinstance(operand, Column) and operand.path == (out_key,)
+            if (
+                expr == operand
+                or alias_hit
+                or (
+                    isinstance(operand, Column)
+                    and resolved is not None
+                    and operand.text.lower() == resolved.key.lower()
+                )
+            ):
+                return Resolved(_row_getter(out_key), _aggregate_info(expr, resolved), out_key)
+        if isinstance(operand, Aggregate):
+            resolved = compiler.column(operand.column, "having") if operand.column else None
+            hidden = f"\x00{operand.text}"
+            return Resolved(_row_getter(hidden), _aggregate_info(operand, resolved), operand.text)
+        raise CoqlError(
+            "INVALID_QUERY",
+            "column given seems to be invalid",
+            {"column_name": operand.text, "clause": "order by", "reason": "column is not in group by"},
+        )
+
+    return resolve
+
+
+def _row_getter(key: str) -> Getter:
+    return lambda row: row.get(key)
+
+
+def _aggregate_info(expr: Operand, resolved: Resolved | None) -> FieldLike:
+    if isinstance(expr, Aggregate) and (expr.fn in ("COUNT", "SUM", "AVG") or resolved is None):
+        return FieldInfo(expr.text, "double")
+    assert resolved is not None
+    return resolved.info
