@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,8 @@ from leadflow.http import RequestSpec, Transport
 from leadflow.zoho.auth import ZohoAuth
 from leadflow.zoho.datacentres import upload_root
 from leadflow.zoho.errors import zoho_error
+
+_CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/([^?]*)")
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ class ZohoApi:
                 cost=cost,
                 complex_call=complex_call,
                 idempotent=idempotent,
-                label=label or f"{method} {url.rsplit('/crm/', 1)[-1]}",
+                label=label or f"{method} {_path_of(url)}",
             )
         )
         body = self._decode(response)
@@ -144,6 +147,11 @@ class ZohoApi:
 
     def _error(self, response: httpx.Response) -> ApiError:
         return zoho_error(response, self._decode(response))
+
+
+def _path_of(url: str) -> str:
+    match = _CRM_PATH.search(url)
+    return match.group(1) if match else url
 
 
 def _is_batch_reply(body: Any) -> bool:
