@@ -277,3 +277,13 @@ def test_auth_expired_after_refresh_maps_by_status() -> None:
     from leadflow.http import error_class_for
 
     assert error_class_for(401) is AuthExpired
+
+
+def test_a_success_without_its_promised_body_is_a_lost_response() -> None:
+    client, seen = scripted(httpx.Response(201), httpx.Response(201, json={"data": []}))
+    with pytest.raises(ResponseLost):
+        transport(client, []).send(RequestSpec("POST", URL, json={}, expect_body=True))
+    assert len(seen) == 1
+    client, seen = scripted(httpx.Response(200), httpx.Response(200, json={"data": []}))
+    assert transport(client, []).send(RequestSpec("GET", URL, expect_body=True)).json() == {"data": []}
+    assert len(seen) == 2

@@ -91,7 +91,7 @@ def backend() -> Iterator[ZohoBackend]:
 @pytest.fixture
 def rig(backend: ZohoBackend, sqlite_url: str) -> Iterator[Rig]:
     app = emulator_app(backend)
-    with TestClient(app, base_url=EMULATOR, raise_server_exceptions=False) as http:
+    with TestClient(app, base_url=EMULATOR) as http:
         engine = open_store(sqlite_url)
         yield Rig(backend, app, http, engine, Sleeps(), sqlite_url)
         engine.dispose()

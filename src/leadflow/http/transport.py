@@ -28,6 +28,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+class _EmptyReply(Exception):
+    """A success status whose body never arrived: as good as a lost response."""
+
+
 class Authenticator(Protocol):
     """What the transport needs from an auth strategy."""
 
@@ -82,9 +86,11 @@ class RequestSpec:
     label: str = ""
     timeout: float | None = None
     authenticated: bool = True
+    expect_body: bool = False
 
     @property
     def is_idempotent(self) -> bool:
+        """GET, HEAD, OPTIONS and DELETE unless the caller says otherwise."""
         return self.idempotent if self.idempotent is not None else self.method.upper() in IDEMPOTENT_METHODS
 
 
@@ -165,11 +171,18 @@ class Transport:
                         headers=headers,
                         timeout=spec.timeout if spec.timeout is not None else httpx.USE_CLIENT_DEFAULT,
                     )
+                if (
+                    spec.expect_body
+                    and 200 <= response.status_code < 300
+                    and response.status_code != 204
+                    and not (response.content)
+                ):
+                    raise _EmptyReply(f"HTTP {response.status_code} without the body it promised")
             except _NOT_SENT as exc:
                 self._release(reservation)
                 self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
                 continue
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, _EmptyReply) as exc:
                 if not idempotent:
                     with self._stats_lock:
                         self.stats.responses_lost += 1

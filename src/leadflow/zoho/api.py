@@ -117,6 +117,7 @@ class ZohoApi:
                 complex_call=complex_call,
                 idempotent=idempotent,
                 label=label or f"{method} {_path_of(url)}",
+                expect_body=True,
             )
         )
         body = self._decode(response)

@@ -159,7 +159,8 @@ class MetadataApi:
             items = reply.body.get("fields", []) if isinstance(reply.body, dict) else []
             item = items[0] if items and isinstance(items[0], dict) else {}
             if item.get("status") == "success":
-                report.created.append(spec.expected_api_name)
+                details = item.get("details") if isinstance(item.get("details"), dict) else {}
+                report.created.append(str((details or {}).get("api_name") or spec.expected_api_name))
             else:
                 reason = f"{item.get('code', reply.status)}: {item.get('message', 'refused')}"
                 report.manual.append(ManualField(spec, reason))
