@@ -72,6 +72,8 @@ class BackendSource:
 
     def records(self, module: str) -> Iterable[Record]:
         """Live stored records (lookups as ``{"id"}``), a snapshot taken under the backend lock."""
+        if module.lower() == USERS:
+            return list(self.backend.directory.users.values())
         with self.backend.lock:
             return list(self.backend.stored_records(module))
 

@@ -37,6 +37,10 @@ def parse_seed_lines(text: str) -> list[Any]:
 
 
 async def reset(request: Request) -> Response:
+    bulk = getattr(request.app.state, "zoho_bulk", None)
+    if bulk is not None:  # let running bulk jobs finish, then forget them with the rest of the state
+        bulk.runner.wait_idle()
+        del request.app.state.zoho_bulk
     backend_of(request).reset()
     faults_of(request).clear()
     return json_response({"status": "reset"})

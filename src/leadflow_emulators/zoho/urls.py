@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
 from leadflow_emulators.zoho.responses import oauth, records, settings
+from leadflow_emulators.zoho.responses_bulk import BULK_ROUTES
 
 CRM = "/crm/{version}"
 
@@ -25,6 +26,7 @@ def zoho_routes() -> list[BaseRoute]:
         Route("/oauth/v2/token", oauth.token, methods=["POST"]),
         Route("/oauth/v2/token/revoke", oauth.revoke, methods=["POST"]),
         Route("/oauth/v2/auth", oauth.authorize, methods=["GET"]),
+        *BULK_ROUTES,  # COQL, upload, bulk write/read: before {CRM}/{module}, which would take "coql" for a module
         Route(f"{CRM}/settings/modules", settings.get_modules, methods=["GET"]),
         Route(f"{CRM}/settings/modules/{{api_name}}", settings.get_module, methods=["GET"]),
         Route(f"{CRM}/settings/fields", settings.get_fields, methods=["GET"]),

@@ -247,6 +247,28 @@ def test_lookup_mapping_with_find_by(source: BackendSource) -> None:
     assert result[2][4] == "INVALID_DATA-Account_Name"
 
 
+def test_owner_by_email_and_several_errors_joined_with_colons(source: BackendSource) -> None:
+    body = {
+        "operation": "insert",
+        "resource": [
+            resource(
+                "Contacts",
+                field_mappings=[
+                    {"api_name": "Last_Name", "index": 0},
+                    {"api_name": "Account_Name", "index": 1, "find_by": "Account_Name"},
+                    {"api_name": "Owner", "index": 2, "find_by": "email"},
+                ],
+            )
+        ],
+    }
+    rows = [["Last_Name", "Company", "Owner"], ["Ada", "", "SAM@leadflow.example"], ["Bo", "Nope Inc", "x@y.z"]]
+    job = run_write(source, body, upload(rows))
+    result = unzip_csv(job.result_zip or b"")
+    assert result[1][4] == "ADDED"
+    assert (source.backend.get_stored("Contacts", result[1][3]) or {})["Owner"] == {"id": "5725767000000411002"}
+    assert result[2][4:] == ["SKIPPED", "INVALID_DATA-Account_Name:INVALID_DATA-Owner"]
+
+
 def test_write_job_status_body(source: BackendSource) -> None:
     body = {
         "operation": "insert",

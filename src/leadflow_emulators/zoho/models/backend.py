@@ -411,6 +411,8 @@ class ZohoBackend:
         with self.lock:
             return self._records[self.module(module).api_name].find(field, value)
 
+    find_ids = find  # the name the bulk jobs use
+
     def get_stored(self, module: str, record_id: str) -> dict[str, Any] | None:
         return self._records[self.module(module).api_name].get(str(record_id))
 

@@ -1,0 +1,113 @@
+"""Fixtures for the Zoho emulator tests: a backend, an in-process client with a token, a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from leadflow_emulators.common.clock import Clock
+from leadflow_emulators.zoho.app import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REFRESH_TOKEN,
+    create_app,
+)
+from leadflow_emulators.zoho.models import ZohoBackend
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_dir() -> Path:
+    """``LEADFLOW_SHARED_DIR`` or ``<repo root>/../shared`` (reference specs live there)."""
+    return Path(os.environ.get("LEADFLOW_SHARED_DIR") or REPO_ROOT.parent / "shared")
+
+
+def refresh_form(**overrides: str) -> dict[str, str]:
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "refresh_token": DEFAULT_REFRESH_TOKEN,
+    }
+    form.update(overrides)
+    return form
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(frozen=True)
+
+
+@pytest.fixture
+def backend(clock: Clock) -> Iterator[ZohoBackend]:
+    backend = ZohoBackend(seed=7, clock=clock)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def app(backend: ZohoBackend) -> Starlette:
+    return create_app(backend)
+
+
+@pytest.fixture
+def anon(app: Starlette) -> Iterator[TestClient]:
+    """An in-process client without credentials."""
+    with TestClient(app, base_url="http://zoho.test") as client:
+        yield client
+
+
+def token_for(client: Any, **overrides: str) -> str:
+    reply = client.post("/oauth/v2/token", data=refresh_form(**overrides)).json()
+    return str(reply["access_token"])
+
+
+@pytest.fixture
+def api(anon: TestClient) -> TestClient:
+    """An in-process client that sends a valid ``Authorization: Zoho-oauthtoken`` header."""
+    anon.headers["Authorization"] = f"Zoho-oauthtoken {token_for(anon)}"
+    return anon
+
+
+class LiveServer:
+    """uvicorn serving an app on a free local port, in a background thread."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="critical", lifespan="off", limit_concurrency=200)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def live(backend: ZohoBackend) -> Iterator[LiveServer]:
+    with LiveServer(create_app(backend)) as server:
+        yield server
