@@ -14,6 +14,7 @@ from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.zoho import ZohoClient
+from leadflow.zoho.datacentres import data_centre_of
 
 zoho_app = typer.Typer(help="Look at the connected Zoho CRM org.", no_args_is_help=True)
 
@@ -50,7 +51,9 @@ def whoami_command(ctx: typer.Context) -> None:
         table = Table("", "", title="Zoho CRM", show_header=False)
         table.add_row("org", f"{org.get('company_name', '')} (id {org.get('id', '')}, zgid {org.get('zgid', '')})")
         table.add_row("user", f"{user.get('full_name', '')} <{user.get('email', '')}>")
-        table.add_row("data centre", zoho.data_centre or "custom host")
+        from_host = data_centre_of(zoho.api.root())
+        centre = from_host or f"{zoho.data_centre or '-'} (configured; the API host is not a Zoho host)"
+        table.add_row("data centre", centre)
         table.add_row("API", f"{zoho.api.root()}/crm/{zoho.api.version} ({context.settings.zoho.auth} auth)")
         server = f"; Zoho reports {credits.server_remaining} left" if credits.server_remaining is not None else ""
         table.add_row(
