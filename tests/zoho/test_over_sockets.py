@@ -24,7 +24,6 @@ from leadflow.zoho import ClientOptions, ZohoClient
 from leadflow.zoho.consent import DEFAULT_SCOPES, RedirectListener, consent_url, exchange_and_save
 from leadflow.zoho.secrets import SecretBox
 from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
-
 from tests.zoho.conftest import LiveServer, Sleeps, zoho_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -139,7 +138,8 @@ def emulator_process() -> Iterator[str]:
             break
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start: " + (process.stdout.read() if process.stdout else ""))
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"the emulator did not start: {output}") from None
             time.sleep(0.1)
     yield base
     process.terminate()
