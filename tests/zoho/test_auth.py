@@ -18,11 +18,12 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from leadflow.errors import AuthExpired, ConfigError
+from leadflow.store import open_store
 from leadflow.store import zoho as repo
-from leadflow.zoho import ClientOptions, TokenError
+from leadflow.zoho import ClientOptions, TokenError, ZohoClient
 from leadflow.zoho.datacentres import DATA_CENTRES
 from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
-from tests.zoho.conftest import EMULATOR, Rig
+from tests.zoho.conftest import EMULATOR, Rig, zoho_settings
 
 
 def recording(rig: Rig) -> tuple[TestClient, list[httpx.URL]]:
@@ -218,3 +219,37 @@ def test_proxy_mode_unwraps_the_output_envelope_and_sends_no_oauth_header(
         assert zoho.data_centre is None
     assert envelope.seen_authorization
     assert set(envelope.seen_authorization) == {None}
+
+
+def test_clients_sharing_a_store_refresh_once_between_them(rig: Rig, database_url: str) -> None:
+    """Two clients stand for two processes: separate in-process locks, one store; the token row lock decides."""
+    engine = open_store(database_url)
+    settings = zoho_settings(database_url)
+    clients = [
+        ZohoClient.from_settings(settings, engine, http_client=rig.http, options=ClientOptions(sleep=rig.sleeps))
+        for _ in range(2)
+    ]
+    errors: list[BaseException] = []
+
+    def work(zoho: ZohoClient) -> None:
+        try:
+            zoho.users.current()
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    def storm() -> None:
+        threads = [threading.Thread(target=work, args=(clients[i % 2],)) for i in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    storm()
+    assert errors == []
+    assert rig.state()["tokens"]["issued"] == 1
+    rig.control("POST", "tokens/expire")  # both now hold a token the server refuses
+    storm()
+    assert errors == []
+    assert rig.state()["tokens"]["issued"] == 2
+    assert sum(c.api.auth.refreshes for c in clients) == 2  # type: ignore[union-attr]
+    engine.dispose()

@@ -33,7 +33,16 @@ class _EmptyReply(Exception):
 
 
 class Authenticator(Protocol):
-    """What the transport needs from an auth strategy."""
+    """What the transport needs from an auth strategy.
+
+    Example (a fixed API key):
+        >>> class ApiKey:
+        ...     def auth_headers(self): return {"Authorization": "Bearer k"}
+        ...     def should_refresh(self, response): return False
+        ...     def refresh(self, rejected): raise RuntimeError("static key")
+        >>> isinstance(ApiKey().auth_headers(), dict)
+        True
+    """
 
     def auth_headers(self) -> Mapping[str, str]:
         """Headers that authenticate the next request (may fetch or refresh a token first)."""
@@ -49,7 +58,13 @@ class Authenticator(Protocol):
 
 
 class CreditHook(Protocol):
-    """Credit accounting around each attempt: reserve before sending, give back when nothing was spent."""
+    """Credit accounting around each attempt: reserve before sending, give back when nothing was spent.
+
+    Example: :class:`leadflow.zoho.credits.CreditMeter` books Zoho's credits in the store.
+        >>> from leadflow.zoho.credits import CreditMeter
+        >>> hasattr(CreditMeter, "reserve") and hasattr(CreditMeter, "release")
+        True
+    """
 
     def reserve(self, cost: int, label: str) -> object:
         """Book ``cost`` credits or raise ``CreditBudgetExceeded``; returns a handle for :meth:`release`."""
@@ -96,7 +111,12 @@ class RequestSpec:
 
 @dataclass
 class TransportStats:
-    """Counters for a transport's life: what was sent, retried, refused and lost."""
+    """Counters for a transport's life: what was sent, retried, refused and lost.
+
+    Example:
+        >>> TransportStats().attempts
+        0
+    """
 
     attempts: int = 0
     retries: int = 0

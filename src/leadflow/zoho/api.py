@@ -20,7 +20,12 @@ _CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/([^?]*)")
 
 @dataclass(frozen=True)
 class Reply:
-    """A decoded Zoho reply: status, JSON body (``None`` for 204/304) and headers."""
+    """A decoded Zoho reply: status, JSON body (``None`` for 204/304) and headers.
+
+    Example:
+        >>> Reply(200, {"data": [{"id": "1"}], "info": {"more_records": False}}, httpx.Headers()).data()
+        [{'id': '1'}]
+    """
 
     status: int
     body: Any

@@ -58,7 +58,12 @@ def consent_url(
 
 @dataclass(frozen=True)
 class GrantCode:
-    """A grant code and, when Zoho's redirect said so, the accounts server of the user's data centre."""
+    """A grant code and, when Zoho's redirect said so, the accounts server of the user's data centre.
+
+    Example:
+        >>> GrantCode("1000.abc", accounts_server="https://accounts.zoho.eu", location="eu").location
+        'eu'
+    """
 
     code: str
     accounts_server: str | None = None
@@ -166,12 +171,23 @@ class RedirectListener:
 
 
 def new_state() -> str:
+    """A random ``state`` for the consent URL, checked when the redirect comes back.
+
+    Example:
+        >>> len(new_state()) >= 16
+        True
+    """
     return pysecrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True)
 class Connection:
-    """What ``leadflow auth zoho`` saved."""
+    """What ``leadflow auth zoho`` saved.
+
+    Example:
+        >>> Connection("eu", "https://accounts.zoho.eu", "https://www.zohoapis.eu", DEFAULT_SCOPES).data_centre
+        'eu'
+    """
 
     data_centre: str
     accounts_url: str
@@ -196,6 +212,12 @@ def exchange_and_save(
 
     The accounts server named in the redirect wins over the configured one: it is the user's data centre.
     A Self Client code is exchanged without a redirect URI.
+
+    Example:
+        >>> saved, reply = exchange_and_save(http=httpx.Client(), engine=engine, box=box, grant=parse_grant("1000.x"),
+        ...                                  client_id="1000.X", client_secret="s", data_centre="eu")  # doctest: +SKIP
+        >>> saved.accounts_url  # doctest: +SKIP
+        'https://accounts.zoho.eu'
     """
     if not client_id or not client_secret:
         raise InputError("a client id and client secret are needed (--client-id/--client-secret or [zoho] settings)")

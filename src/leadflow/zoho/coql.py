@@ -89,7 +89,11 @@ def _strip_strings(query: str) -> str:
 def iter_coql(
     api: ZohoApi, query: str, params: Sequence[Any] = (), *, page_size: int = PAGE_LIMIT
 ) -> Iterator[dict[str, Any]]:
-    """Rows of a COQL query; without a ``limit`` clause it pages with ``limit/offset`` up to 100,000 rows."""
+    """Rows of a COQL query; without a ``limit`` clause it pages with ``limit/offset`` up to 100,000 rows.
+
+    Example:
+        >>> rows = iter_coql(zoho.api, "select Email from Leads where Lead_Source = ?", ["Web"])  # doctest: +SKIP
+    """
     text = bind(query.strip().rstrip(";"), params)
     bare = _strip_strings(text)
     if _LIMIT_CLAUSE.search(bare):

@@ -74,7 +74,12 @@ class Criteria:
 
 
 class FieldCriteria:
-    """The operators Zoho search supports on one field."""
+    """The operators Zoho search supports on one field.
+
+    Example:
+        >>> str(FieldCriteria("Annual_Revenue").between(1_000, 5_000))
+        '(Annual_Revenue:between:1000,5000)'
+    """
 
     def __init__(self, api_name: str) -> None:
         self.api_name = api_name

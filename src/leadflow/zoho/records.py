@@ -291,7 +291,12 @@ def _results(reply: Reply, offset: int, count: int, *, default_action: str | Non
 
 @dataclass(frozen=True)
 class ConvertResult:
-    """Ids of the records a lead conversion produced (``deal_id`` only when a deal was asked for)."""
+    """Ids of the records a lead conversion produced (``deal_id`` only when a deal was asked for).
+
+    Example:
+        >>> ConvertResult(contact_id="1", account_id="2", deal_id=None, raw={}).deal_id is None
+        True
+    """
 
     contact_id: str | None
     account_id: str | None
@@ -306,7 +311,12 @@ def _id_of(value: Any) -> str | None:
 
 
 class LeadsResource(ModuleResource):
-    """Leads, which can also be converted into a contact, an account and optionally a deal."""
+    """Leads, which can also be converted into a contact, an account and optionally a deal.
+
+    Example:
+        >>> zoho.leads.convert("5725767000000412001").contact_id  # doctest: +SKIP
+        '5725767000000415001'
+    """
 
     def convert(
         self,

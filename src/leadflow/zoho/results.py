@@ -67,6 +67,10 @@ class PartialBatch:
     ``results`` are the confirmed outcomes of rows ``0 .. first_unconfirmed - 1``; rows from
     ``first_unconfirmed`` on were not confirmed (with ``ResponseLost`` the first chunk of them may have been
     applied: reconcile it before sending again).
+
+    Example:
+        >>> PartialBatch(results=[], first_unconfirmed=0).first_unconfirmed
+        0
     """
 
     results: list[RecordResult]
@@ -74,7 +78,14 @@ class PartialBatch:
 
 
 def attach_partial(error: BaseException, results: list[RecordResult], first_unconfirmed: int) -> None:
-    """Record on ``error`` how far its batch got (read it back with :func:`partial_results`)."""
+    """Record on ``error`` how far its batch got (read it back with :func:`partial_results`).
+
+    Example:
+        >>> error = RuntimeError("stopped")
+        >>> attach_partial(error, [], 100)
+        >>> partial_results(error).first_unconfirmed
+        100
+    """
     error.partial = PartialBatch(list(results), first_unconfirmed)  # type: ignore[attr-defined]
 
 
