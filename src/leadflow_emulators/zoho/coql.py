@@ -201,8 +201,22 @@ def _located_syntax_error(text: str, exc: lark.UnexpectedInput) -> CoqlError:
 
 
 def _unquote(token: str) -> str:
-    quote = token[0]
-    return token[1:-1].replace(quote * 2, quote)
+    """The value of a quoted literal: ``''`` (doubled quote) and backslash escapes both accepted."""
+    quote, body = token[0], token[1:-1]
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            out.append(body[index + 1])
+            index += 2
+        elif char == quote and body[index + 1 : index + 2] == quote:
+            out.append(quote)
+            index += 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
 
 
 class _Builder:

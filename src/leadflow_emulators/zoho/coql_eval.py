@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ class Resolved:
     getter: Getter
     info: FieldLike
     key: str
+    field: str | None = None  # set when the column is a plain field of the record (no lookup hop)
 
 
 class Binder:
@@ -259,7 +261,8 @@ class Binder:
                     "INVALID_QUERY", "column given seems to be invalid", {"column_name": column.text, "clause": clause}
                 )
             module_fields = target
-        return Resolved(self._chain(getters), info, ".".join(names))
+        simple = getters[0][0] if len(getters) == 1 else None
+        return Resolved(self._chain(getters), info, ".".join(names), simple)
 
     def _chain(self, steps: list[tuple[str, str | None]]) -> Getter:
         name, _ = steps[-1]
@@ -424,7 +427,83 @@ def compile_condition(condition: Condition, resolve: Callable[[Operand], Resolve
             return lambda r: left(r) and right(r)
         return lambda r: left(r) or right(r)
     resolved = resolve(condition.operand)
-    return compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
+    test = compile_predicate(condition, resolved.getter, resolved.info, condition.operand.text)
+    if resolved.field is not None:
+        return _fast_predicate(condition, resolved.field, resolved.info, condition.operand.text) or test
+    return test
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def _fast_predicate(predicate: Predicate, name: str, info: FieldLike, column: str) -> Test | None:
+    """Specialised closures for the hot cases (plain text or number fields): one call per record.
+
+    Same results as :func:`compile_predicate` (which has already validated the predicate); values of an
+    unexpected type fall back to the generic key functions.
+    """
+    category = _category(info)
+    if predicate.kind == "null" and category != "multi":
+        if predicate.negated:
+            return lambda r: (v := r.get(name)) is not None and v != "" and v != [] and v != {}
+        return lambda r: (v := r.get(name)) is None or v == "" or v == [] or v == {}
+    if category not in ("text", "number") or predicate.kind not in ("compare", "in", "like"):
+        return None
+    literals = [_literal(v, category, info, column) for v in predicate.values]
+    if category == "text":
+        text_key = _text_key
+        if predicate.kind == "like":
+            match = _like_matcher(str(predicate.values[0]))
+
+            def like(r: Record) -> bool:
+                v = r.get(name)
+                v = v.lower() if type(v) is str and v else text_key(v)
+                return v is not None and match(v)
+
+            return (lambda r: not like(r)) if predicate.negated else like
+        if predicate.kind == "in":
+            members = frozenset(literals)
+            if predicate.negated:
+                return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) not in members
+            return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) in members
+        target = literals[0]
+        if target == "" or predicate.op not in ("=", "!="):
+            return None
+        if predicate.op == "=":
+            return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) == target
+        return lambda r: (v.lower() if type(v := r.get(name)) is str and v else text_key(v)) != target
+    number_key = _number_key
+    if predicate.kind == "in":
+        numbers = frozenset(literals)
+        if predicate.negated:
+            return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) not in numbers
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) in numbers
+    if predicate.kind != "compare":
+        return None
+    target = literals[0]
+    if predicate.op == "=":
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) == target
+    if predicate.op == "!=":
+        return lambda r: (v if type(v := r.get(name)) in _NUMBERS else number_key(v)) != target
+    compare = _OPERATORS[predicate.op]
+
+    def ordered(r: Record) -> bool:
+        v = r.get(name)
+        if type(v) not in _NUMBERS:
+            v = number_key(v)
+            if v is None:
+                return False
+        return compare(v, target)
+
+    return ordered
+
+
+_NUMBERS = frozenset({int, float})
 
 
 def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
@@ -433,7 +512,7 @@ def _sort_key(resolved: Resolved) -> Callable[[Record], tuple[bool, Any]]:
     if category == "multi":
         return lambda r: (not _multi_key(getter(r)), sorted(_multi_key(getter(r))))
     if resolved.info.api_name == "id":
-        return lambda r: (_is_null(getter(r)), int(getter(r) or 0))
+        return lambda r: (False, int(getter(r) or 0))
     key = _KEYS[category]
 
     def sort_key(r: Record) -> tuple[bool, Any]:
@@ -490,13 +569,15 @@ def _column_only(compiler: Binder, operand: Operand, clause: str) -> Resolved:
 def _aggregate_value(aggregate: Aggregate, resolved: Resolved | None, members: list[Record]) -> Any:
     if resolved is None:
         return len(members)
-    values = [resolved.getter(r) for r in members]
-    present = [v for v in values if not _is_null(v)]
+    name = resolved.field
+    values = [r.get(name) for r in members] if name is not None else [resolved.getter(r) for r in members]
+    present = [v for v in values if v is not None and v != "" and v != [] and v != {}]
     if aggregate.fn == "COUNT":
         return len(present)
     category = _category(resolved.info)
     if aggregate.fn in ("SUM", "AVG"):
-        numbers = [n for n in (_number_key(v) for v in present) if n is not None]
+        converted: list[float | None] = [v if type(v) in _NUMBERS else _number_key(v) for v in present]
+        numbers: list[float] = [n for n in converted if n is not None]
         if aggregate.fn == "SUM":
             total = sum(numbers)
             return int(total) if resolved.info.data_type in ("integer", "bigint", "long") else total
@@ -533,17 +614,7 @@ def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> Co
                 )
             outputs.append((item.alias or resolved.key, item.expr, resolved))
     test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
-    groups: dict[tuple[Any, ...], list[Record]] = {}
-    key_parts = [_group_part(g) for g in group_cols]
-    for record in records(query.module):
-        if test is not None and not test(record):
-            continue
-        key = tuple([part(record) for part in key_parts])
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [record]
-        else:
-            members.append(record)
+    groups = _group(records(query.module), test, group_cols)
     if not query.group_by and not groups:
         groups[()] = []
     rows: list[dict[str, Any]] = []
@@ -572,10 +643,35 @@ def _execute_aggregate(query: Query, compiler: Binder, records: RecordsFn) -> Co
     return CoqlResult(data, len(rows) > query.offset + query.limit)
 
 
+def _group(rows: Iterable[Record], test: Test | None, columns: list[Resolved]) -> dict[tuple[Any, ...], list[Record]]:
+    """Matching records by the tuple of their group-by values (one dict pass, no per-record tuple for one column)."""
+    single: dict[Any, list[Record]] = {}
+    if len(columns) == 1:
+        part = _group_part(columns[0])
+        for record in rows:
+            if test is None or test(record):
+                key = part(record)
+                members = single.get(key)
+                if members is None:
+                    single[key] = [record]
+                else:
+                    members.append(record)
+        return {(key,): members for key, members in single.items()}
+    groups: dict[tuple[Any, ...], list[Record]] = {}
+    parts = [_group_part(column) for column in columns]
+    for record in rows:
+        if test is None or test(record):
+            groups.setdefault(tuple([part(record) for part in parts]), []).append(record)
+    return groups
+
+
 def _group_part(resolved: Resolved) -> Getter:
     getter = resolved.getter
     if _category(resolved.info) == "lookup":
         return lambda record: _lookup_id(getter(record))
+    name = resolved.field
+    if name is not None:
+        return lambda record: v if type(v := record.get(name)) in _PLAIN or v is None else _hashable(v)
     return lambda record: _hashable(getter(record))
 
 

@@ -218,10 +218,14 @@ def test_where_operator(where: str, expected: list[str]) -> None:
     assert ids(f"select id from Leads where {where}") == expected
 
 
-def test_single_quotes_escape_by_doubling() -> None:
-    LEADS.append({"id": "5725767000000000009", "Last_Name": "O'Brien"})
+def test_quotes_escape_by_doubling_or_backslash() -> None:
+    LEADS.append({"id": "5725767000000000009", "Last_Name": "O'Brien", "First_Name": 'say "hi" \\ bye'})
     try:
         assert ids("select id from Leads where Last_Name = 'o''brien'") == ["9"]
+        assert ids(r"select id from Leads where Last_Name = 'O\'Brien'") == ["9"]
+        escaped = r"""(Last_Name like 'O\'B%' and First_Name = 'say \"hi\" \\ bye')"""
+        assert ids(f"select id from Leads where {escaped}") == ["9"]
+        assert ids(r'select id from Leads where First_Name = "say ""hi"" \\ bye"') == ["9"]
     finally:
         LEADS.pop()
 

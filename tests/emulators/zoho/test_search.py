@@ -85,7 +85,7 @@ def test_email_phone_word(api: TestClient) -> None:
 def test_search_errors(api: TestClient) -> None:
     missing = api.get("/crm/v8/Leads/search")
     assert missing.status_code == 400
-    assert missing.json()["code"] == "REQUIRED_PARAM_MISSING"
+    assert missing.json()["code"] == "EXPECTED_PARAM_MISSING"
     syntax = api.get("/crm/v8/Leads/search", params={"criteria": "(Last_Name:equals:x"})
     assert syntax.status_code == 400
     assert syntax.json()["code"] == "INVALID_QUERY"

@@ -461,6 +461,7 @@ class ZohoBackend:
             raise RecordError("INVALID_DATA", "invalid data", {"api_name": "data", "json_path": f"$.data[{index}]"})
         fields = meta.fields
         changes: dict[str, Any] = {}
+        prefix = f"$.data[{index}]."
         for key, value in row.items():
             if key in _SYSTEM_KEYS or key.startswith("$"):
                 continue
@@ -472,7 +473,7 @@ class ZohoBackend:
             if field_meta.is_lookup:
                 changes[key] = self._lookup(meta, field_meta, value, row, index, changes)
             else:
-                changes[key] = coerce(field_meta, value, _path(index, key))
+                changes[key] = coerce(field_meta, value, prefix + key)
         for name in meta.mandatory_fields():
             missing = changes.get(name) in (None, "") if (creating or name in changes) else False
             if missing:
@@ -881,7 +882,7 @@ class ZohoBackend:
                 if tag is None and not remove:
                     tag = self._new_tag(meta.api_name, name.strip())
                 if tag is not None:
-                    wanted.append({"name": tag["name"], "id": tag["id"]})
+                    wanted.append({"name": tag["name"], "id": tag["id"], "color_code": tag.get("color_code")})
             for raw_id in ids:
                 record_id = str(raw_id)
                 record = store.live.get(record_id)

@@ -120,7 +120,7 @@ class FieldMeta:
         elif self.multi_module:
             # Who_Id/What_Id style fields: the target comes with $se_module on the record.
             lookup = {"module": {"api_name": "se_module", "id": None}, "api_name": self.api_name, "id": self.id}
-        return {
+        body = {
             "api_name": self.api_name,
             "field_label": self.label,
             "display_label": self.label,
@@ -183,6 +183,8 @@ class FieldMeta:
             "additional_column": None,
             "field_label_2": None,
         }
+        # Zoho sends null for unset properties; the SDK and the spec prefer them absent.
+        return {key: value for key, value in body.items() if value is not None}
 
 
 @dataclass
@@ -197,11 +199,20 @@ class ModuleMeta:
     custom_module: bool = False
     default_dup_fields: tuple[str, ...] = ()
 
+    def _cached(self, key: str, compute: Any) -> list[str]:
+        # Fields are only ever added, so the number of fields tells whether a cached list is current.
+        cache: dict[str, tuple[int, list[str]]] = self.__dict__.setdefault("_lists", {})
+        hit = cache.get(key)
+        if hit is None or hit[0] != len(self.fields):
+            hit = (len(self.fields), compute())
+            cache[key] = hit
+        return hit[1]
+
     def unique_fields(self) -> list[str]:
-        return [name for name, meta in self.fields.items() if meta.unique]
+        return self._cached("unique", lambda: [name for name, meta in self.fields.items() if meta.unique])
 
     def mandatory_fields(self) -> list[str]:
-        return [name for name, meta in self.fields.items() if meta.system_mandatory]
+        return self._cached("mandatory", lambda: [name for name, meta in self.fields.items() if meta.system_mandatory])
 
     def duplicate_check_fields(self) -> list[str]:
         """Upsert's default ``duplicate_check_fields``: the module's system field, then its unique fields."""
@@ -243,17 +254,11 @@ class ModuleMeta:
             "emailTemplate_support": True,
             "email_parser_supported": False,
             "inventory_template_supported": False,
-            "description": None,
-            "web_link": None,
             "arguments": [],
             "parent_module": {},
             "profiles": [{"name": "Administrator", "id": "5725767000000026011"}],
-            "modified_time": None,
-            "modified_by": None,
             "business_card_field_limit": 5,
-            "lookup_field_properties": {},
-            "custom_view": None,
-            "territory": None,
+            "lookup_field_properties": {"fields": []},
             "per_page": 200,
             "search_layout_fields": [],
             "has_more_profiles": False,
@@ -265,10 +270,11 @@ class ModuleMeta:
                 "id": self.fields[self.name_field].id if self.name_field in self.fields else None,
             },
             "access_type": "org_based",
-            "activity_badge": "Not_Supported",
+            "activity_badge": "Disabled",
             "sub_menu_available": False,
-            "related_list_properties": {"sort_by": None, "fields": [], "sort_order": None},
-            "fields": None,
+            "common.search_supported": True,
+            "modified_time": "2026-01-01T00:00:00+00:00",
+            "modified_by": {"name": "Leadflow Admin", "id": "5725767000000411001"},
         }
 
 

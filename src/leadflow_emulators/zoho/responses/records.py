@@ -404,9 +404,10 @@ async def search_records(request: Request) -> Response:
         elif params.get("word"):
             predicate = word_predicate(meta, params["word"])
         else:
+            # Search's own code when none of criteria/email/phone/word is given (module_search.json).
             raise ZohoError(
                 400,
-                "REQUIRED_PARAM_MISSING",
+                "EXPECTED_PARAM_MISSING",
                 "One of the expected parameter is missing",
                 {"param_names": ["criteria", "email", "phone", "word"]},
             )
@@ -505,7 +506,8 @@ def _tag_action(remove: bool) -> Callable[[Request], Awaitable[Response]]:
             payload = [result.to_json() for result in results]
             ok = sum(1 for result in payload if result["status"] == "success")
             status = 200 if ok == len(payload) else (400 if ok == 0 else 207)
-            return json_response({"data": payload}, status=status)
+            counts = {"wf_scheduler": False, "success_count": str(ok), "locked_count": "0"}
+            return json_response({"data": payload, **counts}, status=status)
 
         return await api_call(
             request, family="modules", action="UPDATE", target=request.path_params["module"], handler=handle

@@ -106,9 +106,9 @@ async def get_layouts(request: Request) -> Response:
             "status": "active",
             "visible": True,
             "source": "crm",
-            "created_time": None,
-            "modified_time": None,
-            "created_by": None,
+            "created_time": "2026-01-01T00:00:00+00:00",
+            "modified_time": "2026-01-01T00:00:00+00:00",
+            "created_by": admin,
             "modified_by": admin,
             "has_more_profiles": False,
             "profiles": [
@@ -119,7 +119,6 @@ async def get_layouts(request: Request) -> Response:
                     "_default_view": {"name": "Standard", "id": str(int(meta.id) + 1), "type": "layout"},
                 }
             ],
-            "convert_mapping": {},
             "sections": [
                 {
                     "display_label": f"{meta.singular_label} Information",
@@ -219,13 +218,13 @@ async def delete_tag(request: Request) -> Response:
         modules = [ctx.backend.module(name)] if name else ctx.backend.modules()
         for meta in modules:
             if any(tag["id"] == tag_id for tag in ctx.backend.tags(meta.api_name)):
-                ctx.backend.delete_tag(meta.api_name, tag_id)
+                tag = ctx.backend.delete_tag(meta.api_name, tag_id)
                 return json_response(
                     {
                         "tags": [
                             {
                                 "code": "SUCCESS",
-                                "details": {"id": tag_id},
+                                "details": _tag_details(tag),
                                 "message": "tags deleted successfully",
                                 "status": "success",
                             }
