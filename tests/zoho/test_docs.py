@@ -13,11 +13,12 @@ import leadflow.http
 import leadflow.zoho
 from leadflow.log import configure_logging
 
-MODULES = sorted(
+SUBMODULES = sorted(
     f"{package.__name__}.{info.name}"
     for package in (leadflow.http, leadflow.zoho)
     for info in pkgutil.iter_modules(package.__path__)
-) + ["leadflow.http", "leadflow.zoho"]
+)
+MODULES = [*SUBMODULES, "leadflow.http", "leadflow.zoho"]
 
 
 @pytest.mark.parametrize("name", MODULES)

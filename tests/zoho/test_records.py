@@ -128,3 +128,16 @@ def test_lead_convert(zoho: ZohoClient, rig: Rig) -> None:
     assert converted.deal_id
     assert zoho.contacts.get(converted.contact_id)["Email"] == "p0@example.com"  # type: ignore[index]
     assert rig.state()["records"]["Deals"] == 1
+
+
+def test_update_if_unmodified_since_refuses_records_changed_meanwhile(zoho: ZohoClient, rig: Rig) -> None:
+    ids = [r.id or "" for r in zoho.leads.insert(people(2))]
+    seen_at = rig.backend.clock.now()
+    rig.control("POST", "clock", json={"advance_seconds": 60})
+    zoho.leads.update([{"id": ids[0], "Lead_Status": "Contacted"}])  # someone else, after we read
+    results = zoho.leads.update(
+        [{"id": ids[0], "Lead_Status": "Lost Lead"}, {"id": ids[1], "Lead_Status": "Lost Lead"}],
+        if_unmodified_since=seen_at,
+    )
+    assert [r.code for r in results] == ["ALREADY_MODIFIED", "SUCCESS"]
+    assert zoho.leads.get(ids[0])["Lead_Status"] == "Contacted"  # type: ignore[index]

@@ -131,8 +131,17 @@ class ModuleResource:
         """
         return self._write("POST", self.api_name, rows, trigger=trigger, default_action="insert")
 
-    def update(self, rows: Iterable[Mapping[str, Any]], *, trigger: Sequence[str] | None = None) -> list[RecordResult]:
+    def update(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        trigger: Sequence[str] | None = None,
+        if_unmodified_since: datetime | None = None,
+    ) -> list[RecordResult]:
         """Update records (each row carries its ``id``), 100 per call.
+
+        With ``if_unmodified_since``, a record changed in Zoho after that moment is not overwritten: its
+        result is an error with code ``ALREADY_MODIFIED``.
 
         Example:
             >>> zoho.leads.update([{"id": "5725767000000412001", "Lead_Status": "Contacted"}])  # doctest: +SKIP
@@ -142,7 +151,8 @@ class ModuleResource:
             if not row.get("id"):
                 raise InputError(f"{self.api_name}.update: row {index} has no id")
             checked.append(row)
-        return self._write("PUT", self.api_name, checked, trigger=trigger, default_action="update")
+        headers = {"If-Unmodified-Since": _iso(if_unmodified_since)} if if_unmodified_since else None
+        return self._write("PUT", self.api_name, checked, trigger=trigger, default_action="update", headers=headers)
 
     def upsert(
         self,
@@ -252,6 +262,7 @@ class ModuleResource:
         trigger: Sequence[str] | None,
         default_action: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> list[RecordResult]:
         results: list[RecordResult] = []
         offset = 0
@@ -264,6 +275,7 @@ class ModuleResource:
                     method,
                     self.api.crm_url(path),
                     json=body,
+                    headers=headers,
                     cost=write_cost(len(chunk)),
                     complex_call=len(chunk) > COMPLEX_WRITE_THRESHOLD,
                     idempotent=False,
