@@ -57,6 +57,18 @@ def test_coql_binds_values_safely(zoho: ZohoClient, rig: Rig) -> None:
     assert list(zoho.coql("select Email from Leads where Email = ?", "x' or '1'='1")) == []
 
 
+def test_coql_aggregates_and_lookups(zoho: ZohoClient, rig: Rig) -> None:
+    seed(rig, leads(12))
+    counted = list(zoho.coql("select COUNT(id) from Leads where No_of_Employees >= ?", 5))
+    assert list(counted[0].values()) == [7]
+    account = zoho.accounts.insert([{"Account_Name": "Initech", "Industry": "Technology"}])[0]
+    zoho.contacts.insert([{"Last_Name": "Lumbergh", "Account_Name": {"id": account.id}}])
+    joined = list(
+        zoho.coql("select Last_Name, Account_Name.Industry from Contacts where Account_Name.Industry = ?", "Technology")
+    )
+    assert [(r["Last_Name"], r["Account_Name.Industry"]) for r in joined] == [("Lumbergh", "Technology")]
+
+
 def test_bulk_write_maps_every_input_row_to_its_outcome(zoho: ZohoClient, rig: Rig) -> None:
     existing = zoho.leads.insert(leads(5))
     rows = leads(300)  # rows 0-4 exist already: updated by Email
