@@ -1,9 +1,8 @@
-"""Bulk write and bulk read: uploaded zips, job requests, the job state machine and the result files.
+"""Bulk write: uploaded zips, ``POST /crm/bulk/v8/write`` requests, write jobs and their result zips.
 
 No HTTP here and no record store: rows are written through a :class:`RowWriter` (the backend's own
-per-record validation and upsert path) and read through COQL's record-source callables. Jobs run on one
-background worker thread, in order; a job moves ADDED -> IN PROGRESS -> COMPLETED (or FAILED), then its
-callback, if any, is POSTed.
+per-record validation and upsert path). Jobs run on :class:`~leadflow_emulators.zoho.bulk_runner.JobRunner`;
+a job moves ADDED -> IN PROGRESS -> COMPLETED (or FAILED). Bulk read lives in ``bulk_read``.
 
 Example:
     >>> data = make_zip("leads.csv", [["Last_Name"], ["Ng"]])
@@ -16,39 +15,22 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-import queue
-import threading
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from leadflow_emulators.zoho.coql import BoolOp, Column, Condition, CoqlError, Operand, Predicate, Scalar
-from leadflow_emulators.zoho.coql_eval import (
-    Binder,
-    FieldInfo,
-    FieldLike,
-    FieldsFn,
-    GetRecordFn,
-    RecordsFn,
-    Resolved,
-    compile_condition,
-)
+from leadflow_emulators.zoho.coql_eval import FieldLike, FieldsFn
 
 MAX_ROWS = 25_000
 MAX_FILE_BYTES = 25 * 1024 * 1024
-READ_PAGE_SIZE = 200_000
-MAX_READ_PAGE = 50
-MAX_READ_CRITERIA = 25
 WRITE_CHUNK = 1000
 
 Operation = Literal["insert", "update", "upsert"]
-log = logging.getLogger(__name__)
 
 
 class BulkError(Exception):
-    """A bulk request Zoho refuses: HTTP status plus the flat error body."""
+    """A bulk request Zoho refuses: HTTP status plus the flat error body (bulk write and bulk read)."""
 
     def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
@@ -142,7 +124,7 @@ class WriteSpec:
     raw_resource: dict[str, Any]
 
 
-def _callback(body: Mapping[str, Any]) -> dict[str, str] | None:
+def parse_callback(body: Mapping[str, Any]) -> dict[str, str] | None:
     callback = body.get("callback")
     if callback is None:
         return None
@@ -156,7 +138,7 @@ def _callback(body: Mapping[str, Any]) -> dict[str, str] | None:
     return {"url": str(callback["url"]), "method": "post"}
 
 
-def _module_name(value: Any) -> str | None:
+def module_name(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("api_name")
     return value if isinstance(value, str) and value else None
@@ -183,7 +165,7 @@ def parse_write_request(
         )
     if operation not in ("insert", "update", "upsert"):
         raise BulkError(400, "INVALID_DATA", "invalid operation", {"api_name": "operation"})
-    callback = _callback(body)
+    callback = parse_callback(body)
     resources = body.get("resource")
     if not isinstance(resources, list) or not resources:
         raise BulkError(
@@ -196,7 +178,7 @@ def parse_write_request(
         raise BulkError(400, "INVALID_DATA", "invalid resource", {"api_name": "resource"})
     if resource.get("type", "data") != "data":
         raise BulkError(400, "INVALID_DATA", "invalid resource type", {"api_name": "type"})
-    module = _module_name(resource.get("module"))
+    module = module_name(resource.get("module"))
     if module is None:
         raise BulkError(
             400, "MANDATORY_NOT_FOUND", "required key module is not found in request body.", {"api_name": "module"}
@@ -442,300 +424,3 @@ def run_write_job(job: WriteJob, *, writer: RowWriter, fields: FieldsFn, lookup_
     header = [*spec.upload.header, "RECORD_ID", "STATUS", "ERRORS"]
     rows = ([*row, *status] for row, status in zip(spec.upload.rows, statuses, strict=True))
     job.result_zip = make_zip(f"{job.id}.csv", [header, *rows])
-
-
-# ---- bulk read ------------------------------------------------------------------------------------------------
-
-_COMPARATORS: dict[str, tuple[str, str, bool]] = {
-    # comparator: (predicate kind, op, negated)
-    "equal": ("compare", "=", False),
-    "not_equal": ("compare", "!=", False),
-    "less_than": ("compare", "<", False),
-    "less_equal": ("compare", "<=", False),
-    "greater_than": ("compare", ">", False),
-    "greater_equal": ("compare", ">=", False),
-    "in": ("in", "in", False),
-    "not_in": ("in", "not in", True),
-    "between": ("between", "between", False),
-    "not_between": ("between", "not between", True),
-    "contains": ("like", "like", False),
-    "not_contains": ("like", "not like", True),
-    "starts_with": ("like", "like", False),
-    "ends_with": ("like", "like", False),
-}
-
-
-@dataclass(frozen=True)
-class ReadSpec:
-    module: str
-    module_id: str
-    fields: tuple[str, ...]
-    condition: Condition | None
-    page: int
-    callback: dict[str, str] | None
-    raw_query: dict[str, Any]
-
-
-def _criteria_error(message: str, **details: Any) -> BulkError:
-    return BulkError(400, "INVALID_CRITERIA", message, details)
-
-
-def _criteria(raw: Any, count: list[int]) -> Condition:
-    if not isinstance(raw, Mapping):
-        raise _criteria_error("invalid criteria")
-    group = raw.get("group")
-    if group is not None:
-        operator = str(raw.get("group_operator", "")).lower()
-        if operator not in ("and", "or"):
-            raise BulkError(400, "GROUP_OPERATOR_NOT_SUPPORTED", "the group operator is not supported", {})
-        if not isinstance(group, list) or len(group) < 2:
-            raise _criteria_error("a group needs at least two criteria")
-        conditions = [_criteria(item, count) for item in group]
-        combined = conditions[0]
-        for condition in conditions[1:]:
-            combined = BoolOp(operator, combined, condition)  # type: ignore[arg-type]
-        return combined
-    count[0] += 1
-    if count[0] > MAX_READ_CRITERIA:
-        raise BulkError(400, "CRITERIA_LIMIT_EXCEEDED", "too many criteria", {"limit": MAX_READ_CRITERIA})
-    field_ref = raw.get("field")
-    api_name = field_ref.get("api_name") if isinstance(field_ref, Mapping) else raw.get("api_name")
-    comparator = raw.get("comparator")
-    if not isinstance(api_name, str) or comparator not in _COMPARATORS:
-        raise _criteria_error("invalid criteria", api_name=api_name, comparator=comparator)
-    kind, op, negated = _COMPARATORS[comparator]
-    value = raw.get("value")
-    if kind in ("in", "between"):
-        values = tuple(value) if isinstance(value, list) else (value,)
-        if kind == "between" and len(values) != 2:
-            raise _criteria_error("between needs two values", api_name=api_name)
-    else:
-        if isinstance(value, list | Mapping) or value is None:
-            raise BulkError(400, "VALUE_TYPE_NOT_SUPPORTED", "the value type is not supported", {"api_name": api_name})
-        values = (value,)
-    if kind == "like":
-        text = str(value)
-        pattern = {"contains": f"%{text}%", "not_contains": f"%{text}%", "starts_with": f"{text}%"}.get(
-            comparator, f"%{text}"
-        )
-        values = (pattern,)
-    scalars: tuple[Scalar, ...] = tuple(v if isinstance(v, str | int | float | bool) else str(v) for v in values)
-    return Predicate(kind, Column(tuple(api_name.split("."))), op, negated, scalars)  # type: ignore[arg-type]
-
-
-def parse_read_request(body: Any, *, fields: FieldsFn, module_id: Callable[[str], str]) -> ReadSpec:
-    """Validate a ``POST /crm/bulk/v8/read`` body."""
-    if not isinstance(body, Mapping) or not body:
-        raise BulkError(400, "REQUEST_BODY_IS_EMPTY", "the request body is empty", {})
-    callback = _callback(body)
-    query = body.get("query")
-    if not isinstance(query, Mapping):
-        raise BulkError(400, "MANDATORY_NOT_FOUND", "required key query is not found", {"api_name": "query"})
-    module = _module_name(query.get("module"))
-    if module is None:
-        raise BulkError(400, "MANDATORY_NOT_FOUND", "required key module is not found", {"api_name": "module"})
-    module_fields = fields(module)
-    if module_fields is None:
-        raise BulkError(400, "MODULE_NOT_AVAILABLE", f"Requested module '{module}' is not available.", {})
-    requested = query.get("fields")
-    if requested is None:
-        names = tuple(name for name in module_fields if name != "id")
-    elif isinstance(requested, list) and all(isinstance(name, str) for name in requested):
-        names = tuple(name for name in requested if name.lower() != "id")
-    else:
-        raise BulkError(400, "INVALID_DATA", "fields must be a list of API names", {"api_name": "fields"})
-    for name in names:
-        if name.split(".")[0] not in module_fields:
-            raise BulkError(400, "FIELD_NOT_AVAILABLE", f"the field {name} is not available", {"api_name": name})
-    page = query.get("page", 1)
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise BulkError(400, "INVALID_DATA", "invalid page", {"api_name": "page"})
-    if page > MAX_READ_PAGE:
-        raise BulkError(400, "PAGE_RANGE_EXCEEDED", "the page is out of range", {"max_limit": MAX_READ_PAGE})
-    raw_criteria = query.get("criteria")
-    condition = _criteria(raw_criteria, [0]) if raw_criteria else None
-    return ReadSpec(module, module_id(module), names, condition, page, callback, dict(query))
-
-
-@dataclass
-class ReadJob:
-    id: str
-    spec: ReadSpec
-    created_time: str
-    created_by: dict[str, str]
-    state: str = "ADDED"
-    count: int = 0
-    more_records: bool = False
-    result_zip: bytes | None = None
-    error: str | None = None
-
-    def body(self) -> dict[str, Any]:
-        """``GET /crm/bulk/v8/read/{id}`` (the reply wraps it in ``data``)."""
-        query = {
-            **self.spec.raw_query,
-            "module": {"api_name": self.spec.module, "id": self.spec.module_id},
-            "page": self.spec.page,
-        }
-        body: dict[str, Any] = {
-            "id": self.id,
-            "operation": "read",
-            "state": self.state,
-            "query": query,
-            "created_by": self.created_by,
-            "created_time": self.created_time,
-            "file_type": "csv",
-        }
-        if self.state == "COMPLETED":
-            result: dict[str, Any] = {
-                "page": self.spec.page,
-                "count": self.count,
-                "download_url": f"/crm/bulk/v8/read/{self.id}/result",
-                "per_page": READ_PAGE_SIZE,
-                "more_records": self.more_records,
-            }
-            body["result"] = result
-        return body
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, Mapping):
-        return str(value.get("id", value.get("name", "")))
-    if isinstance(value, list):
-        return ";".join(_csv_value(item.get("name") if isinstance(item, Mapping) else item) for item in value)
-    return str(value)
-
-
-def run_read_job(job: ReadJob, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn) -> None:
-    """Filter, order by id, cut the requested page and build the result zip."""
-    spec = job.spec
-    columns = [Column(tuple(name.split("."))) for name in spec.fields]
-    compiler = Binder(spec.module, fields, get_record)
-    try:
-        resolved = [compiler.column(c, "select") for c in columns]
-        test = compile_condition(spec.condition, _where_resolver(compiler)) if spec.condition else None
-    except CoqlError as exc:
-        raise BulkError(400, "INVALID_CRITERIA", exc.message, exc.details) from None
-    matched = [r for r in records(spec.module) if test is None or test(r)]
-    matched.sort(key=lambda r: int(r.get("id") or 0))
-    start = (spec.page - 1) * READ_PAGE_SIZE
-    page = matched[start : start + READ_PAGE_SIZE]
-    job.count = len(page)
-    job.more_records = len(matched) > start + READ_PAGE_SIZE
-    header = ["Id", *spec.fields]
-    rows = ([str(r.get("id", "")), *(_csv_value(c.getter(r)) for c in resolved)] for r in page)
-    job.result_zip = make_zip(f"{job.id}.csv", [header, *rows])
-
-
-def _where_resolver(binder: Binder) -> Callable[[Operand], Resolved]:
-    def resolve(operand: Operand) -> Resolved:
-        if not isinstance(operand, Column):
-            raise CoqlError("INVALID_QUERY", "aggregate not allowed", {"clause": "where"})
-        return binder.column(operand, "where")
-
-    return resolve
-
-
-def validate_read_spec(spec: ReadSpec, *, fields: FieldsFn, get_record: GetRecordFn) -> None:
-    """Check the criteria against field types now, so a bad request fails at creation and not in the job."""
-    compiler = Binder(spec.module, fields, get_record)
-    try:
-        for name in spec.fields:
-            compiler.column(Column(tuple(name.split("."))), "select")
-        if spec.condition is not None:
-            compile_condition(spec.condition, _where_resolver(compiler))
-    except CoqlError as exc:
-        code = "INVALID_CRITERIA" if exc.details.get("clause") != "select" else "FIELD_NOT_AVAILABLE"
-        raise BulkError(400, code, exc.message, exc.details) from None
-
-
-# ---- the worker -----------------------------------------------------------------------------------------------
-
-Notifier = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass
-class _Task:
-    run: Callable[[], None]
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-class JobRunner:
-    """One daemon thread that runs queued jobs in order; ``wait_idle`` lets tests and benchmarks sync."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[_Task | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._pending = 0
-        self._idle = threading.Condition(self._lock)
-        self._go = threading.Event()
-        self._go.set()
-
-    def pause(self) -> None:
-        """Hold queued jobs in ADDED until ``resume`` (tests observe the states this way)."""
-        self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
-
-    def submit(self, run: Callable[[], None]) -> None:
-        with self._lock:
-            self._pending += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="zoho-bulk-jobs", daemon=True)
-                self._thread.start()
-        self._queue.put(_Task(run))
-
-    def _loop(self) -> None:
-        while True:
-            task = self._queue.get()
-            if task is None:
-                return
-            self._go.wait()
-            try:
-                task.run()
-            except Exception:  # a failed job is recorded by its own runner; never kill the worker
-                log.exception("bulk job crashed")
-            finally:
-                with self._lock:
-                    self._pending -= 1
-                    self._idle.notify_all()
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until every submitted job has finished; False on timeout."""
-        with self._lock:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self) -> None:
-        thread = self._thread
-        self._go.set()
-        if thread is not None and thread.is_alive():
-            self._queue.put(None)
-            thread.join(timeout=5)
-
-
-__all__ = [
-    "BulkError",
-    "ColumnMapping",
-    "FieldInfo",
-    "JobRunner",
-    "ReadJob",
-    "ReadSpec",
-    "RowOutcome",
-    "RowWriter",
-    "Upload",
-    "WriteJob",
-    "WriteSpec",
-    "make_zip",
-    "parse_read_request",
-    "parse_write_request",
-    "read_upload",
-    "run_read_job",
-    "run_write_job",
-]

@@ -63,7 +63,13 @@ class ZohoError(Exception):
 
     @classmethod
     def required_param(cls, param: str) -> ZohoError:
-        return cls(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": param})
+        # Zoho names the parameter twice (common.json ParamDetails requires both keys).
+        return cls(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            {"param_name": param, "param": param},
+        )
 
     @classmethod
     def invalid_param(cls, param: str, message: str = "invalid data", **extra: Any) -> ZohoError:

@@ -27,17 +27,14 @@ from leadflow_emulators.common.jsonresp import empty_response, json_response
 from leadflow_emulators.zoho.bulk import (
     MAX_FILE_BYTES,
     BulkError,
-    JobRunner,
-    ReadJob,
     Upload,
     WriteJob,
-    parse_read_request,
     parse_write_request,
     read_upload,
-    run_read_job,
     run_write_job,
-    validate_read_spec,
 )
+from leadflow_emulators.zoho.bulk_read import ReadJob, parse_read_request, run_read_job, validate_read_spec
+from leadflow_emulators.zoho.bulk_runner import JobRunner
 from leadflow_emulators.zoho.bulk_source import BackendSource
 from leadflow_emulators.zoho.coql import CoqlError, parse
 from leadflow_emulators.zoho.coql_eval import execute

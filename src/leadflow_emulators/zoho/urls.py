@@ -28,6 +28,7 @@ def zoho_routes() -> list[BaseRoute]:
         Route("/oauth/v2/auth", oauth.authorize, methods=["GET"]),
         *BULK_ROUTES,  # COQL, upload, bulk write/read: before {CRM}/{module}, which would take "coql" for a module
         Route(f"{CRM}/settings/modules", settings.get_modules, methods=["GET"]),
+        Route(f"{CRM}/settings/modules", settings.create_modules, methods=["POST"]),
         Route(f"{CRM}/settings/modules/{{api_name}}", settings.get_module, methods=["GET"]),
         Route(f"{CRM}/settings/fields", settings.get_fields, methods=["GET"]),
         Route(f"{CRM}/settings/fields", settings.create_fields, methods=["POST"]),

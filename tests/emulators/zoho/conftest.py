@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -72,10 +73,31 @@ def token_for(client: Any, **overrides: str) -> str:
     return str(reply["access_token"])
 
 
+def spec_validator() -> Any:
+    """A response hook checking every CRM response against Zoho's OpenAPI description (see ``oas.py``)."""
+    from tests.emulators.zoho.oas import checker, in_spec
+
+    spec_dir = shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
+    if not spec_dir.is_dir():
+        raise RuntimeError(f"Zoho's OpenAPI description is missing at {spec_dir} (set LEADFLOW_SHARED_DIR)")
+    spec = checker(str(spec_dir))
+
+    def validate(response: httpx.Response) -> None:
+        response.read()
+        request = response.request
+        if not in_spec(request.url.path) or not response.content or response.status_code == 404:
+            return
+        assert response.headers["content-type"] == "application/json"
+        spec.check(request.method, request.url.path, response.status_code, response.json())
+
+    return validate
+
+
 @pytest.fixture
 def api(anon: TestClient) -> TestClient:
-    """An in-process client that sends a valid ``Authorization: Zoho-oauthtoken`` header."""
+    """An in-process client with a valid token; every CRM response it gets is checked against the spec."""
     anon.headers["Authorization"] = f"Zoho-oauthtoken {token_for(anon)}"
+    anon.event_hooks = {"request": [], "response": [spec_validator()]}
     return anon
 
 

@@ -5,25 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 import zipfile
 from typing import Any
 
 import pytest
 
-from leadflow_emulators.zoho import bulk
+from leadflow_emulators.zoho import bulk, bulk_read
 from leadflow_emulators.zoho.bulk import (
     BulkError,
-    JobRunner,
-    ReadJob,
     Upload,
     WriteJob,
     make_zip,
-    parse_read_request,
     parse_write_request,
     read_upload,
-    run_read_job,
     run_write_job,
 )
+from leadflow_emulators.zoho.bulk_read import ReadJob, parse_read_request, run_read_job
+from leadflow_emulators.zoho.bulk_runner import JobRunner
 from leadflow_emulators.zoho.bulk_source import BackendSource
 from leadflow_emulators.zoho.models.backend import ZohoBackend
 
@@ -369,7 +368,7 @@ def test_read_comparators(source: BackendSource, comparator: str, value: Any, ex
 
 def test_read_pages_and_more_records(source: BackendSource, monkeypatch: pytest.MonkeyPatch) -> None:
     seed(source)
-    monkeypatch.setattr(bulk, "READ_PAGE_SIZE", 2)
+    monkeypatch.setattr(bulk_read, "READ_PAGE_SIZE", 2)
     first = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"]})
     second = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"], "page": 2})
     assert [r[1] for r in unzip_csv(first.result_zip or b"")[1:]] == ["Ada", "Bo"]
@@ -416,7 +415,7 @@ def test_read_criteria_are_type_checked_up_front(source: BackendSource) -> None:
         module_id=source.module_id,
     )
     with pytest.raises(BulkError) as caught:
-        bulk.validate_read_spec(spec, fields=source.fields, get_record=source.get_record)
+        bulk_read.validate_read_spec(spec, fields=source.fields, get_record=source.get_record)
     assert caught.value.code == "INVALID_CRITERIA"
 
 
@@ -445,3 +444,20 @@ def test_runner_runs_jobs_in_order_off_the_calling_thread() -> None:
     runner.close()
     assert [n for n, _ in seen] == [0, 1, 2, 3, 4, 5]
     assert {name for _, name in seen} == {"zoho-bulk-jobs"}
+
+
+def test_runner_thread_retires_when_idle_and_comes_back() -> None:
+    runner = JobRunner(idle_seconds=0.05)
+    done: list[int] = []
+    runner.submit(lambda: done.append(1))
+    assert runner.wait_idle(5)
+    deadline = time.monotonic() + 5
+    while (
+        any(t.name == "zoho-bulk-jobs" and t.is_alive() for t in threading.enumerate()) and time.monotonic() < deadline
+    ):
+        time.sleep(0.02)
+    assert not any(t.name == "zoho-bulk-jobs" and t.is_alive() for t in threading.enumerate())
+    runner.submit(lambda: done.append(2))
+    assert runner.wait_idle(5)
+    assert done == [1, 2]
+    runner.close()

@@ -49,7 +49,7 @@ async def _gather(app: Starlette, token: str, requests: list[tuple[str, str, dic
 
 def test_concurrency_limit(app: Starlette, anon: TestClient, backend: ZohoBackend) -> None:
     token = token_for(anon)
-    anon.post("/_emulator/faults", json={"latency_ms": 150})
+    anon.post("/_emulator/faults", json={"latency_ms": 600})  # long enough to overlap on a busy machine
     responses = asyncio.run(_gather(app, token, [("GET", "/crm/v8/org", {})] * 12))
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] * 10 + [429] * 2
@@ -65,7 +65,7 @@ def test_sub_concurrency_for_heavy_calls(app: Starlette, anon: TestClient, backe
     token = token_for(anon)
     backend.insert("Leads", [{"Last_Name": "Ng"}])
     anon.post("/_emulator/limits", json={"sub_concurrency": 2})
-    anon.post("/_emulator/faults", json={"latency_ms": 150})
+    anon.post("/_emulator/faults", json={"latency_ms": 600})  # long enough to overlap on a busy machine
     search = ("GET", "/crm/v8/Leads/search", {"criteria": "(Last_Name:equals:Ng)"})
     plain = ("GET", "/crm/v8/Leads", FIELDS)
     responses = asyncio.run(_gather(app, token, [search] * 4 + [plain] * 4))

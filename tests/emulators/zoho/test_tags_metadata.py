@@ -130,3 +130,63 @@ def test_users_and_org(api: TestClient) -> None:
     assert org["zgid"].isdigit()
     assert api.get("/crm/v2.1/org").status_code == 200
     assert api.get("/crm/v7/org").status_code == 200
+
+
+def test_custom_module_records(api: TestClient, backend: ZohoBackend) -> None:
+    created = api.post(
+        "/crm/v8/settings/modules",
+        content=json.dumps({"modules": [{"plural_label": "Projects", "singular_label": "Project"}]}),
+    )
+    assert created.status_code == 200
+    assert created.json()["modules"][0]["message"] == "module created"
+    again = api.post("/crm/v8/settings/modules", content=json.dumps({"modules": [{"plural_label": "Projects"}]}))
+    assert again.status_code == 400
+    assert again.json()["modules"][0]["code"] == "INVALID_DATA"
+    insert = api.post("/crm/v8/Projects", content=json.dumps({"data": [{"Name": "Rollout", "Email": "p@x.io"}]}))
+    assert insert.status_code == 201
+    missing = api.post("/crm/v8/Projects", content=json.dumps({"data": [{"Email": "p@x.io"}]})).json()["data"][0]
+    assert missing["details"]["api_name"] == "Name"
+    listed = api.get("/crm/v8/Projects", params={"fields": "Name"}).json()["data"]
+    assert [item["Name"] for item in listed] == ["Rollout"]
+    assert "Projects" in {module["api_name"] for module in api.get("/crm/v8/settings/modules").json()["modules"]}
+    field_id = backend.fields("Projects")["Name"].id
+    one = api.get(f"/crm/v8/settings/fields/{field_id}", params={"module": "Projects"}).json()["fields"]
+    assert [field["api_name"] for field in one] == ["Name"]
+
+
+def test_activities_and_notes_link_to_records(api: TestClient, backend: ZohoBackend) -> None:
+    [lead] = backend.insert("Leads", [{"Last_Name": "Prospect"}])
+    [contact] = backend.insert("Contacts", [{"Last_Name": "Buyer"}])
+    task = {
+        "Subject": "Follow up",
+        "Due_Date": "2026-12-01",
+        "Status": "Not Started",
+        "Who_Id": {"id": contact.id},
+        "What_Id": {"id": lead.id},
+        "$se_module": "Leads",
+    }
+    created = api.post("/crm/v8/Tasks", content=json.dumps({"data": [task]}))
+    assert created.status_code == 201
+    stored = api.get(f"/crm/v8/Tasks/{created.json()['data'][0]['details']['id']}").json()["data"][0]
+    assert stored["Who_Id"] == {"name": "Buyer", "id": contact.id}
+    assert stored["What_Id"] == {"name": "Prospect", "id": lead.id}
+    note = {
+        "Note_Title": "Call summary",
+        "Note_Content": "Interested in Q1",
+        "Parent_Id": {"module": {"api_name": "Contacts"}, "id": contact.id},
+    }
+    noted = api.post("/crm/v8/Notes", content=json.dumps({"data": [note]}))
+    assert noted.status_code == 201
+    fetched = api.get(f"/crm/v8/Notes/{noted.json()['data'][0]['details']['id']}").json()["data"][0]
+    assert fetched["Parent_Id"]["id"] == contact.id
+    assert fetched["Parent_Id"]["module"]["api_name"] == "Contacts"
+    event = {
+        "Event_Title": "Demo",
+        "Start_DateTime": "2026-12-01T10:00:00+00:00",
+        "End_DateTime": "2026-12-01T11:00:00+00:00",
+        "What_Id": {"id": lead.id},
+        "$se_module": "Leads",
+    }
+    assert api.post("/crm/v8/Events", content=json.dumps({"data": [event]})).status_code == 201
+    empty_note = api.post("/crm/v8/Notes", content=json.dumps({"data": [{"Note_Title": "x"}]})).json()["data"][0]
+    assert empty_note["details"]["api_name"] == "Note_Content"

@@ -254,7 +254,9 @@ class ZohoBackend:
         """Create a custom module (``Name`` is its mandatory display field)."""
         with self.lock:
             if any(name.lower() == api_name.lower() for name in self._modules):
-                raise ZohoError(400, "DUPLICATE_DATA", "duplicate data", {"api_name": "api_name"})
+                raise ZohoError(
+                    400, "INVALID_DATA", "duplicate data", {"api_name": "api_name"}
+                )  # modules.json: INVALID_DATA
             meta = self._add_module(api_name)
             self._custom_modules.append(api_name)
             self._mark_setting("custom_modules")

@@ -36,6 +36,45 @@ async def get_modules(request: Request) -> Response:
     return await api_call(request, family="settings", action="READ", target="modules", handler=handle)
 
 
+async def create_modules(request: Request) -> Response:
+    def handle(ctx: CallContext) -> Response:
+        charge(ctx, 1)
+        body = ctx.json()
+        items = body.get("modules") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ZohoError.mandatory_missing("modules")
+        results = []
+        for index, item in enumerate(items):
+            label = item.get("plural_label") if isinstance(item, dict) else None
+            if not isinstance(label, str) or not label.strip():
+                results.append(
+                    {
+                        "code": "MANDATORY_NOT_FOUND",
+                        "message": "required field not found",
+                        "status": "error",
+                        "details": {"api_name": "plural_label", "json_path": f"$.modules[{index}].plural_label"},
+                    }
+                )
+                continue
+            api_name = str(item.get("api_name") or "_".join(label.split()))
+            try:
+                meta = ctx.backend.create_module(api_name)
+            except ZohoError as error:
+                results.append({**error.body(), "details": {**error.details, "json_path": f"$.modules[{index}]"}})
+                continue
+            results.append(
+                {
+                    "code": "SUCCESS",
+                    "details": {"id": meta.id, "api_name": meta.api_name},
+                    "message": "module created",
+                    "status": "success",
+                }
+            )
+        return json_response({"modules": results}, status=_status(results, 200))
+
+    return await api_call(request, family="settings", action="CREATE", target="modules", handler=handle)
+
+
 async def get_module(request: Request) -> Response:
     def handle(ctx: CallContext) -> Response:
         charge(ctx, 1)
