@@ -45,7 +45,7 @@ def test_coql_binds_values_safely(zoho: ZohoClient, rig: Rig) -> None:
     seed(rig, leads(30))
     rows = list(
         zoho.coql(
-            "select Email from Leads where Company = ? and No_of_Employees in ? and Email != ?",
+            "select Email from Leads where ((Company = ? and No_of_Employees in ?) and Email != ?)",
             "O'Reilly (Media), Inc",
             [3, 4, 5],
             "l4@example.com",
@@ -151,7 +151,7 @@ def test_bulk_write_waits_on_the_callback_when_configured(
 
 
 def test_bulk_read_streams_every_page(zoho: ZohoClient, rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    from leadflow_emulators.zoho import bulk as emulator_bulk
+    from leadflow_emulators.zoho import bulk_read as emulator_bulk
 
     monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 200)  # 200,000 in Zoho; small pages keep the test fast
     seed(rig, leads(450))
