@@ -2,5 +2,15 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
-__all__ = ["kv", "metadata", "quarantine", "runs", "source_records"]
+__all__ = [
+    "kv",
+    "metadata",
+    "quarantine",
+    "runs",
+    "source_records",
+    "zoho_connections",
+    "zoho_credit_ledger",
+    "zoho_tokens",
+]
