@@ -91,3 +91,39 @@ def country_code(value: str | None) -> str | None:
     if code is None and key.startswith("the "):
         code = _names().get(key[4:])
     return code
+
+
+@lru_cache(maxsize=50_000)
+def country_from_location(value: str | None) -> str | None:
+    """Country code of a free-text location as LinkedIn writes it (``City, Region, Country``).
+
+    Example:
+        >>> country_from_location("Berlin, Berlin, Germany")
+        'DE'
+        >>> country_from_location("Greater London") is None
+        True
+    """
+    if not value:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    for candidate in (parts[-1] if parts else "", value):
+        code = country_code(candidate)
+        if code:
+            return code
+    return None
+
+
+@lru_cache(maxsize=50_000)
+def city_from_location(value: str | None) -> str | None:
+    """The city of a ``City, Region, Country`` location; ``None`` when the text is not in that form.
+
+    Example:
+        >>> city_from_location("Paris, Île-de-France, France")
+        'Paris'
+    """
+    if not value:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) < 2 or country_code(parts[0]):
+        return None
+    return parts[0]

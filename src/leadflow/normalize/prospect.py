@@ -23,7 +23,7 @@ from leadflow.normalize.email import (
     is_free_domain,
     normalize_email,
 )
-from leadflow.normalize.geo import country_code
+from leadflow.normalize.geo import city_from_location, country_code, country_from_location
 from leadflow.normalize.linkedin import LINKEDIN_PROFILE_PREFIX, linkedin_company_slug
 from leadflow.normalize.names import clean_person_name, first_name_key, name_key, split_full_name
 from leadflow.normalize.phone import PhoneType, normalize_phone
@@ -62,6 +62,7 @@ RAW_FIELDS: tuple[str, ...] = (
     "country",
     "state",
     "city",
+    "location",
     "company_country",
     "technologies",
     "keywords",
@@ -315,8 +316,10 @@ def normalize_batch(
         out[name] = pc.if_else(pc.equal(value, ""), _str_null(), value)
     out["persona"] = pc.fill_null(out["persona"], "unknown")
 
+    location = clean_cells(raw["location"])
     country = pc.coalesce(
         map_distinct(clean_cells(raw["country"]), country_code, pa.string()),
+        map_distinct(location, country_from_location, pa.string()),
         map_distinct(clean_cells(raw["company_country"]), country_code, pa.string()),
     )
     region = pc.fill_null(country, default_country or "")
@@ -354,7 +357,7 @@ def normalize_batch(
     out["annual_revenue"] = map_distinct(clean_cells(raw["annual_revenue"]), parse_amount, pa.float64())
     out["country"] = country
     out["state"] = clean_cells(raw["state"])
-    out["city"] = clean_cells(raw["city"])
+    out["city"] = pc.coalesce(clean_cells(raw["city"]), map_distinct(location, city_from_location, pa.string()))
     for name in ("technologies", "keywords"):
         out[name] = pc.fill_null(map_distinct(clean_cells(raw[name]), _json_list, pa.string()), "[]")
     out["do_not_call"] = _fill_false(map_distinct(clean_cells(raw["do_not_call"]), parse_bool, pa.bool_()))
