@@ -27,8 +27,6 @@ from leadflow.store import ingest as repo
 from leadflow.store import runs
 from leadflow.store.schema import quarantine, source_records
 
-log = get_logger(__name__)
-
 ProgressCallback = Callable[[Path, int, int], None]
 """Called with (file, bytes read so far, file size) after each chunk."""
 
@@ -127,7 +125,7 @@ def ingest_files(
             file_report = FileReport(path=path)
             report.files.append(file_report)
             _ingest_file(engine, path, file_report, run_id, format_name, mapping, default_country, chunk_rows, progress)
-            log.info("ingest.file", **file_report.as_dict())
+            get_logger(__name__).info("ingest.file", **file_report.as_dict())
     except BaseException as exc:
         with engine.begin() as connection:
             runs.finish_run(
