@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli import demo, doctor, init
 from leadflow.cli.auth import auth_app
+from leadflow.cli import demo, doctor, ingest, init
 from leadflow.cli.context import AppContext
 from leadflow.cli.zoho import zoho_app
 from leadflow.config import config_path
@@ -32,6 +32,8 @@ app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
 app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(ingest.quarantine_app, name="quarantine")
 
 
 def _version(value: bool) -> None:

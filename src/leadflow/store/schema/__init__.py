@@ -2,11 +2,13 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
     "kv",
     "metadata",
+    "prospects",
     "quarantine",
     "runs",
     "source_records",
