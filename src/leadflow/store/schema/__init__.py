@@ -2,5 +2,16 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.resolve import cluster_members, crm_records, golden_companies, golden_people
 
-__all__ = ["kv", "metadata", "quarantine", "runs", "source_records"]
+__all__ = [
+    "cluster_members",
+    "crm_records",
+    "golden_companies",
+    "golden_people",
+    "kv",
+    "metadata",
+    "quarantine",
+    "runs",
+    "source_records",
+]
