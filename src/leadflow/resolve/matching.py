@@ -28,7 +28,7 @@ EDGE_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class MatchOptions:
-    threshold: float = 0.95
+    threshold: float = 0.99
     seed: int = 42
     max_pairs_for_u: float = 2e6
     train_min_rows: int = 2000

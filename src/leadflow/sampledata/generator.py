@@ -32,12 +32,12 @@ class GeneratorConfig:
     p_apollo_2025: float = 0.5
     p_salesnav: float = 0.5
     p_crm: float = 0.2
-    namesake_rate: float = 0.04
+    namesake_rate: float = 0.015
     job_change_rate: float = 0.05
     p_nickname: float = 0.25
     p_decorated: float = 0.1
-    p_linkedin_in_apollo: float = 0.6
-    p_public_url_in_salesnav: float = 0.5
+    p_linkedin_in_apollo: float = 0.85
+    p_public_url_in_salesnav: float = 0.7
     p_same_apollo_id: float = 0.7
 
 
