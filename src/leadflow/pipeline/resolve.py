@@ -47,6 +47,7 @@ def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
             source_priority=tuple(settings.source_priority),
             fill_only_if_empty=tuple(settings.fill_only_if_empty),
         ),
+        memory_limit=settings.duckdb_memory_limit,
     )
 
 

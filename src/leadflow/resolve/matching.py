@@ -5,7 +5,6 @@ blocked pairs, return the edges above the threshold with a per-comparison breakd
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,6 +30,7 @@ class MatchOptions:
     threshold: float = 0.99
     seed: int = 42
     max_pairs_for_u: float = 2e6
+    max_pairs_for_em: float = 2e6
     train_min_rows: int = 2000
     link_type: Literal["dedupe_only", "link_only"] = "dedupe_only"
 
@@ -99,32 +99,27 @@ def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
     for rule in model.training_blocks:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=options.max_pairs_for_em)
         except Exception:
             continue
 
 
 def _edges(predictions: duckdb.DuckDBPyRelation, model: MatchModel) -> pa.Table:
-    names = [c.name for c in model.comparisons]
-    gamma_cols = ", ".join(f'"gamma_{n}"' for n in names)
-    mw_cols = ", ".join(f'"mw_{n}"' for n in names)
+    """Edges with a JSON breakdown ``{comparison: {"level", "weight"}}`` built in DuckDB."""
+    items = []
+    for comparison in model.comparisons:
+        levels = " ".join(
+            f"WHEN {len(comparison.levels) - 1 - i} THEN '{level.label}'" for i, level in enumerate(comparison.levels)
+        )
+        label = f"""CASE "gamma_{comparison.name}" {levels} ELSE 'null' END"""
+        weight = f'round(coalesce("mw_{comparison.name}", 0), 3)'
+        items.append(f"'{comparison.name}', json_object('level', {label}, 'weight', {weight})")
     relation = predictions.query(
         "p",
-        f"SELECT idx_l, idx_r, match_weight, match_probability, {gamma_cols}, {mw_cols} FROM p ORDER BY idx_l, idx_r",
+        f"""SELECT idx_l::BIGINT AS idx_l, idx_r::BIGINT AS idx_r, match_weight::DOUBLE AS match_weight,
+                  match_probability::DOUBLE AS match_probability, json_object({", ".join(items)})::VARCHAR AS detail
+           FROM p ORDER BY idx_l, idx_r""",
     )
-    result = relation.fetchall() if relation is not None else []
-    out: dict[str, list[Any]] = {f.name: [] for f in EDGE_SCHEMA}
-    for row in result:
-        idx_l, idx_r, weight, probability = row[0], row[1], row[2], row[3]
-        gammas = row[4 : 4 + len(names)]
-        weights = row[4 + len(names) :]
-        detail = {
-            comparison.name: {"level": comparison.level_label(int(gamma)), "weight": round(float(mw or 0.0), 3)}
-            for comparison, gamma, mw in zip(model.comparisons, gammas, weights, strict=True)
-        }
-        out["idx_l"].append(int(idx_l))
-        out["idx_r"].append(int(idx_r))
-        out["match_weight"].append(float(weight))
-        out["match_probability"].append(float(probability))
-        out["detail"].append(json.dumps(detail, separators=(",", ":")))
-    return pa.table(out, schema=EDGE_SCHEMA)
+    if relation is None:
+        return EDGE_SCHEMA.empty_table()
+    return relation.to_arrow_table().cast(EDGE_SCHEMA)
