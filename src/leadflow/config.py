@@ -72,6 +72,18 @@ class LoggingSettings(Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class IngestSettings(Section):
+    chunk_rows: int = Field(
+        20_000, ge=100, le=1_000_000, description="Rows read, normalized and written per transaction"
+    )
+    default_country: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="ISO 3166 alpha-2 region for phone numbers without +country when a row has no country",
+    )
+
+
 MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
 
 
@@ -131,6 +143,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)
 
     @field_validator("database_url")

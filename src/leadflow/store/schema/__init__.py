@@ -2,6 +2,7 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.resolve import cluster_members, crm_records, golden_companies, golden_people
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "golden_people",
     "kv",
     "metadata",
+    "prospects",
     "quarantine",
     "runs",
     "source_records",
