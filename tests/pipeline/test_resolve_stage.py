@@ -157,3 +157,14 @@ def test_cli_resolve_explain_and_export(tmp_path: Path) -> None:
     result = run("resolve", "--explain", "gp_nope")
     assert result.returncode == 2
     assert "no golden record" in result.stderr
+
+
+def test_resolve_before_any_ingest_says_what_to_do(sqlite_url: str) -> None:
+    import pytest
+
+    from leadflow.errors import InputError
+
+    engine = open_store(sqlite_url)
+    with pytest.raises(InputError, match="leadflow ingest"):
+        run_resolve(engine, ResolveSettings())
+    engine.dispose()

@@ -11,7 +11,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
 from leadflow.config import ResolveSettings
-from leadflow.errors import LeadflowError
+from leadflow.errors import InputError, LeadflowError
 from leadflow.model import RunStatus
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
 from leadflow.resolve.engine import ResolveOptions, resolve
@@ -57,6 +57,9 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
     Example:
         >>> # report = run_resolve(engine, settings.resolve, against_crm=True)
     """
+    with engine.connect() as connection:
+        if not connection.execute(select(source_records.c.id).limit(1)).first():
+            raise InputError("nothing to resolve: run `leadflow ingest FILE...` first")
     with engine.begin() as connection:
         run_id = start_run(connection, kind="resolve")
     try:
