@@ -54,18 +54,21 @@ def measure(path: Path, store: str | None) -> dict[str, object]:
         "key_edges": result.stats["key_edges"],
     }
     if store:
-        from leadflow.pipeline.resolve import _company_row, _member_row, _person_row
+        from leadflow.pipeline.resolve import _company_row, _member_row, _person_row, _rows
         from leadflow.store import open_store
         from leadflow.store.golden import replace_golden
 
         engine = open_store(store)
         started = time.perf_counter()
-        companies = [_company_row(r) for r in result.companies.to_pylist()]
-        people = [_person_row(r, {}) for r in result.people.to_pylist()]
-        members = [{**_member_row(r), "source_record_id": None} for r in result.members.to_pylist()]
         with engine.begin() as connection:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF") if engine.dialect.name == "sqlite" else None
-            replace_golden(connection, companies=companies, people=people, members=members)
+            # the candidates were not ingested here, so member rows have no source_records to point at
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            replace_golden(
+                connection,
+                companies=(_company_row(r) for r in _rows(result.companies)),
+                people=(_person_row(r, {}) for r in _rows(result.people)),
+                members=(_member_row(r) for r in _rows(result.members)),
+            )
         figures["store_write_seconds"] = round(time.perf_counter() - started, 1)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return figures
@@ -75,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--store", help="also write the golden tables to this database URL")
+    parser.add_argument("--store", help="also write the golden tables to this SQLite URL (sqlite:///FILE)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,12 +75,13 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
                 previous.setdefault(rid, golden_id)
             kept_links = {} if against_crm else golden.crm_links(connection)
         result = resolve(candidates, accounts=accounts, previous=previous, options=options_from_settings(settings))
-        companies = [_company_row(row) for row in result.companies.to_pylist()]
-        people_rows = [_person_row(row, kept_links) for row in result.people.to_pylist()]
-        members = [_member_row(row) for row in result.members.to_pylist()]
         with engine.begin() as connection:
             removed = golden.replace_golden(
-                connection, companies=companies, people=people_rows, members=members, run_id=run_id
+                connection,
+                companies=(_company_row(row) for row in _rows(result.companies)),
+                people=(_person_row(row, kept_links) for row in _rows(result.people)),
+                members=(_member_row(row) for row in _rows(result.members)),
+                run_id=run_id,
             )
             stats = {**result.stats, **removed, "against_crm": against_crm}
             finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
@@ -123,6 +125,12 @@ def _batch(data: dict[str, list[Any]]) -> pa.RecordBatch:
         pa.array(data[f.name], type=f.type) if f.name in data else pa.nulls(size, type=f.type) for f in CANDIDATE_SCHEMA
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=CANDIDATE_SCHEMA)
+
+
+def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """Rows of an Arrow table as dicts, a batch at a time (a million dicts at once would not fit)."""
+    for batch in table.to_batches(max_chunksize=CHUNK):
+        yield from batch.to_pylist()
 
 
 def _epoch(value: Any) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
@@ -45,20 +45,34 @@ def crm_links(connection: Connection) -> dict[str, tuple[str, str]]:
     return {gid: (module, crm_id) for gid, module, crm_id in rows}
 
 
-def _upsert(connection: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    if not rows:
-        return
+def _upsert(
+    connection: Connection, table: Any, rows: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]
+) -> set[str]:
+    """Insert or update ``rows`` in batches; returns the primary keys written."""
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    present = {name for row in rows for name in row}
-    columns = [c.name for c in table.columns if c.name in present]
-    rows = [{name: row.get(name) for name in columns} for row in rows]
-    for start in range(0, len(rows), BATCH):
-        statement = dialect_insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: statement.excluded[name] for name in columns if name not in table.primary_key.columns},
-        )
-        connection.execute(statement, list(rows[start : start + BATCH]))
+    columns = [c.name for c in table.columns]
+    key = next(iter(table.primary_key.columns)).name
+    statement = dialect_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in columns if name != key}
+    )
+    written: set[str] = set()
+    for batch in _batches(rows):
+        values = [{**{name: row.get(name) for name in columns}, **extra} for row in batch]
+        written.update(v[key] for v in values)
+        connection.execute(statement, values)
+    return written
+
+
+def _batches(rows: Iterable[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _delete_missing(connection: Connection, table: Any, keep: set[str]) -> int:
@@ -72,30 +86,28 @@ def _delete_missing(connection: Connection, table: Any, keep: set[str]) -> int:
 def replace_golden(
     connection: Connection,
     *,
-    companies: Sequence[Mapping[str, Any]],
-    people: Sequence[Mapping[str, Any]],
-    members: Sequence[Mapping[str, Any]],
+    companies: Iterable[Mapping[str, Any]],
+    people: Iterable[Mapping[str, Any]],
+    members: Iterable[Mapping[str, Any]],
     run_id: int | None = None,
 ) -> dict[str, int]:
-    """Make the golden tables equal to one resolve result, in the caller's transaction.
+    """Make the golden tables equal to one resolve result, in the caller's transaction. Rows are consumed
+    in batches, so the arguments may be generators.
 
     Ids that still exist are updated in place (other tables may point at them); ids gone are deleted.
     """
     now = utcnow()
     connection.execute(delete(cluster_members))
-    removed_people = _delete_missing(connection, golden_people, {p["id"] for p in people})
-    company_ids = {c["id"] for c in companies}
-    _upsert(connection, golden_companies, [{**c, "updated_at": now} for c in companies])
-    _upsert(connection, golden_people, [{**p, "updated_at": now} for p in people])
+    company_ids = _upsert(connection, golden_companies, companies, {"updated_at": now})
+    people_ids = _upsert(connection, golden_people, people, {"updated_at": now})
+    removed_people = _delete_missing(connection, golden_people, people_ids)
     removed_companies = _delete_missing(connection, golden_companies, company_ids)
     member_columns = [c.name for c in cluster_members.columns]
-    rows = [{**{name: m.get(name) for name in member_columns}, "run_id": run_id} for m in members]
-    for start in range(0, len(rows), BATCH):
-        connection.execute(cluster_members.insert(), rows[start : start + BATCH])
-    return {
-        "golden_people_removed": removed_people,
-        "golden_companies_removed": removed_companies,
-    }
+    for batch in _batches(members):
+        connection.execute(
+            cluster_members.insert(), [{**{n: m.get(n) for n in member_columns}, "run_id": run_id} for m in batch]
+        )
+    return {"golden_people_removed": removed_people, "golden_companies_removed": removed_companies}
 
 
 def golden_person(connection: Connection, *, golden_id: str) -> dict[str, Any] | None:
