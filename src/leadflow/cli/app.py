@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli.auth import auth_app
 from leadflow.cli import demo, doctor, ingest, init
+from leadflow.cli import resolve as resolve_cli
+from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
+from leadflow.cli.export import export_app
 from leadflow.cli.zoho import zoho_app
 from leadflow.config import config_path
 from leadflow.errors import LeadflowError
@@ -34,6 +36,8 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
+app.command("resolve")(resolve_cli.resolve_command)
+app.add_typer(export_app, name="export")
 
 
 def _version(value: bool) -> None:

@@ -12,4 +12,7 @@ class Stage:
 
 
 def available_stages() -> list[Stage]:
-    return [Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)")]
+    return [
+        Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
+        Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
+    ]
