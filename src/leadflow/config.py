@@ -626,7 +626,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     """The model a field holds, itself or as list items; None for plain values."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    args = getattr(annotation, "__args__", ())
+    args: tuple[Any, ...] = tuple(getattr(annotation, "__args__", ()))
     if getattr(annotation, "__origin__", None) is list and len(args) == 1:
         item = args[0]
         if isinstance(item, type) and issubclass(item, BaseModel):
