@@ -2,5 +2,15 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 
-__all__ = ["kv", "metadata", "quarantine", "runs", "source_records"]
+__all__ = [
+    "engagement_events",
+    "kv",
+    "metadata",
+    "quarantine",
+    "record_tags",
+    "runs",
+    "scores",
+    "source_records",
+]
