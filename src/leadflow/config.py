@@ -439,6 +439,41 @@ class SegmentsSettings(Section):
         return value
 
 
+MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
+
+
+class ResolveSettings(Section):
+    backend: Literal["duckdb"] = Field("duckdb", description="Engine splink runs on (duckdb; spark is not built yet)")
+    match_threshold: float = Field(
+        0.95, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
+    )
+    strong_evidence_weight: float = Field(
+        18.0,
+        description="Match weight above which a pair is joined even when the rows hold different verified "
+        "emails at one domain (namesakes at one company are real, so this is high)",
+    )
+    train_min_rows: int = Field(
+        2000, ge=0, description="Fewer candidate rows than this: keep the built-in m/u probabilities, do not train"
+    )
+    seed: int = Field(42, description="Seed of the random sampling that estimates u probabilities (repeatable runs)")
+    max_pairs_for_u: float = Field(
+        2e6, gt=0, description="Random pairs sampled to estimate u probabilities (more: slower, more accurate)"
+    )
+    merge_policy: MergePolicy = Field(
+        "source_priority",
+        description="How a golden field is chosen among a cluster's values: "
+        "source_priority, most_recent, most_complete",
+    )
+    source_priority: list[str] = Field(
+        ["crm", "apollo", "salesnav", "linkedin", "mapped"],
+        description="Source kinds from most to least trusted (used by source_priority and to break ties)",
+    )
+    fill_only_if_empty: list[str] = Field(
+        ["first_name", "last_name", "title", "phone_e164"],
+        description="Fields that keep the CRM's value when a person edited it in Zoho; other sources only fill blanks",
+    )
+
+
 class Settings(BaseSettings):
     """Everything leadflow can be told. Build it with :func:`load_settings`."""
 
@@ -460,6 +495,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    resolve: ResolveSettings = Field(default_factory=ResolveSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     segments: SegmentsSettings = Field(default_factory=SegmentsSettings)
 

@@ -1,7 +1,7 @@
 """Scoring: engagement events, scores and record tags.
 
 Revision ID: 0004_scoring
-Revises: 0001_foundation
+Revises: 0003_resolve (re-chained after merging resolve; was 0001_foundation)
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_scoring"
-down_revision = "0001_foundation"
+down_revision = "0003_resolve"
 branch_labels = None
 depends_on = None
 
