@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli import demo, doctor, init
+from leadflow.cli import demo, doctor, init, score
 from leadflow.cli.context import AppContext
+from leadflow.cli.export import export_app
 from leadflow.config import config_path
 from leadflow.errors import LeadflowError
 from leadflow.log import configure_logging, redactor
@@ -28,6 +29,10 @@ app = typer.Typer(
 app.command("init")(init.init_command)
 app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
+app.command("score")(score.score_command)
+app.command("segment")(score.segment_command)
+app.add_typer(score.segments_app, name="segments")
+app.add_typer(export_app, name="export")
 
 
 def _version(value: bool) -> None:
