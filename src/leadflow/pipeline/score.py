@@ -88,7 +88,8 @@ def segment_inputs(people: pa.Table, scored: pa.Table) -> pa.Table:
         con.register("people", people)
         con.register("scored", scored)
         table: pa.Table = con.sql(
-            "SELECT s.*, p.* EXCLUDE (id, persona) FROM scored s JOIN people p ON p.id = s.golden_person_id"
+            "SELECT s.* EXCLUDE (reasons, summary), p.* EXCLUDE (id, persona, emails) "
+            "FROM scored s JOIN people p ON p.id = s.golden_person_id"
         ).to_arrow_table()
     return table
 

@@ -23,6 +23,8 @@ class Dimension:
     value: str
     max_points: float
     signal: bool = False
+    prep: tuple[tuple[str, str], ...] = ()
+    """Columns (name, SQL) computed once per record before the dimension's expressions use them."""
 
 
 def points_dimension(
@@ -43,10 +45,16 @@ def points_dimension(
     for raw, points in rule.points.items():
         for value in expanded.get(key(raw), [key(raw)]):
             table[value] = max(points, table.get(value, points))
-    value = key_sql(column)
+    value = f"k_{name}"
     earned = f"LEAST({number(rule.max_points)}, {lookup(value, table, rule.other, params)})"
     return Dimension(
-        name, field or column, f"({value} IS NOT NULL)", earned, f"CAST({column} AS VARCHAR)", rule.max_points
+        name,
+        field or column,
+        f"({value} IS NOT NULL)",
+        earned,
+        f"CAST({column} AS VARCHAR)",
+        rule.max_points,
+        prep=((value, key_sql(column)),),
     )
 
 
@@ -70,9 +78,13 @@ def signal_dimension(name: str, column: str, rule: SignalRule, params: Params) -
     """A list dimension: each item of the list found in the table adds its points, up to ``max_points``."""
     table = {key(item): points for item, points in rule.points.items()}
     items = f"list_distinct(list_transform({column}, lambda x: {key_sql('x')}))"
-    matched = f"list_filter({items}, lambda x: {in_list('x', list(table), params)})"
+    matched = f"m_{name}"
     per_item = f"list_transform({matched}, lambda x: {lookup('x', table, 0.0, params)})"
     earned = f"LEAST({number(rule.max_points)}, coalesce(list_sum({per_item}), 0.0))"
-    known = f"(coalesce(len({column}), 0) > 0)"
+    known = f"(n_{name} > 0)"
     value = f"nullif(array_to_string(list_sort({matched}), ', '), '')"
-    return Dimension(name, column, known, earned, value, rule.max_points, signal=True)
+    prep = (
+        (matched, f"list_filter({items}, lambda x: {in_list('x', list(table), params)})"),
+        (f"n_{name}", f"coalesce(len({column}), 0)"),
+    )
+    return Dimension(name, column, known, earned, value, rule.max_points, signal=True, prep=prep)

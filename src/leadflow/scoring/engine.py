@@ -19,7 +19,6 @@ from leadflow.scoring.inputs import EVENTS_SCHEMA, PEOPLE_SCHEMA, conform, empty
 from leadflow.scoring.sql import Params, in_list, key, key_sql, number, reason
 
 SUMMARY_LIMIT = 2000
-REASONS_PER_SCORE_IN_SUMMARY = 3
 
 OUTPUT_COLUMNS = [
     "golden_person_id",
@@ -132,8 +131,8 @@ def _fit_dimensions(settings: ScoringSettings, params: Params) -> list[Dimension
 
 def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list[Dimension], str]:
     persona = settings.persona
-    persona_key = key_sql("persona")
-    title_key = key_sql("title")
+    persona_key = "k_persona"
+    title_key = "k_title"
     whens = [
         f"WHEN {persona_key} = {params.add(key(role.name))} THEN {params.add(role.name)}" for role in persona.roles
     ]
@@ -154,6 +153,7 @@ def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list
         role_earned,
         "coalesce(role_label, CAST(title AS VARCHAR))",
         persona.role_max_points,
+        prep=((persona_key, key_sql("persona")), (title_key, key_sql("title"))),
     )
     dims = [
         points_dimension("seniority", "seniority", persona.seniority, params),
@@ -198,8 +198,11 @@ eng AS (
                             value := CASE WHEN n > kept
                                           THEN kept || ' counted of ' || n || ' (daily cap)'
                                           ELSE n || ' event' || CASE WHEN n > 1 THEN 's' ELSE '' END END,
-                            points := round(pts, 1))
-                ORDER BY abs(pts) DESC, event_type) AS reasons
+                            points := round(pts, 1))) AS reasons,
+           nullif(string_agg(CASE WHEN round(pts) <> 0 THEN event_type
+                                  || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
+                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END, ', ' ORDER BY abs(pts) DESC), '')
+               AS summary
     FROM per_type GROUP BY pid
 ),
 supp_events AS (
@@ -209,15 +212,17 @@ supp_events AS (
 
 
 def _dimension_cte(fit_dims: list[Dimension], persona_dims: list[Dimension], role_label: str) -> str:
-    columns = ["people.*", f"{role_label} AS role_label"]
+    """``keyed``: each normalized value computed once (materialized); ``dims``: known/earned/value per dimension."""
+    prep = [f"{sql} AS {name}" for dim in [*fit_dims, *persona_dims] for name, sql in dim.prep]
+    columns = ["keyed.*", f"{role_label} AS role_label"]
     for prefix, dims in (("fit", fit_dims), ("persona", persona_dims)):
         for dim in dims:
-            if dim.name == "role":
-                continue
-            columns += _dimension_columns(prefix, dim)
+            if dim.name != "role":
+                columns += _dimension_columns(prefix, dim)
     role_columns = _dimension_columns("persona", persona_dims[-1])
     return (
-        f"dims AS (SELECT {', '.join(columns)} FROM people),\n"
+        f"keyed AS MATERIALIZED (SELECT people.* EXCLUDE (emails), {', '.join(prep)} FROM people),\n"
+        f"dims AS (SELECT {', '.join(columns)} FROM keyed),\n"
         f"dims2 AS (SELECT dims.*, {', '.join(role_columns)} FROM dims)"
     )
 
@@ -283,14 +288,33 @@ def _contribution(prefix: str, dim: Dimension, scale_sql: str) -> str:
     return f"CASE WHEN {prefix}_profile_max > 0 THEN {scale_sql} * {earned} / {prefix}_profile_max ELSE 0.0 END"
 
 
-def _dimension_reasons(prefix: str, dims: list[Dimension], scale_sql: str, params: Params) -> list[str]:
+def _dimension_reasons(prefix: str, dims: list[Dimension], scale_sql: str, params: Params) -> list[tuple[str, str]]:
     return [
-        _when(
+        (
             f"{prefix}_{d.name}_known",
             reason(prefix, d.name, d.field, f"{prefix}_{d.name}_value", _contribution(prefix, d, scale_sql), params),
         )
         for d in dims
     ]
+
+
+def _picked(items: list[tuple[str, str]]) -> str:
+    """The reasons whose condition holds, as one list (``list_where``: no lambda per row)."""
+    values = ", ".join(struct for _, struct in items)
+    masks = ", ".join(f"coalesce({condition}, FALSE)" for condition, _ in items)
+    return f"list_where([{values}], [{masks}])"
+
+
+def _summary_dims(prefix: str, dims: list[Dimension], scale_sql: str) -> str:
+    """``industry +30, employees +25`` from the contribution columns (config order, zero points left out)."""
+    parts = []
+    for d in dims:
+        points = f"round({_contribution(prefix, d, scale_sql)})"
+        text = (
+            f"'{d.name}' || CASE WHEN {points} >= 0 THEN ' +' ELSE ' ' END || CAST(CAST({points} AS BIGINT) AS VARCHAR)"
+        )
+        parts.append(f"CASE WHEN {prefix}_{d.name}_known AND {points} <> 0 THEN {text} END")
+    return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
 
 
 def _final_cte(
@@ -320,9 +344,9 @@ def _final_cte(
     )
     notes = [
         *_dimension_reasons("fit", fit_dims, scale, params),
-        _when("fit_raw > 100", _note("fit", "maximum", "NULL", "'100'", "100.0 - fit_raw")),
-        _when("fit_raw < 0", _note("fit", "minimum", "NULL", "'0'", "-fit_raw")),
-        _when(
+        ("fit_raw > 100", _note("fit", "maximum", "NULL", "'100'", "100.0 - fit_raw")),
+        ("fit_raw < 0", _note("fit", "minimum", "NULL", "'0'", "-fit_raw")),
+        (
             "fit_cap < fit_bounded",
             _note(
                 "fit",
@@ -332,14 +356,14 @@ def _final_cte(
                 "fit_cap - fit_bounded",
             ),
         ),
-        _when(
+        (
             "fit IS NULL",
             _note("fit", "unscored", "'coverage'", f"CAST(fit_coverage AS VARCHAR) || ' < {fit_min}'", "0.0"),
         ),
         *_dimension_reasons("persona", persona_dims, "100.0", params),
-        _when("persona_raw > 100", _note("persona", "maximum", "NULL", "'100'", "100.0 - persona_raw")),
-        _when("persona_raw < 0", _note("persona", "minimum", "NULL", "'0'", "-persona_raw")),
-        _when(
+        ("persona_raw > 100", _note("persona", "maximum", "NULL", "'100'", "100.0 - persona_raw")),
+        ("persona_raw < 0", _note("persona", "minimum", "NULL", "'0'", "-persona_raw")),
+        (
             "persona_influence IS NULL",
             _note(
                 "persona", "unscored", "'coverage'", f"CAST(persona_coverage AS VARCHAR) || ' < {persona_min}'", "0.0"
@@ -347,8 +371,8 @@ def _final_cte(
         ),
     ]
     engagement_notes = [
-        _when("engagement_raw > 100", _note("engagement", "maximum", "NULL", "'100'", "100.0 - engagement_raw")),
-        _when(f"engagement_raw < {floor}", _note("engagement", "floor", "NULL", floor, f"{floor} - engagement_raw")),
+        ("engagement_raw > 100", _note("engagement", "maximum", "NULL", "'100'", "100.0 - engagement_raw")),
+        (f"engagement_raw < {floor}", _note("engagement", "floor", "NULL", floor, f"{floor} - engagement_raw")),
     ]
     suppression = "coalesce(supp_events.types, [])"
     flags = [
@@ -360,10 +384,13 @@ def _final_cte(
         if enabled:
             suppression = f"list_concat({suppression}, CASE WHEN {condition} THEN ['{name}'] ELSE [] END)"
     priority = in_list("grade", list(settings.priority_grades), params)
+    fit_summary = _summary_part("fit", "fit", "fit_coverage", _summary_dims("fit", fit_dims, scale))
+    persona_dims_summary = _summary_dims("persona", persona_dims, "100.0")
+    persona_summary = _summary_part("persona", "persona_influence", "persona_coverage", persona_dims_summary)
     min_persona = number(settings.priority_min_persona)
     return f"""raw AS (
     SELECT totals.*, ({fit_raw}) AS fit_raw, ({persona_raw}) AS persona_raw, {cap} AS fit_cap,
-           eng.raw AS engagement_raw, eng.reasons AS engagement_reasons,
+           eng.raw AS engagement_raw, eng.reasons AS engagement_reasons, eng.summary AS engagement_summary,
            {suppression} AS suppression_reasons
     FROM totals
     LEFT JOIN eng ON eng.pid = totals.id
@@ -395,9 +422,9 @@ explained AS (
            coalesce({priority}, FALSE) AND NOT suppressed
              AND (persona_influence IS NULL OR persona_influence >= {min_persona}) AS priority,
            list_concat(
-               list_filter([{", ".join(notes)}], lambda r: r IS NOT NULL),
+               {_picked(notes)},
                coalesce(engagement_reasons, []),
-               list_filter([{", ".join(engagement_notes)}], lambda r: r IS NOT NULL)
+               {_picked(engagement_notes)}
            ) AS reasons
     FROM graded
 ),
@@ -415,25 +442,18 @@ final AS (
            reasons,
            left(concat_ws(' | ',
                 coalesce(grade, 'ungraded') || CASE WHEN priority THEN ' priority' ELSE '' END,
-                {_summary_part("fit", "fit", "fit_coverage")},
-                {_summary_part("persona", "persona_influence", "persona_coverage")} || coalesce(' ' || role_label, ''),
+                {fit_summary},
+                {persona_summary} || coalesce(' ' || role_label, ''),
                 CASE WHEN engagement IS NULL THEN 'engagement: no events'
-                     ELSE {_summary_part("engagement", "engagement", "engagement_coverage")} END,
+                     ELSE {_summary_part("engagement", "engagement", "engagement_coverage", "engagement_summary")} END,
                 CASE WHEN suppressed THEN 'suppressed: ' || array_to_string(suppression_reasons, ', ') END
            ), {SUMMARY_LIMIT}) AS summary
     FROM explained
 )"""
 
 
-def _summary_part(score: str, column: str, coverage: str) -> str:
-    """``fit 62 (industry +25, employees +20, country +12)`` or ``fit unscored (30% known)``."""
-    top = (
-        f"list_transform(list_slice(list_sort(list_transform("
-        f"list_filter(reasons, lambda r: r.score = '{score}' AND r.points <> 0), "
-        f"lambda r: struct_pack(k := -abs(r.points), t := r.rule || ' ' || format('{{:+.0f}}', r.points)))), "
-        f"1, {REASONS_PER_SCORE_IN_SUMMARY}), lambda x: x.t)"
-    )
+def _summary_part(score: str, column: str, coverage: str, details_sql: str) -> str:
+    """``fit 62 (industry +25, employees +20)`` or ``fit unscored (30% known)``."""
     unscored = f"'{score} unscored (' || CAST(round({coverage} * 100) AS INTEGER) || '% known)'"
-    details = f"coalesce(' (' || nullif(array_to_string({top}, ', '), '') || ')', '')"
-    scored = f"'{score} ' || CAST(round({column}) AS INTEGER) || {details}"
+    scored = f"'{score} ' || CAST(round({column}) AS INTEGER) || coalesce(' (' || {details_sql} || ')', '')"
     return f"CASE WHEN {column} IS NULL THEN {unscored} ELSE {scored} END"

@@ -34,12 +34,12 @@ def number(value: float) -> str:
 
 def key(value: str) -> str:
     """How values are compared: lower case, ``_`` and ``-`` as spaces, trimmed ("C-Suite" is "c suite")."""
-    return " ".join(value.lower().replace("_", " ").replace("-", " ").split())
+    return value.lower().replace("_", " ").replace("-", " ").strip()
 
 
 def key_sql(expression: str) -> str:
     """The SQL form of :func:`key` over a text expression."""
-    return f"nullif(trim(regexp_replace(lower(CAST({expression} AS VARCHAR)), '[\\s_-]+', ' ', 'g')), '')"
+    return f"nullif(trim(replace(replace(lower(CAST({expression} AS VARCHAR)), '_', ' '), '-', ' ')), '')"
 
 
 def lookup(value_sql: str, table: dict[str, float], other: float, params: Params) -> str:
