@@ -12,15 +12,21 @@ from leadflow.scoring import OUTPUT_COLUMNS, score_records
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def score(people: list[dict[str, Any]], events: list[dict[str, Any]] | None = None, **overrides: Any) -> list[dict[str, Any]]:
+def score(
+    people: list[dict[str, Any]], events: list[dict[str, Any]] | None = None, **overrides: Any
+) -> list[dict[str, Any]]:
     settings = ScoringSettings.model_validate(overrides) if overrides else ScoringSettings()
     event_table = None
     if events is not None:
         event_table = pa.Table.from_pylist(
             [{"golden_person_id": None, "email": None, **event} for event in events],
             schema=pa.schema(
-                [("golden_person_id", pa.string()), ("email", pa.string()), ("event_type", pa.string()),
-                 ("occurred_at", pa.timestamp("us", tz="UTC"))]
+                [
+                    ("golden_person_id", pa.string()),
+                    ("email", pa.string()),
+                    ("event_type", pa.string()),
+                    ("occurred_at", pa.timestamp("us", tz="UTC")),
+                ]
             ),
         )
     return score_records(people_table(people), event_table, settings, now=NOW).to_pylist()
@@ -80,7 +86,8 @@ def test_too_little_data_is_unscored_not_low() -> None:
     assert row["grade"] is None
     assert row["fit_coverage"] == 0.3
     unscored = [r for r in reasons_of(row, "fit") if r["rule"] == "unscored"]
-    assert unscored and "0.3 < 0.4" in unscored[0]["value"]
+    assert unscored
+    assert "0.3 < 0.4" in unscored[0]["value"]
     assert "fit unscored (30% known)" in row["summary"]
 
 
@@ -112,7 +119,7 @@ def test_excluded_countries_accept_region_names() -> None:
 
 def test_region_names_score_their_countries() -> None:
     row = score([{**FULL, "country": "ch"}])[0]
-    country = [r for r in reasons_of(row, "fit") if r["rule"] == "country"][0]
+    country = next(r for r in reasons_of(row, "fit") if r["rule"] == "country")
     assert country["value"] == "ch"
     assert country["points"] > 0
 
@@ -131,7 +138,9 @@ def test_persona_from_title_keywords_when_no_persona_is_given() -> None:
 
 
 def test_seniority_matching_ignores_case_and_separators() -> None:
-    a, b = score([{"id": "gp_1", "seniority": "c_suite", "title": "x"}, {"id": "gp_2", "seniority": "C Suite", "title": "x"}])
+    a, b = score(
+        [{"id": "gp_1", "seniority": "c_suite", "title": "x"}, {"id": "gp_2", "seniority": "C Suite", "title": "x"}]
+    )
     assert a["persona_influence"] == b["persona_influence"]
 
 
@@ -189,8 +198,10 @@ def test_priority_needs_a_priority_grade_and_no_suppression() -> None:
     events = [{"golden_person_id": "gp_1", "event_type": "meeting_booked", "occurred_at": NOW - timedelta(hours=1)}]
     events += [{"golden_person_id": "gp_2", "event_type": "meeting_booked", "occurred_at": NOW - timedelta(hours=1)}]
     rows = score([FULL, {**FULL, "id": "gp_2", "do_not_call": True}], [*events, *events])
-    assert rows[0]["grade"] == "A1" and rows[0]["priority"]
-    assert rows[1]["grade"] == "A1" and not rows[1]["priority"]
+    assert rows[0]["grade"] == "A1"
+    assert rows[0]["priority"]
+    assert rows[1]["grade"] == "A1"
+    assert not rows[1]["priority"]
     assert rows[1]["suppression_reasons"] == ["do_not_call"]
 
 
@@ -206,7 +217,7 @@ def test_daily_cap_limits_one_noisy_day() -> None:
     ]
     row = score([FULL], events, engagement={"half_life_days": 10_000.0})[0]
     assert row["engagement"] == pytest.approx(18.0, abs=0.1)  # 3 clicks of 6 points count
-    clicked = [r for r in reasons_of(row, "engagement") if r["rule"] == "email_clicked"][0]
+    clicked = next(r for r in reasons_of(row, "engagement") if r["rule"] == "email_clicked")
     assert clicked["value"] == "3 counted of 49 (daily cap)"
 
 
@@ -217,7 +228,8 @@ def test_negative_events_lower_engagement_down_to_the_floor() -> None:
     ]
     row = score([FULL], events, engagement={"floor": 5.0})[0]
     assert row["engagement"] == 5.0
-    assert row["suppressed"] and row["suppression_reasons"] == ["unsubscribed"]
+    assert row["suppressed"]
+    assert row["suppression_reasons"] == ["unsubscribed"]
     assert [r["rule"] for r in reasons_of(row, "engagement")][-1] == "floor"
 
 
@@ -268,5 +280,6 @@ def test_config_text_is_a_parameter_not_sql() -> None:
         [{**FULL, "industry": hostile}, {**FULL, "id": "gp_2", "industry": "Retail"}],
         fit={"industry": {"max_points": 30, "points": {hostile: 30}, "other": 0}},
     )
-    industry = [[r for r in reasons_of(row, "fit") if r["rule"] == "industry"][0]["points"] for row in rows]
-    assert industry[0] > 0 and industry[1] == 0
+    industry = [next(r for r in reasons_of(row, "fit") if r["rule"] == "industry")["points"] for row in rows]
+    assert industry[0] > 0
+    assert industry[1] == 0

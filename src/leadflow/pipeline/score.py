@@ -87,8 +87,9 @@ def segment_inputs(people: pa.Table, scored: pa.Table) -> pa.Table:
     with duckdb.connect() as con:
         con.register("people", people)
         con.register("scored", scored)
+        dropped = ", ".join(name for name in ("id", "persona", "emails") if name in people.column_names)
         table: pa.Table = con.sql(
-            "SELECT s.* EXCLUDE (reasons, summary), p.* EXCLUDE (id, persona, emails) "
+            f"SELECT s.* EXCLUDE (reasons, summary), p.* EXCLUDE ({dropped}) "
             "FROM scored s JOIN people p ON p.id = s.golden_person_id"
         ).to_arrow_table()
     return table
