@@ -78,6 +78,9 @@ def parse_rule(text: str) -> Tree[Token]:
     try:
         return _parser().parse(text)
     except UnexpectedInput as exc:
+        if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+            lines = text.split("\n")  # point just past the last character
+            raise RuleError(_describe(exc, text), line=len(lines), column=len(lines[-1]) + 1) from None
         raise RuleError(_describe(exc, text), line=max(exc.line, 1), column=max(exc.column, 1)) from None
 
 
@@ -90,8 +93,9 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
         return f"unexpected character {char!r}"
     if isinstance(exc, UnexpectedToken):
         expected = sorted({_TOKEN_NAMES.get(name, name.lower()) for name in exc.expected})
-        got = "the end of the rule" if exc.token.type == "$END" else repr(str(exc.token))
-        return f"unexpected {got}; expected {' or '.join(expected)}"
+        if exc.token.type == "$END":
+            return f"the rule ends too early; expected {' or '.join(expected)}"
+        return f"unexpected {str(exc.token)!r}; expected {' or '.join(expected)}"
     return str(exc).splitlines()[0]
 
 
