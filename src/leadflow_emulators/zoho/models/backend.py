@@ -105,6 +105,7 @@ class ZohoBackend:
         self._tags: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self._modules}
         self._custom_fields: dict[str, list[dict[str, Any]]] = {}
         self._custom_modules: list[str] = []
+        self._sorted_cache: dict[tuple[str, str, bool, str], tuple[int, list[dict[str, Any]]]] = {}
 
     def reset(self) -> None:
         """Forget every record, tag, custom field, credit and counter (OAuth clients stay)."""
@@ -388,7 +389,35 @@ class ZohoBackend:
 
     def stored_records(self, module: str) -> Iterator[dict[str, Any]]:
         """Raw stored dicts of live records (do not mutate); lookups are ``{"id"}`` only."""
-        return self._records[self.module(module).api_name].iter()
+        with self.lock:
+            return self._records[self.module(module).api_name].iter()
+
+    def sorted_records(
+        self, module: str, sort_by: str, descending: bool, converted: str = "both"
+    ) -> list[dict[str, Any]]:
+        """Live records sorted by ``id``, ``Created_Time`` or ``Modified_Time`` (cached until the next change).
+
+        ``converted`` filters Leads as ``iter_records`` does. Paging through a large module with
+        ``page_token`` then costs a slice per call, not a sort.
+        """
+        with self.lock:
+            store = self._records[self.module(module).api_name]
+            if store.module != "Leads":
+                converted = "both"
+            key = (store.module, sort_by, descending, converted)
+            cached = self._sorted_cache.get(key)
+            if cached is not None and cached[0] == store.version:
+                return cached[1]
+
+            def order(record: dict[str, Any]) -> Any:
+                return int(record["id"]) if sort_by == "id" else (record.get(sort_by) or "", int(record["id"]))
+
+            live: Iterable[dict[str, Any]] = store.live.values()
+            if converted != "both":
+                live = [record for record in live if bool(record.get("Converted__s")) == (converted == "true")]
+            records = sorted(live, key=order, reverse=descending)
+            self._sorted_cache[key] = (store.version, records)
+            return records
 
     def iter_records(self, module: str, converted: str = "both") -> Iterator[dict[str, Any]]:
         """Every live record of ``module`` in API shape, oldest first.

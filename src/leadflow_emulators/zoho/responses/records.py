@@ -102,14 +102,6 @@ def _select(
     return out
 
 
-def _sort(records: list[dict[str, Any]], sort_by: str, order: str) -> list[dict[str, Any]]:
-    def key(record: dict[str, Any]) -> Any:
-        value = record.get(sort_by)
-        return int(str(value)) if sort_by == "id" else (value or "")
-
-    return sorted(records, key=key, reverse=order == "desc")
-
-
 async def list_records(request: Request) -> Response:
     def handle(ctx: CallContext) -> Response:
         module = _module(ctx)
@@ -174,7 +166,8 @@ async def list_records(request: Request) -> Response:
                     f"Cannot fetch more than {DISCRETE_LIMIT} records using page; use page_token",
                     {"limit": DISCRETE_LIMIT},
                 )
-        records = _sort(_select(ctx, module, converted, predicate), sort_by, order)
+        ordered = ctx.backend.sorted_records(module, sort_by, order == "desc", converted)
+        records = ordered if predicate is None else [record for record in ordered if predicate(record)]
         if since_header and not records:
             return empty_response(304)
         end = min(
