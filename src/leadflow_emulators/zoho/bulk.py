@@ -229,10 +229,20 @@ def parse_write_request(
     )
 
 
+def _header_mapping(header: str, index: int) -> dict[str, Any]:
+    field, _, target = header.partition(".")
+    if not target:
+        return {"api_name": header, "index": index}
+    if target.lower() == "id":
+        return {"api_name": field, "index": index}
+    return {"api_name": field, "index": index, "find_by": target}
+
+
 def _mappings(raw: Any, module_fields: Mapping[str, FieldLike], upload: Upload) -> tuple[ColumnMapping, ...]:
     if raw is None:
-        # Without mappings Zoho maps the CSV header names onto field API names.
-        raw = [{"api_name": name, "index": index} for index, name in enumerate(upload.header)]
+        # Without mappings Zoho maps the CSV header names onto field API names; a lookup column is named
+        # ``Account_Name.id`` (an id) or ``Account_Name.Account_Name`` (found by that field of the target).
+        raw = [_header_mapping(name.strip(), index) for index, name in enumerate(upload.header)]
     if not isinstance(raw, list) or not raw:
         raise BulkError(400, "INVALID_DATA", "invalid field_mappings", {"api_name": "field_mappings"})
     mappings: list[ColumnMapping] = []

@@ -286,6 +286,18 @@ def test_result_keeps_the_first_three_mapped_columns(source: BackendSource) -> N
     assert result[1][4] == "ADDED"
 
 
+def test_lookup_columns_by_header_without_mappings(source: BackendSource) -> None:
+    (acme,) = source.backend.insert("Accounts", [{"Account_Name": "Acme"}])
+    rows = [["Last_Name", "Account_Name.id"], ["Ada", acme.id or ""]]
+    by_id = run_write(source, {"operation": "insert", "resource": [resource("Contacts")]}, upload(rows))
+    rows = [["Last_Name", "Account_Name.Account_Name"], ["Bo", "ACME"]]
+    by_name = run_write(source, {"operation": "insert", "resource": [resource("Contacts")]}, upload(rows))
+    for job in (by_id, by_name):
+        assert job.added == 1
+        record_id = unzip_csv(job.result_zip or b"")[1][2]
+        assert (source.backend.get_stored("Contacts", record_id) or {})["Account_Name"] == {"id": acme.id}
+
+
 def test_write_job_status_body(source: BackendSource) -> None:
     body = {
         "operation": "insert",
