@@ -61,6 +61,10 @@ class BackendSource:
                 result[name] = field_meta
         return result
 
+    def module_fields(self, module: str) -> Mapping[str, FieldLike] | None:
+        """Like :meth:`fields` but only for real modules (``users`` is reachable through lookups only)."""
+        return None if module.lower() == USERS else self.fields(module)
+
     def module_name(self, module: str) -> str:
         return self.backend.module(module).api_name
 

@@ -125,6 +125,7 @@ def test_aggregate_group_by(client: TestClient) -> None:
         ("select id from Leads where (Email is null and Phone is null and Company is null)", "SYNTAX_ERROR", "near"),
         ("select Nope from Leads", "INVALID_QUERY", "column_name"),
         ("select id from Nopes", "INVALID_QUERY", "module"),
+        ("select email from users", "INVALID_QUERY", "module"),
         ("select id from Leads where No_of_Employees > 'many'", "INVALID_QUERY", "expected_data_type"),
         ("select id from Leads limit 2001", "LIMIT_EXCEEDED", "limit"),
         ("select id from Leads limit 99000, 1001", "LIMIT_EXCEEDED", "limit"),
