@@ -18,7 +18,8 @@ from leadflow_emulators.zoho.models.backend import MAX_WRITE_RECORDS
 from leadflow_emulators.zoho.models.limits import CONVERT_COST, write_cost
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
 from leadflow_emulators.zoho.models.search import (
-    criteria_predicate,
+    IndexHint,
+    compile_criteria,
     email_predicate,
     phone_predicate,
     word_predicate,
@@ -86,6 +87,10 @@ def _converted(ctx: CallContext, module: str) -> str:
             400, "INVALID_DATA", "invalid data", {"param": "converted", "supported_values": ["true", "false", "both"]}
         )
     return value if module == "Leads" else "both"
+
+
+def _keep(record: dict[str, Any], converted: str) -> bool:
+    return converted == "both" or bool(record.get("Converted__s")) == (converted == "true")
 
 
 def _select(
@@ -388,10 +393,14 @@ async def search_records(request: Request) -> Response:
                 return None if user is None else str(user["name"])
             return backend.display_name(target, record_id)
 
+        hint: IndexHint = None
         if params.get("criteria"):
-            predicate = criteria_predicate(meta, params["criteria"], name_of)
+            predicate, hint = compile_criteria(meta, params["criteria"], name_of)
         elif params.get("email"):
             predicate = email_predicate(meta, params["email"])
+            if "Email" in meta.fields:
+                secondary = [name for name, field in meta.fields.items() if field.data_type == "email"]
+                hint = ("Email", [params["email"]]) if secondary == ["Email"] else None
         elif params.get("phone"):
             predicate = phone_predicate(meta, params["phone"])
         elif params.get("word"):
@@ -412,7 +421,20 @@ async def search_records(request: Request) -> Response:
             raise ZohoError(
                 400, "LIMIT_REACHED", "maximum response iteration limit reached", {"limit": str(SEARCH_LIMIT)}
             )
-        records = _select(ctx, module, _converted(ctx, module), predicate)[:SEARCH_LIMIT]
+        converted = _converted(ctx, module)
+        if hint is not None:
+            # Narrow through the field index (Zoho's search is indexed too); the predicate still decides.
+            field, values = hint
+            ids = sorted(
+                {record_id for value in values for record_id in backend.find_ids(module, field, value)}, key=int
+            )
+            with backend.lock:
+                candidates = [backend.get_stored(module, record_id) for record_id in ids]
+            records = [
+                record for record in candidates if record is not None and _keep(record, converted) and predicate(record)
+            ][:SEARCH_LIMIT]
+        else:
+            records = _select(ctx, module, converted, predicate)[:SEARCH_LIMIT]
         chunk = records[offset : offset + per_page]
         if not chunk:
             return empty_response(204)
