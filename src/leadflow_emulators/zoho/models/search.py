@@ -223,7 +223,7 @@ def _hint(meta: ModuleMeta, node: Tree[Token] | Token) -> IndexHint:
     if isinstance(node, Tree) and node.data == "condition":
         api_name, operator = str(node.children[0]), str(node.children[1]).lower()
         field = meta.fields.get(api_name)
-        if field is None or not (field.data_type in TEXT_TYPES or field.data_type == "picklist"):
+        if field is None or api_name == "Tag" or not (field.data_type in TEXT_TYPES or field.data_type == "picklist"):
             return None
         if operator == "equals":
             return api_name, [_unescape(str(node.children[2]))]
