@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m leadflow_emulators", description="Local API emulators.")
     sub = parser.add_subparsers(dest="service", required=True)
-    zoho = sub.add_parser("zoho", help="Zoho CRM (v2/v8) and its accounts server")
+    zoho = sub.add_parser(
+        "zoho", help="Zoho CRM (v2/v8) and its accounts server", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     zoho.add_argument("--host", default="127.0.0.1")
     zoho.add_argument("--port", type=int, default=8010)
     zoho.add_argument("--db", default=None, help="SQLite file (in memory when omitted)")
