@@ -148,6 +148,7 @@ def test_control_plane_state_reset_seed_clock(anon: TestClient, backend: ZohoBac
     assert backend.get_record("Accounts", "5725767000099000001")["Account_Name"] == "Seeded"
     state = anon.get("/_emulator/state").json()
     assert state["records"]["Contacts"] == 1
+    assert state["requests_total"] == 0  # seeding is not an API call
     assert state["operations"]["Accounts"]["created"] == 1
     before = anon.get("/_emulator/clock").json()["now"]
     after = anon.post("/_emulator/clock", json={"advance_seconds": 3600}).json()["now"]
@@ -171,3 +172,12 @@ def test_writes_of_more_than_ten_records_are_heavy(app: Starlette, anon: TestCli
     assert sorted(response.status_code for response in heavy) == [201, 201, 429, 429]
     light = asyncio.run(_gather(app, token, [insert(10, f"l{n}-") for n in range(4)]))
     assert [response.status_code for response in light] == [201] * 4
+
+
+def test_state_counts_api_calls_by_route(api: TestClient, backend: ZohoBackend) -> None:
+    [lead] = backend.insert("Leads", [{"Last_Name": "Counted"}])
+    api.get(f"/crm/v8/Leads/{lead.id}")
+    api.get(f"/crm/v8/Leads/{lead.id}")
+    api.post("/crm/v8/Leads/upsert", content=json.dumps({"data": [{"Last_Name": "x"}]}))
+    requests = api.get("/_emulator/state").json()["requests"]
+    assert requests == {"GET /crm/v8/Leads/{id}": 2, "POST /crm/v8/Leads/upsert": 1}

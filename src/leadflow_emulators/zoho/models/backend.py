@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -56,6 +57,7 @@ from leadflow_emulators.zoho.models.users import Directory
 from leadflow_emulators.zoho.models.validation import coerce, lookup_id
 
 MAX_WRITE_RECORDS = 100
+_RECORD_ID = re.compile(r"/\d{6,}(?=/|$)")
 _PERSON_MODULES = ("Leads", "Contacts")
 _SYSTEM_KEYS = frozenset(
     {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Tag", "$se_module", "Full_Name"}
@@ -94,6 +96,7 @@ class ZohoBackend:
         self._pending: dict[tuple[str, str], PendingRecord] = {}
         self._pending_settings: set[str] = set()
         self._stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._requests: Counter[str] = Counter()
         self._init_state()
         if self._store is not None:
             self._load()
@@ -112,6 +115,7 @@ class ZohoBackend:
         with self.lock:
             self._init_state()
             self._stats.clear()
+            self._requests.clear()
             self.credits.clear()
             self.gate.reset_stats()
             self._pending.clear()
@@ -203,6 +207,12 @@ class ZohoBackend:
         """Add to a per-module operation counter (``created``, ``updated``, ``deleted``, ``converted``...)."""
         self._stats[module][op] += amount
 
+    def count_request(self, method: str, path: str) -> None:
+        """Count an API call by method and path, record ids replaced by ``{id}`` (for "no call was made")."""
+        key = f"{method} {_RECORD_ID.sub('/{id}', path)}"
+        with self.lock:
+            self._requests[key] += 1
+
     def stats(self) -> dict[str, Any]:
         """Counts for tests: records per module, operations per module, credits and concurrency."""
         with self.lock:
@@ -210,6 +220,8 @@ class ZohoBackend:
                 "records": {name: len(store) for name, store in self._records.items()},
                 "recycle_bin": {name: len(store.deleted) for name, store in self._records.items()},
                 "operations": {module: dict(counter) for module, counter in self._stats.items()},
+                "requests": dict(self._requests),
+                "requests_total": sum(self._requests.values()),
                 "credits": {
                     "used": self.credits.used(),
                     "remaining": self.credits.remaining(),
