@@ -105,7 +105,7 @@ def test_insert_get_update_delete(sdk_server: tuple[LiveServer, ZohoBackend]) ->
     assert isinstance(wrapper, ResponseWrapper)
     record = wrapper.get_data()[0]
     assert record.get_key_value("Last_Name") == "Lovelace"
-    assert record.get_key_value("Owner").get_id() == 5725767000000411001 or record.get_key_value("Owner") is not None
+    assert str(record.get_key_value("Owner").get_id()) == "5725767000000411001"
 
     update = BodyWrapper()
     change = Record()
@@ -240,3 +240,33 @@ def test_token_refresh_after_expiry(sdk_server: tuple[LiveServer, ZohoBackend]) 
     ok = RecordOperations("Leads").get_records(params, HeaderMap()).get_object()
     assert isinstance(ok, ResponseWrapper)
     assert backend.oauth.stats()["issued"] == 2
+
+
+def test_convert_lead(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import ActionWrapper as ConvertWrapper
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import BodyWrapper as ConvertBody
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import ConvertLeadOperations, LeadConverter
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import SuccessResponse as ConvertSuccess
+
+    _, backend = sdk_server
+    [lead] = backend.insert("Leads", [{"Last_Name": "Curie", "Company": "Radium Ltd", "Email": "marie@radium.io"}])
+    deal = Record()
+    deal.add_key_value("Deal_Name", "Radium pilot")
+    deal.add_key_value("Stage", Choice("Qualification"))
+    converter = LeadConverter()
+    converter.set_overwrite(True)
+    converter.set_deals(deal)
+    body = ConvertBody()
+    body.set_data([converter])
+    response = ConvertLeadOperations(int(str(lead.id))).convert_lead(body)
+    wrapper = response.get_object()
+    assert isinstance(wrapper, ConvertWrapper), wrapper
+    [result] = wrapper.get_data()
+    assert isinstance(result, ConvertSuccess)
+    details = result.get_details()
+    contact_id = str(details["Contacts"].get_id())
+    assert backend.get_record("Leads", str(lead.id))["Converted__s"] is True
+    contacts = [record for record in backend.iter_records("Contacts") if record["Email"] == "marie@radium.io"]
+    assert [record["id"] for record in contacts] == [contact_id]
+    deals = [record for record in backend.iter_records("Deals") if record["Deal_Name"] == "Radium pilot"]
+    assert deals[0]["Account_Name"]["name"] == "Radium Ltd"
