@@ -24,7 +24,10 @@ def _zoho(args: argparse.Namespace) -> int:
     backend.oauth.register_client(args.client_id, args.client_secret, refresh_token=args.refresh_token)
     if args.seed:
         outcome = backend.seed_records(parse_seed_lines(Path(args.seed).read_text(encoding="utf-8")))
-        print(f"seeded {outcome['inserted']} records from {args.seed} ({len(outcome['errors'])} rejected)")
+        print(
+            f"seeded {outcome['inserted']} records from {args.seed} "
+            f"({outcome['skipped']} already there, {len(outcome['errors'])} rejected)"
+        )
         for error in outcome["errors"][:10]:
             print(f"  line {error['line']}: {error['code']} {error.get('details', error['message'])}")
     app = create_app(backend, register_default_client=False)

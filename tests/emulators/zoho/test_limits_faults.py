@@ -146,6 +146,8 @@ def test_control_plane_state_reset_seed_clock(anon: TestClient, backend: ZohoBac
     assert outcome["inserted"] == 2
     assert [error["code"] for error in outcome["errors"]] == ["INVALID_MODULE", "MANDATORY_NOT_FOUND"]
     assert backend.get_record("Accounts", "5725767000099000001")["Account_Name"] == "Seeded"
+    again = anon.post("/_emulator/seed", content=lines.splitlines()[0]).json()
+    assert (again["inserted"], again["skipped"]) == (0, 1)
     state = anon.get("/_emulator/state").json()
     assert state["records"]["Contacts"] == 1
     assert state["requests_total"] == 0  # seeding is not an API call

@@ -1082,10 +1082,11 @@ class ZohoBackend:
     def seed_records(self, lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """Load ``{"module": ..., "record": {...}}`` items through the insert path (no credits, no limit).
 
-        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``.
-        Returns ``{"inserted": n, "errors": [...]}``.
+        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``; a record
+        whose ``id`` already exists is skipped, so seeding the same file again after a restart adds nothing.
+        Returns ``{"inserted": n, "skipped": n, "errors": [...]}``.
         """
-        inserted = 0
+        inserted = skipped = 0
         errors: list[dict[str, Any]] = []
         with self.transaction():
             for number, item in enumerate(lines, start=1):
@@ -1099,6 +1100,11 @@ class ZohoBackend:
                 except ZohoError as error:
                     errors.append({"line": number, "code": error.code, "message": error.message})
                     continue
+                wanted = str(row.get("id") or "")
+                store = self._records[meta.api_name]
+                if wanted and (wanted in store.live or wanted in store.deleted):
+                    skipped += 1
+                    continue
                 result = self.insert(meta.api_name, [row], max_records=None)[0]
                 if not result.ok:
                     errors.append(
@@ -1107,7 +1113,7 @@ class ZohoBackend:
                     continue
                 self._adopt_seed_values(meta, str(result.id), row)
                 inserted += 1
-        return {"inserted": inserted, "errors": errors}
+        return {"inserted": inserted, "skipped": skipped, "errors": errors}
 
     def _adopt_seed_values(self, meta: ModuleMeta, new_id: str, row: dict[str, Any]) -> None:
         store = self._records[meta.api_name]
