@@ -82,12 +82,12 @@ class BackendSource:
             return list(self.backend.stored_records(module))
 
     def visible_records(self, module: str, *, include_converted: bool = False) -> Iterable[Record]:
-        """What COQL and bulk read see: like the list and search APIs, converted Leads are left out
-        unless asked for (a query that names ``Converted__s``)."""
-        rows = self.records(module)
-        if include_converted or module.lower() != "leads":
-            return rows
-        return [row for row in rows if not row.get("Converted__s")]
+        """What COQL and bulk read see, in ascending id order: like the list and search APIs, converted
+        Leads are left out unless asked for (a query that names ``Converted__s``). The backend caches this
+        sorted view until the module next changes; it is read-only."""
+        if module.lower() == USERS:
+            return sorted(self.records(module), key=lambda user: int(user["id"]))
+        return self.backend.sorted_records(module, "id", False, "both" if include_converted else "false")
 
     def get_record(self, module: str, record_id: str) -> Record | None:
         if module.lower() == USERS:

@@ -557,8 +557,14 @@ def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> No
         rows.sort(key=sort_key, reverse=descending)
 
 
-def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn) -> CoqlResult:
-    """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values."""
+def execute(
+    query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn, sorted_by_id: bool = False
+) -> CoqlResult:
+    """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values.
+
+    ``sorted_by_id``: the source yields records in ascending id order already (Zoho's default order), so
+    only ``order by`` keys are sorted (stable sorts keep id order among ties).
+    """
     compiler = Binder(query.module, fields, get_record)
     if query.is_aggregate:
         # Imported here: the aggregate module builds on this one's key functions and closures.
@@ -568,11 +574,12 @@ def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: G
     selected = [(item, compiler.column(item.expr, "select")) for item in query.select if isinstance(item.expr, Column)]
     test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
     matched = [r for r in records(query.module) if test(r)] if test else list(records(query.module))
-    id_key = _sort_key(compiler.column(Column(("id",)), "order by"))
     keys: list[tuple[Callable[[Any], Any], bool]] = [
         (_sort_key(_column_only(compiler, o.expr, "order by")), o.descending) for o in query.order_by
     ]
-    _order(matched, [*keys, (id_key, False)])
+    if not sorted_by_id:
+        keys.append((_sort_key(compiler.column(Column(("id",)), "order by")), False))
+    _order(matched, keys)
     page = matched[query.offset : query.offset + query.limit]
     data = []
     for record in page:
