@@ -89,6 +89,17 @@ class BackendSource:
             return sorted(self.records(module), key=lambda user: int(user["id"]))
         return self.backend.sorted_records(module, "id", False, "both" if include_converted else "false")
 
+    def indexed(self, module: str, field: str, value: str, *, include_converted: bool = False) -> list[Record]:
+        """Records whose ``field`` equals ``value`` through the backend's field index (trimmed, any case);
+        ``id`` goes straight to the record. Converted Leads are left out as in :meth:`visible_records`."""
+        if module.lower() == USERS:
+            return [u for u in self.records(module) if str(u.get(field, "")).strip().lower() == value.strip().lower()]
+        with self.backend.lock:
+            ids = [value] if field == "id" else self.backend.find_ids(module, field, value)
+            found = [self.backend.get_stored(module, record_id) for record_id in ids]
+        hide = not include_converted and module.lower() == "leads"
+        return [r for r in found if r is not None and not (hide and r.get("Converted__s"))]
+
     def get_record(self, module: str, record_id: str) -> Record | None:
         if module.lower() == USERS:
             return self.backend.directory.users.get(record_id)
