@@ -23,6 +23,7 @@ from leadflow_emulators.zoho.models.results import RecordResult
 from leadflow_emulators.zoho.models.validation import normalize_key
 
 USERS = "users"
+INDEX_CAP = 2000  # past this many hits, COQL scans instead of fetching records one by one
 _USER_FIELDS: dict[str, FieldLike] = {
     name: FieldInfo(name, data_type)
     for name, data_type in (
@@ -89,13 +90,16 @@ class BackendSource:
             return sorted(self.records(module), key=lambda user: int(user["id"]))
         return self.backend.sorted_records(module, "id", False, "both" if include_converted else "false")
 
-    def indexed(self, module: str, field: str, value: str, *, include_converted: bool = False) -> list[Record]:
+    def indexed(self, module: str, field: str, value: str, *, include_converted: bool = False) -> list[Record] | None:
         """Records whose ``field`` equals ``value`` through the backend's field index (trimmed, any case);
-        ``id`` goes straight to the record. Converted Leads are left out as in :meth:`visible_records`."""
+        ``id`` goes straight to the record. Converted Leads are left out as in :meth:`visible_records`.
+        None when more than ``INDEX_CAP`` records match: then a scan of the cached sorted view is cheaper."""
         if module.lower() == USERS:
-            return [u for u in self.records(module) if str(u.get(field, "")).strip().lower() == value.strip().lower()]
+            return None
         with self.backend.lock:
             ids = [value] if field == "id" else self.backend.find_ids(module, field, value)
+            if len(ids) > INDEX_CAP:
+                return None
             found = [self.backend.get_stored(module, record_id) for record_id in ids]
         hide = not include_converted and module.lower() == "leads"
         return [r for r in found if r is not None and not (hide and r.get("Converted__s"))]

@@ -559,7 +559,8 @@ def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> No
 
 # (module, field, value) -> the records whose field equals value, compared as the backend's index does
 # (trimmed, case-insensitive): a superset of what COQL's ``=`` matches, so the full test still runs on them.
-IndexFn = Callable[[str, str, str], list[Record]]
+# None when the value is too common for the index to beat a scan of the module's cached sorted view.
+IndexFn = Callable[[str, str, str], list[Record] | None]
 _INDEXED_CATEGORIES = frozenset({"text", "lookup"})
 
 
@@ -588,7 +589,10 @@ def _candidates(condition: Condition, binder: Binder, index: IndexFn, module: st
         if isinstance(value, bool):
             return None
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-        for record in index(module, resolved.field, text):
+        hits = index(module, resolved.field, text)
+        if hits is None:
+            return None
+        for record in hits:
             found[str(record.get("id"))] = record
     return list(found.values())
 
