@@ -231,11 +231,13 @@ def test_errors_arrive_as_api_exception(sdk_server: tuple[LiveServer, ZohoBacken
 
 def test_token_refresh_after_expiry(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
     _, backend = sdk_server
-    issued = backend.oauth.stats()["issued"]
-    assert issued >= 1  # the SDK refreshed its token at start-up (and reuses it: see the +1 below)
-    backend.clock.advance(3601)
     params = ParameterMap()
     params.add(GetRecordsParam.fields, "Last_Name")
+    backend.insert("Leads", [{"Last_Name": "Token"}])
+    RecordOperations("Leads").get_records(params, HeaderMap())  # the SDK holds a valid token now
+    issued = backend.oauth.stats()["issued"]
+    assert issued >= 1
+    backend.clock.advance(3601)
     # The emulator's hour has passed: the SDK's token is refused with Zoho's INVALID_TOKEN (no retry on 401).
     error = RecordOperations("Leads").get_records(params, HeaderMap()).get_object()
     assert isinstance(error, APIException)
