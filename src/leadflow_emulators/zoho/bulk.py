@@ -229,10 +229,20 @@ def parse_write_request(
     )
 
 
+def _header_mapping(header: str, index: int) -> dict[str, Any]:
+    field, _, target = header.partition(".")
+    if not target:
+        return {"api_name": header, "index": index}
+    if target.lower() == "id":
+        return {"api_name": field, "index": index}
+    return {"api_name": field, "index": index, "find_by": target}
+
+
 def _mappings(raw: Any, module_fields: Mapping[str, FieldLike], upload: Upload) -> tuple[ColumnMapping, ...]:
     if raw is None:
-        # Without mappings Zoho maps the CSV header names onto field API names.
-        raw = [{"api_name": name, "index": index} for index, name in enumerate(upload.header)]
+        # Without mappings Zoho maps the CSV header names onto field API names; a lookup column is named
+        # ``Account_Name.id`` (an id) or ``Account_Name.Account_Name`` (found by that field of the target).
+        raw = [_header_mapping(name.strip(), index) for index, name in enumerate(upload.header)]
     if not isinstance(raw, list) or not raw:
         raise BulkError(400, "INVALID_DATA", "invalid field_mappings", {"api_name": "field_mappings"})
     mappings: list[ColumnMapping] = []
@@ -396,11 +406,41 @@ def _mapping_json(mapping: ColumnMapping) -> dict[str, Any]:
     return body
 
 
+RESULT_COLUMNS = 3  # Zoho's result file repeats the first three mapped columns of the upload
+
+
+def format_errors(errors: Sequence[tuple[str, str]]) -> str:
+    """Zoho's ERRORS cell: ``CODE-column`` per code, columns of one code joined by ``,``, codes by ``:``.
+
+    Example:
+        >>> format_errors([("MANDATORY_NOT_FOUND", "Company"), ("MANDATORY_NOT_FOUND", "Last_Name"),
+        ...                ("DUPLICATE_DATA", "Email")])
+        'MANDATORY_NOT_FOUND-Company,Last_Name:DUPLICATE_DATA-Email'
+    """
+    by_code: dict[str, list[str]] = {}
+    for code, column in errors:
+        columns = by_code.setdefault(code, [])
+        if column not in columns:
+            columns.append(column)
+    return ":".join(f"{code}-{','.join(columns)}" for code, columns in by_code.items())
+
+
+def result_csv_name(spec: WriteSpec) -> str:
+    """``{module}-{uploaded file name}.csv``, as Zoho names the CSV inside the result zip."""
+    stem = spec.upload.csv_name.rsplit(".", 1)[0]
+    return f"{spec.module}-{stem}.csv"
+
+
 def run_write_job(job: WriteJob, *, writer: RowWriter, fields: FieldsFn, lookup_index: LookupIndex) -> None:
-    """Write every row through ``writer`` in chunks and build the result zip."""
+    """Write every row through ``writer`` in chunks and build the result zip.
+
+    The result CSV holds the first three mapped columns of the upload, then ``RECORD_ID``, ``STATUS``
+    (``ADDED``, ``UPDATED``, ``SKIPPED``) and ``ERRORS`` naming the upload's column headers.
+    """
     spec = job.spec
     module_fields = fields(spec.module) or {}
     records, problems = rows_to_records(spec, module_fields, lookup_index)
+    header_of = {m.api_name: spec.upload.header[m.index] for m in spec.mappings if m.index is not None}
     statuses: list[tuple[str, str, str]] = []
     for start in range(0, len(records), WRITE_CHUNK):
         chunk = list(range(start, min(start + WRITE_CHUNK, len(records))))
@@ -414,13 +454,18 @@ def run_write_job(job: WriteJob, *, writer: RowWriter, fields: FieldsFn, lookup_
                 if outcome is not None:
                     errors.extend(outcome.errors)
                 job.skipped += 1
-                statuses.append(("", "SKIPPED", ":".join(f"{code}-{column}" for code, column in errors)))
+                named = [(code, header_of.get(column, column)) for code, column in errors]
+                statuses.append(("", "SKIPPED", format_errors(named)))
             elif outcome.action == "update":
                 job.updated += 1
                 statuses.append((outcome.record_id or "", "UPDATED", ""))
             else:
                 job.added += 1
                 statuses.append((outcome.record_id or "", "ADDED", ""))
-    header = [*spec.upload.header, "RECORD_ID", "STATUS", "ERRORS"]
-    rows = ([*row, *status] for row, status in zip(spec.upload.rows, statuses, strict=True))
-    job.result_zip = make_zip(f"{job.id}.csv", [header, *rows])
+    shown = sorted({m.index for m in spec.mappings if m.index is not None})[:RESULT_COLUMNS]
+    header = [*(spec.upload.header[i] for i in shown), "RECORD_ID", "STATUS", "ERRORS"]
+    rows = (
+        [*(row[i] if i < len(row) else "" for i in shown), *status]
+        for row, status in zip(spec.upload.rows, statuses, strict=True)
+    )
+    job.result_zip = make_zip(result_csv_name(spec), [header, *rows])

@@ -148,8 +148,9 @@ async def coql(request: Request) -> Response:
         state = bulk_state(ctx.request)
         try:
             query = parse(text)
-            if state.source.fields(query.module) is not None:
-                ctx.require_scope("modules", "READ", state.source.module_name(query.module))
+            if state.source.module_fields(query.module) is None:
+                raise CoqlError("INVALID_QUERY", "invalid module given", {"module": query.module})
+            ctx.require_scope("modules", "READ", state.source.module_name(query.module))
             charge(ctx, coql_cost(query.limit))
             include_converted = "converted__s" in text.lower()
             result = execute(
@@ -157,6 +158,10 @@ async def coql(request: Request) -> Response:
                 fields=state.source.fields,
                 records=lambda module: state.source.visible_records(module, include_converted=include_converted),
                 get_record=state.source.get_record,
+                sorted_by_id=True,
+                index=lambda module, field, value: state.source.indexed(
+                    module, field, value, include_converted=include_converted
+                ),
             )
         except CoqlError as exc:
             raise _zoho(exc) from None
@@ -240,7 +245,7 @@ async def create_write_job(request: Request) -> Response:
         try:
             spec = parse_write_request(
                 ctx.json(),
-                fields=state.source.fields,
+                fields=state.source.module_fields,
                 module_id=state.source.module_id,
                 uploads=state.uploads,
                 mandatory=state.source.mandatory,
@@ -310,7 +315,7 @@ async def create_read_job(request: Request) -> Response:
     def handle(ctx: CallContext) -> Response:
         state = bulk_state(ctx.request)
         try:
-            spec = parse_read_request(ctx.json(), fields=state.source.fields, module_id=state.source.module_id)
+            spec = parse_read_request(ctx.json(), fields=state.source.module_fields, module_id=state.source.module_id)
             validate_read_spec(spec, fields=state.source.fields, get_record=state.source.get_record)
         except BulkError as exc:
             raise _zoho(exc) from None

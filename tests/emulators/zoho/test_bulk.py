@@ -243,10 +243,10 @@ def test_lookup_mapping_with_find_by(source: BackendSource) -> None:
     contact = source.backend.get_stored("Contacts", result[1][2]) or {}
     assert contact["Account_Name"] == {"id": acme.id}
     assert contact["Lead_Source"] == "Apollo"
-    assert result[2][4] == "INVALID_DATA-Account_Name"
+    assert result[2][4] == "INVALID_DATA-Company"  # errors name the upload's column header
 
 
-def test_owner_by_email_and_several_errors_joined_with_colons(source: BackendSource) -> None:
+def test_owner_by_email_and_several_errors_in_one_cell(source: BackendSource) -> None:
     body = {
         "operation": "insert",
         "resource": [
@@ -265,7 +265,37 @@ def test_owner_by_email_and_several_errors_joined_with_colons(source: BackendSou
     result = unzip_csv(job.result_zip or b"")
     assert result[1][4] == "ADDED"
     assert (source.backend.get_stored("Contacts", result[1][3]) or {})["Owner"] == {"id": "5725767000000411002"}
-    assert result[2][4:] == ["SKIPPED", "INVALID_DATA-Account_Name:INVALID_DATA-Owner"]
+    assert result[2][4:] == ["SKIPPED", "INVALID_DATA-Company,Owner"]
+
+
+def test_error_cell_format() -> None:
+    errors = [("MANDATORY_NOT_FOUND", "Company"), ("MANDATORY_NOT_FOUND", "Last_Name"), ("DUPLICATE_DATA", "Email")]
+    assert bulk.format_errors(errors) == "MANDATORY_NOT_FOUND-Company,Last_Name:DUPLICATE_DATA-Email"
+    assert bulk.format_errors([]) == ""
+
+
+def test_result_keeps_the_first_three_mapped_columns(source: BackendSource) -> None:
+    rows = [["Skip", "Last_Name", "Email", "Company", "City"], ["x", "Ng", "ng@x.io", "Acme", "Oslo"]]
+    mappings = [{"api_name": name, "index": i} for i, name in enumerate(rows[0]) if i]
+    job = run_write(source, {"operation": "insert", "resource": [resource(field_mappings=mappings)]}, upload(rows))
+    with zipfile.ZipFile(io.BytesIO(job.result_zip or b"")) as archive:
+        assert archive.namelist() == ["Leads-leads.csv"]
+    result = unzip_csv(job.result_zip or b"")
+    assert result[0] == ["Last_Name", "Email", "Company", "RECORD_ID", "STATUS", "ERRORS"]
+    assert result[1][:3] == ["Ng", "ng@x.io", "Acme"]
+    assert result[1][4] == "ADDED"
+
+
+def test_lookup_columns_by_header_without_mappings(source: BackendSource) -> None:
+    (acme,) = source.backend.insert("Accounts", [{"Account_Name": "Acme"}])
+    rows = [["Last_Name", "Account_Name.id"], ["Ada", acme.id or ""]]
+    by_id = run_write(source, {"operation": "insert", "resource": [resource("Contacts")]}, upload(rows))
+    rows = [["Last_Name", "Account_Name.Account_Name"], ["Bo", "ACME"]]
+    by_name = run_write(source, {"operation": "insert", "resource": [resource("Contacts")]}, upload(rows))
+    for job in (by_id, by_name):
+        assert job.added == 1
+        record_id = unzip_csv(job.result_zip or b"")[1][2]
+        assert (source.backend.get_stored("Contacts", record_id) or {})["Account_Name"] == {"id": acme.id}
 
 
 def test_write_job_status_body(source: BackendSource) -> None:

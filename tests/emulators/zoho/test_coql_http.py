@@ -90,6 +90,12 @@ def test_every_version_answers(client: TestClient) -> None:
         assert coql(client, "select Last_Name from Leads limit 1", version).status_code == 200
 
 
+def test_default_order_is_by_id(client: TestClient) -> None:
+    body = coql(client, "select Last_Name from Leads where Company = 'Acme' limit 3").json()
+    assert [r["Last_Name"] for r in body["data"]] == ["Lead1", "Lead3", "Lead5"]
+    assert [r["id"] for r in body["data"]] == sorted(r["id"] for r in body["data"])
+
+
 def test_paging_and_more_records(client: TestClient) -> None:
     first = coql(client, "select Last_Name from Leads order by No_of_Employees limit 10").json()
     last = coql(client, "select Last_Name from Leads order by No_of_Employees limit 20, 10").json()
@@ -125,6 +131,7 @@ def test_aggregate_group_by(client: TestClient) -> None:
         ("select id from Leads where (Email is null and Phone is null and Company is null)", "SYNTAX_ERROR", "near"),
         ("select Nope from Leads", "INVALID_QUERY", "column_name"),
         ("select id from Nopes", "INVALID_QUERY", "module"),
+        ("select email from users", "INVALID_QUERY", "module"),
         ("select id from Leads where No_of_Employees > 'many'", "INVALID_QUERY", "expected_data_type"),
         ("select id from Leads limit 2001", "LIMIT_EXCEEDED", "limit"),
         ("select id from Leads limit 99000, 1001", "LIMIT_EXCEEDED", "limit"),

@@ -166,6 +166,8 @@ def test_request_level_errors(api: TestClient) -> None:
     assert module.status_code == 400
     assert module.json()["code"] == "INVALID_MODULE"
     url = api.get("/crm/v8/Leads/1/2/3/4")
+    assert url.headers["content-type"] == "application/json"
+    assert api.patch("/crm/v8/Leads", content=b"{}").json()["code"] == "INVALID_URL_PATTERN"
     assert url.status_code == 404
     assert url.json()["code"] == "INVALID_URL_PATTERN"
     version = api.get("/crm/v99/Leads", params={"fields": "Last_Name"})
@@ -361,3 +363,38 @@ def test_convert_lead(api: TestClient, backend: ZohoBackend) -> None:
     reused = api.post(f"/crm/v8/Leads/{second.id}/actions/convert", content=json.dumps({"data": [{}]})).json()
     assert reused["data"][0]["details"]["Accounts"]["id"] == details["Accounts"]["id"]
     assert reused["data"][0]["details"]["Deals"] is None
+
+
+def test_multiselect_double_and_bigint_fields(api: TestClient, backend: ZohoBackend) -> None:
+    for spec in (
+        {
+            "field_label": "Interests",
+            "data_type": "multiselectpicklist",
+            "pick_list_values": [{"display_value": "CRM"}, {"display_value": "Email"}],
+        },
+        {"field_label": "Fit", "data_type": "double", "length": 5},
+        {"field_label": "Big Number", "data_type": "bigint"},
+    ):
+        backend.add_field("Leads", spec)
+    ok = _post(
+        api,
+        "/crm/v8/Leads",
+        [{"Last_Name": "a", "Interests": ["CRM", "Email"], "Fit": 87.5, "Big_Number": 9_000_000_000}],
+    )
+    assert ok.status_code == 201
+    record = api.get(f"/crm/v8/Leads/{ok.json()['data'][0]['details']['id']}").json()["data"][0]
+    assert record["Interests"] == ["CRM", "Email"]
+    assert record["Fit"] == 87.5
+    assert record["Big_Number"] == 9_000_000_000
+    bad = _post(
+        api,
+        "/crm/v8/Leads",
+        [
+            {"Last_Name": "b", "Interests": ["Fax"]},
+            {"Last_Name": "c", "Fit": "high"},
+            {"Last_Name": "d", "Interests": "CRM"},
+        ],
+    ).json()["data"]
+    assert bad[0]["details"]["supported_values"] == ["CRM", "Email"]
+    assert bad[1]["details"]["expected_data_type"] == "double"
+    assert bad[2]["status"] == "success"  # "a;b" strings (bulk CSV style) are accepted

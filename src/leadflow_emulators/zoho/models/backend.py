@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -56,6 +57,7 @@ from leadflow_emulators.zoho.models.users import Directory
 from leadflow_emulators.zoho.models.validation import coerce, lookup_id
 
 MAX_WRITE_RECORDS = 100
+_RECORD_ID = re.compile(r"/\d{6,}(?=/|$)")
 _PERSON_MODULES = ("Leads", "Contacts")
 _SYSTEM_KEYS = frozenset(
     {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Tag", "$se_module", "Full_Name"}
@@ -94,6 +96,7 @@ class ZohoBackend:
         self._pending: dict[tuple[str, str], PendingRecord] = {}
         self._pending_settings: set[str] = set()
         self._stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._requests: Counter[str] = Counter()
         self._init_state()
         if self._store is not None:
             self._load()
@@ -105,12 +108,14 @@ class ZohoBackend:
         self._tags: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self._modules}
         self._custom_fields: dict[str, list[dict[str, Any]]] = {}
         self._custom_modules: list[str] = []
+        self._sorted_cache: dict[tuple[str, str, bool, str], tuple[int, list[dict[str, Any]]]] = {}
 
     def reset(self) -> None:
         """Forget every record, tag, custom field, credit and counter (OAuth clients stay)."""
         with self.lock:
             self._init_state()
             self._stats.clear()
+            self._requests.clear()
             self.credits.clear()
             self.gate.reset_stats()
             self._pending.clear()
@@ -202,6 +207,12 @@ class ZohoBackend:
         """Add to a per-module operation counter (``created``, ``updated``, ``deleted``, ``converted``...)."""
         self._stats[module][op] += amount
 
+    def count_request(self, method: str, path: str) -> None:
+        """Count an API call by method and path, record ids replaced by ``{id}`` (for "no call was made")."""
+        key = f"{method} {_RECORD_ID.sub('/{id}', path)}"
+        with self.lock:
+            self._requests[key] += 1
+
     def stats(self) -> dict[str, Any]:
         """Counts for tests: records per module, operations per module, credits and concurrency."""
         with self.lock:
@@ -209,6 +220,8 @@ class ZohoBackend:
                 "records": {name: len(store) for name, store in self._records.items()},
                 "recycle_bin": {name: len(store.deleted) for name, store in self._records.items()},
                 "operations": {module: dict(counter) for module, counter in self._stats.items()},
+                "requests": dict(self._requests),
+                "requests_total": sum(self._requests.values()),
                 "credits": {
                     "used": self.credits.used(),
                     "remaining": self.credits.remaining(),
@@ -388,7 +401,35 @@ class ZohoBackend:
 
     def stored_records(self, module: str) -> Iterator[dict[str, Any]]:
         """Raw stored dicts of live records (do not mutate); lookups are ``{"id"}`` only."""
-        return self._records[self.module(module).api_name].iter()
+        with self.lock:
+            return self._records[self.module(module).api_name].iter()
+
+    def sorted_records(
+        self, module: str, sort_by: str, descending: bool, converted: str = "both"
+    ) -> list[dict[str, Any]]:
+        """Live records sorted by ``id``, ``Created_Time`` or ``Modified_Time`` (cached until the next change).
+
+        ``converted`` filters Leads as ``iter_records`` does. Paging through a large module with
+        ``page_token`` then costs a slice per call, not a sort.
+        """
+        with self.lock:
+            store = self._records[self.module(module).api_name]
+            if store.module != "Leads":
+                converted = "both"
+            key = (store.module, sort_by, descending, converted)
+            cached = self._sorted_cache.get(key)
+            if cached is not None and cached[0] == store.version:
+                return cached[1]
+
+            def order(record: dict[str, Any]) -> Any:
+                return int(record["id"]) if sort_by == "id" else (record.get(sort_by) or "", int(record["id"]))
+
+            live: Iterable[dict[str, Any]] = store.live.values()
+            if converted != "both":
+                live = [record for record in live if bool(record.get("Converted__s")) == (converted == "true")]
+            records = sorted(live, key=order, reverse=descending)
+            self._sorted_cache[key] = (store.version, records)
+            return records
 
     def iter_records(self, module: str, converted: str = "both") -> Iterator[dict[str, Any]]:
         """Every live record of ``module`` in API shape, oldest first.
@@ -1041,10 +1082,11 @@ class ZohoBackend:
     def seed_records(self, lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """Load ``{"module": ..., "record": {...}}`` items through the insert path (no credits, no limit).
 
-        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``.
-        Returns ``{"inserted": n, "errors": [...]}``.
+        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``; a record
+        whose ``id`` already exists is skipped, so seeding the same file again after a restart adds nothing.
+        Returns ``{"inserted": n, "skipped": n, "errors": [...]}``.
         """
-        inserted = 0
+        inserted = skipped = 0
         errors: list[dict[str, Any]] = []
         with self.transaction():
             for number, item in enumerate(lines, start=1):
@@ -1058,6 +1100,11 @@ class ZohoBackend:
                 except ZohoError as error:
                     errors.append({"line": number, "code": error.code, "message": error.message})
                     continue
+                wanted = str(row.get("id") or "")
+                store = self._records[meta.api_name]
+                if wanted and (wanted in store.live or wanted in store.deleted):
+                    skipped += 1
+                    continue
                 result = self.insert(meta.api_name, [row], max_records=None)[0]
                 if not result.ok:
                     errors.append(
@@ -1066,7 +1113,7 @@ class ZohoBackend:
                     continue
                 self._adopt_seed_values(meta, str(result.id), row)
                 inserted += 1
-        return {"inserted": inserted, "errors": errors}
+        return {"inserted": inserted, "skipped": skipped, "errors": errors}
 
     def _adopt_seed_values(self, meta: ModuleMeta, new_id: str, row: dict[str, Any]) -> None:
         store = self._records[meta.api_name]

@@ -26,6 +26,7 @@ class ModuleRecords:
         self.live: dict[str, dict[str, Any]] = {}
         self.deleted: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._indexes: dict[str, dict[str, list[str]]] = {}
+        self.version = 0  # bumped on every change, so sorted views can be cached
 
     def __len__(self) -> int:
         return len(self.live)
@@ -76,6 +77,7 @@ class ModuleRecords:
 
     def put(self, record: dict[str, Any]) -> None:
         """Insert or replace a live record, keeping the indexes right."""
+        self.version += 1
         old = self.live.get(record["id"])
         if old is not None:
             self._unindex(old)
@@ -84,6 +86,7 @@ class ModuleRecords:
 
     def change(self, record_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply field changes to a live record in place; returns it."""
+        self.version += 1
         record = self.live[record_id]
         touched = [field for field in changes if field in self._indexes]
         if touched:
@@ -95,6 +98,7 @@ class ModuleRecords:
 
     def rekey(self, old_id: str, new_id: str) -> dict[str, Any]:
         """Give a live record another id (seeding with fixed ids)."""
+        self.version += 1
         record = self.live.pop(old_id)
         self._unindex(record)
         record["id"] = new_id
@@ -103,12 +107,14 @@ class ModuleRecords:
         return record
 
     def to_recycle_bin(self, record_id: str, info: dict[str, Any]) -> dict[str, Any]:
+        self.version += 1
         record = self.live.pop(record_id)
         self._unindex(record)
         self.deleted[record_id] = (record, info)
         return record
 
     def clear(self) -> None:
+        self.version += 1
         self.live.clear()
         self.deleted.clear()
         self._indexes.clear()

@@ -211,12 +211,46 @@ def _compile(meta: ModuleMeta, node: Tree[Token] | Token, name_of: NameOf) -> Pr
 
 def criteria_predicate(meta: ModuleMeta, criteria: str, name_of: NameOf) -> Predicate:
     """A record predicate for a criteria string; INVALID_QUERY or CRITERIA_LIMIT_EXCEEDED when bad."""
+    return compile_criteria(meta, criteria, name_of)[0]
+
+
+# (field, values): the records a search can be narrowed to through the backend's field index.
+IndexHint = tuple[str, list[str]] | None
+
+
+def _hint(meta: ModuleMeta, node: Tree[Token] | Token) -> IndexHint:
+    """An equals/in condition on a text field that every match must satisfy (top level or under ``and``)."""
+    if isinstance(node, Tree) and node.data == "condition":
+        api_name, operator = str(node.children[0]), str(node.children[1]).lower()
+        field = meta.fields.get(api_name)
+        if field is None or api_name == "Tag" or not (field.data_type in TEXT_TYPES or field.data_type == "picklist"):
+            return None
+        if operator == "equals":
+            return api_name, [_unescape(str(node.children[2]))]
+        if operator == "in":
+            return api_name, _split(str(node.children[2]))
+        return None
+    if not isinstance(node, Tree):
+        return None
+    connectors = [child for child in node.children if isinstance(child, Token) and child.type == "CONNECTOR"]
+    if any(child.strip().lower() == "or" for child in connectors):
+        return None
+    for child in node.children:
+        if isinstance(child, Tree):
+            hint = _hint(meta, child)
+            if hint is not None:
+                return hint
+    return None
+
+
+def compile_criteria(meta: ModuleMeta, criteria: str, name_of: NameOf) -> tuple[Predicate, IndexHint]:
+    """The predicate of a criteria string and, when there is one, an index hint to narrow the scan."""
     tree = parse_criteria(criteria)
     if count_conditions(tree) > MAX_CRITERIA:
         raise ZohoError(
             400, "CRITERIA_LIMIT_EXCEEDED", f"no of criterium that can be given exceed the limit {MAX_CRITERIA}", {}
         )
-    return _compile(meta, tree.children[0], name_of)
+    return _compile(meta, tree.children[0], name_of), _hint(meta, tree.children[0])
 
 
 def _digits(value: str) -> str:

@@ -143,7 +143,7 @@ def _multiselect(field: FieldMeta, value: Any, path: str) -> list[str]:
     if field.pick_list_values:
         for item in value:
             if item not in field.pick_list_values:
-                raise _invalid(field, path, supported_values=list(field.pick_list_values))
+                raise _invalid(field, path, supported_values=[v for v in field.pick_list_values if v != "-None-"])
     return list(value)
 
 

@@ -18,7 +18,8 @@ from leadflow_emulators.zoho.models.backend import MAX_WRITE_RECORDS
 from leadflow_emulators.zoho.models.limits import CONVERT_COST, write_cost
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
 from leadflow_emulators.zoho.models.search import (
-    criteria_predicate,
+    IndexHint,
+    compile_criteria,
     email_predicate,
     phone_predicate,
     word_predicate,
@@ -88,6 +89,10 @@ def _converted(ctx: CallContext, module: str) -> str:
     return value if module == "Leads" else "both"
 
 
+def _keep(record: dict[str, Any], converted: str) -> bool:
+    return converted == "both" or bool(record.get("Converted__s")) == (converted == "true")
+
+
 def _select(
     ctx: CallContext, module: str, converted: str, predicate: Callable[[dict[str, Any]], bool] | None = None
 ) -> list[dict[str, Any]]:
@@ -100,14 +105,6 @@ def _select(
             if predicate is None or predicate(record):
                 out.append(record)
     return out
-
-
-def _sort(records: list[dict[str, Any]], sort_by: str, order: str) -> list[dict[str, Any]]:
-    def key(record: dict[str, Any]) -> Any:
-        value = record.get(sort_by)
-        return int(str(value)) if sort_by == "id" else (value or "")
-
-    return sorted(records, key=key, reverse=order == "desc")
 
 
 async def list_records(request: Request) -> Response:
@@ -174,7 +171,8 @@ async def list_records(request: Request) -> Response:
                     f"Cannot fetch more than {DISCRETE_LIMIT} records using page; use page_token",
                     {"limit": DISCRETE_LIMIT},
                 )
-        records = _sort(_select(ctx, module, converted, predicate), sort_by, order)
+        ordered = ctx.backend.sorted_records(module, sort_by, order == "desc", converted)
+        records = ordered if predicate is None else [record for record in ordered if predicate(record)]
         if since_header and not records:
             return empty_response(304)
         end = min(
@@ -395,10 +393,14 @@ async def search_records(request: Request) -> Response:
                 return None if user is None else str(user["name"])
             return backend.display_name(target, record_id)
 
+        hint: IndexHint = None
         if params.get("criteria"):
-            predicate = criteria_predicate(meta, params["criteria"], name_of)
+            predicate, hint = compile_criteria(meta, params["criteria"], name_of)
         elif params.get("email"):
             predicate = email_predicate(meta, params["email"])
+            if "Email" in meta.fields:
+                secondary = [name for name, field in meta.fields.items() if field.data_type == "email"]
+                hint = ("Email", [params["email"]]) if secondary == ["Email"] else None
         elif params.get("phone"):
             predicate = phone_predicate(meta, params["phone"])
         elif params.get("word"):
@@ -419,7 +421,20 @@ async def search_records(request: Request) -> Response:
             raise ZohoError(
                 400, "LIMIT_REACHED", "maximum response iteration limit reached", {"limit": str(SEARCH_LIMIT)}
             )
-        records = _select(ctx, module, _converted(ctx, module), predicate)[:SEARCH_LIMIT]
+        converted = _converted(ctx, module)
+        if hint is not None:
+            # Narrow through the field index (Zoho's search is indexed too); the predicate still decides.
+            field, values = hint
+            ids = sorted(
+                {record_id for value in values for record_id in backend.find_ids(module, field, value)}, key=int
+            )
+            with backend.lock:
+                candidates = [backend.get_stored(module, record_id) for record_id in ids]
+            records = [
+                record for record in candidates if record is not None and _keep(record, converted) and predicate(record)
+            ][:SEARCH_LIMIT]
+        else:
+            records = _select(ctx, module, converted, predicate)[:SEARCH_LIMIT]
         chunk = records[offset : offset + per_page]
         if not chunk:
             return empty_response(204)
@@ -432,6 +447,30 @@ async def search_records(request: Request) -> Response:
 
     return await api_call(
         request, family="modules", action="READ", target=request.path_params["module"], handler=handle, heavy=True
+    )
+
+
+async def count_records(request: Request) -> Response:
+    def handle(ctx: CallContext) -> Response:
+        module = _module(ctx)
+        charge(ctx, 1)
+        meta = ctx.backend.module(module)
+        params = ctx.params
+        backend = ctx.backend
+        predicate: Callable[[dict[str, Any]], bool] | None = None
+        if params.get("criteria"):
+            predicate = compile_criteria(meta, params["criteria"], backend.display_name)[0]
+        elif params.get("email"):
+            predicate = email_predicate(meta, params["email"])
+        elif params.get("phone"):
+            predicate = phone_predicate(meta, params["phone"])
+        elif params.get("word"):
+            predicate = word_predicate(meta, params["word"])
+        count = len(_select(ctx, module, _converted(ctx, module), predicate))
+        return json_response({"count": count})  # a number, as the SDK's CountWrapper requires
+
+    return await api_call(
+        request, family="modules", action="READ", target=request.path_params["module"], handler=handle
     )
 
 
