@@ -253,3 +253,20 @@ def test_clients_sharing_a_store_refresh_once_between_them(rig: Rig, database_ur
     assert rig.state()["tokens"]["issued"] == 2
     assert sum(c.api.auth.refreshes for c in clients) == 2  # type: ignore[union-attr]
     engine.dispose()
+
+
+def test_a_cached_token_this_process_cannot_decrypt_is_replaced(rig: Rig) -> None:
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    key = Fernet.generate_key().decode()
+    settings = zoho_settings(rig.database_url).model_copy(update={"secret_key": SecretStr(key)})
+    with ZohoClient.from_settings(settings, rig.engine, http_client=rig.http) as encrypted:
+        encrypted.org.get()
+    with rig.engine.connect() as connection:
+        cached = repo.get_token(connection, key=encrypted.api.auth.key)  # type: ignore[union-attr]
+    assert cached is not None
+    assert cached.encrypted
+    with rig.client() as keyless:  # no LEADFLOW_SECRET_KEY here
+        keyless.org.get()
+        assert keyless.api.auth.refreshes == 1  # type: ignore[union-attr]

@@ -298,3 +298,32 @@ def test_cli_auth_through_the_local_redirect_listener(emulator_process: str, tmp
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "connected" in out
+
+
+def test_cli_auth_with_a_pasted_redirect(emulator_process: str, tmp_path: Path) -> None:
+    redirect = "http://127.0.0.1:8765/callback"
+    code = grant_code(emulator_process, redirect_uri=redirect)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
+    environment.update(
+        {
+            "PYTHONPATH": str(SRC),
+            "LEADFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/lf.db",
+            "LEADFLOW_SECRET_KEY": Fernet.generate_key().decode(),
+            "LEADFLOW_ZOHO_ACCOUNTS_URL": emulator_process,
+            "LEADFLOW_ZOHO_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "LEADFLOW_ZOHO_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        }
+    )
+    pasted = f"{redirect}?code={code}&location=us&accounts-server={emulator_process}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "leadflow", "auth", "zoho", "--paste", "--redirect-uri", redirect],
+        cwd=tmp_path,
+        env=environment,
+        input=pasted,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "access_type=offline" in result.stdout
+    assert "connected" in result.stdout
