@@ -25,7 +25,8 @@ def clean_cells(array: pa.Array) -> pa.Array:
         >>> clean_cells(pa.array([" 'x ", "", None])).to_pylist()
         ['x', None, None]
     """
-    text = pc.utf8_trim_whitespace(pc.replace_substring(array, "\x00", ""))
+    # Control characters (other than tab and newline) are never data; \x1f also separates composite keys.
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(array, r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", ""))
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"^'", ""))
     text = pc.replace_substring_regex(text, _HYPERLINK_RE2, r"\1")
     text = pc.utf8_trim_whitespace(text)

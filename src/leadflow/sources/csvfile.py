@@ -180,7 +180,7 @@ class CsvFile:
                     yield chunk
                     chunk = RecordChunk()
                 continue
-            if not record or (len(record) == 1 and not record[0].strip()):
+            if not record:
                 continue  # a blank line is not a row
             number += 1
             bad = self._check(number, record, width)
