@@ -19,7 +19,7 @@ from leadflow.store import open_store
 from leadflow.store.schema import prospects, quarantine, source_records
 
 HEADERS = {
-    "apollo-2025": list(APOLLO_2025_COLUMNS) + ["AI custom field 4893"],
+    "apollo-2025": [*APOLLO_2025_COLUMNS, "AI custom field 4893"],
     "apollo-2024": list(APOLLO_2024_COLUMNS),
     "salesnav": list(SALESNAV_COLUMNS),
     "linkedin": list(LINKEDIN_COLUMNS),
