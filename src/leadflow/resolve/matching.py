@@ -48,9 +48,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     For ``link_only`` the table needs a ``source_dataset`` column with two values.
 
     Example:
+        >>> from leadflow.resolve.model import exact_comparison
         >>> con = duckdb.connect()
-        >>> from leadflow.resolve.model import PEOPLE_MODEL
-        >>> # see tests/resolve/test_matching.py for a full run
+        >>> _ = con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (0, 'ann'), (1, 'ann'), (2, 'bo')) v(idx, name)")
+        >>> m = MatchModel((exact_comparison("n", "name", m=0.9, u=0.01),), ("l.name = r.name",), (), ())
+        >>> score_pairs(con, "t", m, MatchOptions(threshold=0.001)).edges.column("idx_r").to_pylist()
+        [1]
     """
     from splink import DuckDBAPI, Linker
 
