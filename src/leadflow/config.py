@@ -459,7 +459,6 @@ MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
 
 
 class ResolveSettings(Section):
-    backend: Literal["duckdb"] = Field("duckdb", description="Engine splink runs on (duckdb; spark is not built yet)")
     match_threshold: float = Field(
         0.99, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
     )

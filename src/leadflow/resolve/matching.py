@@ -25,6 +25,9 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+PRIOR_BOUNDS = (1e-9, 0.5)
+
+
 @dataclass(frozen=True)
 class MatchOptions:
     threshold: float = 0.99
@@ -48,9 +51,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     For ``link_only`` the table needs a ``source_dataset`` column with two values.
 
     Example:
+        >>> from leadflow.resolve.model import exact_comparison
         >>> con = duckdb.connect()
-        >>> from leadflow.resolve.model import PEOPLE_MODEL
-        >>> # see tests/resolve/test_matching.py for a full run
+        >>> _ = con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (0, 'ann'), (1, 'ann'), (2, 'bo')) v(idx, name)")
+        >>> m = MatchModel((exact_comparison("n", "name", m=0.9, u=0.01),), ("l.name = r.name",), (), ())
+        >>> score_pairs(con, "t", m, MatchOptions(threshold=0.001)).edges.column("idx_r").to_pylist()
+        [1]
     """
     from splink import DuckDBAPI, Linker
 
@@ -96,6 +102,11 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
 def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
     with contextlib.suppress(Exception):
         linker.training.estimate_probability_two_random_records_match(list(model.deterministic_rules), recall=0.7)
+    settings = linker._settings_obj
+    estimate = float(settings._probability_two_random_records_match)
+    if not PRIOR_BOUNDS[0] <= estimate <= PRIOR_BOUNDS[1]:
+        # no pairs under the deterministic rules (or nearly all): the estimate says nothing, keep the model's prior
+        settings._probability_two_random_records_match = model.prior
     linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
     for rule in model.training_blocks:
         try:

@@ -79,12 +79,10 @@ PROVENANCE_SQL = """(CASE WHEN crm_id IS NOT NULL
 def merged_select(fields: Sequence[str], policy: MergePolicy, group: str) -> str:
     """SELECT list that merges ``fields`` over rows grouped by ``group`` and builds the provenance JSON."""
     parts = [f"{group}"]
-    prov_parts = []
     for field in fields:
         key = policy.rank_column(field)
         parts.append(f'arg_min("{field}", {key}) FILTER (WHERE "{field}" IS NOT NULL) AS "{field}"')
         parts.append(f'arg_min(prov, {key}) FILTER (WHERE "{field}" IS NOT NULL) AS "{field}__prov"')
-        prov_parts.append(f"'{field}'")
     return ", ".join(parts)
 
 

@@ -129,8 +129,8 @@ class _Generator:
             name = f"{self.rng.choice(vocab.COMPANY_WORDS_A)} {self.rng.choice(vocab.COMPANY_WORDS_B)}"
             if name in names:
                 name = f"{name} {self.rng.choice(vocab.COMPANY_WORDS_A)}"
-                if name in names:
-                    continue
+            if name in names:  # the word lists run out past ~26,000 companies: number the rest
+                name = f"{name} {len(result)}"
             names.add(name)
             domain = name.lower().replace(" ", "") + self.rng.choice((".com", ".com", ".io", ".co"))
             result.append(
