@@ -131,9 +131,12 @@ def test_persona_from_title_keywords_when_no_persona_is_given() -> None:
             {"id": "gp_2", "title": "Chief Revenue Officer", "seniority": "C-Suite"},
             {"id": "gp_3", "title": "Account Executive", "seniority": "Senior"},
             {"id": "gp_4", "persona": "Champion", "title": "CEO"},
+            {"id": "gp_5", "persona": "economic_buyer"},
+            {"id": "gp_6", "persona": "unknown", "title": "Sales Manager"},
         ]
     )
-    assert [row["persona"] for row in rows] == ["champion", "economic buyer", "user", "champion"]
+    labels = [row["persona"] for row in rows]
+    assert labels == ["decision maker", "economic buyer", "user", "champion", "economic buyer", "champion"]
     assert rows[1]["persona_influence"] > rows[0]["persona_influence"] > rows[2]["persona_influence"]
 
 

@@ -133,6 +133,7 @@ def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list
     persona = settings.persona
     persona_key = "k_persona"
     title_key = "k_title"
+    unknown = [key(value) for value in persona.unknown_personas]
     whens = [
         f"WHEN {persona_key} = {params.add(key(role.name))} THEN {params.add(role.name)}" for role in persona.roles
     ]
@@ -153,7 +154,13 @@ def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list
         role_earned,
         "coalesce(role_label, CAST(title AS VARCHAR))",
         persona.role_max_points,
-        prep=((persona_key, key_sql("persona")), (title_key, key_sql("title"))),
+        prep=(
+            (
+                persona_key,
+                f"CASE WHEN NOT {in_list(key_sql('persona'), unknown, params)} THEN {key_sql('persona')} END",
+            ),
+            (title_key, key_sql("title")),
+        ),
     )
     dims = [
         points_dimension("seniority", "seniority", persona.seniority, params),
