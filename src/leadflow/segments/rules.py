@@ -182,8 +182,8 @@ class _Compiler:
             if kind == Kind.TEXT:
                 return f"contains({_text_key(column)}, {self.literal(value_node, Kind.TEXT)})"
             self.expect(kind, {Kind.LIST}, field_node, f"{name} is a {kind}; contains works on lists and text")
-            items = f"list_transform({column}, lambda x: {_text_key('x')})"
-            return f"list_contains({items}, {self.literal(value_node, Kind.TEXT)})"
+            lowered = f"list_transform({column}, lambda x: {_text_key('x')})"
+            return f"list_contains({lowered}, {self.literal(value_node, Kind.TEXT)})"
         raise self.error(node, f"unsupported expression {rule}")
 
     def field(self, node: Tree[Token]) -> tuple[str, Kind, str]:
