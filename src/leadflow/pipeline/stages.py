@@ -12,4 +12,7 @@ class Stage:
 
 
 def available_stages() -> list[Stage]:
-    return [Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)")]
+    return [
+        Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
+        Stage("score", "fit, persona and engagement scores with reasons, grades, suppression, segments and owned tags"),
+    ]
