@@ -9,6 +9,7 @@ realistic gaps (unknown industry, size, revenue ...) so coverage and "unscored" 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from datetime import UTC, datetime
@@ -103,10 +104,12 @@ def main() -> None:
     parser.add_argument("--events-per-record", type=float, default=3.0)
     args = parser.parse_args()
     settings = Settings()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     people = make_people(args.records)
     events = make_events(people, args.events_per_record)
     generated = time.perf_counter()
+    cpu_start = time.process_time()
     connection = duckdb.connect()
     scored = score_records(people, events, settings.scoring, now=NOW, connection=connection)
     scoring_done = time.perf_counter()
@@ -115,13 +118,15 @@ def main() -> None:
         segment_inputs(people, scored), compiled, APPLIED_SCHEMA.empty_table(), connection=connection
     )
     segmenting_done = time.perf_counter()
+    cpu_used = time.process_time() - cpu_start
     counters = summarize(scored, segments)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"records: {people.num_rows:,}  events: {events.num_rows:,}")
     print(f"generate: {generated - started:.1f} s")
     print(f"score: {scoring_done - generated:.1f} s")
     print(f"segment (+ tag diff): {segmenting_done - scoring_done:.1f} s")
-    print(f"score + segment: {segmenting_done - generated:.1f} s")
+    print(f"score + segment: {segmenting_done - generated:.1f} s wall, {cpu_used:.1f} s CPU (both threads)")
+    print(f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peak RSS: {peak_mb:,.0f} MB")
     print(f"grades: {counters['grades']}")
     print(f"segments: {counters['segments']}  suppressed: {counters['suppressed']}  priority: {counters['priority']}")
