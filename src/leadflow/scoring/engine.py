@@ -224,7 +224,8 @@ eng AS (
                             points := round(pts, 1)) ORDER BY abs(pts) DESC, event_type) AS reasons,
            nullif(string_agg(CASE WHEN round(pts) <> 0 THEN event_type
                                   || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
-                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END, ', ' ORDER BY abs(pts) DESC, event_type), '')
+                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END,
+                             ', ' ORDER BY abs(pts) DESC, event_type), '')
                AS summary
     FROM per_type GROUP BY pid
 ),
