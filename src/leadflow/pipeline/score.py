@@ -66,7 +66,8 @@ def run_score_stage(
     try:
         with engine.begin() as connection:
             with_segments = scored.append_column("segments", segments.column("segments"))
-            repo.replace_scores(connection, table=with_segments, run_id=run_id, computed_at=now)
+            written = repo.write_scores(connection, table=with_segments, run_id=run_id, computed_at=now)
+            counters.update({f"scores_{key}": value for key, value in written.items()})
             counters["tag_rows_written"] = repo.write_record_tags(
                 connection, segments=segments, stored=stored_tags, updated_at=now
             )
