@@ -72,6 +72,18 @@ class LoggingSettings(Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class IngestSettings(Section):
+    chunk_rows: int = Field(
+        20_000, ge=100, le=1_000_000, description="Rows read, normalized and written per transaction"
+    )
+    default_country: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="ISO 3166 alpha-2 region for phone numbers without +country when a row has no country",
+    )
+
+
 # --- scoring and segments (issue 6) -------------------------------------------------------------------------
 
 
@@ -463,9 +475,8 @@ MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
 
 
 class ResolveSettings(Section):
-    backend: Literal["duckdb"] = Field("duckdb", description="Engine splink runs on (duckdb; spark is not built yet)")
     match_threshold: float = Field(
-        0.95, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
+        0.99, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
     )
     strong_evidence_weight: float = Field(
         18.0,
@@ -478,6 +489,9 @@ class ResolveSettings(Section):
     seed: int = Field(42, description="Seed of the random sampling that estimates u probabilities (repeatable runs)")
     max_pairs_for_u: float = Field(
         2e6, gt=0, description="Random pairs sampled to estimate u probabilities (more: slower, more accurate)"
+    )
+    duckdb_memory_limit: str = Field(
+        "3GB", description="Most memory DuckDB may use while resolving; it spills to a temporary folder beyond it"
     )
     merge_policy: MergePolicy = Field(
         "source_priority",
@@ -515,6 +529,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     segments: SegmentsSettings = Field(default_factory=SegmentsSettings)

@@ -76,10 +76,10 @@ def test_role_addresses_are_no_identity() -> None:
 
 def test_namesakes_with_different_verified_emails_at_one_domain_stay_apart() -> None:
     rows = [
-        jo("p:1", email="jo.smith@acme.com", email_status="verified", title="CFO"),
-        jo("p:2", email="jsmith@acme.com", email_status="verified", title="Engineer"),
+        jo("p:1", email="jo.smith@acme.com", email_status="verified", title="CFO", city="Austin"),
+        jo("p:2", email="jsmith@acme.com", email_status="verified", title="Engineer", city="Austin"),
         # a Sales Navigator row (no email) that looks like both: it joins one of them, never bridges the two
-        jo("p:3", source_kind="salesnav", title="CFO"),
+        jo("p:3", source_kind="salesnav", title="CFO", city="Austin"),
     ]
     result = resolve(table(rows))
     members = clusters_of(result)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from leadflow import __version__
 from leadflow.cli import demo, doctor, init, score
+from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.config import config_path
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command("init")(init.init_command)
 app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
+app.command("resolve")(resolve_cli.resolve_command)
 app.command("score")(score.score_command)
 app.command("segment")(score.segment_command)
 app.add_typer(score.segments_app, name="segments")

@@ -34,7 +34,8 @@ class ClusterResult:
 class _UnionFind:
     def __init__(self, slots: Sequence[dict[str, str]]) -> None:
         self.parent = list(range(len(slots)))
-        self.slots: list[dict[str, set[str]]] = [{k: {v} for k, v in s.items()} for s in slots]
+        # sets are made lazily: most rows never merge with a row holding the same slot
+        self.slots: list[dict[str, set[str]] | dict[str, str]] = list(slots)
 
     def find(self, item: int) -> int:
         root = item
@@ -44,17 +45,26 @@ class _UnionFind:
             self.parent[item], item = root, self.parent[item]
         return root
 
+    @staticmethod
+    def _values(value: set[str] | str) -> set[str]:
+        return value if isinstance(value, set) else {value}
+
     def conflict(self, a: int, b: int) -> bool:
         small, large = sorted((self.slots[a], self.slots[b]), key=len)
-        return any(key in large and values.isdisjoint(large[key]) for key, values in small.items())
+        return any(
+            key in large and self._values(values).isdisjoint(self._values(large[key])) for key, values in small.items()
+        )
 
     def union(self, a: int, b: int) -> None:
         if len(self.slots[a]) < len(self.slots[b]):
             a, b = b, a
         self.parent[b] = a
-        for key, values in self.slots[b].items():
-            self.slots[a].setdefault(key, set()).update(values)
-        self.slots[b] = {}
+        if self.slots[b]:
+            merged: dict[str, set[str]] = {key: set(self._values(v)) for key, v in self.slots[a].items()}
+            for key, values in self.slots[b].items():
+                merged.setdefault(key, set()).update(self._values(values))
+            self.slots[a] = merged
+            self.slots[b] = {}
 
 
 def cluster(

@@ -7,6 +7,7 @@ Steps: identity keys (:mod:`keys`) → splink scoring (:mod:`matching`) → guar
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,7 @@ def resolve(
     con.execute("SET threads = 2")
     if options.memory_limit:
         con.execute(f"SET memory_limit = '{options.memory_limit}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/leadflow-duckdb'")
     rows = conform(candidates)
     con.register("cand_arrow", rows)
     con.execute(
@@ -84,6 +86,9 @@ def resolve(
             FROM cand_arrow"""
     )
     con.unregister("cand_arrow")
+    con.execute(f"CREATE TABLE cand_ranked AS SELECT *, {options.merge.rank_columns()} FROM cand")
+    con.execute("DROP TABLE cand")
+    con.execute("ALTER TABLE cand_ranked RENAME TO cand")
     size = int(con.execute("SELECT count(*) FROM cand").fetchall()[0][0])
     duplicate = next(
         iter(con.execute("SELECT rid FROM cand GROUP BY rid HAVING count(*) > 1 LIMIT 1").fetchall()), None
@@ -190,11 +195,16 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
             FROM people_rows
             UNION ALL
             SELECT -(row_number() OVER (ORDER BY rid)) AS idx, rid, 'crm', 'Accounts', crm_id, observed_at,
-                   -1 AS source_rank, json_object('crm_module', 'Accounts', 'crm_id', crm_id) AS prov, 0,
+                   -1 AS source_rank, json_object('crm_module', 'Accounts', 'crm_id', crm_id)::VARCHAR AS prov, 0,
                    {", ".join(f'"{f}"' for f in COMPANY_FIELDS)}, country, true
             FROM accounts_arrow"""
     )
     con.unregister("accounts_arrow")
+    con.execute(
+        f"CREATE TABLE company_rows_ranked AS SELECT *, {policy.rank_columns(with_email=False)} FROM company_rows"
+    )
+    con.execute("DROP TABLE company_rows")
+    con.execute("ALTER TABLE company_rows_ranked RENAME TO company_rows")
     # A name without a domain joins the domain most often seen with that name.
     con.execute(
         """CREATE TABLE key_domain AS
@@ -213,8 +223,8 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
     fields = COMPANY_MERGE_FIELDS
     merged = con.sql(
         f"""SELECT {merged_select(fields, policy, "i.ident")},
-                   arg_min(r.company_domain, [r.source_rank::DOUBLE, r.idx::DOUBLE]) AS domain,
-                   arg_min(r.company_key, [r.source_rank::DOUBLE, r.idx::DOUBLE]) AS company_key,
+                   arg_min(r.company_domain, r.ord_default) AS domain,
+                   arg_min(r.company_key, r.ord_default) AS company_key,
                    min(r.crm_id) FILTER (WHERE r.is_account) AS crm_account_id,
                    bool_or(NOT r.is_account) AS has_people
             FROM company_rows r JOIN company_ident i USING (idx) WHERE i.ident IS NOT NULL
@@ -241,7 +251,7 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
 
 def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
     fields = PERSON_MERGE_FIELDS
-    company_key = policy.order_key("company_name")
+    company_key = policy.rank_column("company_name")
     return con.sql(
         f"""WITH rows AS (SELECT p.*, rc.company_id FROM people_rows p LEFT JOIN row_company rc USING (idx)),
             merged AS (

@@ -5,7 +5,6 @@ blocked pairs, return the edges above the threshold with a per-comparison breakd
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,11 +25,15 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+PRIOR_BOUNDS = (1e-9, 0.5)
+
+
 @dataclass(frozen=True)
 class MatchOptions:
-    threshold: float = 0.95
+    threshold: float = 0.99
     seed: int = 42
     max_pairs_for_u: float = 2e6
+    max_pairs_for_em: float = 2e6
     train_min_rows: int = 2000
     link_type: Literal["dedupe_only", "link_only"] = "dedupe_only"
 
@@ -48,9 +51,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     For ``link_only`` the table needs a ``source_dataset`` column with two values.
 
     Example:
+        >>> from leadflow.resolve.model import exact_comparison
         >>> con = duckdb.connect()
-        >>> from leadflow.resolve.model import PEOPLE_MODEL
-        >>> # see tests/resolve/test_matching.py for a full run
+        >>> _ = con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (0, 'ann'), (1, 'ann'), (2, 'bo')) v(idx, name)")
+        >>> m = MatchModel((exact_comparison("n", "name", m=0.9, u=0.01),), ("l.name = r.name",), (), ())
+        >>> score_pairs(con, "t", m, MatchOptions(threshold=0.001)).edges.column("idx_r").to_pylist()
+        [1]
     """
     from splink import DuckDBAPI, Linker
 
@@ -96,35 +102,35 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
 def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
     with contextlib.suppress(Exception):
         linker.training.estimate_probability_two_random_records_match(list(model.deterministic_rules), recall=0.7)
+    settings = linker._settings_obj
+    estimate = float(settings._probability_two_random_records_match)
+    if not PRIOR_BOUNDS[0] <= estimate <= PRIOR_BOUNDS[1]:
+        # no pairs under the deterministic rules (or nearly all): the estimate says nothing, keep the model's prior
+        settings._probability_two_random_records_match = model.prior
     linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
     for rule in model.training_blocks:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=options.max_pairs_for_em)
         except Exception:
             continue
 
 
 def _edges(predictions: duckdb.DuckDBPyRelation, model: MatchModel) -> pa.Table:
-    names = [c.name for c in model.comparisons]
-    gamma_cols = ", ".join(f'"gamma_{n}"' for n in names)
-    mw_cols = ", ".join(f'"mw_{n}"' for n in names)
+    """Edges with a JSON breakdown ``{comparison: {"level", "weight"}}`` built in DuckDB."""
+    items = []
+    for comparison in model.comparisons:
+        levels = " ".join(
+            f"WHEN {len(comparison.levels) - 1 - i} THEN '{level.label}'" for i, level in enumerate(comparison.levels)
+        )
+        label = f"""CASE "gamma_{comparison.name}" {levels} ELSE 'null' END"""
+        weight = f'round(coalesce("mw_{comparison.name}", 0), 3)'
+        items.append(f"'{comparison.name}', json_object('level', {label}, 'weight', {weight})")
     relation = predictions.query(
         "p",
-        f"SELECT idx_l, idx_r, match_weight, match_probability, {gamma_cols}, {mw_cols} FROM p ORDER BY idx_l, idx_r",
+        f"""SELECT idx_l::BIGINT AS idx_l, idx_r::BIGINT AS idx_r, match_weight::DOUBLE AS match_weight,
+                  match_probability::DOUBLE AS match_probability, json_object({", ".join(items)})::VARCHAR AS detail
+           FROM p ORDER BY idx_l, idx_r""",
     )
-    result = relation.fetchall() if relation is not None else []
-    out: dict[str, list[Any]] = {f.name: [] for f in EDGE_SCHEMA}
-    for row in result:
-        idx_l, idx_r, weight, probability = row[0], row[1], row[2], row[3]
-        gammas = row[4 : 4 + len(names)]
-        weights = row[4 + len(names) :]
-        detail = {
-            comparison.name: {"level": comparison.level_label(int(gamma)), "weight": round(float(mw or 0.0), 3)}
-            for comparison, gamma, mw in zip(model.comparisons, gammas, weights, strict=True)
-        }
-        out["idx_l"].append(int(idx_l))
-        out["idx_r"].append(int(idx_r))
-        out["match_weight"].append(float(weight))
-        out["match_probability"].append(float(probability))
-        out["detail"].append(json.dumps(detail, separators=(",", ":")))
-    return pa.table(out, schema=EDGE_SCHEMA)
+    if relation is None:
+        return EDGE_SCHEMA.empty_table()
+    return relation.to_arrow_table().cast(EDGE_SCHEMA)

@@ -128,7 +128,8 @@ PEOPLE_MODEL = MatchModel(
         exact_comparison("city", "city_key", m=0.75, u=0.05),
     ),
     blocking_rules=(
-        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key",
+        # name alone makes huge blocks at a million rows (every John Smith): pair it with a place
+        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
         "l.last_name_key = r.last_name_key AND l.company_key = r.company_key",
         "l.last_name_key = r.last_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
@@ -136,7 +137,7 @@ PEOPLE_MODEL = MatchModel(
         "l.phone_e164 = r.phone_e164",
     ),
     training_blocks=(
-        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key",
+        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
         "l.company_key = r.company_key AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
     ),
     deterministic_rules=("l.email = r.email", "l.linkedin_slug = r.linkedin_slug"),

@@ -32,12 +32,12 @@ class GeneratorConfig:
     p_apollo_2025: float = 0.5
     p_salesnav: float = 0.5
     p_crm: float = 0.2
-    namesake_rate: float = 0.04
+    namesake_rate: float = 0.015
     job_change_rate: float = 0.05
     p_nickname: float = 0.25
     p_decorated: float = 0.1
-    p_linkedin_in_apollo: float = 0.6
-    p_public_url_in_salesnav: float = 0.5
+    p_linkedin_in_apollo: float = 0.85
+    p_public_url_in_salesnav: float = 0.7
     p_same_apollo_id: float = 0.7
 
 
@@ -129,8 +129,8 @@ class _Generator:
             name = f"{self.rng.choice(vocab.COMPANY_WORDS_A)} {self.rng.choice(vocab.COMPANY_WORDS_B)}"
             if name in names:
                 name = f"{name} {self.rng.choice(vocab.COMPANY_WORDS_A)}"
-                if name in names:
-                    continue
+            if name in names:  # the word lists run out past ~26,000 companies: number the rest
+                name = f"{name} {len(result)}"
             names.add(name)
             domain = name.lower().replace(" ", "") + self.rng.choice((".com", ".com", ".io", ".co"))
             result.append(

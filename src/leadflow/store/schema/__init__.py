@@ -2,6 +2,7 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.resolve import cluster_members, crm_records, golden_companies, golden_people
 from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 
@@ -13,6 +14,7 @@ __all__ = [
     "golden_people",
     "kv",
     "metadata",
+    "prospects",
     "quarantine",
     "record_tags",
     "runs",

@@ -1,7 +1,7 @@
 """Resolve: golden companies and people, cluster members, the mirror of Zoho CRM records.
 
 Revision ID: 0003_resolve
-Revises: 0001_foundation
+Revises: 0002_ingest
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_resolve"
-down_revision = "0001_foundation"
+down_revision = "0002_ingest"
 branch_labels = None
 depends_on = None
 
