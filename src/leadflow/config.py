@@ -245,19 +245,26 @@ def _persona_seniority() -> PointsRule:
 
 
 def _persona_department() -> PointsRule:
+    # Departments as the normalize step writes them (normalize/titles.toml); Apollo's labels match too.
     return PointsRule(
         max_points=25,
         points={
-            "c suite": 25,
+            "executive": 25,
             "sales": 25,
             "marketing": 20,
             "operations": 15,
-            "information technology": 14,
-            "engineering & technical": 10,
+            "customer_success": 12,
+            "product": 12,
+            "it": 12,
+            "data": 10,
+            "engineering": 10,
             "finance": 10,
-            "consulting": 8,
-            "human resources": 4,
+            "procurement": 8,
+            "consulting": 6,
+            "hr": 4,
             "legal": 3,
+            "design": 3,
+            "other": 2,
         },
         other=5,
     )
@@ -272,19 +279,29 @@ class PersonaRole(Section):
 
 
 def _persona_roles() -> list[PersonaRole]:
+    # Names follow the normalize step's persona vocabulary (economic_buyer, decision_maker, champion, user).
     return [
         PersonaRole(
             name="economic buyer",
             points=25,
-            title_keywords=["ceo", "founder", "owner", "president", "chief", "cro", "coo", "vp", "vice president"],
+            title_keywords=["ceo", "founder", "co founder", "owner", "president", "chief", "managing director", "cro"],
+        ),
+        PersonaRole(
+            name="decision maker",
+            points=22,
+            title_keywords=["vp", "vice president", "svp", "evp", "head of", "head", "director"],
         ),
         PersonaRole(
             name="champion",
-            points=20,
-            title_keywords=["head of", "director", "revops", "revenue operations", "sales operations", "manager"],
+            points=18,
+            title_keywords=["manager", "lead", "revops", "revenue operations", "sales operations", "enablement"],
         ),
-        PersonaRole(name="technical buyer", points=14, title_keywords=["cto", "cio", "architect", "it "]),
-        PersonaRole(name="user", points=8, title_keywords=["account executive", "sdr", "bdr", "representative"]),
+        PersonaRole(name="technical buyer", points=14, title_keywords=["cto", "cio", "architect", "it manager"]),
+        PersonaRole(
+            name="user",
+            points=8,
+            title_keywords=["account executive", "sdr", "bdr", "representative", "associate", "analyst", "specialist"],
+        ),
     ]
 
 
@@ -295,6 +312,9 @@ class PersonaSettings(Section):
     department: PointsRule = Field(default_factory=_persona_department, description="Department")
     role_max_points: float = Field(25.0, gt=0, description="Most points the persona role can give")
     role_other: float = Field(3.0, description="Points for a title that matches no role")
+    unknown_personas: list[str] = Field(
+        default_factory=lambda: ["unknown"], description="Persona values that mean the persona is not known"
+    )
     roles: list[PersonaRole] = Field(
         default_factory=_persona_roles, description="Persona roles, checked in order against persona, then title"
     )
@@ -405,7 +425,7 @@ def _default_segments() -> list[SegmentSpec]:
     return [
         SegmentSpec(
             name="hot",
-            rule='grade in ["A1", "A2", "B1"] and persona in ["economic buyer", "champion"]',
+            rule='grade in ["A1", "A2", "B1"] and persona in ["economic buyer", "decision maker", "champion"]',
             zoho_tags=["hot"],
             ghl_tags=["hot"],
             custom_field="Lead_Segment",

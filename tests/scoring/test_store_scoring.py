@@ -103,8 +103,10 @@ def test_stage_round_trip(engine: sa.Engine) -> None:
 def test_rerun_writes_no_tag_rows_and_applied_tags_give_an_empty_diff(engine: sa.Engine) -> None:
     first = run_score_stage(engine, Settings(), now=NOW)
     assert first.counters["tag_rows_written"] == 10
+    assert first.counters["scores_written"] == 5
     second = run_score_stage(engine, Settings(), now=NOW)
     assert second.counters["tag_rows_written"] == 0
+    assert (second.counters["scores_written"], second.counters["scores_unchanged"]) == (0, 5)
     with engine.begin() as connection:
         for row in second.segments.to_pylist():
             for target in ("zoho", "ghl"):
@@ -189,3 +191,17 @@ def test_cli_score_explain_segment_preview_and_export(engine: sa.Engine, tmp_pat
         "suppressed",
         "segments",
     }
+
+
+def test_only_changed_scores_are_rewritten_and_vanished_records_deleted(engine: sa.Engine) -> None:
+    run_score_stage(engine, Settings(), now=NOW)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM golden_people WHERE id = 'gp_emil'"))
+        connection.execute(sa.text("UPDATE golden_people SET seniority = 'Intern' WHERE id = 'gp_ben'"))
+    outcome = run_score_stage(engine, Settings(), now=NOW)
+    assert (outcome.counters["scores_written"], outcome.counters["scores_deleted"]) == (1, 1)
+    with engine.connect() as connection:
+        assert repo.get_score(connection, golden_person_id="gp_emil") is None
+        ben = repo.get_score(connection, golden_person_id="gp_ben")
+    assert ben is not None
+    assert any(r["value"] == "Intern" for r in ben["reasons"])

@@ -15,4 +15,5 @@ def available_stages() -> list[Stage]:
     return [
         Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
         Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
+        Stage("score", "fit, persona and engagement scores with reasons, grades, suppression, segments and owned tags"),
     ]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadflow.config import ScoringSettings
 from leadflow.scoring.dimensions import Dimension, bands_dimension, points_dimension, signal_dimension
@@ -19,6 +20,7 @@ from leadflow.scoring.inputs import EVENTS_SCHEMA, PEOPLE_SCHEMA, conform, empty
 from leadflow.scoring.sql import Params, in_list, key, key_sql, number, reason
 
 SUMMARY_LIMIT = 2000
+CHUNK_ROWS = 250_000
 
 OUTPUT_COLUMNS = [
     "golden_person_id",
@@ -81,10 +83,12 @@ def score_records(
     *,
     now: datetime,
     connection: duckdb.DuckDBPyConnection | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> pa.Table:
-    """Score every person in ``people`` against ``events``; one output row per person (OUTPUT_COLUMNS).
+    """Score every person in ``people`` against ``events``; one output row per person (OUTPUT_COLUMNS), in id order.
 
     ``now`` is the moment engagement decays to. Scores are 0-100 or null (unscored: too little known).
+    Large inputs run in chunks of ``chunk_rows`` people (with their events) to bound memory.
 
     Example:
         >>> from leadflow.config import ScoringSettings
@@ -95,18 +99,30 @@ def score_records(
         (85.0, 'A4')
     """
     compiled = compile_scoring(settings, now=now)
+    people = conform(people, PEOPLE_SCHEMA)
+    events = conform(events if events is not None else empty_events(), EVENTS_SCHEMA)
+    chunked = people.num_rows > chunk_rows
+    if chunked:
+        people = people.sort_by("id")  # chunks in id order keep the whole output in id order
     con = connection or duckdb.connect()
+    parts = []
     try:
-        con.register("people", conform(people, PEOPLE_SCHEMA))
-        con.register("events", conform(events if events is not None else empty_events(), EVENTS_SCHEMA))
         con.register("event_weights", compiled.event_weights)
-        result: pa.Table = con.sql(compiled.sql, params=compiled.params).to_arrow_table()
+        for start in range(0, max(people.num_rows, 1), chunk_rows):
+            chunk = people.slice(start, chunk_rows)
+            chunk_events = events
+            if chunked:
+                person = events.column("golden_person_id")
+                chunk_events = events.filter(pc.or_(pc.is_in(person, value_set=chunk.column("id")), pc.is_null(person)))
+            con.register("people", chunk)
+            con.register("events", chunk_events)
+            parts.append(con.sql(compiled.sql, params=compiled.params).to_arrow_table())
     finally:
         for name in ("people", "events", "event_weights"):
             con.unregister(name)
         if connection is None:
             con.close()
-    return result
+    return pa.concat_tables(parts)
 
 
 def _epoch(moment: datetime) -> float:
@@ -133,6 +149,7 @@ def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list
     persona = settings.persona
     persona_key = "k_persona"
     title_key = "k_title"
+    unknown = [key(value) for value in persona.unknown_personas]
     whens = [
         f"WHEN {persona_key} = {params.add(key(role.name))} THEN {params.add(role.name)}" for role in persona.roles
     ]
@@ -153,7 +170,13 @@ def _persona_dimensions(settings: ScoringSettings, params: Params) -> tuple[list
         role_earned,
         "coalesce(role_label, CAST(title AS VARCHAR))",
         persona.role_max_points,
-        prep=((persona_key, key_sql("persona")), (title_key, key_sql("title"))),
+        prep=(
+            (
+                persona_key,
+                f"CASE WHEN NOT {in_list(key_sql('persona'), unknown, params)} THEN {key_sql('persona')} END",
+            ),
+            (title_key, key_sql("title")),
+        ),
     )
     dims = [
         points_dimension("seniority", "seniority", persona.seniority, params),
@@ -198,10 +221,11 @@ eng AS (
                             value := CASE WHEN n > kept
                                           THEN kept || ' counted of ' || n || ' (daily cap)'
                                           ELSE n || ' event' || CASE WHEN n > 1 THEN 's' ELSE '' END END,
-                            points := round(pts, 1))) AS reasons,
+                            points := round(pts, 1)) ORDER BY abs(pts) DESC, event_type) AS reasons,
            nullif(string_agg(CASE WHEN round(pts) <> 0 THEN event_type
                                   || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
-                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END, ', ' ORDER BY abs(pts) DESC), '')
+                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END,
+                             ', ' ORDER BY abs(pts) DESC, event_type), '')
                AS summary
     FROM per_type GROUP BY pid
 ),

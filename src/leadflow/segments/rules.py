@@ -112,12 +112,13 @@ def compile_rule(text: str, params: SqlParams, *, regions: dict[str, list[str]] 
 
     Example:
         >>> params = SqlParams({})
-        >>> compile_rule('country in ["DE"]', params).sql
-        '(coalesce((lower(CAST("country" AS VARCHAR)) IN ($s0)), FALSE))'
+        >>> sql = compile_rule('country in ["DE"]', params).sql
+        >>> '"country"' in sql, "DE" in sql
+        (True, False)
         >>> params.values
         {'s0': 'de'}
     """
-    compiler = _Compiler(params, {k.lower(): [c.lower() for c in v] for k, v in (regions or {}).items()})
+    compiler = _Compiler(params, {text_key(k): [text_key(c) for c in v] for k, v in (regions or {}).items()})
     sql = compiler.condition(parse_rule(text).children[0])
     return CompiledRule(sql=f"({sql})", fields=frozenset(compiler.used))
 
@@ -171,7 +172,7 @@ class _Compiler:
             literals = [self.literal(item, item_kind, expand=name == "country") for item in items]
             joined = ", ".join(literals)
             if kind == Kind.LIST:
-                test = f"list_has_any(list_transform({column}, lambda x: lower(x)), [{joined}])"
+                test = f"list_has_any(list_transform({column}, lambda x: {_text_key('x')}), [{joined}])"
             else:
                 test = f"({self.lhs(column, kind)} IN ({joined}))"
             return test if rule == "member" else f"(NOT {test})"
@@ -179,9 +180,10 @@ class _Compiler:
             value_node = node.children[1]
             assert isinstance(value_node, Tree)
             if kind == Kind.TEXT:
-                return f"contains(lower(CAST({column} AS VARCHAR)), {self.literal(value_node, Kind.TEXT)})"
+                return f"contains({_text_key(column)}, {self.literal(value_node, Kind.TEXT)})"
             self.expect(kind, {Kind.LIST}, field_node, f"{name} is a {kind}; contains works on lists and text")
-            return f"list_contains(list_transform({column}, lambda x: lower(x)), {self.literal(value_node, Kind.TEXT)})"
+            lowered = f"list_transform({column}, lambda x: {_text_key('x')})"
+            return f"list_contains({lowered}, {self.literal(value_node, Kind.TEXT)})"
         raise self.error(node, f"unsupported expression {rule}")
 
     def field(self, node: Tree[Token]) -> tuple[str, Kind, str]:
@@ -198,7 +200,7 @@ class _Compiler:
 
     @staticmethod
     def lhs(column: str, kind: Kind) -> str:
-        return f"lower(CAST({column} AS VARCHAR))" if kind == Kind.TEXT else column
+        return _text_key(column) if kind == Kind.TEXT else column
 
     def literal(self, node: Tree[Token], kind: Kind, *, expand: bool = False) -> str:
         token = node.children[0] if node.children else None
@@ -214,7 +216,7 @@ class _Compiler:
         assert isinstance(token, Token)
         if node.data == "number":
             return self.params.add(float(token))
-        text = _unquote(str(token)).lower()
+        text = text_key(_unquote(str(token)))
         if expand and text in self.regions:
             return ", ".join(self.params.add(code) for code in self.regions[text])
         return self.params.add(text)
@@ -232,6 +234,15 @@ class _Compiler:
         line = getattr(meta, "line", 1) if not meta.empty else 1
         column = getattr(meta, "column", 1) if not meta.empty else 1
         return RuleError(message, line=line, column=column)
+
+
+def text_key(value: str) -> str:
+    """Text compares ignoring case, and ``_`` or ``-`` against a space ("economic_buyer" is "economic buyer")."""
+    return value.lower().replace("_", " ").replace("-", " ").strip()
+
+
+def _text_key(column: str) -> str:
+    return f"trim(replace(replace(lower(CAST({column} AS VARCHAR)), '_', ' '), '-', ' '))"
 
 
 def _unquote(text: str) -> str:
