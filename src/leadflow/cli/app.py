@@ -15,8 +15,6 @@ from leadflow import __version__
 from leadflow.cli import demo, doctor, ingest, init, score
 from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.auth import auth_app
-from leadflow.cli import demo, doctor, init, score
-from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.zoho import zoho_app

@@ -1,8 +1,4 @@
-<<<<<<< HEAD
 """``leadflow export ...``: CSV files out of the store, for people and other tools."""
-=======
-"""``leadflow export ...``: CSV files out of the store. Other parts add their own ``export`` commands here."""
->>>>>>> scoring
 
 from __future__ import annotations
 
@@ -13,38 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-<<<<<<< HEAD
 from leadflow.cli.context import AppContext, app_context
 from leadflow.store import scoring as score_repo
 from leadflow.store.golden import iter_cluster_export
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
-=======
-from leadflow.cli.context import app_context
-from leadflow.store import scoring as scoring_repo
-from leadflow.store.golden import iter_cluster_export
-
-export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
-
-
-@export_app.command("clusters")
-def export_clusters(
-    ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write (file,row,cluster_id).")] = Path("clusters.csv"),
-) -> None:
-    """One line per ingested row: its file's base name, its 1-based data row and its golden record id."""
-    context = app_context(ctx)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with context.engine.connect() as connection, out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "row", "cluster_id"])
-        for file_name, row_number, golden_id in iter_cluster_export(connection):
-            writer.writerow([file_name, row_number, golden_id])
-            count += 1
-    context.console.print(f"wrote {count} rows to {out}")
-
->>>>>>> scoring
 
 SCORE_COLUMNS = [
     "golden_person_id",
@@ -95,21 +64,9 @@ def export_scores_command(
     Unscored values are empty; lists (emails, segments) are joined with ``;``.
     """
     context = app_context(ctx)
-<<<<<<< HEAD
     with context.engine.connect() as connection:
         rows = (score_csv_row(row) for row in score_repo.iter_score_export(connection))
         _write_csv(context, out, SCORE_COLUMNS, rows)
-=======
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with context.engine.connect() as connection, out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SCORE_COLUMNS)
-        for row in scoring_repo.iter_score_export(connection):
-            writer.writerow(score_csv_row(row))
-            count += 1
-    context.console.print(f"wrote {count} records to {out}")
->>>>>>> scoring
 
 
 def score_csv_row(row: dict[str, Any]) -> list[str]:
