@@ -22,6 +22,8 @@ def test_credit_costs_headers_and_rolling_window(api: TestClient, backend: ZohoB
     single = api.get("/crm/v8/Leads", params=FIELDS)
     assert single.headers["X-RATELIMIT-LIMIT"] == "10"
     assert single.headers["X-RATELIMIT-REMAINING"] == "9"
+    assert single.headers["X-RATELIMIT-DAY-REMAINING"] == "9"
+    assert int(single.headers["X-RATELIMIT-RESET"]) >= int(backend.clock.timestamp())
     batch = api.post("/crm/v8/Leads", content=json.dumps({"data": [{"Last_Name": str(n)} for n in range(25)]}))
     assert batch.headers["X-RATELIMIT-REMAINING"] == "6"  # 25 records cost ceil(25 / 10) = 3 credits
     [lead] = backend.insert("Leads", [{"Last_Name": "Convert me"}])

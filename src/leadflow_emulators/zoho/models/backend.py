@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -54,7 +54,7 @@ from leadflow_emulators.zoho.models.persistence import PendingRecord, SqliteStor
 from leadflow_emulators.zoho.models.records import ModuleRecords
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
 from leadflow_emulators.zoho.models.users import Directory
-from leadflow_emulators.zoho.models.validation import coerce, lookup_id
+from leadflow_emulators.zoho.models.validation import coercer_for, lookup_id
 
 MAX_WRITE_RECORDS = 100
 _RECORD_ID = re.compile(r"/\d{6,}(?=/|$)")
@@ -62,6 +62,36 @@ _PERSON_MODULES = ("Leads", "Contacts")
 _SYSTEM_KEYS = frozenset(
     {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Tag", "$se_module", "Full_Name"}
 )
+
+
+def _LOOKUP(field: FieldMeta, value: Any, path: str) -> Any:  # marker: lookups need the other modules
+    raise AssertionError("lookups are resolved by the backend")
+
+
+Coercer = Callable[[FieldMeta, Any, str], Any]
+
+
+def _plan(meta: ModuleMeta) -> dict[str, tuple[FieldMeta, Coercer | None]]:
+    """Per field: its metadata and the function that checks a value (None for read-only fields).
+
+    Cached on the module until a field is added: validation runs once per value on every write path.
+    """
+    cache: dict[str, tuple[int, dict[str, tuple[FieldMeta, Coercer | None]]]] = meta.__dict__.setdefault("_plan", {})
+    hit = cache.get("plan")
+    if hit is None or hit[0] != len(meta.fields):
+        plan: dict[str, tuple[FieldMeta, Coercer | None]] = {}
+        for name, field_meta in meta.fields.items():
+            if name in _SYSTEM_KEYS:
+                continue
+            if field_meta.read_only:
+                plan[name] = (field_meta, None)
+            elif field_meta.is_lookup:
+                plan[name] = (field_meta, _LOOKUP)
+            else:
+                plan[name] = (field_meta, coercer_for(field_meta))
+        hit = (len(meta.fields), plan)
+        cache["plan"] = hit
+    return hit[1]
 
 
 def _path(index: int, api_name: str) -> str:
@@ -502,21 +532,24 @@ class ZohoBackend:
         """Validated changes for one input record, or ``RecordError`` with Zoho's code and details."""
         if not isinstance(row, dict):
             raise RecordError("INVALID_DATA", "invalid data", {"api_name": "data", "json_path": f"$.data[{index}]"})
-        fields = meta.fields
+        plan = _plan(meta)
         changes: dict[str, Any] = {}
         prefix = f"$.data[{index}]."
         for key, value in row.items():
-            if key in _SYSTEM_KEYS or key.startswith("$"):
-                continue
-            field_meta = fields.get(key)
-            if field_meta is None:
+            step = plan.get(key)
+            if step is None:
+                if key in _SYSTEM_KEYS or key.startswith("$"):
+                    continue
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": key, "json_path": _path(index, key)})
-            if field_meta.read_only:
+            field_meta, coercer = step
+            if coercer is None:  # read-only: ignored, as Zoho does
                 continue
-            if field_meta.is_lookup:
+            if value is None:
+                changes[key] = None
+            elif coercer is _LOOKUP:
                 changes[key] = self._lookup(meta, field_meta, value, row, index, changes)
             else:
-                changes[key] = coerce(field_meta, value, prefix + key)
+                changes[key] = coercer(field_meta, value, prefix + key)
         for name in meta.mandatory_fields():
             missing = changes.get(name) in (None, "") if (creating or name in changes) else False
             if missing:
