@@ -12,4 +12,7 @@ class Stage:
 
 
 def available_stages() -> list[Stage]:
-    return [Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)")]
+    return [
+        Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
+        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
+    ]
