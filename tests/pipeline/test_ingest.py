@@ -3,8 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from leadflow.errors import InputError
 from leadflow.pipeline.ingest import ingest_files
 from leadflow.store import open_store, runs
 from leadflow.store.ingest import get_prospects, list_quarantine, quarantine_counts
@@ -147,4 +149,16 @@ def test_mapped_csv(database_url: str, tmp_path: Path) -> None:
     assert row["phone_e164"] == "+49301234567"
     assert row["extras"] == {"Notiz": "Stand 4"}
     assert json.dumps(row["technologies"]) == "[]"
+    engine.dispose()
+
+
+def test_a_file_of_unknown_format_stops_the_run_before_anything_is_written(database_url: str, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "apollo.csv", apollo_2025())
+    odd = write_csv(tmp_path / "odd.csv", [["foo", "bar"], ["1", "2"]])
+    engine = open_store(database_url)
+    with pytest.raises(InputError, match=r"odd\.csv: unknown export format"):
+        ingest_files(engine, [good, odd])
+    with engine.connect() as connection:
+        assert _count(connection, source_records) == 0
+        assert runs.list_runs(connection, kind="ingest") == []
     engine.dispose()

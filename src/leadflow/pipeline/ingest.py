@@ -117,6 +117,9 @@ def ingest_files(
     Example:
         >>> # report = ingest_files(engine, [Path("apollo.csv")]); report.stored
     """
+    for path in paths:  # every file readable and of a known format before anything is written
+        with SourceFile.open(path, format_name=format_name, mapping=mapping):
+            pass
     with engine.begin() as connection:
         run_id = runs.start_run(connection, kind="ingest")
     report = IngestReport(run_id=run_id, files=[])
