@@ -162,3 +162,28 @@ def test_a_file_of_unknown_format_stops_the_run_before_anything_is_written(datab
         assert _count(connection, source_records) == 0
         assert runs.list_runs(connection, kind="ingest") == []
     engine.dispose()
+
+
+def test_a_failed_write_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadflow.store import ingest as repo
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "insert_prospects", broken)
+    engine = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_files(engine, _files(tmp_path), chunk_rows=1)
+    with engine.connect() as connection:
+        (run,) = runs.list_runs(connection, kind="ingest")
+        assert _count(connection, prospects) == 0
+    assert run["status"] == "failed"
+    assert run["error"] == "disk full"
+    engine.dispose()
+
+
+def test_in_memory_sqlite_store(tmp_path: Path) -> None:
+    engine = open_store("sqlite://")
+    report = ingest_files(engine, _files(tmp_path))
+    assert report.stored == 7
+    engine.dispose()
