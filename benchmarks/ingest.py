@@ -163,8 +163,15 @@ def _ingest_only(path: Path, database_url: str, chunk_rows: int) -> None:
     started = time.perf_counter()
     report = ingest_files(engine, [path], chunk_rows=chunk_rows)
     elapsed = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024, **report.counters()}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    counters = report.counters()
+    counters.pop("files")
+    print(
+        json.dumps(
+            {"seconds": elapsed, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}
+            | counters
+        )
+    )
 
 
 def main() -> None:
@@ -197,7 +204,8 @@ def main() -> None:
         size_mib = path.stat().st_size / 2**20
     print(
         f"rows={args.rows} file={size_mib:.0f} MiB (generated in {generated:.0f} s) "
-        f"ingest+normalize={result['seconds']:.1f} s ({args.rows / result['seconds']:,.0f} rows/s) "
+        f"ingest+normalize={result['seconds']:.1f} s wall ({args.rows / result['seconds']:,.0f} rows/s), "
+        f"{result['cpu_seconds']:.1f} s CPU, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
         f"peak RSS={result['peak_mib']:.0f} MiB stored={result['stored']} quarantined={result['quarantined']}"
     )
 

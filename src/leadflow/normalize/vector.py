@@ -99,9 +99,15 @@ def json_objects(names: list[str], arrays: list[pa.Array]) -> list[str]:
     fragments = []
     for name, array in zip(names, arrays, strict=True):
         present = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+        if present.null_count == len(present):
+            continue  # an empty column adds nothing to any row
+        if _any(pc.match_substring_regex(present, r'[\\"\n\r\t]')):
+            present = _json_string_body(present)
         prefix = json.dumps(name, ensure_ascii=False) + ':"'
-        fragment = pc.binary_join_element_wise(prefix, _json_string_body(present), '",', "")
+        fragment = pc.binary_join_element_wise(prefix, present, '",', "")
         fragments.append(pc.fill_null(fragment, ""))
+    if not fragments:
+        return ["{}"] * len(arrays[0])
     body = pc.replace_substring_regex(pc.binary_join_element_wise(*fragments, ""), ",$", "")
     objects = pc.binary_join_element_wise("{", body, "}", "")
     result: list[str] = objects.to_pylist()
