@@ -105,6 +105,8 @@ def score_records(
     if chunked:
         people = people.sort_by("id")  # chunks in id order keep the whole output in id order
     con = connection or duckdb.connect()
+    if connection is None:
+        con.execute("SET enable_progress_bar = false")  # no progress bar drawn over the CLI's output
     parts = []
     try:
         con.register("event_weights", compiled.event_weights)
