@@ -218,16 +218,17 @@ per_type AS (
     FROM weighted GROUP BY pid, event_type
 ),
 eng AS (
+    -- unordered aggregates sorted afterwards (cheaper than ORDER BY inside them): reasons and summary come out
+    -- in event-type order, the same on every run
     SELECT pid, sum(pts) AS raw,
-           list(struct_pack(score := 'engagement', rule := event_type, field := 'event_type',
+           list_sort(list(struct_pack(score := 'engagement', rule := event_type, field := 'event_type',
                             value := CASE WHEN n > kept
                                           THEN kept || ' counted of ' || n || ' (daily cap)'
                                           ELSE n || ' event' || CASE WHEN n > 1 THEN 's' ELSE '' END END,
-                            points := round(pts, 1)) ORDER BY abs(pts) DESC, event_type) AS reasons,
-           nullif(string_agg(CASE WHEN round(pts) <> 0 THEN event_type
-                                  || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
-                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END,
-                             ', ' ORDER BY abs(pts) DESC, event_type), '')
+                            points := round(pts, 1)))) AS reasons,
+           nullif(array_to_string(list_sort(
+               list(event_type || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
+                    || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR)) FILTER (WHERE round(pts) <> 0)), ', '), '')
                AS summary
     FROM per_type GROUP BY pid
 ),
