@@ -116,6 +116,8 @@ def test_rerun_writes_no_tag_rows_and_applied_tags_give_an_empty_diff(engine: sa
                 )
     third = run_score_stage(engine, Settings(), now=NOW, preview=True)
     assert third.counters["records_with_tag_changes"] == 0
+    with engine.connect() as connection:
+        assert repo.pending_tag_changes(connection, tag_prefix="lf-").num_rows == 0
     assert third.run_id is None
 
 
@@ -135,6 +137,11 @@ def test_applied_tags_survive_a_rescore(engine: sa.Engine) -> None:
     assert stored is not None
     assert stored["tags"]["zoho"]["applied"] == ["lf-hot", "lf-old"]
     assert stored["tags"]["zoho"]["desired"] == ["lf-all"]
+    with engine.connect() as connection:
+        pending = repo.pending_tag_changes(connection, tag_prefix="lf-", target="zoho").to_pylist()
+    anna_pending = [row for row in pending if row["golden_person_id"] == "gp_anna"]
+    assert anna_pending[0]["add"] == ["lf-all"]
+    assert anna_pending[0]["remove"] == ["lf-hot", "lf-old"]
 
 
 def test_explain_shows_scores_reasons_unknowns_and_tags(engine: sa.Engine) -> None:

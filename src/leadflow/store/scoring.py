@@ -254,6 +254,37 @@ def write_record_tags(connection: Connection, *, segments: pa.Table, stored: pa.
     return int(changed.num_rows)
 
 
+def pending_tag_changes(connection: Connection, *, tag_prefix: str, target: str | None = None) -> pa.Table:
+    """Per record and target, the owned tags to add (desired - applied) and remove (applied - desired).
+
+    Only tags starting with ``tag_prefix`` are ever removed; records with nothing to change are left out.
+    Columns: golden_person_id, target, add, remove, custom_fields (JSON text). This is what the sync applies;
+    after Zoho confirms it records the result with :func:`set_applied_tags`.
+    """
+    stored = read_record_tags(connection)
+    with duckdb.connect() as con:
+        con.register("stored", stored)
+        where = "WHERE target = $target" if target is not None else ""
+        params: dict[str, object] = {"prefix": tag_prefix}
+        if target is not None:
+            params["target"] = target
+        changes: pa.Table = con.sql(
+            f"""SELECT * FROM (
+                    SELECT golden_person_id, target,
+                           list_sort(list_filter(coalesce(desired, []),
+                                     lambda x: NOT list_contains(coalesce(applied, []), x))) AS add,
+                           list_sort(list_filter(coalesce(applied, []),
+                                     lambda x: starts_with(x, $prefix)
+                                               AND NOT list_contains(coalesce(desired, []), x))) AS remove,
+                           custom_fields
+                    FROM stored {where})
+                WHERE len(add) + len(remove) > 0
+                ORDER BY golden_person_id, target""",
+            params=params,
+        ).to_arrow_table()
+    return changes
+
+
 def set_applied_tags(connection: Connection, *, golden_person_id: str, target: str, applied: Sequence[str]) -> None:
     """Record the owned tags a target confirmed for a record (the sync calls this after Zoho answers)."""
     connection.execute(
