@@ -18,7 +18,7 @@ APOLLO_2025_RECORDS = [
     {
         "First Name": "Layla",
         "Last Name": "Saeed, CFA",
-        "Title": "Chief Financial Officer",
+        "Title": "Chief Financial Officer – MENA",
         "Company Name": "Gulf Capital",
         "Company Name for Emails": "Gulf Capital",
         "Email": "Layla.Saeed@GulfCap.example",

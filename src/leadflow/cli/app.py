@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli import demo, doctor, init
+from leadflow.cli import demo, doctor, ingest, init
 from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
@@ -30,6 +30,8 @@ app = typer.Typer(
 app.command("init")(init.init_command)
 app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("resolve")(resolve_cli.resolve_command)
 app.add_typer(export_app, name="export")
 

@@ -7,6 +7,7 @@ import unicodedata
 
 _HYPERLINK = re.compile(r'^=\s*HYPERLINK\(\s*"([^"]*)"\s*(?:[,;]\s*"([^"]*)"\s*)?\)$', re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Symbols and marks that decorate names and company names in exports: emoji, pictographs, dingbats,
 # check marks, stars, variation selectors and zero-width joiners.
 _DECORATION_CATEGORIES = {"So", "Sk", "Cs", "Co", "Cn", "Cf", "Cc"}
@@ -25,7 +26,7 @@ def clean_cell(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = value.strip().replace("\x00", "")
+    text = _CONTROL.sub("", value).strip()
     if text.startswith("'"):
         text = text[1:].strip()
     match = _HYPERLINK.match(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from leadflow.normalize.text import clean_cell
@@ -46,8 +47,8 @@ def parse_amount(value: str | None) -> float | None:
     match = _AMOUNT.match(text)
     if not match:
         return None
-    number = float(match.group(1).replace(",", ""))
-    return number * _MULTIPLIERS.get(match.group(2) or "", 1.0)
+    number = float(match.group(1).replace(",", "")) * _MULTIPLIERS.get(match.group(2) or "", 1.0)
+    return number if math.isfinite(number) else None
 
 
 def parse_int(value: str | None) -> int | None:

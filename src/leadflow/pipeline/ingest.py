@@ -27,8 +27,6 @@ from leadflow.store import ingest as repo
 from leadflow.store import runs
 from leadflow.store.schema import quarantine, source_records
 
-log = get_logger(__name__)
-
 ProgressCallback = Callable[[Path, int, int], None]
 """Called with (file, bytes read so far, file size) after each chunk."""
 
@@ -119,6 +117,9 @@ def ingest_files(
     Example:
         >>> # report = ingest_files(engine, [Path("apollo.csv")]); report.stored
     """
+    for path in paths:  # every file readable and of a known format before anything is written
+        with SourceFile.open(path, format_name=format_name, mapping=mapping):
+            pass
     with engine.begin() as connection:
         run_id = runs.start_run(connection, kind="ingest")
     report = IngestReport(run_id=run_id, files=[])
@@ -127,7 +128,7 @@ def ingest_files(
             file_report = FileReport(path=path)
             report.files.append(file_report)
             _ingest_file(engine, path, file_report, run_id, format_name, mapping, default_country, chunk_rows, progress)
-            log.info("ingest.file", **file_report.as_dict())
+            get_logger(__name__).info("ingest.file", **file_report.as_dict())
     except BaseException as exc:
         with engine.begin() as connection:
             runs.finish_run(

@@ -14,5 +14,6 @@ class Stage:
 def available_stages() -> list[Stage]:
     return [
         Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
+        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
         Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
     ]

@@ -26,10 +26,11 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
-    if len(sample) >= 4:
-        even_nuls = sample[0::2].count(0)
-        odd_nuls = sample[1::2].count(0)
-        half = len(sample) // 2
+    head = sample[:512]  # the header row: column names are ASCII in every known export
+    if len(head) >= 4:
+        even_nuls = head[0::2].count(0)
+        odd_nuls = head[1::2].count(0)
+        half = len(head) // 2
         if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
             return "utf-16-le"
         if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
@@ -47,4 +48,4 @@ def detect_encoding(sample: bytes) -> str:
     text = sample.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
     multibyte = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
-    return "utf-8" if multibyte > broken * 4 else "cp1252"
+    return "utf-8" if multibyte >= broken else "cp1252"
