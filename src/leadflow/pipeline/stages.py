@@ -22,4 +22,6 @@ def available_stages() -> list[Stage]:
         Stage("score", "fit, persona and engagement scores with reasons, grades, suppression, segments and owned tags"),
         Stage("score", "golden records + engagement events -> fit, persona, engagement, grade, segments and tags"),
         Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
+        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
+        Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
     ]
