@@ -15,8 +15,6 @@ from leadflow import __version__
 from leadflow.cli import demo, doctor, ingest, init, score
 from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.auth import auth_app
-from leadflow.cli import demo, doctor, ingest, init
-from leadflow.cli import resolve as resolve_cli
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.zoho import zoho_app
@@ -42,9 +40,6 @@ app.command("resolve")(resolve_cli.resolve_command)
 app.command("score")(score.score_command)
 app.command("segment")(score.segment_command)
 app.add_typer(score.segments_app, name="segments")
-app.command("ingest")(ingest.ingest_command)
-app.add_typer(ingest.quarantine_app, name="quarantine")
-app.command("resolve")(resolve_cli.resolve_command)
 app.add_typer(export_app, name="export")
 
 

@@ -14,14 +14,7 @@ class Stage:
 def available_stages() -> list[Stage]:
     return [
         Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
-        Stage(
-            "ingest",
-            "Apollo, Sales Navigator, LinkedIn and mapped CSV rows -> normalized prospects, bad rows quarantined",
-        ),
+        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
         Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
         Stage("score", "fit, persona and engagement scores with reasons, grades, suppression, segments and owned tags"),
-        Stage("score", "golden records + engagement events -> fit, persona, engagement, grade, segments and tags"),
-        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
-        Stage("ingest", "export files read into source records and normalized prospects; bad rows quarantined"),
-        Stage("resolve", "prospects (+ CRM mirror) -> golden people and companies, with provenance and stable ids"),
     ]
