@@ -2,5 +2,16 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
 
-__all__ = ["kv", "metadata", "quarantine", "runs", "source_records"]
+__all__ = [
+    "kv",
+    "metadata",
+    "quarantine",
+    "runs",
+    "source_records",
+    "sync_locks",
+    "sync_log",
+    "sync_outbox",
+    "sync_records",
+]
