@@ -102,7 +102,7 @@ def iter_sync_map(connection: Connection, *, target: str | None = None) -> Itera
     )
     if target is not None:
         query = query.where(sync_records.c.target == target)
-    for row in connection.execution_options(yield_per=2000).execute(query).mappings():
+    for row in connection.execute(query.execution_options(yield_per=2000)).mappings():
         yield dict(row)
 
 

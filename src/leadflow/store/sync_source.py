@@ -46,7 +46,7 @@ def iter_people(connection: Connection, *, target: str, chunk: int = 2000) -> It
         selected += [tags.c.desired.label("tags.desired"), tags.c.applied.label("tags.applied")]
         joined = joined.outerjoin(tags, and_(tags.c.golden_person_id == people.c.id, tags.c.target == target))
     query = select(*selected).select_from(joined).order_by(people.c.id)
-    result = connection.execution_options(yield_per=chunk).execute(query).mappings()
+    result = connection.execute(query.execution_options(yield_per=chunk)).mappings()
     for row in result:
         person: dict[str, Any] = {}
         score: dict[str, Any] = {}
@@ -69,7 +69,7 @@ def load_companies(connection: Connection) -> dict[str, dict[str, Any]]:
     if companies is None:
         return {}
     query = select(companies).order_by(companies.c.id)
-    return {row["id"]: dict(row) for row in connection.execution_options(yield_per=2000).execute(query).mappings()}
+    return {row["id"]: dict(row) for row in connection.execute(query.execution_options(yield_per=2000)).mappings()}
 
 
 def crm_fields(connection: Connection, *, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -125,12 +125,17 @@ class Planner:
         self.target = target
         self.maps = {module: settings.field_map(module) for module in ("Leads", "Contacts", "Accounts")}
         self.ext = settings.external_id_field
+        self._account_remote_ids: dict[str, str] = {}
 
     def build(self, connection: Connection) -> Plan:
         synced = sync_ledger.load_synced(connection, target=self.target)
         companies = sync_source.load_companies(connection)
         self._check_sources(connection)
         plan = Plan(self.target, [])
+        self._account_remote_ids = {
+            cid: str(c.get("crm_account_id") or (synced[cid].remote_id if cid in synced else "") or "")
+            for cid, c in companies.items()
+        }
         syncable_accounts: set[str] = set()
         if self.settings.sync_accounts:
             for company in companies.values():
@@ -314,8 +319,8 @@ class Planner:
         diff: dict[str, list[Any]] = {}
         for name, value in desired.items():
             old = base.get(name)
-            if name == "Account_Name" and isinstance(value, Mapping) and isinstance(old, Mapping):
-                if old.get(ACCOUNT_LOOKUP) == value.get(ACCOUNT_LOOKUP) and ACCOUNT_LOOKUP in old:
+            if isinstance(value, Mapping) and ACCOUNT_LOOKUP in value:
+                if self._same_account(old, str(value[ACCOUNT_LOOKUP])):
                     continue
             elif comparable(old) == comparable(value):
                 continue
@@ -324,6 +329,15 @@ class Planner:
             payload[name] = value
             diff[name] = [old, value]
         return payload, diff
+
+    def _same_account(self, old: Any, company_id: str) -> bool:
+        """Whether the lookup value the target holds already points at ``company_id``'s Account."""
+        if not isinstance(old, Mapping):
+            return False
+        if ACCOUNT_LOOKUP in old:
+            return str(old[ACCOUNT_LOOKUP]) == company_id
+        known = self._account_remote_ids.get(company_id)
+        return bool(known) and str(old.get("id")) == known
 
     def _check_sources(self, connection: Connection) -> None:
         people = sync_source.columns_of(connection, sync_source.GOLDEN_PEOPLE)
