@@ -3,6 +3,7 @@
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
 from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
+from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
     "kv",
@@ -14,4 +15,7 @@ __all__ = [
     "sync_log",
     "sync_outbox",
     "sync_records",
+    "zoho_connections",
+    "zoho_credit_ledger",
+    "zoho_tokens",
 ]

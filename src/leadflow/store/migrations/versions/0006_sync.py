@@ -1,7 +1,7 @@
 """Sync engine: id map with last-pushed state, outbox, per-record sync log, per-target locks.
 
 Revision ID: 0006_sync
-Revises: 0001_foundation
+Revises: 0005_zoho_client
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_sync"
-down_revision = "0001_foundation"
+down_revision = "0005_zoho_client"  # contract: 0001_foundation; chained here after merging zoho-client
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,247 @@
+"""The one place that sends HTTP requests: auth headers, concurrency slots, credits, retries, typed errors.
+
+Every vendor client (Zoho, GHL) builds a :class:`RequestSpec` per call and hands it to :meth:`Transport.send`;
+resources never loop on retries themselves.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+import structlog
+
+from leadflow.errors import ApiError, ResponseLost, TransientError
+from leadflow.http.errors import ErrorMapper, default_error, request_id_of
+from leadflow.http.limits import ConcurrencyLimiter
+from leadflow.http.retry import RetryPolicy, parse_retry_after
+
+log = structlog.get_logger("leadflow.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+# Failures where the request certainly never reached the server: always safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class Authenticator(Protocol):
+    """What the transport needs from an auth strategy."""
+
+    def auth_headers(self) -> Mapping[str, str]:
+        """Headers that authenticate the next request (may fetch or refresh a token first)."""
+        ...
+
+    def should_refresh(self, response: httpx.Response) -> bool:
+        """Whether ``response`` says the credentials in use expired and a refresh may help."""
+        ...
+
+    def refresh(self, rejected: Mapping[str, str]) -> None:
+        """Replace the credentials that were just rejected; raises ``AuthError`` when it cannot."""
+        ...
+
+
+class CreditHook(Protocol):
+    """Credit accounting around each attempt: reserve before sending, give back when nothing was spent."""
+
+    def reserve(self, cost: int, label: str) -> object:
+        """Book ``cost`` credits or raise ``CreditBudgetExceeded``; returns a handle for :meth:`release`."""
+        ...
+
+    def release(self, reservation: object) -> None:
+        """Give back a reservation whose call the server refused without doing work (429, never sent)."""
+        ...
+
+    def observe(self, response: httpx.Response) -> None:
+        """Read whatever the server reports about remaining credits."""
+        ...
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One logical call; the transport may send it several times.
+
+    Example:
+        >>> RequestSpec("GET", "https://www.zohoapis.com/crm/v8/org").is_idempotent
+        True
+    """
+
+    method: str
+    url: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    content: bytes | None = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    headers: Mapping[str, str] | None = None
+    idempotent: bool | None = None
+    complex_call: bool = False
+    cost: int = 1
+    label: str = ""
+    timeout: float | None = None
+    authenticated: bool = True
+
+    @property
+    def is_idempotent(self) -> bool:
+        return self.idempotent if self.idempotent is not None else self.method.upper() in IDEMPOTENT_METHODS
+
+
+@dataclass
+class TransportStats:
+    """Counters for a transport's life: what was sent, retried, refused and lost."""
+
+    attempts: int = 0
+    retries: int = 0
+    refreshes: int = 0
+    rate_limited: int = 0
+    server_errors: int = 0
+    responses_lost: int = 0
+    by_label: dict[str, int] = field(default_factory=dict)
+
+
+class Transport:
+    """Sends requests through an injected ``httpx.Client`` under a retry policy and concurrency limits.
+
+    Example:
+        >>> client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})))
+        >>> Transport(client).send(RequestSpec("GET", "https://example.test/ping")).status_code
+        200
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        policy: RetryPolicy | None = None,
+        limiter: ConcurrencyLimiter | None = None,
+        auth: Authenticator | None = None,
+        credits: CreditHook | None = None,
+        error_mapper: ErrorMapper = default_error,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self.client = client
+        self.policy = policy or RetryPolicy()
+        self.limiter = limiter or ConcurrencyLimiter()
+        self.auth = auth
+        self.credits = credits
+        self.error_mapper = error_mapper
+        self.sleep = sleep
+        self.stats = TransportStats()
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+
+    def send(self, spec: RequestSpec) -> httpx.Response:
+        """Send ``spec`` until it gets a final answer; returns any response below 500 other than 429.
+
+        Raises ``RateLimited``/``TransientError`` when retries run out, ``ResponseLost`` when a write was
+        sent but its answer never came, ``CreditBudgetExceeded`` before a call the budget cannot afford.
+        """
+        idempotent = spec.is_idempotent
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            reservation = self.credits.reserve(spec.cost, spec.label) if self.credits else None
+            headers = dict(spec.headers or {})
+            auth_headers: Mapping[str, str] = {}
+            if self.auth is not None and spec.authenticated:
+                auth_headers = self.auth.auth_headers()
+                headers.update(auth_headers)
+            self._count(spec.label)
+            started = time.monotonic()
+            try:
+                with self.limiter.slot(complex_call=spec.complex_call):
+                    response = self.client.request(
+                        spec.method,
+                        spec.url,
+                        params=spec.params,
+                        json=spec.json,
+                        content=spec.content,
+                        files=spec.files,
+                        headers=headers,
+                        timeout=spec.timeout if spec.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
+            except _NOT_SENT as exc:
+                self._release(reservation)
+                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                continue
+            except httpx.TransportError as exc:
+                if not idempotent:
+                    with self._stats_lock:
+                        self.stats.responses_lost += 1
+                    raise ResponseLost(
+                        f"{spec.method} {spec.label or spec.url} was sent but no answer came back"
+                        f" ({type(exc).__name__}); it may or may not have been applied: reconcile before sending it"
+                        " again",
+                    ) from exc
+                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                continue
+            elapsed = time.monotonic() - started
+            log.debug(
+                "http call",
+                method=spec.method,
+                label=spec.label,
+                status=response.status_code,
+                attempt=attempt,
+                seconds=round(elapsed, 4),
+                request_id=request_id_of(response),
+            )
+            if self.credits is not None:
+                self.credits.observe(response)
+            status = response.status_code
+            if self.auth is not None and spec.authenticated and not refreshed and self.auth.should_refresh(response):
+                refreshed = True
+                with self._stats_lock:
+                    self.stats.refreshes += 1
+                self.auth.refresh(auth_headers)
+                attempt -= 1
+                continue
+            if status == 429 or status >= 500:
+                with self._stats_lock:
+                    if status == 429:
+                        self.stats.rate_limited += 1
+                    else:
+                        self.stats.server_errors += 1
+                if status == 429:
+                    self._release(reservation)
+                if self.policy.retries_status(status, idempotent=idempotent):
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    self._wait_or_raise(spec, attempt, retry_after, self.error_mapper(response))
+                    continue
+                if not idempotent:
+                    error = self.error_mapper(response)
+                    raise ResponseLost(
+                        f"{spec.method} {spec.label or spec.url} got {status} from a gateway: the write may have been"
+                        " applied; reconcile before sending it again",
+                        status=status,
+                        vendor_code=error.vendor_code,
+                        details=error.details,
+                        request_id=error.request_id,
+                    )
+                raise self.error_mapper(response)
+            return response
+
+    def _wait_or_raise(self, spec: RequestSpec, attempt: int, retry_after: float | None, error: ApiError) -> None:
+        if attempt >= self.policy.max_attempts:
+            raise error
+        with self._rng_lock:
+            delay = self.policy.delay(attempt, self._rng, retry_after)
+        if delay is None:
+            raise error
+        with self._stats_lock:
+            self.stats.retries += 1
+        log.info("retrying", label=spec.label, attempt=attempt, delay=round(delay, 3), error=str(error))
+        self.sleep(delay)
+
+    def _release(self, reservation: object | None) -> None:
+        if self.credits is not None and reservation is not None:
+            self.credits.release(reservation)
+
+    def _count(self, label: str) -> None:
+        with self._stats_lock:
+            self.stats.attempts += 1
+            self.stats.by_label[label] = self.stats.by_label.get(label, 0) + 1

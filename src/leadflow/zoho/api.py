@@ -1,0 +1,153 @@
+"""The Zoho layer over the shared transport: URLs per auth strategy, the proxy envelope, Zoho's error replies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from leadflow.errors import ApiError
+from leadflow.http import RequestSpec, Transport
+from leadflow.zoho.auth import ZohoAuth
+from leadflow.zoho.datacentres import upload_root
+from leadflow.zoho.errors import zoho_error
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A decoded Zoho reply: status, JSON body (``None`` for 204/304) and headers."""
+
+    status: int
+    body: Any
+    headers: httpx.Headers
+
+    def data(self) -> list[dict[str, Any]]:
+        """The ``data`` list of the body, empty when there is none."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("data"), list):
+            return [item for item in self.body["data"] if isinstance(item, dict)]
+        return []
+
+    def info(self) -> dict[str, Any]:
+        if isinstance(self.body, dict) and isinstance(self.body.get("info"), dict):
+            return dict(self.body["info"])
+        return {}
+
+
+def unwrap(body: Any, *, envelope: bool) -> Any:
+    """Remove an auth proxy's ``{"output": ...}`` envelope; an empty output is no body.
+
+    Example:
+        >>> unwrap({"output": {"data": []}}, envelope=True)
+        {'data': []}
+    """
+    if envelope and isinstance(body, dict) and "output" in body and len(body) <= 2:
+        inner = body["output"]
+        return inner if inner not in ("", {}) else None
+    return body
+
+
+class ZohoApi:
+    """Builds Zoho URLs from the auth strategy and sends every call through one :class:`Transport`.
+
+    Example:
+        >>> from leadflow.zoho.auth import ProxyAuth
+        >>> api = ZohoApi(Transport(httpx.Client()), ProxyAuth("https://proxy.example/crm/v2/"))
+        >>> api.crm_url("Leads/search")
+        'https://proxy.example/crm/v2/Leads/search'
+    """
+
+    def __init__(self, transport: Transport, auth: ZohoAuth) -> None:
+        self.transport = transport
+        self.auth = auth
+        transport.auth = auth
+        transport.error_mapper = self._error
+
+    @property
+    def version(self) -> str:
+        return self.auth.api_version
+
+    def root(self) -> str:
+        return self.auth.api_root()
+
+    def crm_url(self, path: str) -> str:
+        return f"{self.root()}/crm/{self.version}/{path.lstrip('/')}"
+
+    def bulk_url(self, path: str) -> str:
+        return f"{self.root()}/crm/bulk/{self.version}/{path.lstrip('/')}"
+
+    def upload_url(self) -> str:
+        return f"{upload_root(self.root())}/crm/{self.version}/upload"
+
+    def absolute(self, url: str) -> str:
+        """A download URL as Zoho gives it (absolute, or a path on the API host) made absolute."""
+        if url.startswith(("http://", "https://")):
+            return url
+        return f"{self.root()}/{url.lstrip('/')}"
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        cost: int = 1,
+        complex_call: bool = False,
+        idempotent: bool | None = None,
+        batch: bool = False,
+        label: str = "",
+    ) -> Reply:
+        """Send one call; raise the typed error for an error reply, except per-record batch replies when ``batch``."""
+        response = self.transport.send(
+            RequestSpec(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                files=files,
+                cost=cost,
+                complex_call=complex_call,
+                idempotent=idempotent,
+                label=label or f"{method} {url.rsplit('/crm/', 1)[-1]}",
+            )
+        )
+        body = self._decode(response)
+        if response.status_code >= 400:
+            if batch and _is_batch_reply(body):
+                return Reply(response.status_code, body, response.headers)
+            raise zoho_error(response, body)
+        return Reply(response.status_code, body, response.headers)
+
+    def download(self, url: str, *, label: str = "download") -> bytes:
+        """Fetch a result file (bulk job results): the raw bytes."""
+        response = self.transport.send(RequestSpec("GET", self.absolute(url), label=label))
+        if response.status_code >= 400:
+            raise zoho_error(response, self._decode(response))
+        return response.content
+
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.status_code in (204, 304) or not response.content:
+            return None
+        content_type = response.headers.get("content-type", "")
+        if "json" not in content_type and not response.content.lstrip().startswith((b"{", b"[")):
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return unwrap(body, envelope=self.auth.envelope)
+
+    def _error(self, response: httpx.Response) -> ApiError:
+        return zoho_error(response, self._decode(response))
+
+
+def _is_batch_reply(body: Any) -> bool:
+    if not isinstance(body, dict):
+        return False
+    items = body.get("data") or body.get("tags") or body.get("fields")
+    return isinstance(items, list) and bool(items) and all(isinstance(i, dict) and "status" in i for i in items)

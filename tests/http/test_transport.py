@@ -1,0 +1,269 @@
+"""The shared transport's own logic, driven by httpx.MockTransport: backoff arithmetic, Retry-After,
+which failures are retried for reads and writes, auth refresh, credits and the concurrency caps."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+import pytest
+
+from leadflow.errors import AuthExpired, RateLimited, ResponseLost, TransientError
+from leadflow.http import ConcurrencyLimiter, Page, RequestSpec, RetryPolicy, Transport, chunked, iter_pages
+from leadflow.http.retry import parse_retry_after
+
+URL = "https://api.example.test/thing"
+
+
+def scripted(*answers: httpx.Response | Exception) -> tuple[httpx.Client, list[httpx.Request]]:
+    """A client whose server answers with ``answers`` in turn (the last one repeats)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = answers[min(len(seen), len(answers) - 1)]
+        seen.append(request)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), seen
+
+
+def transport(client: httpx.Client, sleeps: list[float], **kwargs: object) -> Transport:
+    return Transport(client, sleep=sleeps.append, seed=42, **kwargs)  # type: ignore[arg-type]
+
+
+def test_backoff_doubles_and_caps_without_jitter() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0, jitter=0.0)
+    assert [policy.backoff(n, random.Random(1)) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_jitter_is_seeded_and_stays_within_band() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=16.0, jitter=0.5)
+    first = [policy.backoff(n, random.Random(7)) for n in range(1, 6)]
+    again = [policy.backoff(n, random.Random(7)) for n in range(1, 6)]
+    assert first == again
+    for n, value in enumerate(first, start=1):
+        ceiling = min(16.0, 2.0 ** (n - 1))
+        assert ceiling * 0.5 <= value <= ceiling
+
+
+def test_retry_after_in_seconds_and_as_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("Thu, 01 Jan 2099 00:00:00 GMT") > 1e6  # type: ignore[operator]
+
+
+def test_429_waits_what_retry_after_says_then_succeeds() -> None:
+    client, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "2"}, json={"code": "TOO_MANY_REQUESTS"}),
+        httpx.Response(429, headers={"Retry-After": "1"}, json={"code": "TOO_MANY_REQUESTS"}),
+        httpx.Response(200, json={"ok": True}),
+    )
+    sleeps: list[float] = []
+    response = transport(client, sleeps).send(RequestSpec("POST", URL, json={}, idempotent=False))
+    assert response.status_code == 200
+    assert sleeps == [2.0, 1.0]
+    assert len(seen) == 3
+
+
+def test_429_asking_for_too_long_raises_at_once() -> None:
+    client, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"}, json={"code": "TOO_MANY_REQUESTS"}))
+    sleeps: list[float] = []
+    with pytest.raises(RateLimited) as caught:
+        transport(client, sleeps).send(RequestSpec("GET", URL))
+    assert caught.value.status == 429 and sleeps == [] and len(seen) == 1
+
+
+def test_429_storm_gives_up_after_max_attempts_with_backoff() -> None:
+    client, seen = scripted(httpx.Response(429, json={"code": "TOO_MANY_REQUESTS", "message": "slow down"}))
+    sleeps: list[float] = []
+    policy = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=3.0, jitter=0.0)
+    with pytest.raises(RateLimited, match="slow down"):
+        transport(client, sleeps, policy=policy).send(RequestSpec("GET", URL))
+    assert sleeps == [1.0, 2.0, 3.0]
+    assert len(seen) == 4
+
+
+def test_read_retries_5xx_and_timeouts() -> None:
+    client, seen = scripted(
+        httpx.Response(503),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(502),
+        httpx.Response(200, json={}),
+    )
+    sleeps: list[float] = []
+    assert transport(client, sleeps).send(RequestSpec("GET", URL)).status_code == 200
+    assert len(seen) == 4 and len(sleeps) == 3
+
+
+def test_read_5xx_forever_is_a_transient_error() -> None:
+    client, _ = scripted(httpx.Response(500, json={"code": "INTERNAL_ERROR", "message": "boom"}))
+    with pytest.raises(TransientError) as caught:
+        transport(client, [], policy=RetryPolicy(max_attempts=2)).send(RequestSpec("GET", URL))
+    assert caught.value.status == 500 and caught.value.vendor_code == "INTERNAL_ERROR"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("no answer"), httpx.RemoteProtocolError("server disconnected"), httpx.ReadError("reset")],
+)
+def test_write_whose_answer_was_lost_is_never_resent(failure: Exception) -> None:
+    client, seen = scripted(failure, httpx.Response(201, json={}))
+    sleeps: list[float] = []
+    t = transport(client, sleeps)
+    with pytest.raises(ResponseLost, match="reconcile"):
+        t.send(RequestSpec("POST", URL, json={"data": [{}]}))
+    assert len(seen) == 1 and sleeps == []
+    assert t.stats.responses_lost == 1
+
+
+def test_write_from_a_gateway_502_is_lost_not_retried() -> None:
+    client, seen = scripted(httpx.Response(502), httpx.Response(201, json={}))
+    with pytest.raises(ResponseLost):
+        transport(client, []).send(RequestSpec("PUT", URL, json={}))
+    assert len(seen) == 1
+
+
+def test_write_refused_by_500_or_not_sent_is_retried() -> None:
+    client, seen = scripted(httpx.ConnectError("refused"), httpx.Response(500), httpx.Response(201, json={}))
+    sleeps: list[float] = []
+    assert transport(client, sleeps).send(RequestSpec("POST", URL, json={})).status_code == 201
+    assert len(seen) == 3 and len(sleeps) == 2
+
+
+def test_4xx_comes_back_to_the_caller_unretried() -> None:
+    client, seen = scripted(httpx.Response(400, json={"code": "INVALID_DATA"}))
+    assert transport(client, []).send(RequestSpec("GET", URL)).status_code == 400
+    assert len(seen) == 1
+
+
+class FlakyAuth:
+    def __init__(self) -> None:
+        self.token = "old"
+        self.refreshed: list[Mapping[str, str]] = []
+
+    def auth_headers(self) -> Mapping[str, str]:
+        return {"Authorization": f"Zoho-oauthtoken {self.token}"}
+
+    def should_refresh(self, response: httpx.Response) -> bool:
+        return response.status_code == 401
+
+    def refresh(self, rejected: Mapping[str, str]) -> None:
+        self.refreshed.append(rejected)
+        self.token = "new"
+
+
+def test_expired_token_is_refreshed_once_and_the_call_repeated() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"].endswith("old"):
+            return httpx.Response(401, json={"code": "INVALID_TOKEN"})
+        return httpx.Response(201, json={})
+
+    auth = FlakyAuth()
+    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), auth=auth)
+    assert t.send(RequestSpec("POST", URL, json={})).status_code == 201
+    assert auth.refreshed == [{"Authorization": "Zoho-oauthtoken old"}]
+
+
+def test_second_401_after_a_refresh_is_an_error_not_a_loop() -> None:
+    client, seen = scripted(httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "invalid oauth token"}))
+    auth = FlakyAuth()
+    response = Transport(client, auth=auth).send(RequestSpec("GET", URL))
+    assert response.status_code == 401 and len(auth.refreshed) == 1 and len(seen) == 2
+
+
+class Ledger:
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.spent = 0
+        self.released = 0
+
+    def reserve(self, cost: int, label: str) -> object:
+        if self.spent + cost > self.budget:
+            from leadflow.errors import CreditBudgetExceeded
+
+            raise CreditBudgetExceeded(f"{label}: over budget")
+        self.spent += cost
+        return cost
+
+    def release(self, reservation: object) -> None:
+        assert isinstance(reservation, int)
+        self.spent -= reservation
+        self.released += 1
+
+    def observe(self, response: httpx.Response) -> None:
+        return None
+
+
+def test_credits_are_booked_per_attempt_and_given_back_for_429() -> None:
+    client, _ = scripted(httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={}))
+    ledger = Ledger(budget=100)
+    transport(client, [], credits=ledger).send(RequestSpec("POST", URL, json={}, cost=10))
+    assert ledger.spent == 10 and ledger.released == 1
+
+
+def test_a_call_the_budget_cannot_afford_is_never_sent() -> None:
+    from leadflow.errors import CreditBudgetExceeded
+
+    client, seen = scripted(httpx.Response(200, json={}))
+    with pytest.raises(CreditBudgetExceeded):
+        transport(client, [], credits=Ledger(budget=5)).send(RequestSpec("POST", URL, json={}, cost=10))
+    assert seen == []
+
+
+def slow_server(delay: float) -> tuple[Callable[[httpx.Request], httpx.Response], dict[str, int]]:
+    state = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(delay)
+        with lock:
+            state["now"] -= 1
+        return httpx.Response(200, json={})
+
+    return handler, state
+
+
+def test_never_more_calls_in_flight_than_the_limit() -> None:
+    handler, state = slow_server(0.01)
+    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=ConcurrencyLimiter(limit=3))
+    threads = [threading.Thread(target=t.send, args=(RequestSpec("GET", URL),)) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert state["peak"] == 3
+    assert t.limiter.peak == 3 and t.limiter.in_flight == 0
+
+
+def test_complex_calls_have_their_own_smaller_cap() -> None:
+    handler, state = slow_server(0.01)
+    limiter = ConcurrencyLimiter(limit=6, complex_limit=2)
+    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=limiter)
+    spec = RequestSpec("POST", URL, json={}, complex_call=True, idempotent=True)
+    threads = [threading.Thread(target=t.send, args=(spec,)) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert state["peak"] == 2
+
+
+def test_paging_helpers() -> None:
+    pages = {None: Page(["a", "b"], "t1"), "t1": Page(["c"], None)}
+    assert list(iter_pages(lambda cursor: pages[cursor])) == ["a", "b", "c"]
+    assert list(chunked(range(250), 100)) == [list(range(100)), list(range(100, 200)), list(range(200, 250))]
+
+
+def test_auth_expired_after_refresh_maps_by_status() -> None:
+    from leadflow.http import error_class_for
+
+    assert error_class_for(401) is AuthExpired
