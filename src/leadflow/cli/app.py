@@ -13,7 +13,9 @@ from rich.markup import escape
 
 from leadflow import __version__
 from leadflow.cli import demo, doctor, init
+from leadflow.cli import sync as sync_cli
 from leadflow.cli.context import AppContext
+from leadflow.cli.export import export_app
 from leadflow.config import config_path
 from leadflow.errors import LeadflowError
 from leadflow.log import configure_logging, redactor
@@ -28,6 +30,10 @@ app = typer.Typer(
 app.command("init")(init.init_command)
 app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
+app.command("plan")(sync_cli.plan_command)
+app.command("sync")(sync_cli.sync_command)
+app.add_typer(sync_cli.runs_app, name="runs")
+app.add_typer(export_app, name="export")
 
 
 def _version(value: bool) -> None:
