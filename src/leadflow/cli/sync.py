@@ -16,14 +16,13 @@ from sqlalchemy import Engine
 from leadflow.cli.context import app_context
 from leadflow.config import Settings
 from leadflow.errors import InputError
+from leadflow.pipeline.sync import plan_sync, zoho_sync
 from leadflow.store import runs as runs_repo
 from leadflow.store import sync_ledger
-from leadflow.sync.plan import Plan, Planner
+from leadflow.sync.plan import Plan
 from leadflow.sync.plan import examples as plan_examples
 from leadflow.sync.planfile import describe_diff, read_plan, write_plan
 from leadflow.sync.runner import SyncReport, SyncRunner
-from leadflow.sync.zoho_target import ZohoTarget
-from leadflow.zoho.client import ZohoClient
 
 runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answered.", no_args_is_help=True)
 
@@ -31,29 +30,26 @@ runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answe
 @contextmanager
 def zoho_runner(settings: Settings, engine: Engine, console: Console | None = None) -> Iterator[SyncRunner]:
     """A runner writing to the Zoho org of ``[zoho]``, with progress bars on ``console`` when given."""
-    zoho = ZohoClient.from_settings(settings, engine)
-    try:
-        if console is None:
-            yield SyncRunner(engine, ZohoTarget(zoho), settings.sync)
-            return
-        with Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bars:
-            tasks: dict[str, Any] = {}
+    if console is None:
+        with zoho_sync(settings, engine) as runner:
+            yield runner
+        return
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bars:
+        tasks: dict[str, Any] = {}
 
-            def progress(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bars.add_task(phase, total=total)
-                bars.update(tasks[phase], completed=done, total=max(total, done))
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total)
+            bars.update(tasks[phase], completed=done, total=max(total, done))
 
-            yield SyncRunner(engine, ZohoTarget(zoho), settings.sync, progress=progress)
-    finally:
-        zoho.close()
+        with zoho_sync(settings, engine, progress=progress) as runner:
+            yield runner
 
 
 def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
@@ -95,7 +91,7 @@ def plan_command(
 ) -> None:
     """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
     context = app_context(ctx)
-    plan = _plan_now(context.engine, context.settings)
+    plan = plan_sync(context.settings, context.engine)
     write_plan(plan, out)
     print_plan(context.console, plan)
     context.console.print(f"plan written to {out}; apply exactly it with [bold]leadflow sync --plan {out}[/]")
@@ -114,7 +110,7 @@ def sync_command(
     context = app_context(ctx)
     plan = read_plan(plan_file) if plan_file is not None else None
     if dry_run:
-        print_plan(context.console, plan or _plan_now(context.engine, context.settings))
+        print_plan(context.console, plan or plan_sync(context.settings, context.engine))
         context.console.print("dry run: nothing was written")
         return
     with zoho_runner(context.settings, context.engine, context.console) as runner:
@@ -178,11 +174,6 @@ def runs_show(
         for row in refused:
             table.add_row(row["golden_id"], row["module"], row["outcome"], row["code"] or "", row["message"] or "")
         console.print(table)
-
-
-def _plan_now(engine: Engine, settings: Settings) -> Plan:
-    with engine.connect() as connection:
-        return Planner(settings.sync).build(connection)
 
 
 def _time(value: Any) -> str:

@@ -12,4 +12,8 @@ class Stage:
 
 
 def available_stages() -> list[Stage]:
-    return [Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)")]
+    return [
+        Stage("store", "state store created and migrated (runs, source records, quarantine, cursors)"),
+        Stage("plan", "desired state against what was last pushed: operations with example diffs (leadflow plan)"),
+        Stage("sync", "operations through the outbox to Zoho, exactly once, within the credit budget (leadflow sync)"),
+    ]
