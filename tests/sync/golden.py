@@ -103,8 +103,15 @@ def ensure_golden_tables(engine: sa.Engine) -> None:
     _meta.create_all(engine, checkfirst=True)
 
 
+_reflected: dict[tuple[str, str], Table] = {}
+
+
 def _table(connection: sa.Connection, name: str) -> Table:
-    return Table(name, MetaData(), autoload_with=connection)
+    """The table as the database has it (the real schema once resolve/scoring are merged), reflected once."""
+    key = (str(connection.engine.url), name)
+    if key not in _reflected:
+        _reflected[key] = Table(name, MetaData(), autoload_with=connection)
+    return _reflected[key]
 
 
 def now() -> datetime:

@@ -93,13 +93,17 @@ def test_a_stale_plan_file_operation_is_skipped(database_url: str) -> None:
         sync_ledger.record_pushed(
             connection,
             target="zoho",
-            golden_id=op.record_id,
-            kind=op.kind,
-            module=op.module,
-            remote_id="1",
-            payload_hash="other",
-            payload={},
-            version=1,
+            records=[
+                {
+                    "golden_id": op.record_id,
+                    "kind": op.kind,
+                    "module": op.module,
+                    "remote_id": "1",
+                    "payload_hash": "other",
+                    "payload": {},
+                    "version": 1,
+                }
+            ],
         )
         result = outbox.enqueue(connection, plan, run_id=None, check_base=True)
     assert result.stale == 1

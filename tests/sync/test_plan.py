@@ -33,13 +33,17 @@ def _confirm_all(engine: sa.Engine, plan: Plan, remote: str = "9000") -> None:
             sync_ledger.record_pushed(
                 connection,
                 target="zoho",
-                golden_id=op.record_id,
-                kind=op.kind,
-                module=op.module,
-                remote_id=op.remote_id or f"{remote}{n}",
-                payload_hash=op.payload_hash,
-                payload=op.desired,
-                version=op.base_version + 1,
+                records=[
+                    {
+                        "golden_id": op.record_id,
+                        "kind": op.kind,
+                        "module": op.module,
+                        "remote_id": op.remote_id or f"{remote}{n}",
+                        "payload_hash": op.payload_hash,
+                        "payload": op.desired,
+                        "version": op.base_version + 1,
+                    }
+                ],
             )
             if op.kind == "tags":
                 golden.set_tags(connection, op.golden_id, op.desired["tags"], applied=op.desired["tags"])

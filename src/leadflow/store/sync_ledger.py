@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -59,38 +59,57 @@ def remote_ids(connection: Connection, *, target: str, golden_ids: Iterable[str]
     return found
 
 
-def record_pushed(
-    connection: Connection,
-    *,
-    target: str,
-    golden_id: str,
-    kind: str,
-    module: str,
-    remote_id: str | None,
-    payload_hash: str,
-    payload: Mapping[str, Any],
-    version: int,
-) -> None:
-    """Write the id-map row after the remote system confirmed ``payload`` (same transaction as the outbox)."""
+def record_pushed(connection: Connection, *, target: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """Write id-map rows after the remote system confirmed them (same transaction as the outbox).
+
+    Each record: ``golden_id``, ``kind``, ``module``, ``remote_id``, ``payload_hash``, ``payload``, ``version``.
+    """
+    if not records:
+        return
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    values = {
-        "target": target,
-        "golden_id": golden_id,
-        "kind": kind,
-        "module": module,
-        "remote_id": remote_id,
-        "payload_hash": payload_hash,
-        "payload": dict(payload),
-        "version": version,
-        "synced_at": utcnow(),
-    }
-    statement = dialect_insert(sync_records).values(**values)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[sync_records.c.target, sync_records.c.golden_id],
-            set_={k: statement.excluded[k] for k in values if k not in ("target", "golden_id")},
+    now = utcnow()
+    rows = [
+        {
+            "target": target,
+            "golden_id": r["golden_id"],
+            "kind": r["kind"],
+            "module": r["module"],
+            "remote_id": r["remote_id"],
+            "payload_hash": r["payload_hash"],
+            "payload": dict(r["payload"]),
+            "version": int(r["version"]),
+            "synced_at": now,
+        }
+        for r in records
+    ]
+    statement = dialect_insert(sync_records)
+    statement = statement.on_conflict_do_update(
+        index_elements=[sync_records.c.target, sync_records.c.golden_id],
+        set_={k: statement.excluded[k] for k in rows[0] if k not in ("target", "golden_id")},
+    )
+    for start in range(0, len(rows), 500):
+        connection.execute(statement, rows[start : start + 500])
+
+
+def confirm_operations(connection: Connection, *, confirmed: Sequence[tuple[int, str | None]]) -> None:
+    """Outbox rows confirmed, each with the remote id the target gave (executemany, one statement)."""
+    if not confirmed:
+        return
+    statement = (
+        update(sync_outbox)
+        .where(sync_outbox.c.id == bindparam("op_id"))
+        .values(
+            state="confirmed",
+            remote_id=func.coalesce(bindparam("op_remote", type_=String()), sync_outbox.c.remote_id),
+            error_code=None,
+            error_message=None,
+            error_details=None,
+            updated_at=utcnow(),
         )
     )
+    params = [{"op_id": op_id, "op_remote": remote_id} for op_id, remote_id in confirmed]
+    for start in range(0, len(params), 500):
+        connection.execute(statement, params[start : start + 500])
 
 
 def iter_sync_map(connection: Connection, *, target: str | None = None) -> Iterator[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, and_, inspect, select, update
+from sqlalchemy import Connection, MetaData, Table, and_, bindparam, inspect, select, update
 
 GOLDEN_PEOPLE = "golden_people"
 GOLDEN_COMPANIES = "golden_companies"
@@ -96,9 +96,11 @@ def set_applied_tags(connection: Connection, *, target: str, applied: dict[str, 
     tags = reflect(connection, RECORD_TAGS)
     if tags is None or not applied:
         return
-    for person_id, values in applied.items():
-        connection.execute(
-            update(tags)
-            .where(and_(tags.c.golden_person_id == person_id, tags.c.target == target))
-            .values(applied=list(values))
-        )
+    statement = (
+        update(tags)
+        .where(and_(tags.c.golden_person_id == bindparam("person_id"), tags.c.target == target))
+        .values(applied=bindparam("tags_applied", type_=tags.c.applied.type))
+    )
+    params = [{"person_id": person_id, "tags_applied": list(values)} for person_id, values in applied.items()]
+    for start in range(0, len(params), 500):
+        connection.execute(statement, params[start : start + 500])

@@ -83,6 +83,7 @@ def enqueue(
         operations = fresh
     keys = [op.key for op in operations]
     existing = sync_ledger.outbox_by_keys(connection, keys=keys)
+    plan_id = plan.plan_id
     new_rows: list[dict[str, Any]] = []
     invalid_logs: list[dict[str, Any]] = []
     to_retry: list[int] = []
@@ -94,7 +95,7 @@ def enqueue(
                 {
                     "key": op.key,
                     "target": plan.target,
-                    "plan_id": plan.plan_id,
+                    "plan_id": plan_id,
                     "kind": op.kind,
                     "action": op.action,
                     "method": op.method,

@@ -328,24 +328,25 @@ class SyncRunner:
         """Outbox confirmed, id map advanced and the log written, in the caller's one transaction."""
         tags_applied: dict[str, list[str]] = {}
         logs = []
+        pushed = []
         for op, remote_id, outcome in confirmed:
-            sync_ledger.set_state(connection, ids=[int(op["id"])], state=outbox.CONFIRMED, remote_id=remote_id)
-            record_id = f"{op['golden_id']}{TAGS_SUFFIX}" if op["kind"] == "tags" else op["golden_id"]
-            sync_ledger.record_pushed(
-                connection,
-                target=self.target.name,
-                golden_id=record_id,
-                kind=op["kind"],
-                module=op["module"],
-                remote_id=remote_id,
-                payload_hash=op["payload_hash"],
-                payload=op["desired"],
-                version=int(op["base_version"]) + 1,
+            pushed.append(
+                {
+                    "golden_id": f"{op['golden_id']}{TAGS_SUFFIX}" if op["kind"] == "tags" else op["golden_id"],
+                    "kind": op["kind"],
+                    "module": op["module"],
+                    "remote_id": remote_id,
+                    "payload_hash": op["payload_hash"],
+                    "payload": op["desired"],
+                    "version": int(op["base_version"]) + 1,
+                }
             )
             if op["kind"] == "tags":
                 tags_applied[op["golden_id"]] = list(op["desired"].get("tags", []))
             logs.append(self._log_row(op, outcome, remote_id, None, None, dict(response)))
             self._count(self._count_key(op, outcome))
+        sync_ledger.confirm_operations(connection, confirmed=[(int(op["id"]), rid) for op, rid, _ in confirmed])
+        sync_ledger.record_pushed(connection, target=self.target.name, records=pushed)
         sync_source.set_applied_tags(connection, target=self.target.name, applied=tags_applied)
         sync_ledger.log_outcomes(connection, rows=logs)
 

@@ -19,6 +19,7 @@ BULK_FILE_ROWS = 25_000
 BULK_CALLS_PER_JOB = 6  # upload, create, about three status polls, result download
 COQL_IN_VALUES = 50  # Zoho's limit on the values of one ``in``
 COQL_MAX_FIELDS = 50
+ENSURE_ATTEMPTS = 3
 
 
 class ZohoTarget:
@@ -48,9 +49,13 @@ class ZohoTarget:
             )
             for spec in specs
         ]
-        report = self.zoho.metadata.ensure_fields(module, wanted)
-        if not report.complete:
-            raise ConfigError(report.instructions())
+        # Creating a field is checked against the module's fields first, so asking again after a lost
+        # answer or a 5xx creates nothing twice; a refusal that persists is for a person to act on.
+        for _ in range(ENSURE_ATTEMPTS):
+            report = self.zoho.metadata.ensure_fields(module, wanted)
+            if report.complete:
+                return
+        raise ConfigError(report.instructions())
 
     def write(
         self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]], *, external_id_field: str
