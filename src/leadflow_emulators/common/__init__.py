@@ -1,1 +1,1 @@
-"""common."""
+"""Parts every emulator shares: clock, ids, JSON responses, faults and the concurrency gate."""

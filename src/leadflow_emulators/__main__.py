@@ -1,0 +1,71 @@
+"""``python -m leadflow_emulators zoho --port 8010 --db zoho.db [--seed FILE] [--client-id ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _zoho(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from leadflow_emulators.zoho.app import create_app
+    from leadflow_emulators.zoho.control import parse_seed_lines
+    from leadflow_emulators.zoho.models import ZohoBackend
+
+    backend = ZohoBackend(
+        db_path=args.db,
+        seed=args.seed_ids,
+        daily_credits=args.daily_credits,
+        concurrency=args.concurrency,
+        sub_concurrency=args.sub_concurrency,
+    )
+    backend.oauth.register_client(args.client_id, args.client_secret, refresh_token=args.refresh_token)
+    if args.seed:
+        outcome = backend.seed_records(parse_seed_lines(Path(args.seed).read_text(encoding="utf-8")))
+        print(f"seeded {outcome['inserted']} records from {args.seed} ({len(outcome['errors'])} rejected)")
+        for error in outcome["errors"][:10]:
+            print(f"  line {error['line']}: {error['code']} {error.get('details', error['message'])}")
+    app = create_app(backend, register_default_client=False)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Zoho CRM emulator on {base}  (API {base}/crm/v8, accounts {base}/oauth/v2/token)")
+    print(f"  client id:     {args.client_id}")
+    print(f"  client secret: {args.client_secret}")
+    print(f"  refresh token: {args.refresh_token}")
+    print(f"  database:      {args.db or 'in memory'}; control plane {base}/_emulator/state")
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    backend.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
+
+    parser = argparse.ArgumentParser(prog="python -m leadflow_emulators", description="Local API emulators.")
+    sub = parser.add_subparsers(dest="service", required=True)
+    zoho = sub.add_parser(
+        "zoho", help="Zoho CRM (v2/v8) and its accounts server", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    zoho.add_argument("--host", default="127.0.0.1", help="address to bind")
+    zoho.add_argument("--port", type=int, default=8010, help="port to bind")
+    zoho.add_argument("--db", default=None, help="SQLite file (in memory when omitted)")
+    zoho.add_argument("--seed", default=None, help='JSON lines file: {"module": "Leads", "record": {...}}')
+    zoho.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth client registered at start")
+    zoho.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="its secret")
+    zoho.add_argument("--refresh-token", default=DEFAULT_REFRESH_TOKEN, help="its ready refresh token")
+    zoho.add_argument("--daily-credits", type=int, default=100_000, help="API credits per rolling 24 hours")
+    zoho.add_argument("--concurrency", type=int, default=10, help="requests in flight before 429")
+    zoho.add_argument("--sub-concurrency", type=int, default=10, help="search/COQL/bulk/big writes in flight")
+    zoho.add_argument("--seed-ids", type=int, default=0, help="seed of the id and token generator")
+    zoho.add_argument("--log-level", default="warning", help="uvicorn log level")
+    args = parser.parse_args(argv)
+    if args.service == "zoho":
+        return _zoho(args)
+    parser.error(f"unknown service {args.service}")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""Fault injection for emulators: added latency, a share of 500s, 429 bursts, and "commit then drop".
+
+``FaultMiddleware`` is a raw ASGI middleware that wraps an emulator app. "Commit then drop" lets the
+request run to completion (the write happens) and then withholds the response: over a real socket the
+connection is closed after the status line, so the client sees a broken response; in-process (httpx's
+``ASGITransport`` or Starlette's ``TestClient``) it raises ``httpx.RemoteProtocolError`` from the transport.
+
+Example:
+    >>> faults = Faults(seed=1)
+    >>> faults.configure({"burst_429": 2})
+    >>> faults.snapshot()["burst_429"]
+    2
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+from leadflow_emulators.common.jsonresp import dumps
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class FaultConfig:
+    """What to inject, and into which requests (``path_prefix``/``path_contains``/``methods``)."""
+
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    error_status: int = 500
+    burst_429: int = 0
+    drop_after_commit: int = 0
+    drop_methods: list[str] = field(default_factory=lambda: list(_WRITE_METHODS))
+    path_prefix: str = "/crm"
+    path_contains: str = ""
+    dropped: int = 0
+    errors_injected: int = 0
+    throttled: int = 0
+
+
+class Faults:
+    """Thread-safe fault settings shared by the control plane and the middleware."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self.config = FaultConfig()
+
+    def configure(self, changes: dict[str, Any]) -> None:
+        """Merge settings (unknown keys raise ``ValueError``)."""
+        with self._lock:
+            known = set(FaultConfig.__dataclass_fields__)
+            unknown = set(changes) - known
+            if unknown:
+                raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+            for key, value in changes.items():
+                setattr(self.config, key, value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.config = FaultConfig()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return asdict(self.config)
+
+    def applies(self, path: str) -> bool:
+        config = self.config
+        return path.startswith(config.path_prefix) and config.path_contains in path
+
+    def take_429(self) -> bool:
+        with self._lock:
+            if self.config.burst_429 > 0:
+                self.config.burst_429 -= 1
+                self.config.throttled += 1
+                return True
+            return False
+
+    def take_error(self) -> bool:
+        with self._lock:
+            if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
+                self.config.errors_injected += 1
+                return True
+            return False
+
+    def take_drop(self, method: str) -> bool:
+        with self._lock:
+            if self.config.drop_after_commit > 0 and method.upper() in self.config.drop_methods:
+                self.config.drop_after_commit -= 1
+                self.config.dropped += 1
+                return True
+            return False
+
+    async def delay(self) -> None:
+        """Sleep for the configured latency (call inside the concurrency gates so it counts as in flight)."""
+        latency = self.config.latency_ms
+        if latency > 0:
+            await asyncio.sleep(latency / 1000.0)
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+    body = dumps(payload)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class FaultMiddleware:
+    """Applies ``Faults`` to HTTP requests whose path matches, before and after the wrapped app."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, error_body: dict[str, Any], throttle_body: dict[str, Any]) -> None:
+        self.app = app
+        self.faults = faults
+        self.error_body = error_body
+        self.throttle_body = throttle_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.faults.applies(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if self.faults.take_429():
+            await _send_json(send, 429, self.throttle_body, [(b"retry-after", b"1")])
+            return
+        if self.faults.take_error():
+            await _send_json(send, self.faults.config.error_status, self.error_body, [])
+            return
+        if not self.faults.take_drop(scope["method"]):
+            await self.app(scope, receive, send)
+            return
+        # Commit then drop: run the request fully, keep its response from the client.
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        start = next((message for message in captured if message["type"] == "http.response.start"), None)
+        if start is not None:
+            await send(start)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a complete response (injected fault)")

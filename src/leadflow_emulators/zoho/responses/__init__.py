@@ -1,0 +1,1 @@
+"""HTTP side of the Zoho emulator (moto's ``responses``): parse requests, call the backend, shape JSON."""

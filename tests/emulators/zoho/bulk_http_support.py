@@ -1,0 +1,108 @@
+"""Helpers for the COQL and bulk HTTP tests: an in-process emulator client and a callback receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN, create_app
+from leadflow_emulators.zoho.models.backend import ZohoBackend
+from leadflow_emulators.zoho.responses_bulk import BulkState
+
+BASE_URL = "http://zoho.test"
+
+
+def spec_dir() -> Path:
+    """Zoho's OpenAPI files, found as emu-core's conftest finds the shared folder."""
+    from .conftest import shared_dir
+
+    return shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
+
+
+def access_token(client: TestClient, scope_client: tuple[str, str, str] | None = None) -> str:
+    client_id, secret, refresh = scope_client or (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN)
+    reply = client.post(
+        "/oauth/v2/token",
+        data={"grant_type": "refresh_token", "client_id": client_id, "client_secret": secret, "refresh_token": refresh},
+    )
+    return str(reply.json()["access_token"])
+
+
+@contextmanager
+def emulator(backend: ZohoBackend | None = None) -> Iterator[TestClient]:
+    """A TestClient on a fresh emulator, authorised with the default client's token."""
+    app = create_app(backend or ZohoBackend(seed=11))
+    with TestClient(app, base_url=BASE_URL) as client:
+        client.headers["Authorization"] = f"Zoho-oauthtoken {access_token(client)}"
+        try:
+            yield client
+        finally:
+            state: BulkState | None = getattr(app.state, "zoho_bulk", None)
+            if state is not None:
+                state.runner.wait_idle(30)
+                state.runner.close()
+
+
+def bulk_state(client: TestClient) -> BulkState:
+    """The app's bulk state (created by the first bulk call, or now)."""
+    app: Any = client.app
+    state: BulkState | None = getattr(app.state, "zoho_bulk", None)
+    if state is None:
+        state = BulkState(app.state.backend)
+        app.state.zoho_bulk = state
+    return state
+
+
+def wait_for(client: TestClient, path: str, done: str = "COMPLETED", timeout: float = 30.0) -> dict[str, Any]:
+    """Poll a job status path until its state is ``done``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(path).json()
+        state = body["data"][0]["state"] if "data" in body else body["status"]
+        if state == done or time.monotonic() > deadline:
+            return dict(body)
+        time.sleep(0.02)
+
+
+class CallbackReceiver:
+    """A tiny HTTP server on a free port that records every POSTed JSON body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.event = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                receiver.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+                receiver.event.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CallbackReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, timeout: float = 10.0) -> dict[str, Any]:
+        assert self.event.wait(timeout), "no callback arrived"
+        return self.bodies[-1]

@@ -1,0 +1,137 @@
+"""Fixtures for the Zoho emulator tests: a backend, an in-process client with a token, a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from leadflow_emulators.common.clock import Clock
+from leadflow_emulators.zoho.app import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REFRESH_TOKEN,
+    create_app,
+)
+from leadflow_emulators.zoho.models import ZohoBackend
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_dir() -> Path:
+    """``LEADFLOW_SHARED_DIR`` or ``<repo root>/../shared`` (reference specs live there)."""
+    return Path(os.environ.get("LEADFLOW_SHARED_DIR") or REPO_ROOT.parent / "shared")
+
+
+def refresh_form(**overrides: str) -> dict[str, str]:
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "refresh_token": DEFAULT_REFRESH_TOKEN,
+    }
+    form.update(overrides)
+    return form
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(frozen=True)
+
+
+@pytest.fixture
+def backend(clock: Clock) -> Iterator[ZohoBackend]:
+    backend = ZohoBackend(seed=7, clock=clock)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def app(backend: ZohoBackend) -> Starlette:
+    return create_app(backend)
+
+
+@pytest.fixture
+def anon(app: Starlette) -> Iterator[TestClient]:
+    """An in-process client without credentials."""
+    with TestClient(app, base_url="http://zoho.test") as client:
+        yield client
+
+
+def token_for(client: Any, **overrides: str) -> str:
+    reply = client.post("/oauth/v2/token", data=refresh_form(**overrides)).json()
+    return str(reply["access_token"])
+
+
+def spec_validator() -> Any:
+    """A response hook checking every CRM response against Zoho's OpenAPI description (see ``oas.py``)."""
+    from tests.emulators.zoho.oas import checker, in_spec
+
+    spec_dir = shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
+    if not spec_dir.is_dir():
+        raise RuntimeError(f"Zoho's OpenAPI description is missing at {spec_dir} (set LEADFLOW_SHARED_DIR)")
+    spec = checker(str(spec_dir))
+
+    def validate(response: httpx.Response) -> None:
+        response.read()
+        request = response.request
+        if not in_spec(request.url.path) or not response.content or response.status_code == 404:
+            return
+        assert response.headers["content-type"] == "application/json"
+        spec.check(request.method, request.url.path, response.status_code, response.json())
+
+    return validate
+
+
+@pytest.fixture
+def api(anon: TestClient) -> TestClient:
+    """An in-process client with a valid token; every CRM response it gets is checked against the spec."""
+    anon.headers["Authorization"] = f"Zoho-oauthtoken {token_for(anon)}"
+    anon.event_hooks = {"request": [], "response": [spec_validator()]}
+    return anon
+
+
+class LiveServer:
+    """uvicorn serving an app on a free local port, in a background thread."""
+
+    def __init__(self, app: Starlette) -> None:
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it
+        # every response waits ~40 ms for the client's delayed ACK.
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="critical", lifespan="off", limit_concurrency=200)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def live(backend: ZohoBackend) -> Iterator[LiveServer]:
+    with LiveServer(create_app(backend)) as server:
+        yield server
