@@ -20,7 +20,8 @@ REDACTED = "[REDACTED]"
 _SECRET_KEY = re.compile(r"(secret|token|password|passwd|api_key|apikey|authorization|cookie|signature)", re.I)
 _INLINE_SECRETS = [
     re.compile(r"(?i)(Zoho-oauthtoken|Bearer)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:refresh|access)_token|client_secret|code|api_key)=([^&\s\"']+)"),
+    # ``code`` only as a URL parameter (an OAuth grant code), not the ``code=`` of an API error's vendor code.
+    re.compile(r"(?i)((?:refresh|access)_token|client_secret|(?<=[?&])code|api_key)=([^&\s\"']+)"),
     re.compile(r'(?i)"((?:refresh|access)_token|client_secret|api_key)"\s*:\s*"[^"]*"'),
 ]
 

@@ -76,7 +76,9 @@ def test_429_asking_for_too_long_raises_at_once() -> None:
     sleeps: list[float] = []
     with pytest.raises(RateLimited) as caught:
         transport(client, sleeps).send(RequestSpec("GET", URL))
-    assert caught.value.status == 429 and sleeps == [] and len(seen) == 1
+    assert caught.value.status == 429
+    assert sleeps == []
+    assert len(seen) == 1
 
 
 def test_429_storm_gives_up_after_max_attempts_with_backoff() -> None:
@@ -98,14 +100,16 @@ def test_read_retries_5xx_and_timeouts() -> None:
     )
     sleeps: list[float] = []
     assert transport(client, sleeps).send(RequestSpec("GET", URL)).status_code == 200
-    assert len(seen) == 4 and len(sleeps) == 3
+    assert len(seen) == 4
+    assert len(sleeps) == 3
 
 
 def test_read_5xx_forever_is_a_transient_error() -> None:
     client, _ = scripted(httpx.Response(500, json={"code": "INTERNAL_ERROR", "message": "boom"}))
     with pytest.raises(TransientError) as caught:
         transport(client, [], policy=RetryPolicy(max_attempts=2)).send(RequestSpec("GET", URL))
-    assert caught.value.status == 500 and caught.value.vendor_code == "INTERNAL_ERROR"
+    assert caught.value.status == 500
+    assert caught.value.vendor_code == "INTERNAL_ERROR"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +122,8 @@ def test_write_whose_answer_was_lost_is_never_resent(failure: Exception) -> None
     t = transport(client, sleeps)
     with pytest.raises(ResponseLost, match="reconcile"):
         t.send(RequestSpec("POST", URL, json={"data": [{}]}))
-    assert len(seen) == 1 and sleeps == []
+    assert len(seen) == 1
+    assert sleeps == []
     assert t.stats.responses_lost == 1
 
 
@@ -133,7 +138,8 @@ def test_write_refused_by_500_or_not_sent_is_retried() -> None:
     client, seen = scripted(httpx.ConnectError("refused"), httpx.Response(500), httpx.Response(201, json={}))
     sleeps: list[float] = []
     assert transport(client, sleeps).send(RequestSpec("POST", URL, json={})).status_code == 201
-    assert len(seen) == 3 and len(sleeps) == 2
+    assert len(seen) == 3
+    assert len(sleeps) == 2
 
 
 def test_4xx_comes_back_to_the_caller_unretried() -> None:
@@ -174,7 +180,9 @@ def test_second_401_after_a_refresh_is_an_error_not_a_loop() -> None:
     client, seen = scripted(httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "invalid oauth token"}))
     auth = FlakyAuth()
     response = Transport(client, auth=auth).send(RequestSpec("GET", URL))
-    assert response.status_code == 401 and len(auth.refreshed) == 1 and len(seen) == 2
+    assert response.status_code == 401
+    assert len(auth.refreshed) == 1
+    assert len(seen) == 2
 
 
 class Ledger:
@@ -204,7 +212,8 @@ def test_credits_are_booked_per_attempt_and_given_back_for_429() -> None:
     client, _ = scripted(httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={}))
     ledger = Ledger(budget=100)
     transport(client, [], credits=ledger).send(RequestSpec("POST", URL, json={}, cost=10))
-    assert ledger.spent == 10 and ledger.released == 1
+    assert ledger.spent == 10
+    assert ledger.released == 1
 
 
 def test_a_call_the_budget_cannot_afford_is_never_sent() -> None:
@@ -241,7 +250,8 @@ def test_never_more_calls_in_flight_than_the_limit() -> None:
     for thread in threads:
         thread.join()
     assert state["peak"] == 3
-    assert t.limiter.peak == 3 and t.limiter.in_flight == 0
+    assert t.limiter.peak == 3
+    assert t.limiter.in_flight == 0
 
 
 def test_complex_calls_have_their_own_smaller_cap() -> None:
@@ -267,3 +277,13 @@ def test_auth_expired_after_refresh_maps_by_status() -> None:
     from leadflow.http import error_class_for
 
     assert error_class_for(401) is AuthExpired
+
+
+def test_a_success_without_its_promised_body_is_a_lost_response() -> None:
+    client, seen = scripted(httpx.Response(201), httpx.Response(201, json={"data": []}))
+    with pytest.raises(ResponseLost):
+        transport(client, []).send(RequestSpec("POST", URL, json={}, expect_body=True))
+    assert len(seen) == 1
+    client, seen = scripted(httpx.Response(200), httpx.Response(200, json={"data": []}))
+    assert transport(client, []).send(RequestSpec("GET", URL, expect_body=True)).json() == {"data": []}
+    assert len(seen) == 2

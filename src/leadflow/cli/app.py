@@ -14,8 +14,10 @@ from rich.markup import escape
 from leadflow import __version__
 from leadflow.cli import demo, doctor, init
 from leadflow.cli import sync as sync_cli
+from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
+from leadflow.cli.zoho import zoho_app
 from leadflow.config import config_path
 from leadflow.errors import LeadflowError
 from leadflow.log import configure_logging, redactor
@@ -34,6 +36,8 @@ app.command("plan")(sync_cli.plan_command)
 app.command("sync")(sync_cli.sync_command)
 app.add_typer(sync_cli.runs_app, name="runs")
 app.add_typer(export_app, name="export")
+app.add_typer(auth_app, name="auth")
+app.add_typer(zoho_app, name="zoho")
 
 
 def _version(value: bool) -> None:

@@ -14,7 +14,12 @@ ErrorMapper = Callable[[httpx.Response], ApiError]
 
 
 def request_id_of(response: httpx.Response) -> str | None:
-    """The request id a server put in its reply headers, if any."""
+    """The request id a server put in its reply headers, if any.
+
+    Example:
+        >>> request_id_of(httpx.Response(200, headers={"X-Request-Id": "r-1"}))
+        'r-1'
+    """
     for name in REQUEST_ID_HEADERS:
         value = response.headers.get(name)
         if value:
@@ -41,7 +46,12 @@ def error_class_for(status: int) -> type[ApiError]:
 
 
 def default_error(response: httpx.Response) -> ApiError:
-    """An error from any response: the class by status, the message from a JSON ``message``/``error`` or the text."""
+    """An error from any response: the class by status, the message from a JSON ``message``/``error`` or the text.
+
+    Example:
+        >>> str(default_error(httpx.Response(503, json={"message": "busy", "code": "DOWN"})))
+        'busy code=DOWN status=503'
+    """
     message = response.reason_phrase or f"HTTP {response.status_code}"
     code: str | None = None
     try:

@@ -13,7 +13,12 @@ C = TypeVar("C")
 
 @dataclass(frozen=True)
 class Page(Generic[T, C]):
-    """One page of items and the cursor of the next page (``None`` when this was the last)."""
+    """One page of items and the cursor of the next page (``None`` when this was the last).
+
+    Example:
+        >>> Page(["a", "b"], next_cursor="token-2").next_cursor
+        'token-2'
+    """
 
     items: Sequence[T]
     next_cursor: C | None

@@ -28,8 +28,21 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+class _EmptyReply(Exception):
+    """A success status whose body never arrived: as good as a lost response."""
+
+
 class Authenticator(Protocol):
-    """What the transport needs from an auth strategy."""
+    """What the transport needs from an auth strategy.
+
+    Example (a fixed API key):
+        >>> class ApiKey:
+        ...     def auth_headers(self): return {"Authorization": "Bearer k"}
+        ...     def should_refresh(self, response): return False
+        ...     def refresh(self, rejected): raise RuntimeError("static key")
+        >>> isinstance(ApiKey().auth_headers(), dict)
+        True
+    """
 
     def auth_headers(self) -> Mapping[str, str]:
         """Headers that authenticate the next request (may fetch or refresh a token first)."""
@@ -45,7 +58,13 @@ class Authenticator(Protocol):
 
 
 class CreditHook(Protocol):
-    """Credit accounting around each attempt: reserve before sending, give back when nothing was spent."""
+    """Credit accounting around each attempt: reserve before sending, give back when nothing was spent.
+
+    Example: :class:`leadflow.zoho.credits.CreditMeter` books Zoho's credits in the store.
+        >>> from leadflow.zoho.credits import CreditMeter
+        >>> hasattr(CreditMeter, "reserve") and hasattr(CreditMeter, "release")
+        True
+    """
 
     def reserve(self, cost: int, label: str) -> object:
         """Book ``cost`` credits or raise ``CreditBudgetExceeded``; returns a handle for :meth:`release`."""
@@ -82,15 +101,22 @@ class RequestSpec:
     label: str = ""
     timeout: float | None = None
     authenticated: bool = True
+    expect_body: bool = False
 
     @property
     def is_idempotent(self) -> bool:
+        """GET, HEAD, OPTIONS and DELETE unless the caller says otherwise."""
         return self.idempotent if self.idempotent is not None else self.method.upper() in IDEMPOTENT_METHODS
 
 
 @dataclass
 class TransportStats:
-    """Counters for a transport's life: what was sent, retried, refused and lost."""
+    """Counters for a transport's life: what was sent, retried, refused and lost.
+
+    Example:
+        >>> TransportStats().attempts
+        0
+    """
 
     attempts: int = 0
     retries: int = 0
@@ -165,11 +191,18 @@ class Transport:
                         headers=headers,
                         timeout=spec.timeout if spec.timeout is not None else httpx.USE_CLIENT_DEFAULT,
                     )
+                if (
+                    spec.expect_body
+                    and 200 <= response.status_code < 300
+                    and response.status_code != 204
+                    and not (response.content)
+                ):
+                    raise _EmptyReply(f"HTTP {response.status_code} without the body it promised")
             except _NOT_SENT as exc:
                 self._release(reservation)
                 self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
                 continue
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, _EmptyReply) as exc:
                 if not idempotent:
                     with self._stats_lock:
                         self.stats.responses_lost += 1

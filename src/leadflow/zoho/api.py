@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,17 @@ from leadflow.zoho.auth import ZohoAuth
 from leadflow.zoho.datacentres import upload_root
 from leadflow.zoho.errors import zoho_error
 
+_CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/([^?]*)")
+
 
 @dataclass(frozen=True)
 class Reply:
-    """A decoded Zoho reply: status, JSON body (``None`` for 204/304) and headers."""
+    """A decoded Zoho reply: status, JSON body (``None`` for 204/304) and headers.
+
+    Example:
+        >>> Reply(200, {"data": [{"id": "1"}], "info": {"more_records": False}}, httpx.Headers()).data()
+        [{'id': '1'}]
+    """
 
     status: int
     body: Any
@@ -113,7 +121,8 @@ class ZohoApi:
                 cost=cost,
                 complex_call=complex_call,
                 idempotent=idempotent,
-                label=label or f"{method} {url.rsplit('/crm/', 1)[-1]}",
+                label=label or f"{method} {_path_of(url)}",
+                expect_body=True,
             )
         )
         body = self._decode(response)
@@ -144,6 +153,11 @@ class ZohoApi:
 
     def _error(self, response: httpx.Response) -> ApiError:
         return zoho_error(response, self._decode(response))
+
+
+def _path_of(url: str) -> str:
+    match = _CRM_PATH.search(url)
+    return match.group(1) if match else url
 
 
 def _is_batch_reply(body: Any) -> bool:

@@ -210,8 +210,9 @@ class OAuthRefreshAuth:
                 return self._token
             with self.engine.connect() as connection:
                 cached = repo.get_token(connection, key=self.key)
-            if cached is not None and cached.access_token and self._fresh(cached.expires_at):
-                self._adopt(self._decrypt(cached), cached.expires_at, cached.api_domain)
+            readable = self._decrypt(cached) if cached is not None and self._fresh(cached.expires_at) else None
+            if cached is not None and readable is not None:
+                self._adopt(readable, cached.expires_at, cached.api_domain)
             else:
                 self._refresh_locked(None)
             assert self._token is not None
@@ -220,11 +221,10 @@ class OAuthRefreshAuth:
     def _refresh_locked(self, rejected: str | None) -> None:
         with self.engine.begin() as connection:
             row = repo.lock_token(connection, key=self.key)
-            if row.access_token and self._fresh(row.expires_at):
-                stored = self._decrypt(row)
-                if stored != rejected:
-                    self._adopt(stored, row.expires_at, row.api_domain)
-                    return
+            stored = self._decrypt(row) if self._fresh(row.expires_at) else None
+            if stored is not None and stored != rejected:
+                self._adopt(stored, row.expires_at, row.api_domain)
+                return
             reply = token_request(
                 self.http,
                 self.accounts_url,
@@ -247,13 +247,18 @@ class OAuthRefreshAuth:
         self.refreshes += 1
         self._adopt(reply.access_token, reply.expires_at, reply.api_domain)
 
-    def _decrypt(self, row: repo.CachedToken) -> str:
-        assert row.access_token is not None
+    def _decrypt(self, row: repo.CachedToken) -> str | None:
+        """The cached token in clear, or ``None`` when it cannot be read here (then it is simply replaced)."""
+        if not row.access_token:
+            return None
         if not row.encrypted:
             return row.access_token
         if self.box is None:
-            raise ConfigError("the cached Zoho access token is encrypted: set LEADFLOW_SECRET_KEY")
-        return self.box.decrypt(row.access_token)
+            return None
+        try:
+            return self.box.decrypt(row.access_token)
+        except ConfigError:
+            return None
 
     def _adopt(self, token: str, expires_at: datetime | None, api_domain: str | None) -> None:
         self._token, self._expires_at = token, expires_at

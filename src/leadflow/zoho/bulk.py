@@ -58,7 +58,12 @@ class CallbackWaiter:
 
 @dataclass(frozen=True)
 class BulkJobSummary:
-    """One bulk write job: its id, the input rows it covered and Zoho's counts."""
+    """One bulk write job: its id, the input rows it covered and Zoho's counts.
+
+    Example:
+        >>> BulkJobSummary(id="572", first_index=25_000, rows=25_000, state="COMPLETED", added=24_990).skipped
+        0
+    """
 
     id: str
     first_index: int

@@ -188,7 +188,15 @@ def build_auth(
     box: SecretBox | None,
     clock: Callable[[], datetime] = utcnow,
 ) -> ZohoAuth:
-    """The auth strategy ``[zoho] auth`` names, with credentials from settings or the saved connection."""
+    """The auth strategy ``[zoho] auth`` names, with credentials from settings or the saved connection.
+
+    Example:
+        >>> from leadflow.config import ZohoSettings
+        >>> from leadflow.store import open_store
+        >>> zs = ZohoSettings(auth="proxy", api_base_url="https://pc.example/crm/v2/")
+        >>> build_auth(zs, engine=open_store("sqlite://"), http=httpx.Client(), box=None).mode
+        'proxy'
+    """
     if zs.auth == "proxy":
         if not zs.api_base_url:
             raise ConfigError("[zoho] auth = proxy needs api_base_url (the proxy's URL ending in crm/v2/ or crm/v8/)")

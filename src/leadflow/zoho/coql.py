@@ -17,6 +17,7 @@ MAX_ROWS = 100_000
 _LIMIT_CLAUSE = re.compile(r"\blimit\s+\d+(\s*,\s*\d+|\s+offset\s+\d+)?\s*;?\s*$", re.IGNORECASE)
 _LIMIT_NUMBERS = re.compile(r"\blimit\s+(\d+)(?:\s*,\s*(\d+))?", re.IGNORECASE)
 _ORDER_OR_GROUP = re.compile(r"\b(order|group)\s+by\b", re.IGNORECASE)
+_AGGREGATE = re.compile(r"\b(count|sum|avg|min|max)\s*\(", re.IGNORECASE)
 
 
 def literal(value: Any) -> str:
@@ -89,7 +90,11 @@ def _strip_strings(query: str) -> str:
 def iter_coql(
     api: ZohoApi, query: str, params: Sequence[Any] = (), *, page_size: int = PAGE_LIMIT
 ) -> Iterator[dict[str, Any]]:
-    """Rows of a COQL query; without a ``limit`` clause it pages with ``limit/offset`` up to 100,000 rows."""
+    """Rows of a COQL query; without a ``limit`` clause it pages with ``limit/offset`` up to 100,000 rows.
+
+    Example:
+        >>> rows = iter_coql(zoho.api, "select Email from Leads where Lead_Source = ?", ["Web"])  # doctest: +SKIP
+    """
     text = bind(query.strip().rstrip(";"), params)
     bare = _strip_strings(text)
     if _LIMIT_CLAUSE.search(bare):
@@ -99,7 +104,7 @@ def iter_coql(
             limit = int(numbers.group(2) or numbers.group(1))
         yield from _call(api, text, limit).data()
         return
-    if not _ORDER_OR_GROUP.search(bare):
+    if not _ORDER_OR_GROUP.search(bare) and not _AGGREGATE.search(bare):
         text += " order by id asc"  # a stable order, or offsets skip and repeat rows between pages
     offset = 0
     while True:

@@ -77,6 +77,8 @@ class CreditFigures:
 
 @dataclass(frozen=True)
 class Reservation:
+    """Credits booked for one attempt, in the ledger's one-minute bucket (given back by ``release``)."""
+
     bucket: datetime
     cost: int
 

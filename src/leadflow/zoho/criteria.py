@@ -1,7 +1,7 @@
 """Search criteria for ``GET /{module}/search``, built from values that are escaped for you.
 
 Zoho's syntax is ``(Field:operator:value)`` joined with ``and``/``or`` inside parentheses; ``(``, ``)`` and
-``,`` inside a value must be escaped with a backslash.
+``,`` inside a value must be escaped with a backslash, and so (first) must a backslash itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from leadflow.errors import InputError
 
 MAX_CRITERIA = 10
-_SPECIAL = ("(", ")", ",")
+_SPECIAL = ("\\", "(", ")", ",")
 
 
 def escape_value(value: Any) -> str:
@@ -74,7 +74,12 @@ class Criteria:
 
 
 class FieldCriteria:
-    """The operators Zoho search supports on one field."""
+    """The operators Zoho search supports on one field.
+
+    Example:
+        >>> str(FieldCriteria("Annual_Revenue").between(1_000, 5_000))
+        '(Annual_Revenue:between:1000,5000)'
+    """
 
     def __init__(self, api_name: str) -> None:
         self.api_name = api_name

@@ -51,7 +51,12 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class ManualField:
-    """A field the API would not create: a person must add it in Zoho's UI (Setup > Modules and Fields)."""
+    """A field the API would not create: a person must add it in Zoho's UI (Setup > Modules and Fields).
+
+    Example:
+        >>> ManualField(FieldSpec("Leadflow Fit", data_type="double"), "NO_PERMISSION: permission denied").reason
+        'NO_PERMISSION: permission denied'
+    """
 
     spec: FieldSpec
     reason: str
@@ -59,7 +64,13 @@ class ManualField:
 
 @dataclass
 class EnsureFieldsReport:
-    """What :meth:`MetadataApi.ensure_fields` found, created, and could not create."""
+    """What :meth:`MetadataApi.ensure_fields` found, created, and could not create.
+
+    Example:
+        >>> report = EnsureFieldsReport("Leads", manual=[ManualField(FieldSpec("Leadflow ID", unique=True), "refused")])
+        >>> report.complete, "Do not allow duplicate values" in report.instructions()
+        (False, True)
+    """
 
     module: str
     existing: list[str] = field(default_factory=list)
@@ -159,7 +170,8 @@ class MetadataApi:
             items = reply.body.get("fields", []) if isinstance(reply.body, dict) else []
             item = items[0] if items and isinstance(items[0], dict) else {}
             if item.get("status") == "success":
-                report.created.append(spec.expected_api_name)
+                details = item.get("details") if isinstance(item.get("details"), dict) else {}
+                report.created.append(str((details or {}).get("api_name") or spec.expected_api_name))
             else:
                 reason = f"{item.get('code', reply.status)}: {item.get('message', 'refused')}"
                 report.manual.append(ManualField(spec, reason))

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from leadflow.errors import ApiError, InputError
+from leadflow.errors import ApiError, InputError, LeadflowError, ResponseLost
 from leadflow.http import chunked
 from leadflow.zoho.api import Reply, ZohoApi
 from leadflow.zoho.credits import CONVERT_COST, write_cost
 from leadflow.zoho.criteria import Criteria, escape_value
-from leadflow.zoho.results import RecordResult
+from leadflow.zoho.results import RecordResult, attach_partial
 
 BATCH_SIZE = 100
 MAX_FIELDS = 50
@@ -122,14 +122,26 @@ class ModuleResource:
     def insert(self, rows: Iterable[Mapping[str, Any]], *, trigger: Sequence[str] | None = None) -> list[RecordResult]:
         """Create records, 100 per call; one result per input row, in order.
 
+        A request-level error (credit budget, lost response, ...) after some calls succeeded carries their
+        results: see :func:`leadflow.zoho.results.partial_results`.
+
         Example:
             >>> [r.ok for r in zoho.leads.insert([{"Last_Name": "Hopper", "Company": "Navy"}])]  # doctest: +SKIP
             [True]
         """
         return self._write("POST", self.api_name, rows, trigger=trigger, default_action="insert")
 
-    def update(self, rows: Iterable[Mapping[str, Any]], *, trigger: Sequence[str] | None = None) -> list[RecordResult]:
+    def update(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        trigger: Sequence[str] | None = None,
+        if_unmodified_since: datetime | None = None,
+    ) -> list[RecordResult]:
         """Update records (each row carries its ``id``), 100 per call.
+
+        With ``if_unmodified_since``, a record changed in Zoho after that moment is not overwritten: its
+        result is an error with code ``ALREADY_MODIFIED``.
 
         Example:
             >>> zoho.leads.update([{"id": "5725767000000412001", "Lead_Status": "Contacted"}])  # doctest: +SKIP
@@ -139,7 +151,8 @@ class ModuleResource:
             if not row.get("id"):
                 raise InputError(f"{self.api_name}.update: row {index} has no id")
             checked.append(row)
-        return self._write("PUT", self.api_name, checked, trigger=trigger, default_action="update")
+        headers = {"If-Unmodified-Since": _iso(if_unmodified_since)} if if_unmodified_since else None
+        return self._write("PUT", self.api_name, checked, trigger=trigger, default_action="update", headers=headers)
 
     def upsert(
         self,
@@ -169,14 +182,18 @@ class ModuleResource:
         results: list[RecordResult] = []
         offset = 0
         for chunk in chunked(ids, BATCH_SIZE):
-            reply = self.api.call(
-                "DELETE",
-                self.api.crm_url(self.api_name),
-                params={"ids": ",".join(str(i) for i in chunk), "wf_trigger": "true" if wf_trigger else "false"},
-                idempotent=False,
-                batch=True,
-                label=f"delete {self.api_name}",
-            )
+            try:
+                reply = self.api.call(
+                    "DELETE",
+                    self.api.crm_url(self.api_name),
+                    params={"ids": ",".join(str(i) for i in chunk), "wf_trigger": "true" if wf_trigger else "false"},
+                    idempotent=False,
+                    batch=True,
+                    label=f"delete {self.api_name}",
+                )
+            except LeadflowError as exc:
+                attach_partial(exc, results, offset)
+                raise
             results += _results(reply, offset, len(chunk), default_action="delete")
             offset += len(chunk)
         return results
@@ -245,6 +262,7 @@ class ModuleResource:
         trigger: Sequence[str] | None,
         default_action: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> list[RecordResult]:
         results: list[RecordResult] = []
         offset = 0
@@ -252,16 +270,21 @@ class ModuleResource:
             body: dict[str, Any] = {"data": [dict(row) for row in chunk], **(extra or {})}
             if trigger is not None:
                 body["trigger"] = list(trigger)
-            reply = self.api.call(
-                method,
-                self.api.crm_url(path),
-                json=body,
-                cost=write_cost(len(chunk)),
-                complex_call=len(chunk) > COMPLEX_WRITE_THRESHOLD,
-                idempotent=False,
-                batch=True,
-                label=f"{method} {path}",
-            )
+            try:
+                reply = self.api.call(
+                    method,
+                    self.api.crm_url(path),
+                    json=body,
+                    headers=headers,
+                    cost=write_cost(len(chunk)),
+                    complex_call=len(chunk) > COMPLEX_WRITE_THRESHOLD,
+                    idempotent=False,
+                    batch=True,
+                    label=f"{method} {path}",
+                )
+            except LeadflowError as exc:
+                attach_partial(exc, results, offset)
+                raise
             results += _results(reply, offset, len(chunk), default_action=default_action)
             offset += len(chunk)
         return results
@@ -270,8 +293,9 @@ class ModuleResource:
 def _results(reply: Reply, offset: int, count: int, *, default_action: str | None) -> list[RecordResult]:
     items = reply.data()
     if len(items) != count:
-        raise ApiError(
-            f"Zoho answered {len(items)} results for {count} records: cannot tell which record each belongs to",
+        # The call went through but its answer is incomplete: the records may or may not have been written.
+        raise ResponseLost(
+            f"Zoho answered {len(items)} results for {count} records: reconcile before sending them again",
             status=reply.status,
         )
     return [RecordResult.from_item(offset + i, item, default_action=default_action) for i, item in enumerate(items)]
@@ -279,7 +303,12 @@ def _results(reply: Reply, offset: int, count: int, *, default_action: str | Non
 
 @dataclass(frozen=True)
 class ConvertResult:
-    """Ids of the records a lead conversion produced (``deal_id`` only when a deal was asked for)."""
+    """Ids of the records a lead conversion produced (``deal_id`` only when a deal was asked for).
+
+    Example:
+        >>> ConvertResult(contact_id="1", account_id="2", deal_id=None, raw={}).deal_id is None
+        True
+    """
 
     contact_id: str | None
     account_id: str | None
@@ -294,7 +323,12 @@ def _id_of(value: Any) -> str | None:
 
 
 class LeadsResource(ModuleResource):
-    """Leads, which can also be converted into a contact, an account and optionally a deal."""
+    """Leads, which can also be converted into a contact, an account and optionally a deal.
+
+    Example:
+        >>> zoho.leads.convert("5725767000000412001").contact_id  # doctest: +SKIP
+        '5725767000000415001'
+    """
 
     def convert(
         self,
