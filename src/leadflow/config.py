@@ -174,6 +174,18 @@ class LoggingSettings(Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class IngestSettings(Section):
+    chunk_rows: int = Field(
+        20_000, ge=100, le=1_000_000, description="Rows read, normalized and written per transaction"
+    )
+    default_country: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="ISO 3166 alpha-2 region for phone numbers without +country when a row has no country",
+    )
+
+
 class Settings(BaseSettings):
     """Everything leadflow can be told. Build it with :func:`load_settings`."""
 
@@ -196,6 +208,7 @@ class Settings(BaseSettings):
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @field_validator("database_url")
     @classmethod

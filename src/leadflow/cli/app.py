@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli import demo, doctor, init
+from leadflow.cli import demo, doctor, ingest, init
 from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
@@ -38,6 +38,8 @@ app.add_typer(sync_cli.runs_app, name="runs")
 app.add_typer(export_app, name="export")
 app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
+app.command("ingest")(ingest.ingest_command)
+app.add_typer(ingest.quarantine_app, name="quarantine")
 
 
 def _version(value: bool) -> None:

@@ -2,12 +2,14 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
 from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
     "kv",
     "metadata",
+    "prospects",
     "quarantine",
     "runs",
     "source_records",

@@ -1,0 +1,172 @@
+"""``leadflow ingest`` and ``leadflow quarantine``: read export files into the store; inspect what was set aside."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadflow.cli.context import app_context
+from leadflow.errors import InputError
+from leadflow.pipeline.ingest import IngestReport, ingest_files
+from leadflow.sources.formats import FORMAT_CHOICES
+from leadflow.store import ingest as repo
+
+quarantine_app = typer.Typer(help="Rows set aside by ingest, with the reason.", no_args_is_help=True)
+
+# Characters that make a spreadsheet treat a cell as a formula (CSV injection); exported cells get a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def ingest_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="CSV exports to ingest.", exists=False)],
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", help="apollo, salesnav, linkedin or mapped (default: detected from the header)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="TOML file mapping columns to fields (for --format mapped).")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Default country (ISO alpha-2) for phone numbers.")
+    ] = None,
+) -> None:
+    """Read export files (Apollo, Sales Navigator, LinkedIn, mapped CSV) into the store as prospects."""
+    context = app_context(ctx)
+    if format_name is not None and format_name not in FORMAT_CHOICES:
+        raise InputError(f"--format must be one of {', '.join(FORMAT_CHOICES)}, not {format_name!r}")
+    if format_name == "mapped" and mapping is None:
+        raise InputError("--format mapped needs --mapping FILE.toml")
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    settings = context.settings
+    engine = context.engine
+    default_country = (country or settings.ingest.default_country or "").upper() or None
+    total = sum(p.stat().st_size for p in files)
+    done: dict[Path, int] = {}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=context.console,
+        transient=True,
+    ) as progress:
+        task: TaskID = progress.add_task("ingesting", total=total)
+
+        def advance(path: Path, position: int, _size: int) -> None:
+            done[path] = position
+            progress.update(task, completed=sum(done.values()), description=f"ingesting {path.name}")
+
+        report = ingest_files(
+            engine,
+            files,
+            format_name=format_name,
+            mapping=mapping,
+            default_country=default_country,
+            chunk_rows=settings.ingest.chunk_rows,
+            progress=advance,
+        )
+    _print_report(context.console, report)
+
+
+def _print_report(console: Console, report: IngestReport) -> None:
+    reasons = sorted(report.quarantined)
+    table = Table(title=f"ingest run {report.run_id}")
+    for name in ("file", "format", "encoding", "read", "stored (new)", "already seen", "quarantined"):
+        table.add_column(name, justify="right" if name not in {"file", "format", "encoding"} else "left")
+    for reason in reasons:
+        table.add_column(reason, justify="right")
+    for f in report.files:
+        table.add_row(
+            escape(f.path.name),
+            f.format,
+            f.encoding,
+            str(f.read),
+            str(f.stored),
+            str(f.already_seen),
+            str(sum(f.quarantined.values())),
+            *[str(f.quarantined.get(r, 0)) for r in reasons],
+        )
+    if len(report.files) > 1:
+        table.add_row(
+            "[bold]total[/]",
+            "",
+            "",
+            str(report.read),
+            str(report.stored),
+            str(report.already_seen),
+            str(sum(report.quarantined.values())),
+            *[str(report.quarantined.get(r, 0)) for r in reasons],
+        )
+    print_ = console.print
+    print_(table)
+    extras = sorted({c for f in report.files for c in f.extra_columns})
+    if extras:
+        print_(f"kept as extras (columns the format does not know): {escape(', '.join(extras))}")
+    if report.quarantined:
+        print_(f"see them with: leadflow quarantine list --run {report.run_id}")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    ctx: typer.Context,
+    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most rows shown.")] = 50,
+) -> None:
+    """Show quarantined rows with their reason."""
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        counts = repo.quarantine_counts(connection, run_id=run)
+        rows = repo.list_quarantine(connection, run_id=run, reason=reason, limit=limit)
+    if not rows:
+        context.console.print("no quarantined rows")
+        return
+    table = Table("id", "run", "file", "row", "reason", "detail", "raw", title="quarantine")
+    for row in rows:
+        raw = row["raw_text"]
+        table.add_row(
+            str(row["id"]),
+            str(row["run_id"]),
+            escape(row["file_name"]),
+            str(row["row_number"]),
+            row["reason"],
+            escape(row["detail"] or ""),
+            escape(raw if len(raw) <= 80 else raw[:77] + "..."),
+        )
+    context.console.print(table)
+    context.console.print("by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+@quarantine_app.command("export")
+def quarantine_export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
+) -> None:
+    """Write quarantined rows to a CSV file (cells that look like formulas are quoted for spreadsheets)."""
+    context = app_context(ctx)
+    columns = ("id", "run_id", "file_name", "row_number", "reason", "detail", "raw_text")
+    count = 0
+    with context.engine.connect() as connection, out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in repo.iter_quarantine(connection, run_id=run, reason=reason):
+            writer.writerow([_safe_cell(row[c]) for c in columns])
+            count += 1
+    context.console.print(f"wrote {count} quarantined rows to {escape(str(out))}")
+
+
+def _safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text

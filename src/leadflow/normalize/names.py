@@ -1,0 +1,281 @@
+"""Person names: display forms without honorifics, credentials and decorations; ASCII match keys.
+
+The nickname table (``nicknames`` package) is used only for the first-name match key, never for display.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from nicknames import NickNamer
+
+from leadflow.normalize.text import ascii_fold, clean_cell, strip_decorations
+
+HONORIFICS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "rev",
+        "reverend",
+        "fr",
+        "herr",
+        "frau",
+        "hr",
+        "fru",
+        "mme",
+        "mlle",
+        "sr",
+        "sra",
+        "srta",
+        "dott",
+        "ing",
+        "eng",
+    ]
+)
+CREDENTIALS = frozenset(
+    [
+        "mba",
+        "phd",
+        "ph.d",
+        "dba",
+        "md",
+        "jd",
+        "llm",
+        "llb",
+        "esq",
+        "cpa",
+        "cfa",
+        "cfp",
+        "cma",
+        "cia",
+        "cisa",
+        "cissp",
+        "cism",
+        "pmp",
+        "prince2",
+        "csm",
+        "cspo",
+        "safe",
+        "pe",
+        "p.eng",
+        "rn",
+        "np",
+        "pa-c",
+        "dds",
+        "dmd",
+        "dvm",
+        "od",
+        "pharmd",
+        "msc",
+        "ms",
+        "ma",
+        "bsc",
+        "bs",
+        "ba",
+        "beng",
+        "meng",
+        "mphil",
+        "mpa",
+        "mph",
+        "med",
+        "edd",
+        "psyd",
+        "lcsw",
+        "lpc",
+        "shrm-cp",
+        "shrm-scp",
+        "phr",
+        "sphr",
+        "gphr",
+        "cpp",
+        "acca",
+        "aca",
+        "fca",
+        "cima",
+        "frm",
+        "caia",
+        "cdfa",
+        "ceng",
+        "fcca",
+        "chfc",
+        "clu",
+        "ricp",
+        "cebs",
+        "crisc",
+        "cgeit",
+        "ccna",
+        "ccnp",
+        "ccie",
+        "mcse",
+        "aws",
+        "itil",
+        "six",
+        "sigma",
+        "lssbb",
+        "cscp",
+        "cpsm",
+        "cpim",
+        "apics",
+        "mcp",
+        "faia",
+        "aia",
+        "leed",
+        "ap",
+    ]
+)
+GENERATIONAL = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
+
+_PARENS = re.compile(r"\s*[\(\[\{][^\)\]\}]*[\)\]\}]\s*")
+_TOKEN_EDGE = re.compile(r"^[^\w]+|[^\w.]+$")
+_SPACES = re.compile(r"\s+")
+
+
+def _token_word(token: str) -> str:
+    return token.lower().strip(".,;:|/-–—'\"")
+
+
+def _is_credential(token: str) -> bool:
+    word = _token_word(token)
+    return word in CREDENTIALS or word.replace(".", "") in CREDENTIALS
+
+
+@lru_cache(maxsize=500_000)
+def clean_person_name(value: str | None) -> str | None:
+    """The display form of a (first, last or full) name: decorations, honorifics and credentials removed.
+
+    All-caps or all-lower names are title-cased; mixed case is kept as typed (``McDonald``, ``van Dijk``).
+
+    Example:
+        >>> clean_person_name("Dr. Jane  Doe, MBA, PhD 🚀")
+        'Jane Doe'
+        >>> clean_person_name("SMITH (he/him)")
+        'Smith'
+    """
+    text = clean_cell(value)
+    if text is None:
+        return None
+    text = strip_decorations(text)
+    text = _PARENS.sub(" ", text)
+    # Everything after a comma is credentials in "Jane Doe, MBA" -- unless it is not, then keep it.
+    head, _, tail = text.partition(",")
+    if tail and all(_is_credential(t) or _token_word(t) in GENERATIONAL for t in tail.replace(",", " ").split()):
+        text = head
+    tokens = [_TOKEN_EDGE.sub("", t) for t in text.replace(",", " ").split()]
+    tokens = [t for t in tokens if t and any(ch.isalnum() for ch in t)]
+    while tokens and _token_word(tokens[0]) in HONORIFICS and len(tokens) > 1:
+        tokens.pop(0)
+    while tokens and _is_credential(tokens[-1]) and len(tokens) > 1:
+        tokens.pop()
+    if len(tokens) == 1 and _is_credential(tokens[0]) and tokens[0].isupper():
+        return None
+    cleaned = _SPACES.sub(" ", " ".join(tokens)).strip(" .-")
+    if not cleaned or not any(ch.isalpha() for ch in cleaned):
+        return None
+    if cleaned.isupper() or cleaned.islower():
+        cleaned = _title_case(cleaned)
+    return cleaned
+
+
+def _title_case(text: str) -> str:
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), text)
+
+
+@lru_cache(maxsize=200_000)
+def split_full_name(value: str | None) -> tuple[str | None, str | None]:
+    """Split a cleaned full name into first name and the rest.
+
+    Example:
+        >>> split_full_name("Mr. José María García López, MBA")
+        ('José', 'María García López')
+    """
+    cleaned = clean_person_name(value)
+    if cleaned is None:
+        return None, None
+    first, _, rest = cleaned.partition(" ")
+    return first, (rest or None)
+
+
+def name_key(value: str | None) -> str | None:
+    """Lower-case ASCII match key of a cleaned name: letters and digits only, generational suffix dropped.
+
+    Example:
+        >>> name_key("O'Brien-Núñez Jr.")
+        'obriennunez'
+    """
+    cleaned = clean_person_name(value)
+    if cleaned is None:
+        return None
+    tokens = [t for t in cleaned.split() if _token_word(t) not in GENERATIONAL or len(cleaned.split()) == 1]
+    key = re.sub(r"[^0-9a-z]", "", ascii_fold(" ".join(tokens)))
+    return key or None
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    return NickNamer()
+
+
+@lru_cache(maxsize=1)
+def _overrides() -> dict[str, str]:
+    text = resources.files("leadflow.normalize").joinpath("nicknames.toml").read_text(encoding="utf-8")
+    return {str(k): str(v) for k, v in tomllib.loads(text)["formal"].items()}
+
+
+@lru_cache(maxsize=200_000)
+def canonical_first_name(name: str) -> str:
+    """The formal name a nickname stands for (``bob`` -> ``robert``); formal names map to themselves.
+
+    The ``nicknames`` package's graph decides: among the name and the formal names it lists for it, the one
+    with the most nicknames wins (ties: alphabetical), so the choice is the same on every run. A few
+    common names where that graph is ambiguous are pinned in ``nicknames.toml``.
+
+    Example:
+        >>> canonical_first_name("bob")
+        'robert'
+        >>> canonical_first_name("liz")
+        'elizabeth'
+    """
+    word = name.lower()
+    pinned = _overrides().get(word)
+    if pinned is not None:
+        return pinned
+    namer = _nicknamer()
+    canonicals = namer.canonicals_of(word)
+    if not canonicals:
+        return word
+    best = sorted(canonicals, key=lambda c: (-len(namer.nicknames_of(c)), c))[0]
+    return word if len(namer.nicknames_of(word)) >= len(namer.nicknames_of(best)) else best
+
+
+@lru_cache(maxsize=500_000)
+def first_name_key(value: str | None) -> str | None:
+    """Match key of a first name: the first word nickname-canonical, then the rest, ASCII letters only.
+
+    Example:
+        >>> first_name_key("Bobby")
+        'robert'
+        >>> first_name_key("Dr. Liz")
+        'elizabeth'
+    """
+    cleaned = clean_person_name(value)
+    if cleaned is None:
+        return None
+    words = [re.sub(r"[^0-9a-z]", "", ascii_fold(w)) for w in cleaned.split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    words[0] = canonical_first_name(words[0])
+    return "".join(words)

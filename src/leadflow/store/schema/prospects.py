@@ -1,0 +1,58 @@
+"""``prospects``: one normalized row per ingested source row (CONTRACTS §1), keyed by its source record."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+
+from leadflow.store.schema.base import Id, Json, metadata
+
+prospects = Table(
+    "prospects",
+    metadata,
+    Column("source_record_id", Id, ForeignKey("source_records.id"), primary_key=True, autoincrement=False),
+    Column("run_id", Id, ForeignKey("runs.id"), nullable=False),
+    Column("source_kind", String(32), nullable=False),
+    Column("file_name", String(512), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("email", Text),
+    Column("email_status", String(16), nullable=False),
+    Column("email_is_role", Boolean, nullable=False),
+    Column("email_is_free", Boolean, nullable=False),
+    Column("email_is_disposable", Boolean, nullable=False),
+    Column("other_emails", Json, nullable=False),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("first_name_key", Text),
+    Column("last_name_key", Text),
+    Column("title", Text),
+    Column("seniority", String(32)),
+    Column("department", String(32)),
+    Column("persona", String(32), nullable=False),
+    Column("phone_e164", String(32)),
+    Column("phone_type", String(16), nullable=False),
+    Column("linkedin_slug", Text),
+    Column("linkedin_url", Text),
+    Column("salesnav_id", Text),
+    Column("apollo_contact_id", Text),
+    Column("apollo_account_id", Text),
+    Column("company_name", Text),
+    Column("company_key", Text),
+    Column("company_domain", Text),
+    Column("company_linkedin_id", Text),
+    Column("company_linkedin_slug", Text),
+    Column("website", Text),
+    Column("industry", Text),
+    Column("employees", BigInteger),
+    Column("annual_revenue", Float),
+    Column("country", String(2)),
+    Column("state", Text),
+    Column("city", Text),
+    Column("technologies", Json, nullable=False),
+    Column("keywords", Json, nullable=False),
+    Column("do_not_call", Boolean, nullable=False),
+    Column("extras", Json, nullable=False),
+    Index("ix_prospects_run_id", "run_id"),
+    Index("ix_prospects_email", "email"),
+    Index("ix_prospects_linkedin_slug", "linkedin_slug"),
+    Index("ix_prospects_salesnav_id", "salesnav_id"),
+)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from leadflow.normalize.names import clean_person_name, first_name_key, name_key, split_full_name
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Jane", "Jane"),
+        ("  jane  ", "Jane"),
+        ("JANE", "Jane"),
+        ("Dr. Jane", "Jane"),
+        ("Doe, MBA", "Doe"),
+        ("Doe, MBA, PhD", "Doe"),
+        ("Doe MBA CPA", "Doe"),
+        ("Doe, Ph.D.", "Doe"),
+        ("Smith (he/him)", "Smith"),
+        ("Smith 🚀", "Smith"),
+        ("✨Anna✨", "Anna"),
+        ("McDonald", "McDonald"),
+        ("van Dijk", "van Dijk"),
+        ("O'Brien", "O'Brien"),
+        ("Jean-Luc", "Jean-Luc"),
+        ("Núñez", "Núñez"),
+        ("Prof. Dr. Klaus Müller", "Klaus Müller"),
+        ("Doe, Jr.", "Doe"),
+        ("🙂", None),
+        ("", None),
+        (None, None),
+        ("MBA", None),
+    ],
+)
+def test_clean_person_name(raw: str | None, expected: str | None) -> None:
+    assert clean_person_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "first", "last"),
+    [
+        ("Jane Doe", "Jane", "Doe"),
+        ("Mr. José María García López, MBA", "José", "María García López"),
+        ("Cher", "Cher", None),
+        ("Dr. Amir Khan 🎯 | Growth", "Amir", "Khan Growth"),
+    ],
+)
+def test_split_full_name(raw: str, first: str | None, last: str | None) -> None:
+    assert split_full_name(raw) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Bob", "Robert"),
+        ("Bobby", "Robert"),
+        ("Liz", "Elizabeth"),
+        ("Bill", "William"),
+        ("Mike", "Michael"),
+        ("Tom", "Thomas"),
+        ("Jim", "James"),
+        ("Kate", "Katherine"),
+        ("Peggy", "Margaret"),
+        ("Dr. Andy", "Andrew"),
+        ("ROBERT", "robert"),
+    ],
+)
+def test_nicknames_share_a_first_name_key(a: str, b: str) -> None:
+    assert first_name_key(a) == first_name_key(b)
+
+
+def test_nickname_table_is_never_used_for_display() -> None:
+    assert clean_person_name("Bob") == "Bob"
+    assert first_name_key("Bob") == "robert"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("O'Brien", "obrien"),
+        ("Núñez-García", "nunezgarcia"),
+        ("van Dijk", "vandijk"),
+        ("Smith Jr.", "smith"),
+        ("Ørsted", "orsted"),
+        ("Weiß", "weiss"),
+        (None, None),
+    ],
+)
+def test_name_key(raw: str | None, key: str | None) -> None:
+    assert name_key(raw) == key
