@@ -186,6 +186,43 @@ class IngestSettings(Section):
     )
 
 
+MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
+
+
+class ResolveSettings(Section):
+    match_threshold: float = Field(
+        0.99, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
+    )
+    strong_evidence_weight: float = Field(
+        18.0,
+        description="Match weight above which a pair is joined even when the rows hold different verified "
+        "emails at one domain (namesakes at one company are real, so this is high)",
+    )
+    train_min_rows: int = Field(
+        2000, ge=0, description="Fewer candidate rows than this: keep the built-in m/u probabilities, do not train"
+    )
+    seed: int = Field(42, description="Seed of the random sampling that estimates u probabilities (repeatable runs)")
+    max_pairs_for_u: float = Field(
+        2e6, gt=0, description="Random pairs sampled to estimate u probabilities (more: slower, more accurate)"
+    )
+    duckdb_memory_limit: str = Field(
+        "3GB", description="Most memory DuckDB may use while resolving; it spills to a temporary folder beyond it"
+    )
+    merge_policy: MergePolicy = Field(
+        "source_priority",
+        description="How a golden field is chosen among a cluster's values: "
+        "source_priority, most_recent, most_complete",
+    )
+    source_priority: list[str] = Field(
+        ["crm", "apollo", "salesnav", "linkedin", "mapped"],
+        description="Source kinds from most to least trusted (used by source_priority and to break ties)",
+    )
+    fill_only_if_empty: list[str] = Field(
+        ["first_name", "last_name", "title", "phone_e164"],
+        description="Fields that keep the CRM's value when a person edited it in Zoho; other sources only fill blanks",
+    )
+
+
 class Settings(BaseSettings):
     """Everything leadflow can be told. Build it with :func:`load_settings`."""
 
@@ -209,6 +246,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    resolve: ResolveSettings = Field(default_factory=ResolveSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from leadflow import __version__
 from leadflow.cli import demo, doctor, ingest, init
+from leadflow.cli import resolve as resolve_cli
 from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
@@ -40,6 +41,7 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
+app.command("resolve")(resolve_cli.resolve_command)
 
 
 def _version(value: bool) -> None:

@@ -1,4 +1,4 @@
-"""``leadflow export ...``: CSV files of what leadflow knows, for people and other tools."""
+"""``leadflow export ...``: CSV files out of the store. Other parts add their own ``export`` commands here."""
 
 from __future__ import annotations
 
@@ -10,8 +10,27 @@ import typer
 
 from leadflow.cli.context import app_context
 from leadflow.store import sync_ledger
+from leadflow.store.golden import iter_cluster_export
 
-export_app = typer.Typer(help="Export leadflow's records as CSV.", no_args_is_help=True)
+export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
+
+
+@export_app.command("clusters")
+def export_clusters(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (file,row,cluster_id).")] = Path("clusters.csv"),
+) -> None:
+    """One line per ingested row: its file's base name, its 1-based data row and its golden record id."""
+    context = app_context(ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with context.engine.connect() as connection, out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "cluster_id"])
+        for file_name, row_number, golden_id in iter_cluster_export(connection):
+            writer.writerow([file_name, row_number, golden_id])
+            count += 1
+    context.console.print(f"wrote {count} rows to {out}")
 
 
 @export_app.command("sync-map")

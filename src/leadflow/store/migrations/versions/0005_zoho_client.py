@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_zoho_client"
-down_revision = "0002_ingest"  # contract: 0001_foundation; chained after 0002 in the sync branch
+down_revision = "0003_resolve"  # contract: 0001_foundation; chained in the sync branch
 branch_labels = None
 depends_on = None
 

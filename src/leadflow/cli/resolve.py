@@ -1,0 +1,87 @@
+"""``leadflow resolve``: join ingested rows (and CRM records) into golden people and companies; ``--explain``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadflow.cli.context import app_context
+from leadflow.errors import InputError
+from leadflow.pipeline.resolve import run_resolve
+from leadflow.store.golden import cluster_rows, golden_id_of_source_record, golden_person
+
+
+def resolve_command(
+    ctx: typer.Context,
+    against_crm: Annotated[
+        bool, typer.Option("--against-crm", help="Match against the mirrored Zoho Leads, Contacts and Accounts too.")
+    ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", metavar="ID", help="Why rows were joined: a golden id (gp_...) or a source row id."),
+    ] = None,
+) -> None:
+    """Resolve prospects into golden records (one per real person and company)."""
+    context = app_context(ctx)
+    if explain is not None:
+        _explain(context, explain)
+        return
+    report = run_resolve(context.engine, context.settings.resolve, against_crm=against_crm)
+    table = Table(title=f"resolve run {report.run_id}")
+    table.add_column("measure")
+    table.add_column("count", justify="right")
+    for key in ("candidates", "key_edges", "scored_edges", "rejected_by_namesake_guard", "golden_people",
+                "golden_companies", "crm_matched", "golden_people_removed"):  # fmt: skip
+        table.add_row(key.replace("_", " "), str(report.stats.get(key, 0)))
+    context.console.print(table)
+
+
+def _explain(context: Any, identifier: str) -> None:
+    with context.engine.connect() as connection:
+        golden_id = identifier
+        if identifier.isdigit():
+            found = golden_id_of_source_record(connection, source_record_id=int(identifier))
+            if found is None:
+                raise InputError(f"source row {identifier} is not in any cluster (run `leadflow resolve` first)")
+            golden_id = found
+        person = golden_person(connection, golden_id=golden_id)
+        if person is None:
+            raise InputError(f"no golden record {identifier!r}: give a gp_... id or a source row id")
+        rows = cluster_rows(connection, golden_id=golden_id)
+    name = " ".join(part for part in (person["first_name"], person["last_name"]) if part)
+    context.console.print(f"[bold]{golden_id}[/] {name} <{person['email'] or '-'}> {person['company_name'] or ''}")
+    if person["crm_id"]:
+        context.console.print(f"matches Zoho {person['crm_module']} {person['crm_id']}")
+    table = Table(title=f"{len(rows)} source rows")
+    for column in (
+        "row id",
+        "file",
+        "row",
+        "joined by",
+        "with row",
+        "match weight",
+        "evidence (weight per comparison)",
+    ):
+        table.add_column(column)
+    for row in rows:
+        detail = row["match_detail"] or {}
+        evidence = ", ".join(
+            f"{name}: {value['level']} ({value['weight']:+.1f})"
+            for name, value in detail.items()
+            if value.get("level") != "null"
+        )
+        weight = row["match_weight"]
+        table.add_row(
+            str(row["source_record_id"]),
+            row["file_name"],
+            str(row["row_number"]),
+            "shared " + row["match_reason"] if row["match_reason"] not in ("splink", "single") else row["match_reason"],
+            str(row["partner_source_record_id"] or ""),
+            f"{weight:.2f}" if weight is not None else "",
+            evidence,
+        )
+    context.console.print(table)
+    sources = sorted({f"{v.get('file_name') or v.get('crm_module')}" for v in (person["provenance"] or {}).values()})
+    context.console.print(f"fields taken from: {', '.join(sources)}")

@@ -1,0 +1,167 @@
+"""The resolve stage: prospects (+ the CRM mirror) from the store → resolver → golden tables, recorded as a run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
+
+from leadflow.config import ResolveSettings
+from leadflow.errors import InputError, LeadflowError
+from leadflow.model import RunStatus
+from leadflow.resolve.columns import CANDIDATE_SCHEMA
+from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.matching import MatchOptions
+from leadflow.resolve.merge import MergePolicy
+from leadflow.store import crm as crm_store
+from leadflow.store import golden
+from leadflow.store.runs import finish_run, start_run
+from leadflow.store.schema import source_records
+
+CHUNK = 50_000
+JSON_LIST_COLUMNS = ("technologies", "keywords")
+
+
+@dataclass
+class ResolveReport:
+    run_id: int
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
+    """The resolver's options as configured in ``[resolve]``."""
+    return ResolveOptions(
+        match=MatchOptions(
+            threshold=settings.match_threshold,
+            seed=settings.seed,
+            max_pairs_for_u=settings.max_pairs_for_u,
+            train_min_rows=settings.train_min_rows,
+        ),
+        strong_evidence_weight=settings.strong_evidence_weight,
+        merge=MergePolicy(
+            policy=settings.merge_policy,
+            source_priority=tuple(settings.source_priority),
+            fill_only_if_empty=tuple(settings.fill_only_if_empty),
+        ),
+        memory_limit=settings.duckdb_memory_limit,
+    )
+
+
+def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool = False) -> ResolveReport:
+    """Resolve every stored prospect (and, with ``against_crm``, the mirrored CRM records) into golden records.
+
+    Example:
+        >>> # report = run_resolve(engine, settings.resolve, against_crm=True)
+    """
+    with engine.connect() as connection:
+        if not connection.execute(select(source_records.c.id).limit(1)).first():
+            raise InputError("nothing to resolve: run `leadflow ingest FILE...` first")
+    with engine.begin() as connection:
+        run_id = start_run(connection, kind="resolve")
+    try:
+        with engine.connect() as connection:
+            candidates = read_prospect_candidates(connection)
+            accounts = None
+            if against_crm:
+                people, accounts = crm_store.crm_candidates(connection)
+                candidates = pa.concat_tables([candidates, people])
+            previous = golden.previous_assignments(connection)
+            for rid, golden_id in crm_store.leadflow_ids(connection).items():
+                previous.setdefault(rid, golden_id)
+            kept_links = {} if against_crm else golden.crm_links(connection)
+        result = resolve(candidates, accounts=accounts, previous=previous, options=options_from_settings(settings))
+        with engine.begin() as connection:
+            removed = golden.replace_golden(
+                connection,
+                companies=(_company_row(row) for row in _rows(result.companies)),
+                people=(_person_row(row, kept_links) for row in _rows(result.people)),
+                members=(_member_row(row) for row in _rows(result.members)),
+                run_id=run_id,
+            )
+            stats = {**result.stats, **removed, "against_crm": against_crm}
+            finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
+    except Exception as exc:
+        with engine.begin() as connection:
+            finish_run(connection, run_id=run_id, status=RunStatus.FAILED, error=str(exc)[:2000])
+        raise
+    return ResolveReport(run_id=run_id, stats=stats)
+
+
+def read_prospect_candidates(connection: Connection) -> pa.Table:
+    """The ``prospects`` table (written by ingest) as resolver candidates, read in chunks."""
+    if not inspect(connection).has_table("prospects"):
+        raise LeadflowError("no prospects yet: run `leadflow ingest FILE...` first")
+    prospects = Table("prospects", MetaData(), autoload_with=connection)
+    wanted = [name for name in CANDIDATE_SCHEMA.names if name in prospects.c and name != "observed_at"]
+    query = (
+        select(*(prospects.c[name] for name in wanted), source_records.c.ingested_at)
+        .join(source_records, source_records.c.id == prospects.c.source_record_id)
+        .order_by(prospects.c.source_record_id)
+    )
+    batches: list[pa.RecordBatch] = []
+    result = connection.execution_options(yield_per=CHUNK).execute(query)
+    for chunk in result.partitions():
+        columns = list(zip(*chunk, strict=True))
+        data: dict[str, list[Any]] = {name: list(values) for name, values in zip(wanted, columns, strict=False)}
+        data["observed_at"] = [_epoch(v) for v in columns[len(wanted)]]
+        data["rid"] = [f"p:{srid}" for srid in data["source_record_id"]]
+        for name in JSON_LIST_COLUMNS:
+            if name in data:
+                data[name] = [json.dumps(v) if v is not None and not isinstance(v, str) else v for v in data[name]]
+        batches.append(_batch(data))
+    if not batches:
+        return CANDIDATE_SCHEMA.empty_table()
+    return pa.Table.from_batches(batches, schema=CANDIDATE_SCHEMA)
+
+
+def _batch(data: dict[str, list[Any]]) -> pa.RecordBatch:
+    size = len(data["rid"])
+    arrays = [
+        pa.array(data[f.name], type=f.type) if f.name in data else pa.nulls(size, type=f.type) for f in CANDIDATE_SCHEMA
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=CANDIDATE_SCHEMA)
+
+
+def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """Rows of an Arrow table as dicts, a batch at a time (a million dicts at once would not fit)."""
+    for batch in table.to_batches(max_chunksize=CHUNK):
+        yield from batch.to_pylist()
+
+
+def _epoch(value: Any) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _company_row(row: dict[str, Any]) -> dict[str, Any]:
+    for name in (*JSON_LIST_COLUMNS, "provenance"):
+        row[name] = _loads(row[name])
+    return row
+
+
+def _person_row(row: dict[str, Any], kept_links: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    row["provenance"] = _loads(row["provenance"])
+    row["emails"] = _loads(row["emails"]) or []
+    if row["crm_id"] is None and row["id"] in kept_links:
+        row["crm_module"], row["crm_id"] = kept_links[row["id"]]
+    return row
+
+
+def _member_row(row: dict[str, Any]) -> dict[str, Any]:
+    partner = row["partner_rid"]
+    return {
+        "source_record_id": row["source_record_id"],
+        "golden_person_id": row["golden_person_id"],
+        "match_weight": row["match_weight"],
+        "match_reason": row["match_reason"],
+        "partner_source_record_id": int(partner[2:]) if partner and partner.startswith("p:") else None,
+        "match_detail": _loads(row["match_detail"]),
+    }

@@ -1,0 +1,274 @@
+"""``resolve()``: candidate rows in, golden people, golden companies and cluster membership out.
+
+Steps: identity keys (:mod:`keys`) → splink scoring (:mod:`matching`) → guarded clustering (:mod:`clustering`)
+→ stable ids (:mod:`ids`) → companies by domain, then name → field merge with provenance (:mod:`merge`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from leadflow.resolve.clustering import cluster
+from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
+from leadflow.resolve.ids import assign_ids, derived_id
+from leadflow.resolve.keys import key_edges
+from leadflow.resolve.matching import MatchOptions, score_pairs
+from leadflow.resolve.merge import (
+    COMPANY_MERGE_FIELDS,
+    PERSON_MERGE_FIELDS,
+    PROVENANCE_SQL,
+    MergePolicy,
+    merged_select,
+    provenance_json,
+)
+from leadflow.resolve.model import PEOPLE_MODEL, MatchModel
+
+
+@dataclass(frozen=True)
+class ResolveOptions:
+    match: MatchOptions = field(default_factory=MatchOptions)
+    strong_evidence_weight: float = 18.0
+    merge: MergePolicy = field(default_factory=MergePolicy)
+    model: MatchModel = PEOPLE_MODEL
+    memory_limit: str | None = None
+
+
+@dataclass
+class ResolveResult:
+    people: pa.Table
+    companies: pa.Table
+    members: pa.Table  # one row per prospect row: rid, source_record_id, golden_person_id, match_*
+    crm_links: pa.Table  # one row per CRM person record matched into a golden record
+    stats: dict[str, Any]
+
+
+def resolve(
+    candidates: pa.Table,
+    *,
+    accounts: pa.Table | None = None,
+    previous: Mapping[str, str] | None = None,
+    options: ResolveOptions | None = None,
+) -> ResolveResult:
+    """Resolve candidate rows (see :mod:`leadflow.resolve.columns`) into golden records.
+
+    ``previous`` maps rids to the golden person ids of an earlier run, so ids stay stable. ``accounts`` are
+    CRM Accounts (rid, crm_id, company columns) that golden companies link to by domain, then name.
+
+    Example:
+        >>> t = pa.table({"rid": ["p:1", "p:2"], "source_record_id": [1, 2], "source_kind": ["apollo"] * 2,
+        ...               "email": ["jo@acme.com"] * 2, "first_name": ["Jo", None]})
+        >>> result = resolve(t)
+        >>> result.people.num_rows, result.people.column("first_name").to_pylist()
+        (1, ['Jo'])
+    """
+    options = options or ResolveOptions()
+    previous = previous or {}
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    if options.memory_limit:
+        con.execute(f"SET memory_limit = '{options.memory_limit}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/leadflow-duckdb'")
+    rows = conform(candidates)
+    con.register("cand_arrow", rows)
+    con.execute(
+        f"""CREATE TABLE cand AS SELECT (row_number() OVER (ORDER BY rid) - 1)::BIGINT AS idx, *,
+              nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
+              {options.merge.source_rank_sql()} AS source_rank,
+              {PROVENANCE_SQL} AS prov,
+              ({" + ".join(f'(CASE WHEN "{f}" IS NULL THEN 0 ELSE 1 END)' for f in PERSON_FIELDS)}) AS completeness
+            FROM cand_arrow"""
+    )
+    con.unregister("cand_arrow")
+    con.execute(f"CREATE TABLE cand_ranked AS SELECT *, {options.merge.rank_columns()} FROM cand")
+    con.execute("DROP TABLE cand")
+    con.execute("ALTER TABLE cand_ranked RENAME TO cand")
+    size = int(con.execute("SELECT count(*) FROM cand").fetchall()[0][0])
+    duplicate = next(
+        iter(con.execute("SELECT rid FROM cand GROUP BY rid HAVING count(*) > 1 LIMIT 1").fetchall()), None
+    )
+    if duplicate:
+        raise ValueError(f"candidate rid {duplicate[0]!r} appears more than once")
+
+    keys = key_edges(con, "cand")
+    scored = score_pairs(con, "cand", options.model, options.match) if size > 1 else None
+    slots = _slots(con)
+    key_list = list(zip(*(keys.column(c).to_pylist() for c in ("idx_l", "idx_r", "reason")), strict=True))
+    scored_list: list[tuple[int, int, float, str | None]] = []
+    if scored is not None:
+        e = scored.edges
+        scored_list = list(
+            zip(*(e.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight", "detail")), strict=True)
+        )
+    clusters = cluster(
+        size,
+        slots=slots,
+        key_edges=key_list,
+        scored_edges=scored_list,
+        strong_weight=options.strong_evidence_weight,
+    )
+
+    rids = [r[0] for r in con.sql("SELECT rid FROM cand ORDER BY idx").fetchall()]
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(clusters.labels):
+        groups.setdefault(label, []).append(i)
+    labels = list(groups)
+    ids = assign_ids([[rids[i] for i in groups[label]] for label in labels], previous)
+    id_of_label = dict(zip(labels, ids, strict=True))
+    member_rows = {
+        "idx": list(range(size)),
+        "golden_person_id": [id_of_label[label] for label in clusters.labels],
+        "partner_rid": [rids[m.partner] if m.partner is not None else None for m in clusters.memberships],
+        "match_weight": [m.weight for m in clusters.memberships],
+        "match_reason": [m.reason for m in clusters.memberships],
+        "match_detail": [m.detail for m in clusters.memberships],
+    }
+    con.register("membership_arrow", pa.table(member_rows))
+    con.execute("CREATE TABLE membership AS SELECT * FROM membership_arrow")
+    con.unregister("membership_arrow")
+    con.execute(
+        """CREATE TABLE people_rows AS SELECT c.*, m.golden_person_id FROM cand c JOIN membership m USING (idx)
+           WHERE m.golden_person_id IN (
+             SELECT m2.golden_person_id FROM membership m2 JOIN cand c2 USING (idx) WHERE c2.crm_id IS NULL)"""
+    )
+    companies = _companies(con, accounts, options.merge)
+    people = _people(con, options.merge)
+    members = con.sql(
+        """SELECT c.rid, c.source_record_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
+                  m.match_detail
+           FROM membership m JOIN cand c USING (idx) WHERE c.crm_id IS NULL ORDER BY c.rid"""
+    ).to_arrow_table()
+    crm_links = con.sql(
+        """SELECT c.crm_module, c.crm_id, m.golden_person_id FROM people_rows c JOIN membership m USING (idx)
+           WHERE c.crm_id IS NOT NULL ORDER BY c.crm_module, c.crm_id"""
+    ).to_arrow_table()
+    stats = {
+        "candidates": size,
+        "key_edges": keys.num_rows,
+        "scored_edges": len(scored_list),
+        "rejected_by_namesake_guard": clusters.rejected,
+        "golden_people": people.num_rows,
+        "golden_companies": companies.num_rows,
+        "crm_matched": crm_links.num_rows,
+        "model": scored.parameters if scored is not None else {},
+    }
+    con.close()
+    return ResolveResult(people=people, companies=companies, members=members, crm_links=crm_links, stats=stats)
+
+
+def _slots(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    result = con.sql(
+        """SELECT
+             CASE WHEN email IS NOT NULL AND NOT coalesce(email_is_role, false)
+                   AND (email_status = 'verified' OR crm_id IS NOT NULL)
+                  THEN email END AS verified_email,
+             salesnav_id, linkedin_slug
+           FROM cand ORDER BY idx"""
+    ).fetchall()
+    slots: list[dict[str, str]] = []
+    for email, salesnav, slug in result:
+        slot: dict[str, str] = {}
+        if email:
+            slot["email@" + email.rsplit("@", 1)[-1]] = email
+        if salesnav:
+            slot["salesnav"] = salesnav
+        if slug:
+            slot["linkedin"] = slug
+        slots.append(slot)
+    return slots
+
+
+def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy: MergePolicy) -> pa.Table:
+    """Golden companies by domain, then normalized name; people rows get ``company_id``."""
+    account_rows = conform(accounts if accounts is not None else pa.table({"rid": pa.array([], pa.string())}))
+    con.register("accounts_arrow", account_rows)
+    con.execute(
+        f"""CREATE TABLE company_rows AS
+            SELECT idx, rid, source_kind, crm_module, crm_id, observed_at, source_rank, prov, completeness,
+                   {", ".join(f'"{f}"' for f in COMPANY_FIELDS)}, country, false AS is_account
+            FROM people_rows
+            UNION ALL
+            SELECT -(row_number() OVER (ORDER BY rid)) AS idx, rid, 'crm', 'Accounts', crm_id, observed_at,
+                   -1 AS source_rank, json_object('crm_module', 'Accounts', 'crm_id', crm_id)::VARCHAR AS prov, 0,
+                   {", ".join(f'"{f}"' for f in COMPANY_FIELDS)}, country, true
+            FROM accounts_arrow"""
+    )
+    con.unregister("accounts_arrow")
+    con.execute(
+        f"CREATE TABLE company_rows_ranked AS SELECT *, {policy.rank_columns(with_email=False)} FROM company_rows"
+    )
+    con.execute("DROP TABLE company_rows")
+    con.execute("ALTER TABLE company_rows_ranked RENAME TO company_rows")
+    # A name without a domain joins the domain most often seen with that name.
+    con.execute(
+        """CREATE TABLE key_domain AS
+           SELECT company_key, arg_min(company_domain, [-n::DOUBLE]) AS company_domain FROM (
+             SELECT company_key, company_domain, count(*) AS n FROM company_rows
+             WHERE company_key IS NOT NULL AND company_domain IS NOT NULL GROUP BY ALL
+           ) GROUP BY company_key"""
+    )
+    con.execute(
+        """CREATE TABLE company_ident AS
+           SELECT r.idx, CASE WHEN r.company_domain IS NOT NULL THEN 'd:' || r.company_domain
+                              WHEN kd.company_domain IS NOT NULL THEN 'd:' || kd.company_domain
+                              WHEN r.company_key IS NOT NULL THEN 'k:' || r.company_key END AS ident
+           FROM company_rows r LEFT JOIN key_domain kd USING (company_key)"""
+    )
+    fields = COMPANY_MERGE_FIELDS
+    merged = con.sql(
+        f"""SELECT {merged_select(fields, policy, "i.ident")},
+                   arg_min(r.company_domain, r.ord_default) AS domain,
+                   arg_min(r.company_key, r.ord_default) AS company_key,
+                   min(r.crm_id) FILTER (WHERE r.is_account) AS crm_account_id,
+                   bool_or(NOT r.is_account) AS has_people
+            FROM company_rows r JOIN company_ident i USING (idx) WHERE i.ident IS NOT NULL
+            GROUP BY i.ident"""
+    )
+    con.register("merged_companies", merged)
+    idents = [r[0] for r in con.sql("SELECT ident FROM merged_companies WHERE has_people ORDER BY ident").fetchall()]
+    con.register(
+        "company_ids",
+        pa.table({"ident": idents, "id": [derived_id("gc_", ident) for ident in idents]}),
+    )
+    table = con.sql(
+        f"""SELECT ids.id, m.company_name AS name, m.domain, m.company_key, m.industry, m.employees,
+                   m.annual_revenue, m.country, m.technologies, m.keywords, m.crm_account_id,
+                   {provenance_json(fields)} AS provenance
+            FROM merged_companies m JOIN company_ids ids USING (ident) ORDER BY ids.id"""
+    ).to_arrow_table()
+    con.execute(
+        """CREATE TABLE row_company AS SELECT i.idx, ids.id AS company_id
+           FROM company_ident i JOIN company_ids ids USING (ident) WHERE i.idx >= 0"""
+    )
+    return table
+
+
+def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
+    fields = PERSON_MERGE_FIELDS
+    company_key = policy.rank_column("company_name")
+    return con.sql(
+        f"""WITH rows AS (SELECT p.*, rc.company_id FROM people_rows p LEFT JOIN row_company rc USING (idx)),
+            merged AS (
+              SELECT {merged_select(fields, policy, "golden_person_id")},
+                     arg_min(company_id, {company_key}) FILTER (WHERE company_id IS NOT NULL) AS company_id,
+                     to_json(list(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL))::VARCHAR AS emails,
+                     arg_min(crm_module, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
+                       FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
+                     arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
+                       FILTER (WHERE crm_id IS NOT NULL) AS crm_id
+              FROM rows GROUP BY golden_person_id)
+            SELECT golden_person_id AS id, company_id, {", ".join(f'"{f}"' for f in fields)},
+                   coalesce(emails, '[]') AS emails, crm_module, crm_id, {provenance_json(fields)} AS provenance
+            FROM merged ORDER BY id"""
+    ).to_arrow_table()
+
+
+def explain_detail(detail: str | None) -> dict[str, Any]:
+    """The per-comparison breakdown stored with a splink-made membership."""
+    return dict(json.loads(detail)) if detail else {}

@@ -1,0 +1,128 @@
+"""Probabilistic matching with splink (v5) on DuckDB: train a :class:`MatchModel` on the data, score the
+blocked pairs, return the edges above the threshold with a per-comparison breakdown (for ``--explain``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from leadflow.resolve.model import MatchModel
+
+EDGE_SCHEMA = pa.schema(
+    [
+        pa.field("idx_l", pa.int64()),
+        pa.field("idx_r", pa.int64()),
+        pa.field("match_weight", pa.float64()),
+        pa.field("match_probability", pa.float64()),
+        pa.field("detail", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    threshold: float = 0.99
+    seed: int = 42
+    max_pairs_for_u: float = 2e6
+    max_pairs_for_em: float = 2e6
+    train_min_rows: int = 2000
+    link_type: Literal["dedupe_only", "link_only"] = "dedupe_only"
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    edges: pa.Table
+    trained: bool
+    parameters: dict[str, Any]
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, options: MatchOptions) -> MatchOutcome:
+    """Score the blocked pairs of ``table`` (unique id column ``idx``) and keep those above the threshold.
+
+    For ``link_only`` the table needs a ``source_dataset`` column with two values.
+
+    Example:
+        >>> from leadflow.resolve.model import exact_comparison
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (0, 'ann'), (1, 'ann'), (2, 'bo')) v(idx, name)")
+        >>> m = MatchModel((exact_comparison("n", "name", m=0.9, u=0.01),), ("l.name = r.name",), (), ())
+        >>> score_pairs(con, "t", m, MatchOptions(threshold=0.001)).edges.column("idx_r").to_pylist()
+        [1]
+    """
+    from splink import DuckDBAPI, Linker
+
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    api = DuckDBAPI(con)
+    if options.link_type == "link_only":
+        datasets = [row[0] for row in con.sql(f"SELECT DISTINCT source_dataset FROM {table} ORDER BY 1").fetchall()]
+        inputs: Any = [
+            api.register(
+                con.sql(f"SELECT * FROM {table} WHERE source_dataset = '{name}'").to_arrow_table(),
+                table_name=f"{table}_{name}",
+            )
+            for name in datasets
+        ]
+    else:
+        inputs = api.register(table, table_name=f"{table}_input")
+    settings: dict[str, Any] = {
+        "link_type": options.link_type,
+        "unique_id_column_name": "idx",
+        "comparisons": [c.as_splink() for c in model.comparisons],
+        "blocking_rules_to_generate_predictions": list(model.blocking_rules),
+        "probability_two_random_records_match": model.prior,
+        "retain_intermediate_calculation_columns": True,
+        "retain_matching_columns": True,
+        "additional_columns_to_retain": list(model.retain),
+    }
+    linker = Linker(inputs, settings, log_level=logging.ERROR)
+    rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    trained = rows >= options.train_min_rows
+    if trained:
+        _train(linker, model, options)
+    predictions = linker.inference.predict(threshold_match_probability=options.threshold).as_duckdbpyrelation()
+    edges = _edges(predictions, model)
+    parameters = {
+        "trained": trained,
+        "probability_two_random_records_match": float(linker._settings_obj._probability_two_random_records_match),
+    }
+    return MatchOutcome(edges=edges, trained=trained, parameters=parameters)
+
+
+def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
+    with contextlib.suppress(Exception):
+        linker.training.estimate_probability_two_random_records_match(list(model.deterministic_rules), recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
+    for rule in model.training_blocks:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=options.max_pairs_for_em)
+        except Exception:
+            continue
+
+
+def _edges(predictions: duckdb.DuckDBPyRelation, model: MatchModel) -> pa.Table:
+    """Edges with a JSON breakdown ``{comparison: {"level", "weight"}}`` built in DuckDB."""
+    items = []
+    for comparison in model.comparisons:
+        levels = " ".join(
+            f"WHEN {len(comparison.levels) - 1 - i} THEN '{level.label}'" for i, level in enumerate(comparison.levels)
+        )
+        label = f"""CASE "gamma_{comparison.name}" {levels} ELSE 'null' END"""
+        weight = f'round(coalesce("mw_{comparison.name}", 0), 3)'
+        items.append(f"'{comparison.name}', json_object('level', {label}, 'weight', {weight})")
+    relation = predictions.query(
+        "p",
+        f"""SELECT idx_l::BIGINT AS idx_l, idx_r::BIGINT AS idx_r, match_weight::DOUBLE AS match_weight,
+                  match_probability::DOUBLE AS match_probability, json_object({", ".join(items)})::VARCHAR AS detail
+           FROM p ORDER BY idx_l, idx_r""",
+    )
+    if relation is None:
+        return EDGE_SCHEMA.empty_table()
+    return relation.to_arrow_table().cast(EDGE_SCHEMA)

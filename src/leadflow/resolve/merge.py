@@ -1,0 +1,106 @@
+"""Field-by-field merge of a cluster's rows into one golden record, in DuckDB, with provenance per field.
+
+Every field takes the first non-null value in an order the policy defines:
+
+- ``source_priority``: the source kinds' order in config, then the most recent;
+- ``most_recent``: the latest observed value, then source priority;
+- ``most_complete``: the value from the row with the most filled fields, then source priority.
+
+Fields listed in ``fill_only_if_empty`` keep the CRM record's value whenever it has one (a person may have
+edited it in Zoho); other sources only fill them when the CRM is empty. ``email`` prefers verified addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS
+
+EMAIL_STATUS_RANK = (
+    "CASE email_status WHEN 'verified' THEN 0 WHEN 'catch_all' THEN 1 WHEN 'unverified' THEN 1 "
+    "WHEN 'unknown' THEN 2 WHEN 'invalid' THEN 4 ELSE 3 END"
+)
+
+
+@dataclass(frozen=True)
+class MergePolicy:
+    policy: str = "source_priority"
+    source_priority: tuple[str, ...] = ("crm", "apollo", "salesnav", "linkedin", "mapped")
+    fill_only_if_empty: tuple[str, ...] = ("first_name", "last_name", "title", "phone_e164")
+
+    def _order(self, *, crm_first: bool, email: bool) -> str:
+        rank = "source_rank"
+        recent = "-coalesce(observed_at, 0)"
+        if self.policy == "most_recent":
+            parts = [recent, rank]
+        elif self.policy == "most_complete":
+            parts = ["-completeness", rank, recent]
+        elif self.policy == "source_priority":
+            parts = [rank, recent]
+        else:
+            raise ValueError(f"unknown merge policy {self.policy!r}")
+        if crm_first:
+            parts.insert(0, "CASE WHEN crm_id IS NOT NULL THEN 0 ELSE 1 END")
+        if email:
+            parts.insert(0, EMAIL_STATUS_RANK)
+        return "[" + ", ".join(f"({p})::DOUBLE" for p in [*parts, "idx"]) + "]"
+
+    def order_key(self, field: str) -> str:
+        """The DuckDB list expression rows are ordered by for ``field`` (smallest wins)."""
+        return self._order(crm_first=field in self.fill_only_if_empty, email=field == "email")
+
+    def rank_column(self, field: str) -> str:
+        """The precomputed rank column (see :meth:`rank_columns`) that orders ``field``."""
+        if field == "email":
+            return "ord_email"
+        return "ord_crm_first" if field in self.fill_only_if_empty else "ord_default"
+
+    def rank_columns(self, *, with_email: bool = True) -> str:
+        """SELECT items ranking every row once per ordering (an integer per row is cheaper than list keys)."""
+        orders = {
+            "ord_default": self._order(crm_first=False, email=False),
+            "ord_crm_first": self._order(crm_first=True, email=False),
+        }
+        if with_email:
+            orders["ord_email"] = self.order_key("email")
+        return ", ".join(f"row_number() OVER (ORDER BY {key}) AS {name}" for name, key in orders.items())
+
+    def source_rank_sql(self) -> str:
+        cases = " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(self.source_priority))
+        return f"CASE source_kind {cases} ELSE {len(self.source_priority)} END"
+
+
+PROVENANCE_SQL = """(CASE WHEN crm_id IS NOT NULL
+    THEN json_object('crm_module', crm_module, 'crm_id', crm_id)
+    ELSE json_object('source_kind', source_kind, 'file_name', file_name, 'row_number', row_number) END)::VARCHAR"""
+
+
+def merged_select(fields: Sequence[str], policy: MergePolicy, group: str) -> str:
+    """SELECT list that merges ``fields`` over rows grouped by ``group`` and builds the provenance JSON."""
+    parts = [f"{group}"]
+    for field in fields:
+        key = policy.rank_column(field)
+        parts.append(f'arg_min("{field}", {key}) FILTER (WHERE "{field}" IS NOT NULL) AS "{field}"')
+        parts.append(f'arg_min(prov, {key}) FILTER (WHERE "{field}" IS NOT NULL) AS "{field}__prov"')
+    return ", ".join(parts)
+
+
+def provenance_json(fields: Sequence[str]) -> str:
+    """Expression building ``{field: {"value": ..., <source>}}`` from the ``<field>__prov`` columns, nulls left out.
+
+    Built as text (``prov`` holds the JSON object of a row's source): much cheaper than JSON functions per field.
+    """
+    items = ", ".join(
+        f"""CASE WHEN "{f}" IS NULL THEN NULL
+            ELSE '"{f}":{{"value":' || to_json("{f}")::VARCHAR || ',' || substr("{f}__prov", 2) END"""
+        for f in fields
+    )
+    return f"'{{' || concat_ws(',', {items}) || '}}'"
+
+
+PERSON_MERGE_FIELDS: tuple[str, ...] = (*PERSON_FIELDS, "company_name")
+COMPANY_MERGE_FIELDS: tuple[str, ...] = (
+    *(f for f in COMPANY_FIELDS if f not in ("company_key", "company_domain")),
+    "country",
+)

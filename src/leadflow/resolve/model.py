@@ -1,0 +1,145 @@
+"""Match models: the comparisons splink scores, their blocking rules and the rules used to train them.
+
+A model is data, so the people model (B2B prospects) and the FEBRL benchmark model share one engine
+(:mod:`leadflow.resolve.matching`). Each comparison lists its levels from most to least similar; the first
+level is the null level. ``m`` and ``u`` are the starting probabilities (used as they are when the input is
+too small to train on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+    m: float
+    u: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    null_sql: str
+    levels: tuple[Level, ...]
+
+    def level_label(self, gamma: int) -> str:
+        """Splink numbers non-null levels from ``len(levels) - 1`` (first) down to 0 (else); null is -1."""
+        if gamma < 0:
+            return "null"
+        return self.levels[len(self.levels) - 1 - gamma].label
+
+    def as_splink(self) -> dict[str, object]:
+        levels: list[dict[str, object]] = [
+            {"sql_condition": self.null_sql, "label_for_charts": "null", "is_null_level": True}
+        ]
+        levels += [
+            {"sql_condition": lv.sql, "label_for_charts": lv.label, "m_probability": lv.m, "u_probability": lv.u}
+            for lv in self.levels
+        ]
+        return {"output_column_name": self.name, "comparison_levels": levels}
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    comparisons: tuple[Comparison, ...]
+    blocking_rules: tuple[str, ...]
+    training_blocks: tuple[str, ...]
+    deterministic_rules: tuple[str, ...]
+    prior: float = 1e-4
+    retain: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _null(column: str) -> str:
+    return f'"{column}_l" IS NULL OR "{column}_r" IS NULL'
+
+
+def _exact(column: str) -> str:
+    return f'"{column}_l" = "{column}_r"'
+
+
+def _jw(column: str, threshold: float) -> str:
+    return f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {threshold}'
+
+
+def name_comparison(name: str, column: str, *, initial: bool) -> Comparison:
+    levels = [
+        Level("exact", _exact(column), 0.85, 0.01),
+        Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003),
+        Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02),
+    ]
+    if initial:
+        levels.append(Level("same initial", f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', 0.02, 0.05))
+    levels.append(Level("different", "ELSE", 0.03, 0.9))
+    return Comparison(name, _null(column), tuple(levels))
+
+
+def exact_comparison(name: str, column: str, *, m: float, u: float) -> Comparison:
+    return Comparison(
+        name,
+        _null(column),
+        (Level("exact", _exact(column), m, u), Level("different", "ELSE", 1 - m, 1 - u)),
+    )
+
+
+PEOPLE_MODEL = MatchModel(
+    comparisons=(
+        name_comparison("first_name", "first_name_key", initial=True),
+        name_comparison("last_name", "last_name_key", initial=False),
+        Comparison(
+            "company",
+            '("company_key_l" IS NULL AND "company_domain_l" IS NULL) '
+            'OR ("company_key_r" IS NULL AND "company_domain_r" IS NULL)',
+            (
+                Level("same domain", _exact("company_domain"), 0.6, 0.005),
+                Level("same name", _exact("company_key"), 0.25, 0.004),
+                Level("similar name", _jw("company_key", 0.9), 0.05, 0.004),
+                Level("different", "ELSE", 0.1, 0.987),
+            ),
+        ),
+        Comparison(
+            "email",
+            _null("email"),
+            (
+                Level("exact", _exact("email"), 0.6, 0.0001),
+                Level(
+                    "same local part",
+                    "split_part(\"email_l\", '@', 1) = split_part(\"email_r\", '@', 1)",
+                    0.2,
+                    0.001,
+                ),
+                Level("different", "ELSE", 0.2, 0.9989),
+            ),
+        ),
+        exact_comparison("linkedin", "linkedin_slug", m=0.97, u=0.0001),
+        exact_comparison("salesnav", "salesnav_id", m=0.97, u=0.0001),
+        exact_comparison("phone", "phone_e164", m=0.5, u=0.0005),
+        Comparison(
+            "title",
+            _null("title_key"),
+            (
+                Level("exact", _exact("title_key"), 0.5, 0.01),
+                Level("jaro-winkler >= 0.85", _jw("title_key", 0.85), 0.2, 0.04),
+                Level("different", "ELSE", 0.3, 0.95),
+            ),
+        ),
+        exact_comparison("city", "city_key", m=0.75, u=0.05),
+    ),
+    blocking_rules=(
+        # name alone makes huge blocks at a million rows (every John Smith): pair it with a place
+        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
+        "l.last_name_key = r.last_name_key AND l.company_key = r.company_key",
+        "l.last_name_key = r.last_name_key AND l.company_domain = r.company_domain",
+        "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
+        "l.first_name_key = r.first_name_key AND l.company_key = r.company_key",
+        "l.phone_e164 = r.phone_e164",
+    ),
+    training_blocks=(
+        "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
+        "l.company_key = r.company_key AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
+    ),
+    deterministic_rules=("l.email = r.email", "l.linkedin_slug = r.linkedin_slug"),
+    prior=1e-4,
+)
