@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadflow import __version__
-from leadflow.cli import demo, doctor, ingest, init
+from leadflow.cli import demo, doctor, ingest, init, score
 from leadflow.cli import resolve as resolve_cli
 from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
@@ -42,6 +42,9 @@ app.add_typer(zoho_app, name="zoho")
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("resolve")(resolve_cli.resolve_command)
+app.command("score")(score.score_command)
+app.command("segment")(score.segment_command)
+app.add_typer(score.segments_app, name="segments")
 
 
 def _version(value: bool) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from leadflow.cli.context import app_context
+from leadflow.store import scoring as scoring_repo
 from leadflow.store import sync_ledger
 from leadflow.store.golden import iter_cluster_export
 
@@ -50,3 +51,69 @@ def export_sync_map(
             writer.writerow([row["golden_id"], row["target"], row["module"], row["remote_id"]])
             count += 1
     context.console.print(f"wrote {count} records to {out}")
+
+
+SCORE_COLUMNS = [
+    "golden_person_id",
+    "emails",
+    "fit",
+    "persona_influence",
+    "engagement",
+    "fit_coverage",
+    "persona_coverage",
+    "engagement_coverage",
+    "grade",
+    "priority",
+    "suppressed",
+    "segments",
+]
+
+
+@export_app.command("scores")
+def export_scores_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+) -> None:
+    """One line per golden record: id, emails, scores, coverage, grade, priority, suppressed, segments.
+
+    Unscored values are empty; lists (emails, segments) are joined with ``;``.
+    """
+    context = app_context(ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with context.engine.connect() as connection, out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SCORE_COLUMNS)
+        for row in scoring_repo.iter_score_export(connection):
+            writer.writerow(score_csv_row(row))
+            count += 1
+    context.console.print(f"wrote {count} records to {out}")
+
+
+def score_csv_row(row: dict[str, Any]) -> list[str]:
+    """One export line; ``None`` (unscored, or never scored) is an empty cell.
+
+    Example:
+        >>> score_csv_row({"id": "gp_1", "email": "a@x.io", "emails": ["a@x.io", "b@x.io"], "fit": 71.5,
+        ...                "persona_influence": None, "engagement": None, "fit_coverage": 1.0,
+        ...                "persona_coverage": 0.0, "engagement_coverage": 0.0, "grade": "B4", "priority": False,
+        ...                "suppressed": False, "segments": ["nurture"]})[:4]
+        ['gp_1', 'a@x.io;b@x.io', '71.5', '']
+    """
+    emails = list(row.get("emails") or [])
+    if row.get("email") and row["email"] not in emails:
+        emails.insert(0, row["email"])
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    return [
+        row["id"],
+        ";".join(emails),
+        *(cell(row.get(name)) for name in SCORE_COLUMNS[2:11]),
+        ";".join(row.get("segments") or []),
+    ]

@@ -1,7 +1,7 @@
 """Zoho client: saved connection, cached access tokens, credit ledger.
 
 Revision ID: 0005_zoho_client
-Revises: 0001_foundation
+Revises: 0004_scoring
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_zoho_client"
-down_revision = "0003_resolve"  # contract: 0001_foundation; chained in the sync branch
+down_revision = "0004_scoring"  # contract: 0001_foundation; chained in the sync branch
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,133 @@
+"""The score stage: golden records + events from the store -> scores, segments and owned tags in the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from leadflow.config import Settings
+from leadflow.log import get_logger
+from leadflow.model import RunStatus
+from leadflow.scoring import score_records
+from leadflow.segments import CompiledSegments, assign_segments, compile_segments
+from leadflow.store import scoring as repo
+from leadflow.store.runs import finish_run, start_run
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ScoreOutcome:
+    """What one run of the stage computed (and, unless a preview, wrote)."""
+
+    run_id: int | None
+    records: int
+    counters: dict[str, Any]
+    scores: pa.Table
+    segments: pa.Table
+    compiled: CompiledSegments
+    people: pa.Table = field(repr=False)
+
+
+def compile_configured_segments(settings: Settings, config_file: Path | None = None) -> CompiledSegments:
+    """The configured segments, rule errors pointing into ``config_file``."""
+    return compile_segments(settings.segments, regions=settings.scoring.fit.regions, config_file=config_file)
+
+
+def run_score_stage(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    config_file: Path | None = None,
+    preview: bool = False,
+) -> ScoreOutcome:
+    """Score and segment every golden record; write ``scores`` and ``record_tags`` unless ``preview``.
+
+    Rule errors surface before anything is read. A preview records no run and writes nothing.
+    """
+    compiled = compile_configured_segments(settings, config_file)
+    now = now or datetime.now(UTC)
+    with engine.connect() as connection:
+        people = repo.read_people(connection)
+        events = repo.read_events(connection)
+        stored_tags = repo.read_record_tags(connection)
+    scored = score_records(people, events, settings.scoring, now=now)
+    segments = assign_segments(segment_inputs(people, scored), compiled, repo.applied_tags(stored_tags))
+    counters = summarize(scored, segments)
+    if preview:
+        return ScoreOutcome(None, people.num_rows, counters, scored, segments, compiled, people)
+    with engine.begin() as connection:
+        run_id = start_run(connection, kind="score")
+    try:
+        with engine.begin() as connection:
+            with_segments = scored.append_column("segments", segments.column("segments"))
+            repo.replace_scores(connection, table=with_segments, run_id=run_id, computed_at=now)
+            counters["tag_rows_written"] = repo.write_record_tags(
+                connection, segments=segments, stored=stored_tags, updated_at=now
+            )
+    except Exception as exc:
+        with engine.begin() as connection:
+            finish_run(connection, run_id=run_id, status=RunStatus.FAILED, counters=counters, error=str(exc))
+        raise
+    with engine.begin() as connection:
+        finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=counters)
+    log.info("score stage finished", run_id=run_id, records=people.num_rows)
+    return ScoreOutcome(run_id, people.num_rows, counters, scored, segments, compiled, people)
+
+
+def segment_inputs(people: pa.Table, scored: pa.Table) -> pa.Table:
+    """The fields segment rules see: the person and company fields plus the scores (aligned by id)."""
+    with duckdb.connect() as con:
+        con.register("people", people)
+        con.register("scored", scored)
+        dropped = ", ".join(name for name in ("id", "persona", "emails") if name in people.column_names)
+        table: pa.Table = con.sql(
+            f"SELECT s.* EXCLUDE (reasons, summary), p.* EXCLUDE ({dropped}) "
+            "FROM scored s JOIN people p ON p.id = s.golden_person_id"
+        ).to_arrow_table()
+    return table
+
+
+def summarize(scored: pa.Table, segments: pa.Table) -> dict[str, Any]:
+    """Counts for the run record and the CLI: grades, unscored, suppressed, per segment, tag changes."""
+    with duckdb.connect() as con:
+        con.register("scored", scored)
+        con.register("seg", segments)
+        (records, fit_unscored, persona_unscored, no_events, suppressed, priority) = con.sql(
+            """SELECT count(*), count(*) FILTER (WHERE fit IS NULL), count(*) FILTER (WHERE persona_influence IS NULL),
+                      count(*) FILTER (WHERE engagement IS NULL), count(*) FILTER (WHERE suppressed),
+                      count(*) FILTER (WHERE priority) FROM scored"""
+        ).fetchall()[0]
+        grades = dict(
+            con.sql("SELECT coalesce(grade, 'unscored'), count(*) FROM scored GROUP BY 1 ORDER BY 1").fetchall()
+        )
+        per_segment = dict(
+            con.sql("SELECT s, count(*) FROM (SELECT unnest(segments) AS s FROM seg) GROUP BY s ORDER BY s").fetchall()
+        )
+        changes = con.sql(
+            """SELECT sum(len(zoho_add)), sum(len(zoho_remove)), sum(len(ghl_add)), sum(len(ghl_remove)),
+                      count(*) FILTER (WHERE len(zoho_add) + len(zoho_remove) + len(ghl_add) + len(ghl_remove) > 0)
+               FROM seg"""
+        ).fetchall()[0]
+    return {
+        "records": int(records),
+        "fit_unscored": int(fit_unscored),
+        "persona_unscored": int(persona_unscored),
+        "without_events": int(no_events),
+        "suppressed": int(suppressed),
+        "priority": int(priority),
+        "grades": {str(k): int(v) for k, v in grades.items()},
+        "segments": {str(k): int(v) for k, v in per_segment.items()},
+        "zoho_tags_to_add": int(changes[0] or 0),
+        "zoho_tags_to_remove": int(changes[1] or 0),
+        "ghl_tags_to_add": int(changes[2] or 0),
+        "ghl_tags_to_remove": int(changes[3] or 0),
+        "records_with_tag_changes": int(changes[4] or 0),
+    }
