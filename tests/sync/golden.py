@@ -179,12 +179,20 @@ def _fit(connection: sa.Connection, name: str, row: Mapping[str, Any]) -> dict[s
     fitted = {k: v for k, v in row.items() if k in table.c}
     for column in table.columns:
         if column.name not in fitted and not column.nullable and column.default is None and not column.primary_key:
-            fitted[column.name] = (
-                []
-                if isinstance(column.type, sa.JSON)
-                else (now() if "DATE" in str(column.type).upper() or "TIME" in str(column.type).upper() else "")
-            )
+            fitted[column.name] = _neutral(column.type)
     return fitted
+
+
+def _neutral(kind: sa.types.TypeEngine[Any]) -> Any:
+    if isinstance(kind, sa.JSON):
+        return []
+    if isinstance(kind, sa.DateTime):
+        return now()
+    if isinstance(kind, sa.Boolean):
+        return False
+    if isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
+        return 0
+    return ""
 
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger"]
