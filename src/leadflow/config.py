@@ -71,9 +71,6 @@ class SyncSettings(Section):
         "Leadflow_ID", description="Unique custom field leadflow creates in each module it writes (its upsert key)"
     )
     sync_accounts: bool = Field(True, description="Create and update an Account per golden company")
-    owned_tag_prefix: str = Field(
-        "lf-", description="leadflow adds and removes only tags starting with this prefix ([segments] tag_prefix)"
-    )
     leads: list[str] = Field(
         default_factory=lambda: [
             "First_Name = first_name",

@@ -28,7 +28,7 @@ def plan_sync(settings: Settings, engine: Engine) -> Plan:
         {'Leads create': 120, 'Leads tags added': 80, 'unchanged records': 0}
     """
     with engine.connect() as connection:
-        return Planner(settings.sync).build(connection)
+        return Planner(settings.sync, tag_prefix=settings.segments.tag_prefix).build(connection)
 
 
 @contextmanager
@@ -48,7 +48,9 @@ def zoho_sync(
     """
     zoho = ZohoClient.from_settings(settings, engine, http_client, options=options)
     try:
-        yield SyncRunner(engine, ZohoTarget(zoho), settings.sync, progress=progress)
+        yield SyncRunner(
+            engine, ZohoTarget(zoho), settings.sync, progress=progress, tag_prefix=settings.segments.tag_prefix
+        )
     finally:
         zoho.close()
 

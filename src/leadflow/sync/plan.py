@@ -36,6 +36,7 @@ Action = Literal["create", "update", "noop", "tags"]
 Method = Literal["upsert", "update", "none", "tags"]
 
 TARGET = "zoho"
+DEFAULT_TAG_PREFIX = "lf-"  # [segments] tag_prefix: leadflow touches only tags that start with it
 TAGS_SUFFIX = "#tags"
 
 
@@ -120,9 +121,10 @@ class Planner:
         []
     """
 
-    def __init__(self, settings: SyncSettings, *, target: str = TARGET) -> None:
+    def __init__(self, settings: SyncSettings, *, target: str = TARGET, tag_prefix: str = DEFAULT_TAG_PREFIX) -> None:
         self.settings = settings
         self.target = target
+        self.tag_prefix = tag_prefix
         self.maps = {module: settings.field_map(module) for module in ("Leads", "Contacts", "Accounts")}
         self.ext = settings.external_id_field
         self._account_remote_ids: dict[str, str] = {}
@@ -225,7 +227,7 @@ class Planner:
 
     def _tags(self, person: Mapping[str, Any], module: str, synced: Mapping[str, SyncedRecord]) -> Operation | None:
         state = person.get("tags") or {}
-        prefix = self.settings.owned_tag_prefix
+        prefix = self.tag_prefix
         desired = sorted({t for t in state.get("desired") or [] if isinstance(t, str) and t.startswith(prefix)})
         applied = sorted({t for t in state.get("applied") or [] if isinstance(t, str) and t.startswith(prefix)})
         add = [t for t in desired if t not in applied]

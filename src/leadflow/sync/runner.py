@@ -26,12 +26,13 @@ from leadflow.store import kv, runs, sync_ledger, sync_lock, sync_source
 from leadflow.sync import outbox
 from leadflow.sync.cost import BATCH_SIZE, choose_method
 from leadflow.sync.mapping import ACCOUNT_LOOKUP, comparable, custom_field_specs
-from leadflow.sync.plan import TAGS_SUFFIX, Plan, Planner
+from leadflow.sync.plan import DEFAULT_TAG_PREFIX, TAGS_SUFFIX, Plan, Planner
 from leadflow.sync.target import SyncTarget, WriteMethod, WriteOutcome
 
 log = get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]
+SENT = "records sent (retries included)"
 
 
 class SyncLocked(LeadflowError):
@@ -85,8 +86,10 @@ class SyncRunner:
         *,
         owner: str | None = None,
         progress: Progress | None = None,
+        tag_prefix: str = DEFAULT_TAG_PREFIX,
     ) -> None:
         self.engine = engine
+        self.tag_prefix = tag_prefix
         self.target = target
         self.settings = settings
         self.owner = owner or sync_lock.new_owner_id()
@@ -101,7 +104,7 @@ class SyncRunner:
     def plan(self) -> Plan:
         """Plan without writing anything (no lock, no outbox, no call)."""
         with self.engine.connect() as connection:
-            return Planner(self.settings, target=self.target.name).build(connection)
+            return Planner(self.settings, target=self.target.name, tag_prefix=self.tag_prefix).build(connection)
 
     def run(
         self, *, plan: Plan | None = None, dry_run: bool = False, retry_failed: bool = False, wait: float = 0.0
@@ -128,9 +131,9 @@ class SyncRunner:
                         retry_failed=retry_failed,
                         check_base=plan is not None,
                     )
-                report.counts["invalid"] += report.enqueued.invalid
-                report.counts["stale"] += report.enqueued.stale
-                report.counts["failed earlier, not retried"] += report.enqueued.failed_kept
+                self._count("invalid, not sent", report.enqueued.invalid)
+                self._count("stale plan operations skipped", report.enqueued.stale)
+                self._count("failed earlier, not retried", report.enqueued.failed_kept)
                 self._execute(report.enqueued.keys)
             except _Stop as stop:
                 status, report.stopped = RunStatus.STOPPED, stop.reason
@@ -191,7 +194,7 @@ class SyncRunner:
                 pending = sync_ledger.operations_in_state(connection, target=name, states=[outbox.PENDING], keys=keys)
             if not pending:
                 return
-            sent_before = self._report.counts["sent"] if self._report else 0
+            sent_before = self._report.counts[SENT] if self._report else 0
             noops = [op for op in pending if op["method"] == "none"]
             self._confirm_without_call(noops)
             accounts = [op for op in pending if op["kind"] == "account" and op["method"] != "none"]
@@ -200,7 +203,7 @@ class SyncRunner:
             self._write_phase("Accounts", accounts)
             self._write_phase("people", people)
             self._tag_phase(tags)
-            if self._report is not None and self._report.counts["sent"] == sent_before:
+            if self._report is not None and self._report.counts[SENT] == sent_before:
                 return  # nothing could be sent (all waiting on something): try again next run
 
     def _write_phase(self, phase: str, ops: list[dict[str, Any]]) -> None:
@@ -263,7 +266,7 @@ class SyncRunner:
         ids = [int(op["id"]) for op in ops]
         with self.engine.begin() as connection:
             sync_ledger.set_state(connection, ids=ids, state=outbox.IN_FLIGHT, run_id=self._run_id, count_attempt=True)
-        self._count("sent", len(ops))
+        self._count(SENT, len(ops))
         try:
             if bulk:
                 outcomes = self.target.bulk_upsert(module, rows, external_id_field=self.ext)
@@ -405,7 +408,7 @@ class SyncRunner:
                         count_attempt=True,
                     )
                 sent.update(ids)
-                self._count("sent", len(chunk))
+                self._count(SENT, len(chunk))
                 try:
                     answers = self.target.change_tags(
                         module, add=add, tag=tag, remote_ids=[person_ids[op["golden_id"]] for op in chunk]
