@@ -78,7 +78,7 @@ class SyncSettings(Section):
             "Email = email",
             "Designation = title",
             "Phone = phone_e164",
-            "Company = company.name",
+            "Company = company.name | company_name",
             "Website = company.domain",
             "No_of_Employees = company.employees",
             "Annual_Revenue = company.annual_revenue",

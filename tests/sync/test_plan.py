@@ -201,3 +201,10 @@ def test_plan_file_round_trip_and_tamper_check(engine: sa.Engine, tmp_path: Path
 def test_keys_are_deterministic(engine: sa.Engine) -> None:
     golden.populate(engine, 5, companies=1)
     assert [op.key for op in _plan(engine).operations] == [op.key for op in _plan(engine).operations]
+
+
+def test_a_lead_without_a_golden_company_takes_its_own_company_name(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        golden.add_person(connection, id="gp_solo", last_name="Solo", company_name="Han Freight Ltd")
+    (op,) = _plan(engine).operations
+    assert op.payload["Company"] == "Han Freight Ltd"

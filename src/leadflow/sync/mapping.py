@@ -89,12 +89,23 @@ def custom_field_specs(fields: list[str], external_id_field: str) -> list[FieldS
 def resolve_source(
     source: str, person: Mapping[str, Any], company: Mapping[str, Any] | None, score: Mapping[str, Any]
 ) -> Any:
-    """The value of a mapping source: ``column`` of the person, ``company.column`` or ``score.column``.
+    """The value of a mapping source: ``column`` of the person, ``company.column`` or ``score.column``;
+    ``a | b`` takes the first of them that is not empty.
 
     Example:
-        >>> resolve_source("company.name", {}, {"name": "Acme"}, {})
+        >>> resolve_source("company.name | company_name", {"company_name": "Acme"}, None, {})
         'Acme'
     """
+    for alternative in source.split("|"):
+        value = _one_source(alternative.strip(), person, company, score)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _one_source(
+    source: str, person: Mapping[str, Any], company: Mapping[str, Any] | None, score: Mapping[str, Any]
+) -> Any:
     scope, dot, column = source.partition(".")
     if not dot:
         return person.get(source)

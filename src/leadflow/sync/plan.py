@@ -167,7 +167,7 @@ class Planner:
 
     def _account(self, company: Mapping[str, Any], previous: SyncedRecord | None) -> Operation | None:
         module = "Accounts"
-        desired = self._values(self.maps[module], lambda source: company.get(source))
+        desired = self._values(self.maps[module], lambda source: resolve_source(source, company, None, {}))
         desired[self.ext] = company["id"]
         remote_id = company.get("crm_account_id") or (previous.remote_id if previous else None)
         base = previous.payload if previous and previous.module == module else {}
@@ -347,19 +347,19 @@ class Planner:
         scores = sync_source.columns_of(connection, sync_source.SCORES)
         unknown: list[str] = []
         for module, mapping in self.maps.items():
-            for zoho_field, source in mapping.items():
-                scope, dot, column = source.partition(".")
-                if module == "Accounts":
-                    known = companies
-                    column = source
-                elif dot and scope == "company":
-                    known = companies
-                elif dot and scope == "score":
-                    known = scores
-                else:
-                    known, column = people, source
-                if known and column not in known:
-                    unknown.append(f"{module}.{zoho_field} = {source}")
+            for zoho_field, sources in mapping.items():
+                for source in (part.strip() for part in sources.split("|")):
+                    scope, dot, column = source.partition(".")
+                    if module == "Accounts":
+                        known, column = companies, source
+                    elif dot and scope == "company":
+                        known = companies
+                    elif dot and scope == "score":
+                        known = scores
+                    else:
+                        known, column = people, source
+                    if known and column not in known:
+                        unknown.append(f"{module}.{zoho_field} = {source}")
         if unknown:
             raise ConfigError("[sync] mapping names columns that do not exist: " + ", ".join(unknown))
 
