@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -38,6 +38,7 @@ Method = Literal["upsert", "update", "none", "tags"]
 TARGET = "zoho"
 DEFAULT_TAG_PREFIX = "lf-"  # [segments] tag_prefix: leadflow touches only tags that start with it
 TAGS_SUFFIX = "#tags"
+PEOPLE_CHUNK = 2_000  # golden people planned at a time (the CRM mirror is read per chunk)
 
 
 @dataclass(frozen=True)
@@ -149,18 +150,18 @@ class Planner:
                 plan.operations.append(op)
                 if not op.invalid:
                     syncable_accounts.add(company["id"])
-        people = list(sync_source.iter_people(connection, target=self.target))
-        mirror = self._mirror(connection, people, synced)
-        for person in people:
-            employer = companies.get(person.get("company_id") or "")
-            op = self._person(person, employer, synced.get(person["id"]), mirror, syncable_accounts)
-            if op is None:
-                plan.unchanged += 1
-            else:
-                plan.operations.append(op)
-            tags = self._tags(person, op.module if op else synced[person["id"]].module, synced)
-            if tags is not None:
-                plan.operations.append(tags)
+        for people in _chunks(sync_source.iter_people(connection, target=self.target), PEOPLE_CHUNK):
+            mirror = self._mirror(connection, people, synced)
+            for person in people:
+                employer = companies.get(person.get("company_id") or "")
+                op = self._person(person, employer, synced.get(person["id"]), mirror, syncable_accounts)
+                if op is None:
+                    plan.unchanged += 1
+                else:
+                    plan.operations.append(op)
+                tags = self._tags(person, op.module if op else synced[person["id"]].module, synced)
+                if tags is not None:
+                    plan.operations.append(tags)
         return plan
 
     # --- accounts -------------------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ class Planner:
             action: Action = "create"
             method: Method = "upsert"
             payload = {k: v for k, v in desired.items() if v is not None}
-            diff = {k: [None, v] for k, v in payload.items() if k != self.ext}
+            diff: dict[str, list[Any]] = {}  # a create fills every field it sends: describe_diff reads the payload
         else:
             payload, diff = self._changes(desired, base)
             action, method = ("update", "update") if payload else ("noop", "none")
@@ -362,6 +363,17 @@ class Planner:
                         unknown.append(f"{module}.{zoho_field} = {source}")
         if unknown:
             raise ConfigError("[sync] mapping names columns that do not exist: " + ", ".join(unknown))
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def examples(operations: Iterable[Operation], *, per_kind: int = 3) -> list[Operation]:

@@ -25,6 +25,8 @@ def describe_diff(op: Operation) -> list[str]:
         >>> describe_diff(op)
         ['Designation: CTO -> VP Engineering']
     """
+    if op.action == "create" and not op.diff:
+        return [f"{name}: (empty) -> {_show(value)}" for name, value in op.payload.items() if name != "Leadflow_ID"]
     return [f"{name}: {_show(old)} -> {_show(new)}" for name, (old, new) in op.diff.items()]
 
 
