@@ -177,7 +177,7 @@ def measure(label: str, settings: Settings, engine: sa.Engine, emulator: Emulato
     with zoho_sync(settings, engine) as runner:
         assert isinstance(runner.target, ZohoTarget)
         least = minimum(runner.target, plan)
-        report: SyncReport = runner.run()
+        report: SyncReport = runner.run(plan=plan)  # what `leadflow sync` plans, applied once
     wall = time.perf_counter() - started
     server_credits = emulator.state()["credits"]["used"] - credits_before
     worst = naive(plan)
