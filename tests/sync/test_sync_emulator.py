@@ -81,6 +81,15 @@ def test_first_sync_creates_everything_and_a_second_makes_no_call(zoho: Emulator
     leads = remote(settings, engine, "Leads", ["Tag"])
     assert {gid: sorted(t["name"] for t in (r.get("Tag") or [])) for gid, r in leads.items()} == tags
 
+    some_id = next(iter(desired))
+    with engine.connect() as connection:
+        history = sync_ledger.record_history(connection, target="zoho", golden_id=some_id)
+    (entry,) = [e for e in history if e["action"] != "tags"]
+    assert entry["outcome"] == "created"
+    assert entry["response"]["action"] == "insert"
+    assert entry["response"]["id"] == entry["remote_id"]
+    assert entry["payload_hash"]
+
     credits_before = zoho.state()["credits"]["used"]
     second = _sync(settings, engine)
     assert second.calls == 0

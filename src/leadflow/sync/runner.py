@@ -302,7 +302,12 @@ class SyncRunner:
             else:
                 failed.append((op, outcome))
         with self.engine.begin() as connection:
-            self._confirm(connection, confirmed, response={"status": "success"})
+            answers = {
+                int(op["id"]): {"code": "SUCCESS", "action": outcome.action, "id": outcome.remote_id, **outcome.details}
+                for op, outcome in zip(ops, outcomes, strict=True)
+                if outcome.ok
+            }
+            self._confirm(connection, confirmed, response={"status": "success"}, answers=answers)
             for op, outcome in failed:
                 sync_ledger.set_state(
                     connection,
@@ -327,6 +332,7 @@ class SyncRunner:
         confirmed: Sequence[tuple[Mapping[str, Any], str | None, str]],
         *,
         response: Mapping[str, Any],
+        answers: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> None:
         """Outbox confirmed, id map advanced and the log written, in the caller's one transaction."""
         tags_applied: dict[str, list[str]] = {}
@@ -346,7 +352,8 @@ class SyncRunner:
             )
             if op["kind"] == "tags":
                 tags_applied[op["golden_id"]] = list(op["desired"].get("tags", []))
-            logs.append(self._log_row(op, outcome, remote_id, None, None, dict(response)))
+            answer = {**response, **(answers or {}).get(int(op["id"]), {})}
+            logs.append(self._log_row(op, outcome, remote_id, None, None, answer))
             self._count(self._count_key(op, outcome))
         sync_ledger.confirm_operations(connection, confirmed=[(int(op["id"]), rid) for op, rid, _ in confirmed])
         sync_ledger.record_pushed(connection, target=self.target.name, records=pushed)
