@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from pathlib import Path
 
@@ -24,18 +25,29 @@ def _zoho(args: argparse.Namespace) -> int:
     backend.oauth.register_client(args.client_id, args.client_secret, refresh_token=args.refresh_token)
     if args.seed:
         outcome = backend.seed_records(parse_seed_lines(Path(args.seed).read_text(encoding="utf-8")))
-        print(f"seeded {outcome['inserted']} records from {args.seed} ({len(outcome['errors'])} rejected)")
+        print(
+            f"seeded {outcome['inserted']} records from {args.seed} "
+            f"({outcome['skipped']} already there, {len(outcome['errors'])} rejected)"
+        )
         for error in outcome["errors"][:10]:
             print(f"  line {error['line']}: {error['code']} {error.get('details', error['message'])}")
     app = create_app(backend, register_default_client=False)
-    base = f"http://{args.host}:{args.port}"
+    # Bind here so that --port 0 picks a free port and the real one is printed. IPPROTO_TCP explicitly:
+    # asyncio sets TCP_NODELAY only on sockets whose proto says TCP (else ~40 ms per response).
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    base = f"http://{args.host}:{port}"
     print(f"Zoho CRM emulator on {base}  (API {base}/crm/v8, accounts {base}/oauth/v2/token)")
     print(f"  client id:     {args.client_id}")
     print(f"  client secret: {args.client_secret}")
     print(f"  refresh token: {args.refresh_token}")
     print(f"  database:      {args.db or 'in memory'}; control plane {base}/_emulator/state")
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, lifespan="off"))
+    server.run(sockets=[sock])
     backend.close()
     return 0
 
@@ -49,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "zoho", help="Zoho CRM (v2/v8) and its accounts server", formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     zoho.add_argument("--host", default="127.0.0.1", help="address to bind")
-    zoho.add_argument("--port", type=int, default=8010, help="port to bind")
+    zoho.add_argument("--port", type=int, default=8010, help="port to bind (0: any free port, printed)")
     zoho.add_argument("--db", default=None, help="SQLite file (in memory when omitted)")
     zoho.add_argument("--seed", default=None, help='JSON lines file: {"module": "Leads", "record": {...}}')
     zoho.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth client registered at start")

@@ -1,9 +1,9 @@
 """Fault injection for emulators: added latency, a share of 500s, 429 bursts, and "commit then drop".
 
 ``FaultMiddleware`` is a raw ASGI middleware that wraps an emulator app. "Commit then drop" lets the
-request run to completion (the write happens) and then withholds the response: over a real socket the
-connection is closed after the status line, so the client sees a broken response; in-process (httpx's
-``ASGITransport`` or Starlette's ``TestClient``) it raises ``httpx.RemoteProtocolError`` from the transport.
+request run to completion (the write happens) and then withholds the response: over a real socket (uvicorn)
+the connection is closed without a byte of response; in-process (httpx's ``ASGITransport`` or Starlette's
+``TestClient``) it raises ``httpx.RemoteProtocolError`` from the transport.
 
 Example:
     >>> faults = Faults(seed=1)
@@ -152,7 +152,11 @@ class FaultMiddleware:
             captured.append(message)
 
         await self.app(scope, receive, capture)
-        start = next((message for message in captured if message["type"] == "http.response.start"), None)
-        if start is not None:
-            await send(start)
-        raise httpx.RemoteProtocolError("Server disconnected without sending a complete response (injected fault)")
+        # A real server (uvicorn) exposes its connection on the receive callable: close it, send nothing.
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
+        if transport is not None and hasattr(transport, "close"):
+            transport.close()
+            for _ in range(3):  # let the server notice the disconnect before the app returns
+                await asyncio.sleep(0)
+            return
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response (injected fault)")

@@ -44,6 +44,7 @@ class ConcurrencyMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/crm"):
             await self.app(scope, receive, send)
             return
+        self.backend.count_request(scope["method"], scope["path"])
         try:
             self.backend.gate.enter()
         except ZohoError as error:

@@ -23,6 +23,7 @@ from leadflow_emulators.zoho.models.results import RecordResult
 from leadflow_emulators.zoho.models.validation import normalize_key
 
 USERS = "users"
+INDEX_CAP = 2000  # past this many hits, COQL scans instead of fetching records one by one
 _USER_FIELDS: dict[str, FieldLike] = {
     name: FieldInfo(name, data_type)
     for name, data_type in (
@@ -82,12 +83,26 @@ class BackendSource:
             return list(self.backend.stored_records(module))
 
     def visible_records(self, module: str, *, include_converted: bool = False) -> Iterable[Record]:
-        """What COQL and bulk read see: like the list and search APIs, converted Leads are left out
-        unless asked for (a query that names ``Converted__s``)."""
-        rows = self.records(module)
-        if include_converted or module.lower() != "leads":
-            return rows
-        return [row for row in rows if not row.get("Converted__s")]
+        """What COQL and bulk read see, in ascending id order: like the list and search APIs, converted
+        Leads are left out unless asked for (a query that names ``Converted__s``). The backend caches this
+        sorted view until the module next changes; it is read-only."""
+        if module.lower() == USERS:
+            return sorted(self.records(module), key=lambda user: int(user["id"]))
+        return self.backend.sorted_records(module, "id", False, "both" if include_converted else "false")
+
+    def indexed(self, module: str, field: str, value: str, *, include_converted: bool = False) -> list[Record] | None:
+        """Records whose ``field`` equals ``value`` through the backend's field index (trimmed, any case);
+        ``id`` goes straight to the record. Converted Leads are left out as in :meth:`visible_records`.
+        None when more than ``INDEX_CAP`` records match: then a scan of the cached sorted view is cheaper."""
+        if module.lower() == USERS:
+            return None
+        with self.backend.lock:
+            ids = [value] if field == "id" else self.backend.find_ids(module, field, value)
+            if len(ids) > INDEX_CAP:
+                return None
+            found = [self.backend.get_stored(module, record_id) for record_id in ids]
+        hide = not include_converted and module.lower() == "leads"
+        return [r for r in found if r is not None and not (hide and r.get("Converted__s"))]
 
     def get_record(self, module: str, record_id: str) -> Record | None:
         if module.lower() == USERS:

@@ -557,8 +557,62 @@ def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool]]) -> No
         rows.sort(key=sort_key, reverse=descending)
 
 
-def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: GetRecordFn) -> CoqlResult:
-    """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values."""
+# (module, field, value) -> the records whose field equals value, compared as the backend's index does
+# (trimmed, case-insensitive): a superset of what COQL's ``=`` matches, so the full test still runs on them.
+# None when the value is too common for the index to beat a scan of the module's cached sorted view.
+IndexFn = Callable[[str, str, str], list[Record] | None]
+_INDEXED_CATEGORIES = frozenset({"text", "lookup"})
+
+
+def _candidates(condition: Condition, binder: Binder, index: IndexFn, module: str) -> list[Record] | None:
+    """Records an indexed ``=``/``in`` criterion narrows the query to, or None when a full scan is needed."""
+    if isinstance(condition, BoolOp):
+        left = _candidates(condition.left, binder, index, module)
+        right = _candidates(condition.right, binder, index, module)
+        if condition.op == "and":
+            options = [c for c in (left, right) if c is not None]
+            return min(options, key=len) if options else None
+        if left is None or right is None:
+            return None
+        merged = {str(r.get("id")): r for r in left}
+        merged.update((str(r.get("id")), r) for r in right)
+        return list(merged.values())
+    if not isinstance(condition.operand, Column) or condition.negated:
+        return None
+    if condition.kind != "in" and not (condition.kind == "compare" and condition.op == "="):
+        return None
+    resolved = binder.column(condition.operand, "where")
+    if resolved.field is None or (_category(resolved.info) not in _INDEXED_CATEGORIES and resolved.field != "id"):
+        return None
+    found: dict[str, Record] = {}
+    for value in condition.values:
+        if isinstance(value, bool):
+            return None
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        hits = index(module, resolved.field, text)
+        if hits is None:
+            return None
+        for record in hits:
+            found[str(record.get("id"))] = record
+    return list(found.values())
+
+
+def execute(
+    query: Query,
+    *,
+    fields: FieldsFn,
+    records: RecordsFn,
+    get_record: GetRecordFn,
+    sorted_by_id: bool = False,
+    index: IndexFn | None = None,
+) -> CoqlResult:
+    """Run a parsed query; raise :class:`CoqlError` (``INVALID_QUERY``) for unknown columns or bad values.
+
+    ``sorted_by_id``: the source yields records in ascending id order already (Zoho's default order), so
+    only ``order by`` keys are sorted (stable sorts keep id order among ties). ``index``: equality lookups
+    on plain text and lookup fields; a where clause whose ``and`` holds such an ``=``/``in`` criterion then
+    tests only the records the index returns instead of scanning the module.
+    """
     compiler = Binder(query.module, fields, get_record)
     if query.is_aggregate:
         # Imported here: the aggregate module builds on this one's key functions and closures.
@@ -567,12 +621,17 @@ def execute(query: Query, *, fields: FieldsFn, records: RecordsFn, get_record: G
         return execute_aggregate(query, compiler, records)
     selected = [(item, compiler.column(item.expr, "select")) for item in query.select if isinstance(item.expr, Column)]
     test = compile_condition(query.where, lambda o: _column_only(compiler, o, "where")) if query.where else None
-    matched = [r for r in records(query.module) if test(r)] if test else list(records(query.module))
-    id_key = _sort_key(compiler.column(Column(("id",)), "order by"))
+    narrowed = _candidates(query.where, compiler, index, query.module) if index and query.where else None
+    if narrowed is not None:
+        narrowed.sort(key=lambda r: int(r.get("id") or 0))
+    source = narrowed if narrowed is not None else records(query.module)
+    matched = [r for r in source if test(r)] if test else list(source)
     keys: list[tuple[Callable[[Any], Any], bool]] = [
         (_sort_key(_column_only(compiler, o.expr, "order by")), o.descending) for o in query.order_by
     ]
-    _order(matched, [*keys, (id_key, False)])
+    if not sorted_by_id:
+        keys.append((_sort_key(compiler.column(Column(("id",)), "order by")), False))
+    _order(matched, keys)
     page = matched[query.offset : query.offset + query.limit]
     data = []
     for record in page:

@@ -158,6 +158,10 @@ async def coql(request: Request) -> Response:
                 fields=state.source.fields,
                 records=lambda module: state.source.visible_records(module, include_converted=include_converted),
                 get_record=state.source.get_record,
+                sorted_by_id=True,
+                index=lambda module, field, value: state.source.indexed(
+                    module, field, value, include_converted=include_converted
+                ),
             )
         except CoqlError as exc:
             raise _zoho(exc) from None

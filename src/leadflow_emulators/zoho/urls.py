@@ -46,6 +46,7 @@ def zoho_routes() -> list[BaseRoute]:
         Route(f"{CRM}/{{module}}/actions/remove_tags", records.remove_tags, methods=["POST"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/actions/add_tags", records.add_tags, methods=["POST"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/actions/remove_tags", records.remove_tags, methods=["POST"]),
+        Route(f"{CRM}/{{module}}/actions/count", records.count_records, methods=["GET"]),
         Route(f"{CRM}/{{module}}/upsert", records.upsert_records, methods=["POST"]),
         Route(f"{CRM}/{{module}}/search", records.search_records, methods=["GET"]),
         Route(f"{CRM}/{{module}}/deleted", records.deleted_records, methods=["GET"]),

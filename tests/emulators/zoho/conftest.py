@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,24 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
+
+
+@dataclass
+class SdkEnv:
+    """A live emulator for the official SDK, and a directory for the SDK's token and metadata files."""
+
+    server: LiveServer
+    backend: ZohoBackend
+    workdir: Path
+
+
+@pytest.fixture(scope="module")
+def sdk_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkEnv]:
+    """One emulator per test module for SDK tests (``sdk_server`` points the SDK's global state at it)."""
+    backend = ZohoBackend(seed=11)
+    with LiveServer(create_app(backend)) as server:
+        yield SdkEnv(server, backend, Path(tmp_path_factory.mktemp("sdk")))
+    backend.close()
 
 
 @pytest.fixture

@@ -116,6 +116,11 @@ def _patch(documents: dict[str, dict[str, Any]]) -> None:
     documents["fields.json"]["components"]["schemas"]["InvalidValueError"]["properties"]["code"]["enum"].append(
         "DUPLICATE_DATA"
     )
+    # (15) Record count: the spec types ``count`` as a string; Zoho returns a number (the SDK's CountWrapper
+    #      refuses anything but an int).
+    count_op = documents["record.json"]["paths"]["/crm/v8/{module_api_name}/actions/count"]["get"]
+    count_schema = count_op["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"][0]
+    count_schema["properties"]["count"] = {"type": "integer"}
     # (6) Convert: ``Deals`` is null when no deal is created, ``Accounts`` when the lead has no company
     #     (the SDK's SuccessfulConvert allows None for both).
     convert = documents["convert_lead.json"]["components"]["schemas"]["Successful_Convert"]

@@ -314,3 +314,26 @@ def test_bulk_read_request_errors(client: TestClient, query: dict[str, Any], cod
 def test_bulk_read_unknown_job(client: TestClient) -> None:
     reply = client.get("/crm/bulk/v8/read/42")
     assert (reply.status_code, reply.json()["code"]) == (404, "RESOURCE_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/crm/v8/coql", {"select_query": "select id from Leads"}),
+        ("POST", "/crm/bulk/v8/read", {"query": {"module": {"api_name": "Leads"}}}),
+        ("POST", "/crm/bulk/v8/write", {"operation": "insert", "resource": []}),
+    ],
+)
+def test_coql_and_bulk_count_against_the_sub_concurrency_limit(
+    client: TestClient, method: str, path: str, body: dict[str, Any]
+) -> None:
+    gate = backend_of(client).gate
+    for _ in range(gate.sub_limit):
+        gate.enter_heavy()
+    try:
+        reply = client.request(method, path, json=body)
+        assert (reply.status_code, reply.json()["code"]) == (429, "TOO_MANY_REQUESTS")
+    finally:
+        for _ in range(gate.sub_limit):
+            gate.leave_heavy()
+    assert client.request(method, path, json=body).status_code != 429

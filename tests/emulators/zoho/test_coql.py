@@ -503,3 +503,47 @@ def test_where_is_compiled_once_not_per_record() -> None:
     assert scanned == 5000
     assert [int(r["id"]) - 10**18 for r in result.data] == [4000 + (3 - 4000 % 7) % 7 + 7 * k for k in range(5)]
     assert result.more_records is True
+
+
+def _scan_index(module: str, field: str, value: str) -> list[Mapping[str, Any]]:
+    """An index like the backend's: trimmed, case-insensitive equality on the stored value (ids of lookups)."""
+
+    def key(stored: Any) -> str:
+        return str(stored.get("id") if isinstance(stored, dict) else stored).strip().lower()
+
+    return [r for r in STORE[module] if r.get(field) not in (None, "") and key(r.get(field)) == value.strip().lower()]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select Last_Name from Leads where Last_Name = 'SMITH'",
+        "select Last_Name from Leads where Lead_Status in ('Contacted', 'Lost')",
+        "select Last_Name from Leads where (Lead_Status = 'Contacted' and No_of_Employees > 50)",
+        "select Last_Name from Leads where (Last_Name = 'Jones' or Email is null)",
+        "select Last_Name from Leads where (Last_Name = 'Jones' or Lead_Status = 'Qualified') order by Last_Name desc",
+        "select Last_Name from Leads where Owner = '100'",
+        "select Last_Name from Leads where id = '5725767000000000002'",
+        "select Last_Name from Leads where Last_Name != 'Smith'",
+        "select Last_Name from Contacts where Account_Name.Industry = 'Technology'",
+        "select Last_Name from Leads where Last_Name = 'nobody'",
+    ],
+)
+def test_index_narrowing_gives_the_same_answer_as_a_scan(query: str) -> None:
+    def run_with(index: Any) -> CoqlResult:
+        return execute(
+            parse(query), fields=lambda m: FIELDS.get(m), records=lambda m: STORE[m], get_record=_get, index=index
+        )
+
+    looked_up: list[tuple[str, str]] = []
+
+    def index(module: str, field: str, value: str) -> list[Mapping[str, Any]] | None:
+        looked_up.append((field, value))
+        return _scan_index(module, field, value)
+
+    def unselective(module: str, field: str, value: str) -> list[Mapping[str, Any]] | None:
+        return None if field == "Lead_Status" else _scan_index(module, field, value)
+
+    assert run_with(index).body() == run_with(None).body() == run_with(unselective).body()
+    if " = '" in query and "!=" not in query and "." not in query.split("where")[1]:
+        assert looked_up, "an indexed equality should use the index"

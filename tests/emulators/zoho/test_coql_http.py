@@ -90,6 +90,12 @@ def test_every_version_answers(client: TestClient) -> None:
         assert coql(client, "select Last_Name from Leads limit 1", version).status_code == 200
 
 
+def test_default_order_is_by_id(client: TestClient) -> None:
+    body = coql(client, "select Last_Name from Leads where Company = 'Acme' limit 3").json()
+    assert [r["Last_Name"] for r in body["data"]] == ["Lead1", "Lead3", "Lead5"]
+    assert [r["id"] for r in body["data"]] == sorted(r["id"] for r in body["data"])
+
+
 def test_paging_and_more_records(client: TestClient) -> None:
     first = coql(client, "select Last_Name from Leads order by No_of_Employees limit 10").json()
     last = coql(client, "select Last_Name from Leads order by No_of_Employees limit 20, 10").json()

@@ -22,6 +22,8 @@ def test_credit_costs_headers_and_rolling_window(api: TestClient, backend: ZohoB
     single = api.get("/crm/v8/Leads", params=FIELDS)
     assert single.headers["X-RATELIMIT-LIMIT"] == "10"
     assert single.headers["X-RATELIMIT-REMAINING"] == "9"
+    assert single.headers["X-RATELIMIT-DAY-REMAINING"] == "9"
+    assert int(single.headers["X-RATELIMIT-RESET"]) >= int(backend.clock.timestamp())
     batch = api.post("/crm/v8/Leads", content=json.dumps({"data": [{"Last_Name": str(n)} for n in range(25)]}))
     assert batch.headers["X-RATELIMIT-REMAINING"] == "6"  # 25 records cost ceil(25 / 10) = 3 credits
     [lead] = backend.insert("Leads", [{"Last_Name": "Convert me"}])
@@ -125,7 +127,7 @@ def test_commit_then_drop_over_a_socket(live: LiveServer, backend: ZohoBackend) 
         token = token_for(client)
         client.post("/_emulator/faults", json={"drop_after_commit": 1, "path_contains": "/Leads"})
         headers = {"Authorization": f"Zoho-oauthtoken {token}"}
-        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
             client.post("/crm/v8/Leads", content=json.dumps({"data": [{"Last_Name": "Dropped"}]}), headers=headers)
         assert backend.stats()["records"]["Leads"] == 1
         ok = client.get("/crm/v8/Leads", params=FIELDS, headers=headers)
@@ -146,8 +148,11 @@ def test_control_plane_state_reset_seed_clock(anon: TestClient, backend: ZohoBac
     assert outcome["inserted"] == 2
     assert [error["code"] for error in outcome["errors"]] == ["INVALID_MODULE", "MANDATORY_NOT_FOUND"]
     assert backend.get_record("Accounts", "5725767000099000001")["Account_Name"] == "Seeded"
+    again = anon.post("/_emulator/seed", content=lines.splitlines()[0]).json()
+    assert (again["inserted"], again["skipped"]) == (0, 1)
     state = anon.get("/_emulator/state").json()
     assert state["records"]["Contacts"] == 1
+    assert state["requests_total"] == 0  # seeding is not an API call
     assert state["operations"]["Accounts"]["created"] == 1
     before = anon.get("/_emulator/clock").json()["now"]
     after = anon.post("/_emulator/clock", json={"advance_seconds": 3600}).json()["now"]
@@ -171,3 +176,12 @@ def test_writes_of_more_than_ten_records_are_heavy(app: Starlette, anon: TestCli
     assert sorted(response.status_code for response in heavy) == [201, 201, 429, 429]
     light = asyncio.run(_gather(app, token, [insert(10, f"l{n}-") for n in range(4)]))
     assert [response.status_code for response in light] == [201] * 4
+
+
+def test_state_counts_api_calls_by_route(api: TestClient, backend: ZohoBackend) -> None:
+    [lead] = backend.insert("Leads", [{"Last_Name": "Counted"}])
+    api.get(f"/crm/v8/Leads/{lead.id}")
+    api.get(f"/crm/v8/Leads/{lead.id}")
+    api.post("/crm/v8/Leads/upsert", content=json.dumps({"data": [{"Last_Name": "x"}]}))
+    requests = api.get("/_emulator/state").json()["requests"]
+    assert requests == {"GET /crm/v8/Leads/{id}": 2, "POST /crm/v8/Leads/upsert": 1}

@@ -98,3 +98,25 @@ def test_server_restart_with_db_keeps_every_record(tmp_path: Path) -> None:
         assert {item["Email"] for item in listed.json()["data"]} == {f"r{n}@x.io" for n in range(100)}
     finally:
         _stop(process)
+
+
+def test_port_zero_prints_the_port_it_got(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+    command = [sys.executable, "-m", "leadflow_emulators", "zoho", "--port", "0"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        base = first.split(" on ", 1)[1].split()[0]
+        assert not base.endswith(":0")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                reply = httpx.post(f"{base}/oauth/v2/token", data=refresh_form(), timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert reply.json()["api_domain"] == base
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)

@@ -166,6 +166,8 @@ def test_request_level_errors(api: TestClient) -> None:
     assert module.status_code == 400
     assert module.json()["code"] == "INVALID_MODULE"
     url = api.get("/crm/v8/Leads/1/2/3/4")
+    assert url.headers["content-type"] == "application/json"
+    assert api.patch("/crm/v8/Leads", content=b"{}").json()["code"] == "INVALID_URL_PATTERN"
     assert url.status_code == 404
     assert url.json()["code"] == "INVALID_URL_PATTERN"
     version = api.get("/crm/v99/Leads", params={"fields": "Last_Name"})

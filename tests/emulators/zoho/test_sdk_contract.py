@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN, create_app
+from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
 from leadflow_emulators.zoho.models import ZohoBackend
-from tests.emulators.zoho.conftest import LiveServer
+from tests.emulators.zoho.conftest import LiveServer, SdkEnv
 
 sdk = pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
 
@@ -49,26 +48,37 @@ from zohocrmsdk.src.com.zoho.crm.api.tags import (  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, ZohoBackend]]:
-    """One emulator and one initialised SDK for the module (the SDK keeps global state)."""
-    backend = ZohoBackend(seed=11)
-    with LiveServer(create_app(backend)) as server:
-        workdir = tmp_path_factory.mktemp("sdk")
-        environment = DataCenter.Environment(server.url, f"{server.url}/oauth/v2/token", server.url)
-        token = OAuthToken(
+def _point_sdk_at(env: SdkEnv) -> None:
+    """(Re-)initialise the SDK for ``env`` unless it already talks to it.
+
+    The SDK keeps one global ``Initializer``; another module's tests (or xdist interleaving them in one
+    worker) may have pointed it elsewhere in between.
+    """
+    try:
+        current = Initializer.get_initializer()
+    except Exception:  # the SDK raises when it was never initialised
+        current = None
+    environment = getattr(current, "environment", None)
+    if environment is not None and environment.url == env.server.url:
+        return
+    url = env.server.url
+    Initializer.initialize(
+        environment=DataCenter.Environment(url, f"{url}/oauth/v2/token", url),
+        token=OAuthToken(
             client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, refresh_token=DEFAULT_REFRESH_TOKEN
-        )
-        Initializer.initialize(
-            environment=environment,
-            token=token,
-            store=FileStore(str(Path(workdir) / "tokens.txt")),
-            sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False),
-            resource_path=str(workdir),
-            logger=Logger.get_instance(Logger.Levels.CRITICAL, str(Path(workdir) / "sdk.log")),
-        )
-        yield server, backend
-    backend.close()
+        ),
+        store=FileStore(str(env.workdir / "tokens.txt")),
+        sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False),
+        resource_path=str(env.workdir),
+        logger=Logger.get_instance(Logger.Levels.CRITICAL, str(env.workdir / "sdk.log")),
+    )
+
+
+@pytest.fixture
+def sdk_server(sdk_env: SdkEnv) -> tuple[LiveServer, ZohoBackend]:
+    """The module's live emulator, with the official SDK initialised against it."""
+    _point_sdk_at(sdk_env)
+    return sdk_env.server, sdk_env.backend
 
 
 def _lead(last_name: str, email: str) -> Record:
@@ -105,7 +115,7 @@ def test_insert_get_update_delete(sdk_server: tuple[LiveServer, ZohoBackend]) ->
     assert isinstance(wrapper, ResponseWrapper)
     record = wrapper.get_data()[0]
     assert record.get_key_value("Last_Name") == "Lovelace"
-    assert record.get_key_value("Owner").get_id() == 5725767000000411001 or record.get_key_value("Owner") is not None
+    assert str(record.get_key_value("Owner").get_id()) == "5725767000000411001"
 
     update = BodyWrapper()
     change = Record()
@@ -221,10 +231,13 @@ def test_errors_arrive_as_api_exception(sdk_server: tuple[LiveServer, ZohoBacken
 
 def test_token_refresh_after_expiry(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
     _, backend = sdk_server
-    assert backend.oauth.stats()["issued"] == 1  # the SDK refreshed once at start-up and reused the token
-    backend.clock.advance(3601)
     params = ParameterMap()
     params.add(GetRecordsParam.fields, "Last_Name")
+    backend.insert("Leads", [{"Last_Name": "Token"}])
+    RecordOperations("Leads").get_records(params, HeaderMap())  # the SDK holds a valid token now
+    issued = backend.oauth.stats()["issued"]
+    assert issued >= 1
+    backend.clock.advance(3601)
     # The emulator's hour has passed: the SDK's token is refused with Zoho's INVALID_TOKEN (no retry on 401).
     error = RecordOperations("Leads").get_records(params, HeaderMap()).get_object()
     assert isinstance(error, APIException)
@@ -239,4 +252,34 @@ def test_token_refresh_after_expiry(sdk_server: tuple[LiveServer, ZohoBackend]) 
         csv.writer(handle).writerows(rows)
     ok = RecordOperations("Leads").get_records(params, HeaderMap()).get_object()
     assert isinstance(ok, ResponseWrapper)
-    assert backend.oauth.stats()["issued"] == 2
+    assert backend.oauth.stats()["issued"] == issued + 1
+
+
+def test_convert_lead(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import ActionWrapper as ConvertWrapper
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import BodyWrapper as ConvertBody
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import ConvertLeadOperations, LeadConverter
+    from zohocrmsdk.src.com.zoho.crm.api.convert_lead import SuccessResponse as ConvertSuccess
+
+    _, backend = sdk_server
+    [lead] = backend.insert("Leads", [{"Last_Name": "Curie", "Company": "Radium Ltd", "Email": "marie@radium.io"}])
+    deal = Record()
+    deal.add_key_value("Deal_Name", "Radium pilot")
+    deal.add_key_value("Stage", Choice("Qualification"))
+    converter = LeadConverter()
+    converter.set_overwrite(True)
+    converter.set_deals(deal)
+    body = ConvertBody()
+    body.set_data([converter])
+    response = ConvertLeadOperations(int(str(lead.id))).convert_lead(body)
+    wrapper = response.get_object()
+    assert isinstance(wrapper, ConvertWrapper), wrapper
+    [result] = wrapper.get_data()
+    assert isinstance(result, ConvertSuccess)
+    details = result.get_details()
+    contact_id = str(details["Contacts"].get_id())
+    assert backend.get_record("Leads", str(lead.id))["Converted__s"] is True
+    contacts = [record for record in backend.iter_records("Contacts") if record["Email"] == "marie@radium.io"]
+    assert [record["id"] for record in contacts] == [contact_id]
+    deals = [record for record in backend.iter_records("Deals") if record["Deal_Name"] == "Radium pilot"]
+    assert deals[0]["Account_Name"]["name"] == "Radium Ltd"

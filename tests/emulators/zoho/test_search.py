@@ -131,3 +131,12 @@ def test_search_by_tag_and_lookup_name(api: TestClient, backend: ZohoBackend) ->
     assert [item["id"] for item in found] == [contact.id]
     by_name = api.get("/crm/v8/Contacts/search", params={"criteria": "(Account_Name:equals:umbrella)"}).json()["data"]
     assert [item["id"] for item in by_name] == [contact.id]
+
+
+@pytest.mark.usefixtures("people")
+def test_record_count(api: TestClient) -> None:
+    assert api.get("/crm/v8/Leads/actions/count").json() == {"count": 3}
+    assert api.get("/crm/v8/Leads/actions/count", params={"criteria": "(Lead_Status:equals:Qualified)"}).json() == {
+        "count": 2
+    }
+    assert api.get("/crm/v8/Contacts/actions/count").json() == {"count": 0}

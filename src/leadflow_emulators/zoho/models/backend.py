@@ -31,9 +31,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -53,13 +54,44 @@ from leadflow_emulators.zoho.models.persistence import PendingRecord, SqliteStor
 from leadflow_emulators.zoho.models.records import ModuleRecords
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
 from leadflow_emulators.zoho.models.users import Directory
-from leadflow_emulators.zoho.models.validation import coerce, lookup_id
+from leadflow_emulators.zoho.models.validation import coercer_for, lookup_id
 
 MAX_WRITE_RECORDS = 100
+_RECORD_ID = re.compile(r"/\d{6,}(?=/|$)")
 _PERSON_MODULES = ("Leads", "Contacts")
 _SYSTEM_KEYS = frozenset(
     {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Tag", "$se_module", "Full_Name"}
 )
+
+
+def _LOOKUP(field: FieldMeta, value: Any, path: str) -> Any:  # marker: lookups need the other modules
+    raise AssertionError("lookups are resolved by the backend")
+
+
+Coercer = Callable[[FieldMeta, Any, str], Any]
+
+
+def _plan(meta: ModuleMeta) -> dict[str, tuple[FieldMeta, Coercer | None]]:
+    """Per field: its metadata and the function that checks a value (None for read-only fields).
+
+    Cached on the module until a field is added: validation runs once per value on every write path.
+    """
+    cache: dict[str, tuple[int, dict[str, tuple[FieldMeta, Coercer | None]]]] = meta.__dict__.setdefault("_plan", {})
+    hit = cache.get("plan")
+    if hit is None or hit[0] != len(meta.fields):
+        plan: dict[str, tuple[FieldMeta, Coercer | None]] = {}
+        for name, field_meta in meta.fields.items():
+            if name in _SYSTEM_KEYS:
+                continue
+            if field_meta.read_only:
+                plan[name] = (field_meta, None)
+            elif field_meta.is_lookup:
+                plan[name] = (field_meta, _LOOKUP)
+            else:
+                plan[name] = (field_meta, coercer_for(field_meta))
+        hit = (len(meta.fields), plan)
+        cache["plan"] = hit
+    return hit[1]
 
 
 def _path(index: int, api_name: str) -> str:
@@ -94,6 +126,7 @@ class ZohoBackend:
         self._pending: dict[tuple[str, str], PendingRecord] = {}
         self._pending_settings: set[str] = set()
         self._stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._requests: Counter[str] = Counter()
         self._init_state()
         if self._store is not None:
             self._load()
@@ -112,6 +145,7 @@ class ZohoBackend:
         with self.lock:
             self._init_state()
             self._stats.clear()
+            self._requests.clear()
             self.credits.clear()
             self.gate.reset_stats()
             self._pending.clear()
@@ -203,6 +237,12 @@ class ZohoBackend:
         """Add to a per-module operation counter (``created``, ``updated``, ``deleted``, ``converted``...)."""
         self._stats[module][op] += amount
 
+    def count_request(self, method: str, path: str) -> None:
+        """Count an API call by method and path, record ids replaced by ``{id}`` (for "no call was made")."""
+        key = f"{method} {_RECORD_ID.sub('/{id}', path)}"
+        with self.lock:
+            self._requests[key] += 1
+
     def stats(self) -> dict[str, Any]:
         """Counts for tests: records per module, operations per module, credits and concurrency."""
         with self.lock:
@@ -210,6 +250,8 @@ class ZohoBackend:
                 "records": {name: len(store) for name, store in self._records.items()},
                 "recycle_bin": {name: len(store.deleted) for name, store in self._records.items()},
                 "operations": {module: dict(counter) for module, counter in self._stats.items()},
+                "requests": dict(self._requests),
+                "requests_total": sum(self._requests.values()),
                 "credits": {
                     "used": self.credits.used(),
                     "remaining": self.credits.remaining(),
@@ -490,21 +532,24 @@ class ZohoBackend:
         """Validated changes for one input record, or ``RecordError`` with Zoho's code and details."""
         if not isinstance(row, dict):
             raise RecordError("INVALID_DATA", "invalid data", {"api_name": "data", "json_path": f"$.data[{index}]"})
-        fields = meta.fields
+        plan = _plan(meta)
         changes: dict[str, Any] = {}
         prefix = f"$.data[{index}]."
         for key, value in row.items():
-            if key in _SYSTEM_KEYS or key.startswith("$"):
-                continue
-            field_meta = fields.get(key)
-            if field_meta is None:
+            step = plan.get(key)
+            if step is None:
+                if key in _SYSTEM_KEYS or key.startswith("$"):
+                    continue
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": key, "json_path": _path(index, key)})
-            if field_meta.read_only:
+            field_meta, coercer = step
+            if coercer is None:  # read-only: ignored, as Zoho does
                 continue
-            if field_meta.is_lookup:
+            if value is None:
+                changes[key] = None
+            elif coercer is _LOOKUP:
                 changes[key] = self._lookup(meta, field_meta, value, row, index, changes)
             else:
-                changes[key] = coerce(field_meta, value, prefix + key)
+                changes[key] = coercer(field_meta, value, prefix + key)
         for name in meta.mandatory_fields():
             missing = changes.get(name) in (None, "") if (creating or name in changes) else False
             if missing:
@@ -1070,10 +1115,11 @@ class ZohoBackend:
     def seed_records(self, lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """Load ``{"module": ..., "record": {...}}`` items through the insert path (no credits, no limit).
 
-        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``.
-        Returns ``{"inserted": n, "errors": [...]}``.
+        A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``; a record
+        whose ``id`` already exists is skipped, so seeding the same file again after a restart adds nothing.
+        Returns ``{"inserted": n, "skipped": n, "errors": [...]}``.
         """
-        inserted = 0
+        inserted = skipped = 0
         errors: list[dict[str, Any]] = []
         with self.transaction():
             for number, item in enumerate(lines, start=1):
@@ -1087,6 +1133,11 @@ class ZohoBackend:
                 except ZohoError as error:
                     errors.append({"line": number, "code": error.code, "message": error.message})
                     continue
+                wanted = str(row.get("id") or "")
+                store = self._records[meta.api_name]
+                if wanted and (wanted in store.live or wanted in store.deleted):
+                    skipped += 1
+                    continue
                 result = self.insert(meta.api_name, [row], max_records=None)[0]
                 if not result.ok:
                     errors.append(
@@ -1095,7 +1146,7 @@ class ZohoBackend:
                     continue
                 self._adopt_seed_values(meta, str(result.id), row)
                 inserted += 1
-        return {"inserted": inserted, "errors": errors}
+        return {"inserted": inserted, "skipped": skipped, "errors": errors}
 
     def _adopt_seed_values(self, meta: ModuleMeta, new_id: str, row: dict[str, Any]) -> None:
         store = self._records[meta.api_name]

@@ -89,9 +89,13 @@ class CreditLedger:
 
     def headers_locked(self, now: float) -> dict[str, str]:
         reset = self._spent[0][0] + WINDOW_SECONDS if self._spent else now
+        remaining = str(max(0, self.daily_allowance - self._total))
+        # Zoho reports the 24-hour credit window both as X-RATELIMIT-DAY-* and X-RATELIMIT-*.
         return {
+            "X-RATELIMIT-DAY-LIMIT": str(self.daily_allowance),
+            "X-RATELIMIT-DAY-REMAINING": remaining,
             "X-RATELIMIT-LIMIT": str(self.daily_allowance),
-            "X-RATELIMIT-REMAINING": str(max(0, self.daily_allowance - self._total)),
+            "X-RATELIMIT-REMAINING": remaining,
             "X-RATELIMIT-RESET": str(int(reset)),
         }
 

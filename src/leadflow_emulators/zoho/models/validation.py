@@ -36,6 +36,8 @@ def _type_error(field: FieldMeta, path: str) -> RecordError:
 
 
 def _text(field: FieldMeta, value: Any, path: str) -> str:
+    if type(value) is str and len(value) <= field.length:  # the common case, checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _type_error(field, path)
     text = value if isinstance(value, str) else str(value)
@@ -179,6 +181,15 @@ _COERCERS: dict[str, Callable[[FieldMeta, Any, str], Any]] = {
     "picklist": _picklist,
     "multiselectpicklist": _multiselect,
 }
+
+
+def _unsupported(field: FieldMeta, value: Any, path: str) -> Any:
+    raise _type_error(field, path)
+
+
+def coercer_for(field: FieldMeta) -> Callable[[FieldMeta, Any, str], Any]:
+    """The checking function for a field's data type (values must not be None)."""
+    return _COERCERS.get(field.data_type, _unsupported)
 
 
 def coerce(field: FieldMeta, value: Any, path: str) -> Any:

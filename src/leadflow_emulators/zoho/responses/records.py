@@ -450,6 +450,30 @@ async def search_records(request: Request) -> Response:
     )
 
 
+async def count_records(request: Request) -> Response:
+    def handle(ctx: CallContext) -> Response:
+        module = _module(ctx)
+        charge(ctx, 1)
+        meta = ctx.backend.module(module)
+        params = ctx.params
+        backend = ctx.backend
+        predicate: Callable[[dict[str, Any]], bool] | None = None
+        if params.get("criteria"):
+            predicate = compile_criteria(meta, params["criteria"], backend.display_name)[0]
+        elif params.get("email"):
+            predicate = email_predicate(meta, params["email"])
+        elif params.get("phone"):
+            predicate = phone_predicate(meta, params["phone"])
+        elif params.get("word"):
+            predicate = word_predicate(meta, params["word"])
+        count = len(_select(ctx, module, _converted(ctx, module), predicate))
+        return json_response({"count": count})  # a number, as the SDK's CountWrapper requires
+
+    return await api_call(
+        request, family="modules", action="READ", target=request.path_params["module"], handler=handle
+    )
+
+
 async def convert_lead(request: Request) -> Response:
     def handle(ctx: CallContext) -> Response:
         body = ctx.json()
