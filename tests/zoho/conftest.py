@@ -26,13 +26,8 @@ EMULATOR = "http://zoho.test"
 
 
 def emulator_app(backend: ZohoBackend) -> Starlette:
-    """The emulator with its COQL and bulk routes (mounted ahead of the generic module routes)."""
-    app = create_app(backend)
-    if not any(getattr(route, "path", "") == "/crm/{version}/coql" for route in app.router.routes):
-        from leadflow_emulators.zoho.responses_bulk import BULK_ROUTES
-
-        app.router.routes[:0] = list(BULK_ROUTES)
-    return app
+    """The emulator app (records, COQL, bulk, accounts server, control plane) around ``backend``."""
+    return create_app(backend)
 
 
 def zoho_settings(database_url: str, **zoho: Any) -> Settings:
