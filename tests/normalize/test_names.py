@@ -61,6 +61,7 @@ def test_split_full_name(raw: str, first: str | None, last: str | None) -> None:
         ("Jim", "James"),
         ("Kate", "Katherine"),
         ("Peggy", "Margaret"),
+        ("Jess", "Jessica"),
         ("Dr. Andy", "Andrew"),
         ("ROBERT", "robert"),
     ],

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberType
 
-from leadflow.normalize.phone import PhoneInfo, normalize_phone
+from leadflow.normalize.phone import _TYPES, PhoneInfo, PhoneType, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -27,3 +31,21 @@ from leadflow.normalize.phone import PhoneInfo, normalize_phone
 )
 def test_normalize_phone(raw: str | None, region: str | None, hint: str, expected: PhoneInfo) -> None:
     assert normalize_phone(raw, region, hint) == expected  # type: ignore[arg-type]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(r"\+[1-9][0-9]{0,2}[ ]?(\(0\))?[ ]?[0-9]{1,4}([ .\-]?[0-9]{2,4}){1,3}", fullmatch=True),
+    st.sampled_from(["unknown", "mobile", "fixed"]),
+)
+def test_fast_international_path_agrees_with_the_full_parser(text: str, hint: PhoneType) -> None:
+    expected = PhoneInfo(None)
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        kind = phonenumbers.number_type(number)
+        expected = PhoneInfo(e164, "unknown" if kind == PhoneNumberType.UNKNOWN else _TYPES.get(kind, hint))
+    assert normalize_phone(text, None, hint) == expected

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from leadflow.normalize.email import normalize_email
 from leadflow.normalize.prospect import _FAST_EMAIL, PROSPECT_FIELDS, normalize_batch
-from leadflow.normalize.vector import clean_cells, map_distinct
+from leadflow.normalize.vector import clean_cells, json_objects, map_distinct
 
 ROWS = {
     "first_name": ["Bob", "  JANE ", None, "Dr. Amir", None],
@@ -133,3 +133,18 @@ def test_fast_email_path_accepts_only_what_email_validator_accepts(values: list[
     fast = pc.match_substring_regex(pc.utf8_lower(clean_cells(pa.array(values))), _FAST_EMAIL).to_pylist()
     for value, got, was_fast in zip(values, table.column("email").to_pylist(), fast, strict=True):
         assert got == normalize_email(value).email, (value, was_fast)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=12), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_json_objects_match_json_dumps(pairs: list[tuple[str, str]]) -> None:
+    names = [f"{i}:{name}" for i, (name, _) in enumerate(pairs)]
+    arrays = [pa.array([value]) for _, value in pairs]
+    (text,) = json_objects(names, arrays)
+    assert json.loads(text) == {n: v for n, (_, v) in zip(names, pairs, strict=True) if v}

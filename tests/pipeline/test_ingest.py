@@ -3,8 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from leadflow.errors import InputError
 from leadflow.pipeline.ingest import ingest_files
 from leadflow.store import open_store, runs
 from leadflow.store.ingest import get_prospects, list_quarantine, quarantine_counts
@@ -147,4 +149,41 @@ def test_mapped_csv(database_url: str, tmp_path: Path) -> None:
     assert row["phone_e164"] == "+49301234567"
     assert row["extras"] == {"Notiz": "Stand 4"}
     assert json.dumps(row["technologies"]) == "[]"
+    engine.dispose()
+
+
+def test_a_file_of_unknown_format_stops_the_run_before_anything_is_written(database_url: str, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "apollo.csv", apollo_2025())
+    odd = write_csv(tmp_path / "odd.csv", [["foo", "bar"], ["1", "2"]])
+    engine = open_store(database_url)
+    with pytest.raises(InputError, match=r"odd\.csv: unknown export format"):
+        ingest_files(engine, [good, odd])
+    with engine.connect() as connection:
+        assert _count(connection, source_records) == 0
+        assert runs.list_runs(connection, kind="ingest") == []
+    engine.dispose()
+
+
+def test_a_failed_write_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadflow.store import ingest as repo
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "insert_prospects", broken)
+    engine = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_files(engine, _files(tmp_path), chunk_rows=1)
+    with engine.connect() as connection:
+        (run,) = runs.list_runs(connection, kind="ingest")
+        assert _count(connection, prospects) == 0
+    assert run["status"] == "failed"
+    assert run["error"] == "disk full"
+    engine.dispose()
+
+
+def test_in_memory_sqlite_store(tmp_path: Path) -> None:
+    engine = open_store("sqlite://")
+    report = ingest_files(engine, _files(tmp_path))
+    assert report.stored == 7
     engine.dispose()

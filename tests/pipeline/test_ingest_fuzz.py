@@ -6,6 +6,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -110,13 +111,9 @@ def _count(connection: sa.Connection, table: sa.Table, run_id: int) -> int:
     return int(connection.execute(query).scalar_one())
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(fuzzed_files())
-def test_fuzzed_files_never_crash_and_lose_no_row(
-    engine: Engine, tmp_path_factory: pytest.TempPathFactory, case: tuple[bytes, int, str]
-) -> None:
+def _check_case(engine: Engine, folder: Path, case: tuple[bytes, int, str]) -> None:
     data, expected, fmt = case
-    path = tmp_path_factory.mktemp("fuzz") / f"{fmt}.csv"
+    path = folder / f"{fmt}.csv"
     path.write_bytes(data)
     report = ingest_files(engine, [path], chunk_rows=5)
     (file_report,) = report.files
@@ -129,3 +126,24 @@ def test_fuzzed_files_never_crash_and_lose_no_row(
     assert stored == normalized == report.stored
     assert quarantined == sum(report.quarantined.values())
     assert stored + quarantined + report.already_seen == expected
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fuzzed_files())
+def test_fuzzed_files_never_crash_and_lose_no_row(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory, case: tuple[bytes, int, str]
+) -> None:
+    _check_case(engine, tmp_path_factory.mktemp("fuzz"), case)
+
+
+@pytest.mark.postgres
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fuzzed_files())
+def test_fuzzed_files_on_postgres(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory, case: tuple[bytes, int, str]
+) -> None:
+    engine = open_store(postgres_url)
+    try:
+        _check_case(engine, tmp_path_factory.mktemp("fuzz"), case)
+    finally:
+        engine.dispose()

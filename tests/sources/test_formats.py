@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,10 @@ def test_user_added_columns_are_extras(tmp_path: Path) -> None:
     with SourceFile.open(path) as source:
         assert source.extra_columns == ["AI custom field 4893", "Lead Source"]
         chunk = next(source.chunks())
-    assert (
-        chunk.extras_json[0]
-        == '{"AI custom field 4893": "AI custom field 4893 value 1", "Lead Source": "Lead Source value 1"}'
-    )
+    assert json.loads(chunk.extras_json[0]) == {
+        "AI custom field 4893": "AI custom field 4893 value 1",
+        "Lead Source": "Lead Source value 1",
+    }
     assert chunk.fields["company_name"].to_pylist()[0] == "Gulf Capital"
 
 

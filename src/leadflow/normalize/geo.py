@@ -47,13 +47,19 @@ ALIASES = {
 }
 
 
+# Languages whose country names exports are likely to use ("aa" holds the English name).
+_LANGUAGES = frozenset({"aa", "en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "no", "fi", "pl", "id", "ms"})
+
+
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str]:
     table: dict[str, str] = {}
     for region, names in LOCALE_DATA.items():
         if len(region) != 2 or not region.isalpha():
             continue
-        for value in names.values():
+        for language, value in names.items():
+            if language not in _LANGUAGES:
+                continue
             text = value
             hops = 0
             while text.startswith("*") and hops < 5:  # a reference to another language's entry

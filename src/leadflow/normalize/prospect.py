@@ -205,16 +205,20 @@ def _status(value: str) -> str:
 
 def _other_emails(primary: pa.Array, extra: list[pa.Array]) -> pa.Array:
     normalized = [map_distinct(clean_cells(a), lambda v: normalize_email(v).email, pa.string()) for a in extra]
-    rows: list[str] = []
+    normalized = [a for a in normalized if a.null_count < len(a)]
+    if not normalized:
+        return pa.array(["[]"] * len(primary), type=pa.string())
+    any_value = pc.is_valid(pc.coalesce(*normalized))
+    rows: list[str] = ["[]"] * len(primary)
     primary_list = primary.to_pylist()
     columns = [a.to_pylist() for a in normalized]
-    for i, first in enumerate(primary_list):
+    for i in pc.indices_nonzero(any_value).to_pylist():
         seen: list[str] = []
         for column in columns:
             value = column[i]
-            if value and value != first and value not in seen:
+            if value and value != primary_list[i] and value not in seen:
                 seen.append(value)
-        rows.append(json.dumps(seen))
+        rows[i] = json.dumps(seen)
     return pa.array(rows, type=pa.string())
 
 

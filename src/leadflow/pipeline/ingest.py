@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +119,9 @@ def ingest_files(
     Example:
         >>> # report = ingest_files(engine, [Path("apollo.csv")]); report.stored
     """
+    for path in paths:  # every file readable and of a known format before anything is written
+        with SourceFile.open(path, format_name=format_name, mapping=mapping):
+            pass
     with engine.begin() as connection:
         run_id = runs.start_run(connection, kind="ingest")
     report = IngestReport(run_id=run_id, files=[])
@@ -159,11 +164,77 @@ def _ingest_file(
         country = (source.spec.default_country or default_country or "").upper() or None
         with engine.connect() as connection:
             known_file = _file_known(connection, report.sha256)
-        for chunk in source.chunks(chunk_rows):
-            with engine.begin() as connection:
-                _write_chunk(connection, chunk, report, run_id, country, known_file)
-            if progress is not None:
-                progress(path, source.csv.bytes_read, size)
+        if known_file or _in_memory(engine):
+            # Some rows may already be stored (or the database lives in this thread's connection only):
+            # check, normalize and write each chunk in one transaction.
+            for chunk in source.chunks(chunk_rows):
+                with engine.begin() as connection:
+                    prepared = _prepare_chunk(connection if known_file else None, chunk, report, country)
+                    _store_chunk(connection, prepared, report, run_id)
+                if progress is not None:
+                    progress(path, source.csv.bytes_read, size)
+            return
+        # A new file: a writer thread stores chunk n while this thread reads and normalizes chunk n+1
+        # (the database driver releases the GIL while it writes).
+        writer = _ChunkWriter(engine, report, run_id)
+        try:
+            for chunk in source.chunks(chunk_rows):
+                writer.put(_prepare_chunk(None, chunk, report, country))
+                if progress is not None:
+                    progress(path, source.csv.bytes_read, size)
+        finally:
+            writer.close()
+
+
+def _in_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+@dataclass
+class _PreparedChunk:
+    chunk: SourceChunk
+    bad: list[BadRow]
+    table: pa.Table | None
+    stored_index: list[int]
+
+
+class _ChunkWriter:
+    """Stores prepared chunks on a thread of its own, one transaction each; re-raises its first error."""
+
+    def __init__(self, engine: Engine, report: FileReport, run_id: int) -> None:
+        self._engine = engine
+        self._report = report
+        self._run_id = run_id
+        self._queue: queue.Queue[_PreparedChunk | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # drain after a failure; the reader sees the error on its next put
+            try:
+                with self._engine.begin() as connection:
+                    _store_chunk(connection, item, self._report, self._run_id)
+            except BaseException as exc:  # handed to the reading thread
+                self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, item: _PreparedChunk) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
 
 
 def _file_known(connection: Connection, sha256: str) -> bool:
@@ -173,20 +244,16 @@ def _file_known(connection: Connection, sha256: str) -> bool:
     return False
 
 
-def _write_chunk(
-    connection: Connection,
+def _prepare_chunk(
+    connection: Connection | None,
     chunk: SourceChunk,
     report: FileReport,
-    run_id: int,
     default_country: str | None,
-    known_file: bool,
-) -> None:
-    now = runs.utcnow()
-    kind = report.source_kind
-    file_name = report.path.name
+) -> _PreparedChunk:
+    """Drop rows already stored (when ``connection`` is given), normalize the rest, set aside rows with no identity."""
     report.read += len(chunk.row_numbers) + len(chunk.bad)
     seen: set[int] = set()
-    if known_file:
+    if connection is not None:
         seen = repo.seen_row_numbers(
             connection, file_sha256=report.sha256, first_row=chunk.first_row, last_row=chunk.last_row
         )
@@ -201,8 +268,7 @@ def _write_chunk(
     table: pa.Table | None = None
     if chunk.row_numbers:
         table, identity = normalize_batch(chunk.fields, length=len(chunk.row_numbers), default_country=default_country)
-        flags = identity.to_pylist()
-        for i, ok in enumerate(flags):
+        for i, ok in enumerate(identity.to_pylist()):
             if ok:
                 stored_index.append(i)
             else:
@@ -214,7 +280,16 @@ def _write_chunk(
                         "no valid e-mail, LinkedIn URL, Sales Navigator id, Apollo id, or name with company",
                     )
                 )
+    report.quarantined.update(b.reason.value for b in bad)
+    return _PreparedChunk(chunk, bad, table, stored_index)
 
+
+def _store_chunk(connection: Connection, prepared: _PreparedChunk, report: FileReport, run_id: int) -> None:
+    """Write a prepared chunk: quarantine rows, source records, then prospects keyed by the new record ids."""
+    now = runs.utcnow()
+    kind = report.source_kind
+    file_name = report.path.name
+    chunk, bad, table, stored_index = prepared.chunk, prepared.bad, prepared.table, prepared.stored_index
     if bad:
         repo.insert_quarantine(
             connection,
@@ -223,8 +298,6 @@ def _write_chunk(
                 for b in bad
             ],
         )
-        report.quarantined.update(b.reason.value for b in bad)
-
     if table is None or not stored_index:
         return
     numbers = [chunk.row_numbers[i] for i in stored_index]

@@ -205,6 +205,9 @@ class CsvFile:
                 QuarantineReason.WRONG_COLUMN_COUNT,
                 f"{len(record)} columns, the header has {width}",
             )
+        joined = "".join(record)
+        if joined.isascii() or not _SURROGATE.search(joined):
+            return None
         for index, cell in enumerate(record):
             if _SURROGATE.search(cell):
                 name = self.header[index] if index < width else f"column {index + 1}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadflow.errors import InputError
+from leadflow.normalize.vector import json_objects
 from leadflow.sources.csvfile import BadRow, CsvFile
 from leadflow.sources.formats import FormatSpec, detect_format, header_key
 from leadflow.sources.mapping import load_mapping
@@ -102,22 +102,21 @@ class SourceFile:
         for records in self.csv.chunks(size):
             rows = records.rows
             columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+            arrays_by_position = [pa.array(column, type=pa.string()) for column in columns]
             fields: dict[str, pa.Array] = {}
             for field_name, positions in self._field_columns.items():
-                arrays = [pa.array(columns[p], type=pa.string()) for p in positions]
+                arrays = [arrays_by_position[p] for p in positions]
                 if len(arrays) == 1:
                     fields[field_name] = arrays[0]
                 else:
                     blanks = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(a), ""), None, a) for a in arrays]
                     fields[field_name] = pc.coalesce(*blanks)
-            raw_json = [
-                json.dumps({h: v for h, v in zip(header, row, strict=True) if v}, ensure_ascii=False) for row in rows
-            ]
+            raw_json = json_objects(header, arrays_by_position)
             if self._extra_columns:
-                extras_json = [
-                    json.dumps({header[i]: row[i] for i in self._extra_columns if row[i].strip()}, ensure_ascii=False)
-                    for row in rows
-                ]
+                extras_json = json_objects(
+                    [header[i] for i in self._extra_columns],
+                    [pc.utf8_trim_whitespace(arrays_by_position[i]) for i in self._extra_columns],
+                )
             else:
                 extras_json = ["{}"] * len(rows)
             yield SourceChunk(records.row_numbers, rows, fields, raw_json, extras_json, records.bad)

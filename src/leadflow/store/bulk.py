@@ -37,7 +37,7 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
             placeholders.append("?")
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join(placeholders)})"
     if not postgres:
-        rows = [tuple(_sqlite_value(v) for v in row) for row in rows] if _has_datetime(rows[0]) else rows
+        rows = _sqlite_rows(rows)
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(sql, rows)
@@ -45,12 +45,21 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         cursor.close()
 
 
-def _has_datetime(row: Sequence[Any]) -> bool:
-    return any(isinstance(v, datetime) for v in row)
-
-
-def _sqlite_value(value: Any) -> Any:
-    # SQLAlchemy's SQLite DATETIME storage format, so rows written here read back like any other.
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+def _sqlite_rows(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Timestamps in SQLAlchemy's SQLite DATETIME storage format, so rows written here read back like any other."""
+    positions = [i for i, v in enumerate(rows[0]) if isinstance(v, datetime)]
+    if not positions:
+        return rows
+    formatted: dict[datetime, str] = {}
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in positions:
+            value = values[i]
+            if isinstance(value, datetime):
+                text = formatted.get(value)
+                if text is None:
+                    text = formatted[value] = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+                values[i] = text
+        out.append(values)
+    return out

@@ -1,0 +1,214 @@
+"""Benchmark: ingest + normalize of N rows of an Apollo contacts export (2025/2026 header) into the store.
+
+Generates the file with a seeded generator (realistic shapes: shared company rows, nickname/decorated names,
+e-mail case, Excel-guarded phones, multi-valued departments), then runs the ingest stage in a child process and
+reports wall time and the child's peak resident memory (ru_maxrss).
+
+    python benchmarks/ingest.py --rows 100000
+    python benchmarks/ingest.py --rows 1000000 --db sqlite:////tmp/bench.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from leadflow.sources.formats import APOLLO_2025_COLUMNS  # noqa: E402
+
+FIRST = [
+    "James", "Robert", "Bob", "John", "Michael", "Mike", "David", "William", "Bill", "Richard", "Joseph", "Thomas",
+    "Tom", "Christopher", "Chris", "Daniel", "Matthew", "Anthony", "Mark", "Steven", "Paul", "Andrew", "Joshua",
+    "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Liz", "Barbara", "Susan", "Jessica", "Sarah", "Karen",
+    "Priya", "Rahul", "Amit", "Ananya", "Wei", "Li", "Yuki", "Hiroshi", "Fatima", "Omar", "Layla", "Ahmed",
+    "Jürgen", "Zoë", "José", "María", "François", "Søren", "Björn", "Chloé", "Ngozi", "Chidi", "Olga", "Dmitri",
+]  # fmt: skip
+LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
+    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker",
+    "Sharma", "Patel", "Gupta", "Singh", "Wang", "Zhang", "Tanaka", "Sato", "Khan", "Haddad", "Saeed", "Müller",
+    "Schmidt", "Núñez", "O'Brien", "van Dijk", "Dubois", "Larsen", "Okafor", "Ivanova", "Kowalski", "Rossi",
+]  # fmt: skip
+TITLES = [
+    "CEO", "Chief Executive Officer", "Co-Founder & CEO", "Founder", "Owner", "CFO", "Chief Financial Officer",
+    "CTO", "VP Sales", "VP of Marketing", "SVP, Global Sales", "Vice President of Finance", "Head of Growth",
+    "Head of People", "Director of Engineering", "Sales Director", "Marketing Manager", "Account Executive",
+    "Senior Account Executive", "Software Engineer", "Senior Software Engineer", "Product Manager",
+    "Operations Manager", "HR Business Partner", "Managing Partner", "Marketing Intern", "Data Analyst",
+    "Customer Success Manager", "IT Director", "Procurement Manager", "General Counsel",
+]  # fmt: skip
+SENIORITY = {"CEO": "C suite", "CFO": "C suite", "CTO": "C suite", "Founder": "Founder", "Owner": "Owner"}
+WORDS = [
+    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Vandelay", "Soylent", "Cyberdyne",
+    "Tyrell", "Nimbus", "Brightlane", "Gulf", "Northwind", "Contoso", "Fabrikam", "Litware", "Proseware", "Adatum",
+    "Tailspin", "Woodgrove", "Lucerne", "Margie", "Blue", "Yonder", "Alpine", "Coho", "Fourth", "Coffee",
+]  # fmt: skip
+NOUNS = ["Capital", "Systems", "Labs", "Technologies", "Logistics", "Health", "Foods", "Analytics", "Partners", "Media"]
+SUFFIXES = ["Inc.", "LLC", "Ltd", "GmbH", "Corp", "", "", "", "S.A.", "Pvt. Ltd."]
+TLDS = ["com", "io", "co.uk", "de", "in", "ae", "fr", "com.au"]
+INDUSTRIES = ["information technology & services", "financial services", "computer software", "hospital & health care",
+              "logistics & supply chain", "marketing & advertising", "food & beverages"]  # fmt: skip
+TECH = ["Salesforce", "HubSpot", "Google Analytics", "AWS", "Zendesk", "Slack", "Shopify", "Marketo", "Zoho CRM"]
+COUNTRIES = {
+    "United States": ("+1 {a}{b}{c}-{d}{e}{f}-{g}{h}{i}{j}", ["650", "415", "212", "312"]),
+    "United Kingdom": ("+44 20 7{b}{c}{d} {e}{f}{g}{h}", ["20"]),
+    "Germany": ("+49 30 {b}{c}{d}{e}{f}{g}{h}", ["30"]),
+    "India": ("'+91 98{b}{c}{d} {e}{f}{g}{h}{i}", ["98"]),
+    "United Arab Emirates": ("+971 50 {b}{c}{d} {e}{f}{g}{h}", ["50"]),
+}
+STATUSES = ["Verified"] * 7 + ["User Managed", "Unavailable", "Extrapolated"]
+DEPARTMENTS = ["master_sales", "C-Suite, Sales", "master_marketing", "master_engineering_technical", "master_finance"]
+
+
+def _ascii(text: str) -> str:
+    # Mailbox names are ASCII in practice: "Núñez" becomes "nunez".
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _phone(rng: random.Random, country: str) -> str:
+    pattern, areas = COUNTRIES[country]
+    area = rng.choice(areas)
+    digits = {k: str(rng.randrange(10)) for k in "bcdefghij"}
+    digits["b"] = str(rng.randrange(2, 10))
+    digits["a"] = area[0]
+    if country == "United States":
+        digits.update(a=area[0], b=area[1], c=area[2], d=str(rng.randrange(2, 10)))
+    return pattern.format(**digits)
+
+
+def _companies(rng: random.Random, count: int) -> list[dict[str, str]]:
+    companies = []
+    for i in range(count):
+        base = f"{rng.choice(WORDS)} {rng.choice(NOUNS)}"
+        name = f"{base} {i}" if i >= len(WORDS) * len(NOUNS) else base
+        slug = name.lower().replace(" ", "")
+        domain = f"{slug}.{rng.choice(TLDS)}"
+        country = rng.choice(list(COUNTRIES))
+        companies.append(
+            {
+                "Company Name": f"{name} {rng.choice(SUFFIXES)}".strip(),
+                "Company Name for Emails": name,
+                "Website": rng.choice([f"http://www.{domain}", f"https://{domain}/", domain]),
+                "Company Linkedin Url": f"http://www.linkedin.com/company/{slug}",
+                "Corporate Phone": _phone(rng, country),
+                "# Employees": str(rng.choice([12, 45, 120, 850, 1200, 15000])),
+                "Industry": rng.choice(INDUSTRIES),
+                "Annual Revenue": str(rng.choice([1_200_000, 45_000_000, 300_000_000])),
+                "Technologies": ", ".join(rng.sample(TECH, 3)),
+                "Keywords": "b2b, saas, enterprise",
+                "Company Country": country,
+                "Apollo Account Id": f"{rng.getrandbits(96):024x}",
+                "_domain": domain,
+                "_country": country,
+            }
+        )
+    return companies
+
+
+def generate(path: Path, rows: int, seed: int = 5) -> None:
+    """Write ``rows`` Apollo rows to ``path``; streams, so memory stays flat."""
+    rng = random.Random(seed)
+    companies = _companies(rng, max(10, rows // 25))
+    columns = list(APOLLO_2025_COLUMNS)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for i in range(rows):
+            company = rng.choice(companies)
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            title = rng.choice(TITLES)
+            local = _ascii(f"{first}.{last}".lower().replace("'", "").replace(" ", ""))
+            email = f"{local}{i}@{company['_domain']}"
+            row = {
+                **company,
+                "First Name": first if rng.random() > 0.05 else f"Dr. {first}",
+                "Last Name": last if rng.random() > 0.05 else f"{last}, MBA",
+                "Title": title,
+                "Email": email if rng.random() > 0.2 else email.title(),
+                "Email Status": rng.choice(STATUSES),
+                "Primary Email Source": "Apollo",
+                "Primary Email Catch-all Status": "Catch-all" if rng.random() < 0.1 else "Not Catch-all",
+                "Seniority": SENIORITY.get(title, ""),
+                "Departments": rng.choice(DEPARTMENTS),
+                "Mobile Phone": _phone(rng, company["_country"]) if rng.random() < 0.3 else "",
+                "Do Not Call": rng.choice(["false", "FALSE", "true"]),
+                "Person Linkedin Url": f"http://www.linkedin.com/in/{local}-{i:x}",
+                "City": "Springfield",
+                "State": "",
+                "Country": company["_country"],
+                "Apollo Contact Id": f"{rng.getrandbits(96):024x}",
+                "Apollo Record Id": f"{rng.getrandbits(96):024x}",
+            }
+            writer.writerow([row.get(c, "") for c in columns])
+
+
+def _ingest_only(path: Path, database_url: str, chunk_rows: int) -> None:
+    from leadflow.pipeline.ingest import ingest_files
+    from leadflow.store import open_store
+
+    engine = open_store(database_url)
+    started = time.perf_counter()
+    report = ingest_files(engine, [path], chunk_rows=chunk_rows)
+    elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    counters = report.counters()
+    counters.pop("files")
+    print(
+        json.dumps(
+            {"seconds": elapsed, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}
+            | counters
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file in a temp folder)")
+    parser.add_argument("--chunk-rows", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--ingest-only", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.ingest_only is not None:
+        _ingest_only(args.ingest_only, args.db, args.chunk_rows)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"apollo-{args.rows}.csv"
+        started = time.perf_counter()
+        generate(path, args.rows, args.seed)
+        generated = time.perf_counter() - started
+        database_url = args.db or f"sqlite:///{folder}/bench.db"
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        child = subprocess.run(
+            [sys.executable, __file__, "--ingest-only", str(path), "--db", database_url, "--chunk-rows",
+             str(args.chunk_rows)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if child.returncode != 0:
+            sys.stderr.write(child.stderr)
+            raise SystemExit(child.returncode)
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        size_mib = path.stat().st_size / 2**20
+    print(
+        f"rows={args.rows} file={size_mib:.0f} MiB (generated in {generated:.0f} s) "
+        f"ingest+normalize={result['seconds']:.1f} s wall ({args.rows / result['seconds']:,.0f} rows/s), "
+        f"{result['cpu_seconds']:.1f} s CPU, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
+        f"peak RSS={result['peak_mib']:.0f} MiB stored={result['stored']} quarantined={result['quarantined']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
