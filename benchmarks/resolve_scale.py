@@ -43,12 +43,13 @@ def measure(path: Path, store: str | None) -> dict[str, object]:
     from leadflow.resolve.engine import resolve
 
     table = pq.read_table(path)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     result = resolve(table, options=options_from_settings(ResolveSettings()))
     resolve_seconds = time.perf_counter() - started
     figures: dict[str, object] = {
         "rows": table.num_rows,
         "resolve_seconds": round(resolve_seconds, 1),
+        "resolve_cpu_seconds": round(_cpu() - cpu_started, 1),
         "golden_people": result.people.num_rows,
         "scored_edges": result.stats["scored_edges"],
         "key_edges": result.stats["key_edges"],
@@ -59,7 +60,7 @@ def measure(path: Path, store: str | None) -> dict[str, object]:
         from leadflow.store.golden import replace_golden
 
         engine = open_store(store)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu()
         with engine.begin() as connection:
             # the candidates were not ingested here, so member rows have no source_records to point at
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
@@ -70,8 +71,16 @@ def measure(path: Path, store: str | None) -> dict[str, object]:
                 members=(_member_row(r) for r in _rows(result.members)),
             )
         figures["store_write_seconds"] = round(time.perf_counter() - started, 1)
+        figures["store_write_cpu_seconds"] = round(_cpu() - cpu_started, 1)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    figures["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)
     return figures
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (user + system, all threads): the machine is shared, wall time is not."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

@@ -590,7 +590,7 @@ class ResolveSettings(Section):
         2e6, gt=0, description="Random pairs sampled to estimate u probabilities (more: slower, more accurate)"
     )
     duckdb_memory_limit: str = Field(
-        "3GB", description="Most memory DuckDB may use while resolving; it spills to a temporary folder beyond it"
+        "2GB", description="Most memory DuckDB may use while resolving; it spills to a temporary folder beyond it"
     )
     merge_policy: MergePolicy = Field(
         "source_priority",

@@ -104,7 +104,7 @@ def test_guard_unit_rejects_a_bridge_between_two_verified_emails() -> None:
         3,
         slots=[{"email@x": "a@x"}, {}, {"email@x": "b@x"}],
         key_edges=[],
-        scored_edges=[(0, 1, 10.0, None), (1, 2, 12.0, None)],
+        scored_edges=[(0, 1, 10.0), (1, 2, 12.0)],
         strong_weight=20.0,
     )
     assert result.labels == [0, 1, 1]

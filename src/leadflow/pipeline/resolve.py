@@ -137,19 +137,12 @@ def _epoch(value: Any) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else None
 
 
-def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _company_row(row: dict[str, Any]) -> dict[str, Any]:
-    for name in (*JSON_LIST_COLUMNS, "provenance"):
-        row[name] = _loads(row[name])
+    """A golden company as the store takes it (JSON columns stay the JSON text the resolver built)."""
     return row
 
 
 def _person_row(row: dict[str, Any], kept_links: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    row["provenance"] = _loads(row["provenance"])
-    row["emails"] = _loads(row["emails"]) or []
     if row["crm_id"] is None and row["id"] in kept_links:
         row["crm_module"], row["crm_id"] = kept_links[row["id"]]
     return row
@@ -163,5 +156,5 @@ def _member_row(row: dict[str, Any]) -> dict[str, Any]:
         "match_weight": row["match_weight"],
         "match_reason": row["match_reason"],
         "partner_source_record_id": int(partner[2:]) if partner and partner.startswith("p:") else None,
-        "match_detail": _loads(row["match_detail"]),
+        "match_detail": row["match_detail"],
     }

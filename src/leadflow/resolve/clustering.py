@@ -14,19 +14,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class Membership:
-    """How a row came into its cluster: the edge that attached it (``None`` for a row alone)."""
-
-    partner: int | None = None
-    weight: float | None = None
-    reason: str = "single"
-    detail: str | None = None
-
-
-@dataclass
 class ClusterResult:
-    labels: list[int]  # per row: the smallest row index of its cluster
-    memberships: list[Membership]
+    """Per row (parallel lists, cheap at a million rows): its cluster label (the smallest row index in it) and
+    how it came in: the partner row of the edge that attached it, that edge's weight (``None`` for a key edge)
+    and the reason (``email``, ``linkedin_slug``, ... for a key edge, ``splink``, or ``single``)."""
+
+    labels: list[int]
+    partners: list[int]  # -1: none
+    weights: list[float | None]
+    reasons: list[str]
     rejected: int = 0  # scored edges refused by the namesake guard
     rejected_pairs: list[tuple[int, int, float]] = field(default_factory=list)
 
@@ -72,7 +68,7 @@ def cluster(
     *,
     slots: Sequence[dict[str, str]],
     key_edges: Sequence[tuple[int, int, str]],
-    scored_edges: Sequence[tuple[int, int, float, str | None]],
+    scored_edges: Sequence[tuple[int, int, float]],
     strong_weight: float,
 ) -> ClusterResult:
     """Group ``size`` rows into clusters.
@@ -81,25 +77,26 @@ def cluster(
 
     Example:
         >>> r = cluster(3, slots=[{"e@x": "a@x"}, {}, {"e@x": "b@x"}], key_edges=[],
-        ...             scored_edges=[(0, 1, 12.0, None), (1, 2, 11.0, None)], strong_weight=20.0)
+        ...             scored_edges=[(0, 1, 12.0), (1, 2, 11.0)], strong_weight=20.0)
         >>> r.labels, r.rejected
         ([0, 0, 2], 1)
     """
     if len(slots) != size:
         raise ValueError("one slot mapping per row")
     uf = _UnionFind(slots)
-    memberships = [Membership() for _ in range(size)]
+    partners = [-1] * size
+    weights: list[float | None] = [None] * size
+    reasons = ["single"] * size
     for left, right, reason in key_edges:
         ra, rb = uf.find(left), uf.find(right)
-        if memberships[right].reason == "single":
-            memberships[right] = Membership(partner=left, weight=None, reason=reason)
-        if memberships[left].reason == "single":
-            memberships[left] = Membership(partner=right, weight=None, reason=reason)
+        for row, partner in ((right, left), (left, right)):
+            if reasons[row] == "single":
+                partners[row], reasons[row] = partner, reason
         if ra != rb:
             uf.union(ra, rb)
     rejected = 0
     rejected_pairs: list[tuple[int, int, float]] = []
-    for left, right, weight, detail in sorted(scored_edges, key=lambda e: (-e[2], e[0], e[1])):
+    for left, right, weight in sorted(scored_edges, key=lambda e: (-e[2], e[0], e[1])):
         ra, rb = uf.find(left), uf.find(right)
         if ra == rb:
             continue
@@ -109,15 +106,17 @@ def cluster(
             continue
         uf.union(ra, rb)
         for row, partner in ((right, left), (left, right)):
-            if memberships[row].reason == "single":
-                memberships[row] = Membership(partner=partner, weight=weight, reason="splink", detail=detail)
+            if reasons[row] == "single":
+                partners[row], weights[row], reasons[row] = partner, weight, "splink"
     roots = [uf.find(i) for i in range(size)]
     smallest: dict[int, int] = {}
     for i, root in enumerate(roots):
         smallest.setdefault(root, i)
     return ClusterResult(
         labels=[smallest[root] for root in roots],
-        memberships=memberships,
+        partners=partners,
+        weights=weights,
+        reasons=reasons,
         rejected=rejected,
         rejected_pairs=rejected_pairs,
     )

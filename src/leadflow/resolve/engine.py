@@ -19,7 +19,7 @@ from leadflow.resolve.clustering import cluster
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import assign_ids, derived_id
 from leadflow.resolve.keys import key_edges
-from leadflow.resolve.matching import MatchOptions, score_pairs
+from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.merge import (
     COMPANY_MERGE_FIELDS,
     PERSON_MERGE_FIELDS,
@@ -100,12 +100,17 @@ def resolve(
     scored = score_pairs(con, "cand", options.model, options.match) if size > 1 else None
     slots = _slots(con)
     key_list = list(zip(*(keys.column(c).to_pylist() for c in ("idx_l", "idx_r", "reason")), strict=True))
-    scored_list: list[tuple[int, int, float, str | None]] = []
-    if scored is not None:
-        e = scored.edges
-        scored_list = list(
-            zip(*(e.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight", "detail")), strict=True)
-        )
+    edge_table = scored.edges if scored is not None else EDGE_SCHEMA.empty_table()
+    # the per-comparison details stay in DuckDB; Python only needs who, whom and how strongly
+    con.register("edges_arrow", edge_table)
+    con.execute("CREATE TABLE edges AS SELECT * FROM edges_arrow")
+    con.unregister("edges_arrow")
+    scored_list: list[tuple[int, int, float]] = list(
+        zip(*(edge_table.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight")), strict=True)
+    )
+    model_parameters = scored.parameters if scored is not None else {}
+    del edge_table, scored
+
     clusters = cluster(
         size,
         slots=slots,
@@ -121,16 +126,27 @@ def resolve(
     labels = list(groups)
     ids = assign_ids([[rids[i] for i in groups[label]] for label in labels], previous)
     id_of_label = dict(zip(labels, ids, strict=True))
-    member_rows = {
-        "idx": list(range(size)),
-        "golden_person_id": [id_of_label[label] for label in clusters.labels],
-        "partner_rid": [rids[m.partner] if m.partner is not None else None for m in clusters.memberships],
-        "match_weight": [m.weight for m in clusters.memberships],
-        "match_reason": [m.reason for m in clusters.memberships],
-        "match_detail": [m.detail for m in clusters.memberships],
-    }
-    con.register("membership_arrow", pa.table(member_rows))
-    con.execute("CREATE TABLE membership AS SELECT * FROM membership_arrow")
+    member_rows = pa.table(
+        {
+            "idx": pa.array(range(size), pa.int64()),
+            "golden_person_id": [id_of_label[label] for label in clusters.labels],
+            "partner_idx": pa.array(clusters.partners, pa.int64()),
+            "match_weight": pa.array(clusters.weights, pa.float64()),
+            "match_reason": clusters.reasons,
+        }
+    )
+    scored_count, rejected = len(scored_list), clusters.rejected
+    del clusters, slots, key_list, scored_list
+    con.register("membership_arrow", member_rows)
+    con.execute(
+        """CREATE TABLE membership AS
+           SELECT m.idx, m.golden_person_id, p.rid AS partner_rid, m.match_weight, m.match_reason,
+                  e.detail AS match_detail
+           FROM membership_arrow m
+           LEFT JOIN cand p ON p.idx = m.partner_idx
+           LEFT JOIN edges e ON m.match_reason = 'splink'
+                AND e.idx_l = least(m.idx, m.partner_idx) AND e.idx_r = greatest(m.idx, m.partner_idx)"""
+    )
     con.unregister("membership_arrow")
     con.execute(
         """CREATE TABLE people_rows AS SELECT c.*, m.golden_person_id FROM cand c JOIN membership m USING (idx)
@@ -151,12 +167,12 @@ def resolve(
     stats = {
         "candidates": size,
         "key_edges": keys.num_rows,
-        "scored_edges": len(scored_list),
-        "rejected_by_namesake_guard": clusters.rejected,
+        "scored_edges": scored_count,
+        "rejected_by_namesake_guard": rejected,
         "golden_people": people.num_rows,
         "golden_companies": companies.num_rows,
         "crm_matched": crm_links.num_rows,
-        "model": scored.parameters if scored is not None else {},
+        "model": model_parameters,
     }
     con.close()
     return ResolveResult(people=people, companies=companies, members=members, crm_links=crm_links, stats=stats)

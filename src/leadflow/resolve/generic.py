@@ -43,9 +43,7 @@ def cluster_records(table: pa.Table, *, id_column: str, model: MatchModel, optio
     ids = [row[0] for row in con.execute(f'SELECT "{id_column}" FROM records ORDER BY idx').fetchall()]
     outcome = score_pairs(con, "records", model, options)
     edges = outcome.edges
-    scored = list(
-        zip(*(edges.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight", "detail")), strict=True)
-    )
+    scored = list(zip(*(edges.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight")), strict=True))
     result = cluster(len(ids), slots=[{} for _ in ids], key_edges=[], scored_edges=scored, strong_weight=0.0)
     con.close()
     return Clustering(

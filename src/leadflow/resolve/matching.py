@@ -25,6 +25,9 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+PRIOR_BOUNDS = (1e-9, 0.5)
+
+
 @dataclass(frozen=True)
 class MatchOptions:
     threshold: float = 0.99
@@ -99,6 +102,11 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
 def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
     with contextlib.suppress(Exception):
         linker.training.estimate_probability_two_random_records_match(list(model.deterministic_rules), recall=0.7)
+    settings = linker._settings_obj
+    estimate = float(settings._probability_two_random_records_match)
+    if not PRIOR_BOUNDS[0] <= estimate <= PRIOR_BOUNDS[1]:
+        # no pairs under the deterministic rules (or nearly all): the estimate says nothing, keep the model's prior
+        settings._probability_two_random_records_match = model.prior
     linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
     for rule in model.training_blocks:
         try:
