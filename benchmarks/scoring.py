@@ -9,6 +9,7 @@ realistic gaps (unknown industry, size, revenue ...) so coverage and "unscored" 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from datetime import UTC, datetime
@@ -24,13 +25,33 @@ from leadflow.segments import APPLIED_SCHEMA, assign_segments
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 INDUSTRIES = ["Computer Software", "Internet", "Retail", "Financial Services", "Hospital & Health Care", "Utilities"]
-SENIORITIES = ["Owner", "Founder", "C suite", "Partner", "Vp", "Head", "Director", "Manager", "Senior", "Entry", "Intern"]
+SENIORITIES = [
+    "Owner",
+    "Founder",
+    "C suite",
+    "Partner",
+    "Vp",
+    "Head",
+    "Director",
+    "Manager",
+    "Senior",
+    "Entry",
+    "Intern",
+]
 DEPARTMENTS = ["Sales", "Marketing", "Engineering & Technical", "Finance", "Operations", "Human Resources"]
 TITLES = ["VP Sales", "Head of RevOps", "Account Executive", "CEO", "Marketing Manager", "Software Engineer", "CTO"]
 COUNTRIES = ["US", "DE", "GB", "FR", "AT", "IN", "BR", "SE", "CA", "AU"]
 TECHS = ["Salesforce", "HubSpot", "Zoho CRM", "Gong", "Slack", "Jira", "AWS"]
-EVENTS = ["email_sent", "email_opened", "email_clicked", "email_replied", "meeting_booked", "unsubscribed",
-          "email_bounced_hard", "form_filled"]
+EVENTS = [
+    "email_sent",
+    "email_opened",
+    "email_clicked",
+    "email_replied",
+    "meeting_booked",
+    "unsubscribed",
+    "email_bounced_hard",
+    "form_filled",
+]
 EVENT_P = [0.4, 0.3, 0.12, 0.05, 0.03, 0.03, 0.02, 0.05]
 
 
@@ -97,16 +118,97 @@ def make_events(people: pa.Table, per_record: float, seed: int = 11) -> pa.Table
     )
 
 
+def through_store(people: pa.Table, events: pa.Table, database_url: str) -> None:
+    """Load the records into golden tables and events, then time the whole score stage (read, score, write)."""
+    import json
+
+    from leadflow.pipeline.score import run_score_stage
+    from leadflow.store import open_store
+
+    engine = open_store(database_url)
+    stamp = "2026-11-26 12:00:00.000000"
+    with engine.begin() as connection:
+        companies = [
+            (
+                f"gc_{row['id'][3:]}",
+                row["company_domain"],
+                row["industry"],
+                row["employees"],
+                row["annual_revenue"],
+                row["company_country"],
+                json.dumps(row["technologies"]),
+                json.dumps(row["keywords"]),
+                "{}",
+                stamp,
+            )
+            for row in people.to_pylist()
+        ]
+        connection.exec_driver_sql(
+            "INSERT INTO golden_companies (id, domain, industry, employees, annual_revenue, country, technologies,"
+            " keywords, provenance, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            companies,
+        )
+        persons = [
+            (
+                row["id"],
+                f"gc_{row['id'][3:]}",
+                row["email"],
+                json.dumps(row["emails"]),
+                row["email_is_role"],
+                row["email_is_free"],
+                row["do_not_call"],
+                row["title"],
+                row["seniority"],
+                row["department"],
+                row["persona"],
+                row["country"],
+                row["email_status"],
+                "{}",
+                stamp,
+            )
+            for row in people.to_pylist()
+        ]
+        connection.exec_driver_sql(
+            "INSERT INTO golden_people (id, company_id, email, emails, email_is_role, email_is_free, do_not_call,"
+            " title, seniority, department, persona, country, email_status, provenance, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            persons,
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO engagement_events (golden_person_id, event_type, occurred_at, source, payload, created_at)"
+            " VALUES (?, ?, ?, 'bench', '{}', ?)",
+            [
+                (pid, kind, when.strftime("%Y-%m-%d %H:%M:%S.%f"), stamp)
+                for pid, kind, when in zip(
+                    events["golden_person_id"].to_pylist(),
+                    events["event_type"].to_pylist(),
+                    events["occurred_at"].to_pylist(),
+                    strict=True,
+                )
+            ],
+        )
+    for label in ("first run", "second run (nothing changed)"):
+        started = time.perf_counter()
+        outcome = run_score_stage(engine, Settings(), now=NOW)
+        print(
+            f"score stage through the store, {label}: {time.perf_counter() - started:.1f} s, "
+            f"{outcome.counters['tag_rows_written']:,} tag rows written"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--events-per-record", type=float, default=3.0)
+    parser.add_argument("--store", help="also time the whole stage through this store, e.g. sqlite:///bench.db")
     args = parser.parse_args()
     settings = Settings()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     people = make_people(args.records)
     events = make_events(people, args.events_per_record)
     generated = time.perf_counter()
+    cpu_start = time.process_time()
     connection = duckdb.connect()
     scored = score_records(people, events, settings.scoring, now=NOW, connection=connection)
     scoring_done = time.perf_counter()
@@ -115,16 +217,23 @@ def main() -> None:
         segment_inputs(people, scored), compiled, APPLIED_SCHEMA.empty_table(), connection=connection
     )
     segmenting_done = time.perf_counter()
+    cpu_used = time.process_time() - cpu_start
     counters = summarize(scored, segments)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"records: {people.num_rows:,}  events: {events.num_rows:,}")
     print(f"generate: {generated - started:.1f} s")
     print(f"score: {scoring_done - generated:.1f} s")
     print(f"segment (+ tag diff): {segmenting_done - scoring_done:.1f} s")
-    print(f"score + segment: {segmenting_done - generated:.1f} s")
+    print(f"score + segment: {segmenting_done - generated:.1f} s wall, {cpu_used:.1f} s CPU (both threads)")
+    print(
+        f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"peak RSS: {peak_mb:,.0f} MB")
     print(f"grades: {counters['grades']}")
     print(f"segments: {counters['segments']}  suppressed: {counters['suppressed']}  priority: {counters['priority']}")
+    if args.store:
+        del scored, segments
+        through_store(people, events, args.store)
 
 
 if __name__ == "__main__":

@@ -286,3 +286,19 @@ def test_config_text_is_a_parameter_not_sql() -> None:
     industry = [next(r for r in reasons_of(row, "fit") if r["rule"] == "industry")["points"] for row in rows]
     assert industry[0] > 0
     assert industry[1] == 0
+
+
+def test_chunked_scoring_gives_the_same_table() -> None:
+    people = people_table([{**FULL, "id": f"gp_{i:03d}", "employees": 10 * i + 1} for i in range(30, 0, -1)])
+    events = pa.table(
+        {
+            "golden_person_id": pa.array([f"gp_{i % 30 + 1:03d}" for i in range(90)] + [None], pa.string()),
+            "email": pa.array([None] * 90 + ["anna@acme.io"], pa.string()),
+            "event_type": pa.array(["email_opened", "email_clicked", "unsubscribed"] * 30 + ["email_replied"]),
+            "occurred_at": pa.array([NOW - timedelta(hours=i) for i in range(91)], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    whole = score_records(people, events, ScoringSettings(), now=NOW)
+    chunked = score_records(people, events, ScoringSettings(), now=NOW, chunk_rows=7)
+    assert whole.equals(chunked)
+    assert whole.column("golden_person_id").to_pylist() == sorted(whole.column("golden_person_id").to_pylist())

@@ -103,8 +103,10 @@ def test_stage_round_trip(engine: sa.Engine) -> None:
 def test_rerun_writes_no_tag_rows_and_applied_tags_give_an_empty_diff(engine: sa.Engine) -> None:
     first = run_score_stage(engine, Settings(), now=NOW)
     assert first.counters["tag_rows_written"] == 10
+    assert first.counters["scores_written"] == 5
     second = run_score_stage(engine, Settings(), now=NOW)
     assert second.counters["tag_rows_written"] == 0
+    assert (second.counters["scores_written"], second.counters["scores_unchanged"]) == (0, 5)
     with engine.begin() as connection:
         for row in second.segments.to_pylist():
             for target in ("zoho", "ghl"):
@@ -114,6 +116,8 @@ def test_rerun_writes_no_tag_rows_and_applied_tags_give_an_empty_diff(engine: sa
                 )
     third = run_score_stage(engine, Settings(), now=NOW, preview=True)
     assert third.counters["records_with_tag_changes"] == 0
+    with engine.connect() as connection:
+        assert repo.pending_tag_changes(connection, tag_prefix="lf-").num_rows == 0
     assert third.run_id is None
 
 
@@ -133,6 +137,11 @@ def test_applied_tags_survive_a_rescore(engine: sa.Engine) -> None:
     assert stored is not None
     assert stored["tags"]["zoho"]["applied"] == ["lf-hot", "lf-old"]
     assert stored["tags"]["zoho"]["desired"] == ["lf-all"]
+    with engine.connect() as connection:
+        pending = repo.pending_tag_changes(connection, tag_prefix="lf-", target="zoho").to_pylist()
+    anna_pending = [row for row in pending if row["golden_person_id"] == "gp_anna"]
+    assert anna_pending[0]["add"] == ["lf-all"]
+    assert anna_pending[0]["remove"] == ["lf-hot", "lf-old"]
 
 
 def test_explain_shows_scores_reasons_unknowns_and_tags(engine: sa.Engine) -> None:
@@ -189,3 +198,17 @@ def test_cli_score_explain_segment_preview_and_export(engine: sa.Engine, tmp_pat
         "suppressed",
         "segments",
     }
+
+
+def test_only_changed_scores_are_rewritten_and_vanished_records_deleted(engine: sa.Engine) -> None:
+    run_score_stage(engine, Settings(), now=NOW)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM golden_people WHERE id = 'gp_emil'"))
+        connection.execute(sa.text("UPDATE golden_people SET seniority = 'Intern' WHERE id = 'gp_ben'"))
+    outcome = run_score_stage(engine, Settings(), now=NOW)
+    assert (outcome.counters["scores_written"], outcome.counters["scores_deleted"]) == (1, 1)
+    with engine.connect() as connection:
+        assert repo.get_score(connection, golden_person_id="gp_emil") is None
+        ben = repo.get_score(connection, golden_person_id="gp_ben")
+    assert ben is not None
+    assert any(r["value"] == "Intern" for r in ben["reasons"])

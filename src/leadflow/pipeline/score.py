@@ -19,8 +19,6 @@ from leadflow.segments import CompiledSegments, assign_segments, compile_segment
 from leadflow.store import scoring as repo
 from leadflow.store.runs import finish_run, start_run
 
-log = get_logger(__name__)
-
 
 @dataclass
 class ScoreOutcome:
@@ -68,7 +66,8 @@ def run_score_stage(
     try:
         with engine.begin() as connection:
             with_segments = scored.append_column("segments", segments.column("segments"))
-            repo.replace_scores(connection, table=with_segments, run_id=run_id, computed_at=now)
+            written = repo.write_scores(connection, table=with_segments, run_id=run_id, computed_at=now)
+            counters.update({f"scores_{key}": value for key, value in written.items()})
             counters["tag_rows_written"] = repo.write_record_tags(
                 connection, segments=segments, stored=stored_tags, updated_at=now
             )
@@ -78,7 +77,8 @@ def run_score_stage(
         raise
     with engine.begin() as connection:
         finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=counters)
-    log.info("score stage finished", run_id=run_id, records=people.num_rows)
+    # the logger is looked up here, not at import, so it follows the level the CLI configured
+    get_logger(__name__).info("score stage finished", run_id=run_id, records=people.num_rows)
     return ScoreOutcome(run_id, people.num_rows, counters, scored, segments, compiled, people)
 
 

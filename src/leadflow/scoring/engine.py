@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadflow.config import ScoringSettings
 from leadflow.scoring.dimensions import Dimension, bands_dimension, points_dimension, signal_dimension
@@ -19,6 +20,7 @@ from leadflow.scoring.inputs import EVENTS_SCHEMA, PEOPLE_SCHEMA, conform, empty
 from leadflow.scoring.sql import Params, in_list, key, key_sql, number, reason
 
 SUMMARY_LIMIT = 2000
+CHUNK_ROWS = 250_000
 
 OUTPUT_COLUMNS = [
     "golden_person_id",
@@ -81,10 +83,12 @@ def score_records(
     *,
     now: datetime,
     connection: duckdb.DuckDBPyConnection | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> pa.Table:
-    """Score every person in ``people`` against ``events``; one output row per person (OUTPUT_COLUMNS).
+    """Score every person in ``people`` against ``events``; one output row per person (OUTPUT_COLUMNS), in id order.
 
     ``now`` is the moment engagement decays to. Scores are 0-100 or null (unscored: too little known).
+    Large inputs run in chunks of ``chunk_rows`` people (with their events) to bound memory.
 
     Example:
         >>> from leadflow.config import ScoringSettings
@@ -95,18 +99,32 @@ def score_records(
         (85.0, 'A4')
     """
     compiled = compile_scoring(settings, now=now)
+    people = conform(people, PEOPLE_SCHEMA)
+    events = conform(events if events is not None else empty_events(), EVENTS_SCHEMA)
+    chunked = people.num_rows > chunk_rows
+    if chunked:
+        people = people.sort_by("id")  # chunks in id order keep the whole output in id order
     con = connection or duckdb.connect()
+    if connection is None:
+        con.execute("SET enable_progress_bar = false")  # no progress bar drawn over the CLI's output
+    parts = []
     try:
-        con.register("people", conform(people, PEOPLE_SCHEMA))
-        con.register("events", conform(events if events is not None else empty_events(), EVENTS_SCHEMA))
         con.register("event_weights", compiled.event_weights)
-        result: pa.Table = con.sql(compiled.sql, params=compiled.params).to_arrow_table()
+        for start in range(0, max(people.num_rows, 1), chunk_rows):
+            chunk = people.slice(start, chunk_rows)
+            chunk_events = events
+            if chunked:
+                person = events.column("golden_person_id")
+                chunk_events = events.filter(pc.or_(pc.is_in(person, value_set=chunk.column("id")), pc.is_null(person)))
+            con.register("people", chunk)
+            con.register("events", chunk_events)
+            parts.append(con.sql(compiled.sql, params=compiled.params).to_arrow_table())
     finally:
         for name in ("people", "events", "event_weights"):
             con.unregister(name)
         if connection is None:
             con.close()
-    return result
+    return pa.concat_tables(parts)
 
 
 def _epoch(moment: datetime) -> float:
@@ -200,15 +218,17 @@ per_type AS (
     FROM weighted GROUP BY pid, event_type
 ),
 eng AS (
+    -- unordered aggregates sorted afterwards (cheaper than ORDER BY inside them): reasons and summary come out
+    -- in event-type order, the same on every run
     SELECT pid, sum(pts) AS raw,
-           list(struct_pack(score := 'engagement', rule := event_type, field := 'event_type',
+           list_sort(list(struct_pack(score := 'engagement', rule := event_type, field := 'event_type',
                             value := CASE WHEN n > kept
                                           THEN kept || ' counted of ' || n || ' (daily cap)'
                                           ELSE n || ' event' || CASE WHEN n > 1 THEN 's' ELSE '' END END,
-                            points := round(pts, 1))) AS reasons,
-           nullif(string_agg(CASE WHEN round(pts) <> 0 THEN event_type
-                                  || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
-                                  || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR) END, ', ' ORDER BY abs(pts) DESC), '')
+                            points := round(pts, 1)))) AS reasons,
+           nullif(array_to_string(list_sort(
+               list(event_type || CASE WHEN pts >= 0 THEN ' +' ELSE ' ' END
+                    || CAST(CAST(round(pts) AS BIGINT) AS VARCHAR)) FILTER (WHERE round(pts) <> 0)), ', '), '')
                AS summary
     FROM per_type GROUP BY pid
 ),
@@ -288,6 +308,11 @@ def _when(condition: str, expression: str) -> str:
 
 
 def _contribution(prefix: str, dim: Dimension, scale_sql: str) -> str:
+    """The column holding the points a dimension adds to its score (computed once in the ``contrib`` step)."""
+    return f"c_{prefix}_{dim.name}"
+
+
+def _contribution_sql(prefix: str, dim: Dimension, scale_sql: str) -> str:
     """Points a dimension adds to its score: signals as earned, profile dimensions shared out over the known ones."""
     earned = f"{prefix}_{dim.name}_earned"
     if dim.signal:
@@ -312,14 +337,18 @@ def _picked(items: list[tuple[str, str]]) -> str:
     return f"list_where([{values}], [{masks}])"
 
 
+def _rarely(items: list[tuple[str, str]]) -> str:
+    """Like :func:`_picked` for notes that seldom apply: the list is only built on rows where one does."""
+    any_applies = " OR ".join(f"coalesce({condition}, FALSE)" for condition, _ in items)
+    return f"CASE WHEN {any_applies} THEN {_picked(items)} ELSE [] END"
+
+
 def _summary_dims(prefix: str, dims: list[Dimension], scale_sql: str) -> str:
     """``industry +30, employees +25`` from the contribution columns (config order, zero points left out)."""
     parts = []
     for d in dims:
-        points = f"round({_contribution(prefix, d, scale_sql)})"
-        text = (
-            f"'{d.name}' || CASE WHEN {points} >= 0 THEN ' +' ELSE ' ' END || CAST(CAST({points} AS BIGINT) AS VARCHAR)"
-        )
+        points = f"CAST(round({_contribution(prefix, d, scale_sql)}) AS BIGINT)"
+        text = f"'{d.name}' || CASE WHEN {points} >= 0 THEN ' +' ELSE ' ' END || CAST({points} AS VARCHAR)"
         parts.append(f"CASE WHEN {prefix}_{d.name}_known AND {points} <> 0 THEN {text} END")
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')"
 
@@ -349,8 +378,11 @@ def _final_cte(
         f"CASE WHEN engagement >= {number(digits['1'])} THEN '1' WHEN engagement >= {number(digits['2'])} THEN '2' "
         f"WHEN engagement >= {number(digits['3'])} THEN '3' ELSE '4' END"
     )
-    notes = [
+    dimension_reasons = [
         *_dimension_reasons("fit", fit_dims, scale, params),
+        *_dimension_reasons("persona", persona_dims, "100.0", params),
+    ]
+    notes = [
         ("fit_raw > 100", _note("fit", "maximum", "NULL", "'100'", "100.0 - fit_raw")),
         ("fit_raw < 0", _note("fit", "minimum", "NULL", "'0'", "-fit_raw")),
         (
@@ -367,7 +399,6 @@ def _final_cte(
             "fit IS NULL",
             _note("fit", "unscored", "'coverage'", f"CAST(fit_coverage AS VARCHAR) || ' < {fit_min}'", "0.0"),
         ),
-        *_dimension_reasons("persona", persona_dims, "100.0", params),
         ("persona_raw > 100", _note("persona", "maximum", "NULL", "'100'", "100.0 - persona_raw")),
         ("persona_raw < 0", _note("persona", "minimum", "NULL", "'0'", "-persona_raw")),
         (
@@ -395,13 +426,19 @@ def _final_cte(
     persona_dims_summary = _summary_dims("persona", persona_dims, "100.0")
     persona_summary = _summary_part("persona", "persona_influence", "persona_coverage", persona_dims_summary)
     min_persona = number(settings.priority_min_persona)
-    return f"""raw AS (
-    SELECT totals.*, ({fit_raw}) AS fit_raw, ({persona_raw}) AS persona_raw, {cap} AS fit_cap,
+    contributions = [
+        f"{_contribution_sql(prefix, d, scale_sql)} AS {_contribution(prefix, d, scale_sql)}"
+        for prefix, dims, scale_sql in (("fit", fit_dims, scale), ("persona", persona_dims, "100.0"))
+        for d in dims
+    ]
+    return f"""contrib AS (SELECT totals.*, {", ".join(contributions)} FROM totals),
+raw AS (
+    SELECT contrib.*, ({fit_raw}) AS fit_raw, ({persona_raw}) AS persona_raw, {cap} AS fit_cap,
            eng.raw AS engagement_raw, eng.reasons AS engagement_reasons, eng.summary AS engagement_summary,
            {suppression} AS suppression_reasons
-    FROM totals
-    LEFT JOIN eng ON eng.pid = totals.id
-    LEFT JOIN supp_events ON supp_events.pid = totals.id
+    FROM contrib
+    LEFT JOIN eng ON eng.pid = contrib.id
+    LEFT JOIN supp_events ON supp_events.pid = contrib.id
 ),
 clamped AS (
     SELECT raw.*,
@@ -429,9 +466,10 @@ explained AS (
            coalesce({priority}, FALSE) AND NOT suppressed
              AND (persona_influence IS NULL OR persona_influence >= {min_persona}) AS priority,
            list_concat(
-               {_picked(notes)},
+               {_picked(dimension_reasons)},
+               {_rarely(notes)},
                coalesce(engagement_reasons, []),
-               {_picked(engagement_notes)}
+               {_rarely(engagement_notes)}
            ) AS reasons
     FROM graded
 ),

@@ -202,6 +202,8 @@ def assign_segments(
         [['lf-hot']]
     """
     con = connection or duckdb.connect()
+    if connection is None:
+        con.execute("SET enable_progress_bar = false")  # no progress bar drawn over the CLI's output
     try:
         con.register("records", _with_fields(records))
         con.register("applied", applied if applied is not None else APPLIED_SCHEMA.empty_table())

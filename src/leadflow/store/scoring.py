@@ -153,9 +153,14 @@ def insert_events(connection: Connection, *, events: Iterable[Mapping[str, Any]]
     return int(after - before)
 
 
-def replace_scores(connection: Connection, *, table: pa.Table, run_id: int | None, computed_at: datetime) -> int:
-    """Replace every row of ``scores`` with ``table`` (scoring output plus a ``segments`` list column)."""
-    connection.execute(delete(scores))
+def write_scores(
+    connection: Connection, *, table: pa.Table, run_id: int | None, computed_at: datetime
+) -> dict[str, int]:
+    """Make ``scores`` hold exactly ``table`` (scoring output plus a ``segments`` list column).
+
+    Only rows whose content changed are rewritten (compared by ``content_hash``); rows of records that are
+    gone are deleted. Returns ``{"written": n, "deleted": m, "unchanged": k}``.
+    """
     json_columns = ("suppression_reasons", "reasons", "segments")
     plain = [
         "golden_person_id",
@@ -171,14 +176,41 @@ def replace_scores(connection: Connection, *, table: pa.Table, run_id: int | Non
         "suppressed",
         "summary",
     ]
+    stored_query = select(scores.c.golden_person_id, scores.c.content_hash)
+    stored = _fetch_arrow(
+        connection, stored_query, pa.schema([("golden_person_id", pa.string()), ("content_hash", pa.string())])
+    )
     with duckdb.connect() as con:
         con.register("incoming", table)
-        selects = [*plain, *(f"CAST(to_json({name}) AS VARCHAR) AS {name}" for name in json_columns)]
-        prepared = con.sql(f"SELECT {', '.join(selects)} FROM incoming").to_arrow_table()
-    columns = [*plain, *json_columns, "run_id", "computed_at"]
+        con.register("stored", stored)
+        content = "struct_pack(" + ", ".join(f"{name} := {name}" for name in [*plain, *json_columns]) + ")"
+        selects = [
+            *(f"n.{name}" for name in plain),
+            *(f"CAST(to_json(n.{name}) AS VARCHAR) AS {name}" for name in json_columns),
+            "n.content_hash",
+            "s.golden_person_id IS NOT NULL AS existed",
+        ]
+        changed = con.sql(
+            f"""SELECT {", ".join(selects)}
+                FROM (SELECT *, md5(CAST(to_json({content}) AS VARCHAR)) AS content_hash FROM incoming) n
+                LEFT JOIN stored s ON s.golden_person_id = n.golden_person_id
+                WHERE s.content_hash IS DISTINCT FROM n.content_hash"""
+        ).to_arrow_table()
+        gone = con.sql(
+            "SELECT golden_person_id FROM stored WHERE golden_person_id NOT IN (SELECT golden_person_id FROM incoming)"
+        ).to_arrow_table()
+        replaced = changed.filter(changed.column("existed")).column("golden_person_id")
+    stale = [*gone.column("golden_person_id").to_pylist(), *replaced.to_pylist()]
+    for start in range(0, len(stale), CHUNK):
+        connection.execute(delete(scores).where(scores.c.golden_person_id.in_(stale[start : start + CHUNK])))
+    columns = [*plain, *json_columns, "content_hash", "run_id", "computed_at"]
     constants = [run_id, _timestamp_param(connection, computed_at)]
-    _bulk_insert(connection, "scores", columns, set(json_columns), prepared, constants)
-    return int(table.num_rows)
+    _bulk_insert(connection, "scores", columns, set(json_columns), changed, constants)
+    return {
+        "written": int(changed.num_rows),
+        "deleted": int(gone.num_rows),
+        "unchanged": int(table.num_rows - changed.num_rows),
+    }
 
 
 def write_record_tags(connection: Connection, *, segments: pa.Table, stored: pa.Table, updated_at: datetime) -> int:
@@ -220,6 +252,37 @@ def write_record_tags(connection: Connection, *, segments: pa.Table, stored: pa.
             rows = [{**row, "updated_at": stamp} for row in batch.to_pylist()]
             connection.execute(statement, rows)
     return int(changed.num_rows)
+
+
+def pending_tag_changes(connection: Connection, *, tag_prefix: str, target: str | None = None) -> pa.Table:
+    """Per record and target, the owned tags to add (desired - applied) and remove (applied - desired).
+
+    Only tags starting with ``tag_prefix`` are ever removed; records with nothing to change are left out.
+    Columns: golden_person_id, target, add, remove, custom_fields (JSON text). This is what the sync applies;
+    after Zoho confirms it records the result with :func:`set_applied_tags`.
+    """
+    stored = read_record_tags(connection)
+    with duckdb.connect() as con:
+        con.register("stored", stored)
+        where = "WHERE target = $target" if target is not None else ""
+        params: dict[str, object] = {"prefix": tag_prefix}
+        if target is not None:
+            params["target"] = target
+        changes: pa.Table = con.sql(
+            f"""SELECT * FROM (
+                    SELECT golden_person_id, target,
+                           list_sort(list_filter(coalesce(desired, []),
+                                     lambda x: NOT list_contains(coalesce(applied, []), x))) AS add,
+                           list_sort(list_filter(coalesce(applied, []),
+                                     lambda x: starts_with(x, $prefix)
+                                               AND NOT list_contains(coalesce(desired, []), x))) AS remove,
+                           custom_fields
+                    FROM stored {where})
+                WHERE len(add) + len(remove) > 0
+                ORDER BY golden_person_id, target""",
+            params=params,
+        ).to_arrow_table()
+    return changes
 
 
 def set_applied_tags(connection: Connection, *, golden_person_id: str, target: str, applied: Sequence[str]) -> None:
@@ -270,7 +333,7 @@ def iter_score_export(connection: Connection) -> Iterator[dict[str, Any]]:
         .select_from(_people.outerjoin(scores, s.golden_person_id == p.id))
         .order_by(p.id)
     )
-    for partition in connection.execution_options(yield_per=CHUNK).execute(query).mappings().partitions():
+    for partition in connection.execute(query.execution_options(yield_per=CHUNK)).mappings().partitions():
         yield from (dict(row) for row in partition)
 
 
@@ -282,7 +345,7 @@ def grade_counts(connection: Connection) -> dict[str, int]:
 
 def _fetch_arrow(connection: Connection, query: sa.Select[Any], schema: pa.Schema) -> pa.Table:
     batches = []
-    result = connection.execution_options(yield_per=CHUNK).execute(query)
+    result = connection.execute(query.execution_options(yield_per=CHUNK))
     for partition in result.partitions():
         columns: list[Sequence[Any]] = list(zip(*partition, strict=True))
         arrays = [pa.array(list(values), type=field.type) for values, field in zip(columns, schema, strict=True)]

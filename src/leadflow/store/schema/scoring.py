@@ -40,6 +40,7 @@ scores = Table(
     Column("reasons", Json, nullable=False),
     Column("summary", Text, nullable=False),
     Column("segments", Json, nullable=False),
+    Column("content_hash", String(32), nullable=False),
     Column("run_id", Id, ForeignKey("runs.id")),
     Column("computed_at", Timestamp, nullable=False),
     Index("ix_scores_grade", "grade"),

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("reasons", JSON, nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("segments", JSON, nullable=False),
+        sa.Column("content_hash", sa.String(32), nullable=False),
         sa.Column("run_id", ID, nullable=True),
         sa.Column("computed_at", TS, nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_scores_run_id_runs"),
