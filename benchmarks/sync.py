@@ -92,7 +92,7 @@ def populate(engine: sa.Engine, people: int, seed: int = 7) -> list[str]:
                     for p in block
                 ],
             )
-            connection.execute(sa.insert(scores), [_score(ids[p], rng, now) for p in block])
+            connection.execute(sa.insert(scores), [_complete(scores, _score(ids[p], rng, now)) for p in block])
             connection.execute(
                 sa.insert(record_tags),
                 [
@@ -128,6 +128,25 @@ def _score(person_id: str, rng: random.Random, now: datetime) -> dict[str, Any]:
         "segments": [],
         "computed_at": now,
     }
+
+
+def _complete(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Neutral values for NOT NULL columns the row does not set (other stages add columns over time)."""
+    for column in table.columns:
+        if column.name in row or column.nullable or column.default is not None or column.primary_key:
+            continue
+        kind = column.type
+        if isinstance(kind, sa.JSON):
+            row[column.name] = []
+        elif isinstance(kind, sa.DateTime):
+            row[column.name] = datetime.now(UTC)
+        elif isinstance(kind, sa.Boolean):
+            row[column.name] = False
+        elif isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
+            row[column.name] = 0
+        else:
+            row[column.name] = ""
+    return row
 
 
 def change(engine: sa.Engine, ids: list[str], share: float, seed: int = 11) -> int:
