@@ -6,7 +6,7 @@ only on the column names of the data contract, and a stage that has not run yet 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, and_, bindparam, inspect, select, update
@@ -16,6 +16,7 @@ GOLDEN_COMPANIES = "golden_companies"
 SCORES = "scores"
 RECORD_TAGS = "record_tags"
 CRM_RECORDS = "crm_records"
+ALWAYS_PERSON_COLUMNS = ("id", "company_id", "crm_module", "crm_id")
 
 
 def reflect(connection: Connection, name: str) -> Table | None:
@@ -30,17 +31,34 @@ def columns_of(connection: Connection, name: str) -> set[str]:
     return set() if table is None else {column.name for column in table.columns}
 
 
-def iter_people(connection: Connection, *, target: str, chunk: int = 2000) -> Iterator[dict[str, Any]]:
-    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``)."""
+def iter_people(
+    connection: Connection,
+    *,
+    target: str,
+    chunk: int = 2000,
+    person_columns: Iterable[str] | None = None,
+    score_columns: Iterable[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``).
+
+    ``person_columns`` and ``score_columns`` narrow what is read (the id and CRM link columns always come):
+    large JSON columns such as ``provenance`` are not decoded when nobody needs them.
+    """
     people = reflect(connection, GOLDEN_PEOPLE)
     if people is None:
         return
     scores = reflect(connection, SCORES)
     tags = reflect(connection, RECORD_TAGS)
-    selected: list[Any] = list(people.columns)
+    wanted = None if person_columns is None else {*person_columns, *ALWAYS_PERSON_COLUMNS}
+    selected: list[Any] = [c for c in people.columns if wanted is None or c.name in wanted]
     joined: Any = people
     if scores is not None:
-        selected += [column.label(f"score.{column.name}") for column in scores.columns]
+        wanted_scores = None if score_columns is None else {*score_columns, "golden_person_id"}
+        selected += [
+            column.label(f"score.{column.name}")
+            for column in scores.columns
+            if wanted_scores is None or column.name in wanted_scores
+        ]
         joined = joined.outerjoin(scores, scores.c.golden_person_id == people.c.id)
     if tags is not None:
         selected += [tags.c.desired.label("tags.desired"), tags.c.applied.label("tags.applied")]

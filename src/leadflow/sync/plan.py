@@ -150,7 +150,11 @@ class Planner:
                 plan.operations.append(op)
                 if not op.invalid:
                     syncable_accounts.add(company["id"])
-        for people in _chunks(sync_source.iter_people(connection, target=self.target), PEOPLE_CHUNK):
+        person_columns, score_columns = self._person_sources()
+        rows = sync_source.iter_people(
+            connection, target=self.target, person_columns=person_columns, score_columns=score_columns
+        )
+        for people in _chunks(rows, PEOPLE_CHUNK):
             mirror = self._mirror(connection, people, synced)
             for person in people:
                 employer = companies.get(person.get("company_id") or "")
@@ -332,6 +336,20 @@ class Planner:
             payload[name] = value
             diff[name] = [old, value]
         return payload, diff
+
+    def _person_sources(self) -> tuple[set[str], set[str]]:
+        """The golden_people and scores columns the Leads and Contacts mappings read."""
+        person: set[str] = set()
+        score: set[str] = set()
+        for module in ("Leads", "Contacts"):
+            for sources in self.maps[module].values():
+                for source in (part.strip() for part in sources.split("|")):
+                    scope, dot, column = source.partition(".")
+                    if dot and scope == "score":
+                        score.add(column)
+                    elif not dot:
+                        person.add(source)
+        return person, score
 
     def _same_account(self, old: Any, company_id: str) -> bool:
         """Whether the lookup value the target holds already points at ``company_id``'s Account."""
