@@ -27,12 +27,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def src_env(*, emulator: bool = False) -> dict[str, str]:
+def src_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
     env["PYTHONPATH"] = str(REPO / "src")
-    extra = os.environ.get("LEADFLOW_TEST_EMULATOR_PATH")  # run an emulator from another checkout
-    if emulator and extra:
-        env["PYTHONPATH"] = f"{extra}{os.pathsep}{env['PYTHONPATH']}"
     return env
 
 
@@ -50,7 +47,7 @@ class Emulator:
             command += ["--db", str(db)]
         command += extra or []
         self.process = subprocess.Popen(
-            command, env=src_env(emulator=True), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            command, env=src_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
         deadline = time.monotonic() + 30
