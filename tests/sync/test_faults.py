@@ -183,6 +183,13 @@ def test_runs_and_sync_map_commands(tmp_path: Path) -> None:
         shown = leadflow("runs", "show", "1")
         assert "Leads" in shown.stdout
         assert "created" in shown.stdout
+        mirrored = leadflow("mirror")
+        assert mirrored.returncode == 0, mirrored.stderr
+        assert "30 Leads" in mirrored.stdout
+        assert "3 Accounts" in mirrored.stdout
+        with engine.connect() as connection:
+            ids = connection.execute(sa.text("select count(*) from crm_records where fields like '%Leadflow_ID%'"))
+            assert ids.scalar_one() == 33
         out = tmp_path / "map.csv"
         assert leadflow("export", "sync-map", "--out", str(out)).returncode == 0
         lines = out.read_text().splitlines()

@@ -16,13 +16,14 @@ from sqlalchemy import Engine
 from leadflow.cli.context import app_context
 from leadflow.config import Settings
 from leadflow.errors import InputError
-from leadflow.pipeline.sync import plan_sync, zoho_sync
+from leadflow.pipeline.sync import mirror_crm, plan_sync, zoho_sync
 from leadflow.store import runs as runs_repo
 from leadflow.store import sync_ledger
 from leadflow.sync.plan import Plan
 from leadflow.sync.plan import examples as plan_examples
 from leadflow.sync.planfile import describe_diff, read_plan, write_plan
 from leadflow.sync.runner import SyncReport, SyncRunner
+from leadflow.zoho.client import ZohoClient
 
 runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answered.", no_args_is_help=True)
 
@@ -118,6 +119,14 @@ def sync_command(
     print_report(context.console, report)
     if report.stopped:
         raise typer.Exit(3)
+
+
+def mirror_command(ctx: typer.Context) -> None:
+    """Copy Zoho's Leads, Contacts and Accounts into the store (for resolve --against-crm); then only changes."""
+    context = app_context(ctx)
+    with ZohoClient.from_settings(context.settings, context.engine) as zoho:
+        counts = mirror_crm(context.settings, context.engine, zoho)
+    context.console.print("mirrored " + ", ".join(f"{count:,} {module}" for module, count in counts.items()))
 
 
 @runs_app.command("list")
