@@ -208,3 +208,16 @@ def test_a_lead_without_a_golden_company_takes_its_own_company_name(engine: sa.E
         golden.add_person(connection, id="gp_solo", last_name="Solo", company_name="Han Freight Ltd")
     (op,) = _plan(engine).operations
     assert op.payload["Company"] == "Han Freight Ltd"
+
+
+def test_records_whose_golden_record_vanished_are_reported_not_touched(engine: sa.Engine) -> None:
+    ids = golden.populate(engine, 3, companies=1)
+    _confirm_all(engine, _plan(engine))
+    with engine.begin() as connection:
+        connection.execute(sa.text("delete from record_tags where golden_person_id = :id"), {"id": ids[0]})
+        connection.execute(sa.text("delete from scores where golden_person_id = :id"), {"id": ids[0]})
+        connection.execute(sa.text("delete from golden_people where id = :id"), {"id": ids[0]})
+    plan = _plan(engine)
+    assert plan.operations == []
+    assert plan.orphaned == [ids[0]]
+    assert plan.counts()["orphaned (in Zoho, golden record merged away; left as is)"] == 1

@@ -80,6 +80,7 @@ class Plan:
     target: str
     operations: list[Operation]
     unchanged: int = 0
+    orphaned: list[str] = field(default_factory=list)  # pushed earlier, no golden record any more (merged away)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -99,6 +100,8 @@ class Plan:
             else:
                 counts[f"{op.module} {op.action}"] += 1
         counts["unchanged records"] = self.unchanged
+        if self.orphaned:
+            counts["orphaned (in Zoho, golden record merged away; left as is)"] = len(self.orphaned)
         return dict(sorted(counts.items()))
 
     @property
@@ -150,6 +153,7 @@ class Planner:
                 plan.operations.append(op)
                 if not op.invalid:
                     syncable_accounts.add(company["id"])
+        seen: set[str] = set()
         person_columns, score_columns = self._person_sources()
         rows = sync_source.iter_people(
             connection, target=self.target, person_columns=person_columns, score_columns=score_columns
@@ -166,6 +170,13 @@ class Planner:
                 tags = self._tags(person, op.module if op else synced[person["id"]].module, synced)
                 if tags is not None:
                     plan.operations.append(tags)
+                seen.add(person["id"])
+        seen.update(companies)
+        plan.orphaned = sorted(
+            golden_id
+            for golden_id, record in synced.items()
+            if record.kind in ("person", "account") and record.remote_id and golden_id not in seen
+        )
         return plan
 
     # --- accounts -------------------------------------------------------------------------------------------
