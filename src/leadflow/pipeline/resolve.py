@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
+from sqlalchemy import Connection, Engine, select
 
 from leadflow.config import ResolveSettings
-from leadflow.errors import InputError, LeadflowError
+from leadflow.errors import InputError
 from leadflow.model import RunStatus
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
 from leadflow.resolve.engine import ResolveOptions, resolve
@@ -21,7 +21,7 @@ from leadflow.resolve.merge import MergePolicy
 from leadflow.store import crm as crm_store
 from leadflow.store import golden
 from leadflow.store.runs import finish_run, start_run
-from leadflow.store.schema import source_records
+from leadflow.store.schema import prospects, source_records
 
 CHUNK = 50_000
 JSON_LIST_COLUMNS = ("technologies", "keywords")
@@ -94,9 +94,6 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
 
 def read_prospect_candidates(connection: Connection) -> pa.Table:
     """The ``prospects`` table (written by ingest) as resolver candidates, read in chunks."""
-    if not inspect(connection).has_table("prospects"):
-        raise LeadflowError("no prospects yet: run `leadflow ingest FILE...` first")
-    prospects = Table("prospects", MetaData(), autoload_with=connection)
     wanted = [name for name in CANDIDATE_SCHEMA.names if name in prospects.c and name != "observed_at"]
     query = (
         select(*(prospects.c[name] for name in wanted), source_records.c.ingested_at)

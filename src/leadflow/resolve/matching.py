@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -100,19 +101,42 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
 
 
 def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
+    """Prior from deterministic rules, u by seeded random sampling, m by EM; each step guarded.
+
+    EM needs duplicates to learn from: on data with no pair under the deterministic rules it would fit m to some
+    other structure (same company, say), so then the built-in m values stay. After EM, a comparison whose levels
+    no longer order as evidence should (agreement for, disagreement against) gets its built-in m values back.
+    """
+    settings = linker._settings_obj
+    # splink raises plain Exceptions when a rule finds no pairs: keep the prior then.
     with contextlib.suppress(Exception):
         linker.training.estimate_probability_two_random_records_match(list(model.deterministic_rules), recall=0.7)
-    settings = linker._settings_obj
     estimate = float(settings._probability_two_random_records_match)
-    if not PRIOR_BOUNDS[0] <= estimate <= PRIOR_BOUNDS[1]:
-        # no pairs under the deterministic rules (or nearly all): the estimate says nothing, keep the model's prior
+    duplicates_seen = PRIOR_BOUNDS[0] <= estimate <= PRIOR_BOUNDS[1] and estimate != model.prior
+    if not duplicates_seen:
         settings._probability_two_random_records_match = model.prior
     linker.training.estimate_u_using_random_sampling(max_pairs=options.max_pairs_for_u, seed=options.seed)
+    if not duplicates_seen:
+        return
     for rule in model.training_blocks:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=options.max_pairs_for_em)
         except Exception:
             continue
+    _restore_implausible_m(settings, model)
+
+
+def _restore_implausible_m(settings: Any, model: MatchModel) -> None:
+    for trained, spec in zip(settings.comparisons, model.comparisons, strict=True):
+        levels = [level for level in trained.comparison_levels if not level.is_null_level]
+        weights = []
+        for level in levels:
+            m, u = level.m_probability, level.u_probability
+            weights.append(math.log2(m / u) if m and u else 0.0)
+        if weights and weights[0] > 0 >= weights[-1]:
+            continue
+        for level, start in zip(levels, spec.levels, strict=True):
+            level.m_probability = start.m
 
 
 def _edges(predictions: duckdb.DuckDBPyRelation, model: MatchModel) -> pa.Table:
