@@ -63,6 +63,105 @@ class GhlSettings(Section):
     webhook_secret: SecretStr | None = Field(None, description="Shared secret for webhook signatures (secret)")
 
 
+class SyncSettings(Section):
+    new_people_module: Literal["Leads", "Contacts"] = Field(
+        "Leads", description="Zoho module for new prospects; a person already a Contact stays a Contact"
+    )
+    external_id_field: str = Field(
+        "Leadflow_ID", description="Unique custom field leadflow creates in each module it writes (its upsert key)"
+    )
+    sync_accounts: bool = Field(True, description="Create and update an Account per golden company")
+    leads: list[str] = Field(
+        default_factory=lambda: [
+            "First_Name = first_name",
+            "Last_Name = last_name",
+            "Email = email",
+            "Designation = title",
+            "Phone = phone_e164",
+            "Company = company.name | company_name",
+            "Website = company.domain",
+            "No_of_Employees = company.employees",
+            "Annual_Revenue = company.annual_revenue",
+            "Country = country",
+            "State = state",
+            "City = city",
+            "Leadflow_Fit = score.fit",
+            "Leadflow_Persona = score.persona_influence",
+            "Leadflow_Engagement = score.engagement",
+            "Leadflow_Grade = score.grade",
+            "Leadflow_Priority = score.priority",
+            "Leadflow_Score_Summary = score.summary",
+        ],
+        description="Leads fields, each 'Zoho_Field = source': a person column, company.<column> or score.<column>",
+    )
+    contacts: list[str] = Field(
+        default_factory=lambda: [
+            "First_Name = first_name",
+            "Last_Name = last_name",
+            "Email = email",
+            "Title = title",
+            "Phone = phone_e164",
+            "Mailing_Country = country",
+            "Mailing_State = state",
+            "Mailing_City = city",
+            "Leadflow_Fit = score.fit",
+            "Leadflow_Persona = score.persona_influence",
+            "Leadflow_Engagement = score.engagement",
+            "Leadflow_Grade = score.grade",
+            "Leadflow_Priority = score.priority",
+            "Leadflow_Score_Summary = score.summary",
+        ],
+        description="Contacts fields, each 'Zoho_Field = source' (Account_Name is set from the company's Account)",
+    )
+    accounts: list[str] = Field(
+        default_factory=lambda: [
+            "Account_Name = name",
+            "Website = domain",
+            "Employees = employees",
+            "Annual_Revenue = annual_revenue",
+            "Billing_Country = country",
+        ],
+        description="Accounts fields, each 'Zoho_Field = golden_companies column'",
+    )
+    fill_if_empty: list[str] = Field(
+        default_factory=lambda: ["Phone", "Designation", "Title", "Website"],
+        description="Fields only written while empty in Zoho (people edit them by hand)",
+    )
+    sync_nulls: bool = Field(False, description="Write empty values over Zoho's; false means nulls are never sent")
+    write_method: Literal["auto", "batch", "bulk"] = Field(
+        "auto", description="auto picks batch upsert (100 per call) or bulk write by credits and time"
+    )
+    credit_reserve: int = Field(
+        100, ge=0, description="Credits left untouched below the daily budget, for other tools of the org"
+    )
+    lock_lease_seconds: int = Field(
+        120, ge=5, description="A sync's lock expires this long after its last heartbeat (crashed holder)"
+    )
+    max_attempts: int = Field(
+        5, ge=1, description="Sends of one operation within a run before it waits for the next run"
+    )
+
+    @field_validator("leads", "contacts", "accounts")
+    @classmethod
+    def _mapping_lines(cls, value: list[str]) -> list[str]:
+        for line in value:
+            field, sep, source = (part.strip() for part in line.partition("="))
+            if not sep or not field.replace("_", "").isalnum() or not source:
+                raise ValueError(f"{line!r} is not 'Zoho_Field = source'")
+        return value
+
+    def field_map(self, module: str) -> dict[str, str]:
+        """Zoho field -> source expression for ``module`` (Leads, Contacts or Accounts).
+
+        Example:
+            >>> SyncSettings().field_map("Accounts")["Account_Name"]
+            'name'
+        """
+        lines = {"Leads": self.leads, "Contacts": self.contacts, "Accounts": self.accounts}[module]
+        pairs = (line.partition("=") for line in lines)
+        return {field.strip(): source.strip() for field, _, source in pairs}
+
+
 class LoggingSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", description="Least severe level logged (--log-level overrides it)"
@@ -532,6 +631,7 @@ class Settings(BaseSettings):
     )
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)

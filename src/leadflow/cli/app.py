@@ -14,6 +14,7 @@ from rich.markup import escape
 from leadflow import __version__
 from leadflow.cli import demo, doctor, ingest, init, score
 from leadflow.cli import resolve as resolve_cli
+from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
@@ -36,10 +37,14 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
+app.command("mirror")(sync_cli.mirror_command)
 app.command("resolve")(resolve_cli.resolve_command)
 app.command("score")(score.score_command)
 app.command("segment")(score.segment_command)
 app.add_typer(score.segments_app, name="segments")
+app.command("plan")(sync_cli.plan_command)
+app.command("sync")(sync_cli.sync_command)
+app.add_typer(sync_cli.runs_app, name="runs")
 app.add_typer(export_app, name="export")
 
 
@@ -57,16 +62,14 @@ def root(
         typer.Option("--config", "-c", help="Config file (default: $LEADFLOW_CONFIG or ./leadflow.toml)."),
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
-    log_level: Annotated[
-        str | None, typer.Option("--log-level", help="debug, info, warning or error (default: [logging] level).")
-    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """B2B outreach on top of Zoho CRM and GoHighLevel."""
-    configure_logging(level=log_level or "warning", json_output=True if log_json else None)
-    ctx.obj = AppContext(config_file=config_path(config), log_level=log_level, log_json=log_json)
+    configure_logging(level=log_level, json_output=True if log_json else None)
+    ctx.obj = AppContext(config_file=config_path(config))
 
 
 def main() -> None:

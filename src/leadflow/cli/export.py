@@ -11,6 +11,7 @@ import typer
 
 from leadflow.cli.context import AppContext, app_context
 from leadflow.store import scoring as score_repo
+from leadflow.store import sync_ledger
 from leadflow.store.golden import iter_cluster_export
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
@@ -67,6 +68,22 @@ def export_scores_command(
     with context.engine.connect() as connection:
         rows = (score_csv_row(row) for row in score_repo.iter_score_export(connection))
         _write_csv(context, out, SCORE_COLUMNS, rows)
+
+
+@export_app.command("sync-map")
+def export_sync_map(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+    target: Annotated[str | None, typer.Option("--target", help="Only this target (zoho, ghl).")] = None,
+) -> None:
+    """One line per golden record and target: golden_id, target, module, remote_id."""
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        rows = (
+            [row["golden_id"], row["target"], row["module"], row["remote_id"]]
+            for row in sync_ledger.iter_sync_map(connection, target=target)
+        )
+        _write_csv(context, out, ["golden_id", "target", "module", "remote_id"], rows)
 
 
 def score_csv_row(row: dict[str, Any]) -> list[str]:

@@ -416,7 +416,8 @@ def _crm_records(g: _Generator, person: Person, data: SampleData, accounts: dict
         "First_Name": g.first_variant(person),
         "Last_Name": person.last,
         "Email": g.email_case(person.email) if g.rng.random() < 0.85 else None,
-        "Title": g.title_variant(person.role),
+        # Zoho names the job title Designation in Leads and Title in Contacts.
+        ("Designation" if module == "Leads" else "Title"): g.title_variant(person.role),
         "Phone": phone,
         "Modified_Time": "2025-06-01T09:00:00+00:00",
     }
@@ -441,7 +442,6 @@ def _crm_records(g: _Generator, person: Person, data: SampleData, accounts: dict
                         "id": account_id,
                         "Account_Name": person.company.name,
                         "Website": f"https://{person.company.domain}",
-                        "Industry": person.company.industry,
                         "Employees": person.company.employees,
                         "Billing_City": person.city,
                         "Billing_Country": person.country,

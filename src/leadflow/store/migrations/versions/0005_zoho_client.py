@@ -1,7 +1,7 @@
 """Zoho client: saved connection, cached access tokens, credit ledger.
 
 Revision ID: 0005_zoho_client
-Revises: 0001_foundation
+Revises: 0004_scoring
 Create Date: 2026-11-26
 """
 

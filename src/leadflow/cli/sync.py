@@ -1,0 +1,189 @@
+"""``leadflow plan``, ``leadflow sync`` and ``leadflow runs``: push golden records to Zoho exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from leadflow.cli.context import app_context
+from leadflow.config import Settings
+from leadflow.errors import InputError
+from leadflow.pipeline.sync import mirror_crm, plan_sync, zoho_sync
+from leadflow.store import runs as runs_repo
+from leadflow.store import sync_ledger
+from leadflow.sync.plan import Plan
+from leadflow.sync.plan import examples as plan_examples
+from leadflow.sync.planfile import describe_diff, read_plan, write_plan
+from leadflow.sync.runner import SyncReport, SyncRunner
+from leadflow.zoho.client import ZohoClient
+
+runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answered.", no_args_is_help=True)
+
+
+@contextmanager
+def zoho_runner(settings: Settings, engine: Engine, console: Console | None = None) -> Iterator[SyncRunner]:
+    """A runner writing to the Zoho org of ``[zoho]``, with progress bars on ``console`` when given."""
+    if console is None:
+        with zoho_sync(settings, engine) as runner:
+            yield runner
+        return
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total)
+            bars.update(tasks[phase], completed=done, total=max(total, done))
+
+        with zoho_sync(settings, engine, progress=progress) as runner:
+            yield runner
+
+
+def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
+    """Counts per operation and a few example diffs (``field: old -> new``)."""
+    table = Table("operation", "records", title=f"plan {plan.plan_id} for {plan.target}")
+    for name, count in plan.counts().items():
+        table.add_row(name, str(count))
+    console.print(table)
+    for op in plan_examples(plan.operations, per_kind=per_kind):
+        head = f"[bold]{op.module} {op.action}[/] {op.golden_id}" + (f" -> {op.remote_id}" if op.remote_id else "")
+        if op.invalid:
+            console.print(f"{head}  [red]invalid, not sent:[/] {'; '.join(op.invalid)}")
+            continue
+        console.print(head)
+        for line in describe_diff(op)[:8]:
+            console.print(f"    {line}", highlight=False)
+
+
+def print_report(console: Console, report: SyncReport) -> None:
+    """What a sync did: per module and outcome, calls and credits, and why it stopped early if it did."""
+    table = Table("outcome", "records", title=f"sync run {report.run_id}")
+    for name, count in sorted(report.counts.items()):
+        if count:
+            table.add_row(name, str(count))
+    console.print(table)
+    methods = ", ".join(f"{group}: {method}" for group, method in sorted(report.methods.items()))
+    console.print(f"calls: {report.calls}, credits: {report.credits}" + (f" ({methods})" if methods else ""))
+    if report.stopped:
+        console.print(f"[yellow]stopped early:[/] {report.stopped}")
+    elif report.wrote_nothing:
+        console.print("[green]nothing changed: Zoho already holds the desired state; no write call made[/]")
+
+
+def plan_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan (JSON lines).")] = Path(
+        "leadflow-plan.jsonl"
+    ),
+) -> None:
+    """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
+    context = app_context(ctx)
+    plan = plan_sync(context.settings, context.engine)
+    write_plan(plan, out)
+    print_plan(context.console, plan)
+    context.console.print(f"plan written to {out}; apply exactly it with [bold]leadflow sync --plan {out}[/]")
+
+
+def sync_command(
+    ctx: typer.Context,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply exactly this plan file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; write nothing.")] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also resend records Zoho refused (e.g. after fixing a field).")
+    ] = False,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another sync's lock.")] = 0.0,
+) -> None:
+    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits."""
+    context = app_context(ctx)
+    plan = read_plan(plan_file) if plan_file is not None else None
+    if dry_run:
+        print_plan(context.console, plan or plan_sync(context.settings, context.engine))
+        context.console.print("dry run: nothing was written")
+        return
+    with zoho_runner(context.settings, context.engine, context.console) as runner:
+        report = runner.run(plan=plan, retry_failed=retry_failed, wait=wait)
+    print_report(context.console, report)
+    if report.stopped:
+        raise typer.Exit(3)
+
+
+def mirror_command(ctx: typer.Context) -> None:
+    """Copy Zoho's Leads, Contacts and Accounts into the store (for resolve --against-crm); then only changes."""
+    context = app_context(ctx)
+    with ZohoClient.from_settings(context.settings, context.engine) as zoho:
+        counts = mirror_crm(context.settings, context.engine, zoho)
+    context.console.print("mirrored " + ", ".join(f"{count:,} {module}" for module, count in counts.items()))
+
+
+@runs_app.command("list")
+def runs_list(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only runs of this kind (sync, ingest, ...).")] = "sync",
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
+) -> None:
+    """Recent runs with their status and counters."""
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        rows = runs_repo.list_runs(connection, kind=kind, limit=limit)
+    table = Table("id", "kind", "status", "started", "finished", "summary")
+    for row in rows:
+        counters = row["counters"] or {}
+        summary = ", ".join(f"{k}={v}" for k, v in counters.items() if v)
+        table.add_row(
+            str(row["id"]), row["kind"], row["status"], _time(row["started_at"]), _time(row["finished_at"]), summary
+        )
+    context.console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="The run's id (see runs list).")],
+    failures: Annotated[int, typer.Option("--failures", help="How many refused records to list.")] = 20,
+) -> None:
+    """One run: its counters, outcomes per module, and the records Zoho refused with its answer."""
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        run = runs_repo.get_run(connection, run_id=run_id)
+        if run is None:
+            raise InputError(f"no run {run_id}; see leadflow runs list")
+        outcomes = sync_ledger.run_outcomes(connection, run_id=run_id)
+        refused = sync_ledger.run_log(connection, run_id=run_id, outcomes=["failed", "invalid"], limit=failures)
+    console = context.console
+    console.print(
+        f"run {run_id} ({run['kind']}): {run['status']}, {_time(run['started_at'])} -> {_time(run['finished_at'])}"
+    )
+    if run["error"]:
+        console.print(f"[red]error:[/] {run['error']}")
+    counters = Table("counter", "value")
+    for name, value in (run["counters"] or {}).items():
+        counters.add_row(name, str(value))
+    console.print(counters)
+    if outcomes:
+        table = Table("module", "action", "outcome", "records")
+        for (module, action, outcome), count in sorted(outcomes.items()):
+            table.add_row(module, action, outcome, str(count))
+        console.print(table)
+    if refused:
+        table = Table("golden id", "module", "outcome", "code", "message", title="refused or invalid records")
+        for row in refused:
+            table.add_row(row["golden_id"], row["module"], row["outcome"], row["code"] or "", row["message"] or "")
+        console.print(table)
+
+
+def _time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"

@@ -1,0 +1,83 @@
+"""Run the local Zoho emulator as a separate process (``python -m leadflow_emulators zoho``) and talk to it
+over HTTP only: leadflow never imports the emulator package."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from leadflow.errors import LeadflowError
+
+DEMO_CLIENT_ID = "1000.LEADFLOWDEMO"
+DEMO_CLIENT_SECRET = "leadflow-demo-secret"
+DEMO_REFRESH_TOKEN = "1000.leadflow.demo.refresh"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmulatorProcess:
+    """The Zoho emulator on a free local port, with its state in ``db``; stopped on exit.
+
+    Example:
+        >>> with EmulatorProcess(Path(".leadflow-demo/zoho.db")) as zoho:  # doctest: +SKIP
+        ...     zoho.state()["records"]["Leads"]
+        0
+    """
+
+    def __init__(self, db: Path, *, seed: Path | None = None, log: Path | None = None, startup: float = 60.0) -> None:
+        self.db = db
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "leadflow_emulators", "zoho", "--port", str(self.port), "--db", str(db)]
+        if seed is not None:
+            command += ["--seed", str(seed)]
+        self._log = (log or db.with_suffix(".log")).open("w", encoding="utf-8")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        self.http = httpx.Client(base_url=self.base_url, timeout=30.0)
+        deadline = time.monotonic() + startup
+        while True:
+            try:
+                self.http.get("/_emulator/state").raise_for_status()
+                return
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise LeadflowError(
+                        f"the Zoho emulator did not start (see {self._log.name}); is the package installed?"
+                    ) from None
+                time.sleep(0.1)
+
+    def state(self) -> dict[str, Any]:
+        """The emulator's own counts (records, operations, credits) from its control plane."""
+        return dict(self.http.get("/_emulator/state").json())
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

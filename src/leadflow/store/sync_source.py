@@ -1,0 +1,124 @@
+"""Read the desired state the sync engine pushes: golden records, scores, owned tags, the CRM mirror.
+
+These tables belong to other stages (resolve, scoring); they are read by reflection so this module depends
+only on the column names of the data contract, and a stage that has not run yet reads as empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, Table, and_, bindparam, inspect, select, update
+
+GOLDEN_PEOPLE = "golden_people"
+GOLDEN_COMPANIES = "golden_companies"
+SCORES = "scores"
+RECORD_TAGS = "record_tags"
+CRM_RECORDS = "crm_records"
+ALWAYS_PERSON_COLUMNS = ("id", "company_id", "crm_module", "crm_id")
+
+
+def reflect(connection: Connection, name: str) -> Table | None:
+    """The table ``name`` as it is in the database, or None when it does not exist."""
+    if not inspect(connection).has_table(name):
+        return None
+    return Table(name, MetaData(), autoload_with=connection)
+
+
+def columns_of(connection: Connection, name: str) -> set[str]:
+    table = reflect(connection, name)
+    return set() if table is None else {column.name for column in table.columns}
+
+
+def iter_people(
+    connection: Connection,
+    *,
+    target: str,
+    chunk: int = 2000,
+    person_columns: Iterable[str] | None = None,
+    score_columns: Iterable[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``).
+
+    ``person_columns`` and ``score_columns`` narrow what is read (the id and CRM link columns always come):
+    large JSON columns such as ``provenance`` are not decoded when nobody needs them.
+    """
+    people = reflect(connection, GOLDEN_PEOPLE)
+    if people is None:
+        return
+    scores = reflect(connection, SCORES)
+    tags = reflect(connection, RECORD_TAGS)
+    wanted = None if person_columns is None else {*person_columns, *ALWAYS_PERSON_COLUMNS}
+    selected: list[Any] = [c for c in people.columns if wanted is None or c.name in wanted]
+    joined: Any = people
+    if scores is not None:
+        wanted_scores = None if score_columns is None else {*score_columns, "golden_person_id"}
+        selected += [
+            column.label(f"score.{column.name}")
+            for column in scores.columns
+            if wanted_scores is None or column.name in wanted_scores
+        ]
+        joined = joined.outerjoin(scores, scores.c.golden_person_id == people.c.id)
+    if tags is not None:
+        selected += [tags.c.desired.label("tags.desired"), tags.c.applied.label("tags.applied")]
+        joined = joined.outerjoin(tags, and_(tags.c.golden_person_id == people.c.id, tags.c.target == target))
+    query = select(*selected).select_from(joined).order_by(people.c.id)
+    result = connection.execute(query.execution_options(yield_per=chunk)).mappings()
+    for row in result:
+        person: dict[str, Any] = {}
+        score: dict[str, Any] = {}
+        tag_state: dict[str, Any] = {}
+        for key, value in row.items():
+            if key.startswith("score."):
+                score[key[6:]] = value
+            elif key.startswith("tags."):
+                tag_state[key[5:]] = value
+            else:
+                person[key] = value
+        person["score"] = score if score.get("golden_person_id") is not None else {}
+        person["tags"] = tag_state if tag_state.get("desired") is not None else {}
+        yield person
+
+
+def load_companies(connection: Connection) -> dict[str, dict[str, Any]]:
+    """Every golden company by id."""
+    companies = reflect(connection, GOLDEN_COMPANIES)
+    if companies is None:
+        return {}
+    query = select(companies).order_by(companies.c.id)
+    return {row["id"]: dict(row) for row in connection.execute(query.execution_options(yield_per=2000)).mappings()}
+
+
+def crm_fields(connection: Connection, *, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The mirrored Zoho field values of CRM records, by (module, crm id); {} when there is no mirror."""
+    mirror = reflect(connection, CRM_RECORDS)
+    if mirror is None or not keys:
+        return {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    by_module: dict[str, list[str]] = {}
+    for module, crm_id in keys:
+        by_module.setdefault(module, []).append(crm_id)
+    for module, ids in by_module.items():
+        for start in range(0, len(ids), 500):
+            query = select(mirror.c.module, mirror.c.crm_id, mirror.c.fields).where(
+                and_(mirror.c.module == module, mirror.c.crm_id.in_(ids[start : start + 500]))
+            )
+            for row in connection.execute(query):
+                found[(row.module, str(row.crm_id))] = dict(row.fields or {})
+    return found
+
+
+def set_applied_tags(connection: Connection, *, target: str, applied: dict[str, list[str]]) -> None:
+    """Write ``record_tags.applied`` (golden person id -> tags) after the remote system confirmed them."""
+    tags = reflect(connection, RECORD_TAGS)
+    if tags is None or not applied:
+        return
+    statement = (
+        update(tags)
+        .where(and_(tags.c.golden_person_id == bindparam("person_id"), tags.c.target == target))
+        .values(applied=bindparam("tags_applied", type_=tags.c.applied.type))
+    )
+    params = [{"person_id": person_id, "tags_applied": list(values)} for person_id, values in applied.items()]
+    for start in range(0, len(params), 500):
+        connection.execute(statement, params[start : start + 500])
