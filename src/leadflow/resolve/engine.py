@@ -72,6 +72,7 @@ def resolve(
     previous = previous or {}
     con = duckdb.connect()
     con.execute("SET threads = 2")
+    con.execute("SET preserve_insertion_order = false")  # every result that needs an order says ORDER BY
     if options.memory_limit:
         con.execute(f"SET memory_limit = '{options.memory_limit}'")
         con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/leadflow-duckdb'")
@@ -266,11 +267,23 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
 
 
 def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
+    """Golden people. A one-row cluster is its row (most clusters): only larger clusters are aggregated, which
+    keeps the aggregation's memory to the rows that need it."""
     fields = PERSON_MERGE_FIELDS
     company_key = policy.rank_column("company_name")
+    con.execute(
+        """CREATE TABLE person_rows AS
+           SELECT p.*, rc.company_id, count(*) OVER (PARTITION BY p.golden_person_id) AS cluster_size
+           FROM people_rows p LEFT JOIN row_company rc USING (idx)"""
+    )
+    singles = ", ".join(f'"{f}", CASE WHEN "{f}" IS NULL THEN NULL ELSE prov END AS "{f}__prov"' for f in fields)
     return con.sql(
-        f"""WITH rows AS (SELECT p.*, rc.company_id FROM people_rows p LEFT JOIN row_company rc USING (idx)),
-            merged AS (
+        f"""WITH merged AS (
+              SELECT golden_person_id, {singles}, company_id,
+                     CASE WHEN email IS NULL THEN NULL ELSE to_json([email])::VARCHAR END AS emails,
+                     crm_module, crm_id
+              FROM person_rows WHERE cluster_size = 1
+              UNION ALL BY NAME
               SELECT {merged_select(fields, policy, "golden_person_id")},
                      arg_min(company_id, {company_key}) FILTER (WHERE company_id IS NOT NULL) AS company_id,
                      to_json(list(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL))::VARCHAR AS emails,
@@ -278,7 +291,7 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
                      arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_id
-              FROM rows GROUP BY golden_person_id)
+              FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id)
             SELECT golden_person_id AS id, company_id, {", ".join(f'"{f}"' for f in fields)},
                    coalesce(emails, '[]') AS emails, crm_module, crm_id, {provenance_json(fields)} AS provenance
             FROM merged ORDER BY id"""
