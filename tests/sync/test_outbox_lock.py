@@ -18,9 +18,7 @@ from tests.sync import golden
 
 
 def _engine(url: str) -> sa.Engine:
-    engine = open_store(url)
-    golden.ensure_golden_tables(engine)
-    return engine
+    return open_store(url)
 
 
 def test_enqueue_is_idempotent_and_supersedes_older_plans(database_url: str) -> None:

@@ -16,9 +16,7 @@ from tests.sync import golden
 
 @pytest.fixture
 def engine(sqlite_url: str) -> sa.Engine:
-    engine = open_store(sqlite_url)
-    golden.ensure_golden_tables(engine)
-    return engine
+    return open_store(sqlite_url)
 
 
 def _plan(engine: sa.Engine, settings: SyncSettings | None = None) -> Plan:
