@@ -8,6 +8,11 @@ Every field takes the first non-null value in an order the policy defines:
 
 Fields listed in ``fill_only_if_empty`` keep the CRM record's value whenever it has one (a person may have
 edited it in Zoho); other sources only fill them when the CRM is empty. ``email`` prefers verified addresses.
+
+A person's company (``company_name`` and the golden ``company_id``) always follows that rule, whatever the policy:
+for a person already in Zoho the CRM says where they work (a Contact's Account lookup, a Lead's Company and
+Website); exports only fill it when the CRM has none. Employment evidence in an export never moves a CRM person
+to another company, so the records leadflow writes come back through the mirror unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ EMAIL_STATUS_RANK = (
     "CASE email_status WHEN 'verified' THEN 0 WHEN 'catch_all' THEN 1 WHEN 'unverified' THEN 1 "
     "WHEN 'unknown' THEN 2 WHEN 'invalid' THEN 4 ELSE 3 END"
 )
+
+
+# Fields whose CRM value wins under every policy (see the module docstring): where a person works.
+CRM_OWNED_FIELDS: tuple[str, ...] = ("company_name",)
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class MergePolicy:
         """The precomputed rank column (see :meth:`rank_columns`) that orders ``field``."""
         if field == "email":
             return "ord_email"
-        return "ord_crm_first" if field in self.fill_only_if_empty else "ord_default"
+        return "ord_crm_first" if field in self.fill_only_if_empty or field in CRM_OWNED_FIELDS else "ord_default"
 
     def rank_columns(self, *, with_email: bool = True) -> str:
         """SELECT items ranking every row once per ordering (an integer per row is cheaper than list keys)."""
