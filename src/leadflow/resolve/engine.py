@@ -262,15 +262,22 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
         """CREATE TABLE row_company AS SELECT i.idx, ids.id AS company_id
            FROM company_ident i JOIN company_ids ids USING (ident) WHERE i.idx >= 0"""
     )
+    con.execute(
+        """CREATE TABLE company_names AS SELECT ids.id AS company_id, m.company_name AS name,
+                  m.company_name__prov AS name_prov
+           FROM merged_companies m JOIN company_ids ids USING (ident)"""
+    )
     return table
 
 
 def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
+    """Golden people; a person linked to a golden company carries that company's name (what the sync writes as
+    the CRM's company, so it reads back the same), otherwise the merged ``company_name``."""
     fields = PERSON_MERGE_FIELDS
     company_key = policy.rank_column("company_name")
     return con.sql(
         f"""WITH rows AS (SELECT p.*, rc.company_id FROM people_rows p LEFT JOIN row_company rc USING (idx)),
-            merged AS (
+            merged_rows AS (
               SELECT {merged_select(fields, policy, "golden_person_id")},
                      arg_min(company_id, {company_key}) FILTER (WHERE company_id IS NOT NULL) AS company_id,
                      to_json(list(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL))::VARCHAR AS emails,
@@ -278,7 +285,12 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
                      arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_id
-              FROM rows GROUP BY golden_person_id)
+              FROM rows GROUP BY golden_person_id),
+            merged AS (
+              SELECT m.* REPLACE (coalesce(cn.name, m.company_name) AS company_name,
+                                  CASE WHEN cn.name IS NOT NULL THEN cn.name_prov ELSE m.company_name__prov END
+                                    AS company_name__prov)
+              FROM merged_rows m LEFT JOIN company_names cn USING (company_id))
             SELECT golden_person_id AS id, company_id, {", ".join(f'"{f}"' for f in fields)},
                    coalesce(emails, '[]') AS emails, crm_module, crm_id, {provenance_json(fields)} AS provenance
             FROM merged ORDER BY id"""
