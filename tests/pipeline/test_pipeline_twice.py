@@ -65,7 +65,10 @@ def _writes(state: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 @pytest.mark.slow
-def test_second_pipeline_run_plans_nothing_and_makes_no_write_call(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("merge_policy", ["source_priority", "most_recent"])
+def test_second_pipeline_run_plans_nothing_and_makes_no_write_call(
+    emulator: Emulator, tmp_path: Path, merge_policy: str
+) -> None:
     # Many job changes and CRM records: people whose CRM company differs from an export's, the case that used to
     # move a Contact to another company once leadflow's own Accounts came back through the mirror.
     data = generate(GeneratorConfig(people=240, seed=11, p_crm=0.5, job_change_rate=0.4))
@@ -74,7 +77,8 @@ def test_second_pipeline_run_plans_nothing_and_makes_no_write_call(emulator: Emu
     assert emulator.http.post("/_emulator/seed", content=seed).status_code == 200
     url = f"sqlite:///{tmp_path / 'lf.db'}"
     engine = open_store(url)
-    settings = settings_for(emulator, url)
+    base = settings_for(emulator, url)
+    settings = base.model_copy(update={"resolve": base.resolve.model_copy(update={"merge_policy": merge_policy})})
     paths = [files[name] for name in EXPORTS]
 
     first = _pipeline(settings, engine, paths)

@@ -200,6 +200,10 @@ def _slots(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     return slots
 
 
+# A golden company linked to a Zoho Account takes the Account's values under every merge policy (see merge.py).
+ACCOUNT_FIRST = "CASE WHEN is_account THEN 0 ELSE 1 END"
+
+
 def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy: MergePolicy) -> pa.Table:
     """Golden companies by domain, then normalized name; people rows get ``company_id``."""
     account_rows = conform(accounts if accounts is not None else pa.table({"rid": pa.array([], pa.string())}))
@@ -217,7 +221,8 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
     )
     con.unregister("accounts_arrow")
     con.execute(
-        f"CREATE TABLE company_rows_ranked AS SELECT *, {policy.rank_columns(with_email=False)} FROM company_rows"
+        f"""CREATE TABLE company_rows_ranked AS
+            SELECT *, {policy.rank_columns(with_email=False, first=ACCOUNT_FIRST)} FROM company_rows"""
     )
     con.execute("DROP TABLE company_rows")
     con.execute("ALTER TABLE company_rows_ranked RENAME TO company_rows")
