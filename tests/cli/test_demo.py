@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["PYTHONPATH"] = str(REPO / "src")
     env["COLUMNS"] = "200"
     return subprocess.run(
-        [sys.executable, "-m", "leadflow", "demo", "--workdir", str(tmp_path / "demo"), "--people", "300", *args],
+        [sys.executable, "-m", "leadflow", "demo", "--workdir", str(tmp_path / "demo"), *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -27,6 +28,7 @@ def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> None:
+    # The default size (1,000 people): the sample data that once made the second run update a Contact.
     first = _demo(tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Zoho Leads created" in first.stdout
@@ -38,10 +40,15 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
         states = dict(db.execute("select state, count(*) from sync_outbox group by state").fetchall())
         people = db.execute("select count(*) from golden_people").fetchone()[0]
         synced = db.execute("select count(*) from sync_records where kind = 'person'").fetchone()[0]
+        outbox_after_first = db.execute("select count(*) from sync_outbox").fetchone()[0]
     assert set(states) <= {"confirmed", "superseded"}
     assert synced == people
-    outputs = [_demo(tmp_path) for _ in range(2)]
-    assert all(run.returncode == 0 for run in outputs), [run.stderr for run in outputs]
-    # Re-runs ingest nothing new; the last one writes nothing and says so.
-    assert all("0 / " in run.stdout for run in outputs)
-    assert "nothing changed since the last run" in outputs[-1].stdout
+    # The very next run ingests nothing new, plans no operation, makes no call to Zoho, and says so.
+    second = _demo(tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert re.search(r"new / already ingested before\W+0 / ", second.stdout)
+    assert re.search(r"API calls / credits for the sync\W+0 / 0", second.stdout)
+    assert not re.search(r"Zoho (Leads|Contacts|Accounts) (created|updated|tags)", second.stdout)
+    assert "nothing changed since the last run" in second.stdout
+    with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:
+        assert db.execute("select count(*) from sync_outbox").fetchone()[0] == outbox_after_first

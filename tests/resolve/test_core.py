@@ -232,6 +232,35 @@ def test_companies_by_domain_then_name_and_linked_to_accounts() -> None:
     assert companies["acme"]["id"].startswith("gc_")
 
 
+@pytest.mark.parametrize("policy", ["source_priority", "most_recent", "most_complete"])
+def test_a_crm_persons_company_follows_the_crm_under_every_policy(policy: str) -> None:
+    # An older export row says the person works at River Foods; Zoho (a Contact under the Iron Foods Account)
+    # says Iron Foods. The CRM wins, exports only fill a company the CRM lacks; the person carries the name of
+    # the golden company it is linked to (what sync writes back, so the next run reads the same).
+    rows = [
+        jo("p:1", email="jo@riverfoods.com", company_name="River Foods", company_key="river foods",
+           company_domain="riverfoods.com", observed_at=300.0, employees=40, industry="food"),
+        person("crm:Contacts:5", source_kind="crm", crm_module="Contacts", crm_id="5", email="jo@riverfoods.com",
+               first_name_key="joseph", last_name_key="smith", company_name="IRON FOODS LLC",
+               company_key="iron foods", company_domain="ironfoods.co", observed_at=100.0),
+        person("p:2", email="ann@riverfoods.com", first_name_key="ann", last_name_key="lee",
+               company_name="River Foods", company_key="river foods", company_domain="riverfoods.com"),
+    ]  # fmt: skip
+    accounts = table(
+        [{"rid": "crm:Accounts:9", "crm_id": "9", "company_name": "Iron Foods", "company_key": "iron foods",
+          "company_domain": "ironfoods.co"}]
+    )  # fmt: skip
+    result = resolve(table(rows), accounts=accounts, options=ResolveOptions(merge=MergePolicy(policy=policy)))
+    companies = {c["id"]: c for c in result.companies.to_pylist()}
+    people = {p["first_name_key"]: p for p in result.people.to_pylist()}
+    jo_company = companies[people["joseph"]["company_id"]]
+    assert (jo_company["crm_account_id"], jo_company["name"]) == ("9", "Iron Foods")
+    assert people["joseph"]["company_name"] == "Iron Foods"
+    assert json.loads(people["joseph"]["provenance"])["company_name"]["crm_id"] == "9"
+    assert companies[people["ann"]["company_id"]]["domain"] == "riverfoods.com"
+    assert people["ann"]["company_name"] == "River Foods"
+
+
 def test_duplicate_rids_are_an_error() -> None:
     with pytest.raises(ValueError, match="more than once"):
         resolve(table([person("p:1"), person("p:1")]))

@@ -63,3 +63,26 @@ def test_load_update_and_read_back(database_url: str) -> None:
     with engine.begin() as connection, pytest.raises(LeadflowError, match="without an id"):
         load_crm_records(connection, [("Leads", {"Last_Name": "X"})])
     engine.dispose()
+
+
+def test_a_contacts_company_is_its_account_not_its_email_domain(database_url: str) -> None:
+    # Leadflow may write a Contact's Email (an address from an export, at another company); the Contact still
+    # works where its Account lookup says, so resolve must read the Account, not the email's domain.
+    engine = open_store(database_url)
+    moved = {**CONTACT, "Email": "liz.taylor@riverfoods.com", "Account_Name": {"name": "Acme", "id": "77"}}
+    with engine.begin() as connection:
+        load_crm_records(
+            connection,
+            [
+                ("Contacts", moved),
+                ("Contacts", {**CONTACT, "id": "5002", "Account_Name": None, "Email": "bo@beta.io"}),
+                ("Accounts", {"id": "77", "Account_Name": "Acme, Inc.", "Website": "https://acme.com"}),
+            ],
+        )
+    with engine.connect() as connection:
+        people, _ = crm_candidates(connection)
+    by_id = {row["crm_id"]: row for row in people.to_pylist()}
+    assert (by_id["5001"]["company_domain"], by_id["5001"]["company_key"]) == ("acme.com", "acme")
+    assert by_id["5001"]["company_name"] == "Acme, Inc."  # the Account's own name, not the lookup's text
+    assert by_id["5002"]["company_domain"] == "beta.io"  # no Account: the email's domain is all there is
+    engine.dispose()

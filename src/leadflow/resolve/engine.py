@@ -201,6 +201,10 @@ def _slots(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     return slots
 
 
+# A golden company linked to a Zoho Account takes the Account's values under every merge policy (see merge.py).
+ACCOUNT_FIRST = "CASE WHEN is_account THEN 0 ELSE 1 END"
+
+
 def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy: MergePolicy) -> pa.Table:
     """Golden companies by domain, then normalized name; people rows get ``company_id``."""
     account_rows = conform(accounts if accounts is not None else pa.table({"rid": pa.array([], pa.string())}))
@@ -218,7 +222,8 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
     )
     con.unregister("accounts_arrow")
     con.execute(
-        f"CREATE TABLE company_rows_ranked AS SELECT *, {policy.rank_columns(with_email=False)} FROM company_rows"
+        f"""CREATE TABLE company_rows_ranked AS
+            SELECT *, {policy.rank_columns(with_email=False, first=ACCOUNT_FIRST)} FROM company_rows"""
     )
     con.execute("DROP TABLE company_rows")
     con.execute("ALTER TABLE company_rows_ranked RENAME TO company_rows")
@@ -263,12 +268,19 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
         """CREATE TABLE row_company AS SELECT i.idx, ids.id AS company_id
            FROM company_ident i JOIN company_ids ids USING (ident) WHERE i.idx >= 0"""
     )
+    con.execute(
+        """CREATE TABLE company_names AS SELECT ids.id AS company_id, m.company_name AS name,
+                  m.company_name__prov AS name_prov
+           FROM merged_companies m JOIN company_ids ids USING (ident)"""
+    )
     return table
 
 
 def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
     """Golden people. A one-row cluster is its row (most clusters): only larger clusters are aggregated, which
-    keeps the aggregation's memory to the rows that need it."""
+    keeps the aggregation's memory to the rows that need it. A person linked to a golden company carries that
+    company's name (what the sync writes as the CRM's company, so it reads back the same), otherwise the merged
+    ``company_name``."""
     fields = PERSON_MERGE_FIELDS
     company_key = policy.rank_column("company_name")
     con.execute(
@@ -278,7 +290,7 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
     )
     singles = ", ".join(f'"{f}", CASE WHEN "{f}" IS NULL THEN NULL ELSE prov END AS "{f}__prov"' for f in fields)
     return con.sql(
-        f"""WITH merged AS (
+        f"""WITH merged_rows AS (
               SELECT golden_person_id, {singles}, company_id,
                      CASE WHEN email IS NULL THEN NULL ELSE to_json([email])::VARCHAR END AS emails,
                      crm_module, crm_id
@@ -291,7 +303,12 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
                      arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
                        FILTER (WHERE crm_id IS NOT NULL) AS crm_id
-              FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id)
+              FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id),
+            merged AS (
+              SELECT m.* REPLACE (coalesce(cn.name, m.company_name) AS company_name,
+                                  CASE WHEN cn.name IS NOT NULL THEN cn.name_prov ELSE m.company_name__prov END
+                                    AS company_name__prov)
+              FROM merged_rows m LEFT JOIN company_names cn USING (company_id))
             SELECT golden_person_id AS id, company_id, {", ".join(f'"{f}"' for f in fields)},
                    coalesce(emails, '[]') AS emails, crm_module, crm_id, {provenance_json(fields)} AS provenance
             FROM merged ORDER BY id"""

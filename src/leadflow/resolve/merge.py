@@ -8,6 +8,12 @@ Every field takes the first non-null value in an order the policy defines:
 
 Fields listed in ``fill_only_if_empty`` keep the CRM record's value whenever it has one (a person may have
 edited it in Zoho); other sources only fill them when the CRM is empty. ``email`` prefers verified addresses.
+
+A person's company (``company_name`` and the golden ``company_id``) always follows that rule, whatever the policy:
+for a person already in Zoho the CRM says where they work (a Contact's Account lookup, a Lead's Company and
+Website); exports only fill it when the CRM has none. Employment evidence in an export never moves a CRM person
+to another company, so the records leadflow writes come back through the mirror unchanged. Likewise a golden
+company linked to a Zoho Account takes the Account's values first; people's rows only fill what it lacks.
 """
 
 from __future__ import annotations
@@ -23,13 +29,17 @@ EMAIL_STATUS_RANK = (
 )
 
 
+# Fields whose CRM value wins under every policy (see the module docstring): where a person works.
+CRM_OWNED_FIELDS: tuple[str, ...] = ("company_name",)
+
+
 @dataclass(frozen=True)
 class MergePolicy:
     policy: str = "source_priority"
     source_priority: tuple[str, ...] = ("crm", "apollo", "salesnav", "linkedin", "mapped")
     fill_only_if_empty: tuple[str, ...] = ("first_name", "last_name", "title", "phone_e164")
 
-    def _order(self, *, crm_first: bool, email: bool) -> str:
+    def _order(self, *, crm_first: bool, email: bool, first: str | None = None) -> str:
         rank = "source_rank"
         recent = "-coalesce(observed_at, 0)"
         if self.policy == "most_recent":
@@ -44,23 +54,29 @@ class MergePolicy:
             parts.insert(0, "CASE WHEN crm_id IS NOT NULL THEN 0 ELSE 1 END")
         if email:
             parts.insert(0, EMAIL_STATUS_RANK)
+        if first:
+            parts.insert(0, first)
         return "[" + ", ".join(f"({p})::DOUBLE" for p in [*parts, "idx"]) + "]"
 
     def order_key(self, field: str) -> str:
         """The DuckDB list expression rows are ordered by for ``field`` (smallest wins)."""
-        return self._order(crm_first=field in self.fill_only_if_empty, email=field == "email")
+        return self._order(crm_first=self._crm_first(field), email=field == "email")
+
+    def _crm_first(self, field: str) -> bool:
+        return field in self.fill_only_if_empty or field in CRM_OWNED_FIELDS
 
     def rank_column(self, field: str) -> str:
         """The precomputed rank column (see :meth:`rank_columns`) that orders ``field``."""
         if field == "email":
             return "ord_email"
-        return "ord_crm_first" if field in self.fill_only_if_empty else "ord_default"
+        return "ord_crm_first" if self._crm_first(field) else "ord_default"
 
-    def rank_columns(self, *, with_email: bool = True) -> str:
-        """SELECT items ranking every row once per ordering (an integer per row is cheaper than list keys)."""
+    def rank_columns(self, *, with_email: bool = True, first: str | None = None) -> str:
+        """SELECT items ranking every row once per ordering (an integer per row is cheaper than list keys);
+        ``first``, an SQL expression, orders rows before the policy does (Accounts before people's rows)."""
         orders = {
-            "ord_default": self._order(crm_first=False, email=False),
-            "ord_crm_first": self._order(crm_first=True, email=False),
+            "ord_default": self._order(crm_first=False, email=False, first=first),
+            "ord_crm_first": self._order(crm_first=True, email=False, first=first),
         }
         if with_email:
             orders["ord_email"] = self.order_key("email")

@@ -67,25 +67,37 @@ def latest_modified_time(connection: Connection, *, module: str) -> datetime | N
 
 
 def crm_candidates(connection: Connection) -> tuple[pa.Table, pa.Table]:
-    """(people, accounts) as resolver candidate tables: Leads and Contacts, then Accounts."""
+    """(people, accounts) as resolver candidate tables: Leads and Contacts, then Accounts.
+
+    A Contact linked to a mirrored Account takes that Account's name, match key and domain as its company.
+    """
     people: dict[str, list[Any]] = {name: [] for name in CANDIDATE_SCHEMA.names}
     accounts: dict[str, list[Any]] = {name: [] for name in CANDIDATE_SCHEMA.names}
     person_fields = [
         "email", "first_name", "last_name", "first_name_key", "last_name_key", "title", "phone_e164",
         "linkedin_slug", "company_name", "company_key", "company_domain", "country", "city",
     ]  # fmt: skip
-    account_names = {
-        row.crm_id: row.company_name
+    # A Contact's company is its Account lookup, not its email's domain: the Email field is one leadflow writes,
+    # so a company read from it would move whenever the sync changed an address (and resolve would not settle).
+    account_company = {
+        row.crm_id: (row.company_name, row.company_key, row.company_domain)
         for row in connection.execute(
-            select(crm_records.c.crm_id, crm_records.c.company_name).where(crm_records.c.module == "Accounts")
+            select(
+                crm_records.c.crm_id,
+                crm_records.c.company_name,
+                crm_records.c.company_key,
+                crm_records.c.company_domain,
+            ).where(crm_records.c.module == "Accounts")
         )
     }
     for row in connection.execute(select(crm_records).order_by(crm_records.c.module, crm_records.c.crm_id)).mappings():
         target = accounts if row["module"] == "Accounts" else people
         values: dict[str, Any] = dict.fromkeys(CANDIDATE_SCHEMA.names)
         values.update({name: row[name] for name in person_fields})
-        if row["module"] == "Contacts" and row["company_name"] is None and row["account_id"] in account_names:
-            values["company_name"] = account_names[row["account_id"]]
+        if row["module"] == "Contacts" and row["account_id"] in account_company:
+            name, key, domain = account_company[row["account_id"]]
+            values.update(company_name=name or row["company_name"], company_key=key or row["company_key"])
+            values["company_domain"] = domain
         modified = row["modified_time"]
         fields = row["fields"] or {}
         values.update(
