@@ -1,6 +1,6 @@
-"""Test-only stand-ins for resolve's golden tables (CONTRACTS §2 column names), created when absent.
+"""Golden companies and people for scoring tests, written into resolve's real tables (CONTRACTS §2).
 
-Resolve owns these tables; once its migration is merged, ``create_golden_tables`` finds them and does nothing.
+The tables come from ``leadflow.store.schema``; ``leadflow.store.open_store`` creates them through the migrations.
 """
 
 from __future__ import annotations
@@ -12,77 +12,41 @@ from typing import Any
 
 import sqlalchemy as sa
 
-_metadata = sa.MetaData()
-
-golden_companies = sa.Table(
-    "golden_companies",
-    _metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(512)),
-    sa.Column("domain", sa.String(255)),
-    sa.Column("company_key", sa.String(512)),
-    sa.Column("industry", sa.String(255)),
-    sa.Column("employees", sa.Integer),
-    sa.Column("annual_revenue", sa.Float),
-    sa.Column("country", sa.String(2)),
-    sa.Column("technologies", sa.JSON),
-    sa.Column("keywords", sa.JSON),
-    sa.Column("crm_account_id", sa.String(64)),
-    sa.Column("provenance", sa.JSON, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-golden_people = sa.Table(
-    "golden_people",
-    _metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("company_id", sa.String(32)),
-    sa.Column("email", sa.String(320)),
-    sa.Column("email_status", sa.String(16)),
-    sa.Column("email_is_role", sa.Boolean),
-    sa.Column("email_is_free", sa.Boolean),
-    sa.Column("email_is_disposable", sa.Boolean),
-    sa.Column("emails", sa.JSON, nullable=False),
-    sa.Column("first_name", sa.String(255)),
-    sa.Column("last_name", sa.String(255)),
-    sa.Column("title", sa.String(512)),
-    sa.Column("seniority", sa.String(32)),
-    sa.Column("department", sa.String(64)),
-    sa.Column("persona", sa.String(64)),
-    sa.Column("country", sa.String(2)),
-    sa.Column("state", sa.String(128)),
-    sa.Column("city", sa.String(255)),
-    sa.Column("do_not_call", sa.Boolean),
-    sa.Column("crm_module", sa.String(16)),
-    sa.Column("crm_id", sa.String(64)),
-    sa.Column("provenance", sa.JSON, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
+from leadflow.store.schema import golden_companies, golden_people
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SOURCE_FILE = "golden-fixture.csv"
 
 
-def create_golden_tables(engine: sa.Engine) -> None:
-    _metadata.create_all(engine, checkfirst=True)
+def provenance(row: Mapping[str, Any], row_number: int) -> dict[str, dict[str, Any]]:
+    """Contract-shaped provenance: every given field (not the ids) came from one row of one CSV file."""
+    return {
+        field: {"value": value, "source_kind": "csv", "file_name": SOURCE_FILE, "row_number": row_number}
+        for field, value in row.items()
+        if field not in ("id", "company_id") and value is not None
+    }
 
 
 def insert_golden(
     engine: sa.Engine, *, companies: Sequence[Mapping[str, Any]], people: Sequence[Mapping[str, Any]]
 ) -> None:
+    """Insert complete rows: unspecified nullable columns are NULL, the NOT NULL ones get real values."""
     with engine.begin() as connection:
         if companies:
             names = [column.name for column in golden_companies.columns]
-            base = dict.fromkeys(names) | {"provenance": {}, "updated_at": NOW}
-            connection.execute(golden_companies.insert(), [base | dict(row) for row in companies])
+            rows = [
+                dict.fromkeys(names) | {"provenance": provenance(row, n), "updated_at": NOW} | dict(row)
+                for n, row in enumerate(companies, start=1)
+            ]
+            connection.execute(sa.insert(golden_companies), rows)
         if people:
             names = [column.name for column in golden_people.columns]
             rows = []
-            for row in people:
+            for n, row in enumerate(people, start=1):
                 emails = row.get("emails", [row["email"]] if row.get("email") else [])
-                rows.append(
-                    dict.fromkeys(names) | {"provenance": {}, "updated_at": NOW} | dict(row) | {"emails": emails}
-                )
-            connection.execute(golden_people.insert(), rows)
+                full = dict(row) | {"emails": emails}
+                rows.append(dict.fromkeys(names) | {"provenance": provenance(full, n), "updated_at": NOW} | full)
+            connection.execute(sa.insert(golden_people), rows)
 
 
 def sample_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -20,13 +20,12 @@ from leadflow.pipeline.score import run_score_stage
 from leadflow.store import open_store
 from leadflow.store import scoring as repo
 from leadflow.store.runs import list_runs
-from tests.scoring.golden import NOW, create_golden_tables, insert_golden, sample_records
+from tests.scoring.golden import NOW, insert_golden, sample_records
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = open_store(database_url)
-    create_golden_tables(engine)
     companies, people = sample_records()
     insert_golden(engine, companies=companies, people=people)
     with engine.begin() as connection:
