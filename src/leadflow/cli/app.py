@@ -19,9 +19,7 @@ from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.zoho import zoho_app
-from leadflow.config import config_path
 from leadflow.errors import LeadflowError
-from leadflow.log import configure_logging, redactor
 
 app = typer.Typer(
     name="leadflow",
@@ -68,6 +66,9 @@ def root(
     ] = False,
 ) -> None:
     """B2B outreach on top of Zoho CRM and GoHighLevel."""
+    from leadflow.config import config_path
+    from leadflow.log import configure_logging
+
     configure_logging(level=log_level, json_output=True if log_json else None)
     ctx.obj = AppContext(config_file=config_path(config))
 
@@ -77,6 +78,8 @@ def main() -> None:
     try:
         app()
     except LeadflowError as exc:
+        from leadflow.log import redactor
+
         Console(stderr=True).print(
             f"[bold red]error:[/] {escape(redactor.scrub(str(exc)))}", highlight=False, soft_wrap=True
         )

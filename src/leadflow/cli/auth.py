@@ -5,22 +5,23 @@ from __future__ import annotations
 import webbrowser
 from typing import Annotated
 
-import httpx
 import typer
 
 from leadflow.cli.context import app_context
 from leadflow.errors import ConfigError
-from leadflow.zoho.consent import (
-    DEFAULT_REDIRECT_URI,
-    DEFAULT_SCOPES,
-    RedirectListener,
-    consent_url,
-    exchange_and_save,
-    new_state,
-    parse_grant,
+
+# Copies of leadflow.zoho.consent's defaults, so that building the CLI does not import the Zoho client
+# (tests/cli/test_lazy_imports.py checks that they stay equal).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.ALL",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+    "ZohoCRM.coql.READ",
+    "ZohoCRM.bulk.ALL",
+    "ZohoFiles.files.ALL",
 )
-from leadflow.zoho.datacentres import DATA_CENTRES
-from leadflow.zoho.secrets import SecretBox
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 auth_app = typer.Typer(help="Connect leadflow to the services it talks to.", no_args_is_help=True)
 
@@ -51,6 +52,12 @@ def zoho_command(
 
     Non-interactive: `leadflow auth zoho --code 1000.xxx` with LEADFLOW_ZOHO_CLIENT_ID/SECRET set.
     """
+    import httpx
+
+    from leadflow.zoho.consent import RedirectListener, consent_url, exchange_and_save, new_state, parse_grant
+    from leadflow.zoho.datacentres import DATA_CENTRES
+    from leadflow.zoho.secrets import SecretBox
+
     context = app_context(ctx)
     settings = context.settings
     zs = settings.zoho

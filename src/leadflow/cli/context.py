@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from leadflow.config import Settings, config_path, load_settings
-from leadflow.log import configure_logging, redactor
-from leadflow.store import open_store
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from leadflow.config import Settings
 
 
 @dataclass
@@ -26,6 +27,9 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from leadflow.config import load_settings
+            from leadflow.log import configure_logging, redactor
+
             self._settings = load_settings(self.config_file)
             redactor.register(
                 self._settings.secret_key,
@@ -46,6 +50,8 @@ class AppContext:
     def engine(self) -> Engine:
         """The store, migrated on first use."""
         if self._engine is None:
+            from leadflow.store import open_store
+
             self._engine = open_store(self.settings.database_url)
         return self._engine
 
@@ -53,6 +59,8 @@ class AppContext:
 def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):
+        from leadflow.config import config_path
+
         obj = AppContext(config_file=config_path())
         ctx.find_root().obj = obj
     return obj

@@ -9,27 +9,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import typer
-from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadflow.cli.context import app_context
-from leadflow.config import Settings
-from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, EmulatorProcess
-from leadflow.pipeline.ingest import ingest_files
-from leadflow.pipeline.resolve import run_resolve
-from leadflow.pipeline.score import run_score_stage
-from leadflow.pipeline.sync import mirror_crm, zoho_sync
-from leadflow.sampledata import GeneratorConfig, generate
-from leadflow.store import open_store
-from leadflow.sync.cost import naive_cost
-from leadflow.sync.runner import SyncReport
-from leadflow.zoho.client import ZohoClient
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from leadflow.config import Settings
+    from leadflow.sync.runner import SyncReport
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
 
@@ -43,6 +36,15 @@ def demo_command(
     fresh: Annotated[bool, typer.Option("--fresh", help="Start over: delete the demo folder first.")] = False,
 ) -> None:
     """Run leadflow end to end on the local Zoho emulator (no network, no credentials)."""
+    from leadflow.pipeline.emulator import EmulatorProcess
+    from leadflow.pipeline.ingest import ingest_files
+    from leadflow.pipeline.resolve import run_resolve
+    from leadflow.pipeline.score import run_score_stage
+    from leadflow.pipeline.sync import mirror_crm, zoho_sync
+    from leadflow.sampledata import GeneratorConfig, generate
+    from leadflow.store import open_store
+    from leadflow.zoho.client import ZohoClient
+
     context = app_context(ctx)
     console = context.console
     started = time.monotonic()
@@ -107,6 +109,10 @@ def demo_command(
 
 
 def _demo_settings(base: Settings, workdir: Path, api: str) -> Settings:
+    from pydantic import SecretStr
+
+    from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+
     zoho = base.zoho.model_copy(
         update={
             "api_base_url": api,
@@ -141,6 +147,10 @@ def _summary(
     emulator: dict[str, Any],
     engine: sa.Engine,
 ) -> None:
+    import sqlalchemy as sa
+
+    from leadflow.sync.cost import naive_cost
+
     with engine.connect() as connection:
         people = connection.execute(sa.text("select count(*) from golden_people")).scalar_one()
         in_crm = connection.execute(sa.text("select count(*) from golden_people where crm_id is not null")).scalar_one()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from leadflow.cli.context import app_context
-from leadflow.config import Settings
 from leadflow.errors import StoreError
-from leadflow.store.db import create_store_engine, describe
-from leadflow.store.migrate import schema_state, upgrade
+
+if TYPE_CHECKING:
+    from leadflow.config import Settings
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def doctor_command(
 
 
 def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
+    from leadflow.store.db import create_store_engine, describe
+    from leadflow.store.migrate import schema_state, upgrade
+
     engine = create_store_engine(settings.database_url)
     where = describe(engine)
     try:

@@ -10,9 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from leadflow.cli.context import AppContext, app_context
-from leadflow.store import scoring as score_repo
-from leadflow.store import sync_ledger
-from leadflow.store.golden import iter_cluster_export
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
 
@@ -50,6 +47,8 @@ def export_clusters(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (file,row,cluster_id).")] = Path("clusters.csv"),
 ) -> None:
     """One line per ingested row: its file's base name, its 1-based data row and its golden record id."""
+    from leadflow.store.golden import iter_cluster_export
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         _write_csv(context, out, ["file", "row", "cluster_id"], iter_cluster_export(connection))
@@ -64,6 +63,8 @@ def export_scores_command(
 
     Unscored values are empty; lists (emails, segments) are joined with ``;``.
     """
+    from leadflow.store import scoring as score_repo
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         rows = (score_csv_row(row) for row in score_repo.iter_score_export(connection))
@@ -77,6 +78,8 @@ def export_sync_map(
     target: Annotated[str | None, typer.Option("--target", help="Only this target (zoho, ghl).")] = None,
 ) -> None:
     """One line per golden record and target: golden_id, target, module, remote_id."""
+    from leadflow.store import sync_ledger
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         rows = (

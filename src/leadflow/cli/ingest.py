@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +14,9 @@ from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.errors import InputError
-from leadflow.pipeline.ingest import IngestReport, ingest_files
-from leadflow.sources.formats import FORMAT_CHOICES
-from leadflow.store import ingest as repo
+
+if TYPE_CHECKING:
+    from leadflow.pipeline.ingest import IngestReport
 
 quarantine_app = typer.Typer(help="Rows set aside by ingest, with the reason.", no_args_is_help=True)
 
@@ -39,6 +39,9 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Read export files (Apollo, Sales Navigator, LinkedIn, mapped CSV) into the store as prospects."""
+    from leadflow.pipeline.ingest import ingest_files
+    from leadflow.sources.formats import FORMAT_CHOICES
+
     context = app_context(ctx)
     if format_name is not None and format_name not in FORMAT_CHOICES:
         raise InputError(f"--format must be one of {', '.join(FORMAT_CHOICES)}, not {format_name!r}")
@@ -124,6 +127,8 @@ def quarantine_list(
     limit: Annotated[int, typer.Option("--limit", help="Most rows shown.")] = 50,
 ) -> None:
     """Show quarantined rows with their reason."""
+    from leadflow.store import ingest as repo
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         counts = repo.quarantine_counts(connection, run_id=run)
@@ -155,6 +160,8 @@ def quarantine_export(
     reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
 ) -> None:
     """Write quarantined rows to a CSV file (cells that look like formulas are quoted for spreadsheets)."""
+    from leadflow.store import ingest as repo
+
     context = app_context(ctx)
     columns = ("id", "run_id", "file_name", "row_number", "reason", "detail", "raw_text")
     count = 0

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from leadflow.cli.context import app_context
-from leadflow.config import render_default_config
 from leadflow.errors import InputError
 
 
@@ -16,6 +15,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented leadflow.toml holding every setting and its default."""
+    from leadflow.config import render_default_config
+
     context = app_context(ctx)
     target = context.config_file
     if target.exists() and not force:

@@ -9,8 +9,6 @@ from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.errors import InputError
-from leadflow.pipeline.resolve import run_resolve
-from leadflow.store.golden import cluster_rows, golden_id_of_source_record, golden_person
 
 
 def resolve_command(
@@ -24,6 +22,8 @@ def resolve_command(
     ] = None,
 ) -> None:
     """Resolve prospects into golden records (one per real person and company)."""
+    from leadflow.pipeline.resolve import run_resolve
+
     context = app_context(ctx)
     if explain is not None:
         _explain(context, explain)
@@ -39,6 +39,8 @@ def resolve_command(
 
 
 def _explain(context: Any, identifier: str) -> None:
+    from leadflow.store.golden import cluster_rows, golden_id_of_source_record, golden_person
+
     with context.engine.connect() as connection:
         golden_id = identifier
         if identifier.isdigit():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -10,8 +10,9 @@ from rich.table import Table
 
 from leadflow.cli.context import AppContext, app_context
 from leadflow.errors import InputError
-from leadflow.pipeline.score import ScoreOutcome, compile_configured_segments, run_score_stage
-from leadflow.store import scoring as repo
+
+if TYPE_CHECKING:
+    from leadflow.pipeline.score import ScoreOutcome
 
 segments_app = typer.Typer(help="Inspect the configured segments.", no_args_is_help=True)
 
@@ -25,6 +26,8 @@ def score_command(
     ] = None,
 ) -> None:
     """Score and segment every golden record and store the results (or explain one record)."""
+    from leadflow.pipeline.score import run_score_stage
+
     context = app_context(ctx)
     if explain is not None:
         _explain(context, explain)
@@ -41,6 +44,8 @@ def segment_command(
     examples: Annotated[int, typer.Option("--examples", min=0, help="Example records to show.")] = 5,
 ) -> None:
     """Assign segments and owned tags (scores are recomputed first so segments see current scores)."""
+    from leadflow.pipeline.score import run_score_stage
+
     context = app_context(ctx)
     outcome = run_score_stage(context.engine, context.settings, config_file=context.config_file, preview=preview)
     title = "preview: nothing written" if preview else f"segmented {outcome.records} records (run {outcome.run_id})"
@@ -53,6 +58,8 @@ def segment_command(
 @segments_app.command("list")
 def segments_list_command(ctx: typer.Context) -> None:
     """List the segments: rule, tags per target, custom field; a bad rule is reported at its line and column."""
+    from leadflow.pipeline.score import compile_configured_segments
+
     context = app_context(ctx)
     settings = context.settings
     compiled = compile_configured_segments(settings, context.config_file)
@@ -132,6 +139,8 @@ def _print_examples(console: Console, outcome: ScoreOutcome, limit: int) -> None
 
 
 def _explain(context: AppContext, wanted: str) -> None:
+    from leadflow.store import scoring as repo
+
     with context.engine.connect() as connection:
         golden_id = wanted
         if "@" in wanted:

@@ -5,25 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
 from leadflow.cli.context import app_context
-from leadflow.config import Settings
 from leadflow.errors import InputError
-from leadflow.pipeline.sync import mirror_crm, plan_sync, zoho_sync
-from leadflow.store import runs as runs_repo
-from leadflow.store import sync_ledger
-from leadflow.sync.plan import Plan
-from leadflow.sync.plan import examples as plan_examples
-from leadflow.sync.planfile import describe_diff, read_plan, write_plan
-from leadflow.sync.runner import SyncReport, SyncRunner
-from leadflow.zoho.client import ZohoClient
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from leadflow.config import Settings
+    from leadflow.sync.plan import Plan
+    from leadflow.sync.runner import SyncReport, SyncRunner
 
 runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answered.", no_args_is_help=True)
 
@@ -31,6 +28,8 @@ runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answe
 @contextmanager
 def zoho_runner(settings: Settings, engine: Engine, console: Console | None = None) -> Iterator[SyncRunner]:
     """A runner writing to the Zoho org of ``[zoho]``, with progress bars on ``console`` when given."""
+    from leadflow.pipeline.sync import zoho_sync
+
     if console is None:
         with zoho_sync(settings, engine) as runner:
             yield runner
@@ -55,6 +54,9 @@ def zoho_runner(settings: Settings, engine: Engine, console: Console | None = No
 
 def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
     """Counts per operation and a few example diffs (``field: old -> new``)."""
+    from leadflow.sync.plan import examples as plan_examples
+    from leadflow.sync.planfile import describe_diff
+
     table = Table("operation", "records", title=f"plan {plan.plan_id} for {plan.target}")
     for name, count in plan.counts().items():
         table.add_row(name, str(count))
@@ -91,6 +93,9 @@ def plan_command(
     ),
 ) -> None:
     """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
+    from leadflow.pipeline.sync import plan_sync
+    from leadflow.sync.planfile import write_plan
+
     context = app_context(ctx)
     plan = plan_sync(context.settings, context.engine)
     write_plan(plan, out)
@@ -108,6 +113,9 @@ def sync_command(
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another sync's lock.")] = 0.0,
 ) -> None:
     """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits."""
+    from leadflow.pipeline.sync import plan_sync
+    from leadflow.sync.planfile import read_plan
+
     context = app_context(ctx)
     plan = read_plan(plan_file) if plan_file is not None else None
     if dry_run:
@@ -123,6 +131,9 @@ def sync_command(
 
 def mirror_command(ctx: typer.Context) -> None:
     """Copy Zoho's Leads, Contacts and Accounts into the store (for resolve --against-crm); then only changes."""
+    from leadflow.pipeline.sync import mirror_crm
+    from leadflow.zoho.client import ZohoClient
+
     context = app_context(ctx)
     with ZohoClient.from_settings(context.settings, context.engine) as zoho:
         counts = mirror_crm(context.settings, context.engine, zoho)
@@ -136,6 +147,8 @@ def runs_list(
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
 ) -> None:
     """Recent runs with their status and counters."""
+    from leadflow.store import runs as runs_repo
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         rows = runs_repo.list_runs(connection, kind=kind, limit=limit)
@@ -156,6 +169,9 @@ def runs_show(
     failures: Annotated[int, typer.Option("--failures", help="How many refused records to list.")] = 20,
 ) -> None:
     """One run: its counters, outcomes per module, and the records Zoho refused with its answer."""
+    from leadflow.store import runs as runs_repo
+    from leadflow.store import sync_ledger
+
     context = app_context(ctx)
     with context.engine.connect() as connection:
         run = runs_repo.get_run(connection, run_id=run_id)

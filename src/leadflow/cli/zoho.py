@@ -7,14 +7,15 @@ import json
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from leadflow.cli.context import app_context
-from leadflow.zoho import ZohoClient
-from leadflow.zoho.datacentres import data_centre_of
+
+if TYPE_CHECKING:
+    from leadflow.zoho import ZohoClient
 
 zoho_app = typer.Typer(help="Look at the connected Zoho CRM org.", no_args_is_help=True)
 
@@ -26,6 +27,8 @@ class OutputFormat(StrEnum):
 
 
 def _client(ctx: typer.Context) -> ZohoClient:
+    from leadflow.zoho import ZohoClient
+
     context = app_context(ctx)
     return ZohoClient.from_settings(context.settings, context.engine)
 
@@ -43,6 +46,8 @@ def _cell(value: Any) -> str:
 @zoho_app.command("whoami")
 def whoami_command(ctx: typer.Context) -> None:
     """The org, the user, the data centre and the API credits left."""
+    from leadflow.zoho.datacentres import data_centre_of
+
     context = app_context(ctx)
     with _client(ctx) as zoho:
         org = zoho.org.get()

@@ -1,0 +1,40 @@
+"""Building the CLI (``leadflow --version``, ``--help``) must not load the heavy libraries the commands use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leadflow.cli import auth
+from leadflow.zoho import consent
+
+HEAVY = ("splink", "duckdb", "pandas", "phonenumbers.geodata")
+
+PROBE = """
+import json, sys
+import leadflow.cli.app
+print(json.dumps(sorted(name for name in sys.modules if name in {heavy!r})))
+"""
+
+
+def test_importing_the_cli_app_loads_no_heavy_library() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
+    environment["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=set(HEAVY))],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(result.stdout) == []
+
+
+def test_auth_defaults_match_the_consent_module() -> None:
+    # cli/auth.py keeps copies so that building the CLI does not import the Zoho client.
+    assert auth.DEFAULT_SCOPES == consent.DEFAULT_SCOPES
+    assert auth.DEFAULT_REDIRECT_URI == consent.DEFAULT_REDIRECT_URI
