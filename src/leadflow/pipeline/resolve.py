@@ -93,24 +93,43 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
 
 
 def read_prospect_candidates(connection: Connection) -> pa.Table:
-    """The ``prospects`` table (written by ingest) as resolver candidates, read in chunks."""
+    """The ``prospects`` table (written by ingest) as resolver candidates, read in bulk.
+
+    The driver's cursor is read with ``fetchmany`` and each column is converted as a whole through its SQLAlchemy
+    type's own result processor (what SQLAlchemy would apply per row), so values are exactly those of a
+    ``select``; building a million SQLAlchemy rows took most of the stage's reading time.
+    """
     wanted = [name for name in CANDIDATE_SCHEMA.names if name in prospects.c and name != "observed_at"]
     query = (
         select(*(prospects.c[name] for name in wanted), source_records.c.ingested_at)
         .join(source_records, source_records.c.id == prospects.c.source_record_id)
         .order_by(prospects.c.source_record_id)
     )
+    dialect = connection.dialect
+    types = [prospects.c[name].type for name in wanted] + [source_records.c.ingested_at.type]
+    compiled = query.compile(dialect=dialect)
     batches: list[pa.RecordBatch] = []
-    result = connection.execution_options(yield_per=CHUNK).execute(query)
-    for chunk in result.partitions():
-        columns = list(zip(*chunk, strict=True))
-        data: dict[str, list[Any]] = {name: list(values) for name, values in zip(wanted, columns, strict=False)}
-        data["observed_at"] = [_epoch(v) for v in columns[len(wanted)]]
-        data["rid"] = [f"p:{srid}" for srid in data["source_record_id"]]
-        for name in JSON_LIST_COLUMNS:
-            if name in data:
-                data[name] = [json.dumps(v) if v is not None and not isinstance(v, str) else v for v in data[name]]
-        batches.append(_batch(data))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled))  # the query has no parameters
+        type_codes = [description[1] for description in cursor.description]
+        processors = [
+            t.dialect_impl(dialect).result_processor(dialect, code) for t, code in zip(types, type_codes, strict=True)
+        ]
+        while chunk := cursor.fetchmany(CHUNK):
+            columns = [
+                list(values) if processor is None else [None if v is None else processor(v) for v in values]
+                for values, processor in zip(zip(*chunk, strict=True), processors, strict=True)
+            ]
+            data: dict[str, list[Any]] = dict(zip(wanted, columns, strict=False))
+            data["observed_at"] = [_epoch(v) for v in columns[len(wanted)]]
+            data["rid"] = [f"p:{srid}" for srid in data["source_record_id"]]
+            for name in JSON_LIST_COLUMNS:
+                if name in data:
+                    data[name] = [json.dumps(v) if v is not None and not isinstance(v, str) else v for v in data[name]]
+            batches.append(_batch(data))
+    finally:
+        cursor.close()
     if not batches:
         return CANDIDATE_SCHEMA.empty_table()
     return pa.Table.from_batches(batches, schema=CANDIDATE_SCHEMA)

@@ -77,15 +77,41 @@ class _BulkWriter:
         return processor(value) if processor is not None and value is not None else value
 
     def write(self, rows: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]) -> set[Any]:
+        # per column, once: a constant (from ``extra``, which wins over the row) or how to convert the row's value
+        plan = [
+            (name, True, self._value(name, extra[name]), None)
+            if name in extra
+            else (name, False, None, self._converter(name))
+            for name in self.columns
+        ]
         written: set[Any] = set()
         for batch in _batches(rows):
-            values = []
-            for row in batch:
-                merged = {**row, **extra}
-                written.add(merged[self.key])
-                values.append(tuple(self._value(name, merged.get(name)) for name in self.columns))
-            self.connection.exec_driver_sql(self.sql, values)
+            columns: list[Any] = []
+            for name, fixed, constant, convert in plan:
+                if fixed:
+                    columns.append([constant] * len(batch))
+                    continue
+                column = [row.get(name) for row in batch]
+                columns.append([convert(v) for v in column] if convert is not None else column)
+            key_column = columns[self.columns.index(self.key)]
+            written.update(key_column)
+            self.connection.exec_driver_sql(self.sql, list(zip(*columns, strict=True)))
         return written
+
+    def _converter(self, name: str) -> Any:
+        """``None`` when the driver takes the value as it is, else a function of one value (``None`` included)."""
+        if name in self.json_columns:
+            return _json_text
+        processor = self.processors[name]
+        if processor is None:
+            return None
+        return lambda value: processor(value) if value is not None else None
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _upsert(
