@@ -8,9 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from leadflow.cli import auth
-from leadflow.zoho import consent
-
 HEAVY = ("splink", "duckdb", "pandas", "phonenumbers.geodata")
 
 PROBE = """
@@ -32,9 +29,3 @@ def test_importing_the_cli_app_loads_no_heavy_library() -> None:
         check=True,
     )
     assert json.loads(result.stdout) == []
-
-
-def test_auth_defaults_match_the_consent_module() -> None:
-    # cli/auth.py keeps copies so that building the CLI does not import the Zoho client.
-    assert auth.DEFAULT_SCOPES == consent.DEFAULT_SCOPES
-    assert auth.DEFAULT_REDIRECT_URI == consent.DEFAULT_REDIRECT_URI

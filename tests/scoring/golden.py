@@ -5,7 +5,6 @@ The tables come from ``leadflow.store.schema``; ``leadflow.store.open_store`` cr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -117,7 +116,3 @@ def sample_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         {"id": "gp_emil", "company_id": None, "email": "emil@gmail.com", "email_is_free": True},
     ]
     return companies, people
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value)

@@ -10,19 +10,6 @@ import typer
 from leadflow.cli.context import app_context
 from leadflow.errors import ConfigError
 
-# Copies of leadflow.zoho.consent's defaults, so that building the CLI does not import the Zoho client
-# (tests/cli/test_lazy_imports.py checks that they stay equal).
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "ZohoCRM.modules.ALL",
-    "ZohoCRM.settings.ALL",
-    "ZohoCRM.users.READ",
-    "ZohoCRM.org.READ",
-    "ZohoCRM.coql.READ",
-    "ZohoCRM.bulk.ALL",
-    "ZohoFiles.files.ALL",
-)
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
-
 auth_app = typer.Typer(help="Connect leadflow to the services it talks to.", no_args_is_help=True)
 
 
@@ -37,10 +24,17 @@ def zoho_command(
         str | None, typer.Option(help="us, eu, in, au, jp, ca, cn or sa (default: [zoho] data_centre).")
     ] = None,
     accounts_url: Annotated[str | None, typer.Option(help="Accounts server override (an emulator).")] = None,
-    scopes: Annotated[str, typer.Option(help="Comma-separated OAuth scopes.")] = ",".join(DEFAULT_SCOPES),
+    scopes: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated OAuth scopes (default: CRM modules, settings, users, org, COQL, bulk)."),
+    ] = None,
     redirect_uri: Annotated[
-        str, typer.Option(help="Redirect URI registered for the client; a 127.0.0.1 one gets a local listener.")
-    ] = DEFAULT_REDIRECT_URI,
+        str | None,
+        typer.Option(
+            help="Redirect URI registered for the client (default http://127.0.0.1:8765/callback);"
+            " a 127.0.0.1 one gets a local listener."
+        ),
+    ] = None,
     code: Annotated[
         str | None, typer.Option(help="A grant code you already have (a Self Client code, valid 3 minutes).")
     ] = None,
@@ -54,7 +48,15 @@ def zoho_command(
     """
     import httpx
 
-    from leadflow.zoho.consent import RedirectListener, consent_url, exchange_and_save, new_state, parse_grant
+    from leadflow.zoho.consent import (
+        DEFAULT_REDIRECT_URI,
+        DEFAULT_SCOPES,
+        RedirectListener,
+        consent_url,
+        exchange_and_save,
+        new_state,
+        parse_grant,
+    )
     from leadflow.zoho.datacentres import DATA_CENTRES
     from leadflow.zoho.secrets import SecretBox
 
@@ -68,7 +70,8 @@ def zoho_command(
     if centre not in DATA_CENTRES:
         raise ConfigError(f"unknown data centre {centre!r}: use one of {', '.join(DATA_CENTRES)}")
     accounts = (accounts_url or zs.accounts_url or DATA_CENTRES[centre].accounts_url).rstrip("/")
-    scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else list(DEFAULT_SCOPES)
+    redirect_uri = redirect_uri or DEFAULT_REDIRECT_URI
     if not client_id:
         raise ConfigError("no client id: pass --client-id or set LEADFLOW_ZOHO_CLIENT_ID (Zoho API console)")
     used_redirect: str | None = None
