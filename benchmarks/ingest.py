@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import random
@@ -28,20 +29,46 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from leadflow.sources.formats import APOLLO_2025_COLUMNS  # noqa: E402
 
-FIRST = [
-    "James", "Robert", "Bob", "John", "Michael", "Mike", "David", "William", "Bill", "Richard", "Joseph", "Thomas",
-    "Tom", "Christopher", "Chris", "Daniel", "Matthew", "Anthony", "Mark", "Steven", "Paul", "Andrew", "Joshua",
-    "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Liz", "Barbara", "Susan", "Jessica", "Sarah", "Karen",
-    "Priya", "Rahul", "Amit", "Ananya", "Wei", "Li", "Yuki", "Hiroshi", "Fatima", "Omar", "Layla", "Ahmed",
-    "Jürgen", "Zoë", "José", "María", "François", "Søren", "Björn", "Chloé", "Ngozi", "Chidi", "Olga", "Dmitri",
-]  # fmt: skip
-LAST = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker",
-    "Sharma", "Patel", "Gupta", "Singh", "Wang", "Zhang", "Tanaka", "Sato", "Khan", "Haddad", "Saeed", "Müller",
-    "Schmidt", "Núñez", "O'Brien", "van Dijk", "Dubois", "Larsen", "Okafor", "Ivanova", "Kowalski", "Rossi",
-]  # fmt: skip
+# Names as a real export has them: Faker's weighted name lists per country (hundreds of first names, a thousand
+# surnames), not a few dozen; a short list makes every "John Smith" block enormous, which real data never does.
+NAME_LOCALES = {"United States": "en_US", "United Kingdom": "en_GB", "Germany": "de_DE", "India": "en_IN",
+                "United Arab Emirates": "en_GB"}  # fmt: skip
+# Where people work: a metro list per country, drawn with Zipf weights (most people in a few big cities).
+CITIES = {
+    "United States": ["New York", "San Francisco", "Chicago", "Boston", "Austin", "Seattle", "Los Angeles", "Atlanta",
+                      "Dallas", "Denver", "Miami", "Washington", "Philadelphia", "San Diego", "Phoenix", "Houston",
+                      "Minneapolis", "Detroit", "Charlotte", "Nashville", "Portland", "Salt Lake City", "Raleigh",
+                      "Pittsburgh", "Columbus", "Indianapolis", "St. Louis", "Kansas City", "Tampa", "Orlando"],
+    "United Kingdom": ["London", "Manchester", "Birmingham", "Edinburgh", "Glasgow", "Bristol", "Leeds", "Cambridge",
+                       "Oxford", "Reading", "Liverpool", "Belfast", "Cardiff", "Newcastle"],
+    "Germany": ["Berlin", "Munich", "Hamburg", "Frankfurt", "Cologne", "Stuttgart", "Düsseldorf", "Leipzig",
+                "Dresden", "Hanover", "Nuremberg", "Bremen"],
+    "India": ["Bengaluru", "Mumbai", "New Delhi", "Hyderabad", "Pune", "Chennai", "Gurugram", "Noida", "Kolkata",
+              "Ahmedabad", "Jaipur", "Kochi"],
+    "United Arab Emirates": ["Dubai", "Abu Dhabi", "Sharjah"],
+}  # fmt: skip
+
+
+def _zipf(count: int) -> list[float]:
+    return [1 / (rank + 1) for rank in range(count)]
+
+
+def _name_pool(locale: str) -> tuple[list[str], list[float], list[str], list[float]]:
+    """First and last names with cumulative weights, from Faker's provider lists (a Faker object per row is slow)."""
+    module = __import__(f"faker.providers.person.{locale}", fromlist=["Provider"])
+    provider = module.Provider
+
+    def weighted(values: object) -> tuple[list[str], list[float]]:
+        if isinstance(values, dict):
+            return list(values), [float(w) for w in values.values()]
+        names = sorted(set(values))  # type: ignore[call-overload]
+        return names, [1.0] * len(names)
+
+    firsts, first_weights = weighted(getattr(provider, "first_names", ()))
+    lasts, last_weights = weighted(getattr(provider, "last_names", ()))
+    return firsts, list(itertools.accumulate(first_weights)), lasts, list(itertools.accumulate(last_weights))
+
+
 TITLES = [
     "CEO", "Chief Executive Officer", "Co-Founder & CEO", "Founder", "Owner", "CFO", "Chief Financial Officer",
     "CTO", "VP Sales", "VP of Marketing", "SVP, Global Sales", "Vice President of Finance", "Head of Growth",
@@ -118,20 +145,41 @@ def _companies(rng: random.Random, count: int) -> list[dict[str, str]]:
     return companies
 
 
-def generate(path: Path, rows: int, seed: int = 5) -> None:
-    """Write ``rows`` Apollo rows to ``path``; streams, so memory stays flat."""
+def generate(path: Path, rows: int, seed: int = 5, duplicate_share: float = 0.1) -> None:
+    """Write ``rows`` Apollo rows to ``path``; streams, so memory stays flat.
+
+    About ``duplicate_share`` of the rows re-export a person seen earlier, as overlapping Apollo lists do: the same
+    Apollo Contact Id and email (in another case), the phone written another way, sometimes a reworded title; a
+    tenth of those changed jobs (same LinkedIn profile, new company, new email and Apollo id).
+    """
     rng = random.Random(seed)
     companies = _companies(rng, max(10, rows // 25))
+    for company in companies:
+        cities = CITIES[company["_country"]]
+        company["_city"] = rng.choices(cities, weights=_zipf(len(cities)))[0]
+    pools = {country: _name_pool(locale) for country, locale in NAME_LOCALES.items()}
+    city_weights = {country: list(itertools.accumulate(_zipf(len(cities)))) for country, cities in CITIES.items()}
     columns = list(APOLLO_2025_COLUMNS)
+    recent: list[dict[str, str]] = []  # people a later row may re-export
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for i in range(rows):
+            if recent and rng.random() < duplicate_share:
+                row = _re_export(rng, rng.choice(recent), companies, i)
+                writer.writerow([row.get(c, "") for c in columns])
+                continue
             company = rng.choice(companies)
-            first, last = rng.choice(FIRST), rng.choice(LAST)
+            country = company["_country"]
+            firsts, first_weights, lasts, last_weights = pools[country]
+            first = rng.choices(firsts, cum_weights=first_weights)[0]
+            last = rng.choices(lasts, cum_weights=last_weights)[0]
             title = rng.choice(TITLES)
             local = _ascii(f"{first}.{last}".lower().replace("'", "").replace(" ", ""))
             email = f"{local}{i}@{company['_domain']}"
+            city = company["_city"]
+            if rng.random() < 0.4:
+                city = rng.choices(CITIES[country], cum_weights=city_weights[country])[0]
             row = {
                 **company,
                 "First Name": first if rng.random() > 0.05 else f"Dr. {first}",
@@ -143,16 +191,41 @@ def generate(path: Path, rows: int, seed: int = 5) -> None:
                 "Primary Email Catch-all Status": "Catch-all" if rng.random() < 0.1 else "Not Catch-all",
                 "Seniority": SENIORITY.get(title, ""),
                 "Departments": rng.choice(DEPARTMENTS),
-                "Mobile Phone": _phone(rng, company["_country"]) if rng.random() < 0.3 else "",
+                "Mobile Phone": _phone(rng, country) if rng.random() < 0.3 else "",
                 "Do Not Call": rng.choice(["false", "FALSE", "true"]),
                 "Person Linkedin Url": f"http://www.linkedin.com/in/{local}-{i:x}",
-                "City": "Springfield",
+                "City": city,
                 "State": "",
-                "Country": company["_country"],
+                "Country": country,
                 "Apollo Contact Id": f"{rng.getrandbits(96):024x}",
                 "Apollo Record Id": f"{rng.getrandbits(96):024x}",
             }
+            if len(recent) < 50_000:
+                recent.append(row)
+            else:
+                recent[rng.randrange(len(recent))] = row
             writer.writerow([row.get(c, "") for c in columns])
+
+
+def _re_export(rng: random.Random, person: dict[str, str], companies: list[dict[str, str]], i: int) -> dict[str, str]:
+    """The same person in a later export: another case, another phone format, or a new job."""
+    row = dict(person)
+    row["Apollo Record Id"] = f"{rng.getrandbits(96):024x}"
+    email = row["Email"]
+    row["Email"] = email.upper() if rng.random() < 0.3 else email.lower()
+    if row["Mobile Phone"]:
+        row["Mobile Phone"] = row["Mobile Phone"].lstrip("'").replace(" ", "").replace("-", "")
+    if rng.random() < 0.2:
+        row["Title"] = rng.choice(TITLES)
+    if rng.random() < 0.1:  # changed jobs: the LinkedIn profile is the thread
+        company = rng.choice(companies)
+        local = email.split("@", 1)[0].lower()
+        row.update({k: v for k, v in company.items() if not k.startswith("_")})
+        row["Email"] = f"{local}.{i}@{company['_domain']}"
+        row["Apollo Contact Id"] = f"{rng.getrandbits(96):024x}"
+        row["Country"] = company["_country"]
+        row["City"] = company.get("_city", "")
+    return row
 
 
 def _ingest_only(path: Path, database_url: str, chunk_rows: int) -> None:
@@ -180,6 +253,7 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file in a temp folder)")
     parser.add_argument("--chunk-rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--duplicate-share", type=float, default=0.1, help="rows that re-export an earlier person")
     parser.add_argument("--ingest-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_only is not None:
@@ -188,7 +262,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"apollo-{args.rows}.csv"
         started = time.perf_counter()
-        generate(path, args.rows, args.seed)
+        generate(path, args.rows, args.seed, args.duplicate_share)
         generated = time.perf_counter() - started
         database_url = args.db or f"sqlite:///{folder}/bench.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}

@@ -15,6 +15,7 @@ from leadflow.config import ResolveSettings
 from leadflow.pipeline.crm_mirror import load_crm_records
 from leadflow.pipeline.ingest import ingest_files
 from leadflow.pipeline.resolve import run_resolve
+from leadflow.resolve.merge import field_source
 from leadflow.sampledata.formats import APOLLO_2025_HEADER, SALESNAV_HEADER
 from leadflow.store import open_store
 from leadflow.store.crm import latest_modified_time
@@ -102,8 +103,8 @@ def test_resolve_stage_with_crm_and_stable_ids(database_url: str, tmp_path: Path
         assert (ann["crm_module"], ann["crm_id"]) == ("Leads", "900")
         acme = connection.execute(sa.select(golden_companies).where(golden_companies.c.domain == "acme.com")).one()
         assert acme.crm_account_id == "77"
-        assert jo["provenance"]["title"] == {"value": "VP Sales", "source_kind": "apollo", "file_name": "apollo.csv",
-                                             "row_number": 1}  # fmt: skip
+        assert field_source(jo["provenance"], "title") == {"source_kind": "apollo", "file_name": "apollo.csv",
+                                                           "row_number": 1}  # fmt: skip
         assert jo["company_id"] == acme.id
         salesnav_row = connection.execute(
             sa.select(prospects.c.source_record_id).where(prospects.c.file_name == "salesnav.csv")

@@ -11,7 +11,7 @@ import pytest
 from leadflow.resolve.clustering import cluster
 from leadflow.resolve.engine import ResolveOptions, resolve
 from leadflow.resolve.ids import assign_ids
-from leadflow.resolve.merge import MergePolicy
+from leadflow.resolve.merge import PERSON_MERGE_FIELDS, MergePolicy, field_source
 
 
 def person(rid: str, **values: Any) -> dict[str, Any]:
@@ -152,14 +152,17 @@ def test_merge_by_source_priority_with_provenance() -> None:
     result = resolve(table(rows))
     (golden,) = result.people.to_pylist()
     assert golden["title"] == "VP Sales"
-    provenance = json.loads(golden["provenance"])
-    assert provenance["title"] == {
-        "value": "VP Sales",
+    assert field_source(golden["provenance"], "title") == {
         "source_kind": "apollo",
         "file_name": "apollo.csv",
         "row_number": 9,
     }
-    assert provenance["city"]["row_number"] == 9
+    assert field_source(golden["provenance"], "city") == field_source(golden["provenance"], "title")
+    # each source is named once, with the fields it gave
+    sources = json.loads(golden["provenance"])
+    assert len(sources) == len({(s.get("file_name"), s.get("row_number")) for s in sources})
+    given = [field for source in sources for field in source["fields"]]
+    assert sorted(given) == sorted(k for k in PERSON_MERGE_FIELDS if golden[k] is not None)
     assert json.loads(golden["emails"]) == ["jo@acme.com"]
 
 
@@ -207,8 +210,7 @@ def test_crm_record_is_matched_not_duplicated_and_its_edited_fields_win() -> Non
     assert (golden["crm_module"], golden["crm_id"]) == ("Leads", "900")
     assert golden["title"] == "Vice President of Sales"
     assert golden["phone_e164"] == "+15125550100"
-    provenance = json.loads(golden["provenance"])
-    assert provenance["title"] == {"value": "Vice President of Sales", "crm_module": "Leads", "crm_id": "900"}
+    assert field_source(golden["provenance"], "title") == {"crm_module": "Leads", "crm_id": "900"}
     assert result.crm_links.to_pylist() == [{"crm_module": "Leads", "crm_id": "900", "golden_person_id": golden["id"]}]
 
 
@@ -256,7 +258,7 @@ def test_a_crm_persons_company_follows_the_crm_under_every_policy(policy: str) -
     jo_company = companies[people["joseph"]["company_id"]]
     assert (jo_company["crm_account_id"], jo_company["name"]) == ("9", "Iron Foods")
     assert people["joseph"]["company_name"] == "Iron Foods"
-    assert json.loads(people["joseph"]["provenance"])["company_name"]["crm_id"] == "9"
+    assert field_source(people["joseph"]["provenance"], "company_name")["crm_id"] == "9"
     assert companies[people["ann"]["company_id"]]["domain"] == "riverfoods.com"
     assert people["ann"]["company_name"] == "River Foods"
 

@@ -17,13 +17,10 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SOURCE_FILE = "golden-fixture.csv"
 
 
-def provenance(row: Mapping[str, Any], row_number: int) -> dict[str, dict[str, Any]]:
+def provenance(row: Mapping[str, Any], row_number: int) -> list[dict[str, Any]]:
     """Contract-shaped provenance: every given field (not the ids) came from one row of one CSV file."""
-    return {
-        field: {"value": value, "source_kind": "csv", "file_name": SOURCE_FILE, "row_number": row_number}
-        for field, value in row.items()
-        if field not in ("id", "company_id") and value is not None
-    }
+    fields = [field for field, value in row.items() if field not in ("id", "company_id") and value is not None]
+    return [{"source_kind": "csv", "file_name": SOURCE_FILE, "row_number": row_number, "fields": fields}]
 
 
 def insert_golden(

@@ -33,7 +33,7 @@ def add_source_rows(connection: sa.Connection, run_id: int, count: int) -> list[
 
 
 def golden(gid: str, company: str | None, **values: Any) -> dict[str, Any]:
-    return {"id": gid, "company_id": company, "emails": [], "provenance": {}, **values}
+    return {"id": gid, "company_id": company, "emails": [], "provenance": [], **values}
 
 
 def test_replace_golden_round_trip(database_url: str) -> None:
@@ -41,7 +41,14 @@ def test_replace_golden_round_trip(database_url: str) -> None:
     with engine.begin() as connection:
         run_id = start_run(connection, kind="resolve")
         srid = add_source_rows(connection, run_id, 3)
-        companies = [{"id": "gc_1", "name": "Acme", "domain": "acme.com", "provenance": {"name": {"value": "Acme"}}}]
+        companies = [
+            {
+                "id": "gc_1",
+                "name": "Acme",
+                "domain": "acme.com",
+                "provenance": [{"crm_module": "Accounts", "crm_id": "1", "fields": ["name"]}],
+            }
+        ]
         people = [
             golden("gp_a", "gc_1", email="jo@acme.com", emails=["jo@acme.com"], crm_module="Leads", crm_id="9"),
             golden("gp_b", None, first_name="Ann"),

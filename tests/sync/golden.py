@@ -27,7 +27,7 @@ def golden_id(prefix: str, n: int) -> str:
 
 
 def add_company(connection: sa.Connection, **values: Any) -> str:
-    row = {"provenance": {}, "updated_at": now(), **values}
+    row = {"provenance": [], "updated_at": now(), **values}
     connection.execute(sa.insert(golden_companies), [row])
     return str(row["id"])
 
@@ -35,7 +35,7 @@ def add_company(connection: sa.Connection, **values: Any) -> str:
 def add_person(connection: sa.Connection, **values: Any) -> str:
     row = {
         "emails": [values["email"]] if values.get("email") else [],
-        "provenance": {},
+        "provenance": [],
         "updated_at": now(),
         **values,
     }
@@ -131,7 +131,7 @@ def populate(engine: sa.Engine, people: int, *, companies: int | None = None, se
                 "employees": 10 + c % 900,
                 "annual_revenue": float(1_000_000 + c * 1000),
                 "country": rng.choice(["DE", "FR", "US"]),
-                "provenance": {},
+                "provenance": [],
                 "updated_at": now(),
             }
             for c in range(companies)
@@ -152,7 +152,7 @@ def populate(engine: sa.Engine, people: int, *, companies: int | None = None, se
                     "title": rng.choice(TITLES),
                     "country": "DE",
                     "city": "Berlin",
-                    "provenance": {},
+                    "provenance": [],
                     "updated_at": now(),
                 }
             )

@@ -39,6 +39,7 @@ def resolve_command(
 
 
 def _explain(context: Any, identifier: str) -> None:
+    from leadflow.resolve.merge import provenance_sources
     from leadflow.store.golden import cluster_rows, golden_id_of_source_record, golden_person
 
     with context.engine.connect() as connection:
@@ -85,5 +86,5 @@ def _explain(context: Any, identifier: str) -> None:
             evidence,
         )
     context.console.print(table)
-    sources = sorted({f"{v.get('file_name') or v.get('crm_module')}" for v in (person["provenance"] or {}).values()})
+    sources = sorted({f"{s.get('file_name') or s.get('crm_module')}" for s in provenance_sources(person["provenance"])})
     context.console.print(f"fields taken from: {', '.join(sources)}")

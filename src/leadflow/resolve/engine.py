@@ -25,8 +25,10 @@ from leadflow.resolve.merge import (
     PERSON_MERGE_FIELDS,
     PROVENANCE_SQL,
     MergePolicy,
+    grouped_provenance,
     merged_select,
-    provenance_json,
+    single_source_provenance,
+    source_item,
 )
 from leadflow.resolve.model import PEOPLE_MODEL, MatchModel
 
@@ -243,8 +245,9 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
            FROM company_rows r LEFT JOIN key_domain kd USING (company_key)"""
     )
     fields = COMPANY_MERGE_FIELDS
-    merged = con.sql(
-        f"""SELECT {merged_select(fields, policy, "i.ident")},
+    con.execute(
+        f"""CREATE TABLE merged_companies AS
+            SELECT {merged_select(fields, policy, "i.ident")},
                    arg_min(r.company_domain, r.ord_default) AS domain,
                    arg_min(r.company_key, r.ord_default) AS company_key,
                    min(r.crm_id) FILTER (WHERE r.is_account) AS crm_account_id,
@@ -252,7 +255,6 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
             FROM company_rows r JOIN company_ident i USING (idx) WHERE i.ident IS NOT NULL
             GROUP BY i.ident"""
     )
-    con.register("merged_companies", merged)
     idents = [r[0] for r in con.sql("SELECT ident FROM merged_companies WHERE has_people ORDER BY ident").fetchall()]
     con.register(
         "company_ids",
@@ -261,8 +263,10 @@ def _companies(con: duckdb.DuckDBPyConnection, accounts: pa.Table | None, policy
     table = con.sql(
         f"""SELECT ids.id, m.company_name AS name, m.domain, m.company_key, m.industry, m.employees,
                    m.annual_revenue, m.country, m.technologies, m.keywords, m.crm_account_id,
-                   {provenance_json(fields)} AS provenance
-            FROM merged_companies m JOIN company_ids ids USING (ident) ORDER BY ids.id"""
+                   coalesce(p.provenance, '[]') AS provenance
+            FROM merged_companies m JOIN company_ids ids USING (ident)
+            LEFT JOIN ({grouped_provenance("merged_companies", "ident", fields)}) p USING (ident)
+            ORDER BY ids.id"""
     ).to_arrow_table()
     con.execute(
         """CREATE TABLE row_company AS SELECT i.idx, ids.id AS company_id
@@ -282,36 +286,53 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
     company's name (what the sync writes as the CRM's company, so it reads back the same), otherwise the merged
     ``company_name``."""
     fields = PERSON_MERGE_FIELDS
+    own_fields = [f for f in fields if f != "company_name"]
     company_key = policy.rank_column("company_name")
     con.execute(
         """CREATE TABLE person_rows AS
            SELECT p.*, rc.company_id, count(*) OVER (PARTITION BY p.golden_person_id) AS cluster_size
            FROM people_rows p LEFT JOIN row_company rc USING (idx)"""
     )
-    singles = ", ".join(f'"{f}", CASE WHEN "{f}" IS NULL THEN NULL ELSE prov END AS "{f}__prov"' for f in fields)
+    con.execute(
+        f"""CREATE TABLE merged_people AS
+            SELECT {merged_select(fields, policy, "golden_person_id")},
+                   arg_min(company_id, {company_key}) FILTER (WHERE company_id IS NOT NULL) AS company_id,
+                   to_json(list(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL))::VARCHAR AS emails,
+                   arg_min(crm_module, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
+                     FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
+                   arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
+                     FILTER (WHERE crm_id IS NOT NULL) AS crm_id
+            FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id"""
+    )
+    con.execute(
+        """UPDATE merged_people m SET company_name = cn.name, company_name__prov = cn.name_prov
+           FROM company_names cn WHERE cn.company_id = m.company_id AND cn.name IS NOT NULL"""
+    )
+    columns = ", ".join(f'"{f}"' for f in fields)
+    # a one-row cluster's values all come from its row, but for the company's name (see the docstring)
+    own_and_company = f"""'[' || concat_ws(',', {source_item("prov", own_fields)},
+                                            {source_item("company_name__prov", ["company_name"])}) || ']'"""
     return con.sql(
-        f"""WITH merged_rows AS (
-              SELECT golden_person_id, {singles}, company_id,
-                     CASE WHEN email IS NULL THEN NULL ELSE to_json([email])::VARCHAR END AS emails,
-                     crm_module, crm_id
-              FROM person_rows WHERE cluster_size = 1
-              UNION ALL BY NAME
-              SELECT {merged_select(fields, policy, "golden_person_id")},
-                     arg_min(company_id, {company_key}) FILTER (WHERE company_id IS NOT NULL) AS company_id,
-                     to_json(list(DISTINCT email ORDER BY email) FILTER (WHERE email IS NOT NULL))::VARCHAR AS emails,
-                     arg_min(crm_module, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
-                       FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
-                     arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
-                       FILTER (WHERE crm_id IS NOT NULL) AS crm_id
-              FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id),
+        f"""WITH singles AS (
+              SELECT p.golden_person_id, p.* EXCLUDE (golden_person_id, company_name),
+                     coalesce(cn.name, p.company_name) AS company_name,
+                     CASE WHEN cn.name IS NOT NULL THEN cn.name_prov ELSE p.prov END AS company_name__prov
+              FROM person_rows p LEFT JOIN company_names cn USING (company_id)
+              WHERE p.cluster_size = 1),
+            single_people AS (
+              SELECT golden_person_id AS id, company_id, {columns},
+                     CASE WHEN email IS NULL THEN '[]' ELSE to_json([email])::VARCHAR END AS emails,
+                     crm_module, crm_id,
+                     CASE WHEN company_name IS NULL OR company_name__prov = prov
+                          THEN {single_source_provenance(fields)} ELSE {own_and_company} END AS provenance
+              FROM singles),
             merged AS (
-              SELECT m.* REPLACE (coalesce(cn.name, m.company_name) AS company_name,
-                                  CASE WHEN cn.name IS NOT NULL THEN cn.name_prov ELSE m.company_name__prov END
-                                    AS company_name__prov)
-              FROM merged_rows m LEFT JOIN company_names cn USING (company_id))
-            SELECT golden_person_id AS id, company_id, {", ".join(f'"{f}"' for f in fields)},
-                   coalesce(emails, '[]') AS emails, crm_module, crm_id, {provenance_json(fields)} AS provenance
-            FROM merged ORDER BY id"""
+              SELECT m.golden_person_id AS id, m.company_id, {", ".join(f'm."{f}"' for f in fields)},
+                     coalesce(m.emails, '[]') AS emails, m.crm_module, m.crm_id,
+                     coalesce(p.provenance, '[]') AS provenance
+              FROM merged_people m
+              LEFT JOIN ({grouped_provenance("merged_people", "golden_person_id", fields)}) p USING (golden_person_id))
+            SELECT * FROM single_people UNION ALL BY NAME SELECT * FROM merged ORDER BY id"""
     ).to_arrow_table()
 
 

@@ -18,8 +18,10 @@ company linked to a Zoho Account takes the Account's values first; people's rows
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS
 
@@ -102,17 +104,59 @@ def merged_select(fields: Sequence[str], policy: MergePolicy, group: str) -> str
     return ", ".join(parts)
 
 
-def provenance_json(fields: Sequence[str]) -> str:
-    """Expression building ``{field: {"value": ..., <source>}}`` from the ``<field>__prov`` columns, nulls left out.
+def source_item(prov: str, fields: Sequence[str]) -> str:
+    """SQL for one provenance item: the source object ``prov`` (JSON text) with those of ``fields`` that are filled,
+    e.g. ``{"source_kind": "apollo", "file_name": "a.csv", "row_number": 9, "fields": ["email"]}``; NULL if none is."""
+    names = ", ".join(f"""CASE WHEN "{f}" IS NOT NULL THEN '{f}' END""" for f in fields)
+    filled = f"list_filter([{names}], lambda x: x IS NOT NULL)"
+    return f"""CASE WHEN len({filled}) > 0
+                 THEN substr({prov}, 1, length({prov}) - 1) || ',"fields":' || to_json({filled})::VARCHAR || '}}' END"""
 
-    Built as text (``prov`` holds the JSON object of a row's source): much cheaper than JSON functions per field.
+
+def single_source_provenance(fields: Sequence[str]) -> str:
+    """Provenance of a record taken whole from one row (its ``prov`` column): that source with every filled field.
+
+    The shape (see :func:`grouped_provenance`) names each source once with the fields it gave; the values
+    themselves are the record's columns, so they are not repeated.
     """
-    items = ", ".join(
-        f"""CASE WHEN "{f}" IS NULL THEN NULL
-            ELSE '"{f}":{{"value":' || to_json("{f}")::VARCHAR || ',' || substr("{f}__prov", 2) END"""
-        for f in fields
-    )
-    return f"'{{' || concat_ws(',', {items}) || '}}'"
+    return f"'[' || coalesce({source_item('prov', fields)}, '') || ']'"
+
+
+def grouped_provenance(relation: str, key: str, fields: Sequence[str]) -> str:
+    """SELECT ``key``, ``provenance`` over ``relation`` (which has a ``<field>__prov`` column per field): a JSON list
+    of the sources that gave a value, each once, with the fields it gave, e.g.
+    ``[{"source_kind": "apollo", "file_name": "a.csv", "row_number": 9, "fields": ["email", "title"]},
+    {"crm_module": "Leads", "crm_id": "900", "fields": ["first_name"]}]``, sources in the order of their first field.
+    """
+    names = ", ".join(f"'{f}'" for f in fields)
+    provs = ", ".join(f'"{f}__prov"' for f in fields)
+    return f"""SELECT {key}, '[' || string_agg(
+                 substr(prov, 1, length(prov) - 1) || ',"fields":' || to_json(names)::VARCHAR || '}}', ','
+                 ORDER BY first_position) || ']' AS provenance
+               FROM (SELECT {key}, prov, list(name ORDER BY position) AS names, min(position) AS first_position
+                     FROM (SELECT {key}, unnest([{names}]) AS name, unnest([{provs}]) AS prov,
+                                  unnest(range({len(fields)})) AS position FROM {relation})
+                     WHERE prov IS NOT NULL GROUP BY ALL)
+               GROUP BY {key}"""
+
+
+def provenance_sources(provenance: Any) -> list[dict[str, Any]]:
+    """The sources listed in a stored provenance value (JSON text or already decoded)."""
+    return list(json.loads(provenance) if isinstance(provenance, str) else provenance or ())
+
+
+def field_source(provenance: Any, field: str) -> dict[str, Any] | None:
+    """The source (file and row, or CRM module and id) that gave ``field``, from a stored provenance value.
+
+    Example:
+        >>> field_source('[{"source_kind": "apollo", "file_name": "a.csv", "row_number": 9, "fields": ["title"]}]',
+        ...              "title")
+        {'source_kind': 'apollo', 'file_name': 'a.csv', 'row_number': 9}
+    """
+    for source in provenance_sources(provenance):
+        if field in source.get("fields", ()):
+            return {k: v for k, v in source.items() if k != "fields"}
+    return None
 
 
 PERSON_MERGE_FIELDS: tuple[str, ...] = (*PERSON_FIELDS, "company_name")
