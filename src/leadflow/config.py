@@ -140,6 +140,14 @@ class SyncSettings(Section):
     max_attempts: int = Field(
         5, ge=1, description="Sends of one operation within a run before it waits for the next run"
     )
+    mirror_bulk_read_above: int = Field(
+        2_000,
+        ge=0,
+        description=(
+            "The CRM mirror's first load of a module uses a bulk read job (50 credits, any size) when the module"
+            " holds more records than this, and the records API (1 credit per 200 records) otherwise"
+        ),
+    )
 
     @field_validator("leads", "contacts", "accounts")
     @classmethod
