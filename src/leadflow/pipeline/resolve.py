@@ -166,20 +166,16 @@ def _person_row(row: dict[str, Any], kept_links: dict[str, tuple[str, str]]) -> 
 
 
 def _member_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "source_record_id": row["source_record_id"],
-        "golden_person_id": row["golden_person_id"],
-        "match_weight": row["match_weight"],
-        "match_reason": row["match_reason"],
-        **golden.partner_columns(row["partner_rid"]),
-        "match_detail": row["match_detail"],
-    }
+    return {"source_record_id": row["source_record_id"], **_why(row)}
 
 
 def _crm_member_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"crm_module": row["crm_module"], "crm_id": row["crm_id"], **_why(row)}
+
+
+def _why(row: dict[str, Any]) -> dict[str, Any]:
+    """The membership columns shared by prospect rows and CRM records: golden id, reason, partner, weights."""
     return {
-        "crm_module": row["crm_module"],
-        "crm_id": row["crm_id"],
         "golden_person_id": row["golden_person_id"],
         "match_weight": row["match_weight"],
         "match_reason": row["match_reason"],
