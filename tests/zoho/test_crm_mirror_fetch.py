@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from leadflow.config import Settings
+from leadflow.config import Settings, SyncSettings
+from leadflow.errors import ApiError
+from leadflow.pipeline import sync as sync_stage
 from leadflow.pipeline.sync import mirror_crm
 from leadflow.sampledata import GeneratorConfig, generate
 from leadflow.store import open_store
+from leadflow.store.crm import latest_modified_time, unfinished_load
 from leadflow.store.schema import crm_records
 from leadflow.zoho import ClientOptions, ZohoClient
 from leadflow.zoho.bulk_records import BulkRecordShape
@@ -58,6 +61,7 @@ def test_first_load_by_bulk_read_mirrors_the_same_rows_as_the_records_api(
     from leadflow_emulators.zoho import bulk_read as emulator_bulk
 
     monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 10)  # 200,000 in Zoho: several pages per module here
+    monkeypatch.setattr(sync_stage, "MIRROR_CHUNK", 7)  # several chunks, calls between their transactions
     _seed_org(rig)
     bulk_url, paged_url = f"sqlite:///{tmp_path / 'bulk.db'}", f"sqlite:///{tmp_path / 'paged.db'}"
     bulk_engine, paged_engine = open_store(bulk_url), open_store(paged_url)
@@ -94,7 +98,8 @@ def test_a_small_org_is_read_through_the_records_api_without_a_bulk_job(rig: Rig
     _seed_org(rig)
     url = f"sqlite:///{tmp_path / 'small.db'}"
     engine = open_store(url)
-    settings = _settings(rig, url, bulk_read_above=2_000)  # the default: this org's modules are all smaller
+    # the default threshold (10,000, where bulk read's 50 credits match 50 pages of 200): this org is smaller
+    settings = _settings(rig, url, bulk_read_above=SyncSettings().mirror_bulk_read_above)
     spent_before = rig.state()["credits"]["used"]
     with _client(rig, settings, engine) as zoho:
         counts = mirror_crm(settings, engine, zoho)
@@ -123,6 +128,35 @@ def test_after_a_bulk_first_load_changes_come_through_the_modified_time_cursor(r
     row = _mirror(engine)[("Leads", str(lead["id"]))]
     assert row["last_name"] == "Renamed"
     assert row["fields"]["Last_Name"] == "Renamed"
+    engine.dispose()
+
+
+def test_a_first_load_that_stops_half_way_is_done_again_in_full(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadflow_emulators.zoho import bulk_read as emulator_bulk
+
+    _seed_org(rig)
+    monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 10)
+    monkeypatch.setattr(emulator_bulk, "MAX_READ_PAGE", 2)  # page 3 of Leads is refused: PAGE_RANGE_EXCEEDED
+    monkeypatch.setattr(sync_stage, "MIRROR_CHUNK", 7)
+    url = f"sqlite:///{tmp_path / 'stopped.db'}"
+    engine = open_store(url)
+    settings = _settings(rig, url, bulk_read_above=0)
+    with _client(rig, settings, engine) as zoho, pytest.raises(ApiError, match="page is out of range"):
+        mirror_crm(settings, engine, zoho)
+    with engine.connect() as connection:
+        assert latest_modified_time(connection, module="Leads") is not None  # 14 rows committed, 2 chunks
+        unfinished = unfinished_load(connection, module="Leads")
+    assert unfinished is not None
+    assert unfinished.since is None  # so the next run reads everything again, not from those rows' cursor
+
+    monkeypatch.setattr(emulator_bulk, "MAX_READ_PAGE", 50)
+    with _client(rig, settings, engine) as zoho:
+        counts = mirror_crm(settings, engine, zoho)
+    assert counts["Leads"] == rig.state()["records"]["Leads"]
+    with engine.connect() as connection:
+        assert unfinished_load(connection, module="Leads") is None
     engine.dispose()
 
 

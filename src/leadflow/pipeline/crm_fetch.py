@@ -1,8 +1,9 @@
 """Where the CRM mirror reads a module from: a bulk read job for a big first load, the records API otherwise.
 
 A bulk read job costs 50 credits whatever its size and returns up to 200,000 records per page; the records API
-costs 1 credit per 200 records. So the first load of a module (nothing mirrored yet) goes through bulk read
-when the module holds more than ``[sync] mirror_bulk_read_above`` records (``actions/count``, 1 credit), and
+costs 1 credit per call of 200 records and cannot page past 100,000. The two cost the same at 10,000 records
+(50 pages), the default of ``[sync] mirror_bulk_read_above``. So the first load of a module (nothing mirrored
+yet) goes through bulk read when the module holds more records than that (``actions/count``, 1 credit), and
 every later load pages the records API from the newest mirrored ``Modified_Time`` (``If-Modified-Since``).
 Either way the records come out in the records API's shape (:class:`leadflow.zoho.bulk_records.BulkRecordShape`),
 so the mirror rows are the same.
@@ -44,7 +45,7 @@ def fetch_module(
     """The records of ``module`` to mirror: changed since ``since``, or all of them when ``since`` is None.
 
     Example:
-        >>> fetch = fetch_module(zoho, "Leads", ["Email", "Modified_Time"], since=None, bulk_read_above=2_000,
+        >>> fetch = fetch_module(zoho, "Leads", ["Email", "Modified_Time"], since=None, bulk_read_above=10_000,
         ...                      fields_meta=zoho.metadata.fields("Leads"))  # doctest: +SKIP
         >>> fetch.method, fetch.count
         ('bulk read', 12040)
