@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from benchmarks.zoho_client import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, start_emulator
-from leadflow.config import Settings, SyncSettings
+from benchmarks.zoho_client import emulator_settings, start_emulator
+from leadflow.config import SyncSettings
 from leadflow.log import configure_logging
 from leadflow.pipeline.sync import mirror_crm
 from leadflow.store import open_store
@@ -57,16 +57,8 @@ def seed_lines(total: int) -> str:
 def measure(base: str, way: str, threshold: int, poll: float) -> tuple[dict[str, Any], set[tuple[Any, ...]]]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/mirror.db"
-        settings = Settings(
-            database_url=url,
-            zoho={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "refresh_token": REFRESH_TOKEN,
-                "accounts_url": base,
-                "daily_credit_budget": 1_000_000,
-            },
-            sync=SyncSettings(mirror_bulk_read_above=threshold),
+        settings = emulator_settings(url, base).model_copy(
+            update={"sync": SyncSettings(mirror_bulk_read_above=threshold)}
         )
         engine = open_store(url)
         options = ClientOptions(bulk_poll_initial=poll, bulk_poll_max=max(poll, 30.0))
