@@ -74,21 +74,26 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("the emulator did not start")
 
 
+def emulator_settings(database_url: str, base: str) -> Settings:
+    """Settings for a store at ``database_url`` talking to the emulator at ``base`` (budget out of the way)."""
+    return Settings(
+        database_url=database_url,
+        zoho={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+            "accounts_url": base,
+            "daily_credit_budget": 1_000_000,
+        },
+    )
+
+
 def measure(base: str, name: str, n: int, work: Callable[[ZohoClient, list[dict[str, Any]]], int]) -> dict[str, Any]:
     httpx.post(f"{base}/_emulator/reset")
     httpx.post(f"{base}/_emulator/limits", json={"reset_credits": True})
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
-        settings = Settings(
-            database_url=url,
-            zoho={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "refresh_token": REFRESH_TOKEN,
-                "accounts_url": base,
-                "daily_credit_budget": 1_000_000,
-            },
-        )
+        settings = emulator_settings(url, base)
         options = ClientOptions(bulk_poll_initial=0.2, bulk_poll_max=1.0)
         with ZohoClient.from_settings(settings, open_store(url), options=options) as zoho:
             zoho.org.get()  # token and org outside the timing

@@ -140,6 +140,15 @@ class SyncSettings(Section):
     max_attempts: int = Field(
         5, ge=1, description="Sends of one operation within a run before it waits for the next run"
     )
+    mirror_bulk_read_above: int = Field(
+        10_000,
+        ge=0,
+        description=(
+            "The CRM mirror's first load of a module uses one bulk read job (50 credits per 200,000 records) when the"
+            " module holds more records than this, the records API (1 credit per 200) otherwise: 10,000 is where"
+            " the two cost the same; the records API cannot page past 100,000 records"
+        ),
+    )
 
     @field_validator("leads", "contacts", "accounts")
     @classmethod

@@ -16,12 +16,13 @@ from leadflow.pipeline.crm_mirror import load_crm_records
 from leadflow.pipeline.ingest import ingest_files
 from leadflow.pipeline.resolve import run_resolve
 from leadflow.resolve.merge import field_source
+from leadflow.sampledata import GeneratorConfig, generate
 from leadflow.sampledata.formats import APOLLO_2025_HEADER, SALESNAV_HEADER
 from leadflow.store import open_store
 from leadflow.store.crm import latest_modified_time
-from leadflow.store.golden import cluster_rows, golden_counts, iter_cluster_export
+from leadflow.store.golden import cluster_rows, crm_cluster_rows, golden_counts, iter_cluster_export
 from leadflow.store.runs import list_runs
-from leadflow.store.schema import golden_companies, golden_people, prospects
+from leadflow.store.schema import cluster_members, crm_cluster_members, golden_companies, golden_people, prospects
 
 
 def write_csv(path: Path, header: tuple[str, ...], rows: list[dict[str, str]]) -> Path:
@@ -111,6 +112,10 @@ def test_resolve_stage_with_crm_and_stable_ids(database_url: str, tmp_path: Path
         ).scalar_one()
         reasons = {row["source_record_id"]: row["match_reason"] for row in cluster_rows(connection, golden_id=jo["id"])}
         assert reasons[salesnav_row] == "linkedin_slug"
+        (ann_crm,) = crm_cluster_rows(connection, golden_id=ann["id"])  # why the Lead joined Ann's golden record
+        (ann_row,) = cluster_rows(connection, golden_id=ann["id"])
+        assert (ann_crm["crm_module"], ann_crm["crm_id"], ann_crm["match_reason"]) == ("Leads", "900", "email")
+        assert ann_crm["partner_source_record_id"] == ann_row["source_record_id"]
         assert list_runs(connection, kind="resolve")[0]["status"] == "succeeded"
 
     # a re-run (without the CRM) keeps every id and the CRM link
@@ -120,6 +125,7 @@ def test_resolve_stage_with_crm_and_stable_ids(database_url: str, tmp_path: Path
         assert golden_counts(connection)["golden_people"] == 3
         kept = connection.execute(sa.select(golden_people.c.crm_id).where(golden_people.c.id == ann["id"]))
         assert kept.scalar_one() == "900"
+        assert [row["crm_id"] for row in crm_cluster_rows(connection, golden_id=ann["id"])] == ["900"]
     engine.dispose()
 
 
@@ -158,6 +164,42 @@ def test_cli_resolve_explain_and_export(tmp_path: Path) -> None:
     result = run("resolve", "--explain", "gp_nope")
     assert result.returncode == 2
     assert "no golden record" in result.stderr
+
+
+def test_cli_explain_shows_why_a_crm_record_joined_with_its_match_weights(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lf.db'}"
+    engine = open_store(url)
+    data = generate(GeneratorConfig(people=200, seed=11, p_crm=0.5))
+    files = data.write(tmp_path / "samples")
+    ingest_files(engine, [files[name] for name in ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")])
+    with engine.begin() as connection:
+        load_crm_records(connection, ((item["module"], item["record"]) for item in data.crm_seed))
+    run_resolve(engine, ResolveSettings(), against_crm=True)
+    with engine.connect() as connection:
+        links = connection.execute(sa.select(crm_cluster_members)).mappings().all()
+        named = connection.execute(
+            sa.select(cluster_members.c.partner_crm_module, cluster_members.c.partner_crm_id).where(
+                cluster_members.c.partner_crm_id.is_not(None)
+            )
+        ).all()
+    engine.dispose()
+    scored = next(link for link in links if link["match_reason"] == "splink")
+    assert scored["match_weight"] is not None
+    assert scored["match_detail"]["first_name"]["level"] == "exact"
+    assert scored["partner_source_record_id"] is not None
+    assert {(m, i) for m, i in named} <= {(link["crm_module"], link["crm_id"]) for link in links}
+    assert named  # prospect rows joined through a CRM record name it as their partner
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"), LEADFLOW_DATABASE_URL=url, COLUMNS="250")
+    command = [sys.executable, "-m", "leadflow", "resolve", "--explain", scored["golden_person_id"]]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    crm_line = next(line for line in result.stdout.splitlines() if scored["crm_id"] in line and "splink" in line)
+    assert f"Zoho {scored['crm_module']}" in crm_line
+    assert f"{scored['match_weight']:.2f}" in crm_line
+    assert f"first_name: exact (+{scored['match_detail']['first_name']['weight']:.1f})" in crm_line
+    assert str(scored["partner_source_record_id"]) in crm_line
 
 
 def test_resolve_before_any_ingest_says_what_to_do(sqlite_url: str) -> None:

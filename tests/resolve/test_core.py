@@ -211,7 +211,14 @@ def test_crm_record_is_matched_not_duplicated_and_its_edited_fields_win() -> Non
     assert golden["title"] == "Vice President of Sales"
     assert golden["phone_e164"] == "+15125550100"
     assert field_source(golden["provenance"], "title") == {"crm_module": "Leads", "crm_id": "900"}
-    assert result.crm_links.to_pylist() == [{"crm_module": "Leads", "crm_id": "900", "golden_person_id": golden["id"]}]
+    (link,) = result.crm_links.to_pylist()
+    assert {k: link[k] for k in ("crm_module", "crm_id", "golden_person_id")} == {
+        "crm_module": "Leads",
+        "crm_id": "900",
+        "golden_person_id": golden["id"],
+    }
+    # why the CRM record joined, as for a prospect row: the shared email, with the prospect row
+    assert (link["match_reason"], link["partner_rid"]) == ("email", "p:1")
 
 
 def test_companies_by_domain_then_name_and_linked_to_accounts() -> None:

@@ -40,7 +40,7 @@ def resolve_command(
 
 def _explain(context: Any, identifier: str) -> None:
     from leadflow.resolve.merge import provenance_sources
-    from leadflow.store.golden import cluster_rows, golden_id_of_source_record, golden_person
+    from leadflow.store.golden import cluster_rows, crm_cluster_rows, golden_id_of_source_record, golden_person
 
     with context.engine.connect() as connection:
         golden_id = identifier
@@ -53,11 +53,13 @@ def _explain(context: Any, identifier: str) -> None:
         if person is None:
             raise InputError(f"no golden record {identifier!r}: give a gp_... id or a source row id")
         rows = cluster_rows(connection, golden_id=golden_id)
+        crm_rows = crm_cluster_rows(connection, golden_id=golden_id)
     name = " ".join(part for part in (person["first_name"], person["last_name"]) if part)
     context.console.print(f"[bold]{golden_id}[/] {name} <{person['email'] or '-'}> {person['company_name'] or ''}")
     if person["crm_id"]:
         context.console.print(f"matches Zoho {person['crm_module']} {person['crm_id']}")
-    table = Table(title=f"{len(rows)} source rows")
+    title = f"{len(rows)} source rows" + (f", {len(crm_rows)} Zoho records" if crm_rows else "")
+    table = Table(title=title)
     for column in (
         "row id",
         "file",
@@ -69,22 +71,33 @@ def _explain(context: Any, identifier: str) -> None:
     ):
         table.add_column(column)
     for row in rows:
-        detail = row["match_detail"] or {}
-        evidence = ", ".join(
-            f"{name}: {value['level']} ({value['weight']:+.1f})"
-            for name, value in detail.items()
-            if value.get("level") != "null"
-        )
-        weight = row["match_weight"]
-        table.add_row(
-            str(row["source_record_id"]),
-            row["file_name"],
-            str(row["row_number"]),
-            "shared " + row["match_reason"] if row["match_reason"] not in ("splink", "single") else row["match_reason"],
-            str(row["partner_source_record_id"] or ""),
-            f"{weight:.2f}" if weight is not None else "",
-            evidence,
-        )
+        table.add_row(str(row["source_record_id"]), row["file_name"], str(row["row_number"]), *_why(row))
+    for row in crm_rows:
+        table.add_row(row["crm_id"], f"Zoho {row['crm_module']}", "", *_why(row))
     context.console.print(table)
     sources = sorted({f"{s.get('file_name') or s.get('crm_module')}" for s in provenance_sources(person["provenance"])})
     context.console.print(f"fields taken from: {', '.join(sources)}")
+
+
+def _why(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    """How one member joined: reason, partner (a source row id or a Zoho record), weight, evidence."""
+    detail = row["match_detail"] or {}
+    evidence = ", ".join(
+        f"{name}: {value['level']} ({value['weight']:+.1f})"
+        for name, value in detail.items()
+        if value.get("level") != "null"
+    )
+    weight = row["match_weight"]
+    reason = row["match_reason"]
+    if row["partner_source_record_id"] is not None:
+        partner = str(row["partner_source_record_id"])
+    elif row["partner_crm_id"]:
+        partner = f"Zoho {row['partner_crm_module']} {row['partner_crm_id']}"
+    else:
+        partner = ""
+    return (
+        "shared " + reason if reason not in ("splink", "single") else reason,
+        partner,
+        f"{weight:.2f}" if weight is not None else "",
+        evidence,
+    )

@@ -1,8 +1,13 @@
 """Fill the CRM mirror: Zoho records (module, record dict) → normalized match columns → ``crm_records``.
 
-The fetch (a bulk read for the first load, then ``Modified_Time`` > :func:`leadflow.store.crm.latest_modified_time`)
-is wired by the sync stage; this module only turns records into mirror rows with the same normalization ingest
-applies to prospects, so CRM records and prospects compare like for like.
+The fetch is wired by the sync stage (:func:`leadflow.pipeline.sync.mirror_crm`, :mod:`leadflow.pipeline.crm_fetch`):
+a module's first load through a bulk read job when it holds more than ``[sync] mirror_bulk_read_above`` records
+(the records API below that), every later load through the records API from ``Modified_Time`` >
+:func:`leadflow.store.crm.latest_modified_time`. Records arrive here in the records API's shape either way
+(bulk read's CSV rows are typed back by :class:`leadflow.zoho.bulk_records.BulkRecordShape`: lookups as
+``{"name", "id"}``, numbers, booleans, nulls), so one Zoho record gives the same mirror row, raw ``fields``
+included, whichever way it was read. This module only turns records into mirror rows with the same
+normalization ingest applies to prospects, so CRM records and prospects compare like for like.
 """
 
 from __future__ import annotations

@@ -82,6 +82,7 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
                 people=(_person_row(row, kept_links) for row in _rows(result.people)),
                 members=(_member_row(row) for row in _rows(result.members)),
                 run_id=run_id,
+                crm_members=(_crm_member_row(row) for row in _rows(result.crm_links)) if against_crm else None,
             )
             stats = {**result.stats, **removed, "against_crm": against_crm}
             finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
@@ -165,12 +166,19 @@ def _person_row(row: dict[str, Any], kept_links: dict[str, tuple[str, str]]) -> 
 
 
 def _member_row(row: dict[str, Any]) -> dict[str, Any]:
-    partner = row["partner_rid"]
+    return {"source_record_id": row["source_record_id"], **_why(row)}
+
+
+def _crm_member_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"crm_module": row["crm_module"], "crm_id": row["crm_id"], **_why(row)}
+
+
+def _why(row: dict[str, Any]) -> dict[str, Any]:
+    """The membership columns shared by prospect rows and CRM records: golden id, reason, partner, weights."""
     return {
-        "source_record_id": row["source_record_id"],
         "golden_person_id": row["golden_person_id"],
         "match_weight": row["match_weight"],
         "match_reason": row["match_reason"],
-        "partner_source_record_id": int(partner[2:]) if partner and partner.startswith("p:") else None,
+        **golden.partner_columns(row["partner_rid"]),
         "match_detail": row["match_detail"],
     }

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import islice
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
+from leadflow.log import get_logger
+from leadflow.pipeline.crm_fetch import fetch_module
 from leadflow.pipeline.crm_mirror import load_crm_records
 from leadflow.store.crm import MODULES as CRM_MODULES
-from leadflow.store.crm import latest_modified_time
+from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.sync.plan import Plan, Planner
 from leadflow.sync.runner import Progress, SyncRunner
 from leadflow.sync.zoho_target import ZohoTarget
@@ -86,25 +89,59 @@ MIRROR_FIELDS = (
 )
 
 
+MIRROR_CHUNK = 5_000  # records fetched, turned into mirror rows and committed at a time
+
+
 def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str, int]:
-    """Copy Zoho's Leads, Contacts and Accounts into ``crm_records``; after the first load only what changed
-    since the newest ``Modified_Time`` mirrored (the boundary itself re-read: an upsert makes that harmless).
+    """Copy Zoho's Leads, Contacts and Accounts into ``crm_records``.
+
+    A module's first load (nothing mirrored yet) reads it through a bulk read job when it holds more than
+    ``[sync] mirror_bulk_read_above`` records, through the records API otherwise (see
+    :mod:`leadflow.pipeline.crm_fetch`); later loads read only what changed since the newest ``Modified_Time``
+    mirrored (the boundary itself re-read: an upsert makes that harmless).
+
+    Records are fetched ``MIRROR_CHUNK`` at a time with no transaction open (each call books its credits in
+    the store), then written in a transaction of their own. A load that stops half way is marked unfinished
+    and the next run does it again from the same point, so the cursor never skips records.
 
     Example:
         >>> with ZohoClient.from_settings(settings, engine) as zoho:  # doctest: +SKIP
         ...     mirror_crm(settings, engine, zoho)
         {'Leads': 120, 'Contacts': 40, 'Accounts': 30}
     """
+    log = get_logger(__name__)
     counts: dict[str, int] = {}
     for module in CRM_MODULES:
-        available = {str(f.get("api_name")) for f in zoho.metadata.fields(module)}
+        fields_meta = zoho.metadata.fields(module)
+        available = {str(f.get("api_name")) for f in fields_meta}
         mapped = set(settings.sync.field_map(module)) | {settings.sync.external_id_field}
         wanted = [name for name in dict.fromkeys([*MIRROR_FIELDS, *sorted(mapped)]) if name in available][:50]
-        with engine.connect() as connection:
-            since = latest_modified_time(connection, module=module)
-        if since is not None:
-            since -= timedelta(seconds=1)
-        records = ((module, record) for record in zoho.module(module).iter(wanted, modified_since=since))
         with engine.begin() as connection:
-            counts[module] = load_crm_records(connection, records)
+            since = _load_from(connection, module)
+            start_load(connection, module=module, since=since)
+        fetch = fetch_module(
+            zoho,
+            module,
+            wanted,
+            since=since,
+            bulk_read_above=settings.sync.mirror_bulk_read_above,
+            fields_meta=fields_meta,
+        )
+        written = 0
+        while chunk := list(islice(fetch.records, MIRROR_CHUNK)):
+            with engine.begin() as connection:
+                written += load_crm_records(connection, ((module, record) for record in chunk))
+        with engine.begin() as connection:
+            finish_load(connection, module=module)
+        counts[module] = written
+        log.info("crm mirror loaded", module=module, method=fetch.method, count=fetch.count, records=written)
     return counts
+
+
+def _load_from(connection: Connection, module: str) -> datetime | None:
+    """Where this run's load of ``module`` starts: an unfinished load's start, else the cursor (None: all)."""
+    unfinished = unfinished_load(connection, module=module)
+    if unfinished is not None:
+        return unfinished.since
+    since = latest_modified_time(connection, module=module)
+    return since - timedelta(seconds=1) if since is not None else None

@@ -47,7 +47,7 @@ class ResolveResult:
     people: pa.Table
     companies: pa.Table
     members: pa.Table  # one row per prospect row: rid, source_record_id, golden_person_id, match_*
-    crm_links: pa.Table  # one row per CRM person record matched into a golden record
+    crm_links: pa.Table  # one row per CRM person record matched into a golden record, match_* as in members
     stats: dict[str, Any]
 
 
@@ -164,7 +164,9 @@ def resolve(
            FROM membership m JOIN cand c USING (idx) WHERE c.crm_id IS NULL ORDER BY c.rid"""
     ).to_arrow_table()
     crm_links = con.sql(
-        """SELECT c.crm_module, c.crm_id, m.golden_person_id FROM people_rows c JOIN membership m USING (idx)
+        """SELECT c.crm_module, c.crm_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
+                  m.match_detail
+           FROM people_rows c JOIN membership m USING (idx)
            WHERE c.crm_id IS NOT NULL ORDER BY c.crm_module, c.crm_id"""
     ).to_arrow_table()
     stats = {

@@ -8,6 +8,7 @@ with :func:`crm_candidates`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadflow.errors import LeadflowError
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
+from leadflow.store.kv import delete_value, get_value, set_value
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import crm_records
 
@@ -64,6 +66,35 @@ def latest_modified_time(connection: Connection, *, module: str) -> datetime | N
     return connection.execute(
         select(func.max(crm_records.c.modified_time)).where(crm_records.c.module == module)
     ).scalar_one_or_none()
+
+
+_LOADING = "crm_mirror:loading:"
+
+
+@dataclass(frozen=True)
+class UnfinishedLoad:
+    """A mirror load of a module that started and did not finish: where it read from (``None``: everything)."""
+
+    since: datetime | None
+
+
+def start_load(connection: Connection, *, module: str, since: datetime | None) -> None:
+    """Note that a load of ``module`` from ``since`` begins. Its chunks commit one by one, so until
+    :func:`finish_load` the newest mirrored ``Modified_Time`` is no cursor (records come in id order)."""
+    set_value(connection, key=_LOADING + module, value={"since": since.isoformat() if since else None})
+
+
+def finish_load(connection: Connection, *, module: str) -> None:
+    delete_value(connection, key=_LOADING + module)
+
+
+def unfinished_load(connection: Connection, *, module: str) -> UnfinishedLoad | None:
+    """The load of ``module`` that was under way when a run stopped, to be done again from the same point."""
+    value = get_value(connection, key=_LOADING + module)
+    if not isinstance(value, dict):
+        return None
+    since = value.get("since")
+    return UnfinishedLoad(datetime.fromisoformat(since) if isinstance(since, str) else None)
 
 
 def crm_candidates(connection: Connection) -> tuple[pa.Table, pa.Table]:

@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import JSON, Connection, delete, func, select
 
 from leadflow.store.runs import utcnow
-from leadflow.store.schema import cluster_members, golden_companies, golden_people, source_records
+from leadflow.store.schema import (
+    cluster_members,
+    crm_cluster_members,
+    golden_companies,
+    golden_people,
+    source_records,
+)
 
 BATCH = 5_000
 
@@ -147,20 +153,53 @@ def replace_golden(
     people: Iterable[Mapping[str, Any]],
     members: Iterable[Mapping[str, Any]],
     run_id: int | None = None,
+    crm_members: Iterable[Mapping[str, Any]] | None = None,
 ) -> dict[str, int]:
     """Make the golden tables equal to one resolve result, in the caller's transaction. Rows are consumed
     in batches, so the arguments may be generators.
 
     Ids that still exist are updated in place (other tables may point at them); ids gone are deleted.
+    ``crm_members`` (rows of ``crm_cluster_members``) replace the stored ones; ``None`` (a resolve without the
+    CRM) keeps them for the golden people that remain.
     """
     now = utcnow()
     connection.execute(delete(cluster_members))
+    if crm_members is not None:
+        connection.execute(delete(crm_cluster_members))
     company_ids = _upsert(connection, golden_companies, companies, {"updated_at": now})
     people_ids = _upsert(connection, golden_people, people, {"updated_at": now})
+    if crm_members is None:
+        _delete_crm_members_of_gone_people(connection, people_ids)
     removed_people = _delete_missing(connection, golden_people, people_ids)
     removed_companies = _delete_missing(connection, golden_companies, company_ids)
     _BulkWriter(connection, cluster_members, upsert=False).write(members, {"run_id": run_id})
+    if crm_members is not None:
+        _BulkWriter(connection, crm_cluster_members, upsert=False).write(crm_members, {"run_id": run_id})
     return {"golden_people_removed": removed_people, "golden_companies_removed": removed_companies}
+
+
+def _delete_crm_members_of_gone_people(connection: Connection, people_ids: set[str]) -> None:
+    table = crm_cluster_members
+    linked = {row[0] for row in connection.execute(select(table.c.golden_person_id).distinct())}
+    gone = sorted(linked - people_ids)
+    for start in range(0, len(gone), 500):
+        connection.execute(delete(table).where(table.c.golden_person_id.in_(gone[start : start + 500])))
+
+
+def partner_columns(partner_rid: str | None) -> dict[str, Any]:
+    """The partner columns of a membership row for the resolver's partner rid (``p:<id>`` or ``crm:<mod>:<id>``).
+
+    Example:
+        >>> partner_columns("crm:Contacts:57")
+        {'partner_source_record_id': None, 'partner_crm_module': 'Contacts', 'partner_crm_id': '57'}
+    """
+    columns: dict[str, Any] = {"partner_source_record_id": None, "partner_crm_module": None, "partner_crm_id": None}
+    if partner_rid and partner_rid.startswith("p:"):
+        columns["partner_source_record_id"] = int(partner_rid[2:])
+    elif partner_rid and partner_rid.startswith("crm:"):
+        _, module, crm_id = partner_rid.split(":", 2)
+        columns.update(partner_crm_module=module, partner_crm_id=crm_id)
+    return columns
 
 
 def golden_person(connection: Connection, *, golden_id: str) -> dict[str, Any] | None:
@@ -185,12 +224,21 @@ def cluster_rows(connection: Connection, *, golden_id: str) -> list[dict[str, An
             cluster_members.c.match_reason,
             cluster_members.c.match_weight,
             cluster_members.c.partner_source_record_id,
+            cluster_members.c.partner_crm_module,
+            cluster_members.c.partner_crm_id,
             cluster_members.c.match_detail,
         )
         .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
         .where(cluster_members.c.golden_person_id == golden_id)
         .order_by(cluster_members.c.source_record_id)
     )
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def crm_cluster_rows(connection: Connection, *, golden_id: str) -> list[dict[str, Any]]:
+    """The mirrored CRM records matched into one golden person with how each was joined (for ``--explain``)."""
+    table = crm_cluster_members
+    query = select(table).where(table.c.golden_person_id == golden_id).order_by(table.c.crm_module, table.c.crm_id)
     return [dict(row) for row in connection.execute(query).mappings()]
 
 

@@ -3,13 +3,20 @@
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
 from leadflow.store.schema.prospects import prospects
-from leadflow.store.schema.resolve import cluster_members, crm_records, golden_companies, golden_people
+from leadflow.store.schema.resolve import (
+    cluster_members,
+    crm_cluster_members,
+    crm_records,
+    golden_companies,
+    golden_people,
+)
 from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
 from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
     "cluster_members",
+    "crm_cluster_members",
     "crm_records",
     "engagement_events",
     "golden_companies",

@@ -75,7 +75,27 @@ cluster_members = Table(
     Column("partner_source_record_id", Id),
     Column("match_detail", Json),
     Column("run_id", Id, ForeignKey("runs.id")),
+    # the partner when it is a mirrored CRM record (resolve --against-crm), not a source row
+    Column("partner_crm_module", String(16)),
+    Column("partner_crm_id", String(64)),
     Index("ix_cluster_members_golden_person_id", "golden_person_id"),
+)
+
+# A mirrored CRM person record (Lead or Contact) matched into a golden person, and why: like cluster_members.
+crm_cluster_members = Table(
+    "crm_cluster_members",
+    metadata,
+    Column("crm_module", String(16), primary_key=True),
+    Column("crm_id", String(64), primary_key=True),
+    Column("golden_person_id", String(32), ForeignKey("golden_people.id"), nullable=False),
+    Column("match_weight", Float),
+    Column("match_reason", String(32), nullable=False),
+    Column("partner_source_record_id", Id),
+    Column("partner_crm_module", String(16)),
+    Column("partner_crm_id", String(64)),
+    Column("match_detail", Json),
+    Column("run_id", Id, ForeignKey("runs.id")),
+    Index("ix_crm_cluster_members_golden_person_id", "golden_person_id"),
 )
 
 crm_records = Table(
@@ -104,4 +124,4 @@ crm_records = Table(
     Index("ix_crm_records_company_domain", "company_domain"),
 )
 
-__all__ = ["cluster_members", "crm_records", "golden_companies", "golden_people"]
+__all__ = ["cluster_members", "crm_cluster_members", "crm_records", "golden_companies", "golden_people"]
