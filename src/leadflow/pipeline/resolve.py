@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,28 +66,31 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
     with engine.begin() as connection:
         run_id = start_run(connection, kind="resolve")
     try:
-        with engine.connect() as connection:
-            candidates = read_prospect_candidates(connection)
-            accounts = None
-            if against_crm:
-                people, accounts = crm_store.crm_candidates(connection)
-                candidates = pa.concat_tables([candidates, people])
-            previous = golden.previous_assignments(connection)
-            for rid, golden_id in crm_store.leadflow_ids(connection).items():
-                previous.setdefault(rid, golden_id)
-            kept_links = {} if against_crm else golden.crm_links(connection)
-        result = resolve(candidates, accounts=accounts, previous=previous, options=options_from_settings(settings))
-        with engine.begin() as connection:
-            removed = golden.replace_golden(
-                connection,
-                companies=(_company_row(row) for row in _rows(result.companies)),
-                people=(_person_row(row, kept_links) for row in _rows(result.people)),
-                members=(_member_row(row) for row in _rows(result.members)),
-                run_id=run_id,
-                crm_members=(_crm_member_row(row) for row in _rows(result.crm_links)) if against_crm else None,
-            )
-            stats = {**result.stats, **removed, "against_crm": against_crm}
-            finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
+        with _gc_paused():
+            with engine.connect() as connection:
+                candidates = read_prospect_candidates(connection)
+                accounts = None
+                if against_crm:
+                    people, accounts = crm_store.crm_candidates(connection)
+                    candidates = pa.concat_tables([candidates, people])
+                previous = golden.previous_assignments(connection)
+                for rid, golden_id in crm_store.leadflow_ids(connection).items():
+                    previous.setdefault(rid, golden_id)
+                kept_links = {} if against_crm else golden.crm_links(connection)
+            options = options_from_settings(settings)
+            result = resolve(candidates, accounts=accounts, previous=previous, options=options)
+            del candidates, previous
+            with engine.begin() as connection:
+                removed = golden.replace_golden(
+                    connection,
+                    companies=result.companies,
+                    people=_with_kept_links(result.people, kept_links),
+                    members=result.members,
+                    run_id=run_id,
+                    crm_members=result.crm_links if against_crm else None,
+                )
+                stats = {**result.stats, **removed, "against_crm": against_crm}
+                finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
     except Exception as exc:
         with engine.begin() as connection:
             finish_run(connection, run_id=run_id, status=RunStatus.FAILED, error=str(exc)[:2000])
@@ -115,19 +120,22 @@ def read_prospect_candidates(connection: Connection) -> pa.Table:
         cursor.execute(str(compiled))  # the query has no parameters
         type_codes = [description[1] for description in cursor.description]
         processors = [
-            t.dialect_impl(dialect).result_processor(dialect, code) for t, code in zip(types, type_codes, strict=True)
+            None if name in JSON_LIST_COLUMNS else t.dialect_impl(dialect).result_processor(dialect, code)
+            for name, t, code in zip([*wanted, "ingested_at"], types, type_codes, strict=True)
         ]
+        ingested: dict[Any, float | None] = {}  # one value per ingest run: convert each once
         while chunk := cursor.fetchmany(CHUNK):
+            raw = list(zip(*chunk, strict=True))
             columns = [
                 list(values) if processor is None else [None if v is None else processor(v) for v in values]
-                for values, processor in zip(zip(*chunk, strict=True), processors, strict=True)
+                for values, processor in zip(raw[:-1], processors, strict=False)
             ]
-            data: dict[str, list[Any]] = dict(zip(wanted, columns, strict=False))
-            data["observed_at"] = [_epoch(v) for v in columns[len(wanted)]]
+            data: dict[str, list[Any]] = dict(zip(wanted, columns, strict=True))
+            data["observed_at"] = [_observed(v, ingested, processors[-1]) for v in raw[-1]]
             data["rid"] = [f"p:{srid}" for srid in data["source_record_id"]]
             for name in JSON_LIST_COLUMNS:
                 if name in data:
-                    data[name] = [json.dumps(v) if v is not None and not isinstance(v, str) else v for v in data[name]]
+                    data[name] = [_json_text(v) for v in data[name]]
             batches.append(_batch(data))
     finally:
         cursor.close()
@@ -144,41 +152,45 @@ def _batch(data: dict[str, list[Any]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=CANDIDATE_SCHEMA)
 
 
-def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
-    """Rows of an Arrow table as dicts, a batch at a time (a million dicts at once would not fit)."""
-    for batch in table.to_batches(max_chunksize=CHUNK):
-        yield from batch.to_pylist()
+def _observed(value: Any, seen: dict[Any, float | None], processor: Any) -> float | None:
+    if value is None:
+        return None
+    if value not in seen:
+        stamp = processor(value) if processor is not None else value
+        seen[value] = stamp.timestamp() if isinstance(stamp, datetime) else None
+    return seen[value]
 
 
-def _epoch(value: Any) -> float | None:
-    return value.timestamp() if isinstance(value, datetime) else None
+def _json_text(value: Any) -> str | None:
+    """A JSON column as the text the resolver keeps: SQLite hands over the stored text, psycopg decoded values."""
+    if value is None or value == "null":
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
 
 
-def _company_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A golden company as the store takes it (JSON columns stay the JSON text the resolver built)."""
-    return row
+def _with_kept_links(people: pa.Table, kept_links: dict[str, tuple[str, str]]) -> pa.Table:
+    """People without a CRM link of their own keep the one stored for their id (a resolve without the CRM)."""
+    if not kept_links or people.num_rows == 0:
+        return people
+    ids = people.column("id").to_pylist()
+    modules = people.column("crm_module").to_pylist()
+    crm_ids = people.column("crm_id").to_pylist()
+    for i, golden_id in enumerate(ids):
+        if crm_ids[i] is None and golden_id in kept_links:
+            modules[i], crm_ids[i] = kept_links[golden_id]
+    for name, values in (("crm_module", modules), ("crm_id", crm_ids)):
+        people = people.set_column(people.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    return people
 
 
-def _person_row(row: dict[str, Any], kept_links: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    if row["crm_id"] is None and row["id"] in kept_links:
-        row["crm_module"], row["crm_id"] = kept_links[row["id"]]
-    return row
-
-
-def _member_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {"source_record_id": row["source_record_id"], **_why(row)}
-
-
-def _crm_member_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {"crm_module": row["crm_module"], "crm_id": row["crm_id"], **_why(row)}
-
-
-def _why(row: dict[str, Any]) -> dict[str, Any]:
-    """The membership columns shared by prospect rows and CRM records: golden id, reason, partner, weights."""
-    return {
-        "golden_person_id": row["golden_person_id"],
-        "match_weight": row["match_weight"],
-        "match_reason": row["match_reason"],
-        **golden.partner_columns(row["partner_rid"]),
-        "match_detail": row["match_detail"],
-    }
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a million rows' objects come and go: the resolver makes no cycles, and
+    each collection would walk every live object (minutes in all at a million rows)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -15,11 +15,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from leadflow.resolve.clustering import cluster
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
-from leadflow.resolve.ids import assign_ids, derived_id
+from leadflow.resolve.ids import derived_id
 from leadflow.resolve.keys import key_edges
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
+from leadflow.resolve.membership import cluster_members, golden_ids
 from leadflow.resolve.merge import (
     COMPANY_MERGE_FIELDS,
     PERSON_MERGE_FIELDS,
@@ -100,57 +100,33 @@ def resolve(
         raise ValueError(f"candidate rid {duplicate[0]!r} appears more than once")
 
     keys = key_edges(con, "cand")
+    con.register("key_edges_arrow", keys)
+    con.execute("CREATE TABLE key_edges AS SELECT * FROM key_edges_arrow")
+    con.unregister("key_edges_arrow")
+    key_count = keys.num_rows
+    del keys
     scored = score_pairs(con, "cand", options.model, options.match) if size > 1 else None
-    slots = _slots(con)
-    key_list = list(zip(*(keys.column(c).to_pylist() for c in ("idx_l", "idx_r", "reason")), strict=True))
     edge_table = scored.edges if scored is not None else EDGE_SCHEMA.empty_table()
-    # the per-comparison details stay in DuckDB; Python only needs who, whom and how strongly
     con.register("edges_arrow", edge_table)
     con.execute("CREATE TABLE edges AS SELECT * FROM edges_arrow")
     con.unregister("edges_arrow")
-    scored_list: list[tuple[int, int, float]] = list(
-        zip(*(edge_table.column(c).to_pylist() for c in ("idx_l", "idx_r", "match_weight")), strict=True)
-    )
     model_parameters = scored.parameters if scored is not None else {}
     del edge_table, scored
 
-    clusters = cluster(
-        size,
-        slots=slots,
-        key_edges=key_list,
-        scored_edges=scored_list,
-        strong_weight=options.strong_evidence_weight,
-    )
-
-    rids = [r[0] for r in con.sql("SELECT rid FROM cand ORDER BY idx").fetchall()]
-    groups: dict[int, list[int]] = {}
-    for i, label in enumerate(clusters.labels):
-        groups.setdefault(label, []).append(i)
-    labels = list(groups)
-    ids = assign_ids([[rids[i] for i in groups[label]] for label in labels], previous)
-    id_of_label = dict(zip(labels, ids, strict=True))
-    member_rows = pa.table(
-        {
-            "idx": pa.array(range(size), pa.int64()),
-            "golden_person_id": [id_of_label[label] for label in clusters.labels],
-            "partner_idx": pa.array(clusters.partners, pa.int64()),
-            "match_weight": pa.array(clusters.weights, pa.float64()),
-            "match_reason": clusters.reasons,
-        }
-    )
-    scored_count, rejected = len(scored_list), clusters.rejected
-    del clusters, slots, key_list, scored_list
-    con.register("membership_arrow", member_rows)
+    scored_count, rejected = cluster_members(con, strong_weight=options.strong_evidence_weight)
+    previous_ids = pa.table({"rid": list(previous), "golden_person_id": list(previous.values())})
+    golden_ids(con, previous_ids.cast(pa.schema([("rid", pa.string()), ("golden_person_id", pa.string())])))
+    del previous_ids
     con.execute(
         """CREATE TABLE membership AS
-           SELECT m.idx, m.golden_person_id, p.rid AS partner_rid, m.match_weight, m.match_reason,
+           SELECT rc.idx, ci.golden_person_id, p.rid AS partner_rid, rc.match_weight, rc.match_reason,
                   e.detail AS match_detail
-           FROM membership_arrow m
-           LEFT JOIN cand p ON p.idx = m.partner_idx
-           LEFT JOIN edges e ON m.match_reason = 'splink'
-                AND e.idx_l = least(m.idx, m.partner_idx) AND e.idx_r = greatest(m.idx, m.partner_idx)"""
+           FROM row_cluster rc
+           JOIN cluster_id ci USING (label)
+           LEFT JOIN cand p ON p.idx = rc.partner_idx
+           LEFT JOIN edges e ON rc.match_reason = 'splink'
+                AND e.idx_l = least(rc.idx, rc.partner_idx) AND e.idx_r = greatest(rc.idx, rc.partner_idx)"""
     )
-    con.unregister("membership_arrow")
     con.execute(
         """CREATE TABLE people_rows AS SELECT c.*, m.golden_person_id FROM cand c JOIN membership m USING (idx)
            WHERE m.golden_person_id IN (
@@ -159,19 +135,19 @@ def resolve(
     companies = _companies(con, accounts, options.merge)
     people = _people(con, options.merge)
     members = con.sql(
-        """SELECT c.rid, c.source_record_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
-                  m.match_detail
-           FROM membership m JOIN cand c USING (idx) WHERE c.crm_id IS NULL ORDER BY c.rid"""
+        f"""SELECT c.rid, c.source_record_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
+                   {PARTNER_COLUMNS}, m.match_detail
+            FROM membership m JOIN cand c USING (idx) WHERE c.crm_id IS NULL ORDER BY c.source_record_id, c.rid"""
     ).to_arrow_table()
     crm_links = con.sql(
-        """SELECT c.crm_module, c.crm_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
-                  m.match_detail
-           FROM people_rows c JOIN membership m USING (idx)
-           WHERE c.crm_id IS NOT NULL ORDER BY c.crm_module, c.crm_id"""
+        f"""SELECT c.crm_module, c.crm_id, m.golden_person_id, m.match_weight, m.match_reason, m.partner_rid,
+                   {PARTNER_COLUMNS}, m.match_detail
+            FROM people_rows c JOIN membership m USING (idx)
+            WHERE c.crm_id IS NOT NULL ORDER BY c.crm_module, c.crm_id"""
     ).to_arrow_table()
     stats = {
         "candidates": size,
-        "key_edges": keys.num_rows,
+        "key_edges": key_count,
         "scored_edges": scored_count,
         "rejected_by_namesake_guard": rejected,
         "golden_people": people.num_rows,
@@ -183,27 +159,12 @@ def resolve(
     return ResolveResult(people=people, companies=companies, members=members, crm_links=crm_links, stats=stats)
 
 
-def _slots(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
-    result = con.sql(
-        """SELECT
-             CASE WHEN email IS NOT NULL AND NOT coalesce(email_is_role, false)
-                   AND (email_status = 'verified' OR crm_id IS NOT NULL)
-                  THEN email END AS verified_email,
-             salesnav_id, linkedin_slug
-           FROM cand ORDER BY idx"""
-    ).fetchall()
-    slots: list[dict[str, str]] = []
-    for email, salesnav, slug in result:
-        slot: dict[str, str] = {}
-        if email:
-            slot["email@" + email.rsplit("@", 1)[-1]] = email
-        if salesnav:
-            slot["salesnav"] = salesnav
-        if slug:
-            slot["linkedin"] = slug
-        slots.append(slot)
-    return slots
-
+# The partner rid ("p:<source_record_id>" or "crm:<module>:<id>", see columns.py) split into columns.
+PARTNER_COLUMNS = """
+    CASE WHEN starts_with(m.partner_rid, 'p:') THEN substr(m.partner_rid, 3)::BIGINT END AS partner_source_record_id,
+    CASE WHEN starts_with(m.partner_rid, 'crm:') THEN split_part(m.partner_rid, ':', 2) END AS partner_crm_module,
+    CASE WHEN starts_with(m.partner_rid, 'crm:')
+         THEN substr(m.partner_rid, length(split_part(m.partner_rid, ':', 2)) + 6) END AS partner_crm_id"""
 
 # A golden company linked to a Zoho Account takes the Account's values under every merge policy (see merge.py).
 ACCOUNT_FIRST = "CASE WHEN is_account THEN 0 ELSE 1 END"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 
 def derived_id(prefix: str, seed: str) -> str:
@@ -17,9 +18,16 @@ def derived_id(prefix: str, seed: str) -> str:
     return prefix + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
-def assign_ids(clusters: Sequence[Sequence[str]], previous: Mapping[str, str], *, prefix: str = "gp_") -> list[str]:
+def assign_ids(
+    clusters: Sequence[Sequence[str]],
+    previous: Mapping[str, str],
+    *,
+    prefix: str = "gp_",
+    reserved: AbstractSet[str] = frozenset(),
+) -> list[str]:
     """One id per cluster (a list of member rids). Larger clusters choose first among the ids their members had;
-    a cluster with none (or whose ids were taken) gets an id derived from its smallest member.
+    a cluster with none (or whose ids were taken) gets an id derived from its smallest member, never one of
+    ``previous``'s ids nor of ``reserved`` (ids other clusters hold).
 
     Example:
         >>> assign_ids([["p:3"], ["p:1", "p:2"]], {"p:2": "gp_old"})
@@ -27,7 +35,7 @@ def assign_ids(clusters: Sequence[Sequence[str]], previous: Mapping[str, str], *
     """
     order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), min(clusters[i])))
     taken: set[str] = set()
-    reserved = set(previous.values())
+    reserved = set(previous.values()) | reserved
     result = [""] * len(clusters)
     for i in order:
         votes = Counter(previous[rid] for rid in clusters[i] if rid in previous)

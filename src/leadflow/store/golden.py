@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from typing import Any, TypeAlias
 
+import pyarrow as pa
 from sqlalchemy import JSON, Connection, delete, func, select
 
 from leadflow.store.runs import utcnow
@@ -20,6 +22,7 @@ from leadflow.store.schema import (
 )
 
 BATCH = 5_000
+Rows: TypeAlias = Iterable[Mapping[str, Any]] | pa.Table
 
 
 def previous_assignments(connection: Connection) -> dict[str, str]:
@@ -82,7 +85,8 @@ class _BulkWriter:
         processor = self.processors[name]
         return processor(value) if processor is not None and value is not None else value
 
-    def write(self, rows: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]) -> set[Any]:
+    def write(self, rows: Rows, extra: Mapping[str, Any]) -> set[Any]:
+        """Write ``rows`` (mappings, or an Arrow table read a column at a time); returns the keys written."""
         # per column, once: a constant (from ``extra``, which wins over the row) or how to convert the row's value
         plan = [
             (name, True, self._value(name, extra[name]), None)
@@ -91,13 +95,13 @@ class _BulkWriter:
             for name in self.columns
         ]
         written: set[Any] = set()
-        for batch in _batches(rows):
+        for size, column_of in _column_batches(rows):
             columns: list[Any] = []
             for name, fixed, constant, convert in plan:
                 if fixed:
-                    columns.append([constant] * len(batch))
+                    columns.append([constant] * size)
                     continue
-                column = [row.get(name) for row in batch]
+                column = column_of(name)
                 columns.append([convert(v) for v in column] if convert is not None else column)
             key_column = columns[self.columns.index(self.key)]
             written.update(key_column)
@@ -120,11 +124,30 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _upsert(
-    connection: Connection, table: Any, rows: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]
-) -> set[str]:
+def _upsert(connection: Connection, table: Any, rows: Rows, extra: Mapping[str, Any]) -> set[str]:
     """Insert or update ``rows`` in batches; returns the primary keys written."""
     return _BulkWriter(connection, table, upsert=True).write(rows, extra)
+
+
+def _column_batches(rows: Rows) -> Iterator[tuple[int, Callable[[str], list[Any]]]]:
+    """Batches of ``rows`` as (size, column by name); a missing column reads as nulls."""
+    if isinstance(rows, pa.Table):
+        for record_batch in rows.to_batches(max_chunksize=BATCH):
+            yield record_batch.num_rows, partial(_arrow_column, record_batch)
+        return
+    for batch in _batches(rows):
+        yield len(batch), partial(_mapping_column, batch)
+
+
+def _arrow_column(batch: pa.RecordBatch, name: str) -> list[Any]:
+    if name in batch.schema.names:
+        values: list[Any] = batch.column(name).to_pylist()
+        return values
+    return [None] * batch.num_rows
+
+
+def _mapping_column(batch: list[Mapping[str, Any]], name: str) -> list[Any]:
+    return [row.get(name) for row in batch]
 
 
 def _batches(rows: Iterable[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
@@ -149,11 +172,11 @@ def _delete_missing(connection: Connection, table: Any, keep: set[str]) -> int:
 def replace_golden(
     connection: Connection,
     *,
-    companies: Iterable[Mapping[str, Any]],
-    people: Iterable[Mapping[str, Any]],
-    members: Iterable[Mapping[str, Any]],
+    companies: Rows,
+    people: Rows,
+    members: Rows,
     run_id: int | None = None,
-    crm_members: Iterable[Mapping[str, Any]] | None = None,
+    crm_members: Rows | None = None,
 ) -> dict[str, int]:
     """Make the golden tables equal to one resolve result, in the caller's transaction. Rows are consumed
     in batches, so the arguments may be generators.
@@ -186,20 +209,6 @@ def _delete_crm_members_of_gone_people(connection: Connection, people_ids: set[s
         connection.execute(delete(table).where(table.c.golden_person_id.in_(gone[start : start + 500])))
 
 
-def partner_columns(partner_rid: str | None) -> dict[str, Any]:
-    """The partner columns of a membership row for the resolver's partner rid (``p:<id>`` or ``crm:<mod>:<id>``).
-
-    Example:
-        >>> partner_columns("crm:Contacts:57")
-        {'partner_source_record_id': None, 'partner_crm_module': 'Contacts', 'partner_crm_id': '57'}
-    """
-    columns: dict[str, Any] = {"partner_source_record_id": None, "partner_crm_module": None, "partner_crm_id": None}
-    if partner_rid and partner_rid.startswith("p:"):
-        columns["partner_source_record_id"] = int(partner_rid[2:])
-    elif partner_rid and partner_rid.startswith("crm:"):
-        _, module, crm_id = partner_rid.split(":", 2)
-        columns.update(partner_crm_module=module, partner_crm_id=crm_id)
-    return columns
 
 
 def golden_person(connection: Connection, *, golden_id: str) -> dict[str, Any] | None:
