@@ -209,8 +209,6 @@ def _delete_crm_members_of_gone_people(connection: Connection, people_ids: set[s
         connection.execute(delete(table).where(table.c.golden_person_id.in_(gone[start : start + 500])))
 
 
-
-
 def golden_person(connection: Connection, *, golden_id: str) -> dict[str, Any] | None:
     row = connection.execute(select(golden_people).where(golden_people.c.id == golden_id)).mappings().first()
     return dict(row) if row else None
