@@ -23,6 +23,7 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -254,6 +255,9 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--duplicate-share", type=float, default=0.1, help="rows that re-export an earlier person")
+    parser.add_argument(
+        "--resolve", action="store_true", help="then run the resolve stage on the store (a second child process)"
+    )
     parser.add_argument("--ingest-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_only is not None:
@@ -276,12 +280,31 @@ def main() -> None:
             raise SystemExit(child.returncode)
         result = json.loads(child.stdout.strip().splitlines()[-1])
         size_mib = path.stat().st_size / 2**20
+        resolved = _resolve_stage(database_url, env) if args.resolve else None
     print(
         f"rows={args.rows} file={size_mib:.0f} MiB (generated in {generated:.0f} s) "
         f"ingest+normalize={result['seconds']:.1f} s wall ({args.rows / result['seconds']:,.0f} rows/s), "
         f"{result['cpu_seconds']:.1f} s CPU, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
         f"peak RSS={result['peak_mib']:.0f} MiB stored={result['stored']} quarantined={result['quarantined']}"
     )
+    if resolved is not None:
+        total = result["seconds"] + resolved["wall_seconds"]
+        print(
+            f"resolve={resolved['wall_seconds']:.1f} s wall, {resolved['cpu_seconds']:.1f} s CPU, "
+            f"peak RSS={resolved['peak_rss_mb']:,} MiB, golden people={resolved['golden_people']:,}, "
+            f"golden companies={resolved['golden_companies']:,}, scored pairs={resolved['scored_edges']:,}\n"
+            f"ingest+normalize+resolve={total:.1f} s wall, "
+            f"peak RSS={max(result['peak_mib'], resolved['peak_rss_mb']):,.0f} MiB (the larger of the two stages), "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+
+
+def _resolve_stage(database_url: str, env: dict[str, str]) -> dict[str, Any]:
+    """The resolve stage on the ingested store, measured by ``benchmarks/resolve_stage.py`` in its own process."""
+    command = [sys.executable, "-m", "benchmarks.resolve_stage", "--db", database_url]
+    output = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    figures: dict[str, Any] = json.loads(output)
+    return figures
 
 
 if __name__ == "__main__":

@@ -78,8 +78,11 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
                     previous.setdefault(rid, golden_id)
                 kept_links = {} if against_crm else golden.crm_links(connection)
             options = options_from_settings(settings)
-            result = resolve(candidates, accounts=accounts, previous=previous, options=options)
-            del candidates, previous
+            # hand the resolver the only reference, so the input is freed once DuckDB has copied it
+            handed = [candidates]
+            del candidates
+            result = resolve(handed.pop(), accounts=accounts, previous=previous, options=options)
+            del previous
             with engine.begin() as connection:
                 removed = golden.replace_golden(
                     connection,

@@ -89,9 +89,7 @@ def resolve(
             FROM cand_arrow"""
     )
     con.unregister("cand_arrow")
-    con.execute(f"CREATE TABLE cand_ranked AS SELECT *, {options.merge.rank_columns()} FROM cand")
-    con.execute("DROP TABLE cand")
-    con.execute("ALTER TABLE cand_ranked RENAME TO cand")
+    del rows, candidates  # DuckDB has its own copy; a caller that handed over its only reference frees the input
     size = int(con.execute("SELECT count(*) FROM cand").fetchall()[0][0])
     duplicate = next(
         iter(con.execute("SELECT rid FROM cand GROUP BY rid HAVING count(*) > 1 LIMIT 1").fetchall()), None
@@ -127,10 +125,15 @@ def resolve(
            LEFT JOIN edges e ON rc.match_reason = 'splink'
                 AND e.idx_l = least(rc.idx, rc.partner_idx) AND e.idx_r = greatest(rc.idx, rc.partner_idx)"""
     )
+    # clusters holding a prospect row make golden people (CRM-only clusters do not), with their sizes
     con.execute(
-        """CREATE TABLE people_rows AS SELECT c.*, m.golden_person_id FROM cand c JOIN membership m USING (idx)
-           WHERE m.golden_person_id IN (
-             SELECT m2.golden_person_id FROM membership m2 JOIN cand c2 USING (idx) WHERE c2.crm_id IS NULL)"""
+        """CREATE TABLE golden_clusters AS
+           SELECT m.golden_person_id, count(*) AS cluster_size FROM membership m JOIN cand c USING (idx)
+           GROUP BY m.golden_person_id HAVING bool_or(c.crm_id IS NULL)"""
+    )
+    con.execute(
+        """CREATE TABLE people_rows AS SELECT c.*, m.golden_person_id, g.cluster_size
+           FROM cand c JOIN membership m USING (idx) JOIN golden_clusters g USING (golden_person_id)"""
     )
     companies = _companies(con, accounts, options.merge)
     people = _people(con, options.merge)
@@ -251,11 +254,13 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
     fields = PERSON_MERGE_FIELDS
     own_fields = [f for f in fields if f != "company_name"]
     company_key = policy.rank_column("company_name")
+    # a view: two passes of a join cost less than a second copy of a million wide rows
     con.execute(
-        """CREATE TABLE person_rows AS
-           SELECT p.*, rc.company_id, count(*) OVER (PARTITION BY p.golden_person_id) AS cluster_size
-           FROM people_rows p LEFT JOIN row_company rc USING (idx)"""
+        """CREATE VIEW person_rows AS
+           SELECT p.*, rc.company_id FROM people_rows p LEFT JOIN row_company rc USING (idx)"""
     )
+    # only rows of clusters with more than one row need ranking (by the merge policy) to be merged
+    con.execute(f"CREATE TABLE multi_rows AS SELECT *, {policy.rank_columns()} FROM person_rows WHERE cluster_size > 1")
     con.execute(
         f"""CREATE TABLE merged_people AS
             SELECT {merged_select(fields, policy, "golden_person_id")},
@@ -265,7 +270,7 @@ def _people(con: duckdb.DuckDBPyConnection, policy: MergePolicy) -> pa.Table:
                      FILTER (WHERE crm_id IS NOT NULL) AS crm_module,
                    arg_min(crm_id, [CASE crm_module WHEN 'Contacts' THEN '0' ELSE '1' END, crm_id])
                      FILTER (WHERE crm_id IS NOT NULL) AS crm_id
-            FROM person_rows WHERE cluster_size > 1 GROUP BY golden_person_id"""
+            FROM multi_rows GROUP BY golden_person_id"""
     )
     con.execute(
         """UPDATE merged_people m SET company_name = cn.name, company_name__prov = cn.name_prov

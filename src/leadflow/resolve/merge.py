@@ -58,10 +58,11 @@ class MergePolicy:
             parts.insert(0, EMAIL_STATUS_RANK)
         if first:
             parts.insert(0, first)
-        return "[" + ", ".join(f"({p})::DOUBLE" for p in [*parts, "idx"]) + "]"
+        # an ORDER BY list of plain columns: sorting a million rows by a LIST value is several times slower
+        return ", ".join(f"({p})::DOUBLE" for p in [*parts, "idx"])
 
     def order_key(self, field: str) -> str:
-        """The DuckDB list expression rows are ordered by for ``field`` (smallest wins)."""
+        """The DuckDB ORDER BY expressions rows are ordered by for ``field`` (first wins); none is ever NULL."""
         return self._order(crm_first=self._crm_first(field), email=field == "email")
 
     def _crm_first(self, field: str) -> bool:
