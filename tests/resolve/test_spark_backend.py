@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-
 from benchmarks.synthetic import candidates_from_sample
+
 from leadflow.config import ResolveSettings
 from leadflow.errors import ConfigError
 from leadflow.pipeline.resolve import options_from_settings

@@ -69,9 +69,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    backend = open_backend(
-        con, table, model, link_type=options.link_type, backend=options.backend, spark=options.spark
-    )
+    backend = open_backend(con, table, model, link_type=options.link_type, backend=options.backend, spark=options.spark)
     model = backend.model
     settings: dict[str, Any] = {
         "link_type": options.link_type,

@@ -35,8 +35,7 @@ def import_pyspark() -> Any:
         return importlib.import_module("pyspark.sql")
     except ImportError as error:
         raise ConfigError(
-            f"resolve.backend = 'spark' needs pyspark, which is not installed ({error}): "
-            "pip install 'leadflow[spark]'"
+            f"resolve.backend = 'spark' needs pyspark, which is not installed ({error}): pip install 'leadflow[spark]'"
         ) from None
 
 
@@ -83,16 +82,14 @@ def open_spark_backend(
     if options.checkpoint_dir:
         session.sparkContext.setCheckpointDir(options.checkpoint_dir)
     functions, types = importlib.import_module("pyspark.sql.functions"), importlib.import_module("pyspark.sql.types")
-    session.udf.register(
-        JARO_WINKLER_UDF, functions.udf(jaro_winkler_similarity, types.DoubleType(), useArrow=True)
-    )
-    api = SparkAPI(
+    session.udf.register(JARO_WINKLER_UDF, functions.udf(jaro_winkler_similarity, types.DoubleType(), useArrow=True))
+    api = SparkAPI(  # type: ignore[no-untyped-call]
         spark_session=session,
         register_udfs_automatically=False,
         break_lineage_method="parquet" if options.checkpoint_dir else "persist",
         num_partitions_on_repartition=options.shuffle_partitions,
     )
-    api.sql_dialect = PortableSparkDialect()
+    api.sql_dialect = PortableSparkDialect()  # type: ignore[no-untyped-call]
     # the session outlives this call (and may serve others): the views get names of their own
     run = uuid.uuid4().hex[:12]
     if link_type == "link_only":
@@ -100,7 +97,10 @@ def open_spark_backend(
     else:
         parts = [("input", con.sql(f"SELECT * FROM {table}").to_arrow_table())]
     views = [f"{table}_{name}_{run}" for name, _ in parts]
-    frames = [api.register(session.createDataFrame(data), table_name=view) for view, (_, data) in zip(views, parts)]
+    frames = [
+        api.register(session.createDataFrame(data), table_name=view)
+        for view, (_, data) in zip(views, parts, strict=True)
+    ]
     inputs: Any = frames if link_type == "link_only" else frames[0]
 
     def to_duckdb(frame: Any, columns: list[str]) -> duckdb.DuckDBPyRelation:

@@ -64,9 +64,7 @@ class PortableSparkDialect(SparkDialect):
     """Spark with the portable sampling hash: the same numbers as :class:`PortableDuckDBDialect`."""
 
     def hash_function_expression(self, col_expression: str) -> str:
-        return (
-            f"CAST(conv(substr(md5(CAST(({col_expression}) AS STRING)), 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
-        )
+        return f"CAST(conv(substr(md5(CAST(({col_expression}) AS STRING)), 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
 
     def hash_bucket_expression(self, col_expression: str, modulus: int) -> str:
         return f"({self.hash_function_expression(col_expression)} % {modulus})"
@@ -89,7 +87,7 @@ def open_backend(
     from splink import DuckDBAPI
 
     api = DuckDBAPI(con)
-    api.sql_dialect = PortableDuckDBDialect()
+    api.sql_dialect = PortableDuckDBDialect()  # type: ignore[no-untyped-call]  # splink's __new__ is untyped
     inputs: Any
     if link_type == "link_only":
         inputs = [api.register(data, table_name=f"{table}_{name}") for name, data in split_datasets(con, table)]
