@@ -17,6 +17,7 @@ from leadflow.errors import ConfigError
 from leadflow.pipeline.resolve import options_from_settings
 from leadflow.resolve.clustering import cluster
 from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.generic import cluster_records
 from leadflow.resolve.matching import MatchOptions, MatchOutcome, score_pairs
 from leadflow.resolve.model import PEOPLE_MODEL, MatchModel, exact_comparison, name_comparison
 from leadflow.resolve.splink_backend import PortableDuckDBDialect, PortableSparkDialect, SparkOptions
@@ -120,6 +121,35 @@ def test_trained_model_has_the_same_parameters_edges_and_clusters(spark: Any) ->
     assert on_spark.parameters["probability_two_random_records_match"] == pytest.approx(prior, rel=1e-9)
     assert_same_edges(duck.edges, on_spark.edges)
     assert labels(duck.edges, candidates.num_rows) == labels(on_spark.edges, candidates.num_rows)
+
+
+def test_link_only_gives_the_same_clusters(spark: Any) -> None:
+    model = MatchModel(
+        (name_comparison("name", "name", initial=False), exact_comparison("city", "city", m=0.8, u=0.1)),
+        ("l.city = r.city",),
+        (),
+        (),
+    )
+    records = pa.table(
+        {
+            "id": ["a1", "a2", "a3", "b1", "b2", "b3"],
+            "source_dataset": ["a", "a", "a", "b", "b", "b"],
+            "name": ["jon", "mary", "peter", "john", "marie", "pete"],
+            "city": ["x", "y", "z", "x", "y", "z"],
+        }
+    )
+    found = [
+        cluster_records(
+            records,
+            id_column="id",
+            model=model,
+            options=MatchOptions(threshold=0.01, link_type="link_only", backend=backend, spark=SPARK),
+        )
+        for backend in ("duckdb", "spark")
+    ]
+    assert found[0].labels == found[1].labels
+    assert found[0].labels["a1"] == found[0].labels["b1"] != found[0].labels["a2"]
+    assert found[0].stats == found[1].stats
 
 
 def test_both_dialects_draw_the_same_hash_sample(spark: Any) -> None:
