@@ -605,6 +605,25 @@ class ResolveSettings(Section):
     duckdb_memory_limit: str = Field(
         "2GB", description="Most memory DuckDB may use while resolving; it spills to a temporary folder beyond it"
     )
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Where splink trains and scores pairs: duckdb (in process) or spark (needs "
+        "pip install 'leadflow[spark]'; for volumes past one machine); both give the same clusters",
+    )
+    spark_master: str = Field(
+        "local[2]", min_length=1, description="Spark master URL when backend = spark: local[N] or a cluster's master"
+    )
+    spark_shuffle_partitions: int = Field(
+        4, ge=1, description="Spark shuffle partitions (small for one machine, about 2-3 per cluster core beyond it)"
+    )
+    spark_driver_memory: str = Field(
+        "2g", min_length=1, description="Memory of the Spark driver (a new local session only), e.g. 2g"
+    )
+    spark_checkpoint_dir: str = Field(
+        "",
+        description="Folder (or HDFS/S3 URL) where Spark writes splink's intermediate tables as Parquet; "
+        "empty: keep them in memory",
+    )
     merge_policy: MergePolicy = Field(
         "source_priority",
         description="How a golden field is chosen among a cluster's values: "

@@ -20,6 +20,7 @@ from leadflow.resolve.columns import CANDIDATE_SCHEMA
 from leadflow.resolve.engine import ResolveOptions, resolve
 from leadflow.resolve.matching import MatchOptions
 from leadflow.resolve.merge import MergePolicy
+from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
 from leadflow.store import golden
 from leadflow.store.runs import finish_run, start_run
@@ -43,6 +44,13 @@ def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
             seed=settings.seed,
             max_pairs_for_u=settings.max_pairs_for_u,
             train_min_rows=settings.train_min_rows,
+            backend=settings.backend,
+            spark=SparkOptions(
+                master=settings.spark_master,
+                shuffle_partitions=settings.spark_shuffle_partitions,
+                driver_memory=settings.spark_driver_memory,
+                checkpoint_dir=settings.spark_checkpoint_dir,
+            ),
         ),
         strong_evidence_weight=settings.strong_evidence_weight,
         merge=MergePolicy(

@@ -1,5 +1,7 @@
-"""Probabilistic matching with splink (v5) on DuckDB: train a :class:`MatchModel` on the data, score the
-blocked pairs, return the edges above the threshold with a per-comparison breakdown (for ``--explain``).
+"""Probabilistic matching with splink (v5): train a :class:`MatchModel` on the data, score the blocked pairs,
+return the edges above the threshold with a per-comparison breakdown (for ``--explain``).
+
+splink runs on DuckDB (default) or Spark (:mod:`leadflow.resolve.splink_backend`); the edges are built in DuckDB.
 """
 
 from __future__ import annotations
@@ -7,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 
 from leadflow.resolve.model import MatchModel
+from leadflow.resolve.splink_backend import Backend, SparkOptions, open_backend
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -37,6 +40,8 @@ class MatchOptions:
     max_pairs_for_em: float = 2e6
     train_min_rows: int = 2000
     link_type: Literal["dedupe_only", "link_only"] = "dedupe_only"
+    backend: Backend = "duckdb"
+    spark: SparkOptions = field(default_factory=SparkOptions)
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,13 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
         >>> score_pairs(con, "t", m, MatchOptions(threshold=0.001)).edges.column("idx_r").to_pylist()
         [1]
     """
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    api = DuckDBAPI(con)
-    if options.link_type == "link_only":
-        datasets = [row[0] for row in con.sql(f"SELECT DISTINCT source_dataset FROM {table} ORDER BY 1").fetchall()]
-        inputs: Any = [
-            api.register(
-                con.sql(f"SELECT * FROM {table} WHERE source_dataset = '{name}'").to_arrow_table(),
-                table_name=f"{table}_{name}",
-            )
-            for name in datasets
-        ]
-    else:
-        inputs = api.register(table, table_name=f"{table}_input")
+    backend = open_backend(con, table, model, link_type=options.link_type, backend=options.backend, spark=options.spark)
+    model = backend.model
     settings: dict[str, Any] = {
         "link_type": options.link_type,
         "unique_id_column_name": "idx",
@@ -86,13 +81,14 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
         "retain_matching_columns": True,
         "additional_columns_to_retain": list(model.retain),
     }
-    linker = Linker(inputs, settings, log_level=logging.ERROR)
+    linker = Linker(backend.inputs, settings, log_level=logging.ERROR)
     rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     trained = rows >= options.train_min_rows
     if trained:
         _train(linker, model, options)
-    predictions = linker.inference.predict(threshold_match_probability=options.threshold).as_duckdbpyrelation()
-    edges = _edges(predictions, model)
+    predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+    edges = _edges(backend.to_duckdb(predictions, _edge_columns(model)), model)
+    backend.close()
     parameters = {
         "trained": trained,
         "probability_two_random_records_match": float(linker._settings_obj._probability_two_random_records_match),
@@ -137,6 +133,13 @@ def _restore_implausible_m(settings: Any, model: MatchModel) -> None:
             continue
         for level, start in zip(levels, spec.levels, strict=True):
             level.m_probability = start.m
+
+
+def _edge_columns(model: MatchModel) -> list[str]:
+    names = [c.name for c in model.comparisons]
+    return ["idx_l", "idx_r", "match_weight", "match_probability"] + [
+        f"{prefix}_{name}" for name in names for prefix in ("gamma", "mw")
+    ]
 
 
 def _edges(predictions: duckdb.DuckDBPyRelation, model: MatchModel) -> pa.Table:
