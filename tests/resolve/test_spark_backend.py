@@ -16,7 +16,7 @@ from leadflow.config import ResolveSettings
 from leadflow.errors import ConfigError
 from leadflow.pipeline.resolve import options_from_settings
 from leadflow.resolve.clustering import cluster
-from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.engine import MATCH_KEYS_SQL, ResolveOptions, resolve
 from leadflow.resolve.generic import cluster_records
 from leadflow.resolve.matching import MatchOptions, MatchOutcome, score_pairs
 from leadflow.resolve.model import PEOPLE_MODEL, MatchModel, exact_comparison, name_comparison
@@ -61,9 +61,8 @@ def candidate_table(candidates: pa.Table) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.register("rows", candidates)
     con.execute(
-        """CREATE TABLE cand AS SELECT (row_number() OVER (ORDER BY rid) - 1)::BIGINT AS idx, *,
-             nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
-             [rid, source_kind] AS tags, {'kind': source_kind, 'n': source_record_id} AS origin,
+        f"""CREATE TABLE cand AS SELECT (row_number() OVER (ORDER BY rid) - 1)::BIGINT AS idx, *, {MATCH_KEYS_SQL},
+             [rid, source_kind] AS tags, {{'kind': source_kind, 'n': source_record_id}} AS origin,
              NULL::VARCHAR AS nothing
            FROM rows"""
     )

@@ -82,7 +82,7 @@ def resolve(
     con.register("cand_arrow", rows)
     con.execute(
         f"""CREATE TABLE cand AS SELECT (row_number() OVER (ORDER BY rid) - 1)::BIGINT AS idx, *,
-              nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
+              {MATCH_KEYS_SQL},
               {options.merge.source_rank_sql()} AS source_rank,
               {PROVENANCE_SQL} AS prov,
               ({" + ".join(f'(CASE WHEN "{f}" IS NULL THEN 0 ELSE 1 END)' for f in PERSON_FIELDS)}) AS completeness
@@ -161,6 +161,12 @@ def resolve(
     con.close()
     return ResolveResult(people=people, companies=companies, members=members, crm_links=crm_links, stats=stats)
 
+
+# Columns the match model compares besides the candidate's own (see model.py).
+MATCH_KEYS_SQL = """nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
+    -- a number that people with different first names share is a company's switchboard (Apollo's Corporate
+    -- Phone), no evidence that two rows are one person
+    CASE WHEN count(DISTINCT first_name_key) OVER (PARTITION BY phone_e164) <= 1 THEN phone_e164 END AS phone_key"""
 
 # The partner rid ("p:<source_record_id>" or "crm:<module>:<id>", see columns.py) split into columns.
 PARTNER_COLUMNS = """

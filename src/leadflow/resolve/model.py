@@ -115,7 +115,8 @@ PEOPLE_MODEL = MatchModel(
         ),
         exact_comparison("linkedin", "linkedin_slug", m=0.97, u=0.0001),
         exact_comparison("salesnav", "salesnav_id", m=0.97, u=0.0001),
-        exact_comparison("phone", "phone_e164", m=0.5, u=0.0005),
+        # phone_key: the phone unless people with different first names share it (a switchboard, see engine.py)
+        exact_comparison("phone", "phone_key", m=0.5, u=0.0005),
         Comparison(
             "title",
             _null("title_key"),
@@ -134,7 +135,7 @@ PEOPLE_MODEL = MatchModel(
         "l.last_name_key = r.last_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_key = r.company_key",
-        "l.phone_e164 = r.phone_e164",
+        "l.phone_key = r.phone_key",
     ),
     training_blocks=(
         "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
