@@ -281,6 +281,7 @@ def main() -> None:
         result = json.loads(child.stdout.strip().splitlines()[-1])
         size_mib = path.stat().st_size / 2**20
         resolved = _resolve_stage(database_url, env) if args.resolve else None
+        quality = _pairwise_quality(database_url) if args.resolve else None
     print(
         f"rows={args.rows} file={size_mib:.0f} MiB (generated in {generated:.0f} s) "
         f"ingest+normalize={result['seconds']:.1f} s wall ({args.rows / result['seconds']:,.0f} rows/s), "
@@ -295,8 +296,38 @@ def main() -> None:
             f"golden companies={resolved['golden_companies']:,}, scored pairs={resolved['scored_edges']:,}\n"
             f"ingest+normalize+resolve={total:.1f} s wall, "
             f"peak RSS={max(result['peak_mib'], resolved['peak_rss_mb']):,.0f} MiB (the larger of the two stages), "
-            f"load average {os.getloadavg()[0]:.1f}"
+            f"load average {os.getloadavg()[0]:.1f}\n"
+            f"against the generator's truth (one LinkedIn profile per person): {quality}"
         )
+
+
+def _pairwise_quality(database_url: str) -> str:
+    """Pairwise precision and recall of the golden people: a re-exported person keeps their LinkedIn profile (a
+    job changer too), and no two people share one, so the profile is the truth."""
+    import duckdb
+    import pyarrow as pa
+    from sqlalchemy import select
+
+    from leadflow.store import open_store
+    from leadflow.store.schema import cluster_members, prospects
+
+    query = select(cluster_members.c.golden_person_id, prospects.c.linkedin_slug).join(
+        prospects, prospects.c.source_record_id == cluster_members.c.source_record_id
+    )
+    with open_store(database_url).connect() as connection:
+        rows = connection.execute(query).all()
+    con = duckdb.connect()
+    con.register("t", pa.table({"g": [r[0] for r in rows], "truth": [r[1] for r in rows]}))
+
+    def pairs(group: str) -> int:
+        sql = f"SELECT coalesce(sum(n * (n - 1) / 2), 0)::BIGINT FROM (SELECT count(*) n FROM t GROUP BY {group})"
+        return int(con.sql(sql).fetchall()[0][0])
+
+    both, predicted, true = pairs("g, truth"), pairs("g"), pairs("truth")
+    precision = both / predicted if predicted else 1.0
+    recall = both / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return f"pairs predicted {predicted:,}, true {true:,}; precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f}"
 
 
 def _resolve_stage(database_url: str, env: dict[str, str]) -> dict[str, Any]:
