@@ -65,6 +65,36 @@ def test_doctor_reports_unreachable_database(tmp_path: Path) -> None:
     assert "cannot reach the database" in result.stdout
 
 
+def test_doctor_sees_the_connection_saved_by_auth_zoho(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from leadflow.store import open_store
+    from leadflow.store.zoho import save_connection
+    from leadflow.zoho.secrets import SecretBox
+
+    key = Fernet.generate_key().decode()
+    box = SecretBox(key)
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_store(url).begin() as connection:
+        save_connection(
+            connection,
+            data_centre="eu",
+            accounts_url="https://accounts.zoho.eu",
+            api_domain="https://www.zohoapis.eu",
+            client_id="1000.SAVED",
+            client_secret_encrypted=box.encrypt("secret"),
+            refresh_token_encrypted=box.encrypt("1000.refresh"),
+            scopes=["ZohoCRM.modules.ALL"],
+        )
+    without_key = run(["doctor"], tmp_path, LEADFLOW_DATABASE_URL=url)
+    assert without_key.returncode == 0, without_key.stdout + without_key.stderr
+    assert "set LEADFLOW_SECRET_KEY" in without_key.stdout
+    connected = run(["doctor"], tmp_path, LEADFLOW_DATABASE_URL=url, LEADFLOW_SECRET_KEY=key)
+    assert connected.returncode == 0, connected.stdout + connected.stderr
+    assert "connection saved by `leadflow auth zoho` (client 1000.SAVED, data centre eu)" in connected.stdout
+    assert "not connected yet" not in connected.stdout
+
+
 def test_doctor_migrate_on_postgres(tmp_path: Path, postgres_url: str) -> None:
     result = run(["doctor", "--migrate"], tmp_path, LEADFLOW_DATABASE_URL=postgres_url)
     assert result.returncode == 0, result.stdout + result.stderr

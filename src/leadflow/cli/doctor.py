@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -33,7 +33,7 @@ def doctor_command(
     source = str(context.config_file) if context.config_file.exists() else "defaults and environment"
     checks = [Check("configuration", True, f"loaded from {source}")]
     checks += _database_checks(settings, migrate=migrate)
-    checks += _credential_checks(settings)
+    checks += _credential_checks(settings, _saved_connection(settings))
 
     table = Table("check", "status", "detail", title="leadflow doctor")
     for check in checks:
@@ -75,7 +75,24 @@ def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
     return checks
 
 
-def _credential_checks(settings: Settings) -> list[Check]:
+def _saved_connection(settings: Settings) -> dict[str, Any] | None:
+    """The Zoho connection `leadflow auth zoho` saved in the store, if the store has one."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leadflow.store.db import create_store_engine
+    from leadflow.store.zoho import get_connection
+
+    engine = create_store_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return get_connection(connection)
+    except SQLAlchemyError:  # unreachable or not migrated yet: the database checks say so
+        return None
+    finally:
+        engine.dispose()
+
+
+def _credential_checks(settings: Settings, saved: dict[str, Any] | None = None) -> list[Check]:
     zoho = settings.zoho
     if zoho.auth == "oauth":
         missing = [
@@ -87,6 +104,26 @@ def _credential_checks(settings: Settings) -> list[Check]:
             )
             if not value
         ]
+        if "refresh_token" in missing and saved is not None:
+            # build_auth reads the saved connection for what settings leave out (leadflow.zoho.client)
+            if not (settings.secret_key and settings.secret_key.get_secret_value()):
+                return [
+                    Check(
+                        "zoho",
+                        False,
+                        "a connection saved by `leadflow auth zoho` exists; "
+                        "set LEADFLOW_SECRET_KEY (the key it was saved with) to use it",
+                        blocking=False,
+                    )
+                ]
+            return [
+                Check(
+                    "zoho",
+                    True,
+                    f"oauth through the connection saved by `leadflow auth zoho` (client {saved['client_id']}, "
+                    f"data centre {saved['data_centre']})",
+                )
+            ]
         detail = (
             f"oauth, data centre {zoho.data_centre}"
             if not missing
