@@ -221,6 +221,27 @@ def test_crm_record_is_matched_not_duplicated_and_its_edited_fields_win() -> Non
     assert (link["match_reason"], link["partner_rid"]) == ("email", "p:1")
 
 
+def test_only_fill_if_empty_keeps_the_crm_email_over_a_verified_export_email() -> None:
+    rows = [
+        jo("p:1", email="jo.smith@acme.com", email_status="verified", linkedin_slug="jo-smith"),
+        jo(
+            "crm:Leads:900",
+            source_kind="crm",
+            crm_module="Leads",
+            crm_id="900",
+            email="joseph@acme.com",
+            linkedin_slug="jo-smith",
+        ),
+    ]
+    (by_default,) = resolve(table(rows)).people.to_pylist()
+    assert by_default["email"] == "jo.smith@acme.com"  # a verified address wins unless the CRM's is protected
+    protected = ResolveOptions(merge=MergePolicy(fill_only_if_empty=("email",)))
+    (kept,) = resolve(table(rows), options=protected).people.to_pylist()
+    assert kept["email"] == "joseph@acme.com"
+    assert field_source(kept["provenance"], "email") == {"crm_module": "Leads", "crm_id": "900"}
+    assert json.loads(kept["emails"]) == ["jo.smith@acme.com", "joseph@acme.com"]
+
+
 def test_companies_by_domain_then_name_and_linked_to_accounts() -> None:
     rows = [
         jo("p:1", email="jo@acme.com", company_name="Acme Inc."),

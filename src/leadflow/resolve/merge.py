@@ -52,10 +52,10 @@ class MergePolicy:
             parts = [rank, recent]
         else:
             raise ValueError(f"unknown merge policy {self.policy!r}")
-        if crm_first:
-            parts.insert(0, "CASE WHEN crm_id IS NOT NULL THEN 0 ELSE 1 END")
         if email:
             parts.insert(0, EMAIL_STATUS_RANK)
+        if crm_first:  # before the email status too: "only fill if empty" means the CRM's value, verified or not
+            parts.insert(0, "CASE WHEN crm_id IS NOT NULL THEN 0 ELSE 1 END")
         if first:
             parts.insert(0, first)
         # an ORDER BY list of plain columns: sorting a million rows by a LIST value is several times slower
