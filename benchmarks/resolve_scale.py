@@ -71,7 +71,6 @@ def measure(path: Path, store: str | None, backend: str) -> dict[str, object]:
     if backend == "spark":
         figures["spark_jvm_cpu_seconds"] = round(_children_cpu(), 1)
     if store:
-        from leadflow.pipeline.resolve import _company_row, _member_row, _person_row, _rows
         from leadflow.store import open_store
         from leadflow.store.golden import replace_golden
 
@@ -80,12 +79,7 @@ def measure(path: Path, store: str | None, backend: str) -> dict[str, object]:
         with engine.begin() as connection:
             # the candidates were not ingested here, so member rows have no source_records to point at
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            replace_golden(
-                connection,
-                companies=(_company_row(r) for r in _rows(result.companies)),
-                people=(_person_row(r, {}) for r in _rows(result.people)),
-                members=(_member_row(r) for r in _rows(result.members)),
-            )
+            replace_golden(connection, companies=result.companies, people=result.people, members=result.members)
         figures["store_write_seconds"] = round(time.perf_counter() - started, 1)
         figures["store_write_cpu_seconds"] = round(_cpu() - cpu_started, 1)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
