@@ -139,7 +139,7 @@ def read_prospect_candidates(connection: Connection) -> pa.Table:
             raw = list(zip(*chunk, strict=True))
             columns = [
                 list(values) if processor is None else [None if v is None else processor(v) for v in values]
-                for values, processor in zip(raw[:-1], processors, strict=False)
+                for values, processor in zip(raw[:-1], processors[:-1], strict=True)
             ]
             data: dict[str, list[Any]] = dict(zip(wanted, columns, strict=True))
             data["observed_at"] = [_observed(v, ingested, processors[-1]) for v in raw[-1]]

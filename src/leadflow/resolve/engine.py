@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import derived_id
-from leadflow.resolve.keys import key_edges
+from leadflow.resolve.keys import key_edges_sql
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
 from leadflow.resolve.merge import (
@@ -97,12 +97,7 @@ def resolve(
     if duplicate:
         raise ValueError(f"candidate rid {duplicate[0]!r} appears more than once")
 
-    keys = key_edges(con, "cand")
-    con.register("key_edges_arrow", keys)
-    con.execute("CREATE TABLE key_edges AS SELECT * FROM key_edges_arrow")
-    con.unregister("key_edges_arrow")
-    key_count = keys.num_rows
-    del keys
+    con.execute(f"CREATE TABLE key_edges AS {key_edges_sql('cand')}")
     scored = score_pairs(con, "cand", options.model, options.match) if size > 1 else None
     edge_table = scored.edges if scored is not None else EDGE_SCHEMA.empty_table()
     con.register("edges_arrow", edge_table)
@@ -112,9 +107,15 @@ def resolve(
     del edge_table, scored
 
     scored_count, rejected = cluster_members(con, strong_weight=options.strong_evidence_weight)
-    previous_ids = pa.table({"rid": list(previous), "golden_person_id": list(previous.values())})
-    golden_ids(con, previous_ids.cast(pa.schema([("rid", pa.string()), ("golden_person_id", pa.string())])))
-    del previous_ids
+    golden_ids(
+        con,
+        pa.table(
+            {
+                "rid": pa.array(list(previous), pa.string()),
+                "golden_person_id": pa.array(list(previous.values()), pa.string()),
+            }
+        ),
+    )
     con.execute(
         """CREATE TABLE membership AS
            SELECT rc.idx, ci.golden_person_id, p.rid AS partner_rid, rc.match_weight, rc.match_reason,
@@ -150,7 +151,7 @@ def resolve(
     ).to_arrow_table()
     stats = {
         "candidates": size,
-        "key_edges": key_count,
+        "key_edges": int(con.execute("SELECT count(*) FROM key_edges").fetchall()[0][0]),
         "scored_edges": scored_count,
         "rejected_by_namesake_guard": rejected,
         "golden_people": people.num_rows,

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+PERSON_ID_PREFIX = "gp_"
+
 
 def derived_id(prefix: str, seed: str) -> str:
     """``prefix`` + 16 hex digits derived from ``seed``.
@@ -22,7 +24,7 @@ def assign_ids(
     clusters: Sequence[Sequence[str]],
     previous: Mapping[str, str],
     *,
-    prefix: str = "gp_",
+    prefix: str = PERSON_ID_PREFIX,
     reserved: AbstractSet[str] = frozenset(),
 ) -> list[str]:
     """One id per cluster (a list of member rids). Larger clusters choose first among the ids their members had;

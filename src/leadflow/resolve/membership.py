@@ -15,9 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from leadflow.resolve.clustering import cluster
-from leadflow.resolve.ids import assign_ids
-
-ID_PREFIX = "gp_"
+from leadflow.resolve.ids import PERSON_ID_PREFIX, assign_ids
 
 
 def derived_id_sql(prefix: str, seed: str) -> str:
@@ -121,7 +119,7 @@ def golden_ids(con: duckdb.DuckDBPyConnection, previous: pa.Table) -> None:
     )
     con.execute(
         f"""CREATE TABLE cluster_id AS
-            SELECT k.label, coalesce(v.gid, {derived_id_sql(ID_PREFIX, "k.min_rid")}) AS golden_person_id,
+            SELECT k.label, coalesce(v.gid, {derived_id_sql(PERSON_ID_PREFIX, "k.min_rid")}) AS golden_person_id,
                    v.gid IS NULL AS derived
             FROM (SELECT rc.label, min(c.rid) AS min_rid FROM row_cluster rc JOIN cand c USING (idx)
                   WHERE rc.label NOT IN (SELECT label FROM contested) GROUP BY rc.label) k

@@ -110,8 +110,12 @@ def source_item(prov: str, fields: Sequence[str]) -> str:
     e.g. ``{"source_kind": "apollo", "file_name": "a.csv", "row_number": 9, "fields": ["email"]}``; NULL if none is."""
     names = ", ".join(f"""CASE WHEN "{f}" IS NOT NULL THEN '{f}' END""" for f in fields)
     filled = f"list_filter([{names}], lambda x: x IS NOT NULL)"
-    return f"""CASE WHEN len({filled}) > 0
-                 THEN substr({prov}, 1, length({prov}) - 1) || ',"fields":' || to_json({filled})::VARCHAR || '}}' END"""
+    return f"CASE WHEN len({filled}) > 0 THEN {_with_fields(prov, filled)} END"
+
+
+def _with_fields(prov: str, names: str) -> str:
+    """SQL text: the source object ``prov`` (JSON text) with a ``"fields"`` member holding the list ``names``."""
+    return f"""substr({prov}, 1, length({prov}) - 1) || ',"fields":' || to_json({names})::VARCHAR || '}}'"""
 
 
 def single_source_provenance(fields: Sequence[str]) -> str:
@@ -131,9 +135,8 @@ def grouped_provenance(relation: str, key: str, fields: Sequence[str]) -> str:
     """
     names = ", ".join(f"'{f}'" for f in fields)
     provs = ", ".join(f'"{f}__prov"' for f in fields)
-    return f"""SELECT {key}, '[' || string_agg(
-                 substr(prov, 1, length(prov) - 1) || ',"fields":' || to_json(names)::VARCHAR || '}}', ','
-                 ORDER BY first_position) || ']' AS provenance
+    return f"""SELECT {key}, '[' || string_agg({_with_fields("prov", "names")}, ',' ORDER BY first_position) || ']'
+                 AS provenance
                FROM (SELECT {key}, prov, list(name ORDER BY position) AS names, min(position) AS first_position
                      FROM (SELECT {key}, unnest([{names}]) AS name, unnest([{provs}]) AS prov,
                                   unnest(range({len(fields)})) AS position FROM {relation})
