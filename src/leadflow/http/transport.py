@@ -17,7 +17,7 @@ import httpx
 import structlog
 
 from leadflow.errors import ApiError, ResponseLost, TransientError
-from leadflow.http.errors import ErrorMapper, connect_failure_reason, request_id_of
+from leadflow.http.errors import ErrorMapper, failure_reason, origin_of, request_id_of
 from leadflow.http.limits import ConcurrencyLimiter
 from leadflow.http.retry import RetryPolicy, parse_retry_after
 
@@ -203,6 +203,7 @@ class Transport:
         """
         idempotent = spec.is_idempotent
         attempt = 0
+        not_connected = 0
         refreshed = False
         while True:
             attempt += 1
@@ -235,9 +236,11 @@ class Transport:
                     raise _EmptyReply(f"HTTP {response.status_code} without the body it promised")
             except _NOT_SENT as exc:
                 self._release(reservation)
-                unreachable = self._error_mapper.unreachable(spec.url, connect_failure_reason(exc))
-                limit = min(self.policy.max_attempts, self.policy.max_connect_attempts)
-                self._wait_or_raise(spec, attempt, None, unreachable, cause=exc, max_attempts=limit)
+                not_connected += 1
+                unreachable = self._error_mapper.unreachable(spec.url, failure_reason(exc))
+                if not_connected >= self.policy.max_connect_attempts:
+                    raise unreachable from exc
+                self._wait_or_raise(spec, attempt, None, unreachable, cause=exc)
                 continue
             except (httpx.TransportError, _EmptyReply) as exc:
                 if not idempotent:
@@ -248,7 +251,10 @@ class Transport:
                         f" ({type(exc).__name__}); it may or may not have been applied: reconcile before sending it"
                         " again",
                     ) from exc
-                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                lost = TransientError(
+                    f"{spec.label or spec.method}: no answer from {origin_of(spec.url)} ({failure_reason(exc)})"
+                )
+                self._wait_or_raise(spec, attempt, None, lost, cause=exc)
                 continue
             elapsed = time.monotonic() - started
             log.debug(
@@ -303,9 +309,8 @@ class Transport:
         error: ApiError,
         *,
         cause: BaseException | None = None,
-        max_attempts: int | None = None,
     ) -> None:
-        if attempt >= (max_attempts or self.policy.max_attempts):
+        if attempt >= self.policy.max_attempts:
             raise error from cause
         with self._rng_lock:
             delay = self.policy.delay(attempt, self._rng, retry_after)
