@@ -20,6 +20,7 @@ from leadflow.errors import (
     ValidationFailed,
 )
 from leadflow.zoho.errors import ZohoErrors, zoho_error
+from leadflow.zoho.results import RecordResult
 
 API = "https://www.zohoapis.eu/crm/v8"
 
@@ -172,3 +173,20 @@ def test_the_mapper_unwraps_a_proxys_envelope() -> None:
     error = ZohoErrors(envelope=True, check="[zoho] api_base_url").from_response(reply(404, body))
     assert isinstance(error, NotFound)
     assert error.vendor_code == "RECORD_NOT_FOUND"
+
+
+def test_a_row_refused_as_duplicate_names_the_record_holding_the_value() -> None:
+    item = {
+        "code": "DUPLICATE_DATA",
+        "details": {
+            "api_name": "Email",
+            "json_path": "$.data[0].Email",
+            "duplicate_record": {"id": "57", "module": {}},
+        },
+        "message": "duplicate data",
+        "status": "error",
+    }
+    result = RecordResult.from_item(0, item)
+    assert not result.ok
+    assert result.existing_id == "57"
+    assert RecordResult.failed(1, code="INVALID_DATA", message="x", details={"id": "9"}).existing_id is None

@@ -104,6 +104,17 @@ class RequestSpec:
     expect_body: bool = False
 
     @property
+    def described(self) -> str:
+        """The call in a few words for messages: its label, with the method in front unless it has it.
+
+        Example:
+            >>> RequestSpec("POST", "https://x/crm/v8/Leads", label="POST Leads").described
+            'POST Leads'
+        """
+        what = self.label or self.url
+        return what if what.upper().startswith(f"{self.method.upper()} ") else f"{self.method} {what}"
+
+    @property
     def is_idempotent(self) -> bool:
         """GET, HEAD, OPTIONS and DELETE unless the caller says otherwise."""
         return self.idempotent if self.idempotent is not None else self.method.upper() in IDEMPOTENT_METHODS
@@ -247,13 +258,11 @@ class Transport:
                     with self._stats_lock:
                         self.stats.responses_lost += 1
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} was sent but no answer came back"
+                        f"{spec.described} was sent but no answer came back"
                         f" ({type(exc).__name__}); it may or may not have been applied: reconcile before sending it"
                         " again",
                     ) from exc
-                lost = TransientError(
-                    f"{spec.label or spec.method}: no answer from {origin_of(spec.url)} ({failure_reason(exc)})"
-                )
+                lost = TransientError(f"{spec.described}: no answer from {origin_of(spec.url)} ({failure_reason(exc)})")
                 self._wait_or_raise(spec, attempt, None, lost, cause=exc)
                 continue
             elapsed = time.monotonic() - started
@@ -291,7 +300,7 @@ class Transport:
                 if not idempotent:
                     error = self._error_mapper.from_response(response)
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} got {status} from a gateway: the write may have been"
+                        f"{spec.described} got {status} from a gateway: the write may have been"
                         " applied; reconcile before sending it again",
                         status=status,
                         vendor_code=error.vendor_code,

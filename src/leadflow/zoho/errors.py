@@ -27,7 +27,7 @@ _AUTH_REFUSED = frozenset({"OAUTH_SCOPE_MISMATCH", "NO_PERMISSION", "INVALID_CLI
 _CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/(.*)$")
 _RATE = frozenset({"TOO_MANY_REQUESTS", "LIMIT_EXCEEDED", "API_LIMIT_EXCEEDED"})
 _NOT_FOUND = frozenset({"RECORD_NOT_FOUND", "NOT_FOUND", "INVALID_MODULE", "INVALID_URL_PATTERN", "NO_RECORDS_FOUND"})
-_DUPLICATE = frozenset({"DUPLICATE_DATA", "DUPLICATE_RECORD", "DUPLICATE_TAG_NAME"})
+DUPLICATE_CODES = frozenset({"DUPLICATE_DATA", "DUPLICATE_RECORD", "DUPLICATE_TAG_NAME"})
 _INVALID = frozenset(
     {
         "INVALID_DATA",
@@ -131,10 +131,10 @@ def zoho_error(response: httpx.Response, body: Any = None) -> ApiError:
         message = f"{message}: {_HINTS[code]}"
     status = response.status_code
     request_id = request_id_of(response)
-    if status < 500 and code in _DUPLICATE:
+    if status < 500 and code in DUPLICATE_CODES:
         return Duplicate(
             message,
-            existing_id=_duplicate_id(details),
+            existing_id=duplicate_record_id(details),
             field=str(details["api_name"]) if details.get("api_name") else None,
             status=status,
             vendor_code=code,
@@ -185,7 +185,13 @@ def _names_a_path_part(details: dict[str, Any]) -> bool:
     return "resource_path_index" in details
 
 
-def _duplicate_id(details: dict[str, Any]) -> str | None:
+def duplicate_record_id(details: dict[str, Any]) -> str | None:
+    """The id of the record that already holds a unique value, from a ``DUPLICATE_DATA`` error's details.
+
+    Example:
+        >>> duplicate_record_id({"api_name": "Email", "duplicate_record": {"id": "5725767000000412001"}})
+        '5725767000000412001'
+    """
     held = details.get("duplicate_record")
     if isinstance(held, dict) and held.get("id") is not None:
         return str(held["id"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow.zoho.errors import DUPLICATE_CODES, duplicate_record_id
+
 
 @dataclass(frozen=True)
 class RecordResult:
@@ -33,6 +35,17 @@ class RecordResult:
     @property
     def ok(self) -> bool:
         return self.status == "success"
+
+    @property
+    def existing_id(self) -> str | None:
+        """For a row refused as a duplicate, the id of the record Zoho already holds with that value.
+
+        Example:
+            >>> RecordResult.failed(0, code="DUPLICATE_DATA", message="duplicate data",
+            ...                     details={"api_name": "Email", "duplicate_record": {"id": "57"}}).existing_id
+            '57'
+        """
+        return duplicate_record_id(self.details) if self.code in DUPLICATE_CODES else None
 
     @classmethod
     def from_item(cls, index: int, item: dict[str, Any], *, default_action: str | None = None) -> RecordResult:
