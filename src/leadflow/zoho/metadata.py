@@ -203,10 +203,10 @@ class UsersApi:
 
     def iter(self, kind: str = "ActiveUsers") -> Iterator[dict[str, Any]]:
         """Users of one ``type`` (AllUsers, ActiveUsers, AdminUsers, ...), every page."""
-        url = self.api.crm_url("users")
 
         def fetch(page: int) -> Page[dict[str, Any]]:
-            return self.api.call("GET", url, params={"type": kind, "page": str(page), "per_page": "200"}).page("users")
+            params = {"type": kind, "page": str(page), "per_page": "200"}
+            return self.api.call("GET", self.api.crm_url("users"), params=params).page("users")
 
         return paginate(fetch, MORE_RECORDS)
 

@@ -191,12 +191,13 @@ class ModuleResource:
                     batch=True,
                     label=f"delete {self.api_name}",
                 )
+                answered = _results(reply, offset, len(chunk), default_action="delete")
             except LeadflowError as exc:
                 if not results:
                     raise
                 total = len(ids) if isinstance(ids, Sized) else None
                 raise BatchInterrupted(exc, PartialBatch(results, offset), total=total) from exc
-            results += _results(reply, offset, len(chunk), default_action="delete")
+            results += answered
             offset += len(chunk)
         return results
 
@@ -228,9 +229,9 @@ class ModuleResource:
             raise InputError("search needs criteria, email, phone or word")
         if fields:
             params["fields"] = ",".join(fields)
-        url = self.api.crm_url(f"{self.api_name}/search")
 
         def fetch(page: int) -> Page[dict[str, Any]]:
+            url = self.api.crm_url(f"{self.api_name}/search")
             return self.api.call("GET", url, params={**params, "page": str(page)}, complex_call=True).page()
 
         return paginate(fetch, MORE_RECORDS)
@@ -241,11 +242,10 @@ class ModuleResource:
         Example:
             >>> [d["id"] for d in zoho.leads.deleted()]  # doctest: +SKIP
         """
-        url = self.api.crm_url(f"{self.api_name}/deleted")
 
         def fetch(page: int) -> Page[dict[str, Any]]:
             params = {"type": kind, "page": str(page), "per_page": str(MAX_PER_PAGE)}
-            return self.api.call("GET", url, params=params).page()
+            return self.api.call("GET", self.api.crm_url(f"{self.api_name}/deleted"), params=params).page()
 
         return paginate(fetch, MORE_RECORDS)
 
@@ -278,12 +278,13 @@ class ModuleResource:
                     batch=True,
                     label=f"{method} {path}",
                 )
+                answered = _results(reply, offset, len(chunk), default_action=default_action)
             except LeadflowError as exc:
                 if not results:
                     raise
                 total = len(rows) if isinstance(rows, Sized) else None
                 raise BatchInterrupted(exc, PartialBatch(results, offset), total=total) from exc
-            results += _results(reply, offset, len(chunk), default_action=default_action)
+            results += answered
             offset += len(chunk)
         return results
 
