@@ -31,6 +31,7 @@ from typing import Any
 
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.common.faults import Faults
+from leadflow_emulators.ghl.faults import GhlFaults
 from leadflow_emulators.ghl.models.activities import Activities
 from leadflow_emulators.ghl.models.contacts import Contacts
 from leadflow_emulators.ghl.models.conversations import Conversations
@@ -71,7 +72,7 @@ class GhlBackend:
     ) -> None:
         self.lock = threading.RLock()
         self._clock = clock or Clock()
-        self._faults = Faults(seed=seed)
+        self._faults: Faults = GhlFaults(seed=seed)
         self.seed_value = seed
         self.docs = Documents(db_path)
         self.ids = GhlIds(seed)
