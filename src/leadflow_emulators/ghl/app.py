@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from leadflow_emulators.common.faults import FaultMiddleware
-from leadflow_emulators.ghl.control import control_routes
+from leadflow_emulators.ghl.control import ghl_control_routes
 from leadflow_emulators.ghl.delivery import WebhookDispatcher, WebhookSettings
 from leadflow_emulators.ghl.exceptions import GhlError
 from leadflow_emulators.ghl.models import GhlBackend
@@ -44,7 +44,8 @@ def create_app(
         WebhookSettings(urls=list(webhook_urls), retry_interval=webhook_retry_interval),
     )
     app = Starlette(
-        routes=[*control_routes(), *ghl_routes(), *fallback_routes()], exception_handlers={Exception: _internal_error}
+        routes=[*ghl_control_routes(), *ghl_routes(), *fallback_routes()],
+        exception_handlers={Exception: _internal_error},
     )
     app.state.backend = backend
     app.state.webhooks = dispatcher

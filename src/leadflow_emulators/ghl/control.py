@@ -1,11 +1,13 @@
-"""The control plane under ``/_emulator/`` (not part of GHL; no auth). Tests and the demo drive it.
+"""GHL's own routes on the shared control plane (``common.control``; not part of GHL, no auth).
 
-- ``POST /_emulator/reset``; ``POST /_emulator/seed`` (JSON lines of ``{"kind", "record"}``);
-  ``GET /_emulator/state`` (counts, settings, enrolments, messages, deliveries with their answers, faults)
-- ``GET|POST /_emulator/clock`` (``{"advance_seconds": s}``); ``GET|POST /_emulator/limits``
-  (``enabled``, ``burst``, ``burst_window_ms``, ``daily``)
-- ``GET|POST|DELETE /_emulator/faults``: the shared settings (``latency_ms``, ``error_rate``,
-  ``burst_429``, ``drop_after_commit``, ...) plus ``create_422_after_commit`` (GHL's reported bug)
+Shared (``common.control``): ``POST /_emulator/reset``, ``POST /_emulator/seed`` (JSON lines of
+``{"kind", "record"}``), ``GET /_emulator/state`` (counts, settings, enrolments, messages, deliveries with
+their answers, faults), ``GET|POST /_emulator/clock``, ``GET|POST /_emulator/limits`` (``enabled``,
+``burst``, ``burst_window_ms``, ``daily``), ``GET|POST|DELETE /_emulator/faults`` (``latency_ms``,
+``error_rate``, ``burst_429``, ``drop_after_commit``...). GHL's own:
+
+- ``GET|POST /_emulator/bugs``: ``{"create_422_after_commit": n}``: the next n contact creates store the
+  contact and answer 422 (a bug reported against GHL)
 - ``GET|POST /_emulator/location/settings`` (``allowDuplicateContact``, ``allowDuplicateOpportunity``,
   ``contactUniqueIdentifiers``...)
 - ``POST /_emulator/engagement`` (``{"kind", "contactId", ...}``, see ``models.engagement``)
@@ -25,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from leadflow_emulators.common.control import PREFIX as P
+from leadflow_emulators.common.control import control_routes
 from leadflow_emulators.common.jsonresp import json_response
 from leadflow_emulators.ghl.delivery import WebhookDispatcher
 from leadflow_emulators.ghl.exceptions import GhlError
 from leadflow_emulators.ghl.models import GhlBackend
-
-P = "/_emulator"
 
 
 def _backend(request: Request) -> GhlBackend:
@@ -53,77 +55,6 @@ async def _json(request: Request) -> Any:
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     return body
-
-
-def parse_seed_lines(text: str) -> list[Any]:
-    """JSON lines (one ``{"kind", "record"}`` per line) or one JSON array of them."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        items = json.loads(stripped)
-        return list(items) if isinstance(items, list) else []
-    return [json.loads(line) for line in stripped.splitlines() if line.strip()]
-
-
-async def reset(request: Request) -> Response:
-    _webhooks(request).clear()
-    _backend(request).reset()
-    return json_response({"status": "reset"})
-
-
-async def seed(request: Request) -> Response:
-    try:
-        items = parse_seed_lines((await request.body()).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        return _bad(f"seed body is not JSON lines: {error}")
-    return json_response(_backend(request).seed(items))
-
-
-async def state(request: Request) -> Response:
-    backend = _backend(request)
-    extra = {"create_422_after_commit": backend.create_422_after_commit}
-    body = {
-        **backend.state(),
-        "faults": {**backend.faults.snapshot(), **extra},
-        "webhooks_pending": _webhooks(request).pending(),
-    }
-    return json_response(body)
-
-
-async def clock(request: Request) -> Response:
-    backend = _backend(request)
-    if request.method == "POST":
-        try:
-            backend.clock.advance(float((await _json(request)).get("advance_seconds", 0)))
-        except (ValueError, TypeError):
-            return _bad("expected JSON with advance_seconds")
-    return json_response({"now": backend.clock.now().isoformat()})
-
-
-async def limits(request: Request) -> Response:
-    backend = _backend(request)
-    if request.method == "POST":
-        try:
-            backend.set_limits(await _json(request))
-        except (ValueError, TypeError) as error:
-            return _bad(str(error))
-    return json_response(backend.get_limits())
-
-
-async def faults(request: Request) -> Response:
-    backend = _backend(request)
-    if request.method == "DELETE":
-        backend.faults.clear()
-        backend.create_422_after_commit = 0
-    elif request.method == "POST":
-        try:
-            body = await _json(request)
-            bug = body.pop("create_422_after_commit", None)
-            backend.faults.configure(body)
-            if bug is not None:
-                backend.create_422_after_commit = int(bug)
-        except (ValueError, TypeError) as error:
-            return _bad(str(error))
-    return json_response({**backend.faults.snapshot(), "create_422_after_commit": backend.create_422_after_commit})
 
 
 async def location_settings(request: Request) -> Response:
@@ -235,21 +166,29 @@ async def oauth_codes(request: Request) -> Response:
     return json_response({"code": code}, status=201)
 
 
-def control_routes() -> list[BaseRoute]:
-    return [
-        Route(f"{P}/reset", reset, methods=["POST"]),
-        Route(f"{P}/seed", seed, methods=["POST"]),
-        Route(f"{P}/state", state, methods=["GET"]),
-        Route(f"{P}/clock", clock, methods=["GET", "POST"]),
-        Route(f"{P}/limits", limits, methods=["GET", "POST"]),
-        Route(f"{P}/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route(f"{P}/location/settings", location_settings, methods=["GET", "POST"]),
-        Route(f"{P}/engagement", engagement, methods=["POST"]),
-        Route(f"{P}/webhooks/keys", webhook_keys, methods=["GET"]),
-        Route(f"{P}/webhooks", webhooks, methods=["GET", "POST"]),
-        Route(f"{P}/webhooks/flush", flush, methods=["POST"]),
-        Route(f"{P}/tokens", tokens, methods=["POST"]),
-        Route(f"{P}/tokens/expire", expire_tokens, methods=["POST"]),
-        Route(f"{P}/oauth/clients", oauth_clients, methods=["POST"]),
-        Route(f"{P}/oauth/codes", oauth_codes, methods=["POST"]),
-    ]
+async def bugs(request: Request) -> Response:
+    backend = _backend(request)
+    if request.method == "POST":
+        try:
+            backend.create_422_after_commit = int((await _json(request)).get("create_422_after_commit", 0))
+        except (ValueError, TypeError):
+            return _bad("expected JSON with create_422_after_commit (a count)")
+    return json_response({"create_422_after_commit": backend.create_422_after_commit})
+
+
+def ghl_control_routes() -> list[BaseRoute]:
+    """The shared control plane plus GHL's own routes."""
+    return control_routes(
+        extra=[
+            Route(f"{P}/bugs", bugs, methods=["GET", "POST"]),
+            Route(f"{P}/location/settings", location_settings, methods=["GET", "POST"]),
+            Route(f"{P}/engagement", engagement, methods=["POST"]),
+            Route(f"{P}/webhooks/keys", webhook_keys, methods=["GET"]),
+            Route(f"{P}/webhooks", webhooks, methods=["GET", "POST"]),
+            Route(f"{P}/webhooks/flush", flush, methods=["POST"]),
+            Route(f"{P}/tokens", tokens, methods=["POST"]),
+            Route(f"{P}/tokens/expire", expire_tokens, methods=["POST"]),
+            Route(f"{P}/oauth/clients", oauth_clients, methods=["POST"]),
+            Route(f"{P}/oauth/codes", oauth_codes, methods=["POST"]),
+        ]
+    )

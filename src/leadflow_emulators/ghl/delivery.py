@@ -57,6 +57,8 @@ class WebhookDispatcher:
         self._thread = threading.Thread(target=self._run, name="ghl-webhooks", daemon=True)
         self._thread.start()
         backend.listeners.append(self.enqueue)
+        backend.reset_hooks.append(self.clear)
+        backend.webhooks_pending = self.pending
 
     def enqueue(self, event: dict[str, Any]) -> None:
         if not self.settings.urls:

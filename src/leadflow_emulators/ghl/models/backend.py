@@ -31,7 +31,6 @@ from typing import Any
 
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.common.faults import Faults
-from leadflow_emulators.ghl.faults import GhlFaults
 from leadflow_emulators.ghl.models.activities import Activities
 from leadflow_emulators.ghl.models.contacts import Contacts
 from leadflow_emulators.ghl.models.conversations import Conversations
@@ -72,7 +71,7 @@ class GhlBackend:
     ) -> None:
         self.lock = threading.RLock()
         self._clock = clock or Clock()
-        self._faults: Faults = GhlFaults(seed=seed)
+        self._faults = Faults(seed=seed)
         self.seed_value = seed
         self.docs = Documents(db_path)
         self.ids = GhlIds(seed)
@@ -90,6 +89,8 @@ class GhlBackend:
         self.events: list[dict[str, Any]] = []
         self.deliveries: list[dict[str, Any]] = []
         self.listeners: list[Listener] = []
+        self.reset_hooks: list[Callable[[], None]] = []  # the webhook dispatcher drops queued sends
+        self.webhooks_pending: Callable[[], int] = lambda: 0
         self.requests: Counter[str] = Counter()
         self.create_422_after_commit = 0  # the reported GHL bug: create answers 422 although it stored the contact
         self.token = token
@@ -122,6 +123,8 @@ class GhlBackend:
         self.contacts.reindex()
 
     def reset(self) -> None:
+        for hook in self.reset_hooks:
+            hook()
         with self.lock:
             self.docs.clear()
             self.events.clear()
@@ -165,6 +168,8 @@ class GhlBackend:
                 "enrolments": [public(doc) for doc in self.docs.all("enrolment")],
                 "messages": [self._message_summary(doc) for doc in self.docs.all("message")],
                 "events": len(self.events),
+                "webhooks_pending": self.webhooks_pending(),
+                "create_422_after_commit": self.create_422_after_commit,
                 "deliveries": list(self.deliveries),
                 "requests": dict(self.requests),
                 "limits": self.limits.snapshot(),

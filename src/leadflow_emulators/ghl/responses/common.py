@@ -8,7 +8,6 @@ into an endpoint; the handler answers with ``ctx.ok(payload, status)`` or raises
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from leadflow_emulators.common.jsonresp import json_response
+from leadflow_emulators.common.routes import api_route
 from leadflow_emulators.ghl.exceptions import GhlError
 from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.models.limits import RateLimited
@@ -144,13 +144,5 @@ class _Throttled(Exception):
 
 
 def route(**options: Any) -> Callable[[Handler], Endpoint]:
-    """``@route(version=..., scope=..., token_class=...)``: the handler becomes an endpoint run by ``call``."""
-
-    def decorate(handler: Handler) -> Endpoint:
-        @functools.wraps(handler)
-        async def endpoint(request: Request) -> Response:
-            return await call(request, handler=handler, **options)
-
-        return endpoint
-
-    return decorate
+    """``@route(version=..., scope=..., token_class=...)``: the kit's ``api_route`` around GHL's ``call``."""
+    return api_route(call, **options)
