@@ -98,6 +98,12 @@ def _patch(docs: dict[str, dict[str, Any]]) -> None:
     # (6) Opportunity ``indexVersion`` is typed string with the number 1 as example; GHL sends a number.
     opp = docs["opportunities.json"]["components"]["schemas"]["SearchOpportunitiesResponseSchema"]["properties"]
     opp["indexVersion"] = {"type": ["string", "number"]}
+    # (7) Opportunity search ``meta``: GHL answers null for nextPage/prevPage/startAfter/startAfterId on the
+    #     first and last pages; the spec types them as plain numbers/strings.
+    meta = docs["opportunities.json"]["components"]["schemas"]["SearchMetaResponseSchema"]["properties"]
+    for name in ("nextPage", "prevPage", "startAfter", "startAfterId", "nextPageUrl"):
+        if name in meta:
+            meta[name]["nullable"] = True
 
 
 @dataclass(frozen=True)
