@@ -145,7 +145,8 @@ class GhlSpecChecker:
 
     def check(self, method: str, path: str, status: int, body: Any) -> None:
         """Raise ``AssertionError`` when ``body`` does not match the spec's schema for this answer."""
-        assert isinstance(body, dict) and "traceId" in body, f"{method} {path} {status}: no traceId in {body!r}"
+        assert isinstance(body, dict), f"{method} {path} {status}: not a JSON object: {body!r}"
+        assert "traceId" in body, f"{method} {path} {status}: no traceId in {body!r}"
         op = self.operation(method, path)
         if op is None:
             return
@@ -159,10 +160,13 @@ class GhlSpecChecker:
         schema = (declared or {}).get("content", {}).get("application/json", {}).get("schema")
         if schema is None:
             return
-        wrapper = {"$ref": f"{BASE}{op.file}#/paths/{_escape(op.path)}/{op.method.lower()}/responses/{status}/content/application~1json/schema"}
+        pointer = f"/paths/{_escape(op.path)}/{op.method.lower()}/responses/{status}/content/application~1json/schema"
+        wrapper = {"$ref": f"{BASE}{op.file}#{pointer}"}
         validator = jsonschema.Draft202012Validator(wrapper, registry=self.registry)
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
-        assert not errors, f"{method} {path} {status} does not match the spec: {errors[0].message} at {list(errors[0].path)}"
+        assert not errors, (
+            f"{method} {path} {status} does not match the spec: {errors[0].message} at {list(errors[0].path)}"
+        )
         self.checked += 1
 
 

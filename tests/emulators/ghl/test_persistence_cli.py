@@ -26,12 +26,20 @@ def test_backend_reopened_from_its_file_has_every_record(tmp_path: Path) -> None
     with first.transaction():
         contact = first.contacts.create({"locationId": LOCATION, "email": "keep@example.com", "tags": ["a"]})
         first.activities.create_note(contact["id"], {"body": "n"})
-        first.opportunities.create({"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]})
+        first.opportunities.create(
+            {"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]}
+        )
         first.directory.update_settings({"allowDuplicateOpportunity": True})
     first.close()
     second = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN)
     assert second.contacts.get(contact["id"])["tags"] == ["a"]
-    assert second.state()["counts"] | {} == {**second.state()["counts"], "contact": 1, "note": 1, "opportunity": 1, "pipeline": 1}
+    assert second.state()["counts"] | {} == {
+        **second.state()["counts"],
+        "contact": 1,
+        "note": 1,
+        "opportunity": 1,
+        "pipeline": 1,
+    }
     assert second.core.settings()["allowDuplicateOpportunity"] is True
     assert second.contacts.find_by("email", "KEEP@example.com") is not None  # the duplicate index is rebuilt
     second.close()
@@ -69,7 +77,10 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
         "\n".join(
             json.dumps(line)
             for line in [
-                {"kind": "contact", "record": {"id": "seededContact0000001", "email": "seed@example.com", "tags": ["Seed"]}},
+                {
+                    "kind": "contact",
+                    "record": {"id": "seededContact0000001", "email": "seed@example.com", "tags": ["Seed"]},
+                },
                 {"kind": "workflow", "record": {"id": "wf", "name": "Nurture", "status": "published", "version": 1}},
                 {"kind": "custom_field", "record": {"name": "Score", "dataType": "NUMERICAL"}},
             ]
@@ -79,7 +90,9 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
     process, base, head = _start([*args, "--seed", str(seed)])
     headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
     try:
-        created = httpx.post(f"{base}/contacts/", json={"locationId": LOCATION, "email": "new@example.com"}, headers=headers)
+        created = httpx.post(
+            f"{base}/contacts/", json={"locationId": LOCATION, "email": "new@example.com"}, headers=headers
+        )
         assert created.status_code == 201
         published = httpx.get(f"{base}/_emulator/webhooks/keys").json()
     finally:
@@ -90,7 +103,9 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
     process, base, _ = _start(args)
     try:
         state = httpx.get(f"{base}/_emulator/state").json()
-        assert state["counts"]["contact"] == 2 and state["counts"]["workflow"] == 1 and state["counts"]["custom_field"] == 1
+        assert state["counts"]["contact"] == 2
+        assert state["counts"]["workflow"] == 1
+        assert state["counts"]["custom_field"] == 1
         seeded = httpx.get(f"{base}/contacts/seededContact0000001", headers=headers).json()["contact"]
         assert seeded["tags"] == ["seed"]
         assert httpx.get(f"{base}/_emulator/webhooks/keys").json() == published
