@@ -275,3 +275,16 @@ def test_notes_and_tasks(api: TestClient, backend: GhlBackend) -> None:
     assert api.delete(f"/contacts/{contact['id']}/tasks/{task_id}").json()["succeded"] is True
     assert api.delete(f"/contacts/{contact['id']}/notes/{note_id}").json()["succeded"] is True
     assert {"NoteCreate", "TaskCreate"} <= {event["type"] for event in backend.events}
+
+
+def test_create_new_if_duplicate_allowed(api: TestClient, backend: GhlBackend) -> None:
+    body = {"locationId": LOCATION, "email": "same@example.com", "createNewIfDuplicateAllowed": True}
+    first = api.post("/contacts/upsert", json=body).json()
+    again = api.post("/contacts/upsert", json=body).json()  # the location disallows duplicates: flag ignored
+    assert again["new"] is False
+    assert again["contact"]["id"] == first["contact"]["id"]
+    api.post("/_emulator/location/settings", json={"allowDuplicateContact": True})
+    third = api.post("/contacts/upsert", json=body).json()
+    assert third["new"] is True
+    assert third["contact"]["id"] != first["contact"]["id"]
+    assert backend.docs.count("contact") == 2

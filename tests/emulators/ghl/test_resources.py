@@ -109,7 +109,7 @@ def test_workflow_enrolment_is_recorded(seeded: TestClient) -> None:
     assert api.get("/_emulator/state").json()["enrolments"][0]["status"] == "removed"
 
 
-def test_conversations_send_search_and_messages(api: TestClient) -> None:
+def test_conversations_send_search_and_messages(api: TestClient, backend: GhlBackend) -> None:
     contact = new_contact(api, email="talk@example.com", phone="+14155550111")
     sent = api.post(
         "/conversations/messages",

@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -49,6 +49,7 @@ DEFAULT_COMPANY_ID = "leadflowCompany000001"
 DEFAULT_TOKEN = "pit-4c5e7a52-6f0b-4d55-9a57-3f1d2e0b9c11"
 DEFAULT_CLIENT_ID = "65f0c0ffee0000000000abcd-lf0demo1"
 DEFAULT_CLIENT_SECRET = "leadflow-ghl-demo-secret"
+EVENT_LOG_SIZE = 10_000
 SEED_KINDS = ("contact", "custom_field", "pipeline", "workflow", "user", "calendar")
 _STATE_KINDS = (
     "contact", "note", "task", "tag", "custom_field", "custom_value", "pipeline", "opportunity", "workflow",
@@ -86,7 +87,8 @@ class GhlBackend:
         self.directory = Directory(self.core, self.contacts)
         self.oauth = OAuth(self.core, company_id)
         self.engagement = Engagement(self.core, self.contacts, self.conversations, self.directory, self.opportunities)
-        self.events: list[dict[str, Any]] = []
+        self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_LOG_SIZE)  # the latest events, for tests
+        self.events_total = 0
         self.deliveries: list[dict[str, Any]] = []
         self.listeners: list[Listener] = []
         self.reset_hooks: list[Callable[[], None]] = []  # the webhook dispatcher drops queued sends
@@ -128,6 +130,7 @@ class GhlBackend:
         with self.lock:
             self.docs.clear()
             self.events.clear()
+            self.events_total = 0
             self.deliveries.clear()
             self.requests.clear()
             self.limiter.clear()
@@ -167,7 +170,7 @@ class GhlBackend:
                 "settings": self.core.settings(),
                 "enrolments": [public(doc) for doc in self.docs.all("enrolment")],
                 "messages": [self._message_summary(doc) for doc in self.docs.all("message")],
-                "events": len(self.events),
+                "events": self.events_total,
                 "webhooks_pending": self.webhooks_pending(),
                 "create_422_after_commit": self.create_422_after_commit,
                 "deliveries": list(self.deliveries),
@@ -197,6 +200,7 @@ class GhlBackend:
             "webhookId": self.ids.uuid(),
         }
         self.events.append(event)
+        self.events_total += 1
         for listener in self.listeners:
             listener(event)
 
