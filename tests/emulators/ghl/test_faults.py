@@ -14,7 +14,7 @@ from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, LiveServer
 
 
 def test_create_answers_422_yet_the_contact_exists(api: TestClient, backend: GhlBackend) -> None:
-    assert api.post("/_emulator/bugs", json={"create_422_after_commit": 1}).json() == {"create_422_after_commit": 1}
+    assert api.post("/_emulator/faults", json={"create_422_after_commit": 1}).json()["create_422_after_commit"] == 1
     reply = api.post("/contacts/", json={"locationId": LOCATION, "email": "ghost@example.com"})
     assert reply.status_code == 422
     assert backend.contacts.find_by("email", "ghost@example.com") is not None

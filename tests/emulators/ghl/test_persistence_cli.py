@@ -13,7 +13,7 @@ import httpx
 
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.ghl.models import GhlBackend
-from tests.emulators.ghl.oas import REPO_ROOT
+from tests.specs import REPO_ROOT
 
 LOCATION = "cliLocation000000001"
 TOKEN = "pit-9f1e2d3c-4b5a-4697-8877-665544332211"

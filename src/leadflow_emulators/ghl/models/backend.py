@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from leadflow_emulators.common.clock import Clock
-from leadflow_emulators.common.faults import Faults
 from leadflow_emulators.ghl.models.activities import Activities
 from leadflow_emulators.ghl.models.contacts import Contacts
 from leadflow_emulators.ghl.models.conversations import Conversations
@@ -39,6 +38,7 @@ from leadflow_emulators.ghl.models.customfields import CustomFields
 from leadflow_emulators.ghl.models.directory import Directory, new_location
 from leadflow_emulators.ghl.models.documents import Documents
 from leadflow_emulators.ghl.models.engagement import Engagement
+from leadflow_emulators.ghl.models.faults import Faults, GhlFaultConfig
 from leadflow_emulators.ghl.models.ids import GhlIds
 from leadflow_emulators.ghl.models.limits import GhlLimits, RateLimiter
 from leadflow_emulators.ghl.models.oauth import OAuth
@@ -72,7 +72,7 @@ class GhlBackend:
     ) -> None:
         self.lock = threading.RLock()
         self._clock = clock or Clock()
-        self._faults = Faults(seed=seed)
+        self._faults = Faults(seed=seed, config_type=GhlFaultConfig)
         self.seed_value = seed
         self.docs = Documents(db_path)
         self.ids = GhlIds(seed)
@@ -94,7 +94,6 @@ class GhlBackend:
         self.reset_hooks: list[Callable[[], None]] = []  # the webhook dispatcher drops queued sends
         self.webhooks_pending: Callable[[], int] = lambda: 0
         self.requests: Counter[str] = Counter()
-        self.create_422_after_commit = 0  # the reported GHL bug: create answers 422 although it stored the contact
         self.token = token
         self.company_id = company_id
         self.docs.load()
@@ -135,7 +134,6 @@ class GhlBackend:
             self.requests.clear()
             self.limiter.clear()
             self._faults.clear()
-            self.create_422_after_commit = 0
             self._bootstrap()
 
     def seed(self, items: Sequence[Any]) -> dict[str, Any]:
@@ -172,7 +170,6 @@ class GhlBackend:
                 "messages": [self._message_summary(doc) for doc in self.docs.all("message")],
                 "events": self.events_total,
                 "webhooks_pending": self.webhooks_pending(),
-                "create_422_after_commit": self.create_422_after_commit,
                 "deliveries": list(self.deliveries),
                 "requests": dict(self.requests),
                 "limits": self.limits.snapshot(),
@@ -207,13 +204,6 @@ class GhlBackend:
     def record_delivery(self, delivery: dict[str, Any]) -> None:
         with self.lock:
             self.deliveries.append(delivery)
-
-    def take_create_422(self) -> bool:
-        with self.lock:
-            if self.create_422_after_commit > 0:
-                self.create_422_after_commit -= 1
-                return True
-            return False
 
     @staticmethod
     def _message_summary(doc: dict[str, Any]) -> dict[str, Any]:
