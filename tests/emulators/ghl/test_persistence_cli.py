@@ -30,6 +30,7 @@ def test_backend_reopened_from_its_file_has_every_record(tmp_path: Path) -> None
             {"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]}
         )
         first.directory.update_settings({"allowDuplicateOpportunity": True})
+        sent = first.conversations.send({"type": "Email", "contactId": contact["id"], "html": "Hi", "subject": "S"})
     first.close()
     second = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN)
     assert second.contacts.get(contact["id"])["tags"] == ["a"]
@@ -42,6 +43,10 @@ def test_backend_reopened_from_its_file_has_every_record(tmp_path: Path) -> None
     }
     assert second.core.settings()["allowDuplicateOpportunity"] is True
     assert second.contacts.find_by("email", "KEEP@example.com") is not None  # the duplicate index is rebuilt
+    with second.transaction():  # and the conversation index: a reply lands in the thread sent before the restart
+        reply = second.engagement.simulate({"kind": "reply", "contactId": contact["id"]})
+    assert reply["threadId"] == sent["_emailMessageId"]
+    assert second.conversations.for_contact(contact["id"])["id"] == sent["conversationId"]
     second.close()
 
 

@@ -122,6 +122,7 @@ class GhlBackend:
             if self.docs.get("oauth_client", DEFAULT_CLIENT_ID) is None:
                 self.oauth.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         self.contacts.reindex()
+        self.conversations.reindex()
 
     def reset(self) -> None:
         for hook in self.reset_hooks:
