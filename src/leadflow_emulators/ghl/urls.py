@@ -35,6 +35,8 @@ def ghl_routes() -> list[BaseRoute]:
         Route("/oauth/token", oauth.token, methods=["POST"]),
         Route("/oauth/locationToken", oauth.location_token, methods=["POST"]),
         Route("/oauth/installedLocations", oauth.installed_locations, methods=["GET"]),
+        Route("/oauth/location-token", oauth.location_token_v3, methods=["POST"]),
+        Route("/oauth/installed-locations", oauth.installed_locations_v3, methods=["GET"]),
         # contacts: fixed paths before /contacts/{contactId}
         Route("/contacts/search", contacts.search_contacts, methods=["POST"]),
         Route("/contacts/search/duplicate", contacts.duplicate_contact, methods=["GET"]),

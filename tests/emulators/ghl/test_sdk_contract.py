@@ -17,6 +17,7 @@ from highlevel import HighLevel
 from highlevel.error import GHLError
 
 from leadflow_emulators.ghl.models import GhlBackend
+from leadflow_emulators.ghl.models.backend import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tests.emulators.ghl.conftest import LOCATION, TOKEN, LiveServer
 from tests.emulators.ghl.oas import spec_checker
 
@@ -233,5 +234,54 @@ def test_conversations(run_sdk: Callable[[Scenario], None]) -> None:
         with pytest.raises(GHLError) as dnd:
             await ghl.conversations.send_a_new_message({"type": "SMS", "contactId": contact_id, "message": "Hi"})
         assert dnd.value.status_code == 400
+
+    run_sdk(scenario)
+
+
+def test_oauth_through_the_sdk(run_sdk: Callable[[Scenario], None], live: LiveServer) -> None:
+    code = httpx.post(f"{live.url}/_emulator/oauth/codes", json={"client_id": DEFAULT_CLIENT_ID}).json()["code"]
+    local = type("LocalHighLevel", (HighLevel,), {"BASE_URL": live.url})
+
+    async def scenario(ghl: Any) -> None:
+        grant = await ghl.oauth.get_access_token(
+            {
+                "clientId": DEFAULT_CLIENT_ID,
+                "clientSecret": DEFAULT_CLIENT_SECRET,
+                "grantType": "authorization_code",
+                "code": code,
+            }
+        )
+        assert grant["expiresIn"] == 86_399
+        assert grant["userType"] == "Location"
+        rotated = await ghl.oauth.refresh_token(
+            grant["refreshToken"], DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "refresh_token", "Location"
+        )
+        assert rotated["accessToken"] != grant["accessToken"]
+        with pytest.raises(GHLError) as reused:
+            await ghl.oauth.refresh_token(
+                grant["refreshToken"], DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "refresh_token", "Location"
+            )
+        assert reused.value.status_code == 401
+        agency = await ghl.oauth.get_access_token(
+            {"clientId": DEFAULT_CLIENT_ID, "clientSecret": DEFAULT_CLIENT_SECRET, "grantType": "client_credentials"}
+        )
+        app = {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET, "log_level": "none"}
+        as_agency = local(agency_access_token=agency["accessToken"], **app)
+        try:
+            location = await as_agency.oauth.get_location_access_token(
+                {"companyId": agency["companyId"], "locationId": LOCATION}
+            )
+            assert location["locationId"] == LOCATION
+            installed = await as_agency.oauth.get_installed_location(
+                agency["companyId"], DEFAULT_CLIENT_ID.split("-")[0]
+            )
+            assert installed["items"][0]["_id"] == LOCATION
+        finally:
+            await as_agency.http_client.aclose()
+        as_location = local(location_access_token=location["accessToken"], **app)
+        try:
+            assert (await as_location.locations.get_location(LOCATION))["location"]["id"] == LOCATION
+        finally:
+            await as_location.http_client.aclose()
 
     run_sdk(scenario)
