@@ -116,3 +116,29 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/_emulator/webhooks/keys").json() == published
     finally:
         _stop(process)
+
+
+def test_cli_delivers_webhooks_signed_with_the_key_files(tmp_path: Path) -> None:
+    from highlevel.webhook.webhook_manager import WebhookManager
+
+    from tests.emulators.ghl.conftest import LiveServer
+    from tests.emulators.ghl.test_webhooks import Receiver
+
+    hook = Receiver()
+    keys = tmp_path / "keys"
+    with LiveServer(hook.app) as receiver:
+        args = ["--token", TOKEN, "--location-id", LOCATION, "--signing-key-dir", str(keys)]
+        process, base, _ = _start([*args, "--webhook-url", f"{receiver.url}/hook"])
+        try:
+            headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
+            httpx.post(f"{base}/contacts/", json={"locationId": LOCATION, "email": "cli@example.com"}, headers=headers)
+            assert httpx.post(f"{base}/_emulator/webhooks/flush", json={}).json()["idle"] is True
+        finally:
+            _stop(process)
+    raw, received = hook.received[0]
+    manager = WebhookManager.__new__(WebhookManager)
+    manager.logger = type("Quiet", (), {"debug": print, "warn": print, "error": print})()
+    ed25519 = (keys / "webhook-ed25519-public.pem").read_text()
+    rsa = (keys / "webhook-rsa-public.pem").read_text()
+    assert manager.verify_ed25519_signature(raw.decode(), received["x-ghl-signature"], ed25519)
+    assert manager.verify_signature(raw.decode(), received["x-wh-signature"], rsa)
