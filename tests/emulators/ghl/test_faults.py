@@ -10,7 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from leadflow_emulators.ghl.models import GhlBackend
-from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, LiveServer
+from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2
+from tests.emulators.live_server import LiveServer
 
 
 def test_create_answers_422_yet_the_contact_exists(api: TestClient, backend: GhlBackend) -> None:

@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import httpx
+from highlevel.webhook.webhook_manager import WebhookManager
 
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.ghl.models import GhlBackend
+from tests.emulators.live_server import LiveServer
 from tests.specs import REPO_ROOT
 
 LOCATION = "cliLocation000000001"
@@ -119,9 +121,7 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
 
 
 def test_cli_delivers_webhooks_signed_with_the_key_files(tmp_path: Path) -> None:
-    from highlevel.webhook.webhook_manager import WebhookManager
 
-    from tests.emulators.ghl.conftest import LiveServer
     from tests.emulators.ghl.test_webhooks import Receiver
 
     hook = Receiver()

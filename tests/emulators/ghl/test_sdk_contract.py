@@ -18,8 +18,9 @@ from highlevel.error import GHLError
 
 from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.models.backend import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from tests.emulators.ghl.conftest import LOCATION, TOKEN, LiveServer
+from tests.emulators.ghl.conftest import LOCATION, TOKEN
 from tests.emulators.ghl.oas import spec_checker
+from tests.emulators.live_server import LiveServer
 
 Scenario = Callable[[Any], Awaitable[None]]
 

@@ -13,31 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from highlevel.webhook.webhook_manager import WebhookManager
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.signing import ED25519_PUBLIC, RSA_PUBLIC, SigningKeys
-from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C, LiveServer
-
-
-class Receiver:
-    """A webhook endpoint that records raw bodies and headers and answers with scripted statuses."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.script: list[int] = []
-        self.lock = threading.Lock()
-        self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
-
-    async def hook(self, request: Request) -> Response:
-        raw = await request.body()
-        with self.lock:
-            self.received.append((raw, dict(request.headers)))
-            status = self.script.pop(0) if self.script else 200
-        return Response(b"", status_code=status)
+from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C
+from tests.emulators.ghl.receiver import Receiver
+from tests.emulators.live_server import LiveServer
 
 
 @pytest.fixture
