@@ -115,7 +115,7 @@ class Directory:
             if action == "add":
                 self.contacts.add_tags(contact_id, body.get("tags") or [])
             elif body.get("removeAllTags"):
-                self.contacts._save_update(self.contacts.get(contact_id), {"tags": []})
+                self.contacts.replace_tags(contact_id, [])
             else:
                 self.contacts.remove_tags(contact_id, body.get("tags") or [])
         return {"succeded": True, "errorCount": 0, "responses": [{"contactId": cid, "type": "success"} for cid in ids]}
