@@ -18,7 +18,9 @@ from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.signing import ED25519_PUBLIC, RSA_PUBLIC, SigningKeys
 from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C
 from tests.emulators.ghl.receiver import Receiver
+from tests.emulators.ghl.webhook_docs import webhook_checker
 from tests.emulators.live_server import LiveServer
+from tests.specs import GHL_OPENAPI, spec_path
 
 
 @pytest.fixture
@@ -59,6 +61,9 @@ def test_deliveries_verify_with_the_published_keys(ghl: httpx.Client, receiver: 
     assert manager.verify_signature(raw.decode(), headers["x-wh-signature"], keys["rsa"]) is True
     assert manager.verify_ed25519_signature(raw.decode() + " ", headers["x-ghl-signature"], keys["ed25519"]) is False
     body = httpx.Response(200, content=raw).json()
+    checker = webhook_checker()
+    if checker is not None:
+        checker.check(body)
     assert body["type"] == "ContactCreate"
     assert body["locationId"] == LOCATION
     assert body["id"] == contact["id"]
@@ -139,6 +144,10 @@ def test_engagement_fires_the_events_ghl_fires(
         outcomes[kind] = reply.json()
     _flush(ghl)
     bodies = [httpx.Response(200, content=raw).json() for raw, _ in hook.received]
+    checker = webhook_checker()
+    for body in bodies:
+        if checker is not None:
+            checker.check(body)
     stats = [b["webhookPayload"] for b in bodies if b["type"] == "LCEmailStats"]
     assert [s["event"] for s in stats] == ["opened", "clicked", "failed", "unsubscribed"]
     assert {s["lc_operations"]["email_message_id"] for s in stats} == {sent["emailMessageId"]}
@@ -166,3 +175,42 @@ def test_key_directory_is_written_and_reused(tmp_path: Path) -> None:
     again = SigningKeys.in_directory(tmp_path / "keys")
     assert again.ed25519_public_pem == keys.ed25519_public_pem
     assert again.verify(b"x", keys.sign(b"x"))
+
+
+def test_every_event_type_matches_its_webhook_doc(backend: GhlBackend) -> None:
+    """Each event the emulator fires, produced through the backend, against the schema in GHL's docs."""
+    spec_path(*GHL_OPENAPI, "docs", "webhook events")
+    checker = webhook_checker()
+    assert checker is not None
+    backend.seed(
+        [
+            {
+                "kind": "pipeline",
+                "record": {"id": "p", "name": "S", "stages": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]},
+            },
+            {"kind": "calendar", "record": {"id": "cal", "name": "Calls"}},
+        ]
+    )
+    with backend.transaction():
+        contact = backend.contacts.create({"locationId": LOCATION, "email": "doc@example.com", "tags": ["x"]})
+        backend.contacts.add_tags(contact["id"], ["y"])
+        backend.activities.create_note(contact["id"], {"body": "n"})
+        backend.activities.create_task(
+            contact["id"], {"title": "t", "dueDate": "2026-12-24T10:00:00Z", "completed": False}
+        )
+        opp = backend.opportunities.create(
+            {"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]}
+        )
+        backend.opportunities.move_stage(opp["id"], "b")
+        backend.opportunities.set_status(opp["id"], "won")
+        backend.conversations.send({"type": "Email", "contactId": contact["id"], "html": "Hi", "subject": "S"})
+        for kind in ("delivered", "open", "click", "reply", "bounce", "complaint", "unsubscribe", "call", "booking"):
+            backend.engagement.simulate({"kind": kind, "contactId": contact["id"]})
+        backend.contacts.delete(contact["id"])
+    for event in backend.events:
+        checker.check(event)
+    assert set(checker.checked) >= {
+        "ContactCreate", "ContactUpdate", "ContactTagUpdate", "ContactDndUpdate", "ContactDelete", "NoteCreate",
+        "TaskCreate", "OpportunityCreate", "OpportunityStageUpdate", "OpportunityStatusUpdate", "OutboundMessage",
+        "InboundMessage", "LCEmailStats", "AppointmentCreate",
+    }  # fmt: skip
