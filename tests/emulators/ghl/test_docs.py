@@ -24,3 +24,12 @@ def test_docstring_examples(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.failed == 0
+
+
+def test_the_backend_speaks_the_kits_protocol() -> None:
+    from leadflow_emulators.common.backend import EmulatorBackend
+    from leadflow_emulators.ghl.models import GhlBackend
+
+    backend = GhlBackend()
+    assert isinstance(backend, EmulatorBackend)
+    backend.close()
