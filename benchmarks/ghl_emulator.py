@@ -174,6 +174,7 @@ def run_socket(records: int, db: bool, workdir: Path, connections: int) -> list[
         "ghl",
         "--port",
         "0",
+        "--no-rate-limits",
         "--token",
         TOKEN,
         "--location-id",
@@ -187,7 +188,7 @@ def run_socket(records: int, db: bool, workdir: Path, connections: int) -> list[
     base = server.stdout.readline().split(" on ", 1)[1].split()[0]
     for _ in range(200):
         try:
-            httpx.post(f"{base}/_emulator/limits", json={"enabled": False}, timeout=1)
+            assert httpx.get(f"{base}/_emulator/limits", timeout=1).json()["enabled"] is False
             break
         except httpx.TransportError:
             time.sleep(0.05)

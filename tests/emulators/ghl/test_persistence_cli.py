@@ -107,8 +107,14 @@ def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
     assert head.startswith("seeded {'contact': 1, 'workflow': 1, 'custom_field': 1}")
     assert "GoHighLevel emulator on" in head + output
     assert (keys / "webhook-ed25519-public.pem").read_text() == published["ed25519"]
-    process, base, _ = _start(args)
+    process, base, _ = _start([*args, "--burst", "7", "--daily", "9"])
     try:
+        assert httpx.get(f"{base}/_emulator/limits").json() == {
+            "enabled": True,
+            "burst": 7,
+            "burst_window_ms": 10_000,
+            "daily": 9,
+        }
         state = httpx.get(f"{base}/_emulator/state").json()
         assert state["counts"]["contact"] == 2
         assert state["counts"]["workflow"] == 1
