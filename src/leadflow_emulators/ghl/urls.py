@@ -77,6 +77,9 @@ def ghl_routes() -> list[BaseRoute]:
         Route(f"{L}/customValues/{{id}}", locations.delete_custom_value, methods=["DELETE"]),
         Route(f"{L}/tags", locations.list_tags, methods=["GET"]),
         Route(f"{L}/tags", locations.create_tag, methods=["POST"]),
+        Route(f"{L}/tags/{{tagId}}", locations.get_tag, methods=["GET"]),
+        Route(f"{L}/tags/{{tagId}}", locations.update_tag, methods=["PUT"]),
+        Route(f"{L}/tags/{{tagId}}", locations.delete_tag, methods=["DELETE"]),
         # opportunities
         Route("/opportunities/pipelines", opportunities.pipelines, methods=["GET"]),
         Route("/opportunities/search", opportunities.search_opportunities, methods=["GET"]),

@@ -288,3 +288,16 @@ def test_create_new_if_duplicate_allowed(api: TestClient, backend: GhlBackend) -
     assert third["new"] is True
     assert third["contact"]["id"] != first["contact"]["id"]
     assert backend.docs.count("contact") == 2
+
+
+def test_location_tags_rename_and_delete_reach_the_contacts(api: TestClient) -> None:
+    contact = new_contact(api, email="tagged@example.com", tags=["old", "keep"])
+    tags = {tag["name"]: tag["id"] for tag in api.get(f"/locations/{LOCATION}/tags").json()["tags"]}
+    assert api.get(f"/locations/{LOCATION}/tags/{tags['old']}").json()["tag"]["name"] == "old"
+    renamed = api.put(f"/locations/{LOCATION}/tags/{tags['old']}", json={"name": "New"})
+    assert renamed.status_code == 200
+    assert renamed.json()["tag"]["name"] == "new"
+    assert api.get(f"/contacts/{contact['id']}").json()["contact"]["tags"] == ["new", "keep"]
+    assert api.delete(f"/locations/{LOCATION}/tags/{tags['keep']}").json()["succeded"] is True
+    assert api.get(f"/contacts/{contact['id']}").json()["contact"]["tags"] == ["new"]
+    assert api.get(f"/locations/{LOCATION}/tags/{tags['keep']}").status_code == 400
