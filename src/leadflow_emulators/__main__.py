@@ -13,6 +13,7 @@ from leadflow_emulators.common.cli import EmulatorCommand
 
 EMULATORS: dict[str, str] = {
     "zoho": "leadflow_emulators.zoho.cli",
+    "ghl": "leadflow_emulators.ghl.cli",
 }
 
 
