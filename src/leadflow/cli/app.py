@@ -60,7 +60,9 @@ def root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config file (default: $LEADFLOW_CONFIG, else ./leadflow.toml if present)."),
+        typer.Option(
+            "--config", "-c", help="Config file (default: $LEADFLOW_CONFIG, else ./leadflow.toml if present)."
+        ),
     ] = None,
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log JSON lines instead of text (over [logging] json).")

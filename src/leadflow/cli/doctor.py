@@ -31,7 +31,9 @@ class Check:
 
 def doctor_command(
     ctx: typer.Context,
-    migrate: Annotated[bool, typer.Option("--migrate", help="Create the database if it does not exist and apply pending migrations.")] = False,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Create the database if it does not exist and apply pending migrations.")
+    ] = False,
 ) -> None:
     """Check configuration, database reachability and migrations; say what is wrong.
 

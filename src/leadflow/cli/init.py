@@ -32,5 +32,7 @@ def init_command(
         target.write_text(render_default_config(), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
-    doctor = f"--config {shlex.quote(str(target))} doctor" if context.runtime.config.named_by == "--config" else "doctor"
+    doctor = (
+        f"--config {shlex.quote(str(target))} doctor" if context.runtime.config.named_by == "--config" else "doctor"
+    )
     context.console.print(f"wrote {target}; next: [bold]{escape(command_hint(doctor))}[/]", highlight=False)
