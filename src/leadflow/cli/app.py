@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -87,14 +87,19 @@ def root(
     ctx.obj = AppContext(runtime=Runtime(ConfigFile.find(config), logs))
 
 
-def main() -> None:
-    """Entry point of the ``leadflow`` script."""
+def cli_command() -> Any:
+    """The ``leadflow`` command tree as it runs: built from ``app``, with its help tidied (see cli/help.py)."""
     from leadflow.cli.help import tidy_help
 
     command = typer.main.get_command(app)
     tidy_help(command)
+    return command
+
+
+def main() -> None:
+    """Entry point of the ``leadflow`` script."""
     try:
-        command()
+        cli_command()()
     except LeadflowError as exc:
         from leadflow.log import redactor
 
