@@ -40,11 +40,11 @@ def command_hint(arguments: str) -> str:
 def _spelled(program: Path) -> str:
     """The shortest way to name ``program`` that the shell resolves to it: its bare name when ``PATH`` finds
     this very file, else a path relative to the working folder when it lies below it, else its absolute path."""
-    resolved = program.resolve()
+    # compared without following symlinks: a venv's python is a link to a system python that lacks leadflow
+    absolute = Path(os.path.normpath(program.absolute()))
     on_path = shutil.which(program.name)
-    if on_path is not None and Path(on_path).resolve() == resolved:
+    if on_path is not None and Path(os.path.normpath(Path(on_path).absolute())) == absolute:
         return program.name
-    absolute = program.absolute()
     try:
         relative = absolute.relative_to(Path.cwd())
     except ValueError:
