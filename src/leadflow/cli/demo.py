@@ -23,7 +23,6 @@ from leadflow.cli.context import app_context
 from leadflow.cli.hints import command_hint, python_command
 
 if TYPE_CHECKING:
-    from leadflow.config import Settings
     from leadflow.pipeline.run import PipelineResult, StageProgress
     from leadflow.reporting import StoreCounts
 
@@ -42,7 +41,7 @@ def demo_command(
     from leadflow import pipeline
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.reporting import store_counts
-    from leadflow.runtime import open_store
+    from leadflow.runtime import open_store, register_secrets
     from leadflow.sampledata import GeneratorConfig, generate
 
     context = app_context(ctx)
@@ -67,7 +66,8 @@ def demo_command(
             + ", ".join(f"{seeded.get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts"))
             + (" (seeded with records that overlap the sample data)" if first_run else " (from the last run)")
         )
-        settings = _demo_settings(context.settings, workdir, emulator.base_url)
+        settings = emulator.settings_for(context.settings, database_url=f"sqlite:///{workdir / 'leadflow.db'}")
+        register_secrets(settings)
         engine = open_store(settings)
         with _bars(console) as bars:
             result = pipeline.run(settings, engine, files=[paths[n] for n in EXPORTS], progress=_progress_on(bars))
@@ -77,24 +77,6 @@ def demo_command(
     engine.dispose()
     _summary(console, result, counts, final)
     _closing_hints(console, workdir, zoho_db, started)
-
-
-def _demo_settings(base: Settings, workdir: Path, api: str) -> Settings:
-    from pydantic import SecretStr
-
-    from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-
-    zoho = base.zoho.model_copy(
-        update={
-            "api_base_url": api,
-            "accounts_url": api,
-            "auth": "oauth",
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": SecretStr(DEMO_CLIENT_SECRET),
-            "refresh_token": SecretStr(DEMO_REFRESH_TOKEN),
-        }
-    )
-    return base.model_copy(update={"database_url": f"sqlite:///{workdir / 'leadflow.db'}", "zoho": zoho})
 
 
 def _bars(console: Console) -> Progress:
