@@ -8,6 +8,7 @@ what happened. A second run finds everything in place and changes nothing.
 from __future__ import annotations
 
 import shlex
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +22,14 @@ from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.cli.hints import command_hint, python_command
+from leadflow.errors import InputError
 
 if TYPE_CHECKING:
     from leadflow.pipeline.run import PipelineResult, StageProgress
     from leadflow.reporting import StoreCounts
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
+_DEMO_FILES = ("samples", "zoho.", "leadflow.db", ".write-check")  # what a demo run leaves in its folder
 
 
 def demo_command(
@@ -47,10 +50,7 @@ def demo_command(
     context = app_context(ctx)
     console = context.console
     started = time.monotonic()
-    if fresh and workdir.exists():
-        for path in sorted(workdir.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-    workdir.mkdir(parents=True, exist_ok=True)
+    _prepare_workdir(workdir, fresh=fresh)
     samples = workdir / "samples"
     zoho_db = workdir / "zoho.db"
     first_run = not zoho_db.exists()
@@ -77,6 +77,26 @@ def demo_command(
     engine.dispose()
     _summary(console, result, counts, final)
     _closing_hints(console, workdir, zoho_db, started)
+
+
+def _prepare_workdir(workdir: Path, *, fresh: bool) -> None:
+    """Make the demo folder; with ``fresh``, empty it first, but only of what the demo itself writes there."""
+    if workdir.exists() and not workdir.is_dir():
+        raise InputError(f"--workdir {workdir} is a file, not a folder")
+    if fresh and workdir.exists():
+        foreign = sorted(p.name for p in workdir.iterdir() if not p.name.startswith(_DEMO_FILES))
+        if foreign:
+            raise InputError(
+                f"--fresh would delete {workdir}, which holds files the demo did not write ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); pick another --workdir"
+            )
+        shutil.rmtree(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / ".write-check").touch()
+        (workdir / ".write-check").unlink()
+    except OSError as exc:
+        raise InputError(f"cannot use {workdir} as the demo folder: {exc.strerror or exc}") from None
 
 
 def _bars(console: Console) -> Progress:
