@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from leadflow.cli.context import app_context
@@ -105,7 +105,7 @@ def _bars(console: Console) -> Progress:
         TextColumn("{task.description:<16}"),
         BarColumn(),
         TextColumn("{task.fields[amount]:>22}"),
-        TimeElapsedColumn(),
+        TimeRemainingColumn(elapsed_when_finished=True),  # the time left while a bar moves, then the time it took
         console=console,
     )
 
