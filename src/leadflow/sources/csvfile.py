@@ -22,6 +22,9 @@ DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 csv.field_size_limit(64 * 1024 * 1024)
+# A text export has next to no control characters; random or compressed bytes decode to about one in eight.
+BINARY_SAMPLE_CHARS = 64 * 1024
+BINARY_CONTROL_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,19 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+def control_share(text: str) -> float:
+    """Share of ``text`` that is control characters other than tab, line breaks and form feed (binary data).
+
+    Example:
+        >>> control_share("a,b\r\n1,2\n"), control_share("\x00\x01ab")
+        (0.0, 0.5)
+    """
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text if (ch < " " and ch not in "\t\r\n\f") or "\x7f" <= ch < "\xa0")
+    return controls / len(text)
+
+
 def printable(text: str) -> str:
     """Text safe for any database column: undecodable bytes as ``\\xNN``, NUL removed."""
     text = text.replace("\x00", "")
@@ -119,15 +135,27 @@ class CsvFile:
         self.encoding = encoding or detect_encoding(sample)
         self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors="surrogateescape", newline="")
         head = sample[: 256 * 1024].decode(self.encoding, errors="replace").lstrip("\ufeff")
+        share = control_share(head[:BINARY_SAMPLE_CHARS])
+        if share > BINARY_CONTROL_SHARE:
+            self._text.close()
+            raise InputError(
+                f"{path.name}: not a text file ({share:.0%} of its first characters are control bytes): "
+                "give a CSV export (Apollo, Sales Navigator, LinkedIn, or --format mapped)"
+            )
         self.delimiter = delimiter or sniff_delimiter(head)
         self._reader = csv.reader(self._lines(), delimiter=self.delimiter)
         self.header = self._read_header()
 
     @classmethod
     def open(cls, path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvFile:
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a file")
         if not path.is_file():
             raise InputError(f"{path}: no such file")
-        return cls(path, encoding=encoding, delimiter=delimiter)
+        try:
+            return cls(path, encoding=encoding, delimiter=delimiter)
+        except (PermissionError, IsADirectoryError) as exc:
+            raise InputError(f"{path}: cannot read: {(exc.strerror or type(exc).__name__).lower()}") from None
 
     def __enter__(self) -> CsvFile:
         return self
