@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from leadflow.cli.context import AppContext, app_context
+from leadflow.cli.inputs import shown
 from leadflow.cli.output import check_output, open_output
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
@@ -39,7 +40,7 @@ def _write_csv(context: AppContext, out: Path, header: Sequence[str], rows: Iter
         for row in rows:
             writer.writerow(row)
             count += 1
-    context.console.print(f"wrote {count:,} rows to {escape(str(out))}")
+    context.console.print(f"wrote {count:,} rows to {escape(shown(out))}")
 
 
 @export_app.command("clusters")

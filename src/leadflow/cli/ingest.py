@@ -14,7 +14,7 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from leadflow.cli.context import app_context
-from leadflow.cli.inputs import check_input_file, choice_option, country_option
+from leadflow.cli.inputs import ROW_ID_MAX, check_input_file, choice_option, country_option, shown
 from leadflow.cli.output import check_output, open_output
 from leadflow.cli.progress import rows_progress
 from leadflow.errors import InputError
@@ -75,7 +75,7 @@ def ingest_command(
             progress.update(
                 task,
                 completed=sum(bytes_done.values()),
-                description=f"ingesting {escape(path.name)}",
+                description=f"ingesting {escape(shown(path.name))}",
                 rows=total_rows,
                 rate=total_rows / max(time.monotonic() - started, 1e-6),
             )
@@ -105,7 +105,7 @@ def _print_report(console: Console, report: IngestReport) -> None:
         table.add_column(reason, justify="right")
     for f in report.files:
         table.add_row(
-            escape(f.path.name),
+            escape(f.name),
             f.format,
             f.encoding,
             f"{f.read:,}",
@@ -137,9 +137,11 @@ def _print_report(console: Console, report: IngestReport) -> None:
 @quarantine_app.command("list")
 def quarantine_list(
     ctx: typer.Context,
-    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, max=ROW_ID_MAX, help="Only rows of this ingest run.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Most rows shown.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=ROW_ID_MAX, help="Most rows shown.")] = 50,
 ) -> None:
     """Show quarantined rows with their reason."""
     from leadflow.store import ingest as repo
@@ -172,7 +174,9 @@ def quarantine_list(
 def quarantine_export(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
-    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, max=ROW_ID_MAX, help="Only rows of this ingest run.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
 ) -> None:
     """Write quarantined rows to a CSV file (cells that look like formulas are quoted for spreadsheets)."""
@@ -189,7 +193,7 @@ def quarantine_export(
         for row in repo.iter_quarantine(connection, run_id=run, reason=reason):
             writer.writerow([_safe_cell(row[c]) for c in columns])
             count += 1
-    context.console.print(f"wrote {count:,} quarantined rows to {escape(str(out))}")
+    context.console.print(f"wrote {count:,} quarantined rows to {escape(shown(out))}")
 
 
 def _reason(value: str | None) -> str | None:

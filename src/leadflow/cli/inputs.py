@@ -9,6 +9,15 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from leadflow.errors import InputError
+from leadflow.sources.csvfile import printable
+
+ROW_ID_MAX = 2**63 - 1
+"""The largest id (or row count) a database integer holds: the ``max`` of options such as ``--run``/``--limit``."""
+
+
+def shown(path: Path | str) -> str:
+    """A path as a message shows it: bytes of a name that is not UTF-8 as ``\\xNN`` (printable on any terminal)."""
+    return printable(str(path))
 
 
 def check_input_file(path: Path) -> None:
@@ -23,15 +32,15 @@ def check_input_file(path: Path) -> None:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{shown(path)}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {(exc.strerror or type(exc).__name__).lower()}") from None
+        raise InputError(f"{shown(path)}: cannot read: {(exc.strerror or type(exc).__name__).lower()}") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{path}: is a directory, not a file")
+        raise InputError(f"{shown(path)}: is a directory, not a file")
     if not stat.S_ISREG(mode):
-        raise InputError(f"{path}: not a regular file")
+        raise InputError(f"{shown(path)}: not a regular file")
     if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: cannot read: permission denied")
+        raise InputError(f"{shown(path)}: cannot read: permission denied")
 
 
 def choice_option(value: str | None, option: str, choices: Sequence[str]) -> str | None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from leadflow.cli.inputs import shown
 from leadflow.errors import InputError
 
 
@@ -26,16 +27,16 @@ def check_output(path: Path) -> None:
         leadflow.errors.InputError: /: is a directory; give a file name to write
     """
     if path.is_dir():
-        raise InputError(f"{path}: is a directory; give a file name to write")
+        raise InputError(f"{shown(path)}: is a directory; give a file name to write")
     folder = path.parent
     if not folder.exists():
-        raise InputError(f"{path}: the folder {folder} does not exist (create it first)")
+        raise InputError(f"{shown(path)}: the folder {shown(folder)} does not exist (create it first)")
     if not folder.is_dir():
-        raise InputError(f"{path}: {folder} is not a folder")
+        raise InputError(f"{shown(path)}: {shown(folder)} is not a folder")
     if path.exists() and not os.access(path, os.W_OK):
-        raise InputError(f"{path}: cannot write: permission denied")
+        raise InputError(f"{shown(path)}: cannot write: permission denied")
     if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{path}: cannot write: permission denied in {folder}")
+        raise InputError(f"{shown(path)}: cannot write: permission denied in {shown(folder)}")
 
 
 @contextmanager
@@ -53,7 +54,7 @@ def open_output(path: Path, *, newline: str | None = "") -> Iterator[TextIO]:
         with path.open("w", encoding="utf-8", newline=newline) as handle:
             yield handle
     except OSError as exc:
-        raise InputError(f"{path}: cannot write: {_reason(exc)}") from exc
+        raise InputError(f"{shown(path)}: cannot write: {_reason(exc)}") from exc
 
 
 def _reason(exc: OSError) -> str:

@@ -56,9 +56,14 @@ class FileReport:
     already_seen: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def name(self) -> str:
+        """The file's base name as stored and shown (bytes of a name that is not UTF-8 as ``\\xNN``)."""
+        return printable(self.path.name)
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "file": self.path.name,
+            "file": self.name,
             "format": self.format,
             "source_kind": self.source_kind,
             "encoding": self.encoding,
@@ -315,7 +320,7 @@ def _store_chunk(connection: Connection, prepared: _PreparedChunk, report: FileR
     """Write a prepared chunk: quarantine rows, source records, then prospects keyed by the new record ids."""
     now = runs.utcnow()
     kind = report.source_kind
-    file_name = report.path.name
+    file_name = report.name
     chunk, bad, table, stored_index = prepared.chunk, prepared.bad, prepared.table, prepared.stored_index
     if bad:
         repo.insert_quarantine(

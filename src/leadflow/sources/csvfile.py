@@ -150,7 +150,7 @@ class CsvFile:
         if kind is not None:
             self._text.close()
             raise InputError(
-                f"{path.name}: not a text file ({kind}): give a CSV export "
+                f"{printable(path.name)}: not a text file ({kind}): give a CSV export "
                 "(Apollo, Sales Navigator, LinkedIn, or --format mapped); save a workbook as CSV first"
             )
         self.delimiter = delimiter or sniff_delimiter(head)
@@ -161,13 +161,15 @@ class CsvFile:
     @classmethod
     def open(cls, path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvFile:
         if path.is_dir():
-            raise InputError(f"{path}: is a directory, not a file")
+            raise InputError(f"{printable(str(path))}: is a directory, not a file")
         if not path.is_file():
-            raise InputError(f"{path}: no such file")
+            raise InputError(f"{printable(str(path))}: no such file")
         try:
             return cls(path, encoding=encoding, delimiter=delimiter)
         except (PermissionError, IsADirectoryError) as exc:
-            raise InputError(f"{path}: cannot read: {(exc.strerror or type(exc).__name__).lower()}") from None
+            raise InputError(
+                f"{printable(str(path))}: cannot read: {(exc.strerror or type(exc).__name__).lower()}"
+            ) from None
 
     def __enter__(self) -> CsvFile:
         return self
@@ -196,9 +198,9 @@ class CsvFile:
             if not any(cells):
                 continue
             if any(_SURROGATE.search(c) for c in cells):
-                raise InputError(f"{self.path.name}: the header row cannot be decoded as {self.encoding}")
+                raise InputError(f"{printable(self.path.name)}: the header row cannot be decoded as {self.encoding}")
             return _unique_names(cells)
-        raise InputError(f"{self.path.name}: the file is empty (no header row)")
+        raise InputError(f"{printable(self.path.name)}: the file is empty (no header row)")
 
     def chunks(self, size: int) -> Iterator[RecordChunk]:
         """Data records in chunks of ``size`` rows (good and bad together), numbered from 1.
