@@ -38,7 +38,13 @@ def resolve_command(
     if against_crm:
         _refresh_crm_mirror(context)
     with steps(context.console, "resolve") as step:
-        report = run_resolve(engine, context.settings.resolve, against_crm=against_crm, on_step=step)
+        report = run_resolve(
+            engine,
+            context.settings.resolve,
+            against_crm=against_crm,
+            on_step=step,
+            on_wait=lambda: context.console.print("another resolve is writing to this store: waiting for it to finish"),
+        )
     table = Table(title=f"resolve run {report.run_id}")
     table.add_column("measure")
     table.add_column("count", justify="right")
