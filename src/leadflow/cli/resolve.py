@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from leadflow.cli.context import AppContext, app_context
+from leadflow.cli.inputs import ROW_ID_MAX
 from leadflow.cli.progress import steps
 from leadflow.errors import InputError, LeadflowError
 
@@ -84,9 +85,13 @@ def _explain(context: Any, identifier: str) -> None:
     from leadflow.resolve.merge import provenance_sources
     from leadflow.store.golden import cluster_rows, crm_cluster_rows, golden_id_of_source_record, golden_person
 
+    if not identifier.isprintable() or len(identifier) > 200:
+        raise InputError("--explain takes a golden id (gp_...) or a source row id")
+    if identifier.isascii() and identifier.isdigit() and int(identifier) > ROW_ID_MAX:
+        raise InputError(f"no source row {identifier}")
     with context.engine.connect() as connection:
         golden_id = identifier
-        if identifier.isdigit():
+        if identifier.isascii() and identifier.isdigit():
             found = golden_id_of_source_record(connection, source_record_id=int(identifier))
             if found is None:
                 raise InputError(f"source row {identifier} is not in any cluster (run `leadflow resolve` first)")

@@ -158,6 +158,8 @@ def _print_examples(console: Console, outcome: ScoreOutcome, limit: int) -> None
 def _explain(context: AppContext, wanted: str) -> None:
     from leadflow.store import scoring as repo
 
+    if not wanted.isprintable() or len(wanted) > 320:
+        raise InputError("--explain takes a golden id (gp_...) or an e-mail address")
     with context.engine.connect() as connection:
         golden_id = wanted
         if "@" in wanted:
