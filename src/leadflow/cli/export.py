@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from leadflow.cli.context import AppContext, app_context
-from leadflow.cli.inputs import shown
+from leadflow.cli.inputs import choice_option, shown
 from leadflow.cli.output import check_output, open_output
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
@@ -83,6 +83,8 @@ def export_sync_map(
 ) -> None:
     """One line per golden record and target: golden_id, target, module, remote_id."""
     from leadflow.store import sync_ledger
+
+    choice_option(target, "--target", ["zoho", "ghl"])
 
     check_output(out)
     context = app_context(ctx)

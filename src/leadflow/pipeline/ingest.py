@@ -27,6 +27,7 @@ from leadflow.sources.csvfile import BadRow, file_sha256, printable
 from leadflow.sources.reader import DEFAULT_CHUNK_ROWS, SourceChunk, SourceFile
 from leadflow.store import ingest as repo
 from leadflow.store import runs
+from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
 from leadflow.store.schema import quarantine, source_records
 
@@ -143,7 +144,7 @@ def ingest_files(
         if rows_progress is not None:
             rows_progress(report.path, report.read, position, size)
 
-    with store_lock(engine, "ingest", on_wait=on_wait):
+    with store_errors(engine, "ingest"), store_lock(engine, "ingest", on_wait=on_wait):
         return _ingest_run(engine, paths, format_name, mapping, default_country, chunk_rows, chunk_done)
 
 

@@ -23,6 +23,7 @@ from leadflow.resolve.merge import MergePolicy
 from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
 from leadflow.store import golden
+from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
 from leadflow.store.runs import finish_run, start_run
 from leadflow.store.schema import prospects, source_records
@@ -87,7 +88,7 @@ def run_resolve(
         >>> # report = run_resolve(engine, settings.resolve, against_crm=True)
     """
     require_prospects(engine)
-    with store_lock(engine, "resolve", on_wait=on_wait):
+    with store_errors(engine, "resolve"), store_lock(engine, "resolve", on_wait=on_wait):
         return _resolve_run(engine, settings, against_crm, on_step or (lambda _text: None))
 
 

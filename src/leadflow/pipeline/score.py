@@ -18,6 +18,7 @@ from leadflow.model import RunStatus
 from leadflow.scoring import score_records
 from leadflow.segments import CompiledSegments, assign_segments, compile_segments
 from leadflow.store import scoring as repo
+from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
 from leadflow.store.runs import finish_run, start_run
 
@@ -59,7 +60,7 @@ def run_score_stage(
     compiled = compile_configured_segments(settings, config_file)
     if preview:
         return _score(engine, settings, compiled, now, preview=True, step=on_step or (lambda _text: None))
-    with store_lock(engine, "score", on_wait=on_wait):
+    with store_errors(engine, "score"), store_lock(engine, "score", on_wait=on_wait):
         return _score(engine, settings, compiled, now, preview=False, step=on_step or (lambda _text: None))
 
 
