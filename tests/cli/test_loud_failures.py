@@ -172,3 +172,12 @@ def test_progress_counts_rows_with_a_rate_and_stages_name_their_steps(tmp_path: 
     assert scored.returncode == 0, scored.stderr
     assert "score: scoring 12,000 golden people" in scored.stdout
     assert "scored 12,000 records" in scored.stdout
+
+
+def test_a_mapping_given_with_another_format_is_refused_not_ignored(tmp_path: Path) -> None:
+    write_apollo(tmp_path / "a.csv", 2)
+    (tmp_path / "m.toml").write_text('[columns]\nemail = "Email"\n', encoding="utf-8")
+    line = assert_one_line_error(run(["ingest", "a.csv", "--format", "apollo", "--mapping", "m.toml"], tmp_path))
+    assert "--mapping is for --format mapped" in line
+    line = assert_one_line_error(run(["ingest", "a.csv", "--format", "mapped", "--mapping", "."], tmp_path))
+    assert line == "error: .: is a directory, not a file"

@@ -51,6 +51,8 @@ def ingest_command(
         raise InputError(f"--format must be one of {', '.join(FORMAT_CHOICES)}, not {format_name!r}")
     if format_name == "mapped" and mapping is None:
         raise InputError("--format mapped needs --mapping FILE.toml")
+    if mapping is not None and format_name not in (None, "mapped"):
+        raise InputError(f"--mapping is for --format mapped; --format {format_name} reads its own columns")
     for path in [*files, *([mapping] if mapping is not None else [])]:
         check_input_file(path)
     settings = context.settings
