@@ -181,3 +181,18 @@ def test_a_mapping_given_with_another_format_is_refused_not_ignored(tmp_path: Pa
     assert "--mapping is for --format mapped" in line
     line = assert_one_line_error(run(["ingest", "a.csv", "--format", "mapped", "--mapping", "."], tmp_path))
     assert line == "error: .: is a directory, not a file"
+
+
+def test_an_unclosed_quote_is_quarantined_at_its_line_and_no_line_is_swallowed(tmp_path: Path) -> None:
+    lines = [f"Ann{i},Lee,VP Sales,Acme,ann{i}@acme.io,Verified" for i in range(8)]
+    lines[2] = 'Bo,Ng,"CEO,Acme,bo@acme.io,Verified'  # the quote never closes
+    (tmp_path / "a.csv").write_text(",".join(APOLLO_HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    result = run(["ingest", "a.csv"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "leadflow.db") as db:
+        stored = [row for (row,) in db.execute("select email from prospects order by row_number")]
+        quarantined = db.execute("select row_number, reason, raw_text, detail from quarantine").fetchall()
+    assert stored == [f"ann{i}@acme.io" for i in range(8) if i != 2]  # every other line is its own row
+    assert quarantined == [(3, "invalid_value", lines[2], "line 4: a quote opens a cell and is never closed")]
+    listed = run(["quarantine", "list", "--reason", "invalid_value"], tmp_path)
+    assert "never closed" in listed.stdout
