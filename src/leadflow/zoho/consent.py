@@ -28,6 +28,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.org.READ",
     "ZohoCRM.coql.READ",
     "ZohoCRM.bulk.ALL",
+    "ZohoCRM.notifications.ALL",
     "ZohoFiles.files.ALL",
 )
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"

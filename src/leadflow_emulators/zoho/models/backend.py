@@ -42,6 +42,8 @@ from typing import Any
 from leadflow_emulators.common.clock import Clock, iso
 from leadflow_emulators.common.ids import IdGenerator
 from leadflow_emulators.zoho.exceptions import ZohoError
+from leadflow_emulators.zoho.models.activities import note_system_keys
+from leadflow_emulators.zoho.models.hooks import WriteHooks
 from leadflow_emulators.zoho.models.limits import ConcurrencyGate, CreditLedger
 from leadflow_emulators.zoho.models.metadata import (
     DATA_TYPES,
@@ -53,6 +55,7 @@ from leadflow_emulators.zoho.models.metadata import (
 from leadflow_emulators.zoho.models.persistence import PendingRecord, SqliteStore
 from leadflow_emulators.zoho.models.records import ModuleRecords
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
+from leadflow_emulators.zoho.models.surface import install, with_features
 from leadflow_emulators.zoho.models.users import Directory
 from leadflow_emulators.zoho.models.validation import coercer_for, lookup_id
 
@@ -127,13 +130,15 @@ class ZohoBackend:
         self._pending_settings: set[str] = set()
         self._stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._requests: Counter[str] = Counter()
+        self.hooks = WriteHooks()
         self._init_state()
+        self.watches = install(self)
         if self._store is not None:
             self._load()
 
     # ----------------------------------------------------------------- state
     def _init_state(self) -> None:
-        self._modules: dict[str, ModuleMeta] = standard_modules()
+        self._modules: dict[str, ModuleMeta] = with_features(standard_modules())
         self._records: dict[str, ModuleRecords] = {name: ModuleRecords(name) for name in self._modules}
         self._tags: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self._modules}
         self._custom_fields: dict[str, list[dict[str, Any]]] = {}
@@ -143,6 +148,7 @@ class ZohoBackend:
     def reset(self) -> None:
         """Forget every record, tag, custom field, credit and counter (OAuth clients stay)."""
         with self.lock:
+            self.watches.reset()
             self._init_state()
             self._stats.clear()
             self._requests.clear()
@@ -196,6 +202,7 @@ class ZohoBackend:
                 self._depth -= 1
                 if self._depth == 0:
                     self._flush()
+                    self.hooks.committed()
 
     def _dirty(self, module: str, record_id: str) -> None:
         if self._store is None:
@@ -426,6 +433,8 @@ class ZohoBackend:
                 out[name] = self._render_value(field_meta, value, record)
         if "$se_module" in record and (fields is None or "What_Id" in names):
             out["$se_module"] = record["$se_module"]
+        if module == "Notes":
+            out.update(note_system_keys(record))
         out["id"] = record["id"]
         return out
 
@@ -512,7 +521,7 @@ class ZohoBackend:
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": field_meta.api_name, "json_path": path})
             return {"id": target_id}
         # Multi-module lookup: the target module comes from $se_module or from the value's own "module".
-        target = row.get("$se_module")
+        target = row.get("$se_module") or row.get("se_module")  # v2 Notes send se_module
         if isinstance(value, dict) and isinstance(value.get("module"), dict):
             target = value["module"].get("api_name") or target
         if not target:
@@ -538,7 +547,7 @@ class ZohoBackend:
         for key, value in row.items():
             step = plan.get(key)
             if step is None:
-                if key in _SYSTEM_KEYS or key.startswith("$"):
+                if key in _SYSTEM_KEYS or key.startswith("$") or key == "se_module":
                     continue
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": key, "json_path": _path(index, key)})
             field_meta, coercer = step
@@ -593,6 +602,7 @@ class ZohoBackend:
         now = iso(self.clock.now())
         user = {"id": user_id}
         record: dict[str, Any] = {"id": self.ids.next_id(), "Owner": dict(user)}
+        changes = self.hooks.prepare(meta.api_name, dict(changes), None)
         record.update(changes)
         if record.get("Owner") is None:
             record["Owner"] = dict(user)
@@ -605,10 +615,11 @@ class ZohoBackend:
         self._records[meta.api_name].put(record)
         self._dirty(meta.api_name, record["id"])
         self.count(meta.api_name, "created")
+        self.hooks.written(meta.api_name, "create", record, set(changes))
         return record
 
     def _modify(self, meta: ModuleMeta, record_id: str, changes: dict[str, Any], user_id: str) -> dict[str, Any]:
-        changes = dict(changes)
+        changes = self.hooks.prepare(meta.api_name, dict(changes), self._records[meta.api_name].live.get(record_id))
         if "Owner" in changes and changes["Owner"] is None:
             del changes["Owner"]
         changes["Modified_Time"] = iso(self.clock.now())
@@ -617,6 +628,7 @@ class ZohoBackend:
         self._full_name(meta, record)
         self._dirty(meta.api_name, record_id)
         self.count(meta.api_name, "updated")
+        self.hooks.written(meta.api_name, "edit", record, set(changes))
         return record
 
     @staticmethod
@@ -828,6 +840,7 @@ class ZohoBackend:
                     continue
                 store.to_recycle_bin(record_id, {"deleted_time": iso(self.clock.now()), "deleted_by": uid})
                 self._dirty(meta.api_name, record_id)
+                self.hooks.written(meta.api_name, "delete", store.deleted[record_id][0], set())
                 self.count(meta.api_name, "deleted")
                 results.append(RecordResult(True, "SUCCESS", "record deleted", {"id": record_id}, id=record_id))
         return results

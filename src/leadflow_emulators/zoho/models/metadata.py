@@ -45,6 +45,7 @@ DEFAULT_LENGTHS = {
     "decimal": 16,
     "picklist": 120,
     "multiselectpicklist": 2000,
+    "multiselectlookup": 2000,
     "boolean": 5,
     "date": 20,
     "datetime": 120,
@@ -62,6 +63,7 @@ JSON_TYPES = {
     "decimal": "double",
     "boolean": "boolean",
     "multiselectpicklist": "jsonarray",
+    "multiselectlookup": "jsonarray",
     "lookup": "jsonobject",
     "ownerlookup": "jsonobject",
     "userlookup": "jsonobject",
@@ -84,6 +86,7 @@ class FieldMeta:
     multi_module: tuple[str, ...] = ()
     pick_list_values: tuple[str, ...] = ()
     id: str = ""
+    pick_list_extras: dict[str, dict[str, Any]] = field(default_factory=dict)  # e.g. a stage's probability
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -105,6 +108,7 @@ class FieldMeta:
                 "id": f"{self.id[:-3]}{number:03d}" if self.id else str(number),
                 "type": "used",
                 "colour_code": None,
+                **self.pick_list_extras.get(value, {}),
             }
             for number, value in enumerate(self.pick_list_values, start=1)
         ]
@@ -585,6 +589,7 @@ def standard_modules() -> dict[str, ModuleMeta]:
                 FieldMeta("End_DateTime", "datetime", system_mandatory=True),
                 FieldMeta("All_day", "boolean"),
                 FieldMeta("Venue", "text", length=255),
+                FieldMeta("Participants", "multiselectlookup", label="Participants"),
                 *_activity_links(),
             ],
         ),

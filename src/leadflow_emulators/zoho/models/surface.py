@@ -1,0 +1,36 @@
+"""Installs the features that react to writes (deal rules, stage history, notifications) on a backend.
+
+Example:
+    >>> from leadflow_emulators.zoho.models import ZohoBackend
+    >>> ZohoBackend().watches.channels
+    {}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leadflow_emulators.zoho.models.deals import StageHistory, prepare_deal, stage_history_module, stage_picklist_extras
+from leadflow_emulators.zoho.models.metadata import ModuleMeta
+from leadflow_emulators.zoho.models.notifications import Watches
+
+if TYPE_CHECKING:
+    from leadflow_emulators.zoho.models.backend import ZohoBackend
+
+
+def with_features(modules: dict[str, ModuleMeta]) -> dict[str, ModuleMeta]:
+    """The standard modules plus what the features add: Stage_History, the stages' forecast metadata."""
+    history = stage_history_module()
+    modules[history.api_name] = history
+    modules["Deals"].fields["Stage"].pick_list_extras = stage_picklist_extras()
+    return modules
+
+
+def install(backend: ZohoBackend) -> Watches:
+    """Register the write hooks; returns the org's notification channels."""
+    watches = Watches(backend)
+    backend.hooks.before.append(prepare_deal)
+    backend.hooks.after.append(StageHistory(backend))
+    backend.hooks.after.append(watches.observe)
+    backend.hooks.on_commit.append(watches.committed)
+    return watches
