@@ -99,6 +99,46 @@ _RELATED: dict[str, tuple[RelatedList, ...]] = {
 }
 
 
+def _duration_seconds(value: Any) -> int | None:
+    """Zoho's ``Call_Duration`` ("mm:ss", or "hh:mm:ss") in seconds; None when it is not that shape."""
+    parts = str(value).split(":") if value is not None else []
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def prepare_activity(
+    backend: ZohoBackend, module: str, changes: dict[str, Any], existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Derived activity values: a call's duration in seconds, the names and addresses of event participants."""
+    if module == "Calls" and "Call_Duration" in changes:
+        changes["Call_Duration_in_seconds"] = _duration_seconds(changes["Call_Duration"])
+    if module == "Events" and isinstance(changes.get("Participants"), list):
+        changes["Participants"] = [_participant(backend, dict(item)) for item in changes["Participants"]]
+    return changes
+
+
+_PARTICIPANT_MODULES = {"contact": "Contacts", "lead": "Leads"}
+
+
+def _participant(backend: ZohoBackend, item: dict[str, Any]) -> dict[str, Any]:
+    kind, who = item.get("type"), str(item.get("participant"))
+    name: str | None = None
+    email: str | None = who if kind == "email" else None
+    if kind in _PARTICIPANT_MODULES:
+        record = backend.get_stored(_PARTICIPANT_MODULES[str(kind)], who)
+        if record is not None:
+            name, email = record.get("Full_Name"), record.get("Email")
+    elif kind == "user":
+        user = backend.directory.minified(who)
+        if user is not None:
+            name, email = user.get("name"), user.get("email")
+    return {**item, "name": name, "Email": email, "status": item.get("status") or "not_known"}
+
+
 def note_system_keys(record: dict[str, Any]) -> dict[str, Any]:
     """The ``$`` keys Zoho adds to every note it returns (size of the text, no voice note or attachments)."""
     return {

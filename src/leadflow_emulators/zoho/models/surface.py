@@ -8,8 +8,10 @@ Example:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+from leadflow_emulators.zoho.models.activities import prepare_activity
 from leadflow_emulators.zoho.models.deals import StageHistory, prepare_deal, stage_history_module, stage_picklist_extras
 from leadflow_emulators.zoho.models.metadata import ModuleMeta
 from leadflow_emulators.zoho.models.notifications import Watches
@@ -30,6 +32,7 @@ def install(backend: ZohoBackend) -> Watches:
     """Register the write hooks; returns the org's notification channels."""
     watches = Watches(backend)
     backend.hooks.before.append(prepare_deal)
+    backend.hooks.before.append(partial(prepare_activity, backend))
     backend.hooks.after.append(StageHistory(backend))
     backend.hooks.after.append(watches.observe)
     backend.hooks.on_commit.append(watches.committed)

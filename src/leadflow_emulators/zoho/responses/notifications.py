@@ -84,21 +84,21 @@ async def disable(request: Request) -> Response:
             raise ZohoError(
                 400, "LIMIT_EXCEEDED", "limit exceeded", {"limit": MAX_CHANNELS_PER_CALL, "param": "channel_ids"}
             )
+        known = ctx.backend.watches.channels
+        for index, channel_id in enumerate(ids):  # all or nothing: an unknown id disables none
+            if channel_id not in known:
+                raise ZohoError(
+                    400,
+                    "INVALID_DATA",
+                    "invalid data",
+                    {"api_name": "channel_ids", "json_path": f"$.channel_ids[{index}]"},
+                )
         results: list[dict[str, Any]] = []
         for channel_id in ids:
-            if ctx.backend.watches.disable(channel_id):
-                results.append(
-                    {"code": "SUCCESS", "details": {"channel_id": channel_id}, "message": DISABLED, "status": "success"}
-                )
-            else:
-                results.append(
-                    {
-                        "code": "INVALID_DATA",
-                        "details": {"param": "channel_ids", "channel_id": channel_id},
-                        "message": "invalid data",
-                        "status": "error",
-                    }
-                )
+            ctx.backend.watches.disable(channel_id)
+            results.append(
+                {"code": "SUCCESS", "details": {"channel_id": channel_id}, "message": DISABLED, "status": "success"}
+            )
         return json_response({"watch": results}, status=_status(results, 200))
 
     return await api_call(request, family="notifications", action="DELETE", handler=handle)

@@ -23,7 +23,10 @@ async def get_related_lists(request: Request) -> Response:
         name = ctx.params.get("module")
         if not name:
             raise ZohoError.required_param("module")
-        meta = ctx.backend.module(name)
+        try:
+            meta = ctx.backend.module(name)
+        except ZohoError as error:  # a query parameter: Zoho names it (related_lists.json InvalidParamError)
+            raise ZohoError(400, error.code, error.message, {"param": "module"}) from None
         ids = module_ids()
         items = [
             item.to_json(meta.api_name, number, ids.get(item.module) or _module_id(ctx, item.module))

@@ -1,0 +1,260 @@
+"""The official SDK (zohocrmsdk8-0) over a real socket: notes, activities, related lists, deals, watch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from leadflow_emulators.zoho.models import ZohoBackend
+from tests.emulators.zoho.conftest import LiveServer, SdkEnv
+
+pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
+
+from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api import notes as sdk_notes
+from zohocrmsdk.src.com.zoho.crm.api import notifications as sdk_watch
+from zohocrmsdk.src.com.zoho.crm.api import pipeline as sdk_pipeline
+from zohocrmsdk.src.com.zoho.crm.api import related_records as sdk_related
+from zohocrmsdk.src.com.zoho.crm.api.convert_lead import (
+    BodyWrapper as ConvertBody,
+)
+from zohocrmsdk.src.com.zoho.crm.api.convert_lead import (
+    ConvertLeadOperations,
+    LeadConverter,
+)
+from zohocrmsdk.src.com.zoho.crm.api.convert_lead import (
+    SuccessResponse as ConvertSuccess,
+)
+from zohocrmsdk.src.com.zoho.crm.api.modules import MinifiedModule
+from zohocrmsdk.src.com.zoho.crm.api.record import (
+    ActionWrapper,
+    APIException,
+    BodyWrapper,
+    Participants,
+    Record,
+    RecordOperations,
+)
+from zohocrmsdk.src.com.zoho.crm.api.util import Choice
+
+from tests.emulators.zoho.test_sdk_contract import _point_sdk_at
+
+
+@pytest.fixture
+def sdk_server(sdk_env: SdkEnv) -> tuple[LiveServer, ZohoBackend]:
+    _point_sdk_at(sdk_env)
+    return sdk_env.server, sdk_env.backend
+
+
+def _created_ids(response: Any) -> list[str]:
+    body = response.get_object()
+    if isinstance(body, APIException):
+        raise AssertionError(f"{body.get_code().get_value()}: {body.get_details()}")
+    assert isinstance(body, ActionWrapper | sdk_notes.ActionWrapper), type(body)
+    items = list(body.get_data())
+    for item in items:
+        assert item.get_status().get_value() == "success", (item.get_code().get_value(), item.get_details())
+    return [str(item.get_details()["id"]) for item in items]
+
+
+def _create(module: str, values: dict[str, Any]) -> str:
+    record = Record()
+    for key, value in values.items():
+        record.add_key_value(key, value)
+    body = BodyWrapper()
+    body.set_data([record])
+    return _created_ids(RecordOperations(module).create_records(body, HeaderMap()))[0]
+
+
+def _related(module: str, record_id: str, related_list: str) -> list[Any]:
+    response = sdk_related.RelatedRecordsOperations(related_list, module).get_related_records(
+        int(record_id), ParameterMap(), HeaderMap()
+    )
+    assert response is not None
+    if response.get_status_code() == 204:
+        return []
+    body = response.get_object()
+    assert isinstance(body, sdk_related.ResponseWrapper), body
+    return list(body.get_data())
+
+
+def test_notes_on_any_record_and_the_notes_related_list(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    lead_id = _create("Leads", {"Last_Name": "Noted", "Company": "Acme"})
+    account_id = _create("Accounts", {"Account_Name": "Noted Inc"})
+    notes = []
+    for parent_module, parent_id, text in (("Leads", lead_id, "first call"), ("Accounts", account_id, "kickoff")):
+        note = sdk_notes.Note()
+        note.set_note_content(text)
+        parent = sdk_notes.ParentId()
+        parent.set_id(int(parent_id))
+        module = MinifiedModule()
+        module.set_api_name(parent_module)
+        parent.set_module(module)
+        note.set_parent_id(parent)
+        notes.append(note)
+    body = sdk_notes.BodyWrapper()
+    body.set_data(notes)
+    created = sdk_notes.NotesOperations().create_notes(body)
+    assert created.get_status_code() == 201
+    _created_ids(created)
+
+    on_lead = _related("Leads", lead_id, "Notes")
+    assert [note.get_key_value("Note_Content") for note in on_lead] == ["first call"]
+    assert backend.stats()["requests"].get("GET /crm/v8/settings/related_lists", 0) >= 1
+    on_account = _related("Accounts", account_id, "Notes")
+    assert [note.get_key_value("Note_Content") for note in on_account] == ["kickoff"]
+
+
+def test_tasks_calls_and_events_link_to_records_with_owners(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    contact_id = _create("Contacts", {"Last_Name": "Caller", "Email": "caller@example.com"})
+    deal_id = _create("Deals", {"Deal_Name": "Big one", "Stage": Choice("Qualification")})
+    who = Record()
+    who.set_id(int(contact_id))
+    what = Record()
+    what.set_id(int(deal_id))
+    owner_id = backend.directory.current_user_id
+    task_id = _create(
+        "Tasks",
+        {
+            "Subject": "Send proposal",
+            "Who_Id": who,
+            "What_Id": what,
+            "$se_module": "Deals",
+            "Status": Choice("Not Started"),
+        },
+    )
+    call_id = _create(
+        "Calls",
+        {
+            "Subject": "Discovery call",
+            "Call_Type": Choice("Outbound"),
+            "Call_Start_Time": datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+            "Call_Duration": "12:30",
+            "Call_Result": "Interested",
+            "Who_Id": who,
+        },
+    )
+    participant = Participants()
+    participant.add_key_value("type", "contact")
+    participant.add_key_value("participant", contact_id)
+    event_id = _create(
+        "Events",
+        {
+            "Event_Title": "Demo",
+            "Start_DateTime": datetime(2026, 12, 2, 15, 0, tzinfo=UTC),
+            "End_DateTime": datetime(2026, 12, 2, 16, 0, tzinfo=UTC),
+            "Participants": [participant],
+            "What_Id": what,
+            "$se_module": "Deals",
+        },
+    )
+    assert [task.get_id() for task in _related("Deals", deal_id, "Tasks")] == [int(task_id)]
+    assert [event.get_id() for event in _related("Deals", deal_id, "Events")] == [int(event_id)]
+    calls = _related("Contacts", contact_id, "Calls")
+    assert [call.get_id() for call in calls] == [int(call_id)]
+    assert calls[0].get_key_value("Call_Duration_in_seconds") == 750
+    assert str(calls[0].get_key_value("Owner").get_id()) == owner_id
+    stored_event = backend.get_record("Events", event_id)
+    assert stored_event is not None
+    assert stored_event["Participants"][0]["participant"] == contact_id
+    assert stored_event["Participants"][0]["name"] == "Caller"
+    assert stored_event["Participants"][0]["Email"] == "caller@example.com"
+
+
+def test_stage_moves_are_recorded_in_stage_history(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    deal_id = _create("Deals", {"Deal_Name": "Staged", "Stage": Choice("Qualification"), "Amount": 5000.0})
+    change = Record()
+    change.add_key_value("Stage", Choice("Negotiation/Review"))
+    body = BodyWrapper()
+    body.set_data([change])
+    _created_ids(RecordOperations("Deals").update_record(int(deal_id), body, HeaderMap()))
+    change = Record()
+    change.add_key_value("Stage", Choice("Closed Won"))
+    body.set_data([change])
+    _created_ids(RecordOperations("Deals").update_record(int(deal_id), body, HeaderMap()))
+
+    history = _related("Deals", deal_id, "Stage_History")
+    by_stage = {entry.get_key_value("Stage").get_value(): entry for entry in history}
+    assert set(by_stage) == {"Qualification", "Negotiation/Review", "Closed Won"}
+    assert by_stage["Qualification"].get_key_value("Stage_Duration") == 0
+    assert by_stage["Negotiation/Review"].get_key_value("Probability") == 90
+    assert by_stage["Closed Won"].get_key_value("Expected_Revenue") == 5000.0
+    deal = backend.get_record("Deals", deal_id)
+    assert deal is not None
+    assert deal["Probability"] == 100
+
+    layout_id = int(backend.module("Deals").id) + 1
+    pipelines = sdk_pipeline.PipelineOperations(layout_id).get_pipelines().get_object()
+    assert isinstance(pipelines, sdk_pipeline.ResponseWrapper), pipelines
+    stages = {stage.get_display_value(): stage for stage in pipelines.get_pipeline()[0].get_maps()}
+    assert stages["Closed Won"].get_forecast_type() == "Closed Won"
+    assert stages["Closed Lost"].get_forecast_category().get_name() == "Omitted"
+
+
+def test_lead_conversion_creates_a_deal_in_a_stage_of_the_pipeline(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    lead_id = _create("Leads", {"Last_Name": "Convertible", "Company": "Convert Co", "Email": "cv@example.com"})
+    converter = LeadConverter()
+    converter.set_overwrite(True)
+    converter.set_notify_lead_owner(True)
+    converter.set_notify_new_entity_owner(False)
+    deal = Record()
+    deal.add_key_value("Deal_Name", "Convert Co deal")
+    deal.add_key_value("Stage", Choice("Needs Analysis"))
+    deal.add_key_value("Pipeline", Choice("Standard (Standard)"))
+    deal.add_key_value("Closing_Date", datetime(2027, 1, 31).date())
+    converter.set_deals(deal)
+    body = ConvertBody()
+    body.set_data([converter])
+    answer = ConvertLeadOperations(int(lead_id)).convert_lead(body).get_object()
+    [result] = answer.get_data()
+    assert isinstance(result, ConvertSuccess), (result.get_code().get_value(), result.get_details())
+    deal_id = str(result.get_details()["Deals"].get_id())
+    stored = backend.get_record("Deals", deal_id)
+    assert stored is not None
+    assert (stored["Stage"], stored["Pipeline"], stored["Probability"]) == ("Needs Analysis", "Standard (Standard)", 20)
+    assert [entry.get_key_value("Stage").get_value() for entry in _related("Deals", deal_id, "Stage_History")] == [
+        "Needs Analysis"
+    ]
+
+
+def test_watch_enable_get_update_disable(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    operations = sdk_watch.NotificationsOperations()
+    notification = sdk_watch.Notification()
+    notification.set_channel_id("1000000068001")
+    notification.set_events(["Leads.create", "Contacts.edit"])
+    notification.set_notify_url("http://127.0.0.1:9/zoho?source=sdk")
+    notification.set_token("sdk-token")
+    notification.set_channel_expiry(datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2))
+    body = sdk_watch.BodyWrapper()
+    body.set_watch([notification])
+    enabled = operations.enable_notifications(body)
+    assert enabled.get_status_code() == 201
+    [success] = enabled.get_object().get_watch()
+    assert isinstance(success, sdk_watch.SuccessResponse), success
+
+    params = ParameterMap()
+    params.add(sdk_watch.GetNotificationsParam.channel_id, 1000000068001)
+    listed = operations.get_notifications(params).get_object()
+    assert isinstance(listed, sdk_watch.ResponseWrapper), listed
+    assert {item.get_resource_name() for item in listed.get_watch()} == {"Leads", "Contacts"}
+    assert all(item.get_token() == "sdk-token" for item in listed.get_watch())
+
+    change = sdk_watch.Notification()
+    change.set_channel_id("1000000068001")
+    change.set_events(["Deals.all"])
+    body.set_watch([change])
+    patched = operations.update_notification(body)
+    assert patched.get_status_code() == 200
+    assert set(backend.watches.channels["1000000068001"].events) == {"Leads", "Contacts", "Deals"}
+
+    delete = ParameterMap()
+    delete.add(sdk_watch.DeleteNotificationParam.channel_ids, "1000000068001")
+    removed = operations.delete_notification(delete)
+    assert removed.get_status_code() == 200
+    assert "1000000068001" not in backend.watches.channels
