@@ -12,7 +12,19 @@ import httpx
 import pytest
 
 from leadflow.errors import AuthExpired, RateLimited, ResponseLost, TransientError
-from leadflow.http import ConcurrencyLimiter, Page, RequestSpec, RetryPolicy, Transport, chunked, iter_pages
+from leadflow.http import (
+    Authenticator,
+    ConcurrencyLimiter,
+    DefaultErrors,
+    ErrorMapper,
+    NoAuth,
+    Page,
+    RequestSpec,
+    RetryPolicy,
+    Transport,
+    chunked,
+    iter_pages,
+)
 from leadflow.http.retry import parse_retry_after
 
 URL = "https://api.example.test/thing"
@@ -33,7 +45,12 @@ def scripted(*answers: httpx.Response | Exception) -> tuple[httpx.Client, list[h
 
 
 def transport(client: httpx.Client, sleeps: list[float], **kwargs: object) -> Transport:
-    return Transport(client, sleep=sleeps.append, seed=42, **kwargs)  # type: ignore[arg-type]
+    return Transport(client, auth=NoAuth(), error_mapper=DefaultErrors(), sleep=sleeps.append, seed=42, **kwargs)  # type: ignore[arg-type]
+
+
+def plain(client: httpx.Client, *, auth: Authenticator | None = None, **kwargs: object) -> Transport:
+    errors: ErrorMapper = DefaultErrors()
+    return Transport(client, auth=auth or NoAuth(), error_mapper=errors, **kwargs)  # type: ignore[arg-type]
 
 
 def test_backoff_doubles_and_caps_without_jitter() -> None:
@@ -171,7 +188,7 @@ def test_expired_token_is_refreshed_once_and_the_call_repeated() -> None:
         return httpx.Response(201, json={})
 
     auth = FlakyAuth()
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), auth=auth)
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), auth=auth)
     assert t.send(RequestSpec("POST", URL, json={})).status_code == 201
     assert auth.refreshed == [{"Authorization": "Zoho-oauthtoken old"}]
 
@@ -179,7 +196,7 @@ def test_expired_token_is_refreshed_once_and_the_call_repeated() -> None:
 def test_second_401_after_a_refresh_is_an_error_not_a_loop() -> None:
     client, seen = scripted(httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "invalid oauth token"}))
     auth = FlakyAuth()
-    response = Transport(client, auth=auth).send(RequestSpec("GET", URL))
+    response = plain(client, auth=auth).send(RequestSpec("GET", URL))
     assert response.status_code == 401
     assert len(auth.refreshed) == 1
     assert len(seen) == 2
@@ -243,7 +260,7 @@ def slow_server(delay: float) -> tuple[Callable[[httpx.Request], httpx.Response]
 
 def test_never_more_calls_in_flight_than_the_limit() -> None:
     handler, state = slow_server(0.01)
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=ConcurrencyLimiter(limit=3))
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), limiter=ConcurrencyLimiter(limit=3))
     threads = [threading.Thread(target=t.send, args=(RequestSpec("GET", URL),)) for _ in range(24)]
     for thread in threads:
         thread.start()
@@ -257,7 +274,7 @@ def test_never_more_calls_in_flight_than_the_limit() -> None:
 def test_complex_calls_have_their_own_smaller_cap() -> None:
     handler, state = slow_server(0.01)
     limiter = ConcurrencyLimiter(limit=6, complex_limit=2)
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=limiter)
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), limiter=limiter)
     spec = RequestSpec("POST", URL, json={}, complex_call=True, idempotent=True)
     threads = [threading.Thread(target=t.send, args=(spec,)) for _ in range(12)]
     for thread in threads:
