@@ -16,13 +16,16 @@ from leadflow.errors import ConfigError
 from leadflow.http import ConcurrencyLimiter, RetryPolicy, Transport
 from leadflow.store import zoho as repo
 from leadflow.store.runs import utcnow
+from leadflow.zoho.activities import ActivitiesApi
 from leadflow.zoho.api import ZohoApi, api_errors
 from leadflow.zoho.auth import OAuthRefreshAuth, ProxyAuth, StaticTokenAuth, ZohoAuth
 from leadflow.zoho.bulk import BulkApi, CallbackWaiter
 from leadflow.zoho.coql import iter_coql
 from leadflow.zoho.credits import CreditFigures, CreditMeter
 from leadflow.zoho.datacentres import DATA_CENTRES, data_centre_of
+from leadflow.zoho.deals import DealsResource
 from leadflow.zoho.metadata import MetadataApi, OrgApi, UsersApi
+from leadflow.zoho.notifications import WatchApi
 from leadflow.zoho.records import LeadsResource, ModuleResource
 from leadflow.zoho.secrets import SecretBox
 from leadflow.zoho.tags import TagsApi
@@ -77,7 +80,7 @@ class ZohoClient:
         self.leads = LeadsResource(api, "Leads")
         self.contacts = ModuleResource(api, "Contacts")
         self.accounts = ModuleResource(api, "Accounts")
-        self.deals = ModuleResource(api, "Deals")
+        self.deals = DealsResource(api, "Deals")
         self.tasks = ModuleResource(api, "Tasks")
         self.calls = ModuleResource(api, "Calls")
         self.events = ModuleResource(api, "Events")
@@ -86,6 +89,8 @@ class ZohoClient:
         self.users = UsersApi(api)
         self.org = OrgApi(api)
         self.tags = TagsApi(api)
+        self.activities = ActivitiesApi(api)
+        self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,
             self.org,
