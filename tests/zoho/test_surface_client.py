@@ -162,3 +162,24 @@ def test_watch_inputs_are_checked_and_zoho_errors_raise(zoho: ZohoClient) -> Non
     with pytest.raises(ApiError, match="INVALID_DATA") as error:
         zoho.watch.enable("1", ["Nowhere.all"], "https://hooks.example/z")
     assert error.value.details == {"api_name": "events", "json_path": "$.watch[0].events[0]"}
+
+
+def test_merge_duplicates_into_a_master(zoho: ZohoClient, rig: Rig) -> None:
+    master = _id(zoho, "Leads", {"Last_Name": "Dup", "Company": "A"})
+    duplicate = _id(zoho, "Leads", {"Last_Name": "Dup", "Company": "B", "Email": "dup@example.com"})
+    zoho.activities.add_note(RecordRef("Leads", duplicate), "on the duplicate")
+    credits = rig.backend.credits.used()
+    assert zoho.merge.records("Leads", master, [duplicate], keep={"Email": duplicate}) == master
+    assert rig.backend.credits.used() - credits == 1
+    merged = zoho.leads.get(master)
+    assert merged is not None
+    assert (merged["Company"], merged["Email"]) == ("A", "dup@example.com")
+    assert [note["Note_Content"] for note in zoho.activities.notes(RecordRef("Leads", master))] == ["on the duplicate"]
+    contact = _id(zoho, "Contacts", {"Last_Name": "Never a lead"})
+    with pytest.raises(ApiError, match="NOT_ALLOWED") as refused:
+        zoho.merge.records("Leads", master, [contact])
+    assert refused.value.details == {"api_name": "id", "json_path": "$.merge[0].data[0].id"}
+    with pytest.raises(InputError, match="at most 2"):
+        zoho.merge.records("Leads", master, ["1", "2", "3"])
+    with pytest.raises(InputError, match="not merged"):
+        zoho.merge.records("Leads", master, [contact], keep={"Email": "999"})

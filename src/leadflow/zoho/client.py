@@ -24,6 +24,7 @@ from leadflow.zoho.coql import iter_coql
 from leadflow.zoho.credits import CreditFigures, CreditMeter
 from leadflow.zoho.datacentres import DATA_CENTRES, data_centre_of
 from leadflow.zoho.deals import DealsResource
+from leadflow.zoho.merge import MergeApi
 from leadflow.zoho.metadata import MetadataApi, OrgApi, UsersApi
 from leadflow.zoho.notifications import WatchApi
 from leadflow.zoho.records import LeadsResource, ModuleResource
@@ -90,6 +91,7 @@ class ZohoClient:
         self.org = OrgApi(api)
         self.tags = TagsApi(api)
         self.activities = ActivitiesApi(api)
+        self.merge = MergeApi(api)
         self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
-from leadflow_emulators.zoho.responses import deals, notifications, oauth, records, related, settings
+from leadflow_emulators.zoho.responses import deals, merge, notifications, oauth, records, related, settings
 from leadflow_emulators.zoho.responses_bulk import BULK_ROUTES
 
 CRM = "/crm/{version}"
@@ -51,6 +51,7 @@ def zoho_routes() -> list[BaseRoute]:
         Route(f"{CRM}/users/{{user_id}}", settings.get_users, methods=["GET"]),
         Route(f"{CRM}/org", settings.get_org, methods=["GET"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/actions/convert", records.convert_lead, methods=["POST"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/actions/merge", merge.merge, methods=["POST"]),
         Route(f"{CRM}/{{module}}/actions/add_tags", records.add_tags, methods=["POST"]),
         Route(f"{CRM}/{{module}}/actions/remove_tags", records.remove_tags, methods=["POST"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/actions/add_tags", records.add_tags, methods=["POST"]),

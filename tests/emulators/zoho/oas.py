@@ -23,6 +23,8 @@ from referencing.jsonschema import DRAFT202012
 BASE = "https://oas.local/v8.0/"
 # Operations the emulator implements, by spec file (most specific files first).
 SPEC_FILES = (
+    "find_and_merge.json",
+    "composite_requests.json",
     "notifications.json",
     "related_lists.json",
     "pipeline.json",

@@ -13,6 +13,7 @@ from tests.emulators.zoho.conftest import LiveServer, SdkEnv
 pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
 
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api import find_and_merge as sdk_merge
 from zohocrmsdk.src.com.zoho.crm.api import notes as sdk_notes
 from zohocrmsdk.src.com.zoho.crm.api import notifications as sdk_watch
 from zohocrmsdk.src.com.zoho.crm.api import pipeline as sdk_pipeline
@@ -258,3 +259,29 @@ def test_watch_enable_get_update_disable(sdk_server: tuple[LiveServer, ZohoBacke
     removed = operations.delete_notification(delete)
     assert removed.get_status_code() == 200
     assert "1000000068001" not in backend.watches.channels
+
+
+def test_find_and_merge(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    master = _create("Leads", {"Last_Name": "Twin", "Company": "Old Co"})
+    twin = _create("Leads", {"Last_Name": "Twin", "Company": "New Co", "Email": "twin@example.com"})
+    keep = sdk_merge.MasterRecordFields()
+    keep.set_api_name("Company")
+    source = sdk_merge.ImageData()
+    source.set_id(int(twin))
+    keep.set_data([source])
+    other = sdk_merge.MergeData()
+    other.set_id(int(twin))
+    request = sdk_merge.Merge()
+    request.set_data([other])
+    request.set_master_record_fields([keep])
+    body = sdk_merge.BodyWrapper()
+    body.set_merge([request])
+    response = sdk_merge.FindAndMergeOperations("Leads", int(master)).merge_records(body)
+    assert response.get_status_code() == 201
+    [result] = response.get_object().get_merge()
+    assert isinstance(result, sdk_merge.SuccessResponse), result
+    merged = backend.get_record("Leads", master)
+    assert merged is not None
+    assert (merged["Company"], merged["Email"]) == ("New Co", None)
+    assert backend.get_record("Leads", twin) is None
