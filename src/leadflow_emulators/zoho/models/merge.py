@@ -88,7 +88,8 @@ def _links_to(backend: ZohoBackend, module: str) -> list[tuple[str, str]]:
     out = []
     for meta in backend.modules():
         for name, field in meta.fields.items():
-            if field.lookup_module == module or (field.multi_module and module in field.multi_module) or (name == "Who_Id" and module == "Contacts"):
+            points_here = field.lookup_module == module or module in field.multi_module
+            if points_here or (name == "Who_Id" and module == "Contacts"):
                 out.append((meta.api_name, name))
     return out
 
