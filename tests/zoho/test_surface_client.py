@@ -183,3 +183,33 @@ def test_merge_duplicates_into_a_master(zoho: ZohoClient, rig: Rig) -> None:
         zoho.merge.records("Leads", master, ["1", "2", "3"])
     with pytest.raises(InputError, match="not merged"):
         zoho.merge.records("Leads", master, [contact], keep={"Email": "999"})
+
+
+def test_composite_with_references_rollback_and_credits(zoho: ZohoClient, rig: Rig) -> None:
+    from leadflow.zoho.composite import SubRequest, ref
+
+    spent = zoho.credits.spent
+    answers = zoho.composite.run(
+        [
+            SubRequest("POST", "Leads", body={"data": [{"Last_Name": "Comp", "Company": "C"}]}, sub_request_id="lead"),
+            SubRequest("POST", f"Leads/{ref('lead', '$.data[0].details.id')}/actions/convert", body={"data": [{}]}),
+        ]
+    )
+    assert [answer.status_code for answer in answers] == [201, 200]
+    assert zoho.credits.spent - spent == 1 + 5  # an insert and a conversion, as Zoho charges them
+    assert rig.backend.credits.used() >= 6
+
+    undone = zoho.composite.run(
+        [
+            SubRequest("POST", "Leads", body={"data": [{"Last_Name": "Undone"}]}),
+            SubRequest("POST", "Leads", body={"data": [{"First_Name": "no last name"}]}),
+        ],
+        rollback_on_fail=True,
+    )
+    assert [answer.code for answer in undone] == ["ROLLBACK_PERFORMED", "SUCCESS"]
+    assert not undone[1].ok
+    assert rig.backend.find("Leads", "Last_Name", "Undone") == []
+    with pytest.raises(InputError, match="at most 5"):
+        zoho.composite.run([SubRequest("GET", "org")] * 6)
+    with pytest.raises(InputError, match="unique"):
+        zoho.composite.run([SubRequest("GET", "org", sub_request_id="a"), SubRequest("GET", "org", sub_request_id="a")])

@@ -20,6 +20,7 @@ from leadflow.zoho.activities import ActivitiesApi
 from leadflow.zoho.api import ZohoApi, api_errors
 from leadflow.zoho.auth import OAuthRefreshAuth, ProxyAuth, StaticTokenAuth, ZohoAuth
 from leadflow.zoho.bulk import BulkApi, CallbackWaiter
+from leadflow.zoho.composite import CompositeApi
 from leadflow.zoho.coql import iter_coql
 from leadflow.zoho.credits import CreditFigures, CreditMeter
 from leadflow.zoho.datacentres import DATA_CENTRES, data_centre_of
@@ -92,6 +93,7 @@ class ZohoClient:
         self.tags = TagsApi(api)
         self.activities = ActivitiesApi(api)
         self.merge = MergeApi(api)
+        self.composite = CompositeApi(api)
         self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,

@@ -29,6 +29,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.coql.READ",
     "ZohoCRM.bulk.ALL",
     "ZohoCRM.notifications.ALL",
+    "ZohoCRM.composite_requests.CUSTOM",
     "ZohoFiles.files.ALL",
 )
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
-from leadflow_emulators.zoho.responses import deals, merge, notifications, oauth, records, related, settings
+from leadflow_emulators.zoho.responses import composite, deals, merge, notifications, oauth, records, related, settings
 from leadflow_emulators.zoho.responses_bulk import BULK_ROUTES
 
 CRM = "/crm/{version}"
@@ -27,6 +27,7 @@ def zoho_routes() -> list[BaseRoute]:
         Route("/oauth/v2/token/revoke", oauth.revoke, methods=["POST"]),
         Route("/oauth/v2/auth", oauth.authorize, methods=["GET"]),
         *BULK_ROUTES,  # COQL, upload, bulk write/read: before {CRM}/{module}, which would take "coql" for a module
+        Route(f"{CRM}/__composite_requests", composite.composite, methods=["POST"]),
         Route(f"{CRM}/actions/watch", notifications.enable, methods=["POST"]),
         Route(f"{CRM}/actions/watch", notifications.update, methods=["PUT"]),
         Route(f"{CRM}/actions/watch", notifications.patch, methods=["PATCH"]),

@@ -144,6 +144,22 @@ def _patch(documents: dict[str, dict[str, Any]]) -> None:
     notes_info = documents["notes.json"]["components"]["schemas"]["Info"]["properties"]
     for key in ("next_page_token", "previous_page_token", "page_token_expiry", "sort_by", "sort_order"):
         notes_info[key]["nullable"] = True
+    # (18) Composite requests: the 200 and 207 answers are documented without a schema; their items are
+    #      the file's own ``success`` (a sub-request's answer) and ``error`` (rolled back, not processed).
+    composite = documents["composite_requests.json"]["components"]
+    answers = {
+        "type": "object",
+        "required": ["__composite_requests"],
+        "properties": {
+            "__composite_requests": {
+                "type": "array",
+                "maxItems": 5,
+                "items": {"anyOf": [{"$ref": "#/components/schemas/success"}, {"$ref": "#/components/schemas/error"}]},
+            }
+        },
+    }
+    for name in ("SuccessResponse", "MixedResponse"):
+        composite["responses"][name]["content"]["application/json"]["schema"] = answers
     # (7) Success messages of write endpoints: "tags updated successfully" etc. are listed per file, but
     #     record Success_Response's message enum omits messages of actions it is shared with.
     record["Success_Response"]["properties"]["message"].pop("enum")
