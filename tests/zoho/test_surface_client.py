@@ -213,3 +213,20 @@ def test_composite_with_references_rollback_and_credits(zoho: ZohoClient, rig: R
         zoho.composite.run([SubRequest("GET", "org")] * 6)
     with pytest.raises(InputError, match="unique"):
         zoho.composite.run([SubRequest("GET", "org", sub_request_id="a"), SubRequest("GET", "org", sub_request_id="a")])
+
+
+def test_attachments_upload_link_list_download_delete(zoho: ZohoClient, rig: Rig) -> None:
+    lead = RecordRef("Leads", _id(zoho, "Leads", {"Last_Name": "Attach"}))
+    uploaded = zoho.attachments.upload(lead, "proposal.pdf", b"%PDF proposal")
+    assert uploaded.ok
+    assert uploaded.id is not None
+    assert zoho.attachments.link(lead, "https://example.com/case", title="Case").ok
+    assert {item["File_Name"] for item in zoho.attachments.list(lead)} == {"proposal.pdf", "Case"}
+    assert zoho.attachments.download(lead, uploaded.id) == b"%PDF proposal"
+    assert [result.ok for result in zoho.attachments.delete(lead, [uploaded.id, "1"])] == [True, False]
+    before = rig.state()["requests_total"]
+    with pytest.raises(InputError, match="20 MB"):
+        zoho.attachments.upload(lead, "huge.bin", b"x" * (20 * 1024 * 1024 + 1))
+    with pytest.raises(InputError, match="http"):
+        zoho.attachments.link(lead, "ftp://example.com/x")
+    assert rig.state()["requests_total"] == before

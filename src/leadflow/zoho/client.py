@@ -18,6 +18,7 @@ from leadflow.store import zoho as repo
 from leadflow.store.runs import utcnow
 from leadflow.zoho.activities import ActivitiesApi
 from leadflow.zoho.api import ZohoApi, api_errors
+from leadflow.zoho.attachments import AttachmentsApi
 from leadflow.zoho.auth import OAuthRefreshAuth, ProxyAuth, StaticTokenAuth, ZohoAuth
 from leadflow.zoho.bulk import BulkApi, CallbackWaiter
 from leadflow.zoho.composite import CompositeApi
@@ -94,6 +95,7 @@ class ZohoClient:
         self.activities = ActivitiesApi(api)
         self.merge = MergeApi(api)
         self.composite = CompositeApi(api)
+        self.attachments = AttachmentsApi(api)
         self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,

@@ -10,7 +10,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
-from leadflow_emulators.zoho.responses import composite, deals, merge, notifications, oauth, records, related, settings
+from leadflow_emulators.zoho.responses import (
+    attachments,
+    composite,
+    deals,
+    merge,
+    notifications,
+    oauth,
+    records,
+    related,
+    settings,
+)
 from leadflow_emulators.zoho.responses_bulk import BULK_ROUTES
 
 CRM = "/crm/{version}"
@@ -61,6 +71,11 @@ def zoho_routes() -> list[BaseRoute]:
         Route(f"{CRM}/{{module}}/upsert", records.upsert_records, methods=["POST"]),
         Route(f"{CRM}/{{module}}/search", records.search_records, methods=["GET"]),
         Route(f"{CRM}/{{module}}/deleted", records.deleted_records, methods=["GET"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/Attachments", attachments.upload, methods=["POST"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/Attachments", attachments.list_attachments, methods=["GET"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/Attachments", attachments.delete, methods=["DELETE"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/Attachments/{{attachment_id}}", attachments.download, methods=["GET"]),
+        Route(f"{CRM}/{{module}}/{{record_id}}/Attachments/{{attachment_id}}", attachments.delete, methods=["DELETE"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/{{related}}", related.get_related_records, methods=["GET"]),
         Route(f"{CRM}/{{module}}/{{record_id}}/{{related}}", related.create_record_notes, methods=["POST"]),
         Route(f"{CRM}/{{module}}/{{record_id}}", records.get_record, methods=["GET"]),

@@ -13,6 +13,7 @@ from tests.emulators.zoho.conftest import LiveServer, SdkEnv
 pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
 
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api import attachments as sdk_attachments
 from zohocrmsdk.src.com.zoho.crm.api import find_and_merge as sdk_merge
 from zohocrmsdk.src.com.zoho.crm.api import notes as sdk_notes
 from zohocrmsdk.src.com.zoho.crm.api import notifications as sdk_watch
@@ -37,7 +38,7 @@ from zohocrmsdk.src.com.zoho.crm.api.record import (
     Record,
     RecordOperations,
 )
-from zohocrmsdk.src.com.zoho.crm.api.util import Choice
+from zohocrmsdk.src.com.zoho.crm.api.util import Choice, StreamWrapper
 
 from tests.emulators.zoho.test_sdk_contract import _point_sdk_at
 
@@ -285,3 +286,32 @@ def test_find_and_merge(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
     assert merged is not None
     assert (merged["Company"], merged["Email"]) == ("New Co", None)
     assert backend.get_record("Leads", twin) is None
+
+
+def test_attachments_upload_list_download_delete(sdk_server: tuple[LiveServer, ZohoBackend], tmp_path: Any) -> None:
+    lead_id = int(_create("Leads", {"Last_Name": "Attached"}))
+    operations = sdk_attachments.AttachmentsOperations()
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"meeting notes")
+    body = sdk_attachments.FileBodyWrapper()
+    body.set_file(StreamWrapper(file_path=str(source)))
+    uploaded = operations.upload_attachments(lead_id, "Leads", body)
+    [created] = uploaded.get_object().get_data()
+    assert isinstance(created, sdk_attachments.SuccessResponse), created
+    attachment_id = int(created.get_details()["id"])
+
+    params = ParameterMap()
+    params.add(sdk_attachments.GetAttachmentsParam.fields, "id,File_Name,Size")
+    listed = operations.get_attachments(lead_id, "Leads", params).get_object()
+    assert isinstance(listed, sdk_attachments.ResponseWrapper), listed
+    [item] = listed.get_data()
+    assert (item.get_file_name(), item.get_size()) == ("notes.txt", "13")
+
+    downloaded = operations.get_attachment(attachment_id, lead_id, "Leads").get_object()
+    assert isinstance(downloaded, sdk_attachments.FileBodyWrapper), downloaded
+    assert downloaded.get_file().get_stream().content == b"meeting notes"
+
+    delete = ParameterMap()
+    delete.add(sdk_attachments.DeleteAttachmentsParam.ids, str(attachment_id))
+    [deleted] = operations.delete_attachments(lead_id, "Leads", delete).get_object().get_data()
+    assert isinstance(deleted, sdk_attachments.SuccessResponse), deleted

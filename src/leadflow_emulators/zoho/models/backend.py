@@ -82,12 +82,13 @@ class ZohoBackend(SeedLayer):
             sub_concurrency=sub_concurrency,
         )
         self.jobs = BulkJobs(self)
-        self.watches = install(self)  # notification channels, deal rules, stage history (write hooks)
+        self.features = install(self)  # deal rules, stage history, notifications (write hooks), attachments
+        self.watches = self.features.watches
 
     def reset(self) -> None:
         """Let running bulk jobs finish, then forget them with every record, tag, credit, counter and fault."""
         self.jobs.reset()  # outside the lock: running jobs write through it
-        self.watches.reset()
+        self.features.reset()
         super().reset()
 
     def close(self) -> None:

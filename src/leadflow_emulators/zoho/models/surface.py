@@ -2,16 +2,18 @@
 
 Example:
     >>> from leadflow_emulators.zoho.models import ZohoBackend
-    >>> ZohoBackend().watches.channels
+    >>> ZohoBackend().features.watches.channels
     {}
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
 from leadflow_emulators.zoho.models.activities import prepare_activity
+from leadflow_emulators.zoho.models.attachments import Attachments
 from leadflow_emulators.zoho.models.deals import StageHistory, prepare_deal, stage_history_module, stage_picklist_extras
 from leadflow_emulators.zoho.models.metadata import ModuleMeta
 from leadflow_emulators.zoho.models.notifications import Watches
@@ -28,12 +30,24 @@ def with_features(modules: dict[str, ModuleMeta]) -> dict[str, ModuleMeta]:
     return modules
 
 
-def install(backend: ZohoBackend) -> Watches:
-    """Register the write hooks; returns the org's notification channels."""
+@dataclass
+class Features:
+    """What the features keep per org: notification channels, attachments."""
+
+    watches: Watches
+    attachments: Attachments
+
+    def reset(self) -> None:
+        self.watches.reset()
+        self.attachments.clear()
+
+
+def install(backend: ZohoBackend) -> Features:
+    """Register the write hooks; returns the features' own state."""
     watches = Watches(backend)
     backend.hooks.before.append(prepare_deal)
     backend.hooks.before.append(partial(prepare_activity, backend))
     backend.hooks.after.append(StageHistory(backend))
     backend.hooks.after.append(watches.observe)
     backend.hooks.on_commit.append(watches.committed)
-    return watches
+    return Features(watches, Attachments(backend.ids.next_id))
