@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow.errors import ApiError, InputError
+from leadflow.errors import ApiError, AuthError, InputError, NotFound
 from leadflow.zoho import ZohoClient
 from leadflow.zoho.activities import Participant, RecordRef
 from tests.emulators.zoho.bulk_http_support import CallbackReceiver
@@ -230,3 +230,40 @@ def test_attachments_upload_link_list_download_delete(zoho: ZohoClient, rig: Rig
     with pytest.raises(InputError, match="http"):
         zoho.attachments.link(lead, "ftp://example.com/x")
     assert rig.state()["requests_total"] == before
+
+
+def test_functions_run_installed_stand_ins_by_oauth_or_api_key(zoho: ZohoClient, rig: Rig) -> None:
+    rig.backend.features.functions.register("score_lead", lambda arguments: {"score": len(arguments["lead_id"])})
+    echo = rig.control("POST", "functions", json={"name": "echo_args", "kind": "echo"})
+    assert zoho.functions.execute("score_lead", {"lead_id": "12345"}).value == {"score": 5}
+    by_key = zoho.functions.execute("echo_args", {"a": "1"}, method="GET", api_key=echo["api_key"])
+    assert by_key.value == {"a": "1"}
+    with pytest.raises(NotFound):
+        zoho.functions.execute("no_such_function")
+    with pytest.raises(AuthError):
+        zoho.functions.execute("echo_args", api_key="wrong")
+    rig.control("POST", "functions", json={"name": "broken", "kind": "fail"})
+    with pytest.raises(ApiError, match=r"FUNCTION_EXECUTION_FAILURE|failed"):
+        zoho.functions.execute("broken", {"x": 1})
+
+
+def test_send_mail_is_off_unless_allowed_and_reports_opt_outs(zoho: ZohoClient, rig: Rig) -> None:
+    from leadflow.errors import ConfigError
+
+    contact = RecordRef("Contacts", _id(zoho, "Contacts", {"Last_Name": "Mail", "Email": "mail@example.com"}))
+    _id(zoho, "Contacts", {"Last_Name": "Optout", "Email": "optout@example.com", "Email_Opt_Out": True})
+    sender = zoho.mail.from_addresses()[0]["email"]
+    with pytest.raises(ConfigError, match="allow_send_mail"):
+        zoho.mail.send(contact, to=["mail@example.com"], sender=sender, content="hi")
+    assert rig.backend.features.mail.mails == []
+    zoho.mail.allowed = True  # what [zoho] allow_send_mail = true does
+    sent = zoho.mail.send(
+        contact, to=["mail@example.com", "optout@example.com"], sender=sender, subject="Hi", content="hello"
+    )
+    assert sent.blocked_emails == ["optout@example.com"]
+    [recorded] = rig.backend.features.mail.mails
+    assert recorded.message_id == sent.message_id
+    with pytest.raises(ApiError, match="INVALID_DATA"):
+        zoho.mail.send(contact, to=["mail@example.com"], sender="stranger@elsewhere.example", content="x")
+    with pytest.raises(InputError, match="content or a template"):
+        zoho.mail.send(contact, to=["mail@example.com"], sender=sender)

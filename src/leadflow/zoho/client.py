@@ -26,6 +26,8 @@ from leadflow.zoho.coql import iter_coql
 from leadflow.zoho.credits import CreditFigures, CreditMeter
 from leadflow.zoho.datacentres import DATA_CENTRES, data_centre_of
 from leadflow.zoho.deals import DealsResource
+from leadflow.zoho.functions import FunctionsApi
+from leadflow.zoho.mail import MailApi
 from leadflow.zoho.merge import MergeApi
 from leadflow.zoho.metadata import MetadataApi, OrgApi, UsersApi
 from leadflow.zoho.notifications import WatchApi
@@ -74,6 +76,7 @@ class ZohoClient:
         http: httpx.Client,
         owns_http: bool = False,
         options: ClientOptions | None = None,
+        allow_send_mail: bool = False,
     ) -> None:
         options = options or ClientOptions()
         self.api = api
@@ -96,6 +99,8 @@ class ZohoClient:
         self.merge = MergeApi(api)
         self.composite = CompositeApi(api)
         self.attachments = AttachmentsApi(api)
+        self.functions = FunctionsApi(api)
+        self.mail = MailApi(api, allowed=allow_send_mail)
         self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,
@@ -139,7 +144,16 @@ class ZohoClient:
             sleep=options.sleep,
             seed=options.seed,
         )
-        return cls(api=ZohoApi(transport, auth), meter=meter, http=http, owns_http=owns, options=options)
+        # [zoho] allow_send_mail (default false) switches sending mail on; older settings files lack it.
+        allow_send_mail = bool(getattr(zs, "allow_send_mail", False))
+        return cls(
+            api=ZohoApi(transport, auth),
+            meter=meter,
+            http=http,
+            owns_http=owns,
+            options=options,
+            allow_send_mail=allow_send_mail,
+        )
 
     def module(self, api_name: str) -> ModuleResource:
         """Records of any module by API name (custom modules included).

@@ -15,10 +15,12 @@ pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
 from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api import attachments as sdk_attachments
 from zohocrmsdk.src.com.zoho.crm.api import find_and_merge as sdk_merge
+from zohocrmsdk.src.com.zoho.crm.api import functions as sdk_functions
 from zohocrmsdk.src.com.zoho.crm.api import notes as sdk_notes
 from zohocrmsdk.src.com.zoho.crm.api import notifications as sdk_watch
 from zohocrmsdk.src.com.zoho.crm.api import pipeline as sdk_pipeline
 from zohocrmsdk.src.com.zoho.crm.api import related_records as sdk_related
+from zohocrmsdk.src.com.zoho.crm.api import send_mail as sdk_mail
 from zohocrmsdk.src.com.zoho.crm.api.convert_lead import (
     BodyWrapper as ConvertBody,
 )
@@ -315,3 +317,45 @@ def test_attachments_upload_list_download_delete(sdk_server: tuple[LiveServer, Z
     delete.add(sdk_attachments.DeleteAttachmentsParam.ids, str(attachment_id))
     [deleted] = operations.delete_attachments(lead_id, "Leads", delete).get_object().get_data()
     assert isinstance(deleted, sdk_attachments.SuccessResponse), deleted
+
+
+def test_functions_execute_with_parameters_and_body(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    backend.features.functions.register("add", lambda arguments: str(int(arguments["a"]) + int(arguments["b"])))
+    by_params = sdk_functions.FunctionsOperations("add", "oauth", {"a": 2, "b": 3}).execute_function_using_parameters()
+    result = by_params.get_object()
+    assert isinstance(result, sdk_functions.SuccessResponse), (result.get_code().get_value(), result.get_details())
+    assert result.get_details()["output"] == "5"
+    body = sdk_functions.BodyWrapper()
+    body.set_body({"a": 10, "b": 1})
+    by_body = sdk_functions.FunctionsOperations("add", "oauth").execute_function_using_request_body(body)
+    assert by_body.get_object().get_details()["output"] == "11"
+    missing = sdk_functions.FunctionsOperations("nope", "oauth").execute_function_using_parameters()
+    assert missing.get_status_code() == 404
+
+
+def test_send_mail_is_recorded_and_opt_outs_are_blocked(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:
+    _, backend = sdk_server
+    contact_id = _create("Contacts", {"Last_Name": "Mailed", "Email": "mailed@example.com"})
+    _create("Contacts", {"Last_Name": "Quiet", "Email": "quiet@example.com", "Email_Opt_Out": True})
+    sender = sdk_mail.From()
+    sender.set_user_name("Leadflow Admin")
+    sender.set_email(backend.directory.current_user()["email"])
+    recipients = []
+    for address in ("mailed@example.com", "quiet@example.com"):
+        to = sdk_mail.To()
+        to.set_email(address)
+        recipients.append(to)
+    mail = sdk_mail.Data()
+    mail.set_from(sender)
+    mail.set_to(recipients)
+    mail.set_subject("Welcome")
+    mail.set_content("Hello")
+    mail.set_mail_format(Choice("text"))
+    body = sdk_mail.BodyWrapper()
+    body.set_data([mail])
+    [result] = sdk_mail.SendMailOperations(int(contact_id), "Contacts").send_mail(body).get_object().get_data()
+    assert isinstance(result, sdk_mail.SuccessResponse), (result.get_code().get_value(), result.get_details())
+    [sent] = [item for item in backend.features.mail.mails if item.record_id == contact_id]
+    assert [person["email"] for person in sent.to] == ["mailed@example.com"]
+    assert sent.blocked == [{"email": "quiet@example.com", "reason": "email_opt_out"}]

@@ -32,7 +32,8 @@ MAX_ACCESS_TOKENS = 15
 DEFAULT_SCOPE = (
     "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.ALL,ZohoCRM.org.ALL,"
     "ZohoCRM.bulk.ALL,ZohoCRM.coql.READ,ZohoCRM.notifications.ALL,"
-    "ZohoCRM.composite_requests.CUSTOM,ZohoFiles.files.ALL"
+    "ZohoCRM.composite_requests.CUSTOM,ZohoCRM.functions.execute.READ,ZohoCRM.functions.execute.CREATE,"
+    "ZohoCRM.send_mail.all.CREATE,ZohoFiles.files.ALL"
 )
 _WRITE_ACTIONS = ("CREATE", "UPDATE", "DELETE")
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from leadflow_emulators.zoho.models.activities import prepare_activity
 from leadflow_emulators.zoho.models.attachments import Attachments
 from leadflow_emulators.zoho.models.deals import StageHistory, prepare_deal, stage_history_module, stage_picklist_extras
+from leadflow_emulators.zoho.models.functions import Functions
+from leadflow_emulators.zoho.models.mail import Outbox
 from leadflow_emulators.zoho.models.metadata import ModuleMeta
 from leadflow_emulators.zoho.models.notifications import Watches
 
@@ -32,14 +34,18 @@ def with_features(modules: dict[str, ModuleMeta]) -> dict[str, ModuleMeta]:
 
 @dataclass
 class Features:
-    """What the features keep per org: notification channels, attachments."""
+    """What the features keep per org: notification channels, attachments, functions, mails."""
 
     watches: Watches
     attachments: Attachments
+    functions: Functions
+    mail: Outbox
 
     def reset(self) -> None:
         self.watches.reset()
         self.attachments.clear()
+        self.functions.clear()
+        self.mail.clear()
 
 
 def install(backend: ZohoBackend) -> Features:
@@ -50,4 +56,4 @@ def install(backend: ZohoBackend) -> Features:
     backend.hooks.after.append(StageHistory(backend))
     backend.hooks.after.append(watches.observe)
     backend.hooks.on_commit.append(watches.committed)
-    return Features(watches, Attachments(backend.ids.next_id))
+    return Features(watches, Attachments(backend.ids.next_id), Functions(), Outbox())
