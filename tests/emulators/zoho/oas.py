@@ -170,6 +170,23 @@ def _patch(documents: dict[str, dict[str, Any]]) -> None:
     attachment_error["enum"].append("FILE_SIZE_MORE_THAN_ALLOWED_SIZE")
     # (20) From addresses: the e-mail pattern was written from one example (``xxxxxxx@zoho.com``).
     documents["from_addresses.json"]["components"]["schemas"]["address"]["properties"]["email"].pop("pattern")
+    # (21) Field metadata: Zoho sends null for properties a field does not have (``"private": null``,
+    #      ``"crypt": null``, ``"tooltip": null``... in the samples of its fields documentation); the spec
+    #      types them as non-null objects or strings.
+    for name, schema in (("fields.json", "fields"), ("modules.json", "fields"), ("layouts.json", "fields")):
+        properties = documents[name]["components"]["schemas"][schema]["properties"]
+        for key in (
+            "association_details",
+            "crypt",
+            "external",
+            "history_tracking",
+            "private",
+            "quick_sequence_number",
+            "textarea",
+            "tooltip",
+        ):
+            if key in properties:
+                properties[key]["nullable"] = True
     # (7) Success messages of write endpoints: "tags updated successfully" etc. are listed per file, but
     #     record Success_Response's message enum omits messages of actions it is shared with.
     record["Success_Response"]["properties"]["message"].pop("enum")

@@ -117,3 +117,28 @@ def test_stages_carry_probability_and_forecast_in_field_and_pipeline_metadata(
     assert [stage["forecast_type"] for stage in pipeline["maps"]][-3:] == ["Closed Won", "Closed Lost", "Closed Lost"]
     assert api.get("/crm/v8/settings/pipeline").json()["code"] == "REQUIRED_PARAM_MISSING"
     assert api.get("/crm/v8/settings/pipeline", params={"layout_id": "1"}).json()["code"] == "INVALID_DATA"
+
+
+def test_metadata_shapes_per_version(api: TestClient) -> None:
+    raw = TestClient(api.app, base_url="http://zoho.test", headers={"Authorization": api.headers["Authorization"]})
+
+    def field(version: str, module: str, name: str) -> dict[str, Any]:
+        client = api if version == "v8" else raw  # the OAS describes v8 only
+        fields = client.get(f"/crm/{version}/settings/fields", params={"module": module}).json()["fields"]
+        return next(item for item in fields if item["api_name"] == name)
+
+    assert field("v2", "Contacts", "Account_Name")["lookup"]["module"] == "Accounts"
+    assert field("v2.1", "Contacts", "Account_Name")["lookup"]["module"] == "Accounts"
+    assert field("v8", "Contacts", "Account_Name")["lookup"]["module"]["api_name"] == "Accounts"
+    assert field("v2", "Tasks", "What_Id")["lookup"]["module"] == "se_module"
+    last_name = field("v8", "Leads", "Last_Name")
+    assert "decimal_place" in last_name
+    assert last_name["decimal_place"] is None  # Zoho keeps null-valued keys
+    assert last_name["tooltip"] is None
+    module = raw.get("/crm/v2/settings/modules/Contacts").json()["modules"][0]
+    account = next(item for item in module["fields"] if item["api_name"] == "Account_Name")
+    assert account["lookup"]["module"] == "Accounts"
+    v2_lists = raw.get("/crm/v2/settings/related_lists", params={"module": "Deals"}).json()["related_lists"]
+    assert v2_lists[0]["module"] == "Notes"
+    v8_lists = api.get("/crm/v8/settings/related_lists", params={"module": "Deals"}).json()["related_lists"]
+    assert v8_lists[0]["module"]["api_name"] == "Notes"

@@ -44,14 +44,15 @@ class RelatedList:
             return bool(record.get("$se_module") == parent_module)
         return True
 
-    def to_json(self, parent_module: str, sequence: int, module_id: str | None) -> dict[str, Any]:
-        """The list as ``GET /settings/related_lists`` renders it."""
+    def to_json(self, parent_module: str, sequence: int, module_id: str | None, version: str = "v8") -> dict[str, Any]:
+        """The list as ``GET /settings/related_lists`` renders it (v2 and v2.1 name the module with a string)."""
+        legacy = version in ("v2", "v2.1")
         return {
             "id": self.id,
             "sequence_number": str(sequence),
             "display_label": self.display_label,
             "api_name": self.api_name,
-            "module": {"api_name": self.module, "id": module_id},
+            "module": self.module if legacy else {"api_name": self.module, "id": module_id},
             "name": self.display_label,
             "action": None,
             "href": f"{parent_module}/{{ENTITYID}}/{self.api_name}",

@@ -98,8 +98,13 @@ class FieldMeta:
     def is_lookup(self) -> bool:
         return self.data_type in ("lookup", "ownerlookup", "userlookup")
 
-    def to_json(self, module_name: str, module_id: str) -> dict[str, Any]:
-        """The field as ``GET /settings/fields`` renders it."""
+    def to_json(self, module_name: str, module_id: str, version: str = "v8") -> dict[str, Any]:
+        """The field as ``GET /settings/fields`` renders it in API ``version``.
+
+        v2 and v2.1 name a lookup's module with a string (``"module": "Accounts"``); later versions with an
+        object (``{"api_name", "id"}``). Properties without a value are sent as null, as Zoho does.
+        """
+        legacy = version in ("v2", "v2.1")
         picklist = [
             {
                 "display_value": value,
@@ -117,13 +122,16 @@ class FieldMeta:
             lookup = {
                 "display_label": self.lookup_module,
                 "api_name": self.api_name,
-                "module": {"api_name": self.lookup_module, "id": module_ids().get(self.lookup_module, "")},
+                "module": self.lookup_module
+                if legacy
+                else {"api_name": self.lookup_module, "id": module_ids().get(self.lookup_module, "")},
                 "id": self.id,
                 "query_details": {},
             }
         elif self.multi_module:
             # Who_Id/What_Id style fields: the target comes with $se_module on the record.
-            lookup = {"module": {"api_name": "se_module", "id": None}, "api_name": self.api_name, "id": self.id}
+            target: Any = "se_module" if legacy else {"api_name": "se_module", "id": None}
+            lookup = {"module": target, "api_name": self.api_name, "id": self.id}
         body = {
             "api_name": self.api_name,
             "field_label": self.label,
@@ -187,8 +195,7 @@ class FieldMeta:
             "additional_column": None,
             "field_label_2": None,
         }
-        # Zoho sends null for unset properties; the SDK and the spec prefer them absent.
-        return {key: value for key, value in body.items() if value is not None}
+        return body
 
 
 @dataclass

@@ -28,7 +28,7 @@ def get_related_lists(ctx: CallContext) -> Response:
         raise ZohoError(400, error.code, error.message, {"param": "module"}) from None
     ids = module_ids()
     items = [
-        item.to_json(meta.api_name, number, ids.get(item.module) or _module_id(ctx, item.module))
+        item.to_json(meta.api_name, number, ids.get(item.module) or _module_id(ctx, item.module), ctx.version)
         for number, item in enumerate(related_lists(meta.api_name), start=1)
     ]
     wanted = ctx.request.path_params.get("list_id")
