@@ -15,13 +15,13 @@ from tests.emulators.zoho.conftest import LiveServer
 
 pytest.importorskip("zcrmsdk.src.com.zoho.crm.api.initializer")
 
-from zcrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken  # noqa: E402
-from zcrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore  # noqa: E402
-from zcrmsdk.src.com.zoho.api.logger import Logger  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api.dc import DataCenter  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api.initializer import Initializer  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
+from zcrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zcrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
+from zcrmsdk.src.com.zoho.api.logger import Logger
+from zcrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+from zcrmsdk.src.com.zoho.crm.api.dc import DataCenter
+from zcrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zcrmsdk.src.com.zoho.crm.api.record import (
     ActionWrapper,
     APIException,
     BodyWrapper,
@@ -30,9 +30,9 @@ from zcrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
     ResponseWrapper,
     SearchRecordsParam,
 )
-from zcrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api.tags import AddTagsToRecordParam, TagsOperations  # noqa: E402
-from zcrmsdk.src.com.zoho.crm.api.user_signature import UserSignature  # noqa: E402
+from zcrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+from zcrmsdk.src.com.zoho.crm.api.tags import AddTagsToRecordParam, TagsOperations
+from zcrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 
 @pytest.fixture(scope="module")
