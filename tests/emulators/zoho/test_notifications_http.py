@@ -198,3 +198,19 @@ def test_an_unreachable_notify_url_is_recorded_as_a_failed_delivery(api: TestCli
     assert delivery.error is not None
     assert "Connect" in delivery.error
     assert api.delete("/crm/v8/actions/watch", params={"channel_ids": "42"}).status_code == 400
+
+
+def test_notify_on_related_action_reports_a_note_on_a_watched_record(
+    api: TestClient, backend: ZohoBackend, receiver: CallbackReceiver
+) -> None:
+    lead = api.post("/crm/v8/Leads", json={"data": [{"Last_Name": "Parent"}]}).json()["data"][0]["details"]["id"]
+    _watch(api, events=["Leads.edit"], notify_url=receiver.url, token="t", notify_on_related_action=True)
+    note = {"Note_Content": "called", "Parent_Id": {"module": {"api_name": "Leads"}, "id": lead}}
+    api.post("/crm/v8/Notes", json={"data": [note]})
+    [body] = _delivered(backend, receiver)
+    assert (body["module"], body["operation"], body["ids"]) == ("Leads", "update", [lead])
+    assert body["affected_fields"] == [{lead: ["Notes"]}]
+    receiver.bodies.clear()
+    _watch(api, "PATCH", notify_on_related_action=False)
+    api.post("/crm/v8/Notes", json={"data": [note]})
+    assert _delivered(backend, receiver) == []

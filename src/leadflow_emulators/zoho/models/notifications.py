@@ -5,9 +5,11 @@ until ``channel_expiry`` (at most one day after the call; one hour when not give
 until it is disabled. Every write, whatever path made it (REST, bulk write, lead conversion), is seen
 through the backend's write hooks; when the write's transaction ends (one API call) each channel that
 watches the module and operation gets one callback with all the ids, the channel's token, the
-affected fields and, with ``return_affected_field_values``, their new values. Callbacks are POSTed by
-a background thread (one per org, started on first use); every attempt (the receiver's status or the
-connection error) is kept in ``deliveries``.
+affected fields and, with ``return_affected_field_values``, their new values. A channel with
+``notify_on_related_action`` also hears of notes and activities added to, changed on or deleted from a
+watched record: an ``update`` of the parent whose ``affected_fields`` name the related lists. Callbacks
+are POSTed by a background thread (one per org, started on first use); every attempt (the receiver's
+status or the connection error) is kept in ``deliveries``.
 
 Example:
     >>> event_parts("Deals.all")
@@ -42,6 +44,32 @@ MAX_CHANNELS_PER_CALL = 100
 OPERATIONS = ("create", "edit", "delete")
 CALLBACK_OPERATION = {"create": "insert", "edit": "update", "delete": "delete"}
 _SYSTEM_FIELDS = frozenset({"Modified_Time", "Modified_By", "Created_Time", "Created_By", "Full_Name"})
+
+
+RELATED_MODULES = ("Notes", "Tasks", "Calls", "Events")
+
+
+def _parents(changes: list[Change]) -> dict[str, dict[str, set[str]]]:
+    """Per parent module and record id, the related lists (Notes, Tasks...) a call changed."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for change in changes:
+        if change.module not in RELATED_MODULES:
+            continue
+        record = change.record
+        links: list[tuple[Any, Any]] = []
+        parent = record.get("Parent_Id")
+        if isinstance(parent, dict):
+            links.append(((parent.get("module") or {}).get("api_name"), parent.get("id")))
+        what = record.get("What_Id")
+        if isinstance(what, dict):
+            links.append((record.get("$se_module"), what.get("id")))
+        who = record.get("Who_Id")
+        if isinstance(who, dict):
+            links.append(("Contacts", who.get("id")))
+        for module, record_id in links:
+            if module and record_id:
+                out.setdefault(str(module), {}).setdefault(str(record_id), set()).add(change.module)
+    return out
 
 
 def event_parts(event: str) -> tuple[str, frozenset[str]]:
@@ -321,8 +349,10 @@ class Watches:
 
     # ------------------------------------------------------------ changes
     def observe(self, change: Change) -> None:
-        """Write hook: remember the change when a live channel watches its module."""
-        if any(change.module in channel.events for channel in self.channels.values()):
+        """Write hook: remember the change when a live channel watches its module (or a parent's, for
+        channels that follow related actions)."""
+        related = change.module in RELATED_MODULES and any(c.notify_on_related_action for c in self.channels.values())
+        if related or any(change.module in channel.events for channel in self.channels.values()):
             self._pending.append(change)
 
     def committed(self) -> None:
@@ -339,11 +369,32 @@ class Watches:
                 continue
             group[change.record["id"]] = change
         now = self.backend.clock.now()
+        parents = _parents(changes)
         for channel in self.active():
             for (module, operation), by_id in groups.items():
                 if not by_id or operation not in channel.events.get(module, set()):
                     continue
                 self._send(channel, self._payload(channel, module, operation, list(by_id.values()), now))
+            if channel.notify_on_related_action:
+                for module, touched in parents.items():
+                    if "edit" in channel.events.get(module, set()):
+                        self._send(channel, self._related_payload(channel, module, touched, now))
+
+    def _related_payload(
+        self, channel: Channel, module: str, touched: dict[str, set[str]], now: datetime
+    ) -> dict[str, Any]:
+        """A parent record's callback for changes to its notes or activities: an update naming the lists."""
+        return {
+            "server_time": int(now.timestamp() * 1000),
+            "query_params": dict(parse_qsl(urlsplit(channel.notify_url).query)),
+            "module": module,
+            "resource_uri": f"{self._origin()}/crm/v8/{module}",
+            "ids": list(touched),
+            "affected_fields": [{parent_id: sorted(lists)} for parent_id, lists in touched.items()],
+            "operation": "update",
+            "channel_id": channel.channel_id,
+            "token": channel.token,
+        }
 
     def _payload(
         self, channel: Channel, module: str, operation: str, changes: list[Change], now: datetime
