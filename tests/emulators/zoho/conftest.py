@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -24,6 +20,7 @@ from leadflow_emulators.zoho.app import (
     create_app,
 )
 from leadflow_emulators.zoho.models import ZohoBackend
+from tests.emulators.live_server import LiveServer
 from tests.specs import ZOHO_OAS, optional_spec_path
 
 
@@ -100,36 +97,6 @@ def api(anon: TestClient) -> TestClient:
     anon.headers["Authorization"] = f"Zoho-oauthtoken {token_for(anon)}"
     anon.event_hooks = {"request": [], "response": [spec_validator()]}
     return anon
-
-
-class LiveServer:
-    """uvicorn serving an app on a free local port, in a background thread."""
-
-    def __init__(self, app: Starlette) -> None:
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it
-        # every response waits ~40 ms for the client's delayed ACK.
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="critical", lifespan="off", limit_concurrency=200)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 @dataclass
