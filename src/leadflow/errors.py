@@ -6,6 +6,7 @@ without a traceback. API errors carry what the vendor said so a person can act o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -40,10 +41,14 @@ class InputError(LeadflowError):
 class ApiError(LeadflowError):
     """A vendor API answered with an error.
 
+    ``str()`` is one plain line: the message, then the vendor's code, the HTTP status, the details (unless
+    the message already explains them: ``details_explained``) and the request id.
+
     Example:
-        >>> err = ApiError("no such module", status=400, vendor_code="INVALID_MODULE")
-        >>> err.vendor_code
-        'INVALID_MODULE'
+        >>> err = ApiError("required field not found", status=400, vendor_code="MANDATORY_NOT_FOUND",
+        ...                details={"api_name": "Last_Name"})
+        >>> str(err)
+        'required field not found (code MANDATORY_NOT_FOUND, HTTP 400, api_name Last_Name)'
     """
 
     def __init__(
@@ -54,6 +59,7 @@ class ApiError(LeadflowError):
         vendor_code: str | None = None,
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        details_explained: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,18 +67,26 @@ class ApiError(LeadflowError):
         self.vendor_code = vendor_code
         self.details: dict[str, Any] = dict(details or {})
         self.request_id = request_id
+        self.details_explained = details_explained
 
     def __str__(self) -> str:
-        parts = [self.message]
+        parts: list[str] = []
         if self.vendor_code:
-            parts.append(f"code={self.vendor_code}")
+            parts.append(f"code {self.vendor_code}")
         if self.status is not None:
-            parts.append(f"status={self.status}")
-        if self.details:
-            parts.append(f"details={self.details}")
+            parts.append(f"HTTP {self.status}")
+        if self.details and not self.details_explained:
+            parts.extend(f"{key} {_plain(value)}" for key, value in self.details.items())
         if self.request_id:
-            parts.append(f"request_id={self.request_id}")
-        return " ".join(parts)
+            parts.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(parts)})" if parts else self.message
+
+
+def _plain(value: Any) -> str:
+    """A detail value as text: scalars as they are, lists and mappings as compact JSON."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return str(value)
+    return json.dumps(value, default=str, separators=(", ", ": "))
 
 
 class RateLimited(ApiError):
@@ -162,8 +176,16 @@ class Duplicate(Conflict):
         vendor_code: str | None = None,
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        details_explained: bool = False,
     ) -> None:
-        super().__init__(message, status=status, vendor_code=vendor_code, details=details, request_id=request_id)
+        super().__init__(
+            message,
+            status=status,
+            vendor_code=vendor_code,
+            details=details,
+            request_id=request_id,
+            details_explained=details_explained,
+        )
         self.existing_id = existing_id
         self.field = field
 
@@ -204,8 +226,16 @@ class ValidationFailed(ApiError):
         vendor_code: str | None = None,
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        details_explained: bool = False,
     ) -> None:
-        super().__init__(message, status=status, vendor_code=vendor_code, details=details, request_id=request_id)
+        super().__init__(
+            message,
+            status=status,
+            vendor_code=vendor_code,
+            details=details,
+            request_id=request_id,
+            details_explained=details_explained,
+        )
         self.problems: tuple[FieldProblem, ...] = tuple(problems)
 
 

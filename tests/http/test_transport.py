@@ -11,19 +11,28 @@ from collections.abc import Callable, Mapping
 import httpx
 import pytest
 
-from leadflow.errors import AuthExpired, RateLimited, ResponseLost, TransientError
+from leadflow.errors import (
+    ApiError,
+    AuthExpired,
+    Duplicate,
+    FieldProblem,
+    RateLimited,
+    ResponseLost,
+    TransientError,
+    Unreachable,
+    ValidationFailed,
+)
 from leadflow.http import (
     Authenticator,
     ConcurrencyLimiter,
     DefaultErrors,
     ErrorMapper,
     NoAuth,
-    Page,
     RequestSpec,
     RetryPolicy,
     Transport,
     chunked,
-    iter_pages,
+    error_class_for,
 )
 from leadflow.http.retry import parse_retry_after
 
@@ -284,9 +293,7 @@ def test_complex_calls_have_their_own_smaller_cap() -> None:
     assert state["peak"] == 2
 
 
-def test_paging_helpers() -> None:
-    pages = {None: Page(["a", "b"], "t1"), "t1": Page(["c"], None)}
-    assert list(iter_pages(lambda cursor: pages[cursor])) == ["a", "b", "c"]
+def test_chunked() -> None:
     assert list(chunked(range(250), 100)) == [list(range(100)), list(range(100, 200)), list(range(200, 250))]
 
 
@@ -304,3 +311,66 @@ def test_a_success_without_its_promised_body_is_a_lost_response() -> None:
     client, seen = scripted(httpx.Response(200), httpx.Response(200, json={"data": []}))
     assert transport(client, []).send(RequestSpec("GET", URL, expect_body=True)).json() == {"data": []}
     assert len(seen) == 2
+
+
+class GhlStyleErrors:
+    """An error mapper for GoHighLevel's replies (``{"statusCode", "message", "error", "traceId"}``, a duplicate's
+    ``meta.contactId``), as the GHL client will supply one: the transport needs nothing else from a vendor."""
+
+    def from_response(self, response: httpx.Response) -> ApiError:
+        body = response.json()
+        message = body.get("message")
+        text = "; ".join(message) if isinstance(message, list) else str(message or body.get("error"))
+        common: dict[str, object] = {"status": response.status_code, "request_id": body.get("traceId")}
+        meta = body.get("meta") or {}
+        if meta.get("contactId"):
+            return Duplicate(text, existing_id=meta["contactId"], field=meta.get("matchingField"), **common)  # type: ignore[arg-type]
+        if response.status_code == 422:
+            problems = [FieldProblem(None, m) for m in (message if isinstance(message, list) else [text])]
+            return ValidationFailed(text, problems=problems, **common)  # type: ignore[arg-type]
+        return error_class_for(response.status_code)(text, vendor_code=body.get("error"), **common)  # type: ignore[arg-type]
+
+    def unreachable(self, url: str, reason: str) -> Unreachable:
+        return Unreachable(f"cannot reach GoHighLevel at {url} ({reason})", url=url, reason=reason)
+
+
+class BearerToken:
+    def auth_headers(self) -> Mapping[str, str]:
+        return {"Authorization": "Bearer pit-123", "Version": "2021-07-28"}
+
+    def should_refresh(self, response: httpx.Response) -> bool:
+        return False
+
+    def refresh(self, rejected: Mapping[str, str]) -> None:
+        raise AssertionError("not refreshed")
+
+
+def test_the_same_transport_serves_another_vendor_with_its_own_auth_and_errors() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer pit-123"
+        if request.url.path == "/contacts/":
+            return httpx.Response(
+                400,
+                json={
+                    "statusCode": 400,
+                    "message": "This location does not allow duplicated contacts.",
+                    "meta": {"contactId": "c-42", "matchingField": "email"},
+                    "traceId": "t-1",
+                },
+            )
+        return httpx.Response(
+            422, json={"statusCode": 422, "message": ["email must be an email"], "error": "Unprocessable Entity"}
+        )
+
+    ghl = Transport(
+        httpx.Client(transport=httpx.MockTransport(handler)), auth=BearerToken(), error_mapper=GhlStyleErrors()
+    )
+    # Below 500 (429 aside) the transport hands the reply back; the vendor's client raises what its mapper says.
+    refused = ghl.send(RequestSpec("POST", "https://services.leadconnectorhq.com/contacts/", json={}))
+    duplicate = ghl.error_mapper.from_response(refused)
+    assert isinstance(duplicate, Duplicate)
+    assert (duplicate.existing_id, duplicate.field, duplicate.request_id) == ("c-42", "email", "t-1")
+    invalid = ghl.send(RequestSpec("POST", "https://services.leadconnectorhq.com/contacts/upsert", json={}))
+    error = ghl.error_mapper.from_response(invalid)
+    assert isinstance(error, ValidationFailed)
+    assert [p.message for p in error.problems] == ["email must be an email"]

@@ -56,7 +56,7 @@ def test_connection_refused_is_one_line_naming_the_host_after_the_retries() -> N
         httpx.Client(),
         auth=NoAuth(),
         error_mapper=DefaultErrors("the API server", "[api] url and the network"),
-        policy=RetryPolicy(max_attempts=3),
+        policy=RetryPolicy(max_attempts=6, max_connect_attempts=3),
         credits=ledger,
         sleep=sleeps.append,
     )
@@ -70,7 +70,7 @@ def test_connection_refused_is_one_line_naming_the_host_after_the_retries() -> N
     assert error.host == f"127.0.0.1:{port}"
     assert error.reason == "connection refused"
     assert isinstance(error.__cause__, httpx.ConnectError)
-    assert len(sleeps) == 2  # never sent, so retried even for a write
+    assert len(sleeps) == 2  # never sent, so retried even for a write; a refusal rarely heals: 3 attempts, not 6
     assert transport.stats.attempts == 3
     assert ledger.booked == 0
 

@@ -10,35 +10,55 @@ Example:
 from leadflow.http.errors import (
     DefaultErrors,
     ErrorMapper,
-    connect_failure_reason,
     default_error,
     error_class_for,
+    failure_reason,
     origin_of,
     request_id_of,
 )
 from leadflow.http.limits import ConcurrencyLimiter
-from leadflow.http.paging import Page, chunked, iter_pages
+from leadflow.http.paging import (
+    After,
+    Offsets,
+    Page,
+    PageNumbers,
+    PagingStrategy,
+    SearchAfter,
+    StartAfterCursor,
+    StartAfterId,
+    Window,
+    chunked,
+    paginate,
+)
 from leadflow.http.retry import RetryPolicy, parse_retry_after
 from leadflow.http.transport import Authenticator, CreditHook, NoAuth, RequestSpec, Transport, TransportStats
 
 __all__ = [
+    "After",
     "Authenticator",
     "ConcurrencyLimiter",
     "CreditHook",
     "DefaultErrors",
     "ErrorMapper",
     "NoAuth",
+    "Offsets",
     "Page",
+    "PageNumbers",
+    "PagingStrategy",
     "RequestSpec",
     "RetryPolicy",
+    "SearchAfter",
+    "StartAfterCursor",
+    "StartAfterId",
     "Transport",
     "TransportStats",
+    "Window",
     "chunked",
-    "connect_failure_reason",
     "default_error",
     "error_class_for",
-    "iter_pages",
+    "failure_reason",
     "origin_of",
+    "paginate",
     "parse_retry_after",
     "request_id_of",
 ]

@@ -93,19 +93,25 @@ def origin_of(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}{port}"
 
 
-def connect_failure_reason(exc: BaseException) -> str:
-    """A few words for why a connection could not be made, from the exception chain httpx raised.
+def failure_reason(exc: BaseException) -> str:
+    """A few words for why a request failed below HTTP (no connection, no answer), from httpx's exception chain.
 
     Example:
-        >>> connect_failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
+        >>> failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
         'connection refused'
-        >>> connect_failure_reason(httpx.ConnectTimeout("timed out"))
+        >>> failure_reason(httpx.ConnectTimeout("timed out"))
         'connection timed out'
     """
     if isinstance(exc, httpx.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, httpx.PoolTimeout):
         return "timed out waiting for a free connection"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "timed out waiting for the answer"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "timed out sending the request"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection before answering in full"
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain:
@@ -148,7 +154,7 @@ class DefaultErrors:
 
     Example:
         >>> str(DefaultErrors().from_response(httpx.Response(503, json={"message": "busy", "code": "DOWN"})))
-        'busy code=DOWN status=503'
+        'busy (code DOWN, HTTP 503)'
         >>> str(DefaultErrors("the API server").unreachable("https://api.example/x", "connection refused"))
         'cannot reach the API server at https://api.example (connection refused): check its URL and the network'
     """

@@ -17,7 +17,7 @@ import httpx
 import structlog
 
 from leadflow.errors import ApiError, ResponseLost, TransientError
-from leadflow.http.errors import ErrorMapper, connect_failure_reason, request_id_of
+from leadflow.http.errors import ErrorMapper, failure_reason, origin_of, request_id_of
 from leadflow.http.limits import ConcurrencyLimiter
 from leadflow.http.retry import RetryPolicy, parse_retry_after
 
@@ -102,6 +102,17 @@ class RequestSpec:
     timeout: float | None = None
     authenticated: bool = True
     expect_body: bool = False
+
+    @property
+    def described(self) -> str:
+        """The call in a few words for messages: its label, with the method in front unless it has it.
+
+        Example:
+            >>> RequestSpec("POST", "https://x/crm/v8/Leads", label="POST Leads").described
+            'POST Leads'
+        """
+        what = self.label or self.url
+        return what if what.upper().startswith(f"{self.method.upper()} ") else f"{self.method} {what}"
 
     @property
     def is_idempotent(self) -> bool:
@@ -203,6 +214,7 @@ class Transport:
         """
         idempotent = spec.is_idempotent
         attempt = 0
+        not_connected = 0
         refreshed = False
         while True:
             attempt += 1
@@ -235,20 +247,23 @@ class Transport:
                     raise _EmptyReply(f"HTTP {response.status_code} without the body it promised")
             except _NOT_SENT as exc:
                 self._release(reservation)
-                unreachable = self._error_mapper.unreachable(spec.url, connect_failure_reason(exc))
-                limit = min(self.policy.max_attempts, self.policy.max_connect_attempts)
-                self._wait_or_raise(spec, attempt, None, unreachable, cause=exc, max_attempts=limit)
+                not_connected += 1
+                unreachable = self._error_mapper.unreachable(spec.url, failure_reason(exc))
+                if not_connected >= self.policy.max_connect_attempts:
+                    raise unreachable from exc
+                self._wait_or_raise(spec, attempt, None, unreachable, cause=exc)
                 continue
             except (httpx.TransportError, _EmptyReply) as exc:
                 if not idempotent:
                     with self._stats_lock:
                         self.stats.responses_lost += 1
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} was sent but no answer came back"
+                        f"{spec.described} was sent but no answer came back"
                         f" ({type(exc).__name__}); it may or may not have been applied: reconcile before sending it"
                         " again",
                     ) from exc
-                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                lost = TransientError(f"{spec.described}: no answer from {origin_of(spec.url)} ({failure_reason(exc)})")
+                self._wait_or_raise(spec, attempt, None, lost, cause=exc)
                 continue
             elapsed = time.monotonic() - started
             log.debug(
@@ -285,7 +300,7 @@ class Transport:
                 if not idempotent:
                     error = self._error_mapper.from_response(response)
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} got {status} from a gateway: the write may have been"
+                        f"{spec.described} got {status} from a gateway: the write may have been"
                         " applied; reconcile before sending it again",
                         status=status,
                         vendor_code=error.vendor_code,
@@ -303,9 +318,8 @@ class Transport:
         error: ApiError,
         *,
         cause: BaseException | None = None,
-        max_attempts: int | None = None,
     ) -> None:
-        if attempt >= (max_attempts or self.policy.max_attempts):
+        if attempt >= self.policy.max_attempts:
             raise error from cause
         with self._rng_lock:
             delay = self.policy.delay(attempt, self._rng, retry_after)

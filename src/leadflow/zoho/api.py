@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from leadflow.http import RequestSpec, Transport
+from leadflow.http import Page, RequestSpec, Transport
 from leadflow.zoho.auth import ZohoAuth
 from leadflow.zoho.datacentres import upload_root
 from leadflow.zoho.errors import ZohoErrors, decode, zoho_error
@@ -40,6 +40,12 @@ class Reply:
         if isinstance(self.body, dict) and isinstance(self.body.get("info"), dict):
             return dict(self.body["info"])
         return {}
+
+    def page(self, key: str = "data") -> Page[dict[str, Any]]:
+        """The items under ``key`` (``data``, ``users``...) with ``info`` as the paging meta."""
+        items = self.body.get(key) if isinstance(self.body, dict) else None
+        rows = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+        return Page(rows, self.info())
 
 
 class ZohoApi:

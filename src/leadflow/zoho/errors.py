@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -23,9 +24,10 @@ from leadflow.http.errors import DefaultErrors, error_class_for, request_id_of
 # Request-level codes whose meaning does not follow from the HTTP status alone.
 _AUTH_EXPIRED = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"})
 _AUTH_REFUSED = frozenset({"OAUTH_SCOPE_MISMATCH", "NO_PERMISSION", "INVALID_CLIENT", "OAUTH_NOT_SUPPORTED"})
+_CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/(.*)$")
 _RATE = frozenset({"TOO_MANY_REQUESTS", "LIMIT_EXCEEDED", "API_LIMIT_EXCEEDED"})
 _NOT_FOUND = frozenset({"RECORD_NOT_FOUND", "NOT_FOUND", "INVALID_MODULE", "INVALID_URL_PATTERN", "NO_RECORDS_FOUND"})
-_DUPLICATE = frozenset({"DUPLICATE_DATA", "DUPLICATE_RECORD", "DUPLICATE_TAG_NAME"})
+DUPLICATE_CODES = frozenset({"DUPLICATE_DATA", "DUPLICATE_RECORD", "DUPLICATE_TAG_NAME"})
 _INVALID = frozenset(
     {
         "INVALID_DATA",
@@ -46,7 +48,7 @@ _INVALID = frozenset(
 )
 _HINTS = {
     "OAUTH_SCOPE_MISMATCH": "the token lacks a scope this call needs: run `leadflow auth zoho` again (it asks for all)",
-    "INVALID_MODULE": "no such module in this org: check the API name in `leadflow zoho fields`",
+    "INVALID_MODULE": "module API names are case-sensitive and may differ from the label (Leads, Contacts...)",
     "PAGINATION_LIMIT_EXCEEDED": "more than 100,000 records: read them with zoho.bulk.read instead",
     "DISCRETE_PAGINATION_LIMIT_EXCEEDED": "past page 10: page on with page_token",
     "LIMIT_REACHED": "search returns at most 2,000 records: narrow the criteria or use COQL",
@@ -120,14 +122,19 @@ def zoho_error(response: httpx.Response, body: Any = None) -> ApiError:
             details = dict(raw_details) if isinstance(raw_details, dict) else {}
     elif response.text:
         message = response.text[:300]
+    explained = False
+    if code == "INVALID_MODULE":
+        named = _module_named(response)
+        message = f"Zoho has no module {named!r} in this org" if named else "Zoho has no such module in this org"
+        explained = True
     if code in _HINTS:
         message = f"{message}: {_HINTS[code]}"
     status = response.status_code
     request_id = request_id_of(response)
-    if status < 500 and code in _DUPLICATE:
+    if status < 500 and code in DUPLICATE_CODES:
         return Duplicate(
             message,
-            existing_id=_duplicate_id(details),
+            existing_id=duplicate_record_id(details),
             field=str(details["api_name"]) if details.get("api_name") else None,
             status=status,
             vendor_code=code,
@@ -156,7 +163,21 @@ def zoho_error(response: httpx.Response, body: Any = None) -> ApiError:
         cls = NotFound
     else:
         cls = error_class_for(status)
-    return cls(message, status=status, vendor_code=code, details=details, request_id=request_id)
+    return cls(
+        message, status=status, vendor_code=code, details=details, request_id=request_id, details_explained=explained
+    )
+
+
+def _module_named(response: httpx.Response) -> str | None:
+    """The module a refused call named: its ``module`` parameter, else the path part Zoho points at."""
+    try:
+        url = response.request.url
+    except RuntimeError:  # a response built without its request
+        return None
+    if url.params.get("module"):
+        return str(url.params["module"])
+    match = _CRM_PATH.search(url.path)
+    return match.group(1).split("/")[0] if match and match.group(1) else None
 
 
 def _names_a_path_part(details: dict[str, Any]) -> bool:
@@ -164,7 +185,13 @@ def _names_a_path_part(details: dict[str, Any]) -> bool:
     return "resource_path_index" in details
 
 
-def _duplicate_id(details: dict[str, Any]) -> str | None:
+def duplicate_record_id(details: dict[str, Any]) -> str | None:
+    """The id of the record that already holds a unique value, from a ``DUPLICATE_DATA`` error's details.
+
+    Example:
+        >>> duplicate_record_id({"api_name": "Email", "duplicate_record": {"id": "5725767000000412001"}})
+        '5725767000000412001'
+    """
     held = details.get("duplicate_record")
     if isinstance(held, dict) and held.get("id") is not None:
         return str(held["id"])
