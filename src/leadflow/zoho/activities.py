@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from leadflow.errors import InputError
-from leadflow.http.paging import Page, iter_pages
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.paging import MORE_RECORDS
 from leadflow.zoho.records import ModuleResource
 from leadflow.zoho.results import RecordResult
 
@@ -223,15 +224,13 @@ class ActivitiesApi:
         """
         path = self.api.crm_url(f"{on.module}/{on.id}/{related_list}")
 
-        def fetch(page: int | None) -> Page[dict[str, Any], int]:
-            params = {"page": str(page or 1), "per_page": str(MAX_PER_PAGE)}
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            params = {"page": str(page), "per_page": str(MAX_PER_PAGE)}
             if fields:
                 params["fields"] = ",".join(fields)
-            reply = self.api.call("GET", path, params=params, label=f"related {related_list}")
-            more = bool(reply.info().get("more_records")) and bool(reply.data())
-            return Page(reply.data(), (page or 1) + 1 if more else None)
+            return self.api.call("GET", path, params=params, label=f"related {related_list}").page()
 
-        return iter_pages(fetch)
+        return paginate(fetch, MORE_RECORDS)
 
     def notes(self, on: RecordRef) -> list[dict[str, Any]]:
         """Every note of a record, newest first.

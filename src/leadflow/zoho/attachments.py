@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from leadflow.errors import InputError
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.activities import RecordRef
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.paging import MORE_RECORDS
 from leadflow.zoho.results import RecordResult
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -73,15 +75,13 @@ class AttachmentsApi:
             >>> [a["File_Name"] for a in zoho.attachments.list(RecordRef("Leads", lead_id))]  # doctest: +SKIP
             ['notes.txt']
         """
-        out: builtins.list[dict[str, Any]] = []
-        page = 1
-        while True:
+        url = self._path(on)
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
             params = {"fields": ",".join(LIST_FIELDS), "page": str(page), "per_page": "200"}
-            reply = self.api.call("GET", self._path(on), params=params, label="list attachments")
-            out += reply.data()
-            if not reply.data() or not reply.info().get("more_records"):
-                return out
-            page += 1
+            return self.api.call("GET", url, params=params, label="list attachments").page()
+
+        return builtins.list(paginate(fetch, MORE_RECORDS))
 
     def download(self, on: RecordRef, attachment_id: str) -> bytes:
         """The bytes of an attached file.

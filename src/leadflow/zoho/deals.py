@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadflow.errors import InputError
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.api import ZohoApi
 from leadflow.zoho.metadata import MetadataApi
+from leadflow.zoho.paging import MORE_RECORDS
 from leadflow.zoho.records import ModuleResource
 from leadflow.zoho.results import RecordResult
 
@@ -135,18 +137,12 @@ class DealsResource(ModuleResource):
             >>> [h["Stage"] for h in zoho.deals.stage_history("5725767000000430001")]  # doctest: +SKIP
             ['Qualification', 'Closed Won']
         """
-        entries: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            reply = self.api.call(
-                "GET",
-                self.api.crm_url(f"Deals/{deal_id}/Stage_History"),
-                params={"page": str(page), "per_page": "200"},
-                label="stage history",
-            )
-            entries += reply.data()
-            if not reply.data() or not reply.info().get("more_records"):
-                break
-            page += 1
+        url = self.api.crm_url(f"Deals/{deal_id}/Stage_History")
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            params = {"page": str(page), "per_page": "200"}
+            return self.api.call("GET", url, params=params, label="stage history").page()
+
+        entries = list(paginate(fetch, MORE_RECORDS))
         entries.sort(key=lambda entry: (str(entry.get("Created_Time") or ""), str(entry.get("id"))))
         return entries

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow.errors import ApiError, InputError
+from leadflow.http.paging import Page, paginate
 from leadflow.store.runs import utcnow
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.paging import MORE_RECORDS
 
 MAX_EXPIRY = timedelta(days=1)
 RENEW_MARGIN = timedelta(hours=2)
@@ -194,32 +196,27 @@ class WatchApi:
         return channel
 
     def _list(self, params: dict[str, str]) -> list[WatchChannel]:
+        url = self.api.crm_url("actions/watch")
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            query = {**params, "page": str(page), "per_page": "200"}
+            return self.api.call("GET", url, params=query, label="watch details").page("watch")
+
         merged: dict[str, WatchChannel] = {}
-        page = 1
-        while True:
-            reply = self.api.call(
-                "GET",
-                self.api.crm_url("actions/watch"),
-                params={**params, "page": str(page), "per_page": "200"},
-                label="watch details",
-            )
-            items = reply.body.get("watch") if isinstance(reply.body, dict) else None
-            for item in items or []:
-                channel = _channel(item)
-                known = merged.get(channel.channel_id)
-                if known is not None:
-                    channel = WatchChannel(
-                        known.channel_id,
-                        known.notify_url,
-                        known.events + channel.events,
-                        known.expiry,
-                        known.token,
-                        known.return_affected_field_values,
-                    )
-                merged[channel.channel_id] = channel
-            if not items or not reply.info().get("more_records"):
-                return list(merged.values())
-            page += 1
+        for item in paginate(fetch, MORE_RECORDS):
+            channel = _channel(item)
+            known = merged.get(channel.channel_id)
+            if known is not None:
+                channel = WatchChannel(
+                    known.channel_id,
+                    known.notify_url,
+                    known.events + channel.events,
+                    known.expiry,
+                    known.token,
+                    known.return_affected_field_values,
+                )
+            merged[channel.channel_id] = channel
+        return list(merged.values())
 
 
 def _channel(item: dict[str, Any]) -> WatchChannel:
