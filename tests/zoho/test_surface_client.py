@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadflow.errors import ApiError, AuthError, InputError, NotFound
+from leadflow.errors import ApiError, AuthError, InputError, NotFound, ValidationFailed
 from leadflow.zoho import ZohoClient
 from leadflow.zoho.activities import Participant, RecordRef
 from tests.emulators.zoho.bulk_http_support import CallbackReceiver
@@ -159,9 +159,10 @@ def test_watch_inputs_are_checked_and_zoho_errors_raise(zoho: ZohoClient) -> Non
         zoho.watch.enable("abc", ["Leads.all"], "https://hooks.example/z")
     with pytest.raises(InputError, match="past"):
         zoho.watch.enable("1", ["Leads.all"], "https://hooks.example/z", expiry=datetime(2020, 1, 1, tzinfo=UTC))
-    with pytest.raises(ApiError, match="INVALID_DATA") as error:
+    with pytest.raises(ValidationFailed, match="enable watch") as error:
         zoho.watch.enable("1", ["Nowhere.all"], "https://hooks.example/z")
     assert error.value.details == {"api_name": "events", "json_path": "$.watch[0].events[0]"}
+    assert [problem.field for problem in error.value.problems] == ["events"]
 
 
 def test_merge_duplicates_into_a_master(zoho: ZohoClient, rig: Rig) -> None:
@@ -263,7 +264,8 @@ def test_send_mail_is_off_unless_allowed_and_reports_opt_outs(zoho: ZohoClient, 
     assert sent.blocked_emails == ["optout@example.com"]
     [recorded] = rig.backend.features.mail.mails
     assert recorded.message_id == sent.message_id
-    with pytest.raises(ApiError, match="INVALID_DATA"):
+    with pytest.raises(ValidationFailed, match="not verified") as refused:
         zoho.mail.send(contact, to=["mail@example.com"], sender="stranger@elsewhere.example", content="x")
+    assert refused.value.problems[0].field == "from"
     with pytest.raises(InputError, match="content or a template"):
         zoho.mail.send(contact, to=["mail@example.com"], sender=sender)

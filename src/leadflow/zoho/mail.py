@@ -13,6 +13,7 @@ from typing import Any
 from leadflow.errors import ApiError, ConfigError, InputError
 from leadflow.zoho.activities import RecordRef
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.refusals import refusal
 
 MAX_RECIPIENTS = 50
 
@@ -111,12 +112,9 @@ class MailApi:
         first = reply.data()[0] if reply.data() else {}
         raw = first.get("details")
         details: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        if first.get("status") != "success" or not details.get("message_id"):
-            raise ApiError(
-                f"send mail refused: {first.get('code')} {first.get('message') or ''}".strip(),
-                status=reply.status,
-                vendor_code=str(first.get("code") or "") or None,
-                details=details or None,
-            )
+        if first.get("status") != "success":
+            raise refusal(reply.status, first, "send mail refused")
+        if not details.get("message_id"):
+            raise ApiError("Zoho accepted the mail but gave no message id", status=reply.status)
         blocked = tuple(dict(entry) for entry in details.get("blocked_email_addresses") or [])
         return SentMail(str(details["message_id"]), blocked)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leadflow.errors import ApiError, InputError
+from leadflow.errors import InputError
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.refusals import refusal
 
 MAX_MERGED = 2
 MERGE_COST = 1
@@ -61,11 +62,5 @@ class MergeApi:
         items = reply.body.get("merge") if isinstance(reply.body, dict) else None
         first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
         if first.get("status") != "success":
-            details = first.get("details") if isinstance(first.get("details"), dict) else None
-            raise ApiError(
-                f"merge into {module} {master_id} refused: {first.get('code')} {first.get('message') or ''}".strip(),
-                status=reply.status,
-                vendor_code=str(first.get("code") or "") or None,
-                details=details,
-            )
+            raise refusal(reply.status, first, f"merge into {module} {master_id} refused")
         return master_id

@@ -16,6 +16,7 @@ from leadflow.http.paging import Page, paginate
 from leadflow.store.runs import utcnow
 from leadflow.zoho.api import ZohoApi
 from leadflow.zoho.paging import MORE_RECORDS
+from leadflow.zoho.refusals import refusal
 
 MAX_EXPIRY = timedelta(days=1)
 RENEW_MARGIN = timedelta(hours=2)
@@ -79,13 +80,7 @@ class WatchApi:
         items = reply.body.get("watch") if isinstance(reply.body, dict) else None
         first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
         if first.get("status") != "success":
-            details = first.get("details") if isinstance(first.get("details"), dict) else None
-            raise ApiError(
-                f"{label}: {first.get('code') or 'no answer'} {first.get('message') or ''} {details or ''}".strip(),
-                status=reply.status,
-                vendor_code=str(first.get("code") or "") or None,
-                details=details,
-            )
+            raise refusal(reply.status, first, label)
 
     def enable(
         self,

@@ -12,8 +12,9 @@ are POSTed by a background thread (one per org, started on first use); every att
 status or the connection error) is kept in ``deliveries``.
 
 Example:
-    >>> event_parts("Deals.all")
-    ('Deals', frozenset({'create', 'edit', 'delete'}))
+    >>> module, operations = event_parts("Deals.all")
+    >>> module, sorted(operations)
+    ('Deals', ['create', 'delete', 'edit'])
 """
 
 from __future__ import annotations
