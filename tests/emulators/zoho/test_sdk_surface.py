@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from leadflow_emulators.zoho.app import create_app
 from leadflow_emulators.zoho.models import ZohoBackend
 from tests.emulators.zoho.conftest import LiveServer, SdkEnv
+from tests.emulators.zoho.oas import checker
+from tests.emulators.zoho.oas_asgi import OasCheckingApp
+from tests.specs import ZOHO_OAS, optional_spec_path
 
 pytest.importorskip("zohocrmsdk.src.com.zoho.crm.api.initializer")
 
@@ -45,10 +51,33 @@ from zohocrmsdk.src.com.zoho.crm.api.util import Choice, StreamWrapper
 from tests.emulators.zoho.test_sdk_contract import _point_sdk_at
 
 
+@pytest.fixture(scope="module")
+def checked_app() -> Iterator[OasCheckingApp | None]:
+    """The emulator app wrapped so that every answer the SDK gets is checked against Zoho's OAS (None
+    without the spec: the tests still run, unchecked)."""
+    spec_dir = optional_spec_path(*ZOHO_OAS)
+    backend = ZohoBackend(seed=13)
+    yield OasCheckingApp(create_app(backend), checker(str(spec_dir))) if spec_dir is not None else None
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def sdk_env(tmp_path_factory: pytest.TempPathFactory, checked_app: OasCheckingApp | None) -> Iterator[SdkEnv]:
+    """This module's own live emulator, behind the OAS-checking wrapper when the spec is there."""
+    app: Any = checked_app if checked_app is not None else create_app(ZohoBackend(seed=13))
+    backend: ZohoBackend = (checked_app.app if checked_app is not None else app).state.backend
+    with LiveServer(app) as server:
+        yield SdkEnv(server, backend, Path(tmp_path_factory.mktemp("sdk-surface")))
+
+
 @pytest.fixture
-def sdk_server(sdk_env: SdkEnv) -> tuple[LiveServer, ZohoBackend]:
+def sdk_server(sdk_env: SdkEnv, checked_app: OasCheckingApp | None) -> Iterator[tuple[LiveServer, ZohoBackend]]:
     _point_sdk_at(sdk_env)
-    return sdk_env.server, sdk_env.backend
+    yield sdk_env.server, sdk_env.backend
+    if checked_app is not None:
+        failures, checked_app.failures = checked_app.failures, []
+        assert not failures, "answers that break Zoho's OAS:\n" + "\n".join(failures)
+        assert checked_app.checked > 0
 
 
 def _created_ids(response: Any) -> list[str]:
