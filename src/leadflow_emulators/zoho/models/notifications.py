@@ -1,4 +1,4 @@
-"""Instant notifications (``/actions/watch``): channels, and Zoho's callback POSTed to ``notify_url``.
+"""Instant notifications (``/actions/watch``): channels, and which changes reach which channel.
 
 A channel watches events such as ``Leads.create``, ``Contacts.edit``, ``Deals.delete`` or ``Deals.all``
 until ``channel_expiry`` (at most one day after the call; one hour when not given, as Zoho does) or
@@ -7,9 +7,8 @@ through the backend's write hooks; when the write's transaction ends (one API ca
 watches the module and operation gets one callback with all the ids, the channel's token, the
 affected fields and, with ``return_affected_field_values``, their new values. A channel with
 ``notify_on_related_action`` also hears of notes and activities added to, changed on or deleted from a
-watched record: an ``update`` of the parent whose ``affected_fields`` name the related lists. Callbacks
-are POSTed by a background thread (one per org, started on first use); every attempt (the receiver's
-status or the connection error) is kept in ``deliveries``.
+watched record: an ``update`` of the parent whose ``affected_fields`` name the related lists. The
+payloads and their delivery are in ``models.callbacks``.
 
 Example:
     >>> module, operations = event_parts("Deals.all")
@@ -19,18 +18,22 @@ Example:
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
-
-import httpx
+from urllib.parse import urlsplit
 
 from leadflow_emulators.common.clock import iso
 from leadflow_emulators.zoho.exceptions import ZohoError
+from leadflow_emulators.zoho.models.callbacks import (
+    ORIGIN,
+    RELATED_MODULES,
+    CallbackSender,
+    Delivery,
+    change_payload,
+    parents,
+    related_payload,
+)
 from leadflow_emulators.zoho.models.hooks import Change
 from leadflow_emulators.zoho.models.results import RecordError
 from leadflow_emulators.zoho.models.validation import parse_datetime
@@ -43,34 +46,6 @@ DEFAULT_EXPIRY = timedelta(hours=1)
 MAX_TOKEN_LENGTH = 50
 MAX_CHANNELS_PER_CALL = 100
 OPERATIONS = ("create", "edit", "delete")
-CALLBACK_OPERATION = {"create": "insert", "edit": "update", "delete": "delete"}
-_SYSTEM_FIELDS = frozenset({"Modified_Time", "Modified_By", "Created_Time", "Created_By", "Full_Name"})
-
-
-RELATED_MODULES = ("Notes", "Tasks", "Calls", "Events")
-
-
-def _parents(changes: list[Change]) -> dict[str, dict[str, set[str]]]:
-    """Per parent module and record id, the related lists (Notes, Tasks...) a call changed."""
-    out: dict[str, dict[str, set[str]]] = {}
-    for change in changes:
-        if change.module not in RELATED_MODULES:
-            continue
-        record = change.record
-        links: list[tuple[Any, Any]] = []
-        parent = record.get("Parent_Id")
-        if isinstance(parent, dict):
-            links.append(((parent.get("module") or {}).get("api_name"), parent.get("id")))
-        what = record.get("What_Id")
-        if isinstance(what, dict):
-            links.append((record.get("$se_module"), what.get("id")))
-        who = record.get("Who_Id")
-        if isinstance(who, dict):
-            links.append(("Contacts", who.get("id")))
-        for module, record_id in links:
-            if module and record_id:
-                out.setdefault(str(module), {}).setdefault(str(record_id), set()).add(change.module)
-    return out
 
 
 def event_parts(event: str) -> tuple[str, frozenset[str]]:
@@ -104,52 +79,20 @@ class Channel:
         return names
 
 
-@dataclass
-class Delivery:
-    """One callback attempt: where, what, and the receiver's status or the connection error."""
-
-    channel_id: str
-    url: str
-    payload: dict[str, Any]
-    status: int | None = None
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "channel_id": self.channel_id,
-            "url": self.url,
-            "payload": self.payload,
-            "status": self.status,
-            "error": self.error,
-        }
-
-
-Poster = Callable[[str, dict[str, Any]], int]
-
-
-def _post(url: str, payload: dict[str, Any]) -> int:
-    with httpx.Client(timeout=5.0) as client:
-        return client.post(url, json=payload).status_code
-
-
 class Watches:
     """Notification channels of one org, the changes waiting for their call to end, and the sender."""
 
-    def __init__(self, backend: ZohoBackend, poster: Poster = _post) -> None:
+    def __init__(self, backend: ZohoBackend, sender: CallbackSender | None = None) -> None:
         self.backend = backend
         self.channels: dict[str, Channel] = {}
-        self.deliveries: list[Delivery] = []
+        self.sender = sender or CallbackSender()
         self._pending: list[Change] = []
-        self._poster = poster
-        self._queue: queue.Queue[Delivery] = queue.Queue()
-        self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------- channels
     def reset(self) -> None:
-        self.drain()
+        self.sender.clear()
         with self.backend.lock:
             self.channels.clear()
-            self.deliveries.clear()
             self._pending.clear()
 
     def _check(self, item: Any, index: int, *, partial: bool) -> dict[str, Any]:
@@ -346,7 +289,7 @@ class Watches:
         ]
 
     def _origin(self) -> str:
-        return "https://www.zohoapis.com"
+        return ORIGIN
 
     # ------------------------------------------------------------ changes
     def observe(self, change: Change) -> None:
@@ -370,81 +313,34 @@ class Watches:
                 continue
             group[change.record["id"]] = change
         now = self.backend.clock.now()
-        parents = _parents(changes)
+        touched = parents(changes)
         for channel in self.active():
             for (module, operation), by_id in groups.items():
                 if not by_id or operation not in channel.events.get(module, set()):
                     continue
-                self._send(channel, self._payload(channel, module, operation, list(by_id.values()), now))
+                payload = change_payload(
+                    channel.notify_url,
+                    channel.channel_id,
+                    channel.token,
+                    module,
+                    operation,
+                    list(by_id.values()),
+                    now,
+                    with_values=channel.return_affected_field_values,
+                )
+                self.sender.send(channel.channel_id, channel.notify_url, payload)
             if channel.notify_on_related_action:
-                for module, touched in parents.items():
+                for module, records in touched.items():
                     if "edit" in channel.events.get(module, set()):
-                        self._send(channel, self._related_payload(channel, module, touched, now))
+                        payload = related_payload(
+                            channel.notify_url, channel.channel_id, channel.token, module, records, now
+                        )
+                        self.sender.send(channel.channel_id, channel.notify_url, payload)
 
-    def _related_payload(
-        self, channel: Channel, module: str, touched: dict[str, set[str]], now: datetime
-    ) -> dict[str, Any]:
-        """A parent record's callback for changes to its notes or activities: an update naming the lists."""
-        return {
-            "server_time": int(now.timestamp() * 1000),
-            "query_params": dict(parse_qsl(urlsplit(channel.notify_url).query)),
-            "module": module,
-            "resource_uri": f"{self._origin()}/crm/v8/{module}",
-            "ids": list(touched),
-            "affected_fields": [{parent_id: sorted(lists)} for parent_id, lists in touched.items()],
-            "operation": "update",
-            "channel_id": channel.channel_id,
-            "token": channel.token,
-        }
-
-    def _payload(
-        self, channel: Channel, module: str, operation: str, changes: list[Change], now: datetime
-    ) -> dict[str, Any]:
-        ids = [change.record["id"] for change in changes]
-        payload: dict[str, Any] = {
-            "server_time": int(now.timestamp() * 1000),
-            "query_params": dict(parse_qsl(urlsplit(channel.notify_url).query)),
-            "module": module,
-            "resource_uri": f"{self._origin()}/crm/v8/{module}",
-            "ids": ids,
-            "affected_fields": [],
-            "operation": CALLBACK_OPERATION[operation],
-            "channel_id": channel.channel_id,
-            "token": channel.token,
-        }
-        if operation == "edit":
-            payload["affected_fields"] = [
-                {change.record["id"]: sorted(change.fields - _SYSTEM_FIELDS)} for change in changes
-            ]
-            if channel.return_affected_field_values:
-                payload["affected_values"] = [
-                    {
-                        "record_id": change.record["id"],
-                        "values": {name: change.record.get(name) for name in sorted(change.fields - _SYSTEM_FIELDS)},
-                    }
-                    for change in changes
-                ]
-        return payload
-
-    # ------------------------------------------------------------- sender
-    def _send(self, channel: Channel, payload: dict[str, Any]) -> None:
-        delivery = Delivery(channel.channel_id, channel.notify_url, payload)
-        self.deliveries.append(delivery)
-        self._queue.put(delivery)
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="zoho-notify", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            delivery = self._queue.get()
-            try:
-                delivery.status = self._poster(delivery.url, delivery.payload)
-            except httpx.HTTPError as error:
-                delivery.error = f"{type(error).__name__}: {error}"
-            finally:
-                self._queue.task_done()
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return self.sender.deliveries
 
     def drain(self) -> None:
         """Wait until every queued callback has been attempted (tests, reset)."""
-        self._queue.join()
+        self.sender.drain()
