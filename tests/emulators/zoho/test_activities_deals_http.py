@@ -102,6 +102,9 @@ def test_stage_history_keeps_each_move_with_its_time_and_duration(api: TestClien
     assert moves[1]["Expected_Revenue"] == 1500.0
     stored = api.get(f"/crm/v8/Deals/{deal}").json()["data"][0]
     assert (stored["Probability"], stored["Expected_Revenue"], stored["Pipeline"]) == (5, 125.0, "Standard (Standard)")
+    written = api.post("/crm/v8/Stage_History", json={"data": [{"Stage": "Closed Won"}]})
+    assert (written.status_code, written.json()["code"]) == (400, "NOT_SUPPORTED")
+    assert api.delete("/crm/v8/Stage_History", params={"ids": moves[0]["id"]}).json()["code"] == "NOT_SUPPORTED"
 
 
 def test_stages_carry_probability_and_forecast_in_field_and_pipeline_metadata(

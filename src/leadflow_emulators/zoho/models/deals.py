@@ -109,7 +109,7 @@ def pipelines_json(stage_ids: dict[str, str]) -> list[dict[str, Any]]:
 
 def stage_history_module() -> ModuleMeta:
     """The ``Stage_History`` related list of Deals as a read-only module (its own field metadata)."""
-    meta = ModuleMeta(STAGE_HISTORY, "Stage History", STAGE_HISTORY_MODULE_ID, "Stage")
+    meta = ModuleMeta(STAGE_HISTORY, "Stage History", STAGE_HISTORY_MODULE_ID, "Stage", api_writable=False)
     fields = [
         FieldMeta("Stage", "picklist", read_only=True, pick_list_values=tuple(stage.name for stage in STAGES)),
         FieldMeta("Pipeline", "picklist", read_only=True, pick_list_values=(PIPELINE,)),

@@ -209,6 +209,7 @@ class ModuleMeta:
     fields: dict[str, FieldMeta] = field(default_factory=dict)
     custom_module: bool = False
     default_dup_fields: tuple[str, ...] = ()
+    api_writable: bool = True  # False for modules only Zoho writes (Stage_History)
 
     def _cached(self, key: str, compute: Any) -> list[str]:
         # Fields are only ever added, so the number of fields tells whether a cached list is current.
@@ -241,8 +242,8 @@ class ModuleMeta:
             "id": self.id,
             "api_supported": True,
             "generated_type": "custom" if self.custom_module else "default",
-            "creatable": True,
-            "editable": True,
+            "creatable": self.api_writable,
+            "editable": self.api_writable,
             "deletable": self.custom_module,
             "viewable": True,
             "convertable": self.api_name == "Leads",

@@ -356,11 +356,20 @@ class RecordsLayer(BackendCore):
                 400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE_RECORDS, "api_name": "data"}
             )
 
+    @staticmethod
+    def _writable(meta: ModuleMeta) -> ModuleMeta:
+        """``meta``, or NOT_SUPPORTED for a module only Zoho writes (Stage_History)."""
+        if not meta.api_writable:
+            raise ZohoError(
+                400, "NOT_SUPPORTED", f"{meta.api_name} records are written by Zoho only", {"resource_path_index": 0}
+            )
+        return meta
+
     def insert(
         self, module: str, rows: list[Any], *, user_id: str | None = None, max_records: int | None = MAX_WRITE_RECORDS
     ) -> list[RecordResult]:
         """Create records; one ``RecordResult`` per input row, in order."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         uid = user_id or self.directory.current_user_id
@@ -386,7 +395,7 @@ class RecordsLayer(BackendCore):
         max_records: int | None = MAX_WRITE_RECORDS,
     ) -> list[RecordResult]:
         """Update records by their ``id``; one ``RecordResult`` per input row."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         uid = user_id or self.directory.current_user_id
@@ -461,7 +470,7 @@ class RecordsLayer(BackendCore):
         max_records: int | None = MAX_WRITE_RECORDS,
     ) -> list[RecordResult]:
         """Insert or update each row by the first duplicate-check field that matches a live record."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         check_fields = self.resolve_duplicate_fields(meta.api_name, duplicate_check_fields)
@@ -507,7 +516,7 @@ class RecordsLayer(BackendCore):
 
     def delete(self, module: str, ids: list[str], *, user_id: str | None = None) -> list[RecordResult]:
         """Move records to the recycle bin."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if len(ids) > MAX_WRITE_RECORDS:
             raise ZohoError(
                 400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE_RECORDS, "param": "ids"}
