@@ -253,6 +253,8 @@ def test_lead_conversion_creates_a_deal_in_a_stage_of_the_pipeline(sdk_server: t
     assert [entry.get_key_value("Stage").get_value() for entry in _related("Deals", deal_id, "Stage_History")] == [
         "Needs Analysis"
     ]
+    [notice] = [mail for mail in backend.features.mail.mails if mail.record_id == lead_id]
+    assert (notice.subject, notice.to[0]["email"]) == ("Lead converted", backend.directory.current_user()["email"])
 
 
 def test_watch_enable_get_update_disable(sdk_server: tuple[LiveServer, ZohoBackend]) -> None:

@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from leadflow_emulators.common.clock import iso
 from leadflow_emulators.zoho.models.results import RecordError
 
 if TYPE_CHECKING:
@@ -65,6 +66,23 @@ def _addresses(value: Any, key: str) -> list[dict[str, str]]:
     return out
 
 
+def notify_conversion(backend: ZohoBackend, lead_id: str, spec: dict[str, Any], details: dict[str, Any]) -> None:
+    """Record the mails a conversion's ``notify_lead_owner`` / ``notify_new_entity_owner`` ask Zoho to send."""
+    lead = backend.get_stored("Leads", lead_id)
+    if lead is None:
+        return
+    now = iso(backend.clock.now())
+    if spec.get("notify_lead_owner") is True:
+        backend.features.mail.notice(backend, lead["Owner"]["id"], "Leads", lead_id, "Lead converted", now)
+    if spec.get("notify_new_entity_owner") is True:
+        for module in ("Contacts", "Accounts", "Deals"):
+            created = details.get(module)
+            record = backend.get_stored(module, str(created["id"])) if isinstance(created, dict) else None
+            if record is not None:
+                subject = f"{module[:-1]} assigned to you"
+                backend.features.mail.notice(backend, record["Owner"]["id"], module, record["id"], subject, now)
+
+
 class Outbox:
     """Every mail the org 'sent' (recorded only)."""
 
@@ -74,6 +92,32 @@ class Outbox:
 
     def clear(self) -> None:
         self.mails.clear()
+
+    def notice(
+        self, backend: ZohoBackend, user_id: str, module: str, record_id: str, subject: str, now: str
+    ) -> SentMail | None:
+        """A notification mail Zoho itself sends to a user (recorded like every other mail)."""
+        user = backend.directory.minified(user_id)
+        if user is None:
+            return None
+        address = {"user_name": str(user["name"]), "email": str(user["email"])}
+        mail = SentMail(
+            message_id=f"c{next(self._ids):07d}{backend.ids.next_id()}",
+            module=module,
+            record_id=record_id,
+            sender={"user_name": "Zoho CRM", "email": "notification@zohocrm.com"},
+            to=[address],
+            cc=[],
+            bcc=[],
+            subject=subject,
+            content=None,
+            mail_format="text",
+            template_id=None,
+            time=now,
+            user_id=user_id,
+        )
+        self.mails.append(mail)
+        return mail
 
     def of(self, module: str, record_id: str) -> list[SentMail]:
         return [mail for mail in reversed(self.mails) if mail.module == module and mail.record_id == record_id]
