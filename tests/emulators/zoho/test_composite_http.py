@@ -113,3 +113,17 @@ def test_composite_limits_and_errors(api: TestClient) -> None:
     assert twice.json()["details"]["sub_request_indexes"] == [0, 1]
     headers = _composite(api, [{"method": "GET", "uri": "/crm/v8/org", "headers": {"Authorization": "x"}}])
     assert headers.json()["details"]["restricted_headers"] == ["Authorization"]
+
+
+def test_independent_sub_requests_run_together_and_answer_in_order(api: TestClient, backend: ZohoBackend) -> None:
+    reply = _composite(
+        api,
+        [{"method": "POST", "uri": "/crm/v8/Leads", "body": {"data": [{"Last_Name": f"Par{i}"}]}} for i in range(3)]
+        + [{"method": "GET", "uri": "/crm/v8/org"}],
+        parallel_execution=True,
+    )
+    assert reply.status_code == 200
+    answers = reply.json()["__composite_requests"]
+    assert [answer["details"]["response"]["status_code"] for answer in answers] == [201, 201, 201, 200]
+    created = [answer["details"]["response"]["body"]["data"][0]["details"]["id"] for answer in answers[:3]]
+    assert [backend.get_record("Leads", record_id)["Last_Name"] for record_id in created] == ["Par0", "Par1", "Par2"]  # type: ignore[index]
