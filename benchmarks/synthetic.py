@@ -221,10 +221,22 @@ def pairwise(predicted: Mapping[str, Any], truth: Mapping[str, str]) -> dict[str
 
 
 def evaluate_via_ingest(
-    people: int, seed: int, *, with_crm: bool = False, options: ResolveOptions | None = None
+    people: int,
+    seed: int,
+    *,
+    with_crm: bool = False,
+    options: ResolveOptions | None = None,
+    config: GeneratorConfig | None = None,
 ) -> dict[str, Any]:
     """Generate, write the CSV exports, ``leadflow ingest`` them into a scratch store (and mirror the CRM seed),
     resolve, and score against the ground truth: the whole path a user runs."""
+    return _score(*ingested_evaluation(config or GeneratorConfig(people=people, seed=seed), with_crm=with_crm),
+                  options)  # fmt: skip
+
+
+def ingested_evaluation(config: GeneratorConfig, *, with_crm: bool = False) -> tuple[Evaluation, pa.Table | None]:
+    """The generator's exports written as CSV, ingested into a scratch store (the CRM seed mirrored with
+    ``with_crm``), read back as the resolver's candidates, with the ground truth."""
     import tempfile
 
     import sqlalchemy as sa
@@ -236,7 +248,7 @@ def evaluate_via_ingest(
     from leadflow.store.crm import crm_candidates
     from leadflow.store.schema import prospects, source_records
 
-    data = generate(GeneratorConfig(people=people, seed=seed))
+    data = generate(config)
     with tempfile.TemporaryDirectory() as folder:
         paths = data.write(folder)
         engine = open_store(f"sqlite:///{folder}/bench.db")
@@ -266,8 +278,7 @@ def evaluate_via_ingest(
     }
     if with_crm:
         truth.update({f"crm:{m}:{i}": p for (m, i), p in data.crm_truth.items() if m != "Accounts"})
-    evaluation = Evaluation(candidates=candidates, truth=truth, raw_names=raw_names)
-    return _score(evaluation, accounts, options)
+    return Evaluation(candidates=candidates, truth=truth, raw_names=raw_names), accounts
 
 
 def evaluate(
