@@ -54,7 +54,7 @@ def test_normalize_batch_columns_and_values() -> None:
     assert (bob["first_name"], bob["last_name"], bob["first_name_key"], bob["last_name_key"]) == (
         "Bob",
         "Smith",
-        "robert",
+        "bob",
         "smith",
     )
     assert (bob["seniority"], bob["department"], bob["persona"]) == ("vp", "sales", "decision_maker")
@@ -82,7 +82,7 @@ def test_normalize_batch_columns_and_values() -> None:
     assert amir["salesnav_id"] == "ACwAAAB1c2VyMQ"
     assert amir["linkedin_slug"] is None
     assert (amir["company_key"], amir["company_linkedin_id"], amir["annual_revenue"]) == ("nimbus ai", "1441", 2.5e6)
-    assert (liz["first_name"], liz["last_name"], liz["first_name_key"]) == ("Liz", "Taylor", "elizabeth")
+    assert (liz["first_name"], liz["last_name"], liz["first_name_key"]) == ("Liz", "Taylor", "liz")
     assert liz["linkedin_slug"] == "liz-té"
     assert identity.to_pylist() == [True, True, False, True, True]
 

@@ -35,6 +35,7 @@ PRIOR_BOUNDS = (1e-9, 0.5)
 @dataclass(frozen=True)
 class MatchOptions:
     threshold: float = 0.99
+    review_threshold: float | None = None  # pairs from here up to ``threshold`` come back too, for review
     seed: int = 42
     max_pairs_for_u: float = 2e6
     max_pairs_for_em: float = 2e6
@@ -86,7 +87,8 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     trained = rows >= options.train_min_rows
     if trained:
         _train(linker, model, options)
-    predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+    lowest = min(options.threshold, options.review_threshold or options.threshold)
+    predictions = linker.inference.predict(threshold_match_probability=lowest)
     edges = _edges(backend.to_duckdb(predictions, _edge_columns(model)), model)
     backend.close()
     parameters = {

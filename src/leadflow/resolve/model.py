@@ -64,12 +64,20 @@ def _jw(column: str, threshold: float) -> str:
     return f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {threshold}'
 
 
-def name_comparison(name: str, column: str, *, initial: bool) -> Comparison:
+def name_comparison(name: str, column: str, *, initial: bool, forms: str | None = None) -> Comparison:
+    """Exact, close (Jaro-Winkler), optionally a nickname (the ``forms`` list columns meet: Bob / Robert) or a
+    cut-short name (one starts with the other: Ci / Cian), optionally the same initial, else different."""
     levels = [
         Level("exact", _exact(column), 0.85, 0.01),
         Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003),
-        Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02),
     ]
+    if forms:
+        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.04, 0.002))
+        levels.append(
+            Level("prefix", f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
+                  0.01, 0.002)  # fmt: skip
+        )
+    levels.append(Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02))
     if initial:
         levels.append(Level("same initial", f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', 0.02, 0.05))
     levels.append(Level("different", "ELSE", 0.03, 0.9))
@@ -86,7 +94,7 @@ def exact_comparison(name: str, column: str, *, m: float, u: float) -> Compariso
 
 PEOPLE_MODEL = MatchModel(
     comparisons=(
-        name_comparison("first_name", "first_name_key", initial=True),
+        name_comparison("first_name", "first_name_key", initial=True, forms="first_name_forms"),
         name_comparison("last_name", "last_name_key", initial=False),
         Comparison(
             "company",
@@ -104,13 +112,17 @@ PEOPLE_MODEL = MatchModel(
             _null("email"),
             (
                 Level("exact", _exact("email"), 0.6, 0.0001),
+                # a typo in the domain (examplj.com)
+                Level("same local part", _exact("email_local"), 0.15, 0.001),
+                # a typo in the local part at the same domain (one edit: namesakes' addresses differ by more)
                 Level(
-                    "same local part",
-                    "split_part(\"email_l\", '@', 1) = split_part(\"email_r\", '@', 1)",
-                    0.2,
-                    0.001,
+                    "same domain, local part one edit apart",
+                    f"{_exact('email_domain')} AND length(\"email_local_l\") >= 4 "
+                    "AND damerau_levenshtein(\"email_local_l\", \"email_local_r\") <= 1",
+                    0.08,
+                    0.0005,
                 ),
-                Level("different", "ELSE", 0.2, 0.9989),
+                Level("different", "ELSE", 0.17, 0.9969),
             ),
         ),
         exact_comparison("linkedin", "linkedin_slug", m=0.97, u=0.0001),
@@ -136,6 +148,15 @@ PEOPLE_MODEL = MatchModel(
         "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_key = r.company_key",
         "l.phone_key = r.phone_key",
+        # a typo in an address's domain, or in its local part
+        "l.email_local = r.email_local AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
+        "l.email_domain = r.email_domain AND substr(l.email_local, 1, 2) = substr(r.email_local, 1, 2)",
+        # typos in first name, last name and company at once: their beginnings still agree
+        "substr(l.first_name_key, 1, 2) = substr(r.first_name_key, 1, 2) "
+        "AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2) "
+        "AND substr(l.company_key, 1, 3) = substr(r.company_key, 1, 3)",
+        "substr(l.first_name_key, 1, 1) = substr(r.first_name_key, 1, 1) "
+        "AND substr(l.last_name_key, 1, 3) = substr(r.last_name_key, 1, 3) AND l.city_key = r.city_key",
     ),
     training_blocks=(
         "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",
