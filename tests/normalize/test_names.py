@@ -68,7 +68,8 @@ def test_split_full_name(raw: str, first: str | None, last: str | None) -> None:
 )
 def test_nicknames_share_a_first_name_form(a: str, b: str) -> None:
     key_a, key_b = first_name_key(a), first_name_key(b)
-    assert key_a and key_b
+    assert key_a
+    assert key_b
     assert set(first_name_forms(key_a)) & set(first_name_forms(key_b))
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from leadflow.normalize.names import first_name_forms
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import derived_id
-from leadflow.normalize.names import first_name_forms
 from leadflow.resolve.keys import MAX_KEY_GROUP, key_edges_sql, names_agree_sql
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
@@ -132,7 +132,9 @@ def resolve(
     con.unregister("edges_arrow")
     model_parameters = scored.parameters if scored is not None else {}
     del edge_table, scored
-    con.execute(f"CREATE TABLE below_threshold AS SELECT * FROM edges WHERE match_probability < {options.match.threshold}")
+    con.execute(
+        f"CREATE TABLE below_threshold AS SELECT * FROM edges WHERE match_probability < {options.match.threshold}"
+    )
     con.execute(f"DELETE FROM edges WHERE match_probability < {options.match.threshold}")
     _constraint_tables(con, options.constraints)
 
@@ -205,7 +207,9 @@ def _constraint_tables(con: duckdb.DuckDBPyConnection, constraints: Constraints)
     for name, pairs in (("must_arrow", constraints.must_link), ("cannot_arrow", constraints.cannot_link)):
         con.register(
             name,
-            pa.table({"a": pa.array([p[0] for p in pairs], pa.string()), "b": pa.array([p[1] for p in pairs], pa.string())}),
+            pa.table(
+                {"a": pa.array([p[0] for p in pairs], pa.string()), "b": pa.array([p[1] for p in pairs], pa.string())}
+            ),
         )
     pair_sql = """SELECT DISTINCT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r
                   FROM {} x JOIN cand l ON l.rid = x.a JOIN cand r ON r.rid = x.b WHERE l.idx <> r.idx"""
@@ -220,8 +224,9 @@ def _constraint_tables(con: duckdb.DuckDBPyConnection, constraints: Constraints)
 def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Pairs scored between the review and the match threshold whose rows ended in different clusters, and
     pairs the namesake guard refused; undecided ones only, strongest first."""
-    return con.sql(
-        """WITH pairs AS (
+    return (
+        con.sql(
+            """WITH pairs AS (
              SELECT b.idx_l, b.idx_r, 'uncertain' AS kind, b.match_weight, b.match_probability, b.detail
              FROM below_threshold b
              UNION ALL
@@ -234,7 +239,10 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
            WHERE cl.label <> cr.label AND NOT EXISTS (SELECT 1 FROM decided d WHERE d.idx_l = least(p.idx_l, p.idx_r)
                                                        AND d.idx_r = greatest(p.idx_l, p.idx_r))
            ORDER BY p.match_weight DESC, rid_l, rid_r"""
-    ).to_arrow_table().cast(REVIEW_SCHEMA)
+        )
+        .to_arrow_table()
+        .cast(REVIEW_SCHEMA)
+    )
 
 
 # Columns the match model compares besides the candidate's own (see model.py); first_name_forms and
@@ -249,7 +257,9 @@ def _add_name_forms_and_phone_key(con: duckdb.DuckDBPyConnection) -> None:
     distinct name). ``phone_key``: the phone, unless rows with clearly different names share it (a company's
     switchboard, Apollo's Corporate Phone): then it is no evidence that two rows are one person. A typo or a
     cut-short first name (``Ci`` / ``Cian``) does not make a number shared (:func:`keys.names_agree_sql`)."""
-    names = [r[0] for r in con.sql("SELECT DISTINCT first_name_key FROM cand WHERE first_name_key IS NOT NULL").fetchall()]
+    names = [
+        r[0] for r in con.sql("SELECT DISTINCT first_name_key FROM cand WHERE first_name_key IS NOT NULL").fetchall()
+    ]
     con.register(
         "forms_arrow",
         pa.table(
@@ -274,6 +284,7 @@ def _add_name_forms_and_phone_key(con: duckdb.DuckDBPyConnection) -> None:
         """UPDATE cand SET phone_key = phone_e164
            WHERE phone_e164 IS NOT NULL AND phone_e164 NOT IN (SELECT phone_e164 FROM shared_phones)"""
     )
+
 
 # The partner rid ("p:<source_record_id>" or "crm:<module>:<id>", see columns.py) split into columns.
 PARTNER_COLUMNS = """

@@ -47,7 +47,8 @@ def key_edges_sql(table: str) -> str:
         >>> import duckdb
         >>> con = duckdb.connect()
         >>> _ = con.execute('''CREATE TABLE t AS SELECT * FROM (VALUES (0, 'a@x.com', 'jo', 'lee'),
-        ...     (1, 'a@x.com', 'jo', 'leee'), (2, 'a@x.com', 'ann', 'kim')) v(idx, email, first_name_key, last_name_key)''')
+        ...     (1, 'a@x.com', 'jo', 'leee'), (2, 'a@x.com', 'ann', 'kim'))
+        ...     v(idx, email, first_name_key, last_name_key)''')
         >>> _ = con.execute("ALTER TABLE t ADD COLUMN email_is_role BOOLEAN")
         >>> _ = con.execute("ALTER TABLE t ADD COLUMN first_name_forms VARCHAR[]")
         >>> for k in ('linkedin_slug', 'salesnav_id', 'apollo_contact_id'):

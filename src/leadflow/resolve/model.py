@@ -72,10 +72,14 @@ def name_comparison(name: str, column: str, *, initial: bool, forms: str | None 
         Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003),
     ]
     if forms:
-        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.04, 0.002))
+        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.08, 0.0015))
         levels.append(
-            Level("prefix", f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
-                  0.01, 0.002)  # fmt: skip
+            Level(
+                "prefix",
+                f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
+                0.01,
+                0.002,
+            )
         )
     levels.append(Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02))
     if initial:
@@ -117,8 +121,8 @@ PEOPLE_MODEL = MatchModel(
                 # a typo in the local part at the same domain (one edit: namesakes' addresses differ by more)
                 Level(
                     "same domain, local part one edit apart",
-                    f"{_exact('email_domain')} AND length(\"email_local_l\") >= 4 "
-                    "AND damerau_levenshtein(\"email_local_l\", \"email_local_r\") <= 1",
+                    f'{_exact("email_domain")} AND length("email_local_l") >= 4 '
+                    'AND levenshtein("email_local_l", "email_local_r") <= 1',
                     0.08,
                     0.0005,
                 ),
