@@ -148,3 +148,18 @@ def test_json_objects_match_json_dumps(pairs: list[tuple[str, str]]) -> None:
     arrays = [pa.array([value]) for _, value in pairs]
     (text,) = json_objects(names, arrays)
     assert json.loads(text) == {n: v for n, (_, v) in zip(names, pairs, strict=True) if v}
+
+
+def test_a_name_with_a_phone_or_a_company_is_an_identity_a_placeholder_address_is_not() -> None:
+    table, ok = normalize_batch(
+        {
+            "first_name": ["Cian", "Cian", "Cian", None],
+            "last_name": ["Byrne", "Byrne", "Byrne", None],
+            "email": ["test@test.com", None, None, "noreply@acme.com"],
+            "phone_mobile": ["+353 87 123 4567", None, None, None],
+            "company_name": [None, "Acme", None, None],
+        },
+        length=4,
+    )
+    assert ok.to_pylist() == [True, True, False, False]
+    assert table.column("email").to_pylist() == [None, None, None, None]

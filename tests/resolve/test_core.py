@@ -316,3 +316,22 @@ def test_a_crm_persons_company_follows_the_crm_under_every_policy(policy: str) -
 def test_duplicate_rids_are_an_error() -> None:
     with pytest.raises(ValueError, match="more than once"):
         resolve(table([person("p:1"), person("p:1")]))
+
+
+def test_switchboard_guard_ignores_a_cut_short_first_name_and_drops_only_the_shared_number() -> None:
+    cian = {"first_name": "Cian", "first_name_key": "cian", "last_name": "Byrne", "last_name_key": "byrne",
+            "title": "CFO", "city": "Dublin"}  # fmt: skip
+    rows = [
+        jo("p:1", **cian, phone_e164="+353871234567", email="cian@acme.com", email_status="verified"),
+        jo("p:2", **{**cian, "first_name": "Ci", "first_name_key": "ci"}, phone_e164="+353871234567"),
+        # a switchboard: three colleagues, one number
+        jo("p:3", first_name="Ann", first_name_key="ann", last_name="Lee", last_name_key="lee", phone_e164="+35312000000"),
+        jo("p:4", first_name="Bo", first_name_key="bo", last_name="Kim", last_name_key="kim", phone_e164="+35312000000"),
+        jo("p:5", phone_e164="+35312000000", title="Engineer", city="Cork"),
+    ]  # fmt: skip
+    result = resolve(table(rows))
+    members = clusters_of(result)
+    assert members["p:1"] == members["p:2"]
+    assert len({members["p:3"], members["p:4"], members["p:5"]}) == 3
+    joined = next(m for m in result.members.to_pylist() if m["match_reason"] == "splink")
+    assert json.loads(joined["match_detail"])["phone"]["level"] == "exact"  # Cian's own number still counts

@@ -284,7 +284,8 @@ def normalize_batch(
     """Normalize one batch; returns the ``prospects`` columns and a mask of rows with a usable identity.
 
     A usable identity is a valid e-mail, a LinkedIn slug, a Sales Navigator id, an Apollo contact id, or a
-    first name, last name and company together.
+    first name and last name with a company or a phone number (a placeholder address such as ``test@test.com``
+    is no e-mail, but the name beside it still identifies the row).
 
     Example:
         >>> table, ok = normalize_batch({"email": ["Jane.Doe@Acme.com"], "title": ["VP Sales"]}, length=1)
@@ -383,9 +384,13 @@ def normalize_batch(
     out["do_not_call"] = _fill_false(map_distinct(clean_cells(raw["do_not_call"]), parse_bool, pa.bool_()))
 
     table = pa.table({name: out[name] for name in PROSPECT_FIELDS})
+    # a person's name with their company or their phone number identifies them well enough to resolve
     named = pc.and_(
         pc.and_(pc.is_valid(out["first_name_key"]), pc.is_valid(out["last_name_key"])),
-        pc.or_(pc.is_valid(out["company_key"]), pc.is_valid(out["company_domain"])),
+        pc.or_(
+            pc.or_(pc.is_valid(out["company_key"]), pc.is_valid(out["company_domain"])),
+            pc.is_valid(out["phone_e164"]),
+        ),
     )
     identity = pc.or_(
         pc.or_(pc.is_valid(out["email"]), pc.is_valid(out["linkedin_slug"])),

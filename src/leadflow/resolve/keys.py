@@ -10,6 +10,8 @@ no one's identity and joins nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Role addresses (info@, sales@) are shared by many people, so they are no identity.
 IDENTITY_KEYS: dict[str, str] = {
     "email": "email IS NOT NULL AND email <> '' AND NOT coalesce(email_is_role, false)",
@@ -28,13 +30,22 @@ def names_agree_sql(left: str, right: str) -> str:
     (Jaro-Winkler >= 0.8: a typo) or one is a nickname of the other (their ``first_name_forms`` meet); last
     names when either is missing, one starts with the other, or Jaro-Winkler >= 0.85.
     """
-    lf, rf = f"{left}.first_name_key", f"{right}.first_name_key"
-    ll, rl = f"{left}.last_name_key", f"{right}.last_name_key"
-    first = f"""({lf} IS NULL OR {rf} IS NULL OR starts_with({lf}, {rf}) OR starts_with({rf}, {lf})
-                 OR jaro_winkler_similarity({lf}, {rf}) >= 0.8
-                 OR list_has_any({left}.first_name_forms, {right}.first_name_forms))"""
-    last = f"""({ll} IS NULL OR {rl} IS NULL OR starts_with({ll}, {rl}) OR starts_with({rl}, {ll})
-                OR jaro_winkler_similarity({ll}, {rl}) >= 0.85)"""
+    return names_agree_columns_sql(lambda column: f"{left}.{column}", lambda column: f"{right}.{column}")
+
+
+def names_agree_columns_sql(left: Callable[[str], str], right: Callable[[str], str]) -> str:
+    """:func:`names_agree_sql` with each side's column named by a function (splink names them ``x_l`` / ``x_r``)."""
+    lf, rf = left("first_name_key"), right("first_name_key")
+    ll, rl = left("last_name_key"), right("last_name_key")
+    first = (
+        f"({lf} IS NULL OR {rf} IS NULL OR starts_with({lf}, {rf}) OR starts_with({rf}, {lf})"
+        f" OR jaro_winkler_similarity({lf}, {rf}) >= 0.8"
+        f" OR list_has_any({left('first_name_forms')}, {right('first_name_forms')}))"
+    )
+    last = (
+        f"({ll} IS NULL OR {rl} IS NULL OR starts_with({ll}, {rl}) OR starts_with({rl}, {ll})"
+        f" OR jaro_winkler_similarity({ll}, {rl}) >= 0.85)"
+    )
     return f"({first} AND {last})"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from leadflow.resolve.keys import names_agree_columns_sql
+
 
 @dataclass(frozen=True)
 class Level:
@@ -96,6 +98,11 @@ def exact_comparison(name: str, column: str, *, m: float, u: float) -> Compariso
     )
 
 
+_NAMES_AGREE = names_agree_columns_sql(lambda c: f'"{c}_l"', lambda c: f'"{c}_r"')
+_NOT_LETTERS = "0123456789._-+"
+_LETTERS_L, _LETTERS_R = (f"translate(\"email_local_{s}\", '{_NOT_LETTERS}', '')" for s in "lr")
+_OTHERS_L, _OTHERS_R = (f"translate(\"email_local_{s}\", 'abcdefghijklmnopqrstuvwxyz', '')" for s in "lr")
+
 PEOPLE_MODEL = MatchModel(
     comparisons=(
         name_comparison("first_name", "first_name_key", initial=True, forms="first_name_forms"),
@@ -115,14 +122,17 @@ PEOPLE_MODEL = MatchModel(
             "email",
             _null("email"),
             (
+                # one address, clearly different names: an assistant, a shared inbox, spouses (keys.py)
+                Level("exact, names differ", f"{_exact('email')} AND NOT {_NAMES_AGREE}", 0.002, 0.00005),
                 Level("exact", _exact("email"), 0.6, 0.0001),
                 # a typo in the domain (examplj.com)
                 Level("same local part", _exact("email_local"), 0.15, 0.001),
-                # a typo in the local part at the same domain (one edit: namesakes' addresses differ by more)
+                # a typo in the local part at the same domain: one letter apart. Namesakes' addresses differ by
+                # a number (jo.smith2) or a separator (jo_smith / jo.smith): those are no typo.
                 Level(
-                    "same domain, local part one edit apart",
-                    f'{_exact("email_domain")} AND length("email_local_l") >= 4 '
-                    'AND levenshtein("email_local_l", "email_local_r") <= 1',
+                    "same domain, local part one letter apart",
+                    f"{_exact('email_domain')} AND length(\"email_local_l\") >= 4 "
+                    f"AND levenshtein({_LETTERS_L}, {_LETTERS_R}) = 1 AND {_OTHERS_L} = {_OTHERS_R}",
                     0.08,
                     0.0005,
                 ),
