@@ -319,15 +319,16 @@ def test_duplicate_rids_are_an_error() -> None:
 
 
 def test_switchboard_guard_ignores_a_cut_short_first_name_and_drops_only_the_shared_number() -> None:
+    BOARD = "+35312000000"
     cian = {"first_name": "Cian", "first_name_key": "cian", "last_name": "Byrne", "last_name_key": "byrne",
             "title": "CFO", "city": "Dublin"}  # fmt: skip
     rows = [
         jo("p:1", **cian, phone_e164="+353871234567", email="cian@acme.com", email_status="verified"),
         jo("p:2", **{**cian, "first_name": "Ci", "first_name_key": "ci"}, phone_e164="+353871234567"),
         # a switchboard: three colleagues, one number
-        jo("p:3", first_name="Ann", first_name_key="ann", last_name="Lee", last_name_key="lee", phone_e164="+35312000000"),
-        jo("p:4", first_name="Bo", first_name_key="bo", last_name="Kim", last_name_key="kim", phone_e164="+35312000000"),
-        jo("p:5", phone_e164="+35312000000", title="Engineer", city="Cork"),
+        jo("p:3", first_name="Ann", first_name_key="ann", last_name="Lee", last_name_key="lee", phone_e164=BOARD),
+        jo("p:4", first_name="Bo", first_name_key="bo", last_name="Kim", last_name_key="kim", phone_e164=BOARD),
+        jo("p:5", phone_e164=BOARD, title="Engineer", city="Cork"),
     ]  # fmt: skip
     result = resolve(table(rows))
     members = clusters_of(result)

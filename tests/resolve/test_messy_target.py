@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from benchmarks.resolve_messy import run
+
 from leadflow.sampledata import generate
 from leadflow.sampledata.generator import APOLLO_2024_FILE, APOLLO_2025_FILE, hard_config
 

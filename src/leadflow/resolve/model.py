@@ -131,7 +131,7 @@ PEOPLE_MODEL = MatchModel(
                 # a number (jo.smith2) or a separator (jo_smith / jo.smith): those are no typo.
                 Level(
                     "same domain, local part one letter apart",
-                    f"{_exact('email_domain')} AND length(\"email_local_l\") >= 4 "
+                    f'{_exact("email_domain")} AND length("email_local_l") >= 4 '
                     f"AND levenshtein({_LETTERS_L}, {_LETTERS_R}) = 1 AND {_OTHERS_L} = {_OTHERS_R}",
                     0.08,
                     0.0005,
