@@ -18,11 +18,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
-from nicknames import NickNamer
 
 from leadflow.resolve.engine import ResolveOptions, resolve
 from leadflow.sampledata import GeneratorConfig, SampleData, generate
@@ -46,16 +44,6 @@ def clean_name(value: str | None, *, first: bool) -> str | None:
     if not words:
         return None
     return words[0] if first else "".join(words)
-
-
-@lru_cache(maxsize=10_000)
-def canonical(word: str) -> str:
-    namer = NickNamer()
-    options = namer.canonicals_of(word)
-    if not options:
-        return word
-    best = sorted(options, key=lambda c: (-len(namer.nicknames_of(c)), c))[0]
-    return word if len(namer.nicknames_of(word)) >= len(namer.nicknames_of(best)) else best
 
 
 def company_key(value: str | None) -> str | None:
@@ -122,7 +110,7 @@ def candidates_from_sample(data: SampleData, *, with_crm: bool = False) -> Evalu
             rows.append(
                 {"rid": rid, "source_kind": "crm", "crm_module": item["module"], "crm_id": rec["id"], "email": email,
                  "first_name": rec.get("First_Name"), "last_name": rec.get("Last_Name"),
-                 "first_name_key": canonical(first) if first else None,
+                 "first_name_key": first,
                  "last_name_key": clean_name(rec.get("Last_Name"), first=False), "title": rec.get("Title"),
                  "company_name": company, "company_key": company_key(company),
                  "company_domain": domain(rec.get("Website")) or (email.split("@")[1] if email else None),
@@ -146,7 +134,7 @@ def _apollo(raw: Mapping[str, str]) -> dict[str, Any]:
         "email_status": status if email else None,
         "first_name": raw.get("First Name"),
         "last_name": raw.get("Last Name"),
-        "first_name_key": canonical(first) if first else None,
+        "first_name_key": first,
         "last_name_key": clean_name(raw.get("Last Name"), first=False),
         "title": raw.get("Title"),
         "phone_e164": phone(raw.get("Mobile Phone") or raw.get("First Phone"), raw.get("Country")),
@@ -168,7 +156,7 @@ def _salesnav(raw: Mapping[str, str]) -> dict[str, Any]:
         "source_kind": "salesnav",
         "first_name": raw.get("firstName"),
         "last_name": raw.get("lastName"),
-        "first_name_key": canonical(first) if first else None,
+        "first_name_key": first,
         "last_name_key": clean_name(raw.get("lastName"), first=False),
         "title": raw.get("title"),
         "linkedin_slug": slug(raw.get("defaultProfileUrl")),

@@ -69,19 +69,16 @@ def _jw(column: str, threshold: float) -> str:
 def name_comparison(name: str, column: str, *, initial: bool, forms: str | None = None) -> Comparison:
     """Exact, close (Jaro-Winkler), optionally a nickname (the ``forms`` list columns meet: Bob / Robert) or a
     cut-short name (one starts with the other: Ci / Cian), optionally the same initial, else different."""
-    levels = [
-        Level("exact", _exact(column), 0.85, 0.01),
-        Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003),
-    ]
+    levels = [Level("exact", _exact(column), 0.85, 0.01)]
     if forms:
-        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.08, 0.0015))
+        # a nickname (Bob / Robert, Steve / Steven) is nearly as telling as the same name: checked before the
+        # Jaro-Winkler levels, which would otherwise take Steve / Steven as a mere near-spelling
+        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.1, 0.0012))
+    levels.append(Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003))
+    if forms:
         levels.append(
-            Level(
-                "prefix",
-                f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
-                0.01,
-                0.002,
-            )
+            Level("prefix", f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
+                  0.01, 0.002)  # fmt: skip
         )
     levels.append(Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02))
     if initial:
@@ -141,8 +138,9 @@ PEOPLE_MODEL = MatchModel(
         ),
         exact_comparison("linkedin", "linkedin_slug", m=0.97, u=0.0001),
         exact_comparison("salesnav", "salesnav_id", m=0.97, u=0.0001),
-        # phone_key: the phone unless people with different first names share it (a switchboard, see engine.py)
-        exact_comparison("phone", "phone_key", m=0.5, u=0.0005),
+        # phone_key: the phone unless people with clearly different names share it (a switchboard, see engine.py);
+        # with switchboards left out, two random rows almost never share a number
+        exact_comparison("phone", "phone_key", m=0.5, u=0.0001),
         Comparison(
             "title",
             _null("title_key"),
