@@ -598,7 +598,7 @@ class ResolveSettings(Section):
         "for review (`leadflow review list`), with the pairs the namesake guard kept apart",
     )
     strong_evidence_weight: float = Field(
-        18.0,
+        22.0,
         description="Match weight above which a pair is joined even when the rows hold different verified "
         "emails at one domain (namesakes at one company are real, so this is high)",
     )

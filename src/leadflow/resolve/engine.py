@@ -59,7 +59,7 @@ REVIEW_SCHEMA = pa.schema(
 class ResolveOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
     constraints: Constraints = field(default_factory=Constraints)
-    strong_evidence_weight: float = 18.0
+    strong_evidence_weight: float = 22.0
     merge: MergePolicy = field(default_factory=MergePolicy)
     model: MatchModel = PEOPLE_MODEL
     memory_limit: str | None = None
