@@ -76,10 +76,8 @@ def name_comparison(name: str, column: str, *, initial: bool, forms: str | None 
         levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.1, 0.0012))
     levels.append(Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003))
     if forms:
-        levels.append(
-            Level("prefix", f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")',
-                  0.01, 0.002)  # fmt: skip
-        )
+        cut_short = f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")'
+        levels.append(Level("prefix", cut_short, 0.01, 0.002))
     levels.append(Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02))
     if initial:
         levels.append(Level("same initial", f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', 0.02, 0.05))
