@@ -1,7 +1,9 @@
 """``resolve()``: candidate rows in, golden people, golden companies and cluster membership out.
 
-Steps: identity keys (:mod:`keys`) → splink scoring (:mod:`matching`) → guarded clustering (:mod:`clustering`)
-→ stable ids (:mod:`ids`) → companies by domain, then name → field merge with provenance (:mod:`merge`).
+Steps: identity keys whose names agree (:mod:`keys`) → splink scoring (:mod:`matching`) → guarded clustering
+(:mod:`clustering`, with reviewers' must-link / cannot-link pairs) → stable ids (:mod:`ids`) → companies by domain,
+then name → field merge with provenance (:mod:`merge`). Pairs left uncertain (between the review and the match
+threshold, or refused by the namesake guard) come back in ``ResolveResult.review``.
 """
 
 from __future__ import annotations
