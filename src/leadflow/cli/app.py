@@ -19,6 +19,7 @@ from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
+from leadflow.cli.review import review_app
 from leadflow.cli.zoho import zoho_app
 from leadflow.errors import LeadflowError
 
@@ -38,6 +39,7 @@ app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("mirror")(sync_cli.mirror_command)
 app.command("resolve")(resolve_cli.resolve_command)
+app.add_typer(review_app, name="review")
 app.command("score")(score.score_command)
 app.command("segment")(score.segment_command)
 app.add_typer(score.segments_app, name="segments")

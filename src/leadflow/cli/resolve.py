@@ -50,7 +50,7 @@ def resolve_command(
     table.add_column("measure")
     table.add_column("count", justify="right")
     for key in ("candidates", "key_edges", "scored_edges", "rejected_by_namesake_guard", "golden_people",
-                "golden_companies", "crm_matched", "golden_people_removed"):  # fmt: skip
+                "golden_companies", "crm_matched", "golden_people_removed", "review_pairs"):  # fmt: skip
         table.add_row(key.replace("_", " "), f"{report.stats.get(key, 0):,}")
     context.console.print(table)
     context.console.print(

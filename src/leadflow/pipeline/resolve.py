@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 from collections.abc import Callable, Iterator
@@ -16,13 +17,15 @@ from sqlalchemy import Connection, Engine, select
 from leadflow.config import ResolveSettings
 from leadflow.errors import InputError
 from leadflow.model import RunStatus
+from leadflow.pipeline.review import labelled_m_option
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
-from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.engine import Constraints, ResolveOptions, resolve
 from leadflow.resolve.matching import MatchOptions
 from leadflow.resolve.merge import MergePolicy
 from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
 from leadflow.store import golden
+from leadflow.store import review as review_store
 from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
 from leadflow.store.runs import finish_run, start_run
@@ -43,6 +46,7 @@ def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
     return ResolveOptions(
         match=MatchOptions(
             threshold=settings.match_threshold,
+            review_threshold=min(settings.review_threshold, settings.match_threshold),
             seed=settings.seed,
             max_pairs_for_u=settings.max_pairs_for_u,
             train_min_rows=settings.train_min_rows,
@@ -111,7 +115,14 @@ def _resolve_run(
                 for rid, golden_id in crm_store.leadflow_ids(connection).items():
                     previous.setdefault(rid, golden_id)
                 kept_links = {} if against_crm else golden.crm_links(connection)
+                decided = review_store.constraints(connection)
+                learnt = labelled_m_option(connection)
             options = options_from_settings(settings)
+            options = dataclasses.replace(
+                options,
+                match=dataclasses.replace(options.match, labelled_m=learnt),
+                constraints=Constraints(must_link=decided.must_link, cannot_link=decided.cannot_link),
+            )
             step(f"matching {candidates.num_rows:,} records")
             # hand the resolver the only reference, so the input is freed once DuckDB has copied it
             handed = [candidates]
@@ -128,6 +139,7 @@ def _resolve_run(
                     run_id=run_id,
                     crm_members=result.crm_links if against_crm else None,
                 )
+                review_store.replace_pairs(connection, result.review, run_id=run_id)
                 stats = {**result.stats, **removed, "against_crm": against_crm}
                 finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
     except Exception as exc:
