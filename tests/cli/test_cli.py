@@ -15,7 +15,7 @@ LEADFLOW = [sys.executable, "-m", "leadflow"]
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
     environment["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
-    environment["COLUMNS"] = "200"
+    environment["COLUMNS"] = "400"  # wide enough that no table cell wraps a path or a command
     environment.update(env)
     return subprocess.run([*LEADFLOW, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
 
