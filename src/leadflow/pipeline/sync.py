@@ -114,7 +114,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
     for module in CRM_MODULES:
         fields_meta = zoho.metadata.fields(module)
         available = {str(f.get("api_name")) for f in fields_meta}
-        mapped = set(settings.sync.field_map(module)) | {settings.sync.external_id_field}
+        mapped = set(settings.sync.zoho.field_map(module)) | {settings.sync.zoho.external_id_field}
         wanted = [name for name in dict.fromkeys([*MIRROR_FIELDS, *sorted(mapped)]) if name in available][:50]
         with engine.begin() as connection:
             since = _load_from(connection, module)
@@ -124,7 +124,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
             module,
             wanted,
             since=since,
-            bulk_read_above=settings.sync.mirror_bulk_read_above,
+            bulk_read_above=settings.sync.zoho.mirror_bulk_read_above,
             fields_meta=fields_meta,
         )
         written = 0

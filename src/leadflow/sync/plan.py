@@ -129,8 +129,8 @@ class Planner:
         self.settings = settings
         self.target = target
         self.tag_prefix = tag_prefix
-        self.maps = {module: settings.field_map(module) for module in ("Leads", "Contacts", "Accounts")}
-        self.ext = settings.external_id_field
+        self.maps = {module: settings.zoho.field_map(module) for module in ("Leads", "Contacts", "Accounts")}
+        self.ext = settings.zoho.external_id_field
         self._account_remote_ids: dict[str, str] = {}
 
     def build(self, connection: Connection) -> Plan:
@@ -143,7 +143,7 @@ class Planner:
             for cid, c in companies.items()
         }
         syncable_accounts: set[str] = set()
-        if self.settings.sync_accounts:
+        if self.settings.zoho.sync_accounts:
             for company in companies.values():
                 op = self._account(company, synced.get(company["id"]))
                 if op is None:
@@ -226,7 +226,7 @@ class Planner:
             return str(crm_module)
         if previous is not None and previous.module in ("Leads", "Contacts"):
             return previous.module
-        return self.settings.new_people_module
+        return self.settings.zoho.new_people_module
 
     def _mirror(
         self, connection: Connection, people: list[dict[str, Any]], synced: Mapping[str, SyncedRecord]
@@ -276,7 +276,7 @@ class Planner:
         values: dict[str, Any] = {}
         for zoho_field, source in mapping.items():
             value = clean_value(read(source))
-            if value is None and not self.settings.sync_nulls:
+            if value is None and not self.settings.zoho.sync_nulls:
                 continue
             values[zoho_field] = value
         return values
@@ -332,7 +332,7 @@ class Planner:
         self, desired: Mapping[str, Any], base: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         """Fields whose desired value differs from what the target holds, minus guarded ones."""
-        fill_if_empty = set(self.settings.fill_if_empty)
+        fill_if_empty = set(self.settings.zoho.fill_if_empty)
         payload: dict[str, Any] = {}
         diff: dict[str, list[Any]] = {}
         for name, value in desired.items():

@@ -94,7 +94,7 @@ class SyncRunner:
         self.settings = settings
         self.owner = owner or sync_lock.new_owner_id()
         self.progress = progress or (lambda _phase, _done, _total: None)
-        self.ext = settings.external_id_field
+        self.ext = settings.zoho.external_id_field
         self._run_id: int | None = None
         self._report: SyncReport | None = None
         self._account_ids: dict[str, str] = {}
@@ -530,7 +530,7 @@ class SyncRunner:
             )
 
     def _ensure_fields(self, module: str) -> None:
-        mapped = list(self.settings.field_map(module)) if module in ("Leads", "Contacts", "Accounts") else []
+        mapped = list(self.settings.zoho.field_map(module)) if module in ("Leads", "Contacts", "Accounts") else []
         specs = custom_field_specs(mapped, self.ext)
         key = f"sync:{self.target.name}:fields:{module}"
         names = sorted(spec.api_name for spec in specs)
