@@ -97,7 +97,7 @@ def content_hash(module: str, fields: Mapping[str, Any]) -> str:
     """sha256 of the module and its field values, key order independent.
 
     Example:
-        >>> content_hash("Leads", {"a": 1, "b": 2}) == content_hash("Leads", {"b": 2, "a": 1})
+        >>> content_hash("people", {"a": 1, "b": 2}) == content_hash("people", {"b": 2, "a": 1})
         True
     """
     text = json.dumps([module, fields], sort_keys=True, separators=(",", ":"), default=str)

@@ -239,8 +239,9 @@ class SyncRunner:
 
     def _execute(self) -> None:
         """Send the run's pending operations phase by phase; passes repeat while sends make progress (an
-        operation reconciled back to pending is sent again), at most ``max_attempts`` times."""
-        for _ in range(self.settings.max_attempts):
+        operation reconciled back to pending is sent again), at most ``max_attempts`` times; a last pass fails
+        what used them all up."""
+        for _ in range(self.settings.max_attempts + 1):
             sent_before = self._sent()
             self._confirm_without_call()
             for kind in self.schema.write_phases:
@@ -326,7 +327,7 @@ class SyncRunner:
                     message = f"sent {row.attempts} times without a confirmation (max_attempts = {limit})"
                     if row.error_code:
                         message += f"; last answer: {row.error_code} {row.error_message or ''}".rstrip()
-                    self._fail(connection, [row], (outbox.MAX_ATTEMPTS_CODE, message, None))
+                    self._fail(connection, [row], (outbox.MAX_ATTEMPTS_CODE, message, None), sent=False)
         return [row for row in rows if row.attempts < limit]
 
     def _resolve_lookups(self, ops: list[OutboxRow]) -> list[OutboxRow]:
@@ -413,11 +414,11 @@ class SyncRunner:
         with self.engine.begin() as connection:
             self._fail(connection, ops, refusal)
 
-    def _fail(self, connection: Connection, ops: Sequence[OutboxRow], refusal: Refusal) -> None:
+    def _fail(self, connection: Connection, ops: Sequence[OutboxRow], refusal: Refusal, *, sent: bool = True) -> None:
         """Operations failed with the target's (or the engine's) code, message and details, logged per record."""
         code, message, details = refusal
         sync_outbox.set_state(
-            connection, ids=[op.id for op in ops], state=OutboxState.FAILED, error=refusal, attempts=1
+            connection, ids=[op.id for op in ops], state=OutboxState.FAILED, error=refusal, attempts=int(sent)
         )
         sync_ledger.log_outcomes(
             connection,
@@ -543,7 +544,8 @@ class SyncRunner:
                     f"{name} {op.payload[name]} belongs to {other} record {remote_id}: not created as {module}"
                     f" (update that record or merge them at the target, then sync --retry-failed)"
                 )
-                self._fail(connection, [op], (DUPLICATE_ELSEWHERE, message, {"module": other, "id": remote_id}))
+                details = {"module": other, "id": remote_id}
+                self._fail(connection, [op], (DUPLICATE_ELSEWHERE, message, details), sent=False)
                 self._count(f"{module} not created: held in {other}")
         refused_ids = {op.id for op in refused}
         return [op for op in ops if op.id not in refused_ids]
