@@ -9,7 +9,7 @@ from pathlib import Path
 
 from leadflow.store import open_store, runs, sync_outbox
 from tests.sync import golden
-from tests.sync.emulator import Emulator, env_for
+from tests.sync.emulator import Emulator, env_for, src_env
 
 SYNC = [sys.executable, "-m", "leadflow", "sync"]
 
@@ -60,3 +60,32 @@ def test_sync_with_zoho_unreachable_fails_loudly_and_the_next_run_is_not_called_
         emulator.stop()
     with engine.connect() as connection:
         assert "pending" not in sync_outbox.counts(connection, target="zoho")
+
+
+def test_plan_out_to_a_folder_or_a_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'leadflow.db'}"
+    golden.populate(open_store(url), 3, companies=1)
+    env = {**src_env(), "LEADFLOW_DATABASE_URL": url, "COLUMNS": "200"}
+    for out, reason in ((tmp_path, "is a folder"), (tmp_path / "missing" / "plan.jsonl", "does not exist")):
+        done = subprocess.run(
+            [sys.executable, "-m", "leadflow", "plan", "--out", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        (line,) = [line for line in done.stderr.splitlines() if line.strip()]
+        assert str(out) in line
+        assert reason in line
+    assert not (tmp_path / "missing").exists()  # no folder the user did not ask for
+    done = subprocess.run(
+        [sys.executable, "-m", "leadflow", "plan", "--out", str(tmp_path / "plan.jsonl")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Leads create" in done.stdout
+    assert (tmp_path / "plan.jsonl").read_text().count("\n") == 1 + 3 + 1 + 3  # header, Leads, Account, tags

@@ -99,6 +99,8 @@ class PlanTally:
     writes: int = 0  # record writes that need a call (tag operations not included)
     tag_changes: int = 0  # tags added plus tags removed
     by_kind: Counter[str] = field(default_factory=Counter)
+    write_groups: Counter[tuple[str, str]] = field(default_factory=Counter)  # (module, method) -> record writes
+    tag_groups: Counter[tuple[str, bool, str]] = field(default_factory=Counter)  # (module, add?, tag) -> records
     examples: list[Operation] = field(default_factory=list)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     _counts: Counter[str] = field(default_factory=Counter)
@@ -115,10 +117,14 @@ class PlanTally:
             self._counts[f"{op.module} tags added"] += added
             self._counts[f"{op.module} tags removed"] += removed
             self.tag_changes += added + removed
+            for add, tags in ((True, op.payload.get("add", [])), (False, op.payload.get("remove", []))):
+                for tag in tags:
+                    self.tag_groups[(op.module, add, tag)] += 1
         else:
             self._counts[f"{op.module} {op.action}"] += 1
             if op.is_write:
                 self.writes += 1
+                self.write_groups[(op.module, op.method)] += 1
         group = (op.module, op.action, bool(op.invalid))
         if self._seen[group] < EXAMPLES_PER_KIND:
             self._seen[group] += 1
