@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -36,7 +39,7 @@ from pydantic import SecretStr
 from leadflow.config import Settings, SyncSettings, ZohoSettings
 from leadflow.log import configure_logging
 from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, EmulatorProcess
-from leadflow.pipeline.sync import mirror_crm, write_plan_file, zoho_sync
+from leadflow.pipeline.sync import write_plan_file, zoho_sync
 from leadflow.store import open_store
 from leadflow.store.schema import golden_companies, golden_people, record_tags, scores
 from leadflow.sync.cost import naive_cost
@@ -44,7 +47,6 @@ from leadflow.sync.plan import PlanTally
 from leadflow.sync.runner import SyncReport
 from leadflow.sync.target import CallCost
 from leadflow.sync.zoho_target import ZohoTarget
-from leadflow.zoho.client import ZohoClient
 
 TAGS = ("lf-hot", "lf-nurture", "lf-dach-champion")
 CHUNK = 5_000
@@ -211,6 +213,22 @@ def measure(label: str, settings: Settings, engine: sa.Engine, emulator: Emulato
     }
 
 
+def mirror(settings: Settings, emulator: EmulatorProcess) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEADFLOW_")}
+    env.update(
+        {
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+            "LEADFLOW_DATABASE_URL": settings.database_url,
+            "LEADFLOW_ZOHO_API_BASE_URL": emulator.base_url,
+            "LEADFLOW_ZOHO_ACCOUNTS_URL": emulator.base_url,
+            "LEADFLOW_ZOHO_CLIENT_ID": DEMO_CLIENT_ID,
+            "LEADFLOW_ZOHO_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "LEADFLOW_ZOHO_REFRESH_TOKEN": DEMO_REFRESH_TOKEN,
+        }
+    )
+    subprocess.run([sys.executable, "-m", "leadflow", "mirror"], env=env, check=True, capture_output=True)
+
+
 def peak_rss_mib() -> int:
     """Peak resident memory of this process so far (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
@@ -243,10 +261,10 @@ def main() -> None:
                 ),
                 sync=SyncSettings(),
             )
-            # As the pipeline does before resolving against the CRM: the mirror lets the sync check new Leads
-            # against Contacts locally instead of by COQL (1 credit per 50 records) when it is stale.
-            with ZohoClient.from_settings(settings, engine) as zoho:
-                mirror_crm(settings, engine, zoho)
+            # As the pipeline does before resolving against the CRM (`leadflow mirror`, its own process here
+            # so its phone metadata does not count in this one's memory): with a fresh mirror the sync checks
+            # new Leads against Contacts locally instead of by COQL (1 credit per 50 records).
+            mirror(settings, emulator)
             rows = [measure(f"{args.people:,} new prospects", settings, engine, emulator, work)]
             print(rows[-1], flush=True)
             changed = change(engine, ids, args.changed)

@@ -85,7 +85,12 @@ def print_report(console: Console, report: SyncReport) -> None:
         console.print(f"[yellow]stopped early:[/] {report.stopped}")
     elif failed:
         console.print(f"[red]{failed:,} records refused:[/] see leadflow runs show {report.run_id}")
-    elif report.wrote_nothing:
+    if report.open_after and not report.stopped:
+        console.print(
+            f"[yellow]{report.open_after:,} operations still wait to be sent[/] (see the counts above);"
+            " the next leadflow sync sends them"
+        )
+    elif report.wrote_nothing and not report.stopped and not failed:
         console.print("[green]nothing changed: Zoho already holds the desired state; no write call made[/]")
 
 

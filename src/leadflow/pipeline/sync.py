@@ -14,10 +14,9 @@ from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
-from leadflow.pipeline.crm_fetch import fetch_module
-from leadflow.pipeline.crm_mirror import load_crm_records
 from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
+from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
@@ -49,7 +48,7 @@ def write_plan_file(settings: Settings, engine: Engine, path: Path) -> PlanTally
     """Plan the sync to Zoho straight into ``path`` (streamed: no operation is held); its tally back."""
     planner = zoho_planner(settings)
     tally = planner.new_tally()
-    with engine.connect() as connection:
+    with small_page_cache(engine), engine.connect() as connection:
         write_plan_stream(planner.chunks(connection, tally), tally, path)
     return tally
 
@@ -133,6 +132,10 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
         ...     mirror_crm(settings, engine, zoho)
         {'Leads': 120, 'Contacts': 40, 'Accounts': 30}
     """
+    # Imported here: the mirror's normalizers load phone metadata (~100 MB) a sync alone does not need.
+    from leadflow.pipeline.crm_fetch import fetch_module
+    from leadflow.pipeline.crm_mirror import load_crm_records
+
     log = get_logger(__name__)
     counts: dict[str, int] = {}
     for module in CRM_MODULES:

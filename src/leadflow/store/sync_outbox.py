@@ -50,7 +50,7 @@ class OutboxRow:
     depends_on: str | None
     payload: dict[str, Any]
     payload_hash: str
-    desired: dict[str, Any]
+    desired: dict[str, Any] | None  # None when the page was read without it (see :func:`desired_of`)
     base_version: int
     state: OutboxState
     attempts: int = 0
@@ -75,7 +75,7 @@ class OutboxRow:
             depends_on=row["depends_on"],
             payload=dict(row["payload"] or {}),
             payload_hash=row["payload_hash"],
-            desired=dict(row["desired"] or {}),
+            desired=dict(row["desired"] or {}) if "desired" in row else None,
             base_version=int(row["base_version"]),
             state=OutboxState(row["state"]),
             attempts=int(row["attempts"] or 0),
@@ -210,8 +210,13 @@ def page(
     method: str | None = None,
     after_id: int = 0,
     limit: int = 2_000,
+    with_desired: bool = True,
 ) -> list[OutboxRow]:
-    """Up to ``limit`` operations after ``after_id`` (oldest first), narrowed by state, kind, run and group."""
+    """Up to ``limit`` operations after ``after_id`` (oldest first), narrowed by state, kind, run and group.
+
+    ``with_desired=False`` leaves the desired state (as large as the payload) unread: pages of writes need it
+    only for the records confirmed, read then with :func:`desired_of`.
+    """
     conditions = [
         sync_outbox.c.target == target,
         sync_outbox.c.state.in_([state.value for state in states]),
@@ -225,8 +230,18 @@ def page(
         conditions.append(sync_outbox.c.module == module)
     if method is not None:
         conditions.append(sync_outbox.c.method == method)
-    query = select(sync_outbox).where(and_(*conditions)).order_by(sync_outbox.c.id).limit(limit)
+    columns = [c for c in sync_outbox.columns if with_desired or c.name != "desired"]
+    query = select(*columns).where(and_(*conditions)).order_by(sync_outbox.c.id).limit(limit)
     return [OutboxRow.from_row(row) for row in connection.execute(query).mappings()]
+
+
+def desired_of(connection: Connection, *, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The desired state of operations ``ids`` (read 500 at a time)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(sync_outbox.c.id, sync_outbox.c.desired).where(sync_outbox.c.id.in_(ids[start : start + 500]))
+        found.update({int(op_id): dict(desired or {}) for op_id, desired in connection.execute(query)})
+    return found
 
 
 def iter_pages(

@@ -35,6 +35,7 @@ from leadflow.errors import (
 from leadflow.log import get_logger
 from leadflow.model import RunStatus
 from leadflow.store import kv, runs, sync_ledger, sync_lock, sync_outbox, sync_source
+from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_outbox import OutboxRow, OutboxState
 from leadflow.sync import outbox
 from leadflow.sync.cost import choose_method
@@ -80,6 +81,7 @@ class SyncReport:
     stopped: str | None = None
     methods: dict[str, str] = field(default_factory=dict)
     enqueued: outbox.Enqueued | None = None
+    open_after: int = 0  # operations still pending or in flight when the run ended (sent by a later run)
 
     @property
     def wrote_nothing(self) -> bool:
@@ -138,7 +140,7 @@ class SyncRunner:
         """Sync now (or apply ``plan`` exactly); ``dry_run`` plans and returns without writing."""
         if dry_run:
             return SyncReport(None, plan or self.plan(), dry_run=True)
-        with self._locked(wait):
+        with small_page_cache(self.engine), self._locked(wait):
             self._started = datetime.now(UTC)
             with self.engine.begin() as connection:
                 self._run_id = runs.start_run(connection, kind="sync")
@@ -162,6 +164,9 @@ class SyncRunner:
             finally:
                 after = self.target.usage()
                 report.calls, report.credits = after.calls - before.calls, after.credits - before.credits
+                with self.engine.connect() as connection:
+                    states = sync_outbox.counts(connection, target=self.name)
+                report.open_after = sum(states.get(state.value, 0) for state in sync_outbox.OPEN_STATES)
                 counters: dict[str, Any] = {**report.counts, "calls": report.calls, "credits": report.credits}
                 if report.stopped:
                     counters["stopped"] = report.stopped
@@ -263,7 +268,9 @@ class SyncRunner:
                 )
             )
 
-    def _pages(self, *, kinds: Sequence[str], limit: int, **narrow: Any) -> Iterator[list[OutboxRow]]:
+    def _pages(
+        self, *, kinds: Sequence[str], limit: int, with_desired: bool = True, **narrow: Any
+    ) -> Iterator[list[OutboxRow]]:
         """The run's pending operations, a page at a time, each page read in a short transaction of its own."""
         after = 0
         while True:
@@ -276,6 +283,7 @@ class SyncRunner:
                     run_id=self._run_id,
                     after_id=after,
                     limit=limit,
+                    with_desired=with_desired,
                     **narrow,
                 )
             if not rows:
@@ -304,7 +312,8 @@ class SyncRunner:
             if self._report is not None:
                 self._report.methods[f"{module} {method}"] = "bulk write" if use_bulk else "batch"
             limit = (self.schema.bulk_rows or batch) if use_bulk else max(batch, WRITE_PAGE - WRITE_PAGE % batch)
-            for rows in self._pages(kinds=[kind], limit=limit, module=module, method=method):
+            pages = self._pages(kinds=[kind], limit=limit, with_desired=False, module=module, method=method)
+            for rows in pages:
                 ready = self._within_attempts(rows)
                 ready = self._not_held_elsewhere(module, ready)
                 ready = self._resolve_lookups(ready)
@@ -460,7 +469,10 @@ class SyncRunner:
         tags_applied: dict[str, list[str]] = {}
         logs = []
         pushed = []
+        unread = [op.id for op, _, _ in confirmed if op.desired is None]
+        desired = sync_outbox.desired_of(connection, ids=unread) if unread else {}
         for op, remote_id, outcome in confirmed:
+            wanted = op.desired if op.desired is not None else desired[op.id]
             pushed.append(
                 {
                     "golden_id": f"{op.golden_id}{TAGS_SUFFIX}" if op.kind == "tags" else op.golden_id,
@@ -468,14 +480,14 @@ class SyncRunner:
                     "module": op.module,
                     "remote_id": remote_id,
                     "payload_hash": op.payload_hash,
-                    "payload": op.desired,
+                    "payload": wanted,
                     "version": op.base_version + 1,
                 }
             )
             answer = {**response, **(answers or {}).get(op.id, {})}
             logs.append(self._log_row(op, outcome, remote_id, None, None, answer))
             if op.kind == "tags":
-                tags_applied[op.golden_id] = list(op.desired.get("tags", []))
+                tags_applied[op.golden_id] = list(wanted.get("tags", []))
                 self._count(f"{op.module} tags added", len(op.payload.get("add", [])))
                 self._count(f"{op.module} tags removed", len(op.payload.get("remove", [])))
             else:
