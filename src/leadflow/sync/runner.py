@@ -49,7 +49,7 @@ log = get_logger(__name__)
 Progress = Callable[[str, int, int], None]
 SENT = "records sent (retries included)"
 WRITE_PAGE = 2_000  # operations read from the outbox at a time for batch writes
-TAG_PAGE = 10_000  # operations read at a time for tag calls (one call per tag per batch of records)
+TAG_PAGE = 50_000  # tag operations read at a time: one call per tag and batch of records, so few partial batches
 DUPLICATE_ELSEWHERE = "DUPLICATE_ELSEWHERE"
 Refusal = tuple[str, str, Mapping[str, Any] | None]
 
@@ -581,7 +581,7 @@ class SyncRunner:
     # --- tags -----------------------------------------------------------------------------------------------
 
     def _tag_phase(self) -> None:
-        for ops in self._pages(kinds=["tags"], limit=TAG_PAGE):
+        for ops in self._pages(kinds=["tags"], limit=TAG_PAGE, with_desired=False):
             self._tag_page(self._within_attempts(ops))
 
     def _tag_page(self, ops: list[OutboxRow]) -> None:
