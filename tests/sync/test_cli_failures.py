@@ -89,3 +89,23 @@ def test_plan_out_to_a_folder_or_a_missing_folder_is_one_line_and_exit_2(tmp_pat
     assert done.returncode == 0, done.stderr
     assert "Leads create" in done.stdout
     assert (tmp_path / "plan.jsonl").read_text().count("\n") == 1 + 3 + 1 + 3  # header, Leads, Account, tags
+
+
+def test_sync_with_refused_records_says_so_and_exits_4(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'leadflow.db'}"
+    engine = open_store(url)
+    ids = golden.populate(engine, 5, companies=1)
+    with engine.begin() as connection:
+        golden.update_person(connection, ids[0], email="not an email")
+    emulator = Emulator()
+    try:
+        done = _sync(env_for(emulator, url))
+    finally:
+        emulator.stop()
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "1 records refused" in done.stdout
+    assert "nothing changed" not in done.stdout
+    with engine.connect() as connection:
+        (run,) = runs.list_runs(connection, kind="sync", limit=1)
+    assert run["counters"]["Leads failed"] == 1
+    assert run["counters"]["Leads created"] == 4

@@ -80,7 +80,7 @@ def print_report(console: Console, report: SyncReport) -> None:
     console.print(table)
     methods = ", ".join(f"{group}: {method}" for group, method in sorted(report.methods.items()))
     console.print(f"calls: {report.calls}, credits: {report.credits}" + (f" ({methods})" if methods else ""))
-    failed = sum(n for name, n in report.counts.items() if name.endswith(" failed"))
+    failed = refused_records(report)
     if report.stopped:
         console.print(f"[yellow]stopped early:[/] {report.stopped}")
     elif failed:
@@ -92,6 +92,11 @@ def print_report(console: Console, report: SyncReport) -> None:
         )
     elif report.wrote_nothing and not report.stopped and not failed:
         console.print("[green]nothing changed: Zoho already holds the desired state; no write call made[/]")
+
+
+def refused_records(report: SyncReport) -> int:
+    """Records the target refused in this run (each ``<module> failed`` counter)."""
+    return sum(n for name, n in report.counts.items() if name.endswith(" failed"))
 
 
 def plan_command(
@@ -119,7 +124,11 @@ def sync_command(
     ] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another sync's lock.")] = 0.0,
 ) -> None:
-    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits."""
+    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits.
+
+    Exit status: 0 all written, 3 stopped early (credit budget; the rest waits), 4 some records refused
+    (see runs show), 1 the sync failed (e.g. Zoho unreachable; nothing lost, the next run resumes).
+    """
     from leadflow.pipeline.sync import plan_sync
     from leadflow.sync.planfile import read_plan
 
@@ -134,6 +143,8 @@ def sync_command(
     print_report(context.console, report)
     if report.stopped:
         raise typer.Exit(3)
+    if refused_records(report):
+        raise typer.Exit(4)  # the rest was written; the refused records are listed by runs show
 
 
 def mirror_command(ctx: typer.Context) -> None:
