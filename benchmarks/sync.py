@@ -1,5 +1,5 @@
-"""Sync engine: calls, credits and wall time to push N new prospects to Zoho, then a re-sync with 1% changed,
-against the minimum possible and a naive one-call-per-record sync.
+"""Sync engine: calls, credits, wall time and peak memory to push N new prospects to Zoho, then a re-sync with
+1% changed, against the minimum possible and a naive one-call-per-record sync.
 
 The emulator runs as its own process (``python -m leadflow_emulators zoho``); golden records, scores and
 owned tags are written straight into the store's tables (the sync only reads those). Calls and credits are
@@ -10,6 +10,11 @@ the client's own counts, cross-checked against the emulator's credit count.
   bulk write (500 credits per 25,000 rows, plus the upload and status calls), and one tag call per tag and 100
   records: what any sync must spend for these changes.
 
+Each scenario writes the plan file first (``leadflow plan --out``, streamed) and then syncs (``leadflow sync``:
+the plan streams from the store into the outbox, the runner pages through it), as the CLI does. The peak
+resident memory of this process (populating the store included; the emulator is a process of its own) is
+printed at the end.
+
 Run: ``PYTHONPATH=src python benchmarks/sync.py --people 10000`` (add ``--changed 0.01`` for the re-sync share)
 """
 
@@ -17,7 +22,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -30,11 +39,11 @@ from pydantic import SecretStr
 from leadflow.config import Settings, SyncSettings, ZohoSettings
 from leadflow.log import configure_logging
 from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, EmulatorProcess
-from leadflow.pipeline.sync import plan_sync, zoho_sync
+from leadflow.pipeline.sync import write_plan_file, zoho_sync
 from leadflow.store import open_store
 from leadflow.store.schema import golden_companies, golden_people, record_tags, scores
 from leadflow.sync.cost import naive_cost
-from leadflow.sync.plan import Plan
+from leadflow.sync.plan import PlanTally
 from leadflow.sync.runner import SyncReport
 from leadflow.sync.target import CallCost
 from leadflow.sync.zoho_target import ZohoTarget
@@ -162,52 +171,33 @@ def change(engine: sa.Engine, ids: list[str], share: float, seed: int = 11) -> i
     return len(picked)
 
 
-def minimum(target: ZohoTarget, plan: Plan) -> CallCost:
-    """The least any sync could spend on ``plan``'s writes and tag changes."""
+def minimum(target: ZohoTarget, tally: PlanTally) -> CallCost:
+    """The least any sync could spend on the plan's writes and tag changes."""
     calls = credits = 0
-    groups: dict[tuple[str, str], int] = {}
-    for module, method in {(op.module, op.method) for op in plan.writes if op.kind != "tags"}:
-        n = sum(1 for op in plan.writes if op.kind != "tags" and (op.module, op.method) == (module, method))
+    for (_module, method), n in tally.write_groups.items():
         options = [target.write_cost(n, bulk=False)] + ([target.write_cost(n, bulk=True)] if method == "upsert" else [])
         best = min(options, key=lambda c: (c.credits, c.calls))
         calls, credits = calls + best.calls, credits + best.credits
-    for op in plan.writes:
-        if op.kind == "tags":
-            for action in ("add", "remove"):
-                for tag in op.payload.get(action, []):
-                    groups[(op.module, f"{action}:{tag}")] = groups.get((op.module, f"{action}:{tag}"), 0) + 1
-    tag_calls = sum(math.ceil(n / 100) for n in groups.values())
+    tag_calls = sum(math.ceil(n / target.schema.batch_size) for n in tally.tag_groups.values())
     return CallCost(calls + tag_calls, credits + tag_calls)
 
 
-def naive(plan: Plan) -> CallCost:
-    records = sum(1 for op in plan.writes if op.kind != "tags")
-    tag_changes = sum(
-        len(op.payload.get("add", [])) + len(op.payload.get("remove", [])) for op in plan.writes if op.kind == "tags"
-    )
-    return naive_cost(records, tag_changes)
-
-
-def measure(label: str, settings: Settings, engine: sa.Engine, emulator: EmulatorProcess) -> dict[str, Any]:
+def measure(label: str, settings: Settings, engine: sa.Engine, emulator: EmulatorProcess, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    plan = plan_sync(settings, engine)
+    tally = write_plan_file(settings, engine, work / "plan.jsonl")  # leadflow plan --out
     planned = time.perf_counter() - started
     credits_before = emulator.state()["credits"]["used"]
     with zoho_sync(settings, engine) as runner:
         assert isinstance(runner.target, ZohoTarget)
-        least = minimum(runner.target, plan)
-        report: SyncReport = runner.run(plan=plan)  # what `leadflow sync` plans, applied once
+        least = minimum(runner.target, tally)
+        report: SyncReport = runner.run()  # leadflow sync: plans again (streamed) and applies
     wall = time.perf_counter() - started
     server_credits = emulator.state()["credits"]["used"] - credits_before
-    worst = naive(plan)
+    worst = naive_cost(tally.writes, tally.tag_changes)
     return {
         "scenario": label,
-        "records": sum(1 for op in plan.writes if op.kind != "tags"),
-        "tag changes": sum(
-            len(op.payload.get("add", [])) + len(op.payload.get("remove", []))
-            for op in plan.writes
-            if op.kind == "tags"
-        ),
+        "records": tally.writes,
+        "tag changes": tally.tag_changes,
         "methods": report.methods,
         "calls": report.calls,
         "credits": report.credits,
@@ -218,8 +208,30 @@ def measure(label: str, settings: Settings, engine: sa.Engine, emulator: Emulato
         "credits vs minimum": f"{report.credits / max(1, least.credits):.2f}x",
         "plan s": round(planned, 1),
         "wall s": round(wall, 1),
+        "peak RSS MiB": peak_rss_mib(),
         "stopped": report.stopped,
     }
+
+
+def mirror(settings: Settings, emulator: EmulatorProcess) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEADFLOW_")}
+    env.update(
+        {
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+            "LEADFLOW_DATABASE_URL": settings.database_url,
+            "LEADFLOW_ZOHO_API_BASE_URL": emulator.base_url,
+            "LEADFLOW_ZOHO_ACCOUNTS_URL": emulator.base_url,
+            "LEADFLOW_ZOHO_CLIENT_ID": DEMO_CLIENT_ID,
+            "LEADFLOW_ZOHO_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "LEADFLOW_ZOHO_REFRESH_TOKEN": DEMO_REFRESH_TOKEN,
+        }
+    )
+    subprocess.run([sys.executable, "-m", "leadflow", "mirror"], env=env, check=True, capture_output=True)
+
+
+def peak_rss_mib() -> int:
+    """Peak resident memory of this process so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def main() -> None:
@@ -249,19 +261,25 @@ def main() -> None:
                 ),
                 sync=SyncSettings(),
             )
-            rows = [measure(f"{args.people:,} new prospects", settings, engine, emulator)]
+            # As the pipeline does before resolving against the CRM (`leadflow mirror`, its own process here
+            # so its phone metadata does not count in this one's memory): with a fresh mirror the sync checks
+            # new Leads against Contacts locally instead of by COQL (1 credit per 50 records).
+            mirror(settings, emulator)
+            rows = [measure(f"{args.people:,} new prospects", settings, engine, emulator, work)]
             print(rows[-1], flush=True)
             changed = change(engine, ids, args.changed)
-            rows.append(measure(f"re-sync, {changed:,} changed ({args.changed:.0%})", settings, engine, emulator))
+            rows.append(measure(f"re-sync, {changed:,} changed ({args.changed:.0%})", settings, engine, emulator, work))
             print(rows[-1], flush=True)
-            rows.append(measure("re-sync, nothing changed", settings, engine, emulator))
+            rows.append(measure("re-sync, nothing changed", settings, engine, emulator, work))
             print(rows[-1], flush=True)
-    print("\n| scenario | records | tag changes | calls | credits | minimum | naive | wall s |")
+    print("\n| scenario | records | tag changes | calls | credits | minimum | naive | wall s | peak RSS MiB |")
     for row in rows:
         print(
             f"| {row['scenario']} | {row['records']:,} | {row['tag changes']:,} | {row['calls']:,} "
-            f"| {row['credits']:,} | {row['minimum calls/credits']} | {row['naive calls/credits']} | {row['wall s']} |"
+            f"| {row['credits']:,} | {row['minimum calls/credits']} | {row['naive calls/credits']} | {row['wall s']} "
+            f"| {row['peak RSS MiB']:,} |"
         )
+    print(f"peak RSS of the whole run (populate, plan files and syncs): {peak_rss_mib():,} MiB")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
             console.print(f"{head}  [red]invalid, not sent:[/] {'; '.join(op.invalid)}")
             continue
         console.print(head)
-        for line in describe_diff(op)[:8]:
+        for line in describe_diff(op, external_id_field=plan.tally.external_id_field)[:8]:
             console.print(f"    {line}", highlight=False)
 
 
@@ -80,10 +80,23 @@ def print_report(console: Console, report: SyncReport) -> None:
     console.print(table)
     methods = ", ".join(f"{group}: {method}" for group, method in sorted(report.methods.items()))
     console.print(f"calls: {report.calls}, credits: {report.credits}" + (f" ({methods})" if methods else ""))
+    failed = refused_records(report)
     if report.stopped:
         console.print(f"[yellow]stopped early:[/] {report.stopped}")
-    elif report.wrote_nothing:
+    elif failed:
+        console.print(f"[red]{failed:,} records refused:[/] see leadflow runs show {report.run_id}")
+    if report.open_after and not report.stopped:
+        console.print(
+            f"[yellow]{report.open_after:,} operations still wait to be sent[/] (see the counts above);"
+            " the next leadflow sync sends them"
+        )
+    elif report.wrote_nothing and not report.stopped and not failed:
         console.print("[green]nothing changed: Zoho already holds the desired state; no write call made[/]")
+
+
+def refused_records(report: SyncReport) -> int:
+    """Records the target refused in this run (each ``<module> failed`` counter)."""
+    return sum(n for name, n in report.counts.items() if name.endswith(" failed"))
 
 
 def plan_command(
@@ -93,13 +106,12 @@ def plan_command(
     ),
 ) -> None:
     """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
-    from leadflow.pipeline.sync import plan_sync
-    from leadflow.sync.planfile import write_plan
+    from leadflow.pipeline.sync import write_plan_file
+    from leadflow.sync.plan import Plan
 
     context = app_context(ctx)
-    plan = plan_sync(context.settings, context.engine)
-    write_plan(plan, out)
-    print_plan(context.console, plan)
+    tally = write_plan_file(context.settings, context.engine, out)
+    print_plan(context.console, Plan(tally.target, tally.examples, tally))
     context.console.print(f"plan written to {out}; apply exactly it with [bold]leadflow sync --plan {out}[/]")
 
 
@@ -112,7 +124,11 @@ def sync_command(
     ] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another sync's lock.")] = 0.0,
 ) -> None:
-    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits."""
+    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits.
+
+    Exit status: 0 all written, 3 stopped early (credit budget; the rest waits), 4 some records refused
+    (see runs show), 1 the sync failed (e.g. Zoho unreachable; nothing lost, the next run resumes).
+    """
     from leadflow.pipeline.sync import plan_sync
     from leadflow.sync.planfile import read_plan
 
@@ -127,6 +143,8 @@ def sync_command(
     print_report(context.console, report)
     if report.stopped:
         raise typer.Exit(3)
+    if refused_records(report):
+        raise typer.Exit(4)  # the rest was written; the refused records are listed by runs show
 
 
 def mirror_command(ctx: typer.Context) -> None:
