@@ -56,11 +56,26 @@ class ZohoSettings(Section):
 
 
 class GhlSettings(Section):
-    base_url: str = Field("https://services.leadconnectorhq.com", description="GoHighLevel API base URL")
-    api_version: str = Field("2021-07-28", description="Value of the Version header GHL requires")
+    api_base_url: str = Field(
+        "https://services.leadconnectorhq.com", description="GoHighLevel API v2 base URL (an emulator's URL in tests)"
+    )
+    auth: Literal["pit", "oauth"] = Field(
+        "pit", description="pit: a sub-account Private Integration Token; oauth: a marketplace app (leadflow auth ghl)"
+    )
+    token: SecretStr | None = Field(None, description="Private Integration Token, pit-... (secret)")
+    client_id: str = Field("", description="Marketplace app client id (auth = oauth)")
+    client_secret: SecretStr | None = Field(None, description="Marketplace app client secret (secret)")
     location_id: str = Field("", description="GHL sub-account (location) id")
-    api_key: SecretStr | None = Field(None, description="Private integration token or OAuth access token (secret)")
-    webhook_secret: SecretStr | None = Field(None, description="Shared secret for webhook signatures (secret)")
+    company_id: str = Field("", description="Agency (company) id, to mint location tokens from an agency token")
+    webhook_public_key: str = Field(
+        "", description="Ed25519 key for X-GHL-Signature: PEM text or a PEM file path (empty: GHL's published key)"
+    )
+    webhook_legacy_public_key: str = Field(
+        "", description="RSA key for legacy X-WH-Signature: PEM text or a PEM file path (empty: GHL's published key)"
+    )
+    daily_request_budget: int = Field(
+        200_000, ge=1, description="Requests leadflow may send per location per 24 hours (GHL allows 200,000)"
+    )
 
 
 class SyncSettings(Section):

@@ -36,8 +36,8 @@ class AppContext:
                 self._settings.zoho.client_secret,
                 self._settings.zoho.refresh_token,
                 self._settings.zoho.access_token,
-                self._settings.ghl.api_key,
-                self._settings.ghl.webhook_secret,
+                self._settings.ghl.token,
+                self._settings.ghl.client_secret,
             )
             logging = self._settings.logging
             configure_logging(

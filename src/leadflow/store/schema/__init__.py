@@ -2,6 +2,7 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.ghl import ghl_request_ledger, ghl_tokens
 from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.resolve import (
     cluster_members,
@@ -19,6 +20,8 @@ __all__ = [
     "crm_cluster_members",
     "crm_records",
     "engagement_events",
+    "ghl_request_ledger",
+    "ghl_tokens",
     "golden_companies",
     "golden_people",
     "kv",
