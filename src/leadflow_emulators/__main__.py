@@ -1,82 +1,38 @@
-"""``python -m leadflow_emulators zoho --port 8010 --db zoho.db [--seed FILE] [--client-id ...]``."""
+"""``python -m leadflow_emulators <emulator> [options]``: start one emulator (``--help`` lists them).
+
+Each emulator is registered in ``EMULATORS`` by name and the module that holds its ``COMMAND``
+(a ``common.cli.EmulatorCommand``); modules are imported only when needed.
+"""
 
 from __future__ import annotations
 
 import argparse
-import socket
-import sys
-from pathlib import Path
+import importlib
+
+from leadflow_emulators.common.cli import EmulatorCommand
+
+EMULATORS: dict[str, str] = {
+    "zoho": "leadflow_emulators.zoho.cli",
+    "ghl": "leadflow_emulators.ghl.cli",
+}
 
 
-def _zoho(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from leadflow_emulators.zoho.app import create_app
-    from leadflow_emulators.zoho.control import parse_seed_lines
-    from leadflow_emulators.zoho.models import ZohoBackend
-
-    backend = ZohoBackend(
-        db_path=args.db,
-        seed=args.seed_ids,
-        daily_credits=args.daily_credits,
-        concurrency=args.concurrency,
-        sub_concurrency=args.sub_concurrency,
-    )
-    backend.oauth.register_client(args.client_id, args.client_secret, refresh_token=args.refresh_token)
-    if args.seed:
-        outcome = backend.seed_records(parse_seed_lines(Path(args.seed).read_text(encoding="utf-8")))
-        print(
-            f"seeded {outcome['inserted']} records from {args.seed} "
-            f"({outcome['skipped']} already there, {len(outcome['errors'])} rejected)"
-        )
-        for error in outcome["errors"][:10]:
-            print(f"  line {error['line']}: {error['code']} {error.get('details', error['message'])}")
-    app = create_app(backend, register_default_client=False)
-    # Bind here so that --port 0 picks a free port and the real one is printed. IPPROTO_TCP explicitly:
-    # asyncio sets TCP_NODELAY only on sockets whose proto says TCP (else ~40 ms per response).
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    port = sock.getsockname()[1]
-    base = f"http://{args.host}:{port}"
-    print(f"Zoho CRM emulator on {base}  (API {base}/crm/v8, accounts {base}/oauth/v2/token)")
-    print(f"  client id:     {args.client_id}")
-    print(f"  client secret: {args.client_secret}")
-    print(f"  refresh token: {args.refresh_token}")
-    print(f"  database:      {args.db or 'in memory'}; control plane {base}/_emulator/state")
-    sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, lifespan="off"))
-    server.run(sockets=[sock])
-    backend.close()
-    return 0
+def command(name: str) -> EmulatorCommand:
+    """The registered emulator ``name``'s command."""
+    found: EmulatorCommand = importlib.import_module(EMULATORS[name]).COMMAND
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN
-
     parser = argparse.ArgumentParser(prog="python -m leadflow_emulators", description="Local API emulators.")
     sub = parser.add_subparsers(dest="service", required=True)
-    zoho = sub.add_parser(
-        "zoho", help="Zoho CRM (v2/v8) and its accounts server", formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
-    zoho.add_argument("--host", default="127.0.0.1", help="address to bind")
-    zoho.add_argument("--port", type=int, default=8010, help="port to bind (0: any free port, printed)")
-    zoho.add_argument("--db", default=None, help="SQLite file (in memory when omitted)")
-    zoho.add_argument("--seed", default=None, help='JSON lines file: {"module": "Leads", "record": {...}}')
-    zoho.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth client registered at start")
-    zoho.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="its secret")
-    zoho.add_argument("--refresh-token", default=DEFAULT_REFRESH_TOKEN, help="its ready refresh token")
-    zoho.add_argument("--daily-credits", type=int, default=100_000, help="API credits per rolling 24 hours")
-    zoho.add_argument("--concurrency", type=int, default=10, help="requests in flight before 429")
-    zoho.add_argument("--sub-concurrency", type=int, default=10, help="search/COQL/bulk/big writes in flight")
-    zoho.add_argument("--seed-ids", type=int, default=0, help="seed of the id and token generator")
-    zoho.add_argument("--log-level", default="warning", help="uvicorn log level")
+    for name in EMULATORS:
+        emulator = command(name)
+        emulator.add_arguments(
+            sub.add_parser(name, help=emulator.help, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        )
     args = parser.parse_args(argv)
-    if args.service == "zoho":
-        return _zoho(args)
-    parser.error(f"unknown service {args.service}")
-    return 2
+    return command(args.service).run(args)
 
 
 if __name__ == "__main__":

@@ -58,9 +58,7 @@ def _mirror(engine: sa.Engine) -> dict[tuple[str, str], dict[str, Any]]:
 def test_first_load_by_bulk_read_mirrors_the_same_rows_as_the_records_api(
     rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadflow_emulators.zoho import bulk_read as emulator_bulk
-
-    monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 10)  # 200,000 in Zoho: several pages per module here
+    rig.backend.set_limits({"bulk_read_page_size": 10})  # 200,000 in Zoho: several pages per module here
     monkeypatch.setattr(sync_stage, "MIRROR_CHUNK", 7)  # several chunks, calls between their transactions
     _seed_org(rig)
     bulk_url, paged_url = f"sqlite:///{tmp_path / 'bulk.db'}", f"sqlite:///{tmp_path / 'paged.db'}"
@@ -134,11 +132,10 @@ def test_after_a_bulk_first_load_changes_come_through_the_modified_time_cursor(r
 def test_a_first_load_that_stops_half_way_is_done_again_in_full(
     rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadflow_emulators.zoho import bulk_read as emulator_bulk
-
     _seed_org(rig)
-    monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 10)
-    monkeypatch.setattr(emulator_bulk, "MAX_READ_PAGE", 2)  # page 3 of Leads is refused: PAGE_RANGE_EXCEEDED
+    rig.control(
+        "POST", "limits", json={"bulk_read_page_size": 10, "bulk_read_max_page": 2}
+    )  # page 3 of Leads: PAGE_RANGE_EXCEEDED
     monkeypatch.setattr(sync_stage, "MIRROR_CHUNK", 7)
     url = f"sqlite:///{tmp_path / 'stopped.db'}"
     engine = open_store(url)
@@ -151,7 +148,7 @@ def test_a_first_load_that_stops_half_way_is_done_again_in_full(
     assert unfinished is not None
     assert unfinished.since is None  # so the next run reads everything again, not from those rows' cursor
 
-    monkeypatch.setattr(emulator_bulk, "MAX_READ_PAGE", 50)
+    rig.control("POST", "limits", json={"bulk_read_max_page": 50})
     with _client(rig, settings, engine) as zoho:
         counts = mirror_crm(settings, engine, zoho)
     assert counts["Leads"] == rig.state()["records"]["Leads"]

@@ -150,10 +150,8 @@ def test_bulk_write_waits_on_the_callback_when_configured(
     assert [p["job_id"] for p in received] == [result.jobs[0].id]
 
 
-def test_bulk_read_streams_every_page(zoho: ZohoClient, rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    from leadflow_emulators.zoho import bulk_read as emulator_bulk
-
-    monkeypatch.setattr(emulator_bulk, "READ_PAGE_SIZE", 200)  # 200,000 in Zoho; small pages keep the test fast
+def test_bulk_read_streams_every_page(zoho: ZohoClient, rig: Rig) -> None:
+    rig.backend.set_limits({"bulk_read_page_size": 200})  # 200,000 in Zoho; small pages keep the test fast
     seed(rig, leads(450))
     rows = list(zoho.bulk.read("Leads", ["Email", "Last_Name", "No_of_Employees"]))
     assert len(rows) == 450

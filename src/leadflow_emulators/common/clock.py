@@ -42,6 +42,12 @@ class Clock:
         with self._lock:
             self._offset += seconds
 
+    def set(self, moment: datetime) -> None:
+        """Jump to ``moment`` (an aware datetime); a running clock keeps running from there."""
+        if moment.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime (with a UTC offset)")
+        self.advance((moment - self.now()).total_seconds())
+
 
 def iso(moment: datetime) -> str:
     """Zoho's datetime format: ISO 8601 to the second with an explicit offset.

@@ -32,6 +32,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CONTROL_PREFIX = "/_emulator/"
 
 
 @dataclass
@@ -44,7 +45,7 @@ class FaultConfig:
     burst_429: int = 0
     drop_after_commit: int = 0
     drop_methods: list[str] = field(default_factory=lambda: list(_WRITE_METHODS))
-    path_prefix: str = "/crm"
+    path_prefix: str = ""
     path_contains: str = ""
     dropped: int = 0
     errors_injected: int = 0
@@ -52,12 +53,17 @@ class FaultConfig:
 
 
 class Faults:
-    """Thread-safe fault settings shared by the control plane and the middleware."""
+    """Thread-safe fault settings shared by the control plane and the middleware.
 
-    def __init__(self, seed: int = 0) -> None:
+    ``path_prefix`` is where faults apply unless configured otherwise (Zoho: ``/crm``); the control
+    plane (``/_emulator/``) is never faulted.
+    """
+
+    def __init__(self, seed: int = 0, *, path_prefix: str = "") -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
-        self.config = FaultConfig()
+        self._default_prefix = path_prefix
+        self.config = FaultConfig(path_prefix=path_prefix)
 
     def configure(self, changes: dict[str, Any]) -> None:
         """Merge settings (unknown keys raise ``ValueError``)."""
@@ -71,7 +77,7 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
-            self.config = FaultConfig()
+            self.config = FaultConfig(path_prefix=self._default_prefix)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -79,6 +85,8 @@ class Faults:
 
     def applies(self, path: str) -> bool:
         config = self.config
+        if path.startswith(CONTROL_PREFIX):
+            return False
         return path.startswith(config.path_prefix) and config.path_contains in path
 
     def take_429(self) -> bool:

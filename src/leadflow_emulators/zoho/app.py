@@ -2,7 +2,7 @@
 
 Example:
     >>> app = create_app(ZohoBackend(seed=1))
-    >>> app.state.backend.seed
+    >>> app.state.backend.random_seed
     1
 """
 
@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 
 from leadflow_emulators.common.faults import ASGIApp, FaultMiddleware, Faults, Receive, Scope, Send
 from leadflow_emulators.common.jsonresp import dumps
-from leadflow_emulators.zoho.control import control_routes
+from leadflow_emulators.zoho.control import zoho_control_routes
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
 from leadflow_emulators.zoho.models import ZohoBackend
 from leadflow_emulators.zoho.urls import fallback_routes, zoho_routes
@@ -71,21 +71,21 @@ def create_app(
 
     ``extra_routes`` are mounted before the catch-all (COQL and bulk routes live in their own module).
     The default OAuth client (``1000.LEADFLOWDEMO`` with refresh token ``1000.leadflow.demo.refresh``) is
-    registered unless ``register_default_client`` is false.
+    registered unless ``register_default_client`` is false. ``faults`` replaces the backend's own.
     """
     backend = backend or ZohoBackend()
-    faults = faults or Faults(seed=backend.seed)
+    if faults is not None:
+        backend.faults = faults
     if register_default_client and DEFAULT_CLIENT_ID not in backend.oauth.clients:
         backend.oauth.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, refresh_token=DEFAULT_REFRESH_TOKEN)
-    routes: list[BaseRoute] = [*control_routes(), *zoho_routes(), *extra_routes, *fallback_routes()]
+    routes: list[BaseRoute] = [*zoho_control_routes(), *zoho_routes(), *extra_routes, *fallback_routes()]
     app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
     app.state.backend = backend
-    app.state.faults = faults
     throttled = ZohoError.too_many_requests("concurrency", backend.gate.limit).body()
     app.add_middleware(ConcurrencyMiddleware, backend=backend)
     app.add_middleware(
         FaultMiddleware,
-        faults=faults,
+        faults=backend.faults,
         error_body=INTERNAL_ERROR,
         throttle_body=throttled,
     )

@@ -22,8 +22,8 @@ from leadflow_emulators.zoho.bulk import BulkError, make_zip, module_name, parse
 from leadflow_emulators.zoho.coql import BoolOp, Column, Condition, CoqlError, Operand, Predicate, Scalar
 from leadflow_emulators.zoho.coql_eval import Binder, FieldsFn, GetRecordFn, RecordsFn, Resolved, compile_condition
 
-READ_PAGE_SIZE = 200_000
-MAX_READ_PAGE = 50
+READ_PAGE_SIZE = 200_000  # Zoho's; the emulator's own is ZohoLimits.bulk_read_page_size
+MAX_READ_PAGE = 50  # likewise ZohoLimits.bulk_read_max_page
 MAX_READ_CRITERIA = 25
 
 
@@ -55,6 +55,7 @@ class ReadSpec:
     page: int
     callback: dict[str, str] | None
     raw_query: dict[str, Any]
+    per_page: int = READ_PAGE_SIZE
 
 
 def _criteria_error(message: str, **details: Any) -> BulkError:
@@ -104,8 +105,15 @@ def _criteria(raw: Any, count: list[int]) -> Condition:
     return Predicate(kind, Column(tuple(api_name.split("."))), op, negated, scalars)  # type: ignore[arg-type]
 
 
-def parse_read_request(body: Any, *, fields: FieldsFn, module_id: Callable[[str], str]) -> ReadSpec:
-    """Validate a ``POST /crm/bulk/v8/read`` body."""
+def parse_read_request(
+    body: Any,
+    *,
+    fields: FieldsFn,
+    module_id: Callable[[str], str],
+    per_page: int = READ_PAGE_SIZE,
+    max_page: int = MAX_READ_PAGE,
+) -> ReadSpec:
+    """Validate a ``POST /crm/bulk/v8/read`` body; the job's pages hold ``per_page`` records, up to ``max_page``."""
     if not isinstance(body, Mapping) or not body:
         raise BulkError(400, "REQUEST_BODY_IS_EMPTY", "the request body is empty", {})
     callback = parse_callback(body)
@@ -131,11 +139,11 @@ def parse_read_request(body: Any, *, fields: FieldsFn, module_id: Callable[[str]
     page = query.get("page", 1)
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise BulkError(400, "INVALID_DATA", "invalid page", {"api_name": "page"})
-    if page > MAX_READ_PAGE:
-        raise BulkError(400, "PAGE_RANGE_EXCEEDED", "the page is out of range", {"max_limit": MAX_READ_PAGE})
+    if page > max_page:
+        raise BulkError(400, "PAGE_RANGE_EXCEEDED", "the page is out of range", {"max_limit": max_page})
     raw_criteria = query.get("criteria")
     condition = _criteria(raw_criteria, [0]) if raw_criteria else None
-    return ReadSpec(module, module_id(module), names, condition, page, callback, dict(query))
+    return ReadSpec(module, module_id(module), names, condition, page, callback, dict(query), per_page)
 
 
 @dataclass
@@ -171,7 +179,7 @@ class ReadJob:
                 "page": self.spec.page,
                 "count": self.count,
                 "download_url": f"/crm/bulk/v8/read/{self.id}/result",
-                "per_page": READ_PAGE_SIZE,
+                "per_page": self.spec.per_page,
                 "more_records": self.more_records,
             }
             body["result"] = result
@@ -204,10 +212,10 @@ def run_read_job(job: ReadJob, *, fields: FieldsFn, records: RecordsFn, get_reco
         raise BulkError(400, "INVALID_CRITERIA", exc.message, exc.details) from None
     matched = [r for r in records(spec.module) if test is None or test(r)]
     matched.sort(key=lambda r: int(r.get("id") or 0))
-    start = (spec.page - 1) * READ_PAGE_SIZE
-    page = matched[start : start + READ_PAGE_SIZE]
+    start = (spec.page - 1) * spec.per_page
+    page = matched[start : start + spec.per_page]
     job.count = len(page)
-    job.more_records = len(matched) > start + READ_PAGE_SIZE
+    job.more_records = len(matched) > start + spec.per_page
     header = ["Id", *spec.fields]
     rows = ([str(r.get("id", "")), *(_csv_value(c.getter(r)) for c in resolved)] for r in page)
     job.result_zip = make_zip(f"{job.id}.csv", [header, *rows])

@@ -1,8 +1,8 @@
 """HTTP routes for COQL, file upload, bulk write and bulk read (auth, credits and gates via ``api_call``).
 
-Jobs are kept per app (``app.state.zoho_bulk``) and run on a background worker; a finished job POSTs its
-callback. Mount ``BULK_ROUTES`` before the generic ``/crm/{version}/{module}`` routes (``coql`` and
-``upload`` would otherwise be taken for module names).
+Jobs are kept by the backend (``backend.jobs``, see ``bulk_jobs``) and run on its background worker; a
+finished job POSTs its callback. Mount ``BULK_ROUTES`` before the generic ``/crm/{version}/{module}``
+routes (``coql`` and ``upload`` would otherwise be taken for module names).
 
 Example:
     >>> sorted({route.path for route in BULK_ROUTES})[:2]
@@ -11,12 +11,8 @@ Example:
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,104 +23,22 @@ from leadflow_emulators.common.jsonresp import empty_response, json_response
 from leadflow_emulators.zoho.bulk import (
     MAX_FILE_BYTES,
     BulkError,
-    Upload,
     WriteJob,
     parse_write_request,
     read_upload,
-    run_write_job,
 )
-from leadflow_emulators.zoho.bulk_read import ReadJob, parse_read_request, run_read_job, validate_read_spec
-from leadflow_emulators.zoho.bulk_runner import JobRunner
-from leadflow_emulators.zoho.bulk_source import BackendSource
+from leadflow_emulators.zoho.bulk_jobs import BulkJobs
+from leadflow_emulators.zoho.bulk_read import ReadJob, parse_read_request, validate_read_spec
 from leadflow_emulators.zoho.coql import CoqlError, parse
 from leadflow_emulators.zoho.coql_eval import execute
 from leadflow_emulators.zoho.exceptions import ZohoError
-from leadflow_emulators.zoho.models import ZohoBackend
 from leadflow_emulators.zoho.models.limits import BULK_READ_COST, BULK_WRITE_COST, coql_cost
-from leadflow_emulators.zoho.responses.common import CallContext, api_call, backend_of, charge
-
-log = logging.getLogger(__name__)
-CALLBACK_TIMEOUT = 10.0
-Notifier = Callable[[str, dict[str, Any]], None]
+from leadflow_emulators.zoho.responses.common import CallContext, api_call, charge, route
 
 
-def post_callback(url: str, payload: dict[str, Any]) -> None:
-    """POST a job's final state to its callback URL; failures are logged, never raised."""
-    try:
-        httpx.post(url, json=payload, timeout=CALLBACK_TIMEOUT)
-    except httpx.HTTPError as exc:
-        log.warning("bulk callback to %s failed: %s", url, exc)
-
-
-class BulkState:
-    """Uploaded files and jobs of one emulator app, plus the worker that runs the jobs."""
-
-    def __init__(self, backend: ZohoBackend, notify: Notifier = post_callback) -> None:
-        self.backend = backend
-        self.source = BackendSource(backend)
-        self.uploads: dict[str, Upload] = {}
-        self.write_jobs: dict[str, WriteJob] = {}
-        self.read_jobs: dict[str, ReadJob] = {}
-        self.base_urls: dict[str, str] = {}
-        self.runner = JobRunner()
-        self.notify = notify
-
-    def created_by(self) -> dict[str, str]:
-        user = self.backend.directory.current_user()
-        return {"id": str(user["id"]), "name": str(user["full_name"])}
-
-    def download_url(self, job_id: str) -> str:
-        return f"{self.base_urls.get(job_id, '')}/crm/bulk/v8/write/{job_id}/result"
-
-    def submit_write(self, job: WriteJob) -> None:
-        def run() -> None:
-            job.state = "IN PROGRESS"
-            try:
-                run_write_job(job, writer=self.source.write, fields=self.source.fields, lookup_index=self.source.index)
-                job.state = "COMPLETED"
-            except Exception as exc:
-                log.exception("bulk write job %s failed", job.id)
-                job.state, job.error = "FAILED", str(exc)
-            if job.spec.callback:
-                payload = {"job_id": job.id, "state": job.state, **job.body(self.download_url(job.id))}
-                self.notify(job.spec.callback["url"], payload)
-
-        self.runner.submit(run)
-
-    def submit_read(self, job: ReadJob) -> None:
-        def run() -> None:
-            job.state = "IN PROGRESS"
-            try:
-                run_read_job(
-                    job,
-                    fields=self.source.fields,
-                    records=self.source.visible_records,
-                    get_record=self.source.get_record,
-                )
-                job.state = "COMPLETED"
-            except Exception as exc:
-                log.exception("bulk read job %s failed", job.id)
-                job.state, job.error = "FAILURE", str(exc)
-            if job.spec.callback:
-                self.notify(job.spec.callback["url"], {"job_id": job.id, **job.body()})
-
-        self.runner.submit(run)
-
-
-_STATE_LOCK = threading.Lock()
-
-
-def bulk_state(request: Request) -> BulkState:
-    """The app's bulk state, created on first use (and again if the app's backend was replaced)."""
-    backend = backend_of(request)
-    with _STATE_LOCK:
-        state: BulkState | None = getattr(request.app.state, "zoho_bulk", None)
-        if state is None or state.backend is not backend:
-            if state is not None:
-                state.runner.close()
-            state = BulkState(backend)
-            request.app.state.zoho_bulk = state
-        return state
+def bulk_jobs(ctx: CallContext) -> BulkJobs:
+    """The backend's bulk job state (files, jobs, worker)."""
+    return ctx.backend.jobs
 
 
 def _zoho(error: BulkError | CoqlError) -> ZohoError:
@@ -139,37 +53,35 @@ def _base_url(request: Request) -> str:
 # ---- COQL -------------------------------------------------------------------------------------------------
 
 
-async def coql(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        body = ctx.json()
-        text = body.get("select_query") if isinstance(body, dict) else None
-        if not isinstance(text, str):
-            raise ZohoError(400, "MANDATORY_NOT_FOUND", "required field not found", {"api_name": "select_query"})
-        state = bulk_state(ctx.request)
-        try:
-            query = parse(text)
-            if state.source.module_fields(query.module) is None:
-                raise CoqlError("INVALID_QUERY", "invalid module given", {"module": query.module})
-            ctx.require_scope("modules", "READ", state.source.module_name(query.module))
-            charge(ctx, coql_cost(query.limit))
-            include_converted = "converted__s" in text.lower()
-            result = execute(
-                query,
-                fields=state.source.fields,
-                records=lambda module: state.source.visible_records(module, include_converted=include_converted),
-                get_record=state.source.get_record,
-                sorted_by_id=True,
-                index=lambda module, field, value: state.source.indexed(
-                    module, field, value, include_converted=include_converted
-                ),
-            )
-        except CoqlError as exc:
-            raise _zoho(exc) from None
-        if not result.data:
-            return empty_response(204)
-        return json_response(result.body())
-
-    return await api_call(request, family="coql", action="READ", handler=handle, heavy=True)
+@route(family="coql", action="READ", heavy=True)
+def coql(ctx: CallContext) -> Response:
+    body = ctx.json()
+    text = body.get("select_query") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        raise ZohoError(400, "MANDATORY_NOT_FOUND", "required field not found", {"api_name": "select_query"})
+    state = bulk_jobs(ctx)
+    try:
+        query = parse(text)
+        if state.source.module_fields(query.module) is None:
+            raise CoqlError("INVALID_QUERY", "invalid module given", {"module": query.module})
+        ctx.require_scope("modules", "READ", state.source.module_name(query.module))
+        charge(ctx, coql_cost(query.limit))
+        include_converted = "converted__s" in text.lower()
+        result = execute(
+            query,
+            fields=state.source.fields,
+            records=lambda module: state.source.visible_records(module, include_converted=include_converted),
+            get_record=state.source.get_record,
+            sorted_by_id=True,
+            index=lambda module, field, value: state.source.indexed(
+                module, field, value, include_converted=include_converted
+            ),
+        )
+    except CoqlError as exc:
+        raise _zoho(exc) from None
+    if not result.data:
+        return empty_response(204)
+    return json_response(result.body())
 
 
 # ---- upload ------------------------------------------------------------------------------------------------
@@ -217,7 +129,7 @@ async def upload(request: Request) -> Response:
                 400, "INVALID_DATA", "the multipart field file with a filename is required", {"param": "file"}
             )
         charge(ctx, 1)
-        state = bulk_state(ctx.request)
+        state = bulk_jobs(ctx)
         file_id = backend.ids.next_id()
         created = iso(backend.clock.now())
         try:
@@ -239,53 +151,49 @@ async def upload(request: Request) -> Response:
 # ---- bulk write ----------------------------------------------------------------------------------------------
 
 
-async def create_write_job(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        state = bulk_state(ctx.request)
-        try:
-            spec = parse_write_request(
-                ctx.json(),
-                fields=state.source.module_fields,
-                module_id=state.source.module_id,
-                uploads=state.uploads,
-                mandatory=state.source.mandatory,
-            )
-        except BulkError as exc:
-            raise _zoho(exc) from None
-        ctx.require_scope("modules", "CREATE", spec.module)
-        charge(ctx, BULK_WRITE_COST)
-        job = WriteJob(ctx.backend.ids.next_id(), spec, iso(ctx.backend.clock.now()), state.created_by())
-        state.write_jobs[job.id] = job
-        state.base_urls[job.id] = _base_url(ctx.request)
-        state.submit_write(job)
-        return json_response(
-            {
-                "status": "success",
-                "code": "SUCCESS",
-                "message": "success",
-                "details": {"id": job.id, "created_by": job.created_by},
-            },
-            status=201,
+@route(family="bulk", action="CREATE", heavy=True)
+def create_write_job(ctx: CallContext) -> Response:
+    state = bulk_jobs(ctx)
+    try:
+        spec = parse_write_request(
+            ctx.json(),
+            fields=state.source.module_fields,
+            module_id=state.source.module_id,
+            uploads=state.uploads,
+            mandatory=state.source.mandatory,
         )
+    except BulkError as exc:
+        raise _zoho(exc) from None
+    ctx.require_scope("modules", "CREATE", spec.module)
+    charge(ctx, BULK_WRITE_COST)
+    job = WriteJob(ctx.backend.ids.next_id(), spec, iso(ctx.backend.clock.now()), state.created_by())
+    state.write_jobs[job.id] = job
+    state.base_urls[job.id] = _base_url(ctx.request)
+    state.submit_write(job)
+    return json_response(
+        {
+            "status": "success",
+            "code": "SUCCESS",
+            "message": "success",
+            "details": {"id": job.id, "created_by": job.created_by},
+        },
+        status=201,
+    )
 
-    return await api_call(request, family="bulk", action="CREATE", handler=handle, heavy=True)
 
-
-def _write_job(state: BulkState, job_id: str) -> WriteJob:
+def _write_job(state: BulkJobs, job_id: str) -> WriteJob:
     job = state.write_jobs.get(job_id)
     if job is None:
         raise ZohoError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job_id})
     return job
 
 
-async def get_write_job(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        state = bulk_state(ctx.request)
-        job = _write_job(state, str(ctx.request.path_params["job_id"]))
-        charge(ctx, 1)
-        return json_response(job.body(state.download_url(job.id)))
-
-    return await api_call(request, family="bulk", action="READ", handler=handle)
+@route(family="bulk", action="READ")
+def get_write_job(ctx: CallContext) -> Response:
+    state = bulk_jobs(ctx)
+    job = _write_job(state, str(ctx.request.path_params["job_id"]))
+    charge(ctx, 1)
+    return json_response(job.body(state.download_url(job.id)))
 
 
 def _zip_response(data: bytes, name: str) -> Response:
@@ -296,84 +204,82 @@ def _zip_response(data: bytes, name: str) -> Response:
     )
 
 
-async def download_write_result(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        state = bulk_state(ctx.request)
-        job = _write_job(state, str(ctx.request.path_params["job_id"]))
-        if job.state != "COMPLETED" or job.result_zip is None:
-            raise ZohoError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job.id})
-        charge(ctx, 1)
-        return _zip_response(job.result_zip, f"{job.id}.zip")
-
-    return await api_call(request, family="bulk", action="READ", handler=handle)
+@route(family="bulk", action="READ")
+def download_write_result(ctx: CallContext) -> Response:
+    state = bulk_jobs(ctx)
+    job = _write_job(state, str(ctx.request.path_params["job_id"]))
+    if job.state != "COMPLETED" or job.result_zip is None:
+        raise ZohoError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job.id})
+    charge(ctx, 1)
+    return _zip_response(job.result_zip, f"{job.id}.zip")
 
 
 # ---- bulk read -----------------------------------------------------------------------------------------------
 
 
-async def create_read_job(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        state = bulk_state(ctx.request)
-        try:
-            spec = parse_read_request(ctx.json(), fields=state.source.module_fields, module_id=state.source.module_id)
-            validate_read_spec(spec, fields=state.source.fields, get_record=state.source.get_record)
-        except BulkError as exc:
-            raise _zoho(exc) from None
-        ctx.require_scope("modules", "READ", spec.module)
-        charge(ctx, BULK_READ_COST)
-        job = ReadJob(ctx.backend.ids.next_id(), spec, iso(ctx.backend.clock.now()), state.created_by())
-        state.read_jobs[job.id] = job
-        state.submit_read(job)
-        details = {
-            "id": job.id,
-            "operation": "read",
-            "state": "ADDED",
-            "created_by": job.created_by,
-            "created_time": job.created_time,
-        }
-        return json_response(
-            {
-                "data": [
-                    {
-                        "status": "success",
-                        "code": "ADDED_SUCCESSFULLY",
-                        "message": "Added successfully.",
-                        "details": details,
-                    }
-                ],
-                "info": {},
-            },
-            status=201,
+@route(family="bulk", action="READ", heavy=True)
+def create_read_job(ctx: CallContext) -> Response:
+    state = bulk_jobs(ctx)
+    try:
+        spec = parse_read_request(
+            ctx.json(),
+            fields=state.source.module_fields,
+            module_id=state.source.module_id,
+            per_page=ctx.backend.limits.bulk_read_page_size,
+            max_page=ctx.backend.limits.bulk_read_max_page,
         )
+        validate_read_spec(spec, fields=state.source.fields, get_record=state.source.get_record)
+    except BulkError as exc:
+        raise _zoho(exc) from None
+    ctx.require_scope("modules", "READ", spec.module)
+    charge(ctx, BULK_READ_COST)
+    job = ReadJob(ctx.backend.ids.next_id(), spec, iso(ctx.backend.clock.now()), state.created_by())
+    state.read_jobs[job.id] = job
+    state.submit_read(job)
+    details = {
+        "id": job.id,
+        "operation": "read",
+        "state": "ADDED",
+        "created_by": job.created_by,
+        "created_time": job.created_time,
+    }
+    return json_response(
+        {
+            "data": [
+                {
+                    "status": "success",
+                    "code": "ADDED_SUCCESSFULLY",
+                    "message": "Added successfully.",
+                    "details": details,
+                }
+            ],
+            "info": {},
+        },
+        status=201,
+    )
 
-    return await api_call(request, family="bulk", action="READ", handler=handle, heavy=True)
 
-
-def _read_job(state: BulkState, job_id: str, status: int) -> ReadJob:
+def _read_job(state: BulkJobs, job_id: str, status: int) -> ReadJob:
     job = state.read_jobs.get(job_id)
     if job is None:
         raise ZohoError(status, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job_id})
     return job
 
 
-async def get_read_job(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        job = _read_job(bulk_state(ctx.request), str(ctx.request.path_params["job_id"]), 404)
-        charge(ctx, 1)
-        return json_response({"data": [job.body()]})
-
-    return await api_call(request, family="bulk", action="READ", handler=handle)
+@route(family="bulk", action="READ")
+def get_read_job(ctx: CallContext) -> Response:
+    job = _read_job(bulk_jobs(ctx), str(ctx.request.path_params["job_id"]), 404)
+    charge(ctx, 1)
+    return json_response({"data": [job.body()]})
 
 
-async def download_read_result(request: Request) -> Response:
-    def handle(ctx: CallContext) -> Response:
-        job = _read_job(bulk_state(ctx.request), str(ctx.request.path_params["job_id"]), 400)
-        if job.state != "COMPLETED" or job.result_zip is None:
-            raise ZohoError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job.id})
-        charge(ctx, 1)
-        return _zip_response(job.result_zip, f"{job.id}.zip")
-
-    return await api_call(request, family="bulk", action="READ", handler=handle)
+@route(family="bulk", action="READ")
+def download_read_result(ctx: CallContext) -> Response:
+    job = _read_job(bulk_jobs(ctx), str(ctx.request.path_params["job_id"]), 400)
+    if job.state != "COMPLETED" or job.result_zip is None:
+        raise ZohoError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.", {"resource": job.id})
+    charge(ctx, 1)
+    return _zip_response(job.result_zip, f"{job.id}.zip")
 
 
 BULK_ROUTES: list[Route] = [

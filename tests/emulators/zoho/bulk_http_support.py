@@ -14,8 +14,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from leadflow_emulators.zoho.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN, create_app
+from leadflow_emulators.zoho.bulk_jobs import BulkJobs
 from leadflow_emulators.zoho.models.backend import ZohoBackend
-from leadflow_emulators.zoho.responses_bulk import BulkState
 
 BASE_URL = "http://zoho.test"
 
@@ -39,26 +39,20 @@ def access_token(client: TestClient, scope_client: tuple[str, str, str] | None =
 @contextmanager
 def emulator(backend: ZohoBackend | None = None) -> Iterator[TestClient]:
     """A TestClient on a fresh emulator, authorised with the default client's token."""
-    app = create_app(backend or ZohoBackend(seed=11))
-    with TestClient(app, base_url=BASE_URL) as client:
+    backend = backend or ZohoBackend(seed=11)
+    with TestClient(create_app(backend), base_url=BASE_URL) as client:
         client.headers["Authorization"] = f"Zoho-oauthtoken {access_token(client)}"
         try:
             yield client
         finally:
-            state: BulkState | None = getattr(app.state, "zoho_bulk", None)
-            if state is not None:
-                state.runner.wait_idle(30)
-                state.runner.close()
+            backend.close()
 
 
-def bulk_state(client: TestClient) -> BulkState:
-    """The app's bulk state (created by the first bulk call, or now)."""
+def bulk_state(client: TestClient) -> BulkJobs:
+    """The bulk jobs of the app's backend."""
     app: Any = client.app
-    state: BulkState | None = getattr(app.state, "zoho_bulk", None)
-    if state is None:
-        state = BulkState(app.state.backend)
-        app.state.zoho_bulk = state
-    return state
+    jobs: BulkJobs = app.state.backend.jobs
+    return jobs
 
 
 def wait_for(client: TestClient, path: str, done: str = "COMPLETED", timeout: float = 30.0) -> dict[str, Any]:

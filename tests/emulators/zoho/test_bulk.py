@@ -327,8 +327,8 @@ def test_write_job_status_body(source: BackendSource) -> None:
 # ---- bulk read -------------------------------------------------------------------------------------------------
 
 
-def read(source: BackendSource, query: dict[str, Any]) -> ReadJob:
-    spec = parse_read_request({"query": query}, fields=source.fields, module_id=source.module_id)
+def read(source: BackendSource, query: dict[str, Any], per_page: int = bulk_read.READ_PAGE_SIZE) -> ReadJob:
+    spec = parse_read_request({"query": query}, fields=source.fields, module_id=source.module_id, per_page=per_page)
     job = ReadJob("8000", spec, NOW, ADMIN)
     run_read_job(job, fields=source.fields, records=source.records, get_record=source.get_record)
     return job
@@ -396,11 +396,10 @@ def test_read_comparators(source: BackendSource, comparator: str, value: Any, ex
     assert [r[1] for r in unzip_csv(job.result_zip or b"")[1:]] == expected
 
 
-def test_read_pages_and_more_records(source: BackendSource, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_pages_and_more_records(source: BackendSource) -> None:
     seed(source)
-    monkeypatch.setattr(bulk_read, "READ_PAGE_SIZE", 2)
-    first = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"]})
-    second = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"], "page": 2})
+    first = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"]}, per_page=2)
+    second = read(source, {"module": {"api_name": "Contacts"}, "fields": ["Last_Name"], "page": 2}, per_page=2)
     assert [r[1] for r in unzip_csv(first.result_zip or b"")[1:]] == ["Ada", "Bo"]
     assert (first.count, first.more_records) == (2, True)
     assert [r[1] for r in unzip_csv(second.result_zip or b"")[1:]] == ["Cy"]

@@ -40,6 +40,26 @@ def test_credit_costs_headers_and_rolling_window(api: TestClient, backend: ZohoB
     assert backend.stats()["credits"]["used"] == 1
 
 
+def test_limits_are_the_backends_settings_read_and_set_on_the_control_plane(
+    anon: TestClient, backend: ZohoBackend
+) -> None:
+    assert anon.get("/_emulator/limits").json() == {
+        "daily_credits": 100_000,
+        "concurrency": 10,
+        "sub_concurrency": 10,
+        "bulk_read_page_size": 200_000,
+        "bulk_read_max_page": 50,
+        "credits_used": 0,
+    }
+    changed = anon.post("/_emulator/limits", json={"concurrency": 4, "bulk_read_page_size": 10}).json()
+    assert (changed["concurrency"], changed["bulk_read_page_size"]) == (4, 10)
+    assert (backend.gate.limit, backend.limits.bulk_read_page_size) == (4, 10)
+    refused = anon.post("/_emulator/limits", json={"concurrency": 5, "credits": 1})
+    assert refused.status_code == 400
+    assert "unknown limit settings: ['credits']" in refused.json()["error"]
+    assert backend.gate.limit == 4  # all or nothing
+
+
 Call = tuple[str, str, dict[str, str]] | tuple[str, str, dict[str, str], bytes]
 
 

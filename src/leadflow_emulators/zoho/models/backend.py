@@ -34,15 +34,16 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from leadflow_emulators.common.clock import Clock, iso
+from leadflow_emulators.common.faults import Faults
 from leadflow_emulators.common.ids import IdGenerator
 from leadflow_emulators.zoho.exceptions import ZohoError
-from leadflow_emulators.zoho.models.limits import ConcurrencyGate, CreditLedger
+from leadflow_emulators.zoho.models.limits import ConcurrencyGate, CreditLedger, ZohoLimits
 from leadflow_emulators.zoho.models.metadata import (
     DATA_TYPES,
     FieldMeta,
@@ -107,19 +108,25 @@ class ZohoBackend:
         db_path: str | None = None,
         clock: Clock | None = None,
         seed: int = 0,
-        daily_credits: int = 100_000,
-        concurrency: int = 10,
-        sub_concurrency: int = 10,
+        limits: ZohoLimits | None = None,
+        daily_credits: int | None = None,
+        concurrency: int | None = None,
+        sub_concurrency: int | None = None,
     ) -> None:
+        from leadflow_emulators.zoho.bulk_jobs import BulkJobs  # bulk jobs write through this backend
         from leadflow_emulators.zoho.models.oauth import OAuthServer  # oauth imports nothing from here
 
         self.lock = threading.RLock()
         self.clock = clock or Clock()
-        self.seed = seed
+        self.random_seed = seed
         self.ids = IdGenerator(seed=seed)
         self.directory = Directory()
-        self.credits = CreditLedger(self.clock, daily_allowance=daily_credits)
-        self.gate = ConcurrencyGate(concurrency, sub_concurrency)
+        self.limits = limits or ZohoLimits()
+        shortcuts = {"daily_credits": daily_credits, "concurrency": concurrency, "sub_concurrency": sub_concurrency}
+        self.limits.update({name: value for name, value in shortcuts.items() if value is not None})
+        self.credits = CreditLedger(self.clock, self.limits)
+        self.gate = ConcurrencyGate(self.limits)
+        self.faults = Faults(seed=seed, path_prefix="/crm")
         self.oauth = OAuthServer(self.clock, self.ids, on_change=lambda: self._mark_setting("oauth"))
         self._store = SqliteStore(db_path) if db_path else None
         self._depth = 0
@@ -130,6 +137,7 @@ class ZohoBackend:
         self._init_state()
         if self._store is not None:
             self._load()
+        self.jobs = BulkJobs(self)
 
     # ----------------------------------------------------------------- state
     def _init_state(self) -> None:
@@ -141,7 +149,9 @@ class ZohoBackend:
         self._sorted_cache: dict[tuple[str, str, bool, str], tuple[int, list[dict[str, Any]]]] = {}
 
     def reset(self) -> None:
-        """Forget every record, tag, custom field, credit and counter (OAuth clients stay)."""
+        """Forget every record, tag, custom field, bulk job, credit, counter and fault (OAuth clients stay)."""
+        self.jobs.reset()  # outside the lock: running jobs write through it
+        self.faults.clear()
         with self.lock:
             self._init_state()
             self._stats.clear()
@@ -178,6 +188,7 @@ class ZohoBackend:
                 store.deleted[record_id] = (record, deleted)
 
     def close(self) -> None:
+        self.jobs.close()
         with self.lock:
             self._flush()
             if self._store is not None:
@@ -242,6 +253,27 @@ class ZohoBackend:
         key = f"{method} {_RECORD_ID.sub('/{id}', path)}"
         with self.lock:
             self._requests[key] += 1
+
+    # ------------------------------------------------- control plane (EmulatorBackend)
+    def state(self) -> dict[str, Any]:
+        """``/_emulator/state``: the same as ``stats()``."""
+        return self.stats()
+
+    def seed(self, items: Sequence[Any]) -> dict[str, Any]:
+        """``/_emulator/seed``: the same as ``seed_records(items)``."""
+        return self.seed_records(items)
+
+    def get_limits(self) -> dict[str, Any]:
+        """``ZohoLimits`` as JSON, plus the credits used in the current 24 hours."""
+        return {**self.limits.snapshot(), "credits_used": self.credits.used()}
+
+    def set_limits(self, changes: Mapping[str, Any]) -> None:
+        """Change some ``ZohoLimits``; ``reset_credits: true`` also forgets the credits spent."""
+        changes = dict(changes)
+        reset_credits = changes.pop("reset_credits", False)
+        self.limits.update(changes)
+        if reset_credits:
+            self.credits.clear()
 
     def stats(self) -> dict[str, Any]:
         """Counts for tests: records per module, operations per module, credits and concurrency."""
@@ -1112,7 +1144,7 @@ class ZohoBackend:
         return str(self._create(self._modules["Contacts"], changes, uid)["id"])
 
     # ------------------------------------------------------------------ seed
-    def seed_records(self, lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    def seed_records(self, lines: Iterable[Any]) -> dict[str, Any]:
         """Load ``{"module": ..., "record": {...}}`` items through the insert path (no credits, no limit).
 
         A record may carry its own ``id`` (kept when free) and ``Created_Time``/``Modified_Time``; a record

@@ -1,11 +1,15 @@
 """Zoho's API limits: credits on a rolling 24 hours, and the concurrency and sub-concurrency caps.
 
+``ZohoLimits`` holds the limits a test or benchmark may change (``/_emulator/limits``, or
+``ZohoBackend(limits=...)``); the ledger, the gate and bulk read read it on every call. The caps Zoho
+never lets a client change (100 records per write, 200 per page...) stay constants where they apply.
+
 Costs (Zoho's table): 1 credit per call; insert/update/upsert 1 per 10 records; COQL 1/2/3 by limit
 (<= 200 / <= 1000 / <= 2000); convert 5; bulk read 50; bulk write 500.
 
 Example:
     >>> from leadflow_emulators.common.clock import Clock
-    >>> ledger = CreditLedger(Clock(frozen=True), daily_allowance=10)
+    >>> ledger = CreditLedger(Clock(frozen=True), ZohoLimits(daily_credits=10))
     >>> ledger.charge(write_cost(25))
     >>> ledger.remaining()
     7
@@ -18,6 +22,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
+from leadflow_emulators.common.backend import LimitSettings
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.zoho.exceptions import ZohoError
 
@@ -25,6 +30,17 @@ WINDOW_SECONDS = 24 * 3600
 CONVERT_COST = 5
 BULK_READ_COST = 50
 BULK_WRITE_COST = 500
+
+
+@dataclass
+class ZohoLimits(LimitSettings):
+    """Limits of one emulated org; the defaults are Zoho's (Enterprise edition credits)."""
+
+    daily_credits: int = 100_000
+    concurrency: int = 10
+    sub_concurrency: int = 10
+    bulk_read_page_size: int = 200_000
+    bulk_read_max_page: int = 50
 
 
 def write_cost(records: int) -> int:
@@ -42,14 +58,18 @@ def coql_cost(limit: int) -> int:
 
 
 class CreditLedger:
-    """Credits spent in the last 24 hours against a configurable daily allowance."""
+    """Credits spent in the last 24 hours against ``limits.daily_credits``."""
 
-    def __init__(self, clock: Clock, daily_allowance: int = 100_000) -> None:
+    def __init__(self, clock: Clock, limits: ZohoLimits) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self.daily_allowance = daily_allowance
+        self.limits = limits
         self._spent: deque[tuple[float, int]] = deque()
         self._total = 0
+
+    @property
+    def daily_allowance(self) -> int:
+        return self.limits.daily_credits
 
     def _expire(self, now: float) -> None:
         while self._spent and self._spent[0][0] <= now - WINDOW_SECONDS:
@@ -127,11 +147,18 @@ class ConcurrencyGate:
     Heavy calls (Zoho's sub-concurrency): search, COQL, writes of more than 10 records, bulk.
     """
 
-    def __init__(self, limit: int = 10, sub_limit: int = 10) -> None:
-        self.limit = limit
-        self.sub_limit = sub_limit
+    def __init__(self, limits: ZohoLimits) -> None:
+        self.limits = limits
         self.stats = GateStats()
         self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return self.limits.concurrency
+
+    @property
+    def sub_limit(self) -> int:
+        return self.limits.sub_concurrency
 
     def enter(self) -> None:
         with self._lock:

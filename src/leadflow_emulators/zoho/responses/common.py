@@ -1,9 +1,11 @@
 """What every Zoho API route shares: auth and scopes, credits, the sub-concurrency gate, latency faults,
-body parsing and the error envelope. Routes call ``api_call`` with a handler that does the work.
+body parsing and the error envelope. ``api_call`` does it around a handler that does the work; ``route``
+(the kit's ``api_route`` bound to ``api_call``) turns a handler into a route.
 
-Example (a route):
-    async def get_org(request: Request) -> Response:
-        return await api_call(request, family="org", action="READ", handler=lambda ctx: json_response(...))
+Example (a route; ``MODULE`` takes the scope's target from the path):
+    @route(family="modules", action="READ", target=MODULE)
+    def get_record(ctx: CallContext) -> Response:
+        ...
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from leadflow_emulators.common.faults import Faults
 from leadflow_emulators.common.jsonresp import parse_json_body
+from leadflow_emulators.common.routes import Endpoint, PathParam, api_route
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
 from leadflow_emulators.zoho.models import ZohoBackend
 from leadflow_emulators.zoho.models.oauth import scope_allows
@@ -27,11 +29,6 @@ SUPPORTED_VERSIONS = frozenset({"v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8"
 def backend_of(request: Request) -> ZohoBackend:
     backend: ZohoBackend = request.app.state.backend
     return backend
-
-
-def faults_of(request: Request) -> Faults:
-    faults: Faults = request.app.state.faults
-    return faults
 
 
 @dataclass
@@ -99,7 +96,7 @@ async def api_call(
         if heavy if isinstance(heavy, bool) else heavy(ctx):
             backend.gate.enter_heavy()
             entered_heavy = True
-        await faults_of(request).delay()
+        await backend.faults.delay()
         response = handler(ctx)
     except ZohoError as error:
         return render_error(error, {**backend.credits.headers(), **credit_headers})
@@ -108,6 +105,20 @@ async def api_call(
             backend.gate.leave_heavy()
     response.headers.update(backend.credits.headers())
     return response
+
+
+MODULE = PathParam("module")  # the scope target of record routes: the module in the path
+
+
+def route(
+    *,
+    family: str,
+    action: str,
+    target: str | PathParam | None = None,
+    heavy: Callable[[CallContext], bool] | bool = False,
+) -> Callable[[Handler], Endpoint]:
+    """Decorate a handler into a Zoho API route run through ``api_call`` with these options."""
+    return api_route(api_call, family=family, action=action, target=target, heavy=heavy)
 
 
 def charge(ctx: CallContext, cost: int) -> None:

@@ -1,0 +1,160 @@
+"""Engagement simulation (control plane only): what a contact does after leadflow reached them, and the
+webhooks GHL fires for it.
+
+``kind`` is one of: ``delivered``, ``open``, ``click``, ``bounce``, ``complaint``, ``unsubscribe`` (each an
+``LCEmailStats`` event for an email; unsubscribe also sets Email DND -> ``ContactDndUpdate``), ``reply``
+(an inbound email in the same thread -> ``InboundMessage`` with ``threadId``), ``call`` (an inbound call ->
+``InboundMessage`` with ``callDuration``), ``booking`` (an appointment -> ``AppointmentCreate``) and
+``stage_change`` (an opportunity moved -> ``OpportunityStageUpdate``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadflow_emulators.ghl.models.contacts import Contacts
+from leadflow_emulators.ghl.models.conversations import Conversations
+from leadflow_emulators.ghl.models.core import Core
+from leadflow_emulators.ghl.models.directory import Directory
+from leadflow_emulators.ghl.models.documents import Doc
+from leadflow_emulators.ghl.models.opportunities import Opportunities
+
+EMAIL_EVENTS = {
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "bounce": "failed",
+    "complaint": "complained",
+    "unsubscribe": "unsubscribed",
+}
+KINDS = (*EMAIL_EVENTS, "reply", "call", "booking", "stage_change")
+
+
+class Engagement:
+    def __init__(
+        self,
+        core: Core,
+        contacts: Contacts,
+        conversations: Conversations,
+        directory: Directory,
+        opportunities: Opportunities,
+    ) -> None:
+        self.core = core
+        self.contacts = contacts
+        self.conversations = conversations
+        self.directory = directory
+        self.opportunities = opportunities
+
+    def simulate(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Apply one engagement; ``ValueError`` for a spec that cannot apply (unknown kind, no email sent...)."""
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {list(KINDS)}")
+        contact = self.contacts.get(str(spec.get("contactId") or ""))
+        if kind in EMAIL_EVENTS:
+            return self._email_event(contact, kind, spec)
+        if kind == "reply":
+            email = self._email(contact, spec)
+            reply = self.conversations.record(
+                contact,
+                "Email",
+                "inbound",
+                text=str(spec.get("body") or "Thanks, let's talk."),
+                subject=f"Re: {email.get('_subject', '')}",
+                thread_id=email["_threadId"],
+                email_from=contact.get("email"),
+                email_to=email.get("_from") or "",
+            )
+            return {
+                "messageId": reply["id"],
+                "emailMessageId": reply["_emailMessageId"],
+                "threadId": reply["_threadId"],
+            }
+        if kind == "call":
+            call = self.conversations.record(
+                contact,
+                "Call",
+                "inbound",
+                call_duration=int(spec.get("callDuration", 120)),
+                call_status=str(spec.get("callStatus", "completed")),
+            )
+            return {"messageId": call["id"], "conversationId": call["conversationId"]}
+        if kind == "booking":
+            calendars = self.directory.calendars()
+            calendar_id = spec.get("calendarId") or (calendars[0]["id"] if calendars else None)
+            if calendar_id is None:
+                raise ValueError("no calendar: seed one or pass calendarId")
+            appointment = self.directory.book(
+                {
+                    "calendarId": calendar_id,
+                    "locationId": self.core.location_id,
+                    "contactId": contact["id"],
+                    "startTime": spec.get("startTime") or self.core.now(),
+                    "title": spec.get("title", "Discovery call"),
+                }
+            )
+            return {"appointmentId": appointment["id"]}
+        opportunity = self._opportunity(contact, spec)
+        pipeline = self.core.docs.get("pipeline", opportunity["pipelineId"]) or {"stages": []}
+        stage_ids = [stage["id"] for stage in pipeline["stages"]]
+        target = spec.get("pipelineStageId")
+        if target is None:
+            position = stage_ids.index(opportunity["pipelineStageId"])
+            target = stage_ids[min(position + 1, len(stage_ids) - 1)]
+        moved = self.opportunities.move_stage(opportunity["id"], str(target))
+        return {"opportunityId": moved["id"], "pipelineStageId": moved["pipelineStageId"]}
+
+    def _email(self, contact: Doc, spec: dict[str, Any]) -> Doc:
+        wanted = spec.get("emailMessageId") or spec.get("messageId")
+        if wanted:
+            return self.conversations.by_email_message_id(str(wanted))
+        sent = [
+            m
+            for m in self.core.docs.all("message")
+            if m["contactId"] == contact["id"] and m.get("_emailMessageId") and m["direction"] == "outbound"
+        ]
+        if not sent:
+            raise ValueError("the contact has been sent no email")
+        return sent[-1]
+
+    def _opportunity(self, contact: Doc, spec: dict[str, Any]) -> Doc:
+        if spec.get("opportunityId"):
+            return self.opportunities.get(str(spec["opportunityId"]))
+        mine = [o for o in self.core.docs.all("opportunity") if o["contactId"] == contact["id"]]
+        if not mine:
+            raise ValueError("the contact has no opportunity")
+        return mine[-1]
+
+    def _email_event(self, contact: Doc, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+        email = self._email(contact, spec)
+        event = EMAIL_EVENTS[kind]
+        if kind == "bounce":
+            self.conversations.set_status(email, "failed")
+        elif kind in ("open", "click"):
+            self.conversations.set_status(email, "opened" if kind == "open" else "clicked")
+        recipient = email.get("_to") or contact.get("email") or ""
+        payload: dict[str, Any] = {
+            "event": event,
+            "id": self.core.ids.next_id(),
+            "timestamp": int(self.core.clock.timestamp()),
+            "recipient": recipient,
+            "recipient-domain": recipient.rpartition("@")[2],
+            "tags": [f"loc_{self.core.location_id}", "et_other"],
+            "log-level": "error" if kind == "bounce" else "info",
+            "message": {"headers": {"message-id": f"<{email['_emailMessageId']}@emulator.leadflow>", "to": recipient}},
+            "lc_operations": {
+                "email_message_id": email["_emailMessageId"],
+                "message_id": email["id"],
+                "contact_id": contact["id"],
+            },
+        }
+        if kind == "bounce":
+            payload["severity"] = "permanent"
+            payload["reason"] = "bounce"
+            payload["delivery-status"] = {"code": 550, "message": "5.1.1 mailbox does not exist", "attempt-no": 1}
+        if kind == "click":
+            payload["url"] = str(spec.get("url") or "https://example.com/")
+        self.core.emit("LCEmailStats", {"companyId": self.core.location()["companyId"], "webhookPayload": payload})
+        if kind == "unsubscribe":
+            self.contacts.set_dnd(contact["id"], "Email", "active", "unsubscribed from email")
+        return {"event": event, "emailMessageId": email["_emailMessageId"]}

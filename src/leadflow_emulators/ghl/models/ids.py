@@ -1,0 +1,36 @@
+"""GHL-style ids: 20 characters of ``[A-Za-z0-9]`` from a seeded generator (same seed, same ids).
+
+Example:
+    >>> ids = GhlIds(seed=1)
+    >>> first = ids.next_id()
+    >>> len(first), first.isalnum()
+    (20, True)
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+class GhlIds:
+    """Ids for records, UUIDs for pipeline stages, hex for tokens: all from one seeded source."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+
+    def next_id(self) -> str:
+        with self._lock:
+            return "".join(self._random.choices(_ALPHABET, k=20))
+
+    def uuid(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def token(self, nbytes: int = 20) -> str:
+        with self._lock:
+            return f"{self._random.getrandbits(nbytes * 8):0{nbytes * 2}x}"
