@@ -100,7 +100,7 @@ class ContactsApi:
         ``searchAfter`` — lazily, one call per ``page_limit`` contacts.
 
         Example:
-            >>> leads = ghl.contacts.search(filters=[{"field": "tags", "operator": "contains",
+            >>> leads = ghl.contacts.search(filters=[{"field": "tags", "operator": "eq",
             ...                                       "value": ["lf-hot"]}])  # doctest: +SKIP
         """
 
