@@ -170,7 +170,7 @@ def delete_task(ctx: Ctx) -> Response:
 def add_to_workflow(ctx: Ctx) -> Response:
     body = v.check_body(ctx.json(), v.WORKFLOW_ENROL)
     ctx.backend.directory.enrol(ctx.path("contactId"), ctx.path("workflowId"), body.get("eventStartTime"))
-    return ctx.ok({"succeded": True}, status=201)
+    return ctx.ok({"succeded": True})
 
 
 @route(scope=WRITE)

@@ -17,6 +17,7 @@ def send_message(ctx: Ctx) -> Response:
         "conversationId": message["conversationId"],
         "messageId": message["id"],
         "msg": "Message queued successfully.",
+        "status": message["status"],
     }
     if message.get("_emailMessageId"):
         answer["emailMessageId"] = message["_emailMessageId"]
@@ -38,4 +39,5 @@ def get_conversation(ctx: Ctx) -> Response:
 
 @route(version=V2_CONVERSATIONS, scope="conversations/message.readonly")
 def list_messages(ctx: Ctx) -> Response:
-    return ctx.ok({"messages": ctx.backend.conversations.messages(ctx.path("conversationId"), ctx.params)})
+    # The specs (v2 and v3) put lastMessageId, nextPage and messages at the top level.
+    return ctx.ok(ctx.backend.conversations.messages(ctx.path("conversationId"), ctx.params))

@@ -96,4 +96,4 @@ def list_tags(ctx: Ctx) -> Response:
 def create_tag(ctx: Ctx) -> Response:
     _location(ctx)
     body = v.check_body(ctx.json(), v.LOCATION_TAG, required=("name",))
-    return ctx.ok({"tag": ctx.backend.directory.create_tag(body["name"])}, status=201)
+    return ctx.ok({"tag": ctx.backend.directory.create_tag(body["name"])})

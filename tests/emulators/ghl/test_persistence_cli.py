@@ -1,0 +1,98 @@
+"""Restart with ``--db`` keeps everything (in-process and as ``python -m leadflow_emulators ghl``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from leadflow_emulators.common.clock import Clock
+from leadflow_emulators.ghl.models import GhlBackend
+from tests.emulators.ghl.oas import REPO_ROOT
+
+LOCATION = "cliLocation000000001"
+TOKEN = "pit-9f1e2d3c-4b5a-4697-8877-665544332211"
+
+
+def test_backend_reopened_from_its_file_has_every_record(tmp_path: Path) -> None:
+    db = str(tmp_path / "ghl.db")
+    first = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN, clock=Clock(frozen=True))
+    first.seed([{"kind": "pipeline", "record": {"id": "p", "name": "S", "stages": [{"id": "s", "name": "New"}]}}])
+    with first.transaction():
+        contact = first.contacts.create({"locationId": LOCATION, "email": "keep@example.com", "tags": ["a"]})
+        first.activities.create_note(contact["id"], {"body": "n"})
+        first.opportunities.create({"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]})
+        first.directory.update_settings({"allowDuplicateOpportunity": True})
+    first.close()
+    second = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN)
+    assert second.contacts.get(contact["id"])["tags"] == ["a"]
+    assert second.state()["counts"] | {} == {**second.state()["counts"], "contact": 1, "note": 1, "opportunity": 1, "pipeline": 1}
+    assert second.core.settings()["allowDuplicateOpportunity"] is True
+    assert second.contacts.find_by("email", "KEEP@example.com") is not None  # the duplicate index is rebuilt
+    second.close()
+
+
+def _start(args: list[str]) -> tuple[subprocess.Popen[str], str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+    command = [sys.executable, "-m", "leadflow_emulators", "ghl", "--port", "0", *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(1 + ("--seed" in args))]
+    banner = lines[-1]
+    base = banner.split(" on ", 1)[1].split()[0]
+    assert not base.endswith(":0"), banner
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/_emulator/state", timeout=1)
+            return process, base, "".join(lines)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(process.communicate()[0])
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    return process.communicate(timeout=20)[0]
+
+
+def test_cli_restart_with_db_seed_and_key_dir(tmp_path: Path) -> None:
+    db, keys = tmp_path / "ghl.db", tmp_path / "keys"
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in [
+                {"kind": "contact", "record": {"id": "seededContact0000001", "email": "seed@example.com", "tags": ["Seed"]}},
+                {"kind": "workflow", "record": {"id": "wf", "name": "Nurture", "status": "published", "version": 1}},
+                {"kind": "custom_field", "record": {"name": "Score", "dataType": "NUMERICAL"}},
+            ]
+        )
+    )
+    args = ["--db", str(db), "--token", TOKEN, "--location-id", LOCATION, "--signing-key-dir", str(keys)]
+    process, base, head = _start([*args, "--seed", str(seed)])
+    headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
+    try:
+        created = httpx.post(f"{base}/contacts/", json={"locationId": LOCATION, "email": "new@example.com"}, headers=headers)
+        assert created.status_code == 201
+        published = httpx.get(f"{base}/_emulator/webhooks/keys").json()
+    finally:
+        output = _stop(process)
+    assert head.startswith("seeded {'contact': 1, 'workflow': 1, 'custom_field': 1}")
+    assert "GoHighLevel emulator on" in head + output
+    assert (keys / "webhook-ed25519-public.pem").read_text() == published["ed25519"]
+    process, base, _ = _start(args)
+    try:
+        state = httpx.get(f"{base}/_emulator/state").json()
+        assert state["counts"]["contact"] == 2 and state["counts"]["workflow"] == 1 and state["counts"]["custom_field"] == 1
+        seeded = httpx.get(f"{base}/contacts/seededContact0000001", headers=headers).json()["contact"]
+        assert seeded["tags"] == ["seed"]
+        assert httpx.get(f"{base}/_emulator/webhooks/keys").json() == published
+    finally:
+        _stop(process)

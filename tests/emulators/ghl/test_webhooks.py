@@ -1,0 +1,158 @@
+"""Webhooks out over real sockets: deliveries verify with the emulator's published keys (GHL's SDK's own
+verifiers), retries happen only after a 429, a receiver that is down loses the event, and each simulated
+engagement fires the events GHL would fire."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from highlevel.webhook.webhook_manager import WebhookManager
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadflow_emulators.ghl.models import GhlBackend
+from leadflow_emulators.ghl.signing import ED25519_PUBLIC, RSA_PUBLIC, SigningKeys
+from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C, LiveServer
+
+
+class Receiver:
+    """A webhook endpoint that records raw bodies and headers and answers with scripted statuses."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.script: list[int] = []
+        self.lock = threading.Lock()
+        self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
+
+    async def hook(self, request: Request) -> Response:
+        raw = await request.body()
+        with self.lock:
+            self.received.append((raw, dict(request.headers)))
+            status = self.script.pop(0) if self.script else 200
+        return Response(b"", status_code=status)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    hook = Receiver()
+    with LiveServer(hook.app) as server:
+        yield hook, f"{server.url}/hook"
+
+
+@pytest.fixture
+def ghl(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}", **V2}, timeout=10) as client:
+        client.post("/_emulator/webhooks", json={"retry_interval": 0.05})
+        yield client
+
+
+def _flush(client: httpx.Client) -> list[dict[str, Any]]:
+    reply = client.post("/_emulator/webhooks/flush", json={"timeout": 10}).json()
+    assert reply["idle"] is True
+    deliveries: list[dict[str, Any]] = reply["deliveries"]
+    return deliveries
+
+
+def test_deliveries_verify_with_the_published_keys(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
+    hook, url = receiver
+    ghl.post("/_emulator/webhooks", json={"urls": [url]})
+    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "hook@example.com", "tags": ["a"]}).json()["contact"]
+    deliveries = _flush(ghl)
+    assert [d["type"] for d in deliveries] == ["ContactCreate"] and deliveries[0]["outcome"] == "delivered"
+    raw, headers = hook.received[0]
+    keys = ghl.get("/_emulator/webhooks/keys").json()
+    manager = WebhookManager.__new__(WebhookManager)
+    manager.logger = type("Quiet", (), {"debug": print, "warn": print, "error": print})()
+    assert manager.verify_ed25519_signature(raw.decode(), headers["x-ghl-signature"], keys["ed25519"]) is True
+    assert manager.verify_signature(raw.decode(), headers["x-wh-signature"], keys["rsa"]) is True
+    assert manager.verify_ed25519_signature(raw.decode() + " ", headers["x-ghl-signature"], keys["ed25519"]) is False
+    body = httpx.Response(200, content=raw).json()
+    assert body["type"] == "ContactCreate" and body["locationId"] == LOCATION and body["id"] == contact["id"]
+    assert body["webhookId"] and body["timestamp"] and body["appId"] and body["tags"] == ["a"]
+
+
+def test_retried_only_after_429(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
+    hook, url = receiver
+    ghl.post("/_emulator/webhooks", json={"urls": [url]})
+    hook.script = [429, 429, 200]
+    ghl.post("/contacts/", json={"locationId": LOCATION, "email": "retry@example.com"})
+    deadline_ok = False
+    for _ in range(50):
+        deliveries = _flush(ghl)
+        if deliveries[0]["outcome"] == "delivered":
+            deadline_ok = True
+            break
+        threading.Event().wait(0.05)
+    assert deadline_ok
+    assert [a["status"] for a in deliveries[0]["attempts"]] == [429, 429, 200]
+    hook.script = [500]
+    ghl.post("/contacts/", json={"locationId": LOCATION, "email": "final@example.com"})
+    final = _flush(ghl)[-1]
+    assert final["outcome"] == "lost" and [a["status"] for a in final["attempts"]] == [500]
+
+
+def test_at_most_six_retries(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
+    hook, url = receiver
+    ghl.post("/_emulator/webhooks", json={"urls": [url], "retry_interval": 0.01})
+    hook.script = [429] * 10
+    ghl.post("/contacts/", json={"locationId": LOCATION, "email": "many@example.com"})
+    for _ in range(100):
+        delivery = _flush(ghl)[0]
+        if delivery["outcome"] != "retrying":
+            break
+        threading.Event().wait(0.02)
+    assert delivery["outcome"] == "lost" and len(delivery["attempts"]) == 7
+
+
+def test_a_receiver_that_is_down_loses_the_event(ghl: httpx.Client) -> None:
+    ghl.post("/_emulator/webhooks", json={"urls": ["http://127.0.0.1:9/hook"]})
+    ghl.post("/contacts/", json={"locationId": LOCATION, "email": "down@example.com"})
+    delivery = _flush(ghl)[0]
+    assert delivery["outcome"] == "lost" and len(delivery["attempts"]) == 1 and "error" in delivery["attempts"][0]
+
+
+def test_engagement_fires_the_events_ghl_fires(ghl: httpx.Client, receiver: tuple[Receiver, str], backend: GhlBackend) -> None:
+    hook, url = receiver
+    ghl.post("/_emulator/seed", content='{"kind": "pipeline", "record": {"id": "p1", "name": "Sales", "stages": [{"id": "s1", "name": "New"}, {"id": "s2", "name": "Met"}]}}\n{"kind": "calendar", "record": {"name": "Calls"}}')
+    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "eng@example.com", "phone": "+14155550100"}).json()["contact"]
+    sent = ghl.post(
+        "/conversations/messages", json={"type": "Email", "contactId": contact["id"], "subject": "Intro", "html": "<p>Hi</p>"}, headers=V2C
+    ).json()
+    ghl.post("/opportunities/", json={"pipelineId": "p1", "locationId": LOCATION, "name": "Deal", "status": "open", "contactId": contact["id"]})
+    ghl.post("/_emulator/webhooks", json={"urls": [url]})
+    outcomes = {}
+    for kind in ("open", "click", "reply", "bounce", "unsubscribe", "call", "booking", "stage_change"):
+        reply = ghl.post("/_emulator/engagement", json={"kind": kind, "contactId": contact["id"]})
+        assert reply.status_code == 200, reply.text
+        outcomes[kind] = reply.json()
+    _flush(ghl)
+    bodies = [httpx.Response(200, content=raw).json() for raw, _ in hook.received]
+    stats = [b["webhookPayload"] for b in bodies if b["type"] == "LCEmailStats"]
+    assert [s["event"] for s in stats] == ["opened", "clicked", "failed", "unsubscribed"]
+    assert {s["lc_operations"]["email_message_id"] for s in stats} == {sent["emailMessageId"]}
+    inbound = [b for b in bodies if b["type"] == "InboundMessage"]
+    assert inbound[0]["messageType"] == "Email" and inbound[0]["threadId"] == sent["emailMessageId"]
+    assert inbound[1]["messageType"] == "CALL" and inbound[1]["callDuration"] == 120
+    dnd = next(b for b in bodies if b["type"] == "ContactDndUpdate")
+    assert dnd["dndSettings"]["Email"]["status"] == "active"
+    assert any(b["type"] == "AppointmentCreate" and b["appointment"]["contactId"] == contact["id"] for b in bodies)
+    stage = next(b for b in bodies if b["type"] == "OpportunityStageUpdate")
+    assert stage["pipelineStageId"] == "s2"
+    refused = ghl.post("/conversations/messages", json={"type": "Email", "contactId": contact["id"], "html": "x"}, headers=V2C)
+    assert refused.status_code == 400  # unsubscribed: Email DND
+    assert ghl.post("/_emulator/engagement", json={"kind": "dance", "contactId": contact["id"]}).status_code == 400
+
+
+def test_key_directory_is_written_and_reused(tmp_path: Path) -> None:
+    keys = SigningKeys.in_directory(tmp_path / "keys")
+    assert (tmp_path / "keys" / ED25519_PUBLIC).read_text() == keys.ed25519_public_pem
+    assert (tmp_path / "keys" / RSA_PUBLIC).read_text() == keys.rsa_public_pem
+    again = SigningKeys.in_directory(tmp_path / "keys")
+    assert again.ed25519_public_pem == keys.ed25519_public_pem and again.verify(b"x", keys.sign(b"x"))
