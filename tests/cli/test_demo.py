@@ -12,14 +12,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
     env["PYTHONPATH"] = str(REPO / "src")
     env["COLUMNS"] = "200"
+    return env
+
+
+def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "leadflow", "demo", "--workdir", str(tmp_path / "demo"), *args],
+        [sys.executable, "-m", "leadflow", "demo", "--workdir", "demo", *args],
         cwd=tmp_path,
-        env=env,
+        env=_environment(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -35,6 +39,10 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     assert "people matched to Zoho records" in first.stdout
     assert "a naive one-call-per-record sync" in first.stdout
     assert (tmp_path / "demo" / "leadflow.db").exists()
+    # numbers carry thousands separators; golden people and credits are explained once
+    assert re.search(r"scored / suppressed\W+\d{1,3},\d{3} / \d", first.stdout), first.stdout
+    assert first.stdout.count("golden people: one record per real person") == 1
+    assert first.stdout.count("credits: Zoho's API allowance") == 1
     assert (tmp_path / "demo" / "zoho.db").exists()
     with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:
         states = dict(db.execute("select state, count(*) from sync_outbox group by state").fetchall())
@@ -52,3 +60,11 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     assert "nothing changed since the last run" in second.stdout
     with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:
         assert db.execute("select count(*) from sync_outbox").fetchone()[0] == outbox_after_first
+    # the closing hint works as printed, pasted into a shell in the same folder
+    hint = re.search(r"\(e\.g\. (LEADFLOW_DATABASE_URL=\S+ .+ runs list)\)", second.stdout)
+    assert hint is not None, second.stdout
+    listed = subprocess.run(
+        ["bash", "-c", hint.group(1)], cwd=tmp_path, env=_environment(), capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, hint.group(1) + listed.stderr
+    assert "succeeded" in listed.stdout

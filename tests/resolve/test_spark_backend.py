@@ -3,6 +3,7 @@ the same trained parameters and the same clusters, untrained (small input) and t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -43,10 +44,21 @@ SMALL_MODEL = MatchModel(
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from leadflow.resolve.spark_session import spark_session
 
-    session = spark_session(SPARK)
+    # Spark SQL makes its (here unused) warehouse folder in the working folder, the repo root under `make test`,
+    # unless told otherwise when its JVM starts; keep it under pytest's temporary folder instead.
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    submit_args = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.sql.warehouse.dir={warehouse} pyspark-shell"
+    try:
+        session = spark_session(SPARK)
+    finally:
+        if submit_args is None:
+            os.environ.pop("PYSPARK_SUBMIT_ARGS", None)
+        else:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = submit_args
     yield session
     session.stop()
 

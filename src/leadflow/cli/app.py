@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -56,31 +56,54 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config file (default: $LEADFLOW_CONFIG or ./leadflow.toml)."),
+        typer.Option(
+            "--config", "-c", help="Config file (default: $LEADFLOW_CONFIG, else ./leadflow.toml if present)."
+        ),
     ] = None,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines instead of text.")] = False,
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Log JSON lines instead of text (over [logging] json).")
+    ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="debug, info, warning or error (default: [logging] level, else warning)."),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """B2B outreach on top of Zoho CRM and GoHighLevel."""
-    from leadflow.config import config_path
     from leadflow.log import configure_logging
+    from leadflow.runtime import ConfigFile, LogOptions, Runtime
 
-    configure_logging(level=log_level, json_output=True if log_json else None)
-    ctx.obj = AppContext(config_file=config_path(config))
+    if log_level is not None and log_level.lower() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
+    logs = LogOptions(level=log_level.lower() if log_level else None, json_output=True if log_json else None)
+    # Until the settings are loaded (their [logging] may say more), log at the level asked for, warnings otherwise.
+    configure_logging(level=logs.level or "warning", json_output=logs.json_output)
+    ctx.obj = AppContext(runtime=Runtime(ConfigFile.find(config), logs))
+
+
+def cli_command() -> Any:
+    """The ``leadflow`` command tree as it runs: built from ``app``, with its help tidied (see cli/help.py)."""
+    from leadflow.cli.help import tidy_help
+
+    command = typer.main.get_command(app)
+    tidy_help(command)
+    return command
 
 
 def main() -> None:
     """Entry point of the ``leadflow`` script."""
     try:
-        app()
+        cli_command()()
     except LeadflowError as exc:
         from leadflow.log import redactor
 

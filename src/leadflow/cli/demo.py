@@ -7,22 +7,25 @@ what happened. A second run finds everything in place and changes nothing.
 
 from __future__ import annotations
 
+import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadflow.cli.context import app_context
+from leadflow.cli.hints import command_hint, python_command
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
-
     from leadflow.config import Settings
-    from leadflow.sync.runner import SyncReport
+    from leadflow.pipeline.run import PipelineResult, StageProgress
+    from leadflow.reporting import StoreCounts
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
 
@@ -32,18 +35,15 @@ def demo_command(
     workdir: Annotated[Path, typer.Option("--workdir", help="Folder for the demo's database and files.")] = Path(
         ".leadflow-demo"
     ),
-    people: Annotated[int, typer.Option("--people", help="People in the generated sample data.")] = 1000,
+    people: Annotated[int, typer.Option("--people", min=1, help="People in the generated sample data.")] = 1000,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start over: delete the demo folder first.")] = False,
 ) -> None:
     """Run leadflow end to end on the local Zoho emulator (no network, no credentials)."""
+    from leadflow import pipeline
     from leadflow.pipeline.emulator import EmulatorProcess
-    from leadflow.pipeline.ingest import ingest_files
-    from leadflow.pipeline.resolve import run_resolve
-    from leadflow.pipeline.score import run_score_stage
-    from leadflow.pipeline.sync import mirror_crm, zoho_sync
+    from leadflow.reporting import store_counts
+    from leadflow.runtime import open_store
     from leadflow.sampledata import GeneratorConfig, generate
-    from leadflow.store import open_store
-    from leadflow.zoho.client import ZohoClient
 
     context = app_context(ctx)
     console = context.console
@@ -58,54 +58,25 @@ def demo_command(
 
     data = generate(GeneratorConfig(people=people, seed=7))
     paths = data.write(samples)
-    console.print(f"sample data: {', '.join(f'{n} ({len(data.rows[n])} rows)' for n in EXPORTS)} in {samples}")
+    console.print(f"sample data: {', '.join(f'{n} ({len(data.rows[n]):,} rows)' for n in EXPORTS)} in {samples}")
 
     with EmulatorProcess(zoho_db, seed=paths["crm_seed.jsonl"] if first_run else None) as emulator:
         seeded = emulator.state()["records"]
         console.print(
             f"Zoho emulator on {emulator.base_url}: "
-            + ", ".join(f"{seeded.get(m, 0)} {m}" for m in ("Leads", "Contacts", "Accounts"))
+            + ", ".join(f"{seeded.get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts"))
             + (" (seeded with records that overlap the sample data)" if first_run else " (from the last run)")
         )
         settings = _demo_settings(context.settings, workdir, emulator.base_url)
-        engine = open_store(settings.database_url)
+        engine = open_store(settings)
         with _bars(console) as bars:
-            task = bars.add_task("ingest", total=sum(p.stat().st_size for p in (paths[n] for n in EXPORTS)))
-            done: dict[Path, int] = {}
-
-            def ingested(path: Path, read: int, _size: int) -> None:
-                done[path] = read
-                bars.update(task, completed=sum(done.values()))
-
-            ingest = ingest_files(engine, [paths[n] for n in EXPORTS], progress=ingested)
-            bars.update(task, completed=bars.tasks[task].total)
-            with ZohoClient.from_settings(settings, engine) as zoho:
-                step = bars.add_task("CRM mirror", total=None)
-                mirrored = mirror_crm(settings, engine, zoho)
-                bars.update(step, total=1, completed=1)
-            step = bars.add_task("resolve", total=None)
-            resolved = run_resolve(engine, settings.resolve, against_crm=True)
-            bars.update(step, total=1, completed=1)
-            step = bars.add_task("score", total=None)
-            scored = run_score_stage(engine, settings)
-            bars.update(step, total=1, completed=1)
-            tasks: dict[str, Any] = {}
-
-            def progress(phase: str, done_n: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bars.add_task(f"sync {phase}", total=total)
-                bars.update(tasks[phase], completed=done_n, total=max(total, done_n))
-
-            with zoho_sync(settings, engine, progress=progress) as runner:
-                report = runner.run()
+            result = pipeline.run(settings, engine, files=[paths[n] for n in EXPORTS], progress=_progress_on(bars))
         final = emulator.state()
-    _summary(console, ingest, mirrored, resolved.stats, scored.counters, report, final, engine)
-    store = workdir / "leadflow.db"
-    console.print(
-        f"\nstate store: [bold]{store}[/]  (e.g. LEADFLOW_DATABASE_URL=sqlite:///{store} leadflow runs list)\n"
-        f"Zoho emulator state: [bold]{zoho_db}[/]  (browse it: python -m leadflow_emulators zoho --db {zoho_db})\n"
-        f"done in {time.monotonic() - started:.0f} s"
-    )
+    with engine.connect() as connection:
+        counts = store_counts(connection)
+    engine.dispose()
+    _summary(console, result, counts, final)
+    _closing_hints(console, workdir, zoho_db, started)
 
 
 def _demo_settings(base: Settings, workdir: Path, api: str) -> Settings:
@@ -131,51 +102,60 @@ def _bars(console: Console) -> Progress:
         SpinnerColumn(),
         TextColumn("{task.description:<16}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[amount]:>22}"),
         TimeElapsedColumn(),
         console=console,
     )
 
 
-def _summary(
-    console: Console,
-    ingest: Any,
-    mirrored: dict[str, int],
-    resolved: dict[str, Any],
-    scored: dict[str, Any],
-    report: SyncReport,
-    emulator: dict[str, Any],
-    engine: sa.Engine,
-) -> None:
-    import sqlalchemy as sa
+def _progress_on(bars: Progress) -> Callable[[StageProgress], None]:
+    """One bar per stage (and per sync phase), its amount in the stage's unit with thousands separators."""
+    tasks: dict[str, TaskID] = {}
 
+    def show(step: StageProgress) -> None:
+        label = "CRM mirror" if step.stage == "mirror" else step.stage
+        if step.stage not in tasks:
+            tasks[step.stage] = bars.add_task(label, total=step.total, amount="")
+        bars.update(tasks[step.stage], completed=step.done, total=step.total, amount=_amount(step))
+
+    return show
+
+
+def _amount(step: StageProgress) -> str:
+    """``1.2 / 3.4 MB`` for bytes, ``1,234 / 5,000 records`` otherwise (no total yet: what is done so far)."""
+    if step.unit == "bytes":
+        total = step.total or step.done
+        return f"{step.done / 1e6:,.1f} / {total / 1e6:,.1f} MB"
+    if step.total is None:
+        return f"{step.done:,} {step.unit}" if step.done else ""
+    return f"{step.done:,} / {step.total:,} {step.unit}"
+
+
+def _summary(console: Console, result: PipelineResult, counts: StoreCounts, emulator: dict[str, Any]) -> None:
     from leadflow.sync.cost import naive_cost
 
-    with engine.connect() as connection:
-        people = connection.execute(sa.text("select count(*) from golden_people")).scalar_one()
-        in_crm = connection.execute(sa.text("select count(*) from golden_people where crm_id is not null")).scalar_one()
-        rows = connection.execute(sa.text("select count(*) from prospects")).scalar_one()
+    ingest, report, scored = result.ingest, result.sync, result.score.counters
+    assert ingest is not None, "files were given"
+    assert report is not None, "the sync ran"
     table = Table("what", "how many", title="leadflow demo", show_header=False)
     table.add_row("rows read from the exports (this run)", f"{ingest.read:,}")
     table.add_row("  new / already ingested before", f"{ingest.stored:,} / {ingest.already_seen:,}")
     table.add_row("  quarantined", f"{sum(ingest.quarantined.values()):,}")
-    table.add_row("CRM records mirrored from Zoho", ", ".join(f"{n} {m}" for m, n in mirrored.items()))
-    table.add_row("golden people (one per real person)", f"{people:,} from {rows:,} rows")
-    table.add_row("duplicates avoided", f"{rows - people:,} rows merged; {in_crm:,} people matched to Zoho records")
+    table.add_row("CRM records mirrored from Zoho", ", ".join(f"{n:,} {m}" for m, n in result.mirrored.items()))
+    table.add_row("golden people (one per real person)", f"{counts.golden_people:,} from {counts.prospect_rows:,} rows")
     table.add_row(
-        "scored / suppressed", f"{scored.get('scored', scored.get('records', '-'))} / {scored.get('suppressed', '-')}"
+        "duplicates avoided",
+        f"{counts.rows_merged:,} rows merged; {counts.matched_to_crm:,} people matched to Zoho records",
     )
+    table.add_row("scored / suppressed", f"{scored.get('records', 0):,} / {scored.get('suppressed', 0):,}")
     changes = {
         k: v for k, v in sorted(report.counts.items()) if v and k.split(" ", 1)[0] in ("Leads", "Contacts", "Accounts")
     }
     for name, count in changes.items():
         table.add_row(f"Zoho {name}", f"{count:,}")
     written = sum(v for k, v in report.counts.items() if k.endswith((" created", " updated")))
-    tag_changes = sum(
-        len(op.payload.get("add", [])) + len(op.payload.get("remove", []))
-        for op in report.plan.operations
-        if op.kind == "tags"
-    )
+    planned = report.plan.counts()
+    tag_changes = sum(v for k, v in planned.items() if k.endswith((" tags added", " tags removed")))
     naive = naive_cost(written, tag_changes)
     table.add_row("API calls / credits for the sync", f"{report.calls:,} / {report.credits:,}")
     table.add_row("a naive one-call-per-record sync", f"{naive.calls:,} / {naive.credits:,}")
@@ -184,7 +164,26 @@ def _summary(
         ", ".join(f"{emulator['records'].get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts")),
     )
     console.print(table)
+    console.print(
+        "golden people: one record per real person, however many export rows and Zoho records describe them.\n"
+        "credits: Zoho's API allowance per org and day (a batch write of 100 records costs 10, a single-record"
+        " call 1); the sync spends as few as it can."
+    )
     if report.wrote_nothing:
         console.print("[green]nothing changed since the last run: no record written, no write call made[/]")
     if report.stopped:
         console.print(f"[yellow]the sync stopped early:[/] {report.stopped} (run the demo again to resume)")
+
+
+def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: float) -> None:
+    """Where the demo left its state, with commands that work as printed (see :mod:`leadflow.cli.hints`)."""
+    store = workdir / "leadflow.db"
+    runs = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('runs list')}"
+    browse = f"{python_command()} -m leadflow_emulators zoho --db {shlex.quote(str(zoho_db))}"
+    console.print(
+        f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)})\n"
+        f"Zoho emulator state: [bold]{escape(str(zoho_db))}[/]  (browse it: {escape(browse)})\n"
+        f"done in {time.monotonic() - started:,.0f} s",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.errors import StoreError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from leadflow.config import Settings
 
 
@@ -25,12 +31,17 @@ class Check:
 
 def doctor_command(
     ctx: typer.Context,
-    migrate: Annotated[bool, typer.Option("--migrate", help="Apply pending migrations.")] = False,
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Create the database if it does not exist and apply pending migrations.")
+    ] = False,
 ) -> None:
-    """Check configuration, database reachability and migrations; say what is wrong."""
+    """Check configuration, database reachability and migrations; say what is wrong.
+
+    The checks only read: without --migrate no database, file or folder is created or changed.
+    """
     context = app_context(ctx)
     settings = context.settings  # a broken config raises ConfigError: one line, exit 2
-    source = str(context.config_file) if context.config_file.exists() else "defaults and environment"
+    source = str(context.config_file) if context.runtime.config.in_use else "defaults and environment"
     checks = [Check("configuration", True, f"loaded from {source}")]
     checks += _database_checks(settings, migrate=migrate)
     checks += _credential_checks(settings, _saved_connection(settings))
@@ -38,7 +49,7 @@ def doctor_command(
     table = Table("check", "status", "detail", title="leadflow doctor")
     for check in checks:
         status = "[green]ok[/]" if check.ok else ("[red]problem[/]" if check.blocking else "[yellow]note[/]")
-        table.add_row(check.name, status, check.detail)
+        table.add_row(check.name, status, escape(check.detail))
     context.console.print(table)
     if any(not check.ok and check.blocking for check in checks):
         raise typer.Exit(1)
@@ -46,18 +57,35 @@ def doctor_command(
 
 
 def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
-    from leadflow.store.db import create_store_engine, describe
+    from sqlalchemy.engine import make_url
+
+    from leadflow.store.db import create_store_engine
     from leadflow.store.migrate import schema_state, upgrade
 
-    engine = create_store_engine(settings.database_url)
-    where = describe(engine)
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None and not migrate:
+        return [
+            Check(
+                "database",
+                False,
+                f"{missing} does not exist yet; `leadflow doctor --migrate` creates it (as does the first command"
+                " that uses the store)",
+                blocking=False,
+            )
+        ]
+    # --migrate may create and change the database; a plain check only reads it
+    engine = create_store_engine(settings.database_url) if migrate else _inspection_engine(settings.database_url)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
         state = schema_state(engine)
+        checks = [Check("database", True, f"reachable: {where}")]
+        if not state.up_to_date and migrate:
+            state = upgrade(engine)
     except StoreError as exc:
-        return [Check("database", False, str(exc))]
-    checks = [Check("database", True, f"reachable: {where}")]
-    if not state.up_to_date and migrate:
-        state = upgrade(engine)
+        cause = str(exc.__cause__ or exc).strip().splitlines()[0]
+        return [Check("database", False, f"cannot reach the database {where}: {cause}" if not migrate else str(exc))]
+    finally:
+        engine.dispose()
     if state.up_to_date:
         checks.append(Check("migrations", True, f"at {state.head}"))
     elif state.current is None:
@@ -68,21 +96,48 @@ def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
             Check(
                 "migrations",
                 False,
-                f"at {state.current}, this version needs {state.head}: run doctor --migrate",
+                f"at {state.current}, this version needs {state.head}: run `leadflow doctor --migrate`",
             )
         )
-    engine.dispose()
     return checks
+
+
+def _missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file ``database_url`` names when it does not exist yet (None: it exists, or not SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database).expanduser()
+    return None if path.exists() else path
+
+
+def _inspection_engine(database_url: str) -> Engine:
+    """An engine that cannot change the database: SQLite opened read-only (no file or folder created), any
+    other database as it is (the checks only read)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from leadflow.store.db import create_store_engine
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return create_store_engine(database_url)
+    location = "file:" + quote(str(Path(url.database).expanduser().resolve())) + "?mode=ro"
+    return create_engine("sqlite://", creator=lambda: sqlite3.connect(location, uri=True), poolclass=NullPool)
 
 
 def _saved_connection(settings: Settings) -> dict[str, Any] | None:
     """The Zoho connection `leadflow auth zoho` saved in the store, if the store has one."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from leadflow.store.db import create_store_engine
     from leadflow.store.zoho import get_connection
 
-    engine = create_store_engine(settings.database_url)
+    if _missing_sqlite_file(settings.database_url) is not None:
+        return None
+    engine = _inspection_engine(settings.database_url)
     try:
         with engine.connect() as connection:
             return get_connection(connection)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from leadflow.cli.context import app_context
+from leadflow.cli.hints import command_hint
 from leadflow.errors import InputError
 
 
@@ -19,8 +22,17 @@ def init_command(
 
     context = app_context(ctx)
     target = context.config_file
+    if target.is_dir():
+        raise InputError(f"{target} is a directory; name the file to write with --config")
     if target.exists() and not force:
         raise InputError(f"{target} already exists; use --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_default_config(), encoding="utf-8")
-    context.console.print(f"wrote {target}; next: [bold]leadflow doctor[/]")
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {target}: folder {target.parent} does not exist")
+    try:
+        target.write_text(render_default_config(), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    doctor = (
+        f"--config {shlex.quote(str(target))} doctor" if context.runtime.config.named_by == "--config" else "doctor"
+    )
+    context.console.print(f"wrote {target}; next: [bold]{escape(command_hint(doctor))}[/]", highlight=False)

@@ -1,0 +1,47 @@
+"""``create_app(settings)``: the FastAPI app over one runtime (settings, secrets, logging, store).
+
+Nothing is made at import time: every app owns its runtime, so two apps (two test cases, two configs) never
+share a store. Routes live in modules of their own (``web/health.py`` now; webhook intake and the dashboard
+later), each an ``APIRouter`` included here.
+
+Example:
+    >>> from fastapi.testclient import TestClient  # doctest: +SKIP
+    >>> with TestClient(create_app(load_settings())) as client:  # doctest: +SKIP
+    ...     client.get("/healthz").json()
+    {'status': 'ok', 'store': 'reachable'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from leadflow import __version__
+from leadflow.config import Settings
+from leadflow.errors import LeadflowError
+from leadflow.log import get_logger
+from leadflow.runtime import LogOptions, Runtime
+from leadflow.web import health
+
+
+def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI:
+    """The app serving ``settings``' store; its connections are released when the app shuts down."""
+    runtime = Runtime.from_settings(settings, logs)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            runtime.engine  # noqa: B018 - open (and migrate) the store before the first request
+        except LeadflowError as exc:  # serve anyway: /healthz says what is wrong, and a later request retries
+            get_logger(__name__).warning("web.store_unavailable", error=str(exc))
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(title="leadflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.include_router(health.router)
+    return app
