@@ -186,6 +186,23 @@ class SyncSettings(Section):
         return {field.strip(): source.strip() for field, _, source in pairs}
 
 
+class TrackingSettings(Section):
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, description="A GHL delivery whose timestamp is further from now than this is refused (replays)"
+    )
+    max_body_bytes: int = Field(1_000_000, ge=1_024, description="Larger webhook bodies are refused with 413")
+    max_concurrent_intake: int = Field(
+        64, ge=1, description="Deliveries stored at once; past that the intake answers 429 with Retry-After"
+    )
+    zoho_channel_id: str = Field("", description="Channel id of the Zoho notification channel leadflow enables")
+    zoho_channel_token: SecretStr | None = Field(
+        None, description="Token Zoho echoes in every notification of the channel (secret)"
+    )
+    zoho_workflow_secret: SecretStr | None = Field(
+        None, description="Shared secret of Zoho workflow-rule webhooks (X-Leadflow-Secret header or ?secret=)"
+    )
+
+
 class LoggingSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", description="Least severe level logged (--log-level overrides it)"
@@ -674,6 +691,7 @@ class Settings(BaseSettings):
     )
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -121,6 +121,8 @@ def register_secrets(settings: Settings) -> None:
         settings.zoho.access_token,
         settings.ghl.token,
         settings.ghl.client_secret,
+        settings.tracking.zoho_channel_token,
+        settings.tracking.zoho_workflow_secret,
     )
 
 
