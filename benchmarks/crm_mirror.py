@@ -104,7 +104,7 @@ def main() -> None:
         for way, threshold in (
             ("records API", 10**9),
             ("bulk read", 0),
-            ("default", SyncSettings().mirror_bulk_read_above),
+            ("default", SyncSettings().zoho.mirror_bulk_read_above),
         ):
             result, rows = measure(base, way, threshold, args.poll)
             result["rows_equal_to_records_api"] = reference is None or rows == reference

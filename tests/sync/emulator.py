@@ -37,9 +37,14 @@ class Emulator:
     """A running emulator process on a free port; ``stop()`` ends it."""
 
     def __init__(
-        self, db: Path | None = None, *, daily_credits: int = 1_000_000, extra: list[str] | None = None
+        self,
+        db: Path | None = None,
+        *,
+        daily_credits: int = 1_000_000,
+        extra: list[str] | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "leadflow_emulators", "zoho", "--port", str(self.port)]
         command += ["--daily-credits", str(daily_credits)]

@@ -9,12 +9,16 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from leadflow.config import SyncSettings
-from leadflow.store import open_store, sync_ledger, sync_lock
+from leadflow.store import open_store, sync_ledger, sync_lock, sync_outbox
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import sync_locks
+from leadflow.store.sync_outbox import OutboxState
 from leadflow.sync import outbox
 from leadflow.sync.plan import Planner
+from leadflow.sync.zoho_schema import zoho_schema
 from tests.sync import golden
+
+SCHEMA = zoho_schema(SyncSettings().zoho)
 
 
 def _engine(url: str) -> sa.Engine:
@@ -25,9 +29,9 @@ def test_enqueue_is_idempotent_and_supersedes_older_plans(database_url: str) -> 
     engine = _engine(database_url)
     ids = golden.populate(engine, 6, companies=2)
     with engine.begin() as connection:
-        plan = Planner(SyncSettings()).build(connection)
-        first = outbox.enqueue(connection, plan, run_id=None)
-        second = outbox.enqueue(connection, plan, run_id=None)
+        plan = Planner(SCHEMA).build(connection)
+        first = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None)
+        second = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None)
     assert first.new == len(plan.operations) == 14
     assert second.new == 0
     assert second.already_pending == 14
@@ -35,8 +39,8 @@ def test_enqueue_is_idempotent_and_supersedes_older_plans(database_url: str) -> 
         assert sync_ledger.outbox_counts(connection, target="zoho") == {"pending": 14}
     with engine.begin() as connection:
         golden.update_person(connection, ids[0], last_name="Changed")
-        newer = Planner(SyncSettings()).build(connection)
-        result = outbox.enqueue(connection, newer, run_id=None)
+        newer = Planner(SCHEMA).build(connection)
+        result = outbox.enqueue(connection, newer, schema=SCHEMA, run_id=None)
     assert result.new == 1
     assert result.superseded == 1
     with engine.connect() as connection:
@@ -48,24 +52,24 @@ def test_failed_operations_retry_by_code_or_when_asked(database_url: str) -> Non
     engine = _engine(database_url)
     golden.populate(engine, 2, companies=1)
     with engine.begin() as connection:
-        plan = Planner(SyncSettings()).build(connection)
-        outbox.enqueue(connection, plan, run_id=None)
-        rows = sync_ledger.operations_in_state(connection, target="zoho", states=["pending"])
-        sync_ledger.set_state(
-            connection, ids=[rows[0]["id"]], state="failed", error=("INVALID_DATA", "bad", {"api_name": "Email"})
+        plan = Planner(SCHEMA).build(connection)
+        outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None)
+        rows = sync_outbox.page(connection, target="zoho", states=[OutboxState.PENDING])
+        sync_outbox.set_state(
+            connection, ids=[rows[0].id], state=OutboxState.FAILED, error=("INVALID_DATA", "bad", {"api_name": "Email"})
         )
-        sync_ledger.set_state(
-            connection, ids=[rows[1]["id"]], state="failed", error=("TOO_MANY_REQUESTS", "slow down", None)
+        sync_outbox.set_state(
+            connection, ids=[rows[1].id], state=OutboxState.FAILED, error=("TOO_MANY_REQUESTS", "slow down", None)
         )
     with engine.begin() as connection:
-        again = outbox.enqueue(connection, plan, run_id=None)
+        again = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None)
     assert again.retried == 1
     assert again.failed_kept == 1
     with engine.begin() as connection:
-        kept = sync_ledger.outbox_by_keys(connection, keys=[rows[0]["key"]])[rows[0]["key"]]
-        assert kept["state"] == "failed"
-        assert kept["error_details"] == {"api_name": "Email"}
-        forced = outbox.enqueue(connection, plan, run_id=None, retry_failed=True)
+        kept = sync_outbox.by_keys(connection, keys=[rows[0].key])[rows[0].key]
+        assert kept.state == OutboxState.FAILED
+        assert kept.error_details == {"api_name": "Email"}
+        forced = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None, retry_failed=True)
     assert forced.retried == 1
     engine.dispose()
 
@@ -74,8 +78,8 @@ def test_invalid_operations_are_stored_never_pending(database_url: str) -> None:
     engine = _engine(database_url)
     with engine.begin() as connection:
         golden.add_person(connection, id="gp_bad", last_name=None, first_name="X")
-        plan = Planner(SyncSettings()).build(connection)
-        result = outbox.enqueue(connection, plan, run_id=None)
+        plan = Planner(SCHEMA).build(connection)
+        result = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None)
     assert result.invalid == 1
     with engine.connect() as connection:
         assert sync_ledger.outbox_counts(connection, target="zoho") == {"invalid": 1}
@@ -86,7 +90,7 @@ def test_a_stale_plan_file_operation_is_skipped(database_url: str) -> None:
     engine = _engine(database_url)
     golden.populate(engine, 1, companies=1)
     with engine.begin() as connection:
-        plan = Planner(SyncSettings()).build(connection)
+        plan = Planner(SCHEMA).build(connection)
         op = plan.operations[0]
         sync_ledger.record_pushed(
             connection,
@@ -103,7 +107,7 @@ def test_a_stale_plan_file_operation_is_skipped(database_url: str) -> None:
                 }
             ],
         )
-        result = outbox.enqueue(connection, plan, run_id=None, check_base=True)
+        result = outbox.enqueue(connection, plan, schema=SCHEMA, run_id=None, check_base=True)
     assert result.stale == 1
     assert result.new == len(plan.operations) - 1
     engine.dispose()

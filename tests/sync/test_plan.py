@@ -11,6 +11,7 @@ from leadflow.errors import ConfigError, InputError
 from leadflow.store import open_store, sync_ledger
 from leadflow.sync.plan import Operation, Plan, Planner
 from leadflow.sync.planfile import describe_diff, read_plan, write_plan
+from leadflow.sync.zoho_schema import zoho_schema
 from tests.sync import golden
 
 
@@ -21,7 +22,7 @@ def engine(sqlite_url: str) -> sa.Engine:
 
 def _plan(engine: sa.Engine, settings: SyncSettings | None = None) -> Plan:
     with engine.connect() as connection:
-        return Planner(settings or SyncSettings()).build(connection)
+        return Planner(zoho_schema((settings or SyncSettings()).zoho)).build(connection)
 
 
 def _confirm_all(engine: sa.Engine, plan: Plan, remote: str = "9000") -> None:
@@ -102,7 +103,7 @@ def test_a_change_only_in_guarded_fields_is_a_noop_without_call(engine: sa.Engin
     assert op.action == "noop"
     assert op.method == "none"
     assert op.payload == {}
-    assert Plan("zoho", [op]).writes == []
+    assert Plan.of("zoho", [op]).writes == []
 
 
 def test_contacts_stay_contacts_and_crm_records_are_updated_by_id(engine: sa.Engine) -> None:
@@ -171,7 +172,7 @@ def test_only_owned_tags_are_added_or_removed(engine: sa.Engine) -> None:
 def test_unknown_mapping_columns_are_a_config_error(engine: sa.Engine) -> None:
     golden.populate(engine, 1)
     settings = SyncSettings(leads=["Last_Name = surname"])
-    with pytest.raises(ConfigError, match=r"Leads\.Last_Name = surname"):
+    with pytest.raises(ConfigError, match=r"\[sync\.zoho\] mapping .*Leads\.Last_Name = surname"):
         _plan(engine, settings)
 
 
@@ -217,5 +218,5 @@ def test_records_whose_golden_record_vanished_are_reported_not_touched(engine: s
         connection.execute(sa.text("delete from golden_people where id = :id"), {"id": ids[0]})
     plan = _plan(engine)
     assert plan.operations == []
-    assert plan.orphaned == [ids[0]]
-    assert plan.counts()["orphaned (in Zoho, golden record merged away; left as is)"] == 1
+    assert plan.tally.orphaned == 1
+    assert plan.counts()["orphaned (at the target, golden record merged away; left as is)"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 
 from leadflow.config import Settings
 from leadflow.pipeline.sync import plan_sync, zoho_sync
-from leadflow.store import open_store, sync_ledger
+from leadflow.store import open_store, runs, sync_ledger, sync_outbox
+from leadflow.store.sync_outbox import OutboxState
 from leadflow.sync.mapping import comparable
 from leadflow.sync.planfile import read_plan, write_plan
 from leadflow.sync.runner import SyncReport
@@ -73,7 +75,7 @@ def test_first_sync_creates_everything_and_a_second_makes_no_call(zoho: Emulator
     first = _sync(settings, engine)
     assert first.counts["Leads created"] == 250
     assert first.counts["Accounts created"] == 30
-    assert first.counts["Leads tags set"] == 250
+    assert first.counts["Leads tags added"] == 250
     state = zoho.state()
     assert state["records"]["Leads"] == 250
     assert state["operations"]["Leads"]["created"] == 250
@@ -108,9 +110,13 @@ def test_changes_update_only_what_changed_and_tags_follow(zoho: Emulator, tmp_pa
         golden.update_person(connection, ids[0], city="Hamburg")
         golden.set_score(connection, ids[1], fit=99.0, persona_influence=10.0, grade="A1", priority=True, summary="x")
         golden.set_tags(connection, ids[2], ["lf-hot", "lf-nurture"])
+    planned = plan_sync(settings, engine).counts()
     report = _sync(settings, engine)
     assert report.counts["Leads updated"] == 2
-    assert report.counts["Leads tags set"] == 1
+    # The plan and the sync count the same thing: tags added to (and removed from) records.
+    for name in ("Leads tags added", "Leads tags removed"):
+        assert report.counts[name] == planned.get(name, 0)
+    assert report.counts["Leads tags added"] + report.counts["Leads tags removed"] >= 2
     assert zoho.state()["operations"]["Leads"].get("updated") == 2
     leads = remote(settings, engine, "Leads", ["City", "Leadflow_Fit", "Leadflow_Grade", "Tag"])
     assert leads[ids[0]]["City"] == "Hamburg"
@@ -171,9 +177,9 @@ def test_refused_records_fail_with_zohos_answer_and_retry_when_asked(zoho: Emula
     assert report.counts["Leads failed"] == 1
     assert report.counts["Leads created"] == 4
     with engine.connect() as connection:
-        failed = sync_ledger.operations_in_state(connection, target="zoho", states=["failed"])
-    assert [(op["golden_id"], op["error_code"]) for op in failed] == [(ids[0], "INVALID_DATA")]
-    assert failed[0]["error_details"]["api_name"] == "Email"
+        failed = sync_outbox.page(connection, target="zoho", states=[OutboxState.FAILED])
+    assert [(op.golden_id, op.error_code) for op in failed] == [(ids[0], "INVALID_DATA")]
+    assert (failed[0].error_details or {})["api_name"] == "Email"
     again = _sync(settings, engine)
     assert again.calls == 0  # a refused record waits for a change or --retry-failed
     assert again.counts["failed earlier, not retried"] == 1
@@ -234,3 +240,61 @@ def test_bulk_write_when_it_is_cheaper(zoho: Emulator, tmp_path: Path) -> None:
     assert report.counts["Leads created"] == 300
     assert plan_sync(settings, engine).operations == []
     assert zoho.state()["records"]["Leads"] == 300
+
+
+def test_a_batch_zoho_refuses_for_good_fails_with_its_code_and_is_not_resent(zoho: Emulator, tmp_path: Path) -> None:
+    """Regression: a request-level 400 (not per record) used to be taken for a lost answer: looked up, left
+    pending, the run reported succeeded, and the same batch sent again on every run."""
+    url = f"sqlite:///{tmp_path / 'lf.db'}"
+    engine = open_store(url)
+    golden.populate(engine, 30, companies=1)
+    # Zoho refuses the whole upsert: a duplicate-check field the module does not have (INVALID_DATA, HTTP 400).
+    settings = settings_for(zoho, url, sync_accounts=False, duplicate_check_fields={"Leads": ["No_Such_Field"]})
+    report = _sync(settings, engine)
+    assert report.counts["Leads failed"] == 30
+    assert "reconciled after an unanswered write" not in report.counts
+    with engine.connect() as connection:
+        failed = sync_outbox.page(connection, target="zoho", states=[OutboxState.FAILED])
+        (run,) = runs.list_runs(connection, kind="sync", limit=1)
+    assert len(failed) == 30
+    assert {row.error_code for row in failed} == {"INVALID_DATA"}
+    assert all(row.error_message for row in failed)
+    assert (failed[0].error_details or {}).get("api_name") == "No_Such_Field"
+    assert run["counters"]["Leads failed"] == 30
+    upserts = zoho.state()["credits"]["used"]
+    again = _sync(settings, engine)
+    assert again.counts["failed earlier, not retried"] == 30
+    assert again.calls == 0
+    assert zoho.state()["credits"]["used"] == upserts
+
+
+def test_zoho_duplicate_check_updates_what_it_holds_and_a_contacts_email_is_not_made_a_lead(
+    zoho: Emulator, tmp_path: Path
+) -> None:
+    """With a stale (here: never loaded) mirror, a person Zoho already holds as a Lead is matched by Email
+    and updated, not created twice; one whose e-mail a Contact holds is reported, not created."""
+    url = f"sqlite:///{tmp_path / 'lf.db'}"
+    engine = open_store(url)
+    ids = golden.populate(engine, 12, companies=1)
+    with engine.connect() as connection:
+        emails = {row["id"]: row["email"] for row in golden.rows(connection, "golden_people")}
+    seed = [
+        {"module": "Leads", "record": {"Last_Name": "Held", "Email": emails[ids[0]]}},
+        {"module": "Contacts", "record": {"Last_Name": "Customer", "Email": emails[ids[1]]}},
+    ]
+    zoho.http.post("/_emulator/seed", content="\n".join(json.dumps(item) for item in seed))
+    settings = settings_for(zoho, url, sync_accounts=False)
+    report = _sync(settings, engine)
+    assert report.counts["Leads created"] == 10
+    assert report.counts["Leads updated"] == 1
+    assert report.counts["Leads not created: held in Contacts"] == 1
+    state = zoho.state()
+    assert state["records"]["Leads"] == 11  # the held Lead updated, no second one; no Lead for the Contact
+    leads = remote(settings, engine, "Leads", ["Email", "Last_Name"])
+    assert leads[ids[0]]["Email"] == emails[ids[0]]
+    assert ids[1] not in leads
+    with engine.connect() as connection:
+        (refused,) = sync_outbox.page(connection, target="zoho", states=[OutboxState.FAILED])
+    assert refused.golden_id == ids[1]
+    assert refused.error_code == "DUPLICATE_ELSEWHERE"
+    assert "Contacts" in (refused.error_message or "")

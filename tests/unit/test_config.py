@@ -105,3 +105,45 @@ def test_default_config_lists_every_setting_and_loads(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, text))
     assert settings.model_dump() == load_settings(tmp_path / "missing.toml").model_dump()
     assert parsed["zoho"]["api_version"] == "v8"
+
+
+def test_sync_has_shared_keys_and_one_table_per_target(tmp_path: Path) -> None:
+    text = '[sync]\nmax_attempts = 3\n[sync.zoho]\nnew_people_module = "Contacts"\n'
+    text += '[sync.ghl]\nfill_if_empty = ["phone"]\n'
+    settings = load_settings(write(tmp_path, text))
+    assert settings.sync.max_attempts == 3
+    assert settings.sync.zoho.new_people_module == "Contacts"
+    assert settings.sync.ghl.fill_if_empty == ["phone"]
+    assert settings.sync.ghl.field_map()["email"] == "email"
+    assert settings.sync.ghl.external_id_field == "contact.leadflow_id"
+    rendered = tomllib.loads(render_default_config())
+    assert rendered["sync"]["zoho"]["leads"] == settings.sync.zoho.leads
+    assert "leads" not in rendered["sync"]
+    assert rendered["sync"]["ghl"]["external_id_field"] == "contact.leadflow_id"
+
+
+def test_flat_sync_keys_of_the_first_layout_are_read_as_zoho_keys(tmp_path: Path) -> None:
+    text = '[sync]\nnew_people_module = "Contacts"\nleads = ["Last_Name = last_name"]\nmax_attempts = 2\n'
+    settings = load_settings(write(tmp_path, text))
+    assert settings.sync.zoho.new_people_module == "Contacts"
+    assert settings.sync.zoho.field_map("Leads") == {"Last_Name": "last_name"}
+    assert settings.sync.max_attempts == 2
+
+
+def test_sync_environment_variables_old_and_new(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[sync.zoho]\nnew_people_module = "Leads"\n')
+    monkeypatch.setenv("LEADFLOW_SYNC_NEW_PEOPLE_MODULE", "Contacts")
+    monkeypatch.setenv("LEADFLOW_SYNC_ZOHO_FILL_IF_EMPTY", '["Phone"]')
+    monkeypatch.setenv("LEADFLOW_SYNC_GHL_SYNC_NULLS", "true")
+    monkeypatch.setenv("LEADFLOW_SYNC_MAX_ATTEMPTS", "4")
+    settings = load_settings(path)
+    assert settings.sync.zoho.new_people_module == "Contacts"
+    assert settings.sync.zoho.fill_if_empty == ["Phone"]
+    assert settings.sync.ghl.sync_nulls is True
+    assert settings.sync.max_attempts == 4
+
+
+def test_unknown_sync_key_is_named_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[sync.zoho]\nbogus = 1\n")
+    with pytest.raises(ConfigError, match=r"\[sync\.zoho\] bogus: unknown key"):
+        load_settings(path)

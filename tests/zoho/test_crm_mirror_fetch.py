@@ -38,10 +38,13 @@ def _seed_org(rig: Rig) -> None:
 def _settings(rig: Rig, database_url: str, *, bulk_read_above: int) -> Settings:
     base = zoho_settings(database_url)
     # Email_Opt_Out (a boolean) mapped for Leads, so the mirror reads a boolean field too.
-    sync = base.sync.model_copy(
-        update={"mirror_bulk_read_above": bulk_read_above, "leads": [*base.sync.leads, "Email_Opt_Out = do_not_call"]}
+    zoho = base.sync.zoho.model_copy(
+        update={
+            "mirror_bulk_read_above": bulk_read_above,
+            "leads": [*base.sync.zoho.leads, "Email_Opt_Out = do_not_call"],
+        }
     )
-    return base.model_copy(update={"sync": sync})
+    return base.model_copy(update={"sync": base.sync.model_copy(update={"zoho": zoho})})
 
 
 def _client(rig: Rig, settings: Settings, engine: sa.Engine) -> ZohoClient:
@@ -97,7 +100,7 @@ def test_a_small_org_is_read_through_the_records_api_without_a_bulk_job(rig: Rig
     url = f"sqlite:///{tmp_path / 'small.db'}"
     engine = open_store(url)
     # the default threshold (10,000, where bulk read's 50 credits match 50 pages of 200): this org is smaller
-    settings = _settings(rig, url, bulk_read_above=SyncSettings().mirror_bulk_read_above)
+    settings = _settings(rig, url, bulk_read_above=SyncSettings().zoho.mirror_bulk_read_above)
     spent_before = rig.state()["credits"]["used"]
     with _client(rig, settings, engine) as zoho:
         counts = mirror_crm(settings, engine, zoho)

@@ -67,7 +67,7 @@ def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
             console.print(f"{head}  [red]invalid, not sent:[/] {'; '.join(op.invalid)}")
             continue
         console.print(head)
-        for line in describe_diff(op)[:8]:
+        for line in describe_diff(op, external_id_field=plan.tally.external_id_field)[:8]:
             console.print(f"    {line}", highlight=False)
 
 
@@ -80,8 +80,11 @@ def print_report(console: Console, report: SyncReport) -> None:
     console.print(table)
     methods = ", ".join(f"{group}: {method}" for group, method in sorted(report.methods.items()))
     console.print(f"calls: {report.calls}, credits: {report.credits}" + (f" ({methods})" if methods else ""))
+    failed = sum(n for name, n in report.counts.items() if name.endswith(" failed"))
     if report.stopped:
         console.print(f"[yellow]stopped early:[/] {report.stopped}")
+    elif failed:
+        console.print(f"[red]{failed:,} records refused:[/] see leadflow runs show {report.run_id}")
     elif report.wrote_nothing:
         console.print("[green]nothing changed: Zoho already holds the desired state; no write call made[/]")
 
@@ -93,13 +96,12 @@ def plan_command(
     ),
 ) -> None:
     """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
-    from leadflow.pipeline.sync import plan_sync
-    from leadflow.sync.planfile import write_plan
+    from leadflow.pipeline.sync import write_plan_file
+    from leadflow.sync.plan import Plan
 
     context = app_context(ctx)
-    plan = plan_sync(context.settings, context.engine)
-    write_plan(plan, out)
-    print_plan(context.console, plan)
+    tally = write_plan_file(context.settings, context.engine, out)
+    print_plan(context.console, Plan(tally.target, tally.examples, tally))
     context.console.print(f"plan written to {out}; apply exactly it with [bold]leadflow sync --plan {out}[/]")
 
 

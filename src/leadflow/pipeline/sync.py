@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import islice
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Connection, Engine
@@ -17,21 +18,40 @@ from leadflow.pipeline.crm_fetch import fetch_module
 from leadflow.pipeline.crm_mirror import load_crm_records
 from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
-from leadflow.sync.plan import Plan, Planner
+from leadflow.store.sync_source import note_mirror_loaded
+from leadflow.sync.plan import Plan, Planner, PlanTally
+from leadflow.sync.planfile import write_plan_stream
 from leadflow.sync.runner import Progress, SyncRunner
+from leadflow.sync.zoho_schema import zoho_schema
 from leadflow.sync.zoho_target import ZohoTarget
 from leadflow.zoho.client import ClientOptions, ZohoClient
 
 
+def zoho_planner(settings: Settings) -> Planner:
+    """The planner of a sync to Zoho with ``[sync]``, ``[sync.zoho]`` and the owned tag prefix."""
+    return Planner(
+        zoho_schema(settings.sync.zoho), tag_prefix=settings.segments.tag_prefix, chunk=settings.sync.chunk_records
+    )
+
+
 def plan_sync(settings: Settings, engine: Engine) -> Plan:
-    """What a sync to Zoho would do now (no call, no write).
+    """What a sync to Zoho would do now (no call, no write), the whole plan in memory.
 
     Example:
         >>> plan_sync(load_settings(), open_store("sqlite:///leadflow.db")).counts()  # doctest: +SKIP
         {'Leads create': 120, 'Leads tags added': 80, 'unchanged records': 0}
     """
     with engine.connect() as connection:
-        return Planner(settings.sync, tag_prefix=settings.segments.tag_prefix).build(connection)
+        return zoho_planner(settings).build(connection)
+
+
+def write_plan_file(settings: Settings, engine: Engine, path: Path) -> PlanTally:
+    """Plan the sync to Zoho straight into ``path`` (streamed: no operation is held); its tally back."""
+    planner = zoho_planner(settings)
+    tally = planner.new_tally()
+    with engine.connect() as connection:
+        write_plan_stream(planner.chunks(connection, tally), tally, path)
+    return tally
 
 
 @contextmanager
@@ -52,7 +72,11 @@ def zoho_sync(
     zoho = ZohoClient.from_settings(settings, engine, http_client, options=options)
     try:
         yield SyncRunner(
-            engine, ZohoTarget(zoho), settings.sync, progress=progress, tag_prefix=settings.segments.tag_prefix
+            engine,
+            ZohoTarget(zoho, settings.sync.zoho),
+            settings.sync,
+            progress=progress,
+            tag_prefix=settings.segments.tag_prefix,
         )
     finally:
         zoho.close()
@@ -96,7 +120,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
     """Copy Zoho's Leads, Contacts and Accounts into ``crm_records``.
 
     A module's first load (nothing mirrored yet) reads it through a bulk read job when it holds more than
-    ``[sync] mirror_bulk_read_above`` records, through the records API otherwise (see
+    ``[sync.zoho] mirror_bulk_read_above`` records, through the records API otherwise (see
     :mod:`leadflow.pipeline.crm_fetch`); later loads read only what changed since the newest ``Modified_Time``
     mirrored (the boundary itself re-read: an upsert makes that harmless).
 
@@ -114,7 +138,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
     for module in CRM_MODULES:
         fields_meta = zoho.metadata.fields(module)
         available = {str(f.get("api_name")) for f in fields_meta}
-        mapped = set(settings.sync.field_map(module)) | {settings.sync.external_id_field}
+        mapped = set(settings.sync.zoho.field_map(module)) | {settings.sync.zoho.external_id_field}
         wanted = [name for name in dict.fromkeys([*MIRROR_FIELDS, *sorted(mapped)]) if name in available][:50]
         with engine.begin() as connection:
             since = _load_from(connection, module)
@@ -124,7 +148,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
             module,
             wanted,
             since=since,
-            bulk_read_above=settings.sync.mirror_bulk_read_above,
+            bulk_read_above=settings.sync.zoho.mirror_bulk_read_above,
             fields_meta=fields_meta,
         )
         written = 0
@@ -133,6 +157,7 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
                 written += load_crm_records(connection, ((module, record) for record in chunk))
         with engine.begin() as connection:
             finish_load(connection, module=module)
+            note_mirror_loaded(connection, module=module)
         counts[module] = written
         log.info("crm mirror loaded", module=module, method=fetch.method, count=fetch.count, records=written)
     return counts

@@ -1,4 +1,5 @@
-"""Repository for the sync ledger: id map with last-pushed state, outbox and per-record log."""
+"""Repository for the sync ledger: id map with last-pushed state and the per-record log (the outbox is in
+:mod:`leadflow.store.sync_outbox`)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadflow.store.runs import utcnow
-from leadflow.store.schema import sync_log, sync_outbox, sync_records
-
-OPEN_STATES = ("pending", "in_flight")
+from leadflow.store.schema import sync_log, sync_records
 
 
 @dataclass(frozen=True)
@@ -29,21 +28,55 @@ class SyncedRecord:
     version: int
 
 
+def _synced(row: RowMapping) -> SyncedRecord:
+    return SyncedRecord(
+        golden_id=row["golden_id"],
+        kind=row["kind"],
+        module=row["module"],
+        remote_id=row["remote_id"],
+        payload_hash=row["payload_hash"],
+        payload=dict(row["payload"] or {}),
+        version=int(row["version"]),
+    )
+
+
 def load_synced(connection: Connection, *, target: str) -> dict[str, SyncedRecord]:
-    """Every id-map row of ``target`` by golden id."""
+    """Every id-map row of ``target`` by golden id (small stores and tests; the engine reads :func:`synced_for`)."""
     rows = connection.execute(select(sync_records).where(sync_records.c.target == target)).mappings()
-    return {
-        row["golden_id"]: SyncedRecord(
-            golden_id=row["golden_id"],
-            kind=row["kind"],
-            module=row["module"],
-            remote_id=row["remote_id"],
-            payload_hash=row["payload_hash"],
-            payload=dict(row["payload"] or {}),
-            version=int(row["version"]),
+    return {row["golden_id"]: _synced(row) for row in rows}
+
+
+def synced_for(connection: Connection, *, target: str, golden_ids: Iterable[str]) -> dict[str, SyncedRecord]:
+    """The id-map rows of ``golden_ids`` at ``target`` (read 500 at a time)."""
+    ids = list(dict.fromkeys(golden_ids))
+    found: dict[str, SyncedRecord] = {}
+    for start in range(0, len(ids), 500):
+        query = select(sync_records).where(
+            and_(sync_records.c.target == target, sync_records.c.golden_id.in_(ids[start : start + 500]))
         )
-        for row in rows
-    }
+        found.update({row["golden_id"]: _synced(row) for row in connection.execute(query).mappings()})
+    return found
+
+
+def remote_ids_of_kind(connection: Connection, *, target: str, kind: str) -> dict[str, str]:
+    """Golden id -> remote id of every record of ``kind`` that exists remotely (companies: a few per 100 people)."""
+    query = select(sync_records.c.golden_id, sync_records.c.remote_id).where(
+        and_(sync_records.c.target == target, sync_records.c.kind == kind, sync_records.c.remote_id.is_not(None))
+    )
+    return {str(golden_id): str(remote_id) for golden_id, remote_id in connection.execute(query)}
+
+
+def iter_pushed(connection: Connection, *, target: str, kinds: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(golden id, kind) of every record of ``kinds`` that exists remotely, streamed."""
+    query = select(sync_records.c.golden_id, sync_records.c.kind).where(
+        and_(
+            sync_records.c.target == target,
+            sync_records.c.kind.in_(list(kinds)),
+            sync_records.c.remote_id.is_not(None),
+        )
+    )
+    for golden_id, kind in connection.execute(query.execution_options(yield_per=5000)):
+        yield str(golden_id), str(kind)
 
 
 def remote_ids(connection: Connection, *, target: str, golden_ids: Iterable[str]) -> dict[str, str]:
@@ -91,27 +124,6 @@ def record_pushed(connection: Connection, *, target: str, records: Sequence[Mapp
         connection.execute(statement, rows[start : start + 500])
 
 
-def confirm_operations(connection: Connection, *, confirmed: Sequence[tuple[int, str | None]]) -> None:
-    """Outbox rows confirmed, each with the remote id the target gave (executemany, one statement)."""
-    if not confirmed:
-        return
-    statement = (
-        update(sync_outbox)
-        .where(sync_outbox.c.id == bindparam("op_id"))
-        .values(
-            state="confirmed",
-            remote_id=func.coalesce(bindparam("op_remote", type_=String()), sync_outbox.c.remote_id),
-            error_code=None,
-            error_message=None,
-            error_details=None,
-            updated_at=utcnow(),
-        )
-    )
-    params = [{"op_id": op_id, "op_remote": remote_id} for op_id, remote_id in confirmed]
-    for start in range(0, len(params), 500):
-        connection.execute(statement, params[start : start + 500])
-
-
 def iter_sync_map(connection: Connection, *, target: str | None = None) -> Iterator[dict[str, Any]]:
     """Id-map rows with a remote id: golden id, target, module, remote id (for ``export sync-map``)."""
     query = (
@@ -125,88 +137,11 @@ def iter_sync_map(connection: Connection, *, target: str | None = None) -> Itera
         yield dict(row)
 
 
-# --- outbox -------------------------------------------------------------------------------------------------
-
-
-def outbox_by_keys(connection: Connection, *, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(keys), 500):
-        query = select(sync_outbox).where(sync_outbox.c.key.in_(keys[start : start + 500]))
-        found.update({row["key"]: dict(row) for row in connection.execute(query).mappings()})
-    return found
-
-
-def insert_operations(connection: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert new outbox rows (their keys are not in the outbox yet)."""
-    if not rows:
-        return
-    now = utcnow()
-    full = [{"attempts": 0, "created_at": now, "updated_at": now, **row} for row in rows]
-    for start in range(0, len(full), 500):
-        connection.execute(insert(sync_outbox), full[start : start + 500])
-
-
-def set_state(
-    connection: Connection,
-    *,
-    ids: Sequence[int],
-    state: str,
-    run_id: int | None = None,
-    error: tuple[str | None, str | None, Mapping[str, Any] | None] | None = None,
-    count_attempt: bool = False,
-    remote_id: str | None = None,
-) -> None:
-    """Move outbox rows to ``state`` (with Zoho's code, message and details for ``failed``)."""
-    if not ids:
-        return
-    values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
-    if run_id is not None:
-        values["run_id"] = run_id
-    if error is not None:
-        values["error_code"], values["error_message"] = error[0], error[1]
-        values["error_details"] = dict(error[2]) if error[2] is not None else None
-    elif state in ("pending", "in_flight", "confirmed"):
-        values["error_code"] = values["error_message"] = values["error_details"] = None
-    if count_attempt:
-        values["attempts"] = sync_outbox.c.attempts + 1
-    if remote_id is not None:
-        values["remote_id"] = remote_id
-    for start in range(0, len(ids), 500):
-        connection.execute(update(sync_outbox).where(sync_outbox.c.id.in_(ids[start : start + 500])).values(**values))
-
-
-def supersede_others(connection: Connection, *, target: str, keep_keys: set[str]) -> int:
-    """Mark pending and failed operations not in ``keep_keys`` superseded (a newer plan replaced them)."""
-    query = select(sync_outbox.c.id, sync_outbox.c.key).where(
-        and_(sync_outbox.c.target == target, sync_outbox.c.state.in_(("pending", "failed")))
-    )
-    stale = [row.id for row in connection.execute(query) if row.key not in keep_keys]
-    set_state(connection, ids=stale, state="superseded")
-    return len(stale)
-
-
-def operations_in_state(
-    connection: Connection, *, target: str, states: Sequence[str], keys: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
-    """Outbox rows of ``target`` in ``states`` (optionally only ``keys``), oldest first."""
-    query = (
-        select(sync_outbox)
-        .where(and_(sync_outbox.c.target == target, sync_outbox.c.state.in_(states)))
-        .order_by(sync_outbox.c.id)
-    )
-    rows = [dict(row) for row in connection.execute(query).mappings()]
-    if keys is not None:
-        wanted = set(keys)
-        rows = [row for row in rows if row["key"] in wanted]
-    return rows
-
-
 def outbox_counts(connection: Connection, *, target: str | None = None) -> dict[str, int]:
-    """Outbox rows per state."""
-    query = select(sync_outbox.c.state, func.count()).group_by(sync_outbox.c.state)
-    if target is not None:
-        query = query.where(sync_outbox.c.target == target)
-    return {state: int(count) for state, count in connection.execute(query)}
+    """Outbox operations per state (see :mod:`leadflow.store.sync_outbox`)."""
+    from leadflow.store import sync_outbox
+
+    return sync_outbox.counts(connection, target=target)
 
 
 # --- log ----------------------------------------------------------------------------------------------------

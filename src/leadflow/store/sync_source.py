@@ -7,9 +7,13 @@ only on the column names of the data contract, and a stage that has not run yet 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, and_, bindparam, inspect, select, update
+from sqlalchemy import Connection, MetaData, Table, and_, bindparam, exists, func, inspect, select, update
+
+from leadflow.store.kv import get_value, set_value
+from leadflow.store.schema import sync_records
 
 GOLDEN_PEOPLE = "golden_people"
 GOLDEN_COMPANIES = "golden_companies"
@@ -81,13 +85,29 @@ def iter_people(
         yield person
 
 
-def load_companies(connection: Connection) -> dict[str, dict[str, Any]]:
-    """Every golden company by id."""
+def load_companies(connection: Connection, *, columns: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Every golden company by id (only ``columns`` of it, the id always, when given)."""
     companies = reflect(connection, GOLDEN_COMPANIES)
     if companies is None:
         return {}
-    query = select(companies).order_by(companies.c.id)
+    wanted = None if columns is None else {*columns, "id"}
+    query = select(*(c for c in companies.columns if wanted is None or c.name in wanted)).order_by(companies.c.id)
     return {row["id"]: dict(row) for row in connection.execute(query.execution_options(yield_per=2000)).mappings()}
+
+
+def count_orphaned(connection: Connection, *, target: str) -> int:
+    """Records pushed to ``target`` whose golden person or company no longer exists (merged away)."""
+    people = reflect(connection, GOLDEN_PEOPLE)
+    companies = reflect(connection, GOLDEN_COMPANIES)
+    conditions = [
+        sync_records.c.target == target,
+        sync_records.c.kind.in_(("person", "account")),
+        sync_records.c.remote_id.is_not(None),
+    ]
+    for table in (people, companies):
+        if table is not None:
+            conditions.append(~exists().where(table.c.id == sync_records.c.golden_id))
+    return int(connection.execute(select(func.count()).where(and_(*conditions))).scalar_one())
 
 
 def crm_fields(connection: Connection, *, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -122,3 +142,33 @@ def set_applied_tags(connection: Connection, *, target: str, applied: dict[str, 
     params = [{"person_id": person_id, "tags_applied": list(values)} for person_id, values in applied.items()]
     for start in range(0, len(params), 500):
         connection.execute(statement, params[start : start + 500])
+
+
+MIRROR_LOADED_KEY = "crm_mirror:loaded_at:"
+
+
+def note_mirror_loaded(connection: Connection, *, module: str) -> None:
+    """Record that the CRM mirror of ``module`` is complete as of now (the sync trusts it for a while)."""
+    set_value(connection, key=MIRROR_LOADED_KEY + module, value=datetime.now(UTC).isoformat())
+
+
+def mirror_loaded_at(connection: Connection, *, module: str) -> datetime | None:
+    """When the CRM mirror of ``module`` last finished loading; None when it never did."""
+    value = get_value(connection, key=MIRROR_LOADED_KEY + module)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def mirror_ids_by_email(connection: Connection, *, module: str, emails: Sequence[str]) -> dict[str, str]:
+    """Lower-cased e-mail -> CRM id of the mirrored ``module`` records holding one of ``emails``."""
+    mirror = reflect(connection, CRM_RECORDS)
+    if mirror is None or not emails:
+        return {}
+    found: dict[str, str] = {}
+    for start in range(0, len(emails), 500):
+        chunk = [email.lower() for email in emails[start : start + 500]]
+        query = select(mirror.c.crm_id, mirror.c.email).where(
+            and_(mirror.c.module == module, func.lower(mirror.c.email).in_(chunk))
+        )
+        for crm_id, email in connection.execute(query):
+            found.setdefault(str(email).lower(), str(crm_id))
+    return found

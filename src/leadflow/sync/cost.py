@@ -1,8 +1,7 @@
-"""Batch upsert or bulk write: pick by credits, then by time.
+"""Batch calls or bulk jobs: pick by credits, then by time.
 
-Zoho charges 1 credit per 10 records of a batch write (100 records per call) and 500 credits per bulk
-write job (25,000 rows each), plus a few calls to upload and poll. Bulk jobs also wait in a queue, so a
-group goes through bulk only when it saves credits and is large enough that the wait pays off.
+The target prices both (``write_cost``). Bulk jobs also wait in a queue, so a group goes through bulk only
+when the target has bulk writes, it saves credits and the group is large enough that the wait pays off.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from typing import Literal
 
 from leadflow.sync.target import CallCost, SyncTarget
 
-BATCH_SIZE = 100
 MIN_BULK_ROWS = 2_000  # below this a bulk job's queueing and polling outweigh any saving
 
 
@@ -21,15 +19,19 @@ def choose_method(
     """``batch`` or ``bulk`` for a group of ``rows`` upserts.
 
     Example (Zoho costs: 10,000 rows by batch spend 1,000 credits, by bulk 500 and a few calls):
+        >>> from types import SimpleNamespace
         >>> from leadflow.sync.target import CallCost
         >>> class Costs:
+        ...     schema = SimpleNamespace(bulk_rows=25_000)
         ...     def write_cost(self, rows, *, bulk):
         ...         return CallCost(3, 503) if bulk else CallCost(-(-rows // 100), -(-rows // 10))
         >>> choose_method(Costs(), 10_000), choose_method(Costs(), 300)
         ('bulk', 'batch')
     """
-    if preference != "auto" or rows == 0:
-        return "batch" if preference in ("auto", "batch") else "bulk"
+    if target.schema.bulk_rows is None or rows == 0 or preference == "batch":
+        return "batch"
+    if preference == "bulk":
+        return "bulk"
     batch = target.write_cost(rows, bulk=False)
     bulk = target.write_cost(rows, bulk=True)
     if rows >= MIN_BULK_ROWS and (bulk.credits, bulk.calls) < (batch.credits, batch.calls):
@@ -41,9 +43,3 @@ def naive_cost(records: int, tag_changes: int) -> CallCost:
     """A one-call-per-record sync: one write per record and one tag call per tag change, 1 credit each."""
     calls = records + tag_changes
     return CallCost(calls, calls)
-
-
-def minimum_cost(records: int, tag_groups: int) -> CallCost:
-    """The least any sync could spend: 1 credit per 10 records written, one call per 100, one per tag group."""
-    write_calls = -(-records // BATCH_SIZE)
-    return CallCost(write_calls + tag_groups, -(-records // 10) + tag_groups)

@@ -10,80 +10,10 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-ACCOUNT_LOOKUP = "$account"  # placeholder for the Zoho id of the person's company Account, filled at send time
-
-FieldType = Literal["text", "textarea", "double", "integer", "boolean"]
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """A custom field leadflow needs in a module (created by the client's ``ensure_fields``)."""
-
-    api_name: str
-    label: str
-    data_type: FieldType
-    length: int | None = None
-    unique: bool = False
-
-
-# The custom fields leadflow owns; any mapping target named like these is created when missing.
-LEADFLOW_FIELDS: dict[str, FieldSpec] = {
-    spec.api_name: spec
-    for spec in (
-        FieldSpec("Leadflow_ID", "Leadflow ID", "text", length=64, unique=True),
-        FieldSpec("Leadflow_Fit", "Leadflow Fit", "double"),
-        FieldSpec("Leadflow_Persona", "Leadflow Persona", "double"),
-        FieldSpec("Leadflow_Engagement", "Leadflow Engagement", "double"),
-        FieldSpec("Leadflow_Grade", "Leadflow Grade", "text", length=8),
-        FieldSpec("Leadflow_Priority", "Leadflow Priority", "boolean"),
-        FieldSpec("Leadflow_Suppressed", "Leadflow Suppressed", "boolean"),
-        FieldSpec("Leadflow_Score_Summary", "Leadflow Score Summary", "textarea", length=2000),
-    )
-}
-
-# Zoho's lengths of the standard text fields leadflow writes by default: longer values are "invalid" and
-# never sent, instead of coming back as INVALID_DATA.
-TEXT_LIMITS: dict[str, int] = {
-    "First_Name": 40,
-    "Last_Name": 80,
-    "Email": 100,
-    "Designation": 100,
-    "Title": 100,
-    "Phone": 30,
-    "Mobile": 30,
-    "Company": 200,
-    "Account_Name": 200,
-    "Website": 255,
-    "Country": 100,
-    "State": 100,
-    "City": 100,
-    "Mailing_Country": 100,
-    "Mailing_State": 100,
-    "Mailing_City": 100,
-    "Billing_Country": 100,
-    "Leadflow_ID": 64,
-    "Leadflow_Grade": 8,
-    "Leadflow_Score_Summary": 2000,
-}
-
-MANDATORY: dict[str, tuple[str, ...]] = {
-    "Leads": ("Last_Name",),
-    "Contacts": ("Last_Name",),
-    "Accounts": ("Account_Name",),
-}
-
-
-def custom_field_specs(fields: list[str], external_id_field: str) -> list[FieldSpec]:
-    """The leadflow-owned fields among ``fields`` plus the unique external-id field."""
-    specs = [LEADFLOW_FIELDS[name] for name in fields if name in LEADFLOW_FIELDS and name != external_id_field]
-    external = LEADFLOW_FIELDS.get(external_id_field) or FieldSpec(
-        external_id_field, external_id_field, "text", 64, True
-    )
-    return [external, *specs]
+ACCOUNT_LOOKUP = "$account"  # placeholder for the remote id of the person's company record, filled at send time
 
 
 def resolve_source(
@@ -167,18 +97,8 @@ def content_hash(module: str, fields: Mapping[str, Any]) -> str:
     """sha256 of the module and its field values, key order independent.
 
     Example:
-        >>> content_hash("Leads", {"a": 1, "b": 2}) == content_hash("Leads", {"b": 2, "a": 1})
+        >>> content_hash("people", {"a": 1, "b": 2}) == content_hash("people", {"b": 2, "a": 1})
         True
     """
     text = json.dumps([module, fields], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def problems(module: str, fields: Mapping[str, Any]) -> list[str]:
-    """Why a payload would be refused (mandatory field missing, text too long); empty when sendable."""
-    found = [f"{name} is required" for name in MANDATORY.get(module, ()) if is_empty(fields.get(name))]
-    for name, limit in TEXT_LIMITS.items():
-        value = fields.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            found.append(f"{name} is longer than {limit} characters")
-    return found

@@ -1,44 +1,39 @@
 """The plan: desired state (golden records, scores, owned tags) against what was last pushed, as operations.
 
-An operation is one record's change at one target: create or update an Account, upsert or update a Lead
-or Contact (score fields travel in the same payload), or add and remove owned tags. Its key is
+An operation is one record's change at one target: create or update a company record, upsert or update
+a person (score fields travel in the same payload), or add and remove owned tags. Its key is
 deterministic (target, record, the id map's version, the content hash), so planning twice gives the same
 keys and the outbox never holds a change twice. An unchanged record yields no operation at all.
+
+Everything about the target (modules, lookups, limits) comes from its :class:`TargetSchema`. The plan
+streams: :meth:`Planner.chunks` reads the store a chunk of records at a time and yields each chunk's
+operations, keeping only counters (:class:`PlanTally`); :meth:`Planner.build` collects them for a small plan.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from leadflow.config import SyncSettings
 from leadflow.errors import ConfigError
 from leadflow.store import sync_ledger, sync_source
 from leadflow.store.sync_ledger import SyncedRecord
-from leadflow.sync.mapping import (
-    ACCOUNT_LOOKUP,
-    clean_value,
-    comparable,
-    content_hash,
-    is_empty,
-    problems,
-    resolve_source,
-)
+from leadflow.sync.mapping import ACCOUNT_LOOKUP, clean_value, comparable, content_hash, is_empty, resolve_source
+from leadflow.sync.schema import Kind, TargetSchema
 
-Kind = Literal["account", "person", "tags"]
 Action = Literal["create", "update", "noop", "tags"]
 Method = Literal["upsert", "update", "none", "tags"]
 
-TARGET = "zoho"
 DEFAULT_TAG_PREFIX = "lf-"  # [segments] tag_prefix: leadflow touches only tags that start with it
 TAGS_SUFFIX = "#tags"
-PEOPLE_CHUNK = 2_000  # golden people planned at a time (the CRM mirror is read per chunk)
+DEFAULT_CHUNK = 2_000  # golden records planned at a time ([sync] chunk_records)
+EXAMPLES_PER_KIND = 3
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,18 @@ class Operation:
         """The id-map key: the golden id, or ``<golden id>#tags`` for a person's tags."""
         return f"{self.golden_id}{TAGS_SUFFIX}" if self.kind == "tags" else self.golden_id
 
+    @property
+    def is_write(self) -> bool:
+        """Whether it needs a call (not invalid, not a no-op)."""
+        return not self.invalid and self.action != "noop"
+
+    @property
+    def tag_changes(self) -> tuple[int, int]:
+        """Tags it adds and removes (0, 0 for other kinds)."""
+        if self.kind != "tags":
+            return 0, 0
+        return len(self.payload.get("add", [])), len(self.payload.get("remove", []))
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -73,121 +80,205 @@ class Operation:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
-@dataclass
-class Plan:
-    """Operations for one target, with counts a person can read before anything is sent."""
-
-    target: str
-    operations: list[Operation]
-    unchanged: int = 0
-    orphaned: list[str] = field(default_factory=list)  # pushed earlier, no golden record any more (merged away)
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-
-    @property
-    def plan_id(self) -> str:
-        digest = hashlib.sha256("\n".join(sorted(op.key for op in self.operations)).encode()).hexdigest()
-        return digest[:16]
-
-    def counts(self) -> dict[str, int]:
-        """``<module> <action>`` -> operations, plus tag adds/removes, invalid and unchanged records."""
-        counts: Counter[str] = Counter()
-        for op in self.operations:
-            if op.invalid:
-                counts[f"{op.module} invalid"] += 1
-            elif op.kind == "tags":
-                counts[f"{op.module} tags added"] += len(op.payload.get("add", []))
-                counts[f"{op.module} tags removed"] += len(op.payload.get("remove", []))
-            else:
-                counts[f"{op.module} {op.action}"] += 1
-        counts["unchanged records"] = self.unchanged
-        if self.orphaned:
-            counts["orphaned (in Zoho, golden record merged away; left as is)"] = len(self.orphaned)
-        return dict(sorted(counts.items()))
-
-    @property
-    def writes(self) -> list[Operation]:
-        """Operations that need a call (not invalid, not a no-op)."""
-        return [op for op in self.operations if not op.invalid and op.action != "noop"]
-
-
 def operation_key(target: str, record_id: str, version: int, payload_hash: str) -> str:
     return f"{target}:{record_id}:v{version + 1}:{payload_hash[:20]}"
 
 
+@dataclass
+class PlanTally:
+    """Counters of a plan, kept while its operations stream past (no operation is held).
+
+    ``<module> tags added`` counts tags added to records (a record given two tags counts two), the same
+    unit the sync reports when it confirms them.
+    """
+
+    target: str
+    external_id_field: str = ""
+    unchanged: int = 0
+    orphaned: int = 0  # pushed earlier, no golden record any more (merged away)
+    writes: int = 0  # record writes that need a call (tag operations not included)
+    tag_changes: int = 0  # tags added plus tags removed
+    by_kind: Counter[str] = field(default_factory=Counter)
+    examples: list[Operation] = field(default_factory=list)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    _counts: Counter[str] = field(default_factory=Counter)
+    _seen: Counter[tuple[str, str, bool]] = field(default_factory=Counter)
+    _digest: Any = field(default_factory=hashlib.sha256)
+
+    def add(self, op: Operation) -> None:
+        self._digest.update(op.key.encode() + b"\n")
+        self.by_kind[op.kind] += 1
+        if op.invalid:
+            self._counts[f"{op.module} invalid"] += 1
+        elif op.kind == "tags":
+            added, removed = op.tag_changes
+            self._counts[f"{op.module} tags added"] += added
+            self._counts[f"{op.module} tags removed"] += removed
+            self.tag_changes += added + removed
+        else:
+            self._counts[f"{op.module} {op.action}"] += 1
+            if op.is_write:
+                self.writes += 1
+        group = (op.module, op.action, bool(op.invalid))
+        if self._seen[group] < EXAMPLES_PER_KIND:
+            self._seen[group] += 1
+            self.examples.append(op)
+
+    @property
+    def plan_id(self) -> str:
+        """A digest of the operation keys in plan order (the same store state gives the same id)."""
+        return str(self._digest.copy().hexdigest())[:16]
+
+    def counts(self) -> dict[str, int]:
+        """``<module> <action>`` -> operations, tags added/removed, invalid and unchanged records."""
+        counts = Counter({name: n for name, n in self._counts.items() if n})
+        counts["unchanged records"] = self.unchanged
+        if self.orphaned:
+            counts["orphaned (at the target, golden record merged away; left as is)"] = self.orphaned
+        return dict(sorted(counts.items()))
+
+
+@dataclass
+class Plan:
+    """Operations for one target with their tally. A streamed sync keeps only the tally (``operations`` empty)."""
+
+    target: str
+    operations: list[Operation]
+    tally: PlanTally
+
+    @classmethod
+    def of(cls, target: str, operations: Iterable[Operation], *, unchanged: int = 0) -> Plan:
+        tally = PlanTally(target, unchanged=unchanged)
+        ops = list(operations)
+        for op in ops:
+            tally.add(op)
+        return cls(target, ops, tally)
+
+    @property
+    def plan_id(self) -> str:
+        return self.tally.plan_id
+
+    @property
+    def created_at(self) -> str:
+        return self.tally.created_at
+
+    @property
+    def unchanged(self) -> int:
+        return self.tally.unchanged
+
+    def counts(self) -> dict[str, int]:
+        return self.tally.counts()
+
+    @property
+    def writes(self) -> list[Operation]:
+        """Operations that need a call (not invalid, not a no-op)."""
+        return [op for op in self.operations if op.is_write]
+
+
 class Planner:
-    """Builds the plan for Zoho from the store.
+    """Builds the plan for one target from the store.
 
     Example:
+        >>> from leadflow.config import ZohoSyncSettings
         >>> from leadflow.store import open_store
+        >>> from leadflow.sync.zoho_schema import zoho_schema
         >>> engine = open_store("sqlite://")
         >>> with engine.connect() as connection:
-        ...     Planner(SyncSettings()).build(connection).operations
+        ...     Planner(zoho_schema(ZohoSyncSettings())).build(connection).operations
         []
     """
 
-    def __init__(self, settings: SyncSettings, *, target: str = TARGET, tag_prefix: str = DEFAULT_TAG_PREFIX) -> None:
-        self.settings = settings
-        self.target = target
+    def __init__(
+        self, schema: TargetSchema, *, tag_prefix: str = DEFAULT_TAG_PREFIX, chunk: int = DEFAULT_CHUNK
+    ) -> None:
+        self.schema = schema
+        self.target = schema.name
         self.tag_prefix = tag_prefix
-        self.maps = {module: settings.field_map(module) for module in ("Leads", "Contacts", "Accounts")}
-        self.ext = settings.external_id_field
+        self.chunk = chunk
+        self.maps = schema.field_maps
+        self.ext = schema.external_id_field
         self._account_remote_ids: dict[str, str] = {}
 
     def build(self, connection: Connection) -> Plan:
-        synced = sync_ledger.load_synced(connection, target=self.target)
-        companies = sync_source.load_companies(connection)
+        """The whole plan in memory (for previews, tests and small stores)."""
+        tally = self.new_tally()
+        operations = [op for ops in self.chunks(connection, tally) for op in ops]
+        return Plan(self.target, operations, tally)
+
+    def new_tally(self) -> PlanTally:
+        return PlanTally(self.target, external_id_field=self.ext)
+
+    def chunks(self, connection: Connection, tally: PlanTally) -> Iterator[list[Operation]]:
+        """The plan's operations, one chunk of records at a time, each counted in ``tally``."""
         self._check_sources(connection)
-        plan = Plan(self.target, [])
+        companies = sync_source.load_companies(connection, columns=self._company_columns())
+        pushed_accounts = sync_ledger.remote_ids_of_kind(connection, target=self.target, kind="account")
         self._account_remote_ids = {
-            cid: str(c.get("crm_account_id") or (synced[cid].remote_id if cid in synced else "") or "")
+            cid: str((c.get("crm_account_id") if self.schema.crm_mirror else None) or pushed_accounts.get(cid) or "")
             for cid, c in companies.items()
         }
+        del pushed_accounts
         syncable_accounts: set[str] = set()
-        if self.settings.sync_accounts:
-            for company in companies.values():
-                op = self._account(company, synced.get(company["id"]))
-                if op is None:
-                    plan.unchanged += 1
-                    syncable_accounts.add(company["id"])
-                    continue
-                plan.operations.append(op)
-                if not op.invalid:
-                    syncable_accounts.add(company["id"])
-        seen: set[str] = set()
+        if self.schema.account_module is not None and self.schema.sync_accounts:
+            for block in _chunks(iter(companies.values()), self.chunk):
+                synced = sync_ledger.synced_for(connection, target=self.target, golden_ids=[c["id"] for c in block])
+                ops: list[Operation] = []
+                for company in block:
+                    op = self._account(company, synced.get(company["id"]))
+                    if op is None:
+                        tally.unchanged += 1
+                        syncable_accounts.add(company["id"])
+                        continue
+                    ops.append(op)
+                    if not op.invalid:
+                        syncable_accounts.add(company["id"])
+                yield self._counted(ops, tally)
         person_columns, score_columns = self._person_sources()
         rows = sync_source.iter_people(
-            connection, target=self.target, person_columns=person_columns, score_columns=score_columns
+            connection,
+            target=self.target,
+            chunk=self.chunk,
+            person_columns=person_columns,
+            score_columns=score_columns,
         )
-        for people in _chunks(rows, PEOPLE_CHUNK):
+        for people in _chunks(rows, self.chunk):
+            ids = [str(p["id"]) for p in people]
+            synced = sync_ledger.synced_for(
+                connection, target=self.target, golden_ids=[*ids, *(f"{i}{TAGS_SUFFIX}" for i in ids)]
+            )
             mirror = self._mirror(connection, people, synced)
+            ops = []
             for person in people:
                 employer = companies.get(person.get("company_id") or "")
                 op = self._person(person, employer, synced.get(person["id"]), mirror, syncable_accounts)
                 if op is None:
-                    plan.unchanged += 1
+                    tally.unchanged += 1
                 else:
-                    plan.operations.append(op)
-                tags = self._tags(person, op.module if op else synced[person["id"]].module, synced)
-                if tags is not None:
-                    plan.operations.append(tags)
-                seen.add(person["id"])
-        seen.update(companies)
-        plan.orphaned = sorted(
-            golden_id
-            for golden_id, record in synced.items()
-            if record.kind in ("person", "account") and record.remote_id and golden_id not in seen
-        )
-        return plan
+                    ops.append(op)
+                if self.schema.supports_tags:
+                    module = op.module if op else synced[person["id"]].module
+                    tags = self._tags(person, module, synced)
+                    if tags is not None:
+                        ops.append(tags)
+            yield self._counted(ops, tally)
+        tally.orphaned = sync_source.count_orphaned(connection, target=self.target)
 
-    # --- accounts -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _counted(ops: list[Operation], tally: PlanTally) -> list[Operation]:
+        for op in ops:
+            tally.add(op)
+        return ops
+
+    # --- company records ------------------------------------------------------------------------------------
 
     def _account(self, company: Mapping[str, Any], previous: SyncedRecord | None) -> Operation | None:
-        module = "Accounts"
+        module = str(self.schema.account_module)
         desired = self._values(self.maps[module], lambda source: resolve_source(source, company, None, {}))
         desired[self.ext] = company["id"]
-        remote_id = company.get("crm_account_id") or (previous.remote_id if previous else None)
+        linked = company.get("crm_account_id") if self.schema.crm_mirror else None
+        remote_id = linked or (previous.remote_id if previous else None)
         base = previous.payload if previous and previous.module == module else {}
-        return self._operation("account", module, company["id"], desired, remote_id, previous, base, None)
+        return self._operation("account", module, company["id"], desired, remote_id, previous, base, None, None)
 
     # --- people ---------------------------------------------------------------------------------------------
 
@@ -199,16 +290,18 @@ class Planner:
         mirror: Mapping[tuple[str, str], dict[str, Any]],
         accounts: set[str],
     ) -> Operation | None:
-        module = self._module_of(person, previous)
+        linked_module = person.get("crm_module") if self.schema.crm_mirror else None
+        module = self.schema.module_for_person(linked_module, previous.module if previous else None)
         score = person.get("score") or {}
         desired = self._values(self.maps[module], lambda source: resolve_source(source, person, company, score))
         desired[self.ext] = person["id"]
         depends_on = None
-        if module == "Contacts" and company is not None and company["id"] in accounts:
-            desired["Account_Name"] = {ACCOUNT_LOOKUP: company["id"]}
+        lookup_field = self.schema.account_lookup.get(module)
+        if lookup_field and company is not None and company["id"] in accounts:
+            desired[lookup_field] = {ACCOUNT_LOOKUP: company["id"]}
             depends_on = company["id"]
         remote_id: str | None = None
-        if person.get("crm_id") and person.get("crm_module") == module:
+        if person.get("crm_id") and linked_module == module:
             remote_id = str(person["crm_id"])
         elif previous is not None and previous.module == module:
             remote_id = previous.remote_id
@@ -218,20 +311,16 @@ class Planner:
             base = mirror.get((module, remote_id), {})
         else:
             base = {}
-        return self._operation("person", module, person["id"], desired, remote_id, previous, base, depends_on)
-
-    def _module_of(self, person: Mapping[str, Any], previous: SyncedRecord | None) -> str:
-        crm_module = person.get("crm_module")
-        if crm_module in ("Leads", "Contacts"):
-            return str(crm_module)
-        if previous is not None and previous.module in ("Leads", "Contacts"):
-            return previous.module
-        return self.settings.new_people_module
+        return self._operation(
+            "person", module, person["id"], desired, remote_id, previous, base, depends_on, lookup_field
+        )
 
     def _mirror(
         self, connection: Connection, people: list[dict[str, Any]], synced: Mapping[str, SyncedRecord]
     ) -> dict[tuple[str, str], dict[str, Any]]:
-        """Zoho's current values of CRM records leadflow never pushed (for "only fill if empty")."""
+        """The target's current values of records leadflow never pushed (for "only fill if empty")."""
+        if not self.schema.crm_mirror:
+            return {}
         keys = [
             (str(p["crm_module"]), str(p["crm_id"]))
             for p in people
@@ -267,18 +356,18 @@ class Planner:
             desired={"tags": desired},
             payload_hash=payload_hash,
             base_version=version,
-            diff={"Tag": [applied, desired]},
+            diff={"tags": [applied, desired]},
         )
 
     # --- shared ---------------------------------------------------------------------------------------------
 
-    def _values(self, mapping: Mapping[str, str], read: Any) -> dict[str, Any]:
+    def _values(self, mapping: Mapping[str, str], read: Callable[[str], Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for zoho_field, source in mapping.items():
+        for target_field, source in mapping.items():
             value = clean_value(read(source))
-            if value is None and not self.settings.sync_nulls:
+            if value is None and not self.schema.sync_nulls:
                 continue
-            values[zoho_field] = value
+            values[target_field] = value
         return values
 
     def _operation(
@@ -291,6 +380,7 @@ class Planner:
         previous: SyncedRecord | None,
         base: Mapping[str, Any],
         depends_on: str | None,
+        lookup_field: str | None,
     ) -> Operation | None:
         payload_hash = content_hash(module, desired)
         if (
@@ -319,20 +409,20 @@ class Planner:
             golden_id=golden_id,
             module=module,
             remote_id=remote_id,
-            depends_on=depends_on if "Account_Name" in payload else None,
+            depends_on=depends_on if lookup_field is not None and lookup_field in payload else None,
             payload=payload,
             desired=desired,
             payload_hash=payload_hash,
             base_version=version,
             diff=diff,
-            invalid=problems(module, desired) if action != "noop" else [],
+            invalid=self.schema.problems(module, desired) if action != "noop" else [],
         )
 
     def _changes(
         self, desired: Mapping[str, Any], base: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         """Fields whose desired value differs from what the target holds, minus guarded ones."""
-        fill_if_empty = set(self.settings.fill_if_empty)
+        fill_if_empty = self.schema.fill_if_empty
         payload: dict[str, Any] = {}
         diff: dict[str, list[Any]] = {}
         for name, value in desired.items():
@@ -349,10 +439,10 @@ class Planner:
         return payload, diff
 
     def _person_sources(self) -> tuple[set[str], set[str]]:
-        """The golden_people and scores columns the Leads and Contacts mappings read."""
+        """The golden_people and scores columns the person modules' mappings read."""
         person: set[str] = set()
         score: set[str] = set()
-        for module in ("Leads", "Contacts"):
+        for module in self.schema.person_modules:
             for sources in self.maps[module].values():
                 for source in (part.strip() for part in sources.split("|")):
                     scope, dot, column = source.partition(".")
@@ -362,8 +452,21 @@ class Planner:
                         person.add(source)
         return person, score
 
+    def _company_columns(self) -> set[str]:
+        """The golden_companies columns the mappings read (a person's ``company.<column>`` included)."""
+        columns = {"id", "crm_account_id"}
+        for module, mapping in self.maps.items():
+            for sources in mapping.values():
+                for source in (part.strip() for part in sources.split("|")):
+                    scope, dot, column = source.partition(".")
+                    if module == self.schema.account_module:
+                        columns.add(source)
+                    elif dot and scope == "company":
+                        columns.add(column)
+        return columns
+
     def _same_account(self, old: Any, company_id: str) -> bool:
-        """Whether the lookup value the target holds already points at ``company_id``'s Account."""
+        """Whether the lookup value the target holds already points at ``company_id``'s record."""
         if not isinstance(old, Mapping):
             return False
         if ACCOUNT_LOOKUP in old:
@@ -377,10 +480,10 @@ class Planner:
         scores = sync_source.columns_of(connection, sync_source.SCORES)
         unknown: list[str] = []
         for module, mapping in self.maps.items():
-            for zoho_field, sources in mapping.items():
+            for target_field, sources in mapping.items():
                 for source in (part.strip() for part in sources.split("|")):
                     scope, dot, column = source.partition(".")
-                    if module == "Accounts":
+                    if module == self.schema.account_module:
                         known, column = companies, source
                     elif dot and scope == "company":
                         known = companies
@@ -389,9 +492,9 @@ class Planner:
                     else:
                         known, column = people, source
                     if known and column not in known:
-                        unknown.append(f"{module}.{zoho_field} = {source}")
+                        unknown.append(f"{module}.{target_field} = {source}")
         if unknown:
-            raise ConfigError("[sync] mapping names columns that do not exist: " + ", ".join(unknown))
+            raise ConfigError(f"[sync.{self.target}] mapping names columns that do not exist: " + ", ".join(unknown))
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -405,7 +508,7 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
-def examples(operations: Iterable[Operation], *, per_kind: int = 3) -> list[Operation]:
+def examples(operations: Iterable[Operation], *, per_kind: int = EXAMPLES_PER_KIND) -> list[Operation]:
     """A few operations of each (module, action) to show a person."""
     seen: Counter[tuple[str, str, bool]] = Counter()
     picked: list[Operation] = []

@@ -1,10 +1,13 @@
 """Apply a plan: outbox in, exactly-once writes out, under a per-target lock and the daily credit budget.
 
 One run: take the lock; reconcile operations left in flight by a crash or a lost response (look them up
-by ``Leadflow_ID`` or id before anything is sent again); plan (or read a plan file) and put it in the
-outbox; send Accounts, then the people that look them up, then tags; record every answer per record.
-Writes are upserts keyed by the unique ``Leadflow_ID`` field (or updates by id), so a retried write
+by the external id or id before anything is sent again); plan (or read a plan file) and put it in the
+outbox a chunk at a time; send the kinds in the order of the target's ``write_phases`` (company records,
+then the people that look them up, then tags), paging through the outbox; record every answer per record.
+Writes are upserts keyed by the target's unique external-id field (or updates by id), so a retried write
 updates instead of creating.
+
+Every module, field and limit comes from the target's :class:`~leadflow.sync.schema.TargetSchema`.
 """
 
 from __future__ import annotations
@@ -14,25 +17,40 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from leadflow.config import SyncSettings
-from leadflow.errors import ApiError, AuthError, CreditBudgetExceeded, LeadflowError, ResponseLost
+from leadflow.errors import (
+    ApiError,
+    AuthError,
+    CreditBudgetExceeded,
+    LeadflowError,
+    RateLimited,
+    ResponseLost,
+    TransientError,
+)
 from leadflow.log import get_logger
 from leadflow.model import RunStatus
-from leadflow.store import kv, runs, sync_ledger, sync_lock, sync_source
+from leadflow.store import kv, runs, sync_ledger, sync_lock, sync_outbox, sync_source
+from leadflow.store.sync_outbox import OutboxRow, OutboxState
 from leadflow.sync import outbox
-from leadflow.sync.cost import BATCH_SIZE, choose_method
-from leadflow.sync.mapping import ACCOUNT_LOOKUP, comparable, custom_field_specs
-from leadflow.sync.plan import DEFAULT_TAG_PREFIX, TAGS_SUFFIX, Plan, Planner
-from leadflow.sync.target import SyncTarget, WriteMethod, WriteOutcome
+from leadflow.sync.cost import choose_method
+from leadflow.sync.mapping import ACCOUNT_LOOKUP, comparable
+from leadflow.sync.plan import DEFAULT_TAG_PREFIX, TAGS_SUFFIX, Plan, Planner, PlanTally
+from leadflow.sync.schema import Kind, TargetSchema
+from leadflow.sync.target import SyncTarget, TargetUnreachable, WriteMethod, WriteOutcome
 
 log = get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]
 SENT = "records sent (retries included)"
+WRITE_PAGE = 2_000  # operations read from the outbox at a time for batch writes
+TAG_PAGE = 10_000  # operations read at a time for tag calls (one call per tag per batch of records)
+DUPLICATE_ELSEWHERE = "DUPLICATE_ELSEWHERE"
+Refusal = tuple[str, str, Mapping[str, Any] | None]
 
 
 class SyncLocked(LeadflowError):
@@ -51,7 +69,7 @@ class _Stop(Exception):
 
 @dataclass
 class SyncReport:
-    """What one sync run did."""
+    """What one sync run did. ``plan.tally`` holds the plan's counts; a streamed run keeps no operations."""
 
     run_id: int | None
     plan: Plan
@@ -74,8 +92,8 @@ class SyncRunner:
     """Runs syncs of the store's golden records to one target.
 
     Example:
-        >>> runner = SyncRunner(engine, ZohoTarget(zoho), settings.sync)   # doctest: +SKIP
-        >>> report = runner.run()                                          # doctest: +SKIP
+        >>> runner = SyncRunner(engine, ZohoTarget(zoho, settings.sync.zoho), settings.sync)  # doctest: +SKIP
+        >>> report = runner.run()                                                             # doctest: +SKIP
     """
 
     def __init__(
@@ -87,24 +105,32 @@ class SyncRunner:
         owner: str | None = None,
         progress: Progress | None = None,
         tag_prefix: str = DEFAULT_TAG_PREFIX,
+        mirror_fresh: timedelta = timedelta(hours=1),
     ) -> None:
         self.engine = engine
         self.tag_prefix = tag_prefix
         self.target = target
+        self.schema: TargetSchema = target.schema
+        self.name = self.schema.name
         self.settings = settings
         self.owner = owner or sync_lock.new_owner_id()
         self.progress = progress or (lambda _phase, _done, _total: None)
-        self.ext = settings.external_id_field
+        self.ext = self.schema.external_id_field
+        self.mirror_fresh = mirror_fresh
         self._run_id: int | None = None
+        self._started = datetime.now(UTC)
         self._report: SyncReport | None = None
         self._account_ids: dict[str, str] = {}
 
     # --- entry points ---------------------------------------------------------------------------------------
 
+    def planner(self) -> Planner:
+        return Planner(self.schema, tag_prefix=self.tag_prefix, chunk=self.settings.chunk_records)
+
     def plan(self) -> Plan:
-        """Plan without writing anything (no lock, no outbox, no call)."""
+        """Plan without writing anything (no lock, no outbox, no call); the whole plan in memory."""
         with self.engine.connect() as connection:
-            return Planner(self.settings, target=self.target.name, tag_prefix=self.tag_prefix).build(connection)
+            return self.planner().build(connection)
 
     def run(
         self, *, plan: Plan | None = None, dry_run: bool = False, retry_failed: bool = False, wait: float = 0.0
@@ -113,35 +139,25 @@ class SyncRunner:
         if dry_run:
             return SyncReport(None, plan or self.plan(), dry_run=True)
         with self._locked(wait):
+            self._started = datetime.now(UTC)
             with self.engine.begin() as connection:
                 self._run_id = runs.start_run(connection, kind="sync")
-            report = SyncReport(self._run_id, plan or Plan(self.target.name, []))
+            report = SyncReport(self._run_id, plan or Plan(self.name, [], self.planner().new_tally()))
             self._report = report
             before = self.target.usage()
             status, error = RunStatus.SUCCEEDED, None
             try:
                 self._reconcile_in_flight()
-                if plan is None:
-                    report.plan = self.plan()
-                with self.engine.begin() as connection:
-                    report.enqueued = outbox.enqueue(
-                        connection,
-                        report.plan,
-                        run_id=self._run_id,
-                        retry_failed=retry_failed,
-                        check_base=plan is not None,
-                    )
+                report.enqueued = self._enqueue(plan, report.plan.tally, retry_failed=retry_failed)
                 self._count("invalid, not sent", report.enqueued.invalid)
                 self._count("stale plan operations skipped", report.enqueued.stale)
                 self._count("failed earlier, not retried", report.enqueued.failed_kept)
-                self._execute(report.enqueued.keys)
+                self._execute()
             except _Stop as stop:
                 status, report.stopped = RunStatus.STOPPED, stop.reason
-            except LockLost as exc:
-                status, error = RunStatus.FAILED, str(exc)
-                raise
             except Exception as exc:
-                status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                status = RunStatus.FAILED
+                error = str(exc) if isinstance(exc, LeadflowError) else f"{type(exc).__name__}: {exc}"
                 raise
             finally:
                 after = self.target.usage()
@@ -153,12 +169,46 @@ class SyncRunner:
                     runs.finish_run(connection, run_id=self._run_id, status=status, counters=counters, error=error)
             return report
 
+    def _enqueue(self, plan: Plan | None, tally: PlanTally, *, retry_failed: bool) -> outbox.Enqueued:
+        """The plan into the outbox in one transaction: a given plan as it is, else planned a chunk at a time."""
+        result = outbox.Enqueued()
+        run_id = self._run_id
+        with self.engine.begin() as connection:
+            if plan is not None:
+                chunk = self.settings.chunk_records
+                for start in range(0, len(plan.operations), chunk):
+                    outbox.enqueue_chunk(
+                        connection,
+                        plan.operations[start : start + chunk],
+                        result,
+                        schema=self.schema,
+                        plan_id=plan.plan_id,
+                        run_id=run_id,
+                        retry_failed=retry_failed,
+                        check_base=True,
+                    )
+            else:
+                provisional = f"run:{run_id}"
+                for operations in self.planner().chunks(connection, tally):
+                    outbox.enqueue_chunk(
+                        connection,
+                        operations,
+                        result,
+                        schema=self.schema,
+                        plan_id=provisional,
+                        run_id=run_id,
+                        retry_failed=retry_failed,
+                    )
+                if run_id is not None:
+                    sync_outbox.name_plan(connection, run_id=run_id, provisional=provisional, plan_id=tally.plan_id)
+            return outbox.finish(connection, result, target=self.name, run_id=run_id)
+
     # --- lock -----------------------------------------------------------------------------------------------
 
     @contextmanager
     def _locked(self, wait: float) -> Iterator[None]:
         deadline = time.monotonic() + wait
-        name = self.target.name
+        name = self.name
         while True:
             with self.engine.begin() as connection:
                 if sync_lock.try_acquire(
@@ -181,155 +231,227 @@ class SyncRunner:
     def _heartbeat(self) -> None:
         with self.engine.begin() as connection:
             if not sync_lock.renew(
-                connection, target=self.target.name, owner=self.owner, lease_seconds=self.settings.lock_lease_seconds
+                connection, target=self.name, owner=self.owner, lease_seconds=self.settings.lock_lease_seconds
             ):
-                raise LockLost(f"the lock on {self.target.name} was taken by another sync; this one stopped")
+                raise LockLost(f"the lock on {self.name} was taken by another sync; this one stopped")
 
     # --- execution ------------------------------------------------------------------------------------------
 
-    def _execute(self, keys: Sequence[str]) -> None:
-        name = self.target.name
-        for _ in range(self.settings.max_attempts):
-            with self.engine.connect() as connection:
-                pending = sync_ledger.operations_in_state(connection, target=name, states=[outbox.PENDING], keys=keys)
-            if not pending:
-                return
-            sent_before = self._report.counts[SENT] if self._report else 0
-            noops = [op for op in pending if op["method"] == "none"]
-            self._confirm_without_call(noops)
-            accounts = [op for op in pending if op["kind"] == "account" and op["method"] != "none"]
-            people = [op for op in pending if op["kind"] == "person" and op["method"] != "none"]
-            tags = [op for op in pending if op["kind"] == "tags"]
-            self._write_phase("Accounts", accounts)
-            self._write_phase("people", people)
-            self._tag_phase(tags)
-            if self._report is not None and self._report.counts[SENT] == sent_before:
-                return  # nothing could be sent (all waiting on something): try again next run
+    def _execute(self) -> None:
+        """Send the run's pending operations phase by phase; passes repeat while sends make progress (an
+        operation reconciled back to pending is sent again), at most ``max_attempts`` times; a last pass fails
+        what used them all up."""
+        for _ in range(self.settings.max_attempts + 1):
+            sent_before = self._sent()
+            self._confirm_without_call()
+            for kind in self.schema.write_phases:
+                if kind == "tags":
+                    self._tag_phase()
+                else:
+                    self._write_phase(kind)
+            if self._sent() == sent_before or not self._has_pending():
+                return  # nothing more could be sent (all waiting on something): next run
 
-    def _write_phase(self, phase: str, ops: list[dict[str, Any]]) -> None:
-        if not ops:
+    def _sent(self) -> int:
+        return self._report.counts[SENT] if self._report else 0
+
+    def _has_pending(self) -> bool:
+        with self.engine.connect() as connection:
+            return bool(
+                sync_outbox.page(
+                    connection, target=self.name, states=[OutboxState.PENDING], run_id=self._run_id, limit=1
+                )
+            )
+
+    def _pages(self, *, kinds: Sequence[str], limit: int, **narrow: Any) -> Iterator[list[OutboxRow]]:
+        """The run's pending operations, a page at a time, each page read in a short transaction of its own."""
+        after = 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = sync_outbox.page(
+                    connection,
+                    target=self.name,
+                    states=[OutboxState.PENDING],
+                    kinds=kinds,
+                    run_id=self._run_id,
+                    after_id=after,
+                    limit=limit,
+                    **narrow,
+                )
+            if not rows:
+                return
+            after = rows[-1].id
+            yield rows
+
+    def _write_phase(self, kind: Kind) -> None:
+        with self.engine.connect() as connection:
+            groups = sync_outbox.groups(
+                connection, target=self.name, states=[OutboxState.PENDING], kinds=[kind], run_id=self._run_id
+            )
+        groups = {group: n for group, n in groups.items() if group[1] != "none"}
+        total, done = sum(groups.values()), 0
+        if not total:
             return
-        total, done = len(ops), 0
+        phase = "companies" if kind == "account" else "people"
         self.progress(phase, 0, total)
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for op in ops:
-            groups.setdefault((op["module"], op["method"]), []).append(op)
-        for (module, method), group in groups.items():
+        batch = self.schema.batch_size
+        for (module, method), count in groups.items():
             self._ensure_fields(module)
-            ready = self._resolve_lookups(group)
             use_bulk = (
                 method == "upsert"
-                and choose_method(self.target, len(ready), preference=self.settings.write_method) == "bulk"
+                and choose_method(self.target, count, preference=self.settings.write_method) == "bulk"
             )
             if self._report is not None:
                 self._report.methods[f"{module} {method}"] = "bulk write" if use_bulk else "batch"
-            chunks = [ready] if use_bulk else [ready[i : i + BATCH_SIZE] for i in range(0, len(ready), BATCH_SIZE)]
-            for chunk in chunks:
-                self._send(module, method, chunk, bulk=use_bulk)
-                done += len(chunk)
+            limit = (self.schema.bulk_rows or batch) if use_bulk else max(batch, WRITE_PAGE - WRITE_PAGE % batch)
+            for rows in self._pages(kinds=[kind], limit=limit, module=module, method=method):
+                ready = self._within_attempts(rows)
+                ready = self._not_held_elsewhere(module, ready)
+                ready = self._resolve_lookups(ready)
+                chunks = [ready] if use_bulk else [ready[i : i + batch] for i in range(0, len(ready), batch)]
+                for chunk in chunks:
+                    if chunk:
+                        self._send(module, method, chunk, bulk=use_bulk)
+                    done += len(chunk)
+                    self.progress(phase, done, total)
+                done += len(rows) - len(ready)
                 self.progress(phase, done, total)
-            done += len(group) - len(ready)
-            self.progress(phase, done, total)
 
-    def _resolve_lookups(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Fill Account_Name with the Account's remote id; an operation whose Account is not there waits."""
-        needs = [op["depends_on"] for op in ops if op["depends_on"]]
+    def _within_attempts(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """Operations sent ``max_attempts`` times without a confirmation fail instead of being sent again."""
+        limit = self.settings.max_attempts
+        spent = [row for row in rows if row.attempts >= limit]
+        if spent:
+            with self.engine.begin() as connection:
+                for row in spent:
+                    message = f"sent {row.attempts} times without a confirmation (max_attempts = {limit})"
+                    if row.error_code:
+                        message += f"; last answer: {row.error_code} {row.error_message or ''}".rstrip()
+                    self._fail(connection, [row], (outbox.MAX_ATTEMPTS_CODE, message, None), sent=False)
+        return [row for row in rows if row.attempts < limit]
+
+    def _resolve_lookups(self, ops: list[OutboxRow]) -> list[OutboxRow]:
+        """Fill the company lookup with the company record's remote id; an operation whose company is not
+        there yet waits."""
+        needs = [op.depends_on for op in ops if op.depends_on]
         if not needs:
             return ops
         with self.engine.connect() as connection:
-            account_ids = sync_ledger.remote_ids(connection, target=self.target.name, golden_ids=needs)
+            account_ids = sync_ledger.remote_ids(connection, target=self.name, golden_ids=needs)
         ready = []
         for op in ops:
-            if op["depends_on"] and op["depends_on"] not in account_ids:
-                self._count("waiting for their Account")
+            if op.depends_on and op.depends_on not in account_ids:
+                self._count("waiting for their company record")
                 continue
             ready.append(op)
         self._account_ids = account_ids
         return ready
 
-    def _row(self, op: Mapping[str, Any], method: str) -> dict[str, Any]:
+    def _row(self, op: OutboxRow, method: str) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        for name, value in op["payload"].items():
+        for name, value in op.payload.items():
             if isinstance(value, Mapping) and ACCOUNT_LOOKUP in value:
                 row[name] = {"id": self._account_ids[value[ACCOUNT_LOOKUP]]}
             else:
                 row[name] = value
         if method == "update":
-            row["id"] = op["remote_id"]
+            row["id"] = op.remote_id
         return row
 
-    def _send(self, module: str, method: str, ops: list[dict[str, Any]], *, bulk: bool) -> None:
+    def _send(self, module: str, method: str, ops: list[OutboxRow], *, bulk: bool) -> None:
         cost = self.target.write_cost(len(ops), bulk=bulk)
         self._check_budget(cost.credits)
         self._heartbeat()
         rows = [self._row(op, method) for op in ops]
-        ids = [int(op["id"]) for op in ops]
+        ids = [op.id for op in ops]
         with self.engine.begin() as connection:
-            sync_ledger.set_state(connection, ids=ids, state=outbox.IN_FLIGHT, run_id=self._run_id, count_attempt=True)
+            sync_outbox.set_state(connection, ids=ids, state=OutboxState.IN_FLIGHT, run_id=self._run_id)
         self._count(SENT, len(ops))
         try:
             if bulk:
-                outcomes = self.target.bulk_upsert(module, rows, external_id_field=self.ext)
+                outcomes = self.target.bulk_upsert(module, rows)
             else:
                 write_method: WriteMethod = "upsert" if method == "upsert" else "update"
-                outcomes = self.target.write(module, write_method, rows, external_id_field=self.ext)
+                outcomes = self.target.write(module, write_method, rows)
         except CreditBudgetExceeded as exc:
             self._back_to_pending(ids)
             raise _Stop(f"credit budget: {exc}") from exc
-        except AuthError:
-            self._back_to_pending(ids)
+        except (AuthError, TargetUnreachable):
+            self._back_to_pending(ids)  # nothing was written: the operations wait, unchanged, for the next run
             raise
-        except (ResponseLost, ApiError, OSError) as exc:
+        except (ApiError, OSError) as exc:
+            refusal = self._refusal(exc)
+            if refusal is not None:
+                self._refused(ops, refusal)
+                return
             code = (
                 "RESPONSE_LOST" if isinstance(exc, ResponseLost) else (getattr(exc, "vendor_code", None) or "TRANSIENT")
             )
             log.warning("sync.write_unanswered", module=module, records=len(ops), code=code, error=str(exc))
             self._count("reconciled after an unanswered write", len(ops))
+            with self.engine.begin() as connection:
+                sync_outbox.set_state(connection, ids=ids, state=OutboxState.IN_FLIGHT, attempts=1)
             self._reconcile(ops, reason=(code, str(exc)))
             return
         if len(outcomes) != len(ops):
+            with self.engine.begin() as connection:
+                sync_outbox.set_state(connection, ids=ids, state=OutboxState.IN_FLIGHT, attempts=1)
             self._reconcile(ops, reason=("NOT_CONFIRMED", f"{len(outcomes)} answers for {len(ops)} records"))
             return
         self._record(ops, outcomes)
 
-    def _record(self, ops: Sequence[Mapping[str, Any]], outcomes: Sequence[WriteOutcome]) -> None:
-        confirmed: list[tuple[Mapping[str, Any], str | None, str]] = []
-        failed: list[tuple[Mapping[str, Any], WriteOutcome]] = []
+    def _refusal(self, exc: Exception) -> Refusal | None:
+        """The code, message and details of a call the target refused for good, None if the answer is unknown
+        or the failure is about the call (rate, server, network: sent again later)."""
+        if not isinstance(exc, ApiError) or isinstance(exc, ResponseLost | TransientError | RateLimited | AuthError):
+            return None
+        if exc.status is None or not 400 <= exc.status < 500 or self.schema.is_retryable(exc.vendor_code):
+            return None
+        return (exc.vendor_code or f"HTTP_{exc.status}", exc.message, exc.details or None)
+
+    def _refused(self, ops: Sequence[OutboxRow], refusal: Refusal) -> None:
+        log.warning("sync.call_refused", records=len(ops), code=refusal[0], message=refusal[1])
+        with self.engine.begin() as connection:
+            self._fail(connection, ops, refusal)
+
+    def _fail(self, connection: Connection, ops: Sequence[OutboxRow], refusal: Refusal, *, sent: bool = True) -> None:
+        """Operations failed with the target's (or the engine's) code, message and details, logged per record."""
+        code, message, details = refusal
+        sync_outbox.set_state(
+            connection, ids=[op.id for op in ops], state=OutboxState.FAILED, error=refusal, attempts=int(sent)
+        )
+        sync_ledger.log_outcomes(
+            connection,
+            rows=[self._log_row(op, "failed", op.remote_id, code, message, details) for op in ops],
+        )
+        for op in ops:
+            self._count(f"{op.module} failed")
+
+    def _record(self, ops: Sequence[OutboxRow], outcomes: Sequence[WriteOutcome]) -> None:
+        confirmed: list[tuple[OutboxRow, str | None, str]] = []
+        failed: list[tuple[OutboxRow, WriteOutcome]] = []
         for op, outcome in zip(ops, outcomes, strict=True):
             if outcome.ok:
-                created = outcome.action == "insert" or (outcome.action is None and op["action"] == "create")
-                confirmed.append((op, outcome.remote_id or op["remote_id"], "created" if created else "updated"))
+                created = outcome.action == "insert" or (outcome.action is None and op.action == "create")
+                confirmed.append((op, outcome.remote_id or op.remote_id, "created" if created else "updated"))
             else:
                 failed.append((op, outcome))
         with self.engine.begin() as connection:
             answers = {
-                int(op["id"]): {"code": "SUCCESS", "action": outcome.action, "id": outcome.remote_id, **outcome.details}
+                op.id: {"code": "SUCCESS", "action": outcome.action, "id": outcome.remote_id, **outcome.details}
                 for op, outcome in zip(ops, outcomes, strict=True)
                 if outcome.ok
             }
             self._confirm(connection, confirmed, response={"status": "success"}, answers=answers)
             for op, outcome in failed:
-                sync_ledger.set_state(
-                    connection,
-                    ids=[int(op["id"])],
-                    state=outbox.FAILED,
-                    error=(outcome.code or "ERROR", outcome.message, dict(outcome.details)),
-                )
-            sync_ledger.log_outcomes(
-                connection,
-                rows=[
-                    self._log_row(op, "failed", op["remote_id"], outcome.code, outcome.message, dict(outcome.details))
-                    for op, outcome in failed
-                ],
-            )
+                self._fail(connection, [op], (outcome.code or "ERROR", outcome.message or "", dict(outcome.details)))
         for op, outcome in failed:
-            self._count(f"{op['module']} failed")
-            log.info("sync.record_failed", golden_id=op["golden_id"], code=outcome.code, message=outcome.message)
+            log.info("sync.record_failed", golden_id=op.golden_id, code=outcome.code, message=outcome.message)
 
     def _confirm(
         self,
         connection: Connection,
-        confirmed: Sequence[tuple[Mapping[str, Any], str | None, str]],
+        confirmed: Sequence[tuple[OutboxRow, str | None, str]],
         *,
         response: Mapping[str, Any],
         answers: Mapping[int, Mapping[str, Any]] | None = None,
@@ -341,152 +463,235 @@ class SyncRunner:
         for op, remote_id, outcome in confirmed:
             pushed.append(
                 {
-                    "golden_id": f"{op['golden_id']}{TAGS_SUFFIX}" if op["kind"] == "tags" else op["golden_id"],
-                    "kind": op["kind"],
-                    "module": op["module"],
+                    "golden_id": f"{op.golden_id}{TAGS_SUFFIX}" if op.kind == "tags" else op.golden_id,
+                    "kind": op.kind,
+                    "module": op.module,
                     "remote_id": remote_id,
-                    "payload_hash": op["payload_hash"],
-                    "payload": op["desired"],
-                    "version": int(op["base_version"]) + 1,
+                    "payload_hash": op.payload_hash,
+                    "payload": op.desired,
+                    "version": op.base_version + 1,
                 }
             )
-            if op["kind"] == "tags":
-                tags_applied[op["golden_id"]] = list(op["desired"].get("tags", []))
-            answer = {**response, **(answers or {}).get(int(op["id"]), {})}
+            answer = {**response, **(answers or {}).get(op.id, {})}
             logs.append(self._log_row(op, outcome, remote_id, None, None, answer))
-            self._count(self._count_key(op, outcome))
-        sync_ledger.confirm_operations(connection, confirmed=[(int(op["id"]), rid) for op, rid, _ in confirmed])
-        sync_ledger.record_pushed(connection, target=self.target.name, records=pushed)
-        sync_source.set_applied_tags(connection, target=self.target.name, applied=tags_applied)
+            if op.kind == "tags":
+                tags_applied[op.golden_id] = list(op.desired.get("tags", []))
+                self._count(f"{op.module} tags added", len(op.payload.get("add", [])))
+                self._count(f"{op.module} tags removed", len(op.payload.get("remove", [])))
+            else:
+                self._count(f"{op.module} {outcome}")
+        sync_outbox.confirm(connection, confirmed=[(op.id, rid) for op, rid, _ in confirmed])
+        sync_ledger.record_pushed(connection, target=self.name, records=pushed)
+        sync_source.set_applied_tags(connection, target=self.name, applied=tags_applied)
         sync_ledger.log_outcomes(connection, rows=logs)
 
-    def _count_key(self, op: Mapping[str, Any], outcome: str) -> str:
-        if op["kind"] == "tags":
-            return f"{op['module']} tags set"
-        return f"{op['module']} {outcome}"
-
-    def _confirm_without_call(self, ops: list[dict[str, Any]]) -> None:
+    def _confirm_without_call(self) -> None:
         """No-op operations (every change guarded away): the id map advances, nothing is sent."""
-        if not ops:
-            return
-        with self.engine.begin() as connection:
-            self._confirm(connection, [(op, op["remote_id"], "unchanged") for op in ops], response={"sent": False})
+        after = 0
+        while True:
+            with self.engine.begin() as connection:
+                ops = sync_outbox.page(
+                    connection,
+                    target=self.name,
+                    states=[OutboxState.PENDING],
+                    method="none",
+                    run_id=self._run_id,
+                    after_id=after,
+                    limit=WRITE_PAGE,
+                )
+                if not ops:
+                    return
+                after = ops[-1].id
+                self._confirm(connection, [(op, op.remote_id, "unchanged") for op in ops], response={"sent": False})
 
     def _back_to_pending(self, ids: list[int]) -> None:
         with self.engine.begin() as connection:
-            sync_ledger.set_state(connection, ids=ids, state=outbox.PENDING)
+            sync_outbox.set_state(connection, ids=ids, state=OutboxState.PENDING)
+
+    # --- duplicates held in another module ------------------------------------------------------------------
+
+    def _not_held_elsewhere(self, module: str, ops: list[OutboxRow]) -> list[OutboxRow]:
+        """New people whose duplicate-check value (e.g. e-mail) a record of another person module holds are
+        reported and not created (a new Lead whose e-mail is a Contact's). Checked in the CRM mirror when it
+        was loaded within ``mirror_fresh`` of this run, else by look-ups at the target in batches."""
+        others = self.schema.cross_module_duplicates.get(module, ())
+        check_fields = self.schema.duplicate_check_fields.get(module, ())
+        creates = [op for op in ops if op.action == "create" and op.kind == "person"]
+        if not others or not check_fields or not creates:
+            return ops
+        name = check_fields[0]
+        values = {op.id: str(op.payload[name]).strip().lower() for op in creates if op.payload.get(name)}
+        if not values:
+            return ops
+        held: dict[str, tuple[str, str]] = {}  # value -> (module, remote id)
+        try:
+            for other in others:
+                found = self._held_in(other, name, sorted(set(values.values()) - set(held)))
+                held.update({value: (other, remote_id) for value, remote_id in found.items()})
+        except (ApiError, OSError) as exc:
+            # Unknown whether they are held elsewhere: they stay pending, checked again before being sent.
+            log.warning("sync.duplicate_check_unanswered", module=module, records=len(values), error=str(exc))
+            self._count("waiting for the duplicate check", len(creates))
+            create_ids = {op.id for op in creates}
+            return [op for op in ops if op.id not in create_ids]
+        refused = [op for op in creates if values.get(op.id) in held]
+        if not refused:
+            return ops
+        with self.engine.begin() as connection:
+            for op in refused:
+                other, remote_id = held[values[op.id]]
+                message = (
+                    f"{name} {op.payload[name]} belongs to {other} record {remote_id}: not created as {module}"
+                    f" (update that record or merge them at the target, then sync --retry-failed)"
+                )
+                details = {"module": other, "id": remote_id}
+                self._fail(connection, [op], (DUPLICATE_ELSEWHERE, message, details), sent=False)
+                self._count(f"{module} not created: held in {other}")
+        refused_ids = {op.id for op in refused}
+        return [op for op in ops if op.id not in refused_ids]
+
+    def _held_in(self, module: str, name: str, values: list[str]) -> dict[str, str]:
+        """Lower-cased ``values`` of field ``name`` that records of ``module`` hold: value -> remote id."""
+        if not values:
+            return {}
+        if self.schema.crm_mirror:
+            with self.engine.connect() as connection:
+                loaded = sync_source.mirror_loaded_at(connection, module=module)
+                if loaded is not None and loaded >= self._started - self.mirror_fresh:
+                    return sync_source.mirror_ids_by_email(connection, module=module, emails=values)
+        try:
+            found = self.target.lookup(module, by=name, values=values, fields=["id", name])
+        except CreditBudgetExceeded as exc:
+            raise _Stop(f"credit budget while checking {module} for duplicates: {exc}") from exc
+        self._count(f"new records checked against {module}", len(values))
+        return {str(key).strip().lower(): str(record["id"]) for key, record in found.items()}
 
     # --- tags -----------------------------------------------------------------------------------------------
 
-    def _tag_phase(self, ops: list[dict[str, Any]]) -> None:
+    def _tag_phase(self) -> None:
+        for ops in self._pages(kinds=["tags"], limit=TAG_PAGE):
+            self._tag_page(self._within_attempts(ops))
+
+    def _tag_page(self, ops: list[OutboxRow]) -> None:
         if not ops:
             return
         with self.engine.connect() as connection:
-            person_ids = sync_ledger.remote_ids(
-                connection, target=self.target.name, golden_ids=[op["golden_id"] for op in ops]
-            )
-        ready = [op for op in ops if op["golden_id"] in person_ids]
+            person_ids = sync_ledger.remote_ids(connection, target=self.name, golden_ids=[op.golden_id for op in ops])
+        ready = [op for op in ops if op.golden_id in person_ids]
         self._count("tags waiting for their record", len(ops) - len(ready))
-        groups: dict[tuple[str, bool, str], list[dict[str, Any]]] = {}
+        groups: dict[tuple[str, bool, str], list[OutboxRow]] = {}
         for op in ready:
-            for add, tags in ((True, op["payload"].get("add", [])), (False, op["payload"].get("remove", []))):
+            for add, tags in ((True, op.payload.get("add", [])), (False, op.payload.get("remove", []))):
                 for tag in tags:
-                    groups.setdefault((op["module"], add, tag), []).append(op)
+                    groups.setdefault((op.module, add, tag), []).append(op)
         total = sum(len(group) for group in groups.values())
         done = 0
         self.progress("tags", 0, total)
-        errors: dict[int, WriteOutcome] = {}
+        errors: dict[int, tuple[OutboxRow, Refusal]] = {}
         sent: set[int] = set()
         unanswered: set[int] = set()
+        batch = self.schema.batch_size
         for (module, add, tag), group in groups.items():
-            for start in range(0, len(group), BATCH_SIZE):
-                chunk = [op for op in group[start : start + BATCH_SIZE] if int(op["id"]) not in unanswered]
+            for start in range(0, len(group), batch):
+                chunk = [op for op in group[start : start + batch] if op.id not in unanswered and op.id not in errors]
                 if not chunk:
                     continue
                 self._check_budget(1)
                 self._heartbeat()
-                ids = [int(op["id"]) for op in chunk]
+                ids = [op.id for op in chunk]
                 with self.engine.begin() as connection:
-                    sync_ledger.set_state(
+                    sync_outbox.set_state(
                         connection,
                         ids=[i for i in ids if i not in sent],
-                        state=outbox.IN_FLIGHT,
+                        state=OutboxState.IN_FLIGHT,
                         run_id=self._run_id,
-                        count_attempt=True,
                     )
                 sent.update(ids)
                 self._count(SENT, len(chunk))
                 try:
                     answers = self.target.change_tags(
-                        module, add=add, tag=tag, remote_ids=[person_ids[op["golden_id"]] for op in chunk]
+                        module, add=add, tag=tag, remote_ids=[person_ids[op.golden_id] for op in chunk]
                     )
                 except CreditBudgetExceeded as exc:
                     self._back_to_pending([i for i in sent if i not in errors])
                     raise _Stop(f"credit budget: {exc}") from exc
-                except AuthError:
-                    self._back_to_pending(list(sent))
+                except (AuthError, TargetUnreachable):
+                    self._back_to_pending([i for i in sent if i not in errors])
                     raise
                 except (ApiError, OSError) as exc:
+                    refusal = self._refusal(exc)
+                    if refusal is not None:
+                        errors.update({op.id: (op, refusal) for op in chunk})
+                        continue
                     # Adding or removing a tag twice changes nothing: these go back to pending, resent later.
                     log.warning("sync.tags_unanswered", tag=tag, records=len(chunk), error=str(exc))
                     unanswered.update(ids)
                     continue
                 for op in chunk:
-                    answer = answers.get(person_ids[op["golden_id"]])
+                    answer = answers.get(person_ids[op.golden_id])
                     if answer is None or not answer.ok:
-                        errors[int(op["id"])] = answer or WriteOutcome(False, code="NOT_CONFIRMED")
+                        answer = answer or WriteOutcome(False, code="NOT_CONFIRMED")
+                        errors[op.id] = (op, (answer.code or "ERROR", answer.message or "", dict(answer.details)))
                 done += len(chunk)
                 self.progress("tags", done, total)
         with self.engine.begin() as connection:
             self._confirm(
                 connection,
                 [
-                    (op, person_ids[op["golden_id"]], "tags set")
+                    (op, person_ids[op.golden_id], "tags set")
                     for op in ready
-                    if int(op["id"]) not in errors and int(op["id"]) not in unanswered
+                    if op.id not in errors and op.id not in unanswered
                 ],
                 response={"status": "success"},
             )
-            sync_ledger.set_state(
+            sync_outbox.set_state(
                 connection,
-                ids=sorted(unanswered),
-                state=outbox.PENDING,
+                ids=sorted(unanswered - set(errors)),
+                state=OutboxState.PENDING,
                 error=("TRANSIENT", "tag call unanswered", None),
+                attempts=1,
             )
-            for op_id, answer in errors.items():
-                sync_ledger.set_state(
-                    connection,
-                    ids=[op_id],
-                    state=outbox.FAILED,
-                    error=(answer.code, answer.message, dict(answer.details)),
-                )
+            for op, refusal in errors.values():
+                self._fail(connection, [op], refusal)
 
     # --- reconcile ------------------------------------------------------------------------------------------
 
     def _reconcile_in_flight(self) -> None:
+        """Operations an earlier run left in flight are looked up before anything is sent again: left by a
+        process that died (its run never finished) or by a run that failed while waiting for an answer."""
+        pages: list[list[OutboxRow]] = []
         with self.engine.connect() as connection:
-            stuck = sync_ledger.operations_in_state(connection, target=self.target.name, states=[outbox.IN_FLIGHT])
-        if stuck:
-            log.info("sync.reconcile", operations=len(stuck))
-            self._count("reconciled after a crash", len(stuck))
+            pages = list(
+                sync_outbox.iter_pages(connection, target=self.name, states=[OutboxState.IN_FLIGHT], limit=WRITE_PAGE)
+            )
+            crashed_runs = {
+                run_id
+                for run_id in {op.run_id for ops in pages for op in ops}
+                if run_id is None or _run_status(connection, run_id) == RunStatus.RUNNING
+            }
+        for stuck in pages:
+            crashed = [op for op in stuck if op.run_id in crashed_runs]
+            log.info("sync.reconcile", operations=len(stuck), crashed=len(crashed))
+            self._count("reconciled after a crash", len(crashed))
+            self._count("reconciled after an earlier run's lost answer", len(stuck) - len(crashed))
             self._reconcile(stuck, reason=("RESPONSE_LOST", "left in flight by an earlier run"))
 
-    def _reconcile(self, ops: Sequence[dict[str, Any]], *, reason: tuple[str, str]) -> None:
+    def _reconcile(self, ops: Sequence[OutboxRow], *, reason: tuple[str, str]) -> None:
         """Look up each in-flight write: confirmed if the target holds exactly what was sent, else pending."""
-        writes = [op for op in ops if op["kind"] != "tags" and op["method"] != "none"]
-        others = [int(op["id"]) for op in ops if op["kind"] == "tags" or op["method"] == "none"]
+        writes = [op for op in ops if op.kind != "tags" and op.method != "none"]
+        others = [op.id for op in ops if op.kind == "tags" or op.method == "none"]
         with self.engine.begin() as connection:
-            sync_ledger.set_state(connection, ids=others, state=outbox.PENDING, error=(reason[0], reason[1], None))
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            sync_outbox.set_state(connection, ids=others, state=OutboxState.PENDING, error=(reason[0], reason[1], None))
+        groups: dict[tuple[str, str], list[OutboxRow]] = {}
         for op in writes:
-            groups.setdefault((op["module"], op["method"]), []).append(op)
+            groups.setdefault((op.module, op.method), []).append(op)
         for (module, method), group in groups.items():
             by = self.ext if method == "upsert" else "id"
-            keys = [op["golden_id"] if method == "upsert" else str(op["remote_id"]) for op in group]
-            fields = sorted({name for op in group for name in op["payload"]} | {self.ext})
-            needs = [op["depends_on"] for op in group if op["depends_on"]]
+            keys = [op.golden_id if method == "upsert" else str(op.remote_id) for op in group]
+            fields = sorted({name for op in group for name in op.payload} | {self.ext})
+            needs = [op.depends_on for op in group if op.depends_on]
             with self.engine.connect() as connection:
-                self._account_ids = sync_ledger.remote_ids(connection, target=self.target.name, golden_ids=needs)
+                self._account_ids = sync_ledger.remote_ids(connection, target=self.name, golden_ids=needs)
             try:
                 found = self.target.lookup(module, by=by, values=keys, fields=fields)
             except CreditBudgetExceeded as exc:
@@ -496,21 +701,23 @@ class SyncRunner:
                 log.warning("sync.reconcile_failed", module=module, records=len(group), error=str(exc))
                 self._count("still in flight", len(group))
                 continue
-            confirmed: list[tuple[Mapping[str, Any], str | None, str]] = []
+            confirmed: list[tuple[OutboxRow, str | None, str]] = []
             resend: list[int] = []
             for op, key in zip(group, keys, strict=True):
                 remote = found.get(key)
                 if remote is not None and self._holds(remote, op):
-                    confirmed.append((op, str(remote["id"]), "created" if op["action"] == "create" else "updated"))
+                    confirmed.append((op, str(remote["id"]), "created" if op.action == "create" else "updated"))
                 else:
-                    resend.append(int(op["id"]))
+                    resend.append(op.id)
             with self.engine.begin() as connection:
                 self._confirm(connection, confirmed, response={"reconciled": True})
-                sync_ledger.set_state(connection, ids=resend, state=outbox.PENDING, error=(reason[0], reason[1], None))
+                sync_outbox.set_state(
+                    connection, ids=resend, state=OutboxState.PENDING, error=(reason[0], reason[1], None)
+                )
             self._count("confirmed by look-up", len(confirmed))
 
-    def _holds(self, remote: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
-        for name, value in op["payload"].items():
+    def _holds(self, remote: Mapping[str, Any], op: OutboxRow) -> bool:
+        for name, value in op.payload.items():
             if isinstance(value, Mapping) and ACCOUNT_LOOKUP in value:
                 expected: Any = self._account_ids.get(value[ACCOUNT_LOOKUP])
             else:
@@ -530,9 +737,8 @@ class SyncRunner:
             )
 
     def _ensure_fields(self, module: str) -> None:
-        mapped = list(self.settings.field_map(module)) if module in ("Leads", "Contacts", "Accounts") else []
-        specs = custom_field_specs(mapped, self.ext)
-        key = f"sync:{self.target.name}:fields:{module}"
+        specs = self.schema.custom_field_specs(module)
+        key = f"sync:{self.name}:fields:{module}"
         names = sorted(spec.api_name for spec in specs)
         with self.engine.connect() as connection:
             if kv.get_value(connection, key=key) == names:
@@ -543,7 +749,7 @@ class SyncRunner:
 
     def _log_row(
         self,
-        op: Mapping[str, Any],
+        op: OutboxRow,
         outcome: str,
         remote_id: str | None,
         code: str | None,
@@ -552,13 +758,13 @@ class SyncRunner:
     ) -> dict[str, Any]:
         return {
             "run_id": self._run_id,
-            "outbox_id": op["id"],
-            "target": self.target.name,
-            "golden_id": op["golden_id"],
-            "module": op["module"],
+            "outbox_id": op.id,
+            "target": self.name,
+            "golden_id": op.golden_id,
+            "module": op.module,
             "remote_id": remote_id,
-            "action": op["action"],
-            "payload_hash": op["payload_hash"],
+            "action": op.action,
+            "payload_hash": op.payload_hash,
             "outcome": outcome,
             "code": code,
             "message": message,
@@ -568,3 +774,8 @@ class SyncRunner:
     def _count(self, key: str, n: int = 1) -> None:
         if self._report is not None and n:
             self._report.counts[key] += n
+
+
+def _run_status(connection: Connection, run_id: int) -> RunStatus | None:
+    run = runs.get_run(connection, run_id=run_id)
+    return RunStatus(run["status"]) if run is not None else None

@@ -1,6 +1,14 @@
 """What the runner needs from a target system: a narrow port, implemented for Zoho in ``sync.zoho_target``.
 
-The runner only knows these calls; everything about Zoho's wire format stays in the client and its adapter.
+The runner only knows these calls and the target's :class:`~leadflow.sync.schema.TargetSchema`; everything
+about the target's wire format stays in its client and its adapter. Rows are plain dicts of target field
+names; a lookup to another record of the target is ``{"id": <remote id>}``.
+
+Errors the runner understands: :class:`TargetUnreachable` (the call never reached the target: nothing was
+sent); :class:`~leadflow.errors.ResponseLost` and transient errors (the answer is unknown: reconciled by a
+look-up); :class:`~leadflow.errors.ApiError` with a 4xx status and a code the schema does not call retryable
+(the target refused the whole call for good: every record of it fails with that code and message);
+:class:`~leadflow.errors.AuthError` and :class:`~leadflow.errors.CreditBudgetExceeded` (the run stops).
 """
 
 from __future__ import annotations
@@ -9,9 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from leadflow.sync.mapping import FieldSpec
+from leadflow.errors import LeadflowError
+from leadflow.sync.schema import FieldSpec, TargetSchema
 
 WriteMethod = Literal["upsert", "update"]
+
+
+class TargetUnreachable(LeadflowError):
+    """The target could not be reached (connection refused, DNS, TLS): no request left this machine."""
 
 
 @dataclass(frozen=True)
@@ -35,24 +48,25 @@ class CallCost:
 
 
 class SyncTarget(Protocol):
-    """A CRM the sync engine writes to."""
+    """A system the sync engine writes to."""
 
-    name: str
+    @property
+    def schema(self) -> TargetSchema:
+        """Its modules, limits, validation and upsert key (from its ``[sync.<target>]`` settings)."""
+        ...
 
     def ensure_fields(self, module: str, specs: Sequence[FieldSpec]) -> None:
         """Create the custom fields leadflow needs in ``module`` (no call when they exist)."""
         ...
 
-    def write(
-        self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]], *, external_id_field: str
-    ) -> list[WriteOutcome]:
-        """Upsert (by ``external_id_field``) or update (by ``id``) at most 100 rows in one call."""
+    def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
+        """Upsert (by the schema's external id, then its duplicate-check fields) or update (by ``id``) at most
+        ``schema.batch_size`` rows in one call; one outcome per row, in order."""
         ...
 
-    def bulk_upsert(
-        self, module: str, rows: Sequence[Mapping[str, Any]], *, external_id_field: str
-    ) -> list[WriteOutcome]:
-        """Upsert many rows through the bulk API (one job per 25,000 rows), outcomes in input order."""
+    def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
+        """Upsert up to ``schema.bulk_rows`` rows through a bulk job, outcomes in input order (only called when
+        ``schema.bulk_rows`` is set)."""
         ...
 
     def lookup(
@@ -62,7 +76,7 @@ class SyncTarget(Protocol):
         ...
 
     def change_tags(self, module: str, *, add: bool, tag: str, remote_ids: Sequence[str]) -> dict[str, WriteOutcome]:
-        """Add (or remove) ``tag`` on many records: remote id -> outcome."""
+        """Add (or remove) ``tag`` on up to ``schema.batch_size`` records: remote id -> outcome."""
         ...
 
     def credits_left(self) -> int | None:
@@ -70,7 +84,7 @@ class SyncTarget(Protocol):
         ...
 
     def write_cost(self, rows: int, *, bulk: bool) -> CallCost:
-        """What writing ``rows`` records costs by batch calls or by bulk write."""
+        """What writing ``rows`` records costs by batch calls or by bulk jobs."""
         ...
 
     def usage(self) -> CallCost:

@@ -1,41 +1,54 @@
-"""The sync engine's port implemented with the Zoho client: batch upserts keyed by ``Leadflow_ID``, bulk
-write, COQL look-ups for reconciliation, the many-record tag calls and the credit meter."""
+"""The sync engine's port implemented with the Zoho client: batch upserts keyed by ``Leadflow_ID`` (then the
+module's duplicate-check fields, e.g. ``Email``), bulk write, COQL look-ups for reconciliation, the
+many-record tag calls and the credit meter."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
+
+from leadflow.config import ZohoSyncSettings
 from leadflow.errors import ConfigError
-from leadflow.sync.mapping import FieldSpec
-from leadflow.sync.target import CallCost, WriteMethod, WriteOutcome
+from leadflow.sync.schema import FieldSpec, TargetSchema
+from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome
+from leadflow.sync.zoho_schema import BULK_FILE_ROWS, zoho_schema
 from leadflow.zoho.client import ZohoClient
-from leadflow.zoho.credits import BULK_WRITE_COST, coql_cost, write_cost
+from leadflow.zoho.credits import BULK_WRITE_COST, write_cost
 from leadflow.zoho.metadata import FieldSpec as ZohoFieldSpec
 from leadflow.zoho.results import RecordResult
 
-BULK_FILE_ROWS = 25_000
 BULK_CALLS_PER_JOB = 6  # upload, create, about three status polls, result download
 COQL_IN_VALUES = 50  # Zoho's limit on the values of one ``in``
 COQL_MAX_FIELDS = 50
 ENSURE_ATTEMPTS = 3
+NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class ZohoTarget:
     """Zoho CRM as a sync target.
 
     Example:
-        >>> target = ZohoTarget(ZohoClient.from_settings(settings, engine))  # doctest: +SKIP
-        >>> target.write("Leads", "upsert", [{"Last_Name": "Hopper", "Leadflow_ID": "gp_1"}],
-        ...              external_id_field="Leadflow_ID")[0].ok  # doctest: +SKIP
+        >>> target = ZohoTarget(ZohoClient.from_settings(settings, engine), settings.sync.zoho)  # doctest: +SKIP
+        >>> target.write("Leads", "upsert", [{"Last_Name": "Hopper", "Leadflow_ID": "gp_1"}])[0].ok  # doctest: +SKIP
         True
     """
 
-    name = "zoho"
-
-    def __init__(self, zoho: ZohoClient) -> None:
+    def __init__(self, zoho: ZohoClient, settings: ZohoSyncSettings | None = None) -> None:
         self.zoho = zoho
+        self._schema = zoho_schema(settings or ZohoSyncSettings())
+
+    @property
+    def schema(self) -> TargetSchema:
+        return self._schema
+
+    @property
+    def name(self) -> str:
+        return self._schema.name
 
     def ensure_fields(self, module: str, specs: Sequence[FieldSpec]) -> None:
         wanted = [
@@ -52,26 +65,28 @@ class ZohoTarget:
         # Creating a field is checked against the module's fields first, so asking again after a lost
         # answer or a 5xx creates nothing twice; a refusal that persists is for a person to act on.
         for _ in range(ENSURE_ATTEMPTS):
-            report = self.zoho.metadata.ensure_fields(module, wanted)
+            with self._reachable():
+                report = self.zoho.metadata.ensure_fields(module, wanted)
             if report.complete:
                 return
         raise ConfigError(report.instructions())
 
-    def write(
-        self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]], *, external_id_field: str
-    ) -> list[WriteOutcome]:
+    def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         resource = self.zoho.module(module)
-        if method == "upsert":
-            results = resource.upsert(rows, duplicate_check_fields=[external_id_field])
-        else:
-            results = resource.update(rows)
+        with self._reachable():
+            if method == "upsert":
+                check = [self._schema.external_id_field, *self._schema.duplicate_check_fields.get(module, ())]
+                results = resource.upsert(rows, duplicate_check_fields=list(dict.fromkeys(check)))
+            else:
+                results = resource.update(rows)
         return [_outcome(result) for result in results]
 
-    def bulk_upsert(
-        self, module: str, rows: Sequence[Mapping[str, Any]], *, external_id_field: str
-    ) -> list[WriteOutcome]:
+    def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         columns = list(dict.fromkeys(name for row in rows for name in row))
-        result = self.zoho.bulk.write(module, rows, operation="upsert", find_by=external_id_field, fields=columns)
+        with self._reachable():
+            result = self.zoho.bulk.write(
+                module, rows, operation="upsert", find_by=self._schema.external_id_field, fields=columns
+            )
         return [_outcome(item) for item in result.results]
 
     def lookup(
@@ -83,15 +98,18 @@ class ZohoTarget:
             chunk = list(values[start : start + COQL_IN_VALUES])
             marks = ", ".join("?" for _ in chunk)
             query = f"select {', '.join(selected)} from {module} where {by} in ({marks}) limit 200"
-            for row in self.zoho.coql(query, *chunk):
+            with self._reachable():
+                rows = list(self.zoho.coql(query, *chunk))
+            for row in rows:
                 key = row.get(by)
                 if key is not None:
                     found[str(key)] = row
         return found
 
     def change_tags(self, module: str, *, add: bool, tag: str, remote_ids: Sequence[str]) -> dict[str, WriteOutcome]:
-        call = self.zoho.tags.add if add else self.zoho.tags.remove
-        results = call(module, list(remote_ids), [tag])
+        call: Callable[..., list[RecordResult]] = self.zoho.tags.add if add else self.zoho.tags.remove
+        with self._reachable():
+            results = call(module, list(remote_ids), [tag])
         return {remote_id: _outcome(result) for remote_id, result in zip(remote_ids, results, strict=True)}
 
     def credits_left(self) -> int | None:
@@ -103,16 +121,58 @@ class ZohoTarget:
         if bulk:
             jobs = math.ceil(rows / BULK_FILE_ROWS)
             return CallCost(jobs * BULK_CALLS_PER_JOB, jobs * (BULK_WRITE_COST + BULK_CALLS_PER_JOB - 1))
-        full, rest = divmod(rows, 100)
-        return CallCost(full + (1 if rest else 0), full * write_cost(100) + (write_cost(rest) if rest else 0))
-
-    def lookup_cost(self, values: int) -> CallCost:
-        calls = math.ceil(values / COQL_IN_VALUES)
-        return CallCost(calls, calls * coql_cost(200))
+        size = self._schema.batch_size
+        full, rest = divmod(rows, size)
+        return CallCost(full + (1 if rest else 0), full * write_cost(size) + (write_cost(rest) if rest else 0))
 
     def usage(self) -> CallCost:
         figures = self.zoho.credits
         return CallCost(figures.calls, figures.spent)
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """A call whose every try failed to connect raises :class:`TargetUnreachable` naming the host."""
+        try:
+            yield
+        except Exception as exc:
+            cause = _connect_failure(exc)
+            if cause is None:
+                raise
+            host = _host(cause) or "the Zoho API host"
+            raise TargetUnreachable(
+                f"cannot reach Zoho at {host}: {_reason(cause)}; nothing was sent"
+                " (check [zoho] api_base_url / data_centre and the network)"
+            ) from exc
+
+
+def _connect_failure(exc: BaseException) -> httpx.TransportError | None:
+    """The connection error behind ``exc`` (its cause or context chain), if that is what it is."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, NOT_CONNECTED):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _host(error: httpx.TransportError) -> str | None:
+    try:
+        url = error.request.url
+    except RuntimeError:
+        return None
+    parts = urlsplit(str(url))
+    return parts.netloc or None
+
+
+def _reason(error: httpx.TransportError) -> str:
+    text = str(error).strip()
+    if "refused" in text.lower():
+        return "connection refused"
+    if isinstance(error, httpx.ConnectTimeout):
+        return "connection timed out"
+    return text or type(error).__name__
 
 
 def _outcome(result: RecordResult) -> WriteOutcome:
