@@ -11,6 +11,32 @@ from leadflow.http.paging import Page, iter_pages
 
 SEARCH_PAGE_LIMIT = 500  # GHL's largest pageLimit for POST /contacts/search
 LEGACY_PAGE_LIMIT = 100  # GET /contacts/ allows at most 100 a page
+# The properties PUT /contacts/{id} accepts (GHL's UpdateContactDto); anything else is refused with 422
+# ("property companyName should not exist"): companyName, for one, can only be given at creation.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "firstName",
+        "lastName",
+        "name",
+        "email",
+        "phone",
+        "address1",
+        "city",
+        "state",
+        "postalCode",
+        "website",
+        "timezone",
+        "dnd",
+        "dndSettings",
+        "inboundDndSettings",
+        "tags",
+        "customFields",
+        "source",
+        "dateOfBirth",
+        "country",
+        "assignedTo",
+    }
+)
 BULK_TAG_CONTACTS = 100  # contacts per bulk tag call, leadflow's choice (GHL documents no maximum)
 
 
