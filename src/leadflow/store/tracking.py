@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -15,7 +15,8 @@ from leadflow.store.runs import utcnow
 from leadflow.store.schema import dead_letters, webhook_deliveries
 from leadflow.store.zoho import as_utc
 
-RECEIVED, PROCESSED, IGNORED, FAILED = "received", "processed", "ignored", "failed"
+RECEIVED, PROCESSING, PROCESSED = "received", "processing", "processed"
+IGNORED, PARKED, FAILED = "ignored", "parked", "failed"
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,38 @@ def store_dead_letter(
     )
 
 
-def claim(connection: Connection, *, limit: int) -> list[Delivery]:
-    """The oldest deliveries still to process, locked for this transaction (``SKIP LOCKED`` on PostgreSQL,
-    so several workers share the queue; SQLite runs one worker)."""
+def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) -> list[Delivery]:
+    """Take the oldest deliveries to process (and any whose worker's lease ran out) for ``worker``.
+
+    On PostgreSQL the candidates are locked with ``SKIP LOCKED`` so several workers share the queue, and a
+    contact with a delivery still being processed by another worker is left alone (its events stay in order);
+    SQLite runs one worker. The claim is committed with the caller's transaction.
+    """
+    now = utcnow()
+    d = webhook_deliveries.c
+    busy = (
+        select(d.contact_key)
+        .where(d.state == PROCESSING, d.lease_until >= now, d.contact_key.is_not(None))
+        .scalar_subquery()
+    )
+    waiting = or_(d.state == RECEIVED, and_(d.state == PROCESSING, d.lease_until < now))
     query = (
-        select(webhook_deliveries)
-        .where(webhook_deliveries.c.state == RECEIVED)
-        .order_by(webhook_deliveries.c.id)
+        select(d.id)
+        .where(waiting, or_(d.contact_key.is_(None), d.contact_key.not_in(busy)))
+        .order_by(d.id)
         .limit(limit)
     )
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    ids = [int(row[0]) for row in connection.execute(query)]
+    if not ids:
+        return []
+    connection.execute(
+        update(webhook_deliveries)
+        .where(d.id.in_(ids))
+        .values(state=PROCESSING, claimed_by=worker, lease_until=now + lease, attempts=d.attempts + 1)
+    )
+    rows = connection.execute(select(webhook_deliveries).where(d.id.in_(ids)).order_by(d.id))
     return [
         Delivery(
             id=int(row.id),
@@ -91,12 +113,30 @@ def claim(connection: Connection, *, limit: int) -> list[Delivery]:
             vendor_event_id=row.vendor_event_id,
             event_type=row.event_type,
             contact_key=row.contact_key,
-            received_at=as_utc(row.received_at) or utcnow(),
+            received_at=as_utc(row.received_at) or now,
             body=bytes(row.body),
             attempts=int(row.attempts),
         )
-        for row in connection.execute(query)
+        for row in rows
     ]
+
+
+def release(connection: Connection, *, ids: Sequence[int], state: str = RECEIVED, error: str | None = None) -> None:
+    """Give claimed deliveries back (``received``: try again; ``parked``: wait for the person to be known)."""
+    if ids:
+        connection.execute(
+            update(webhook_deliveries)
+            .where(webhook_deliveries.c.id.in_(list(ids)))
+            .values(state=state, claimed_by=None, lease_until=None, error=error)
+        )
+
+
+def unpark(connection: Connection) -> int:
+    """Parked deliveries back to the queue (after a sync linked new contacts); how many."""
+    result = connection.execute(
+        update(webhook_deliveries).where(webhook_deliveries.c.state == PARKED).values(state=RECEIVED)
+    )
+    return int(result.rowcount or 0)
 
 
 def finish(connection: Connection, *, ids: Sequence[int], state: str, error: str | None = None) -> None:
@@ -104,12 +144,7 @@ def finish(connection: Connection, *, ids: Sequence[int], state: str, error: str
         connection.execute(
             update(webhook_deliveries)
             .where(webhook_deliveries.c.id.in_(list(ids)))
-            .values(
-                state=state,
-                error=error,
-                processed_at=utcnow(),
-                attempts=webhook_deliveries.c.attempts + 1,
-            )
+            .values(state=state, error=error, processed_at=utcnow(), claimed_by=None, lease_until=None)
         )
 
 
@@ -122,11 +157,30 @@ def counts(connection: Connection) -> dict[str, int]:
 
 
 def oldest_waiting(connection: Connection) -> datetime | None:
+    """When the oldest delivery not yet processed arrived (the intake-to-processing lag)."""
     value: Any = connection.execute(
-        select(func.min(webhook_deliveries.c.received_at)).where(webhook_deliveries.c.state == RECEIVED)
+        select(func.min(webhook_deliveries.c.received_at)).where(webhook_deliveries.c.state.in_([RECEIVED, PROCESSING]))
     ).scalar_one_or_none()
     return as_utc(value)
 
 
 def dead_letter_count(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(dead_letters)).scalar_one())
+
+
+def failures_by_reason(connection: Connection) -> dict[str, int]:
+    """Failed deliveries grouped by their error (the first line of it)."""
+    rows = connection.execute(
+        select(webhook_deliveries.c.error, func.count())
+        .where(webhook_deliveries.c.state == FAILED)
+        .group_by(webhook_deliveries.c.error)
+    ).all()
+    return {str(error or "unknown"): int(n) for error, n in rows}
+
+
+def retry_failed(connection: Connection) -> int:
+    """Failed deliveries back to the queue; how many."""
+    result = connection.execute(
+        update(webhook_deliveries).where(webhook_deliveries.c.state == FAILED).values(state=RECEIVED, error=None)
+    )
+    return int(result.rowcount or 0)

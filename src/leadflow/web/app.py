@@ -47,3 +47,11 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
     app.include_router(health.router)
     app.include_router(webhooks.router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory`` (``leadflow serve --workers N``): settings from ``$LEADFLOW_CONFIG``
+    and the ``LEADFLOW_*`` environment, as the command line reads them."""
+    from leadflow.runtime import ConfigFile
+
+    return create_app(Runtime(ConfigFile.find()).settings)

@@ -18,12 +18,15 @@ webhook_deliveries = Table(
     Column("received_at", Timestamp, nullable=False),
     Column("headers", Json, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("state", String(16), nullable=False),  # received | processed | ignored | failed
+    Column("state", String(16), nullable=False),  # received | processing | processed | ignored | parked | failed
+    Column("claimed_by", String(64)),
+    Column("lease_until", Timestamp),  # a worker that died leaves its claim; others take it after this
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("processed_at", Timestamp),
     UniqueConstraint("source", "vendor_event_id"),
     Index("ix_webhook_deliveries_state_id", "state", "id"),
+    Index("ix_webhook_deliveries_contact_key", "contact_key"),
 )
 
 dead_letters = Table(

@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("headers", JSON, nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("claimed_by", sa.String(64), nullable=True),
+        sa.Column("lease_until", TS, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("processed_at", TS, nullable=True),
@@ -40,6 +42,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "vendor_event_id", name="uq_webhook_deliveries_source"),
     )
     op.create_index("ix_webhook_deliveries_state_id", "webhook_deliveries", ["state", "id"])
+    op.create_index("ix_webhook_deliveries_contact_key", "webhook_deliveries", ["contact_key"])
     op.create_table(
         "dead_letters",
         sa.Column("id", ID, autoincrement=True, nullable=False),
@@ -54,5 +57,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dead_letters")
+    op.drop_index("ix_webhook_deliveries_contact_key", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_state_id", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
