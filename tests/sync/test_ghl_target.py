@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from leadflow.config import SyncSettings
+from leadflow.config import SegmentsSettings, SegmentSpec, SyncSettings
 from leadflow.ghl import GhlClient
 from leadflow.store import open_store, sync_outbox
 from leadflow.sync.ghl_target import GhlTarget
@@ -168,3 +168,85 @@ def remote_id(engine: sa.Engine, person: str) -> str:
 
 def engine_path(engine: sa.Engine) -> Path:
     return Path(str(engine.url.database)).parent / "second-client"
+
+
+WORKFLOW = {"id": "wf-hot-0000-0000-0000-000000000001", "name": "Hot sequence", "status": "published", "version": 1}
+NURTURE = {"id": "wf-nurture-0000-0000-0000-00000002", "name": "Nurture drip", "status": "published", "version": 1}
+
+
+def _segments() -> SegmentsSettings:
+    return SegmentsSettings(
+        segment=[
+            SegmentSpec(name="hot", rule="fit >= 0", ghl_workflow="Hot sequence", ghl_unenroll_on_exit=True),
+            SegmentSpec(name="nurture", rule="fit >= 0", ghl_workflow=NURTURE["id"]),
+        ]
+    )
+
+
+def _set_ghl_desired(engine: sa.Engine, person: str, desired: list[str]) -> None:
+    import json
+
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("update record_tags set desired = :d where golden_person_id = :p and target = 'ghl'"),
+            {"d": json.dumps(desired), "p": person},
+        )
+
+
+def _enrolments(emulator: Emulator) -> dict[tuple[str, str], str]:
+    return {(e["contactId"], e["workflowId"]): e["status"] for e in emulator.state()["enrolments"]}
+
+
+def test_segment_workflows_enrol_once_and_unenrol_on_exit_only_when_asked(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    emulator.seed([{"kind": "workflow", "record": WORKFLOW}, {"kind": "workflow", "record": NURTURE}])
+    hot, nurture = "lf-workflow:Hot sequence", f"lf-workflow:{NURTURE['id']}"
+    a, b = golden_ids(engine)[:2]
+    _set_ghl_desired(engine, a, ["lf-hot", hot, nurture])
+    _set_ghl_desired(engine, b, ["lf-hot"])
+    runner = lambda: SyncRunner(  # noqa: E731
+        engine, GhlTarget(ghl, segments=_segments()), SyncSettings(), tag_prefix="lf-"
+    ).run()
+    runner()
+    contact_a = remote_id(engine, a)
+    assert _enrolments(emulator) == {(contact_a, WORKFLOW["id"]): "active", (contact_a, NURTURE["id"]): "active"}
+    assert not {t for t in ghl.contacts.get(contact_a)["tags"] if "workflow" in t}  # memberships are no tags
+    runner()  # nothing changed: no second enrolment
+    assert len(emulator.state()["enrolments"]) == 2
+    _set_ghl_desired(engine, a, ["lf-hot"])  # a leaves both segments
+    runner()
+    assert _enrolments(emulator) == {(contact_a, WORKFLOW["id"]): "removed", (contact_a, NURTURE["id"]): "active"}
+
+
+def test_suppressed_people_are_never_enrolled(emulator: Emulator, ghl: GhlClient, engine: sa.Engine) -> None:
+    from datetime import UTC, datetime
+
+    from leadflow.config import Settings
+    from leadflow.pipeline.score import run_score_stage
+    from leadflow.store.scoring import insert_events
+
+    emulator.seed([{"kind": "workflow", "record": WORKFLOW}])
+    segments = SegmentsSettings(
+        segment=[SegmentSpec(name="everyone", rule="fit >= 0 or fit is null", ghl_workflow="Hot sequence")]
+    )
+    people = golden_ids(engine)
+    unsubscribed = people[0]
+    with engine.begin() as connection:
+        insert_events(
+            connection,
+            events=[
+                {
+                    "golden_person_id": unsubscribed,
+                    "event_type": "unsubscribed",
+                    "occurred_at": datetime.now(UTC),
+                    "source": "ghl",
+                    "vendor_event_id": "test-unsub-1",
+                }
+            ],
+        )
+    run_score_stage(engine, Settings(segments=segments))
+    SyncRunner(engine, GhlTarget(ghl, segments=segments), SyncSettings(), tag_prefix="lf-").run()
+    enrolled = {contact for contact, _ in _enrolments(emulator)}
+    assert remote_id(engine, unsubscribed) not in enrolled
+    assert len(enrolled) == len(people) - 1

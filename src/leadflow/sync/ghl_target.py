@@ -10,6 +10,9 @@ is kept in the engine's id map. GHL writes one contact a request, so a write cal
   and adopted, never created twice.
 * **update**: ``PUT /contacts/{id}`` without ``tags`` (which would replace every tag a person added by hand).
 * **tags**: only the owned tags, through the bulk tag endpoint (one call per tag per batch of contacts).
+* **workflow enrolments** arrive as owned memberships among the tags (``lf-workflow:<id or name>``, see
+  :func:`leadflow.segments.engine.workflow_membership`): adding one enrols the contacts in that workflow; removing
+  one unenrols them only for segments with ``ghl_unenroll_on_exit`` (otherwise the membership is just released).
 * **lookup** (reconciling a lost answer): one search by ``contact.leadflow_id`` for many golden ids at once.
 
 Errors: a call that never connected raises :class:`TargetUnreachable`; a lost answer, a 5xx or a 429 that
@@ -25,12 +28,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from leadflow.config import GhlSyncSettings
+from leadflow.config import GhlSyncSettings, SegmentsSettings
 from leadflow.errors import ApiError, AuthError, ConfigError, RateLimited, ResponseLost, TransientError
 from leadflow.ghl.client import GhlClient
 from leadflow.ghl.contacts import UPDATABLE_FIELDS
 from leadflow.ghl.errors import GhlDuplicate
 from leadflow.ghl.fields import CustomFieldSpec, DataType
+from leadflow.segments.engine import WORKFLOW_MARK
 from leadflow.sync.ghl_schema import CONTACTS, ghl_schema
 from leadflow.sync.schema import FieldSpec, TargetSchema
 from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome
@@ -58,10 +62,20 @@ class GhlTarget:
         [WriteOutcome(ok=True, remote_id='c1', action='insert', ...)]
     """
 
-    def __init__(self, ghl: GhlClient, settings: GhlSyncSettings | None = None) -> None:
+    def __init__(
+        self, ghl: GhlClient, settings: GhlSyncSettings | None = None, *, segments: SegmentsSettings | None = None
+    ) -> None:
         self.ghl = ghl
         self._schema = ghl_schema(settings or GhlSyncSettings())
         self._field_ids: dict[str, str] | None = None
+        segments = segments or SegmentsSettings()
+        self._membership_prefix = f"{segments.tag_prefix}{WORKFLOW_MARK}".lower()
+        self._unenroll = {
+            spec.ghl_workflow.strip().lower()
+            for spec in segments.segment
+            if spec.ghl_workflow and spec.ghl_unenroll_on_exit
+        }
+        self._workflow_ids: dict[str, str] | None = None
 
     @property
     def schema(self) -> TargetSchema:
@@ -246,6 +260,8 @@ class GhlTarget:
 
     def change_tags(self, module: str, *, add: bool, tag: str, remote_ids: Sequence[str]) -> dict[str, WriteOutcome]:
         self._check_module(module)
+        if tag.lower().startswith(self._membership_prefix):
+            return self._enrolment(add, tag[len(self._membership_prefix) :], remote_ids)
         with self._reachable():
             result = self.ghl.contacts.bulk_tags(list(remote_ids), [tag.lower()], add=add)
         outcomes: dict[str, WriteOutcome] = {}
@@ -258,6 +274,41 @@ class GhlTarget:
                 message=None if ok else message or "GHL did not confirm the tag",
             )
         return outcomes
+
+    def _enrolment(self, add: bool, workflow: str, remote_ids: Sequence[str]) -> dict[str, WriteOutcome]:
+        """Enrol contacts in (or take them out of) a workflow, one call per contact as GHL's API has it."""
+        if not add and workflow.strip().lower() not in self._unenroll:
+            return {rid: WriteOutcome(True, remote_id=rid, details={"left_enrolled": True}) for rid in remote_ids}
+        workflow_id = self._workflow_id(workflow)
+        if workflow_id is None:
+            message = f"GoHighLevel has no workflow {workflow!r} (by id or name): check ghl_workflow in [segments]"
+            return {rid: WriteOutcome(False, code="WORKFLOW_NOT_FOUND", message=message) for rid in remote_ids}
+        outcomes: dict[str, WriteOutcome] = {}
+        for contact_id in remote_ids:
+            try:
+                with self._reachable():
+                    if add:
+                        self.ghl.contacts.add_to_workflow(contact_id, workflow_id)
+                    else:
+                        self.ghl.contacts.remove_from_workflow(contact_id, workflow_id)
+            except (AuthError, RateLimited, TransientError, ResponseLost, TargetUnreachable):
+                raise
+            except ApiError as error:
+                outcomes[contact_id] = _failed(error)
+                continue
+            outcomes[contact_id] = WriteOutcome(True, remote_id=contact_id, details={"workflow": workflow_id})
+        return outcomes
+
+    def _workflow_id(self, workflow: str) -> str | None:
+        if self._workflow_ids is None:
+            with self._reachable():
+                listed = self.ghl.location.workflows()
+            self._workflow_ids = {}
+            for item in listed:
+                if item.get("id"):
+                    self._workflow_ids[str(item["id"]).lower()] = str(item["id"])
+                    self._workflow_ids.setdefault(str(item.get("name") or "").strip().lower(), str(item["id"]))
+        return self._workflow_ids.get(workflow.strip().lower())
 
     # --- budget --------------------------------------------------------------------------------------------
 
