@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from leadflow.config import SegmentsSettings, SegmentSpec, SyncSettings
+from leadflow.config import SegmentSpec, SegmentsSettings, SyncSettings
 from leadflow.ghl import GhlClient
 from leadflow.store import open_store, sync_outbox
 from leadflow.sync.ghl_target import GhlTarget
