@@ -11,7 +11,9 @@ from leadflow.sync.schema import FieldSpec, TargetSchema
 
 TARGET = "ghl"
 CONTACTS = "contacts"
-BATCH_SIZE = 25  # contacts per write call of the engine (GHL writes one contact a request; the target loops)
+BATCH_SIZE = (
+    100  # contacts per engine call: per write call (GHL takes one a request; the target loops) and per bulk tag call
+)
 
 # The custom fields leadflow owns in GHL: the key GHL derives from the name (``contact.<slug of name>``).
 LEADFLOW_FIELDS: dict[str, FieldSpec] = {
