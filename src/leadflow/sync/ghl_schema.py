@@ -11,9 +11,8 @@ from leadflow.sync.schema import FieldSpec, TargetSchema
 
 TARGET = "ghl"
 CONTACTS = "contacts"
-BATCH_SIZE = (
-    100  # contacts per engine call: per write call (GHL takes one a request; the target loops) and per bulk tag call
-)
+# Contacts per engine call: per write call (GHL takes one contact a request; the target loops), per bulk tag call.
+BATCH_SIZE = 100
 
 # The custom fields leadflow owns in GHL: the key GHL derives from the name (``contact.<slug of name>``).
 LEADFLOW_FIELDS: dict[str, FieldSpec] = {
