@@ -11,8 +11,29 @@ from collections.abc import Callable, Mapping
 import httpx
 import pytest
 
-from leadflow.errors import AuthExpired, RateLimited, ResponseLost, TransientError
-from leadflow.http import ConcurrencyLimiter, Page, RequestSpec, RetryPolicy, Transport, chunked, iter_pages
+from leadflow.errors import (
+    ApiError,
+    AuthExpired,
+    Duplicate,
+    FieldProblem,
+    RateLimited,
+    ResponseLost,
+    TransientError,
+    Unreachable,
+    ValidationFailed,
+)
+from leadflow.http import (
+    Authenticator,
+    ConcurrencyLimiter,
+    DefaultErrors,
+    ErrorMapper,
+    NoAuth,
+    RequestSpec,
+    RetryPolicy,
+    Transport,
+    chunked,
+    error_class_for,
+)
 from leadflow.http.retry import parse_retry_after
 
 URL = "https://api.example.test/thing"
@@ -33,7 +54,12 @@ def scripted(*answers: httpx.Response | Exception) -> tuple[httpx.Client, list[h
 
 
 def transport(client: httpx.Client, sleeps: list[float], **kwargs: object) -> Transport:
-    return Transport(client, sleep=sleeps.append, seed=42, **kwargs)  # type: ignore[arg-type]
+    return Transport(client, auth=NoAuth(), error_mapper=DefaultErrors(), sleep=sleeps.append, seed=42, **kwargs)  # type: ignore[arg-type]
+
+
+def plain(client: httpx.Client, *, auth: Authenticator | None = None, **kwargs: object) -> Transport:
+    errors: ErrorMapper = DefaultErrors()
+    return Transport(client, auth=auth or NoAuth(), error_mapper=errors, **kwargs)  # type: ignore[arg-type]
 
 
 def test_backoff_doubles_and_caps_without_jitter() -> None:
@@ -171,7 +197,7 @@ def test_expired_token_is_refreshed_once_and_the_call_repeated() -> None:
         return httpx.Response(201, json={})
 
     auth = FlakyAuth()
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), auth=auth)
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), auth=auth)
     assert t.send(RequestSpec("POST", URL, json={})).status_code == 201
     assert auth.refreshed == [{"Authorization": "Zoho-oauthtoken old"}]
 
@@ -179,7 +205,7 @@ def test_expired_token_is_refreshed_once_and_the_call_repeated() -> None:
 def test_second_401_after_a_refresh_is_an_error_not_a_loop() -> None:
     client, seen = scripted(httpx.Response(401, json={"code": "INVALID_TOKEN", "message": "invalid oauth token"}))
     auth = FlakyAuth()
-    response = Transport(client, auth=auth).send(RequestSpec("GET", URL))
+    response = plain(client, auth=auth).send(RequestSpec("GET", URL))
     assert response.status_code == 401
     assert len(auth.refreshed) == 1
     assert len(seen) == 2
@@ -243,7 +269,7 @@ def slow_server(delay: float) -> tuple[Callable[[httpx.Request], httpx.Response]
 
 def test_never_more_calls_in_flight_than_the_limit() -> None:
     handler, state = slow_server(0.01)
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=ConcurrencyLimiter(limit=3))
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), limiter=ConcurrencyLimiter(limit=3))
     threads = [threading.Thread(target=t.send, args=(RequestSpec("GET", URL),)) for _ in range(24)]
     for thread in threads:
         thread.start()
@@ -257,7 +283,7 @@ def test_never_more_calls_in_flight_than_the_limit() -> None:
 def test_complex_calls_have_their_own_smaller_cap() -> None:
     handler, state = slow_server(0.01)
     limiter = ConcurrencyLimiter(limit=6, complex_limit=2)
-    t = Transport(httpx.Client(transport=httpx.MockTransport(handler)), limiter=limiter)
+    t = plain(httpx.Client(transport=httpx.MockTransport(handler)), limiter=limiter)
     spec = RequestSpec("POST", URL, json={}, complex_call=True, idempotent=True)
     threads = [threading.Thread(target=t.send, args=(spec,)) for _ in range(12)]
     for thread in threads:
@@ -267,9 +293,7 @@ def test_complex_calls_have_their_own_smaller_cap() -> None:
     assert state["peak"] == 2
 
 
-def test_paging_helpers() -> None:
-    pages = {None: Page(["a", "b"], "t1"), "t1": Page(["c"], None)}
-    assert list(iter_pages(lambda cursor: pages[cursor])) == ["a", "b", "c"]
+def test_chunked() -> None:
     assert list(chunked(range(250), 100)) == [list(range(100)), list(range(100, 200)), list(range(200, 250))]
 
 
@@ -287,3 +311,66 @@ def test_a_success_without_its_promised_body_is_a_lost_response() -> None:
     client, seen = scripted(httpx.Response(200), httpx.Response(200, json={"data": []}))
     assert transport(client, []).send(RequestSpec("GET", URL, expect_body=True)).json() == {"data": []}
     assert len(seen) == 2
+
+
+class GhlStyleErrors:
+    """An error mapper for GoHighLevel's replies (``{"statusCode", "message", "error", "traceId"}``, a duplicate's
+    ``meta.contactId``), as the GHL client will supply one: the transport needs nothing else from a vendor."""
+
+    def from_response(self, response: httpx.Response) -> ApiError:
+        body = response.json()
+        message = body.get("message")
+        text = "; ".join(message) if isinstance(message, list) else str(message or body.get("error"))
+        common: dict[str, object] = {"status": response.status_code, "request_id": body.get("traceId")}
+        meta = body.get("meta") or {}
+        if meta.get("contactId"):
+            return Duplicate(text, existing_id=meta["contactId"], field=meta.get("matchingField"), **common)  # type: ignore[arg-type]
+        if response.status_code == 422:
+            problems = [FieldProblem(None, m) for m in (message if isinstance(message, list) else [text])]
+            return ValidationFailed(text, problems=problems, **common)  # type: ignore[arg-type]
+        return error_class_for(response.status_code)(text, vendor_code=body.get("error"), **common)  # type: ignore[arg-type]
+
+    def unreachable(self, url: str, reason: str) -> Unreachable:
+        return Unreachable(f"cannot reach GoHighLevel at {url} ({reason})", url=url, reason=reason)
+
+
+class BearerToken:
+    def auth_headers(self) -> Mapping[str, str]:
+        return {"Authorization": "Bearer pit-123", "Version": "2021-07-28"}
+
+    def should_refresh(self, response: httpx.Response) -> bool:
+        return False
+
+    def refresh(self, rejected: Mapping[str, str]) -> None:
+        raise AssertionError("not refreshed")
+
+
+def test_the_same_transport_serves_another_vendor_with_its_own_auth_and_errors() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer pit-123"
+        if request.url.path == "/contacts/":
+            return httpx.Response(
+                400,
+                json={
+                    "statusCode": 400,
+                    "message": "This location does not allow duplicated contacts.",
+                    "meta": {"contactId": "c-42", "matchingField": "email"},
+                    "traceId": "t-1",
+                },
+            )
+        return httpx.Response(
+            422, json={"statusCode": 422, "message": ["email must be an email"], "error": "Unprocessable Entity"}
+        )
+
+    ghl = Transport(
+        httpx.Client(transport=httpx.MockTransport(handler)), auth=BearerToken(), error_mapper=GhlStyleErrors()
+    )
+    # Below 500 (429 aside) the transport hands the reply back; the vendor's client raises what its mapper says.
+    refused = ghl.send(RequestSpec("POST", "https://services.leadconnectorhq.com/contacts/", json={}))
+    duplicate = ghl.error_mapper.from_response(refused)
+    assert isinstance(duplicate, Duplicate)
+    assert (duplicate.existing_id, duplicate.field, duplicate.request_id) == ("c-42", "email", "t-1")
+    invalid = ghl.send(RequestSpec("POST", "https://services.leadconnectorhq.com/contacts/upsert", json={}))
+    error = ghl.error_mapper.from_response(invalid)
+    assert isinstance(error, ValidationFailed)
+    assert [p.message for p in error.problems] == ["email must be an email"]

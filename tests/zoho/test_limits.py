@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from leadflow.errors import CreditBudgetExceeded, RateLimited, ResponseLost
+from leadflow.errors import BatchInterrupted, CreditBudgetExceeded, RateLimited, ResponseLost
 from leadflow.http import RetryPolicy
-from leadflow.zoho import ClientOptions, Criteria, ZohoClient, partial_results
+from leadflow.zoho import ClientOptions, Criteria, RecordResult, ZohoClient
 from tests.zoho.conftest import Rig
 
 
@@ -76,11 +76,8 @@ def test_500s_are_retried_for_reads_and_refused_writes(zoho: ZohoClient, rig: Ri
 def test_a_write_whose_answer_is_lost_raises_and_is_not_resent(zoho: ZohoClient, rig: Rig) -> None:
     zoho.leads.insert(leads(100))
     rig.control("POST", "faults", json={"drop_after_commit": 1, "path_contains": "/Leads"})
-    with pytest.raises(ResponseLost) as caught:
+    with pytest.raises(ResponseLost):  # its first call: nothing answered, so the error itself
         zoho.leads.insert(leads(250, start=100))
-    partial = partial_results(caught.value)
-    assert partial is not None
-    assert partial.first_unconfirmed == 0
     assert rig.state()["records"]["Leads"] == 200  # the first chunk was applied exactly once, nothing after it
     # The caller reconciles: the "lost" record is there.
     found = list(zoho.leads.search(Criteria.field("Email").equals("l100@example.com")))
@@ -135,12 +132,17 @@ def test_credits_match_the_emulators_count(zoho: ZohoClient, rig: Rig) -> None:
 
 def test_the_daily_budget_stops_before_sending_and_keeps_what_was_done(rig: Rig) -> None:
     with rig.client(daily_credit_budget=25) as zoho:
-        with pytest.raises(CreditBudgetExceeded, match="daily_credit_budget 25") as caught:
+        with pytest.raises(
+            BatchInterrupted, match=r"stopped after 200 of 300 rows: .*daily_credit_budget 25"
+        ) as caught:
             zoho.leads.insert(leads(300))
-        partial = partial_results(caught.value)
-        assert partial is not None
-        assert partial.first_unconfirmed == 200
-        assert [r.index for r in partial.results] == list(range(200))
+        stopped: BatchInterrupted[RecordResult] = caught.value
+        assert isinstance(stopped.cause, CreditBudgetExceeded)
+        assert stopped.__cause__ is stopped.cause
+        assert stopped.exit_code == stopped.cause.exit_code
+        assert stopped.partial.first_unconfirmed == 200
+        assert [r.index for r in stopped.partial.results] == list(range(200))
+        assert all(r.ok for r in stopped.partial.results)
         assert zoho.credits.remaining == 5
     assert rig.state()["records"]["Leads"] == 200
     assert rig.state()["credits"]["used"] == 20

@@ -113,10 +113,22 @@ def fields_command(
     module: Annotated[str, typer.Argument(help="Module API name, e.g. Leads")],
 ) -> None:
     """The fields of a module: API name, label, type, length, unique, mandatory, custom."""
+    from leadflow.errors import InputError, NotFound
+
     context = app_context(ctx)
     with _client(ctx) as zoho:
+        try:
+            fields = zoho.metadata.fields(module)
+        except NotFound as exc:
+            if exc.vendor_code != "INVALID_MODULE":
+                raise
+            names = [str(m["api_name"]) for m in zoho.metadata.modules() if m.get("api_name")]
+            raise InputError(
+                f"Zoho has no module {module!r} in this org (API names are case-sensitive);"
+                f" its modules are {', '.join(names)}"
+            ) from exc
         table = Table("api_name", "label", "type", "length", "unique", "mandatory", "custom", title=module)
-        for field in zoho.metadata.fields(module):
+        for field in fields:
             unique = field.get("unique")
             table.add_row(
                 str(field.get("api_name", "")),

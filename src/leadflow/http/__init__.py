@@ -3,30 +3,62 @@
 Example:
     >>> import httpx
     >>> client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(204)))
-    >>> Transport(client).send(RequestSpec("GET", "https://example.test/")).status_code
-    204
+    >>> Transport(client, auth=NoAuth(), error_mapper=DefaultErrors()).send(RequestSpec("GET", "https://example.test/"))
+    <Response [204 No Content]>
 """
 
-from leadflow.http.errors import ErrorMapper, default_error, error_class_for, request_id_of
+from leadflow.http.errors import (
+    DefaultErrors,
+    ErrorMapper,
+    default_error,
+    error_class_for,
+    failure_reason,
+    origin_of,
+    request_id_of,
+)
 from leadflow.http.limits import ConcurrencyLimiter
-from leadflow.http.paging import Page, chunked, iter_pages
+from leadflow.http.paging import (
+    After,
+    Offsets,
+    Page,
+    PageNumbers,
+    PagingStrategy,
+    SearchAfter,
+    StartAfterCursor,
+    StartAfterId,
+    Window,
+    chunked,
+    paginate,
+)
 from leadflow.http.retry import RetryPolicy, parse_retry_after
-from leadflow.http.transport import Authenticator, CreditHook, RequestSpec, Transport, TransportStats
+from leadflow.http.transport import Authenticator, CreditHook, NoAuth, RequestSpec, Transport, TransportStats
 
 __all__ = [
+    "After",
     "Authenticator",
     "ConcurrencyLimiter",
     "CreditHook",
+    "DefaultErrors",
     "ErrorMapper",
+    "NoAuth",
+    "Offsets",
     "Page",
+    "PageNumbers",
+    "PagingStrategy",
     "RequestSpec",
     "RetryPolicy",
+    "SearchAfter",
+    "StartAfterCursor",
+    "StartAfterId",
     "Transport",
     "TransportStats",
+    "Window",
     "chunked",
     "default_error",
     "error_class_for",
-    "iter_pages",
+    "failure_reason",
+    "origin_of",
+    "paginate",
     "parse_retry_after",
     "request_id_of",
 ]

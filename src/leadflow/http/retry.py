@@ -31,6 +31,8 @@ class RetryPolicy:
     """
 
     max_attempts: int = 6
+    # A refused or unresolvable connection rarely heals within seconds: give up sooner than for a busy server.
+    max_connect_attempts: int = 3
     base_delay: float = 0.5
     max_delay: float = 20.0
     jitter: float = 0.5

@@ -17,7 +17,7 @@ import httpx
 import structlog
 
 from leadflow.errors import ApiError, ResponseLost, TransientError
-from leadflow.http.errors import ErrorMapper, default_error, request_id_of
+from leadflow.http.errors import ErrorMapper, failure_reason, origin_of, request_id_of
 from leadflow.http.limits import ConcurrencyLimiter
 from leadflow.http.retry import RetryPolicy, parse_retry_after
 
@@ -104,6 +104,17 @@ class RequestSpec:
     expect_body: bool = False
 
     @property
+    def described(self) -> str:
+        """The call in a few words for messages: its label, with the method in front unless it has it.
+
+        Example:
+            >>> RequestSpec("POST", "https://x/crm/v8/Leads", label="POST Leads").described
+            'POST Leads'
+        """
+        what = self.label or self.url
+        return what if what.upper().startswith(f"{self.method.upper()} ") else f"{self.method} {what}"
+
+    @property
     def is_idempotent(self) -> bool:
         """GET, HEAD, OPTIONS and DELETE unless the caller says otherwise."""
         return self.idempotent if self.idempotent is not None else self.method.upper() in IDEMPOTENT_METHODS
@@ -127,12 +138,35 @@ class TransportStats:
     by_label: dict[str, int] = field(default_factory=dict)
 
 
+class NoAuth:
+    """No credentials: for calls that carry their own (an OAuth token request) or APIs that need none.
+
+    Example:
+        >>> NoAuth().auth_headers()
+        {}
+    """
+
+    def auth_headers(self) -> Mapping[str, str]:
+        return {}
+
+    def should_refresh(self, response: httpx.Response) -> bool:
+        return False
+
+    def refresh(self, rejected: Mapping[str, str]) -> None:  # pragma: no cover - should_refresh is always False
+        return None
+
+
 class Transport:
     """Sends requests through an injected ``httpx.Client`` under a retry policy and concurrency limits.
 
+    The vendor's auth strategy and error mapper are given at construction and never change afterwards; a
+    client for another vendor builds its own transport with its own pair.
+
     Example:
+        >>> from leadflow.http.errors import DefaultErrors
         >>> client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})))
-        >>> Transport(client).send(RequestSpec("GET", "https://example.test/ping")).status_code
+        >>> Transport(client, auth=NoAuth(), error_mapper=DefaultErrors()).send(
+        ...     RequestSpec("GET", "https://example.test/ping")).status_code
         200
     """
 
@@ -140,43 +174,56 @@ class Transport:
         self,
         client: httpx.Client,
         *,
+        auth: Authenticator,
+        error_mapper: ErrorMapper,
         policy: RetryPolicy | None = None,
         limiter: ConcurrencyLimiter | None = None,
-        auth: Authenticator | None = None,
         credits: CreditHook | None = None,
-        error_mapper: ErrorMapper = default_error,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
     ) -> None:
         self.client = client
+        self._auth = auth
+        self._error_mapper = error_mapper
         self.policy = policy or RetryPolicy()
         self.limiter = limiter or ConcurrencyLimiter()
-        self.auth = auth
         self.credits = credits
-        self.error_mapper = error_mapper
         self.sleep = sleep
         self.stats = TransportStats()
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._stats_lock = threading.Lock()
 
+    @property
+    def auth(self) -> Authenticator:
+        """The auth strategy every authenticated call goes out with."""
+        return self._auth
+
+    @property
+    def error_mapper(self) -> ErrorMapper:
+        """The vendor's mapping of error replies and unreachable hosts to typed errors."""
+        return self._error_mapper
+
     def send(self, spec: RequestSpec) -> httpx.Response:
         """Send ``spec`` until it gets a final answer; returns any response below 500 other than 429.
 
-        Raises ``RateLimited``/``TransientError`` when retries run out, ``ResponseLost`` when a write was
-        sent but its answer never came, ``CreditBudgetExceeded`` before a call the budget cannot afford.
+        Raises ``RateLimited``/``TransientError`` when retries run out, ``Unreachable`` when no connection
+        could be made, ``ResponseLost`` when a write was sent but its answer never came,
+        ``CreditBudgetExceeded`` before a call the budget cannot afford. Credits are booked only for
+        requests that went out: a call that never connected (or whose auth failed first) costs nothing.
         """
         idempotent = spec.is_idempotent
         attempt = 0
+        not_connected = 0
         refreshed = False
         while True:
             attempt += 1
-            reservation = self.credits.reserve(spec.cost, spec.label) if self.credits else None
             headers = dict(spec.headers or {})
             auth_headers: Mapping[str, str] = {}
-            if self.auth is not None and spec.authenticated:
-                auth_headers = self.auth.auth_headers()
+            if spec.authenticated:
+                auth_headers = self._auth.auth_headers()
                 headers.update(auth_headers)
+            reservation = self.credits.reserve(spec.cost, spec.label) if self.credits else None
             self._count(spec.label)
             started = time.monotonic()
             try:
@@ -200,18 +247,23 @@ class Transport:
                     raise _EmptyReply(f"HTTP {response.status_code} without the body it promised")
             except _NOT_SENT as exc:
                 self._release(reservation)
-                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                not_connected += 1
+                unreachable = self._error_mapper.unreachable(spec.url, failure_reason(exc))
+                if not_connected >= self.policy.max_connect_attempts:
+                    raise unreachable from exc
+                self._wait_or_raise(spec, attempt, None, unreachable, cause=exc)
                 continue
             except (httpx.TransportError, _EmptyReply) as exc:
                 if not idempotent:
                     with self._stats_lock:
                         self.stats.responses_lost += 1
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} was sent but no answer came back"
+                        f"{spec.described} was sent but no answer came back"
                         f" ({type(exc).__name__}); it may or may not have been applied: reconcile before sending it"
                         " again",
                     ) from exc
-                self._wait_or_raise(spec, attempt, None, TransientError(f"{spec.label or spec.url}: {exc!r}"))
+                lost = TransientError(f"{spec.described}: no answer from {origin_of(spec.url)} ({failure_reason(exc)})")
+                self._wait_or_raise(spec, attempt, None, lost, cause=exc)
                 continue
             elapsed = time.monotonic() - started
             log.debug(
@@ -226,11 +278,11 @@ class Transport:
             if self.credits is not None:
                 self.credits.observe(response)
             status = response.status_code
-            if self.auth is not None and spec.authenticated and not refreshed and self.auth.should_refresh(response):
+            if spec.authenticated and not refreshed and self._auth.should_refresh(response):
                 refreshed = True
                 with self._stats_lock:
                     self.stats.refreshes += 1
-                self.auth.refresh(auth_headers)
+                self._auth.refresh(auth_headers)
                 attempt -= 1
                 continue
             if status == 429 or status >= 500:
@@ -243,28 +295,36 @@ class Transport:
                     self._release(reservation)
                 if self.policy.retries_status(status, idempotent=idempotent):
                     retry_after = parse_retry_after(response.headers.get("retry-after"))
-                    self._wait_or_raise(spec, attempt, retry_after, self.error_mapper(response))
+                    self._wait_or_raise(spec, attempt, retry_after, self._error_mapper.from_response(response))
                     continue
                 if not idempotent:
-                    error = self.error_mapper(response)
+                    error = self._error_mapper.from_response(response)
                     raise ResponseLost(
-                        f"{spec.method} {spec.label or spec.url} got {status} from a gateway: the write may have been"
+                        f"{spec.described} got {status} from a gateway: the write may have been"
                         " applied; reconcile before sending it again",
                         status=status,
                         vendor_code=error.vendor_code,
                         details=error.details,
                         request_id=error.request_id,
                     )
-                raise self.error_mapper(response)
+                raise self._error_mapper.from_response(response)
             return response
 
-    def _wait_or_raise(self, spec: RequestSpec, attempt: int, retry_after: float | None, error: ApiError) -> None:
+    def _wait_or_raise(
+        self,
+        spec: RequestSpec,
+        attempt: int,
+        retry_after: float | None,
+        error: ApiError,
+        *,
+        cause: BaseException | None = None,
+    ) -> None:
         if attempt >= self.policy.max_attempts:
-            raise error
+            raise error from cause
         with self._rng_lock:
             delay = self.policy.delay(attempt, self._rng, retry_after)
         if delay is None:
-            raise error
+            raise error from cause
         with self._stats_lock:
             self.stats.retries += 1
         log.info("retrying", label=spec.label, attempt=attempt, delay=round(delay, 3), error=str(error))

@@ -14,7 +14,7 @@ from leadflow.zoho.criteria import Criteria
 from leadflow.zoho.errors import TokenError
 from leadflow.zoho.metadata import EnsureFieldsReport, FieldSpec
 from leadflow.zoho.records import ConvertResult, LeadsResource, ModuleResource
-from leadflow.zoho.results import PartialBatch, RecordResult, partial_results
+from leadflow.zoho.results import RecordResult
 
 __all__ = [
     "BulkApi",
@@ -30,12 +30,10 @@ __all__ = [
     "LeadsResource",
     "ModuleResource",
     "OAuthRefreshAuth",
-    "PartialBatch",
     "ProxyAuth",
     "RecordResult",
     "StaticTokenAuth",
     "TokenError",
     "TokenReply",
     "ZohoClient",
-    "partial_results",
 ]

@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 
-from leadflow.errors import ApiError
-from leadflow.http import RequestSpec, Transport
+from leadflow.http import Page, RequestSpec, Transport
 from leadflow.zoho.auth import ZohoAuth
 from leadflow.zoho.datacentres import upload_root
-from leadflow.zoho.errors import zoho_error
+from leadflow.zoho.errors import ZohoErrors, decode, zoho_error
 
 _CRM_PATH = re.compile(r"/crm/(?:bulk/)?v[0-9.]+/([^?]*)")
 
@@ -42,35 +41,31 @@ class Reply:
             return dict(self.body["info"])
         return {}
 
-
-def unwrap(body: Any, *, envelope: bool) -> Any:
-    """Remove an auth proxy's ``{"output": ...}`` envelope; an empty output is no body.
-
-    Example:
-        >>> unwrap({"output": {"data": []}}, envelope=True)
-        {'data': []}
-    """
-    if envelope and isinstance(body, dict) and "output" in body and len(body) <= 2:
-        inner = body["output"]
-        return inner if inner not in ("", {}) else None
-    return body
+    def page(self, key: str = "data") -> Page[dict[str, Any]]:
+        """The items under ``key`` (``data``, ``users``...) with ``info`` as the paging meta."""
+        items = self.body.get(key) if isinstance(self.body, dict) else None
+        rows = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+        return Page(rows, self.info())
 
 
 class ZohoApi:
     """Builds Zoho URLs from the auth strategy and sends every call through one :class:`Transport`.
 
+    The transport must have been built with ``auth`` and a :class:`ZohoErrors` for it (:func:`api_errors`).
+
     Example:
         >>> from leadflow.zoho.auth import ProxyAuth
-        >>> api = ZohoApi(Transport(httpx.Client()), ProxyAuth("https://proxy.example/crm/v2/"))
+        >>> auth = ProxyAuth("https://proxy.example/crm/v2/")
+        >>> api = ZohoApi(Transport(httpx.Client(), auth=auth, error_mapper=api_errors(auth)), auth)
         >>> api.crm_url("Leads/search")
         'https://proxy.example/crm/v2/Leads/search'
     """
 
     def __init__(self, transport: Transport, auth: ZohoAuth) -> None:
+        if transport.auth is not auth:
+            raise ValueError("ZohoApi needs a transport built with the same auth strategy")
         self.transport = transport
         self.auth = auth
-        transport.auth = auth
-        transport.error_mapper = self._error
 
     @property
     def version(self) -> str:
@@ -140,19 +135,25 @@ class ZohoApi:
         return response.content
 
     def _decode(self, response: httpx.Response) -> Any:
-        if response.status_code in (204, 304) or not response.content:
-            return None
-        content_type = response.headers.get("content-type", "")
-        if "json" not in content_type and not response.content.lstrip().startswith((b"{", b"[")):
-            return None
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        return unwrap(body, envelope=self.auth.envelope)
+        return decode(response, envelope=self.auth.envelope)
 
-    def _error(self, response: httpx.Response) -> ApiError:
-        return zoho_error(response, self._decode(response))
+
+def api_errors(auth: ZohoAuth) -> ZohoErrors:
+    """The error mapper for calls to the CRM API under ``auth``: the proxy envelope, and the setting to check
+    when the API host cannot be reached.
+
+    Example:
+        >>> from leadflow.zoho.auth import ProxyAuth
+        >>> api_errors(ProxyAuth("https://proxy.example/crm/v2/")).envelope
+        True
+    """
+    if auth.mode == "proxy":
+        return ZohoErrors(envelope=True, server="the Zoho auth proxy", check="[zoho] api_base_url and the network")
+    if auth.mode == "token":
+        check = "[zoho] api_base_url / data_centre and the network"
+    else:
+        check = "[zoho] data_centre (or api_base_url) and the network"
+    return ZohoErrors(envelope=auth.envelope, server="Zoho's API server", check=check)
 
 
 def _path_of(url: str) -> str:

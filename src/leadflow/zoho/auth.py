@@ -19,15 +19,16 @@ import httpx
 from sqlalchemy import Engine
 
 from leadflow.errors import AuthExpired, ConfigError
-from leadflow.http import RequestSpec, RetryPolicy, Transport
+from leadflow.http import NoAuth, RequestSpec, RetryPolicy, Transport
 from leadflow.store import zoho as repo
 from leadflow.store.runs import utcnow
 from leadflow.zoho.datacentres import DATA_CENTRES
-from leadflow.zoho.errors import TokenError, zoho_error
+from leadflow.zoho.errors import TokenError, ZohoErrors, zoho_error
 from leadflow.zoho.secrets import SecretBox
 
 TOKEN_PATH = "/oauth/v2/token"
 REFRESH_EARLY = timedelta(seconds=60)
+ACCOUNTS_ERRORS = ZohoErrors(server="Zoho's accounts server", check="[zoho] accounts_url / data_centre and the network")
 _PROXY_BASE = re.compile(r"^(?P<root>.*?)/?crm/(?P<version>v\d+(?:\.\d+)?)/?$")
 
 
@@ -81,7 +82,13 @@ def token_request(
         ...
         leadflow.zoho.errors.TokenError: Zoho token request failed (invalid_code): ...
     """
-    transport = Transport(http, policy=RetryPolicy(max_attempts=3, base_delay=0.5), sleep=sleep or time.sleep)
+    transport = Transport(
+        http,
+        auth=NoAuth(),  # the grant in the form is the credential
+        error_mapper=ACCOUNTS_ERRORS,
+        policy=RetryPolicy(max_attempts=3, base_delay=0.5),
+        sleep=sleep or time.sleep,
+    )
     response = transport.send(
         RequestSpec(
             "POST",

@@ -19,9 +19,11 @@ from functools import partial
 from typing import Any
 
 from leadflow.errors import ApiError, InputError, TransientError
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.api import ZohoApi
 from leadflow.zoho.credits import BULK_READ_COST, BULK_WRITE_COST
 from leadflow.zoho.metadata import OrgApi
+from leadflow.zoho.paging import MORE_RECORDS
 from leadflow.zoho.results import RecordResult
 
 WRITE_FILE_ROWS = 25_000
@@ -367,19 +369,21 @@ class BulkApi:
                 ),
             }
             query_criteria = {"group_operator": "and", "group": [query_criteria, since]} if query_criteria else since
-        page = 1
-        while True:
+
+        def run_job(page: int) -> Page[dict[str, Any]]:
+            """One read job for ``page``, waited on; its result (download URL, ``more_records``) is the item."""
             job_id = self._create_read_job(module, fields, query_criteria, page, callback_url)
             status = self._wait(job_id, partial(self._read_status, job_id), callback_url or self.callback_url)
             state = str(status.get("state") or status.get("status"))
             if state != "COMPLETED":
                 raise ApiError(f"bulk read job {job_id} ended {state}", vendor_code=state, details=status)
-            result = status.get("result") or {}
-            url = result.get("download_url") or f"/crm/bulk/{self.api.version}/read/{job_id}/result"
-            yield from _csv_rows(self.api.download(str(url), label="bulk read result"))
-            if not result.get("more_records"):
-                return
-            page += 1
+            result = dict(status.get("result") or {})
+            if not result.get("download_url"):
+                result["download_url"] = f"/crm/bulk/{self.api.version}/read/{job_id}/result"
+            return Page([result], result)
+
+        for result in paginate(run_job, MORE_RECORDS):
+            yield from _csv_rows(self.api.download(str(result["download_url"]), label="bulk read result"))
 
     def _create_read_job(
         self,

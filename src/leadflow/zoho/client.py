@@ -16,7 +16,7 @@ from leadflow.errors import ConfigError
 from leadflow.http import ConcurrencyLimiter, RetryPolicy, Transport
 from leadflow.store import zoho as repo
 from leadflow.store.runs import utcnow
-from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.api import ZohoApi, api_errors
 from leadflow.zoho.auth import OAuthRefreshAuth, ProxyAuth, StaticTokenAuth, ZohoAuth
 from leadflow.zoho.bulk import BulkApi, CallbackWaiter
 from leadflow.zoho.coql import iter_coql
@@ -120,6 +120,8 @@ class ZohoClient:
         meter = CreditMeter(engine, budget=zs.daily_credit_budget, clock=options.clock)
         transport = Transport(
             http,
+            auth=auth,
+            error_mapper=api_errors(auth),
             policy=options.retry,
             limiter=ConcurrencyLimiter(limit=zs.concurrency, complex_limit=COMPLEX_LIMIT),
             credits=meter,

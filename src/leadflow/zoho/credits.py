@@ -177,12 +177,11 @@ class CreditMeter:
 
     def _exceeded(self, cost: int, label: str) -> CreditBudgetExceeded:
         remaining = max(0, self.budget - self._spent)
-        error = CreditBudgetExceeded(
+        return CreditBudgetExceeded(
             f"Zoho credit budget: {label or 'this call'} needs {cost} credits but {self._spent} of the"
             f" daily_credit_budget {self.budget} were spent in the last 24 hours ({remaining} left);"
-            " wait for older calls to age out of the 24-hour window or raise [zoho] daily_credit_budget"
+            " wait for older calls to age out of the 24-hour window or raise [zoho] daily_credit_budget",
+            cost=cost,
+            spent=self._spent,
+            budget=self.budget,
         )
-        error.cost = cost  # type: ignore[attr-defined]
-        error.spent = self._spent  # type: ignore[attr-defined]
-        error.budget = self.budget  # type: ignore[attr-defined]
-        return error

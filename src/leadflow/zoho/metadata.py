@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadflow.errors import ApiError
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.api import ZohoApi
+from leadflow.zoho.paging import MORE_RECORDS
 
 
 @dataclass(frozen=True)
@@ -201,17 +203,12 @@ class UsersApi:
 
     def iter(self, kind: str = "ActiveUsers") -> Iterator[dict[str, Any]]:
         """Users of one ``type`` (AllUsers, ActiveUsers, AdminUsers, ...), every page."""
-        page = 1
-        while True:
-            reply = self.api.call(
-                "GET", self.api.crm_url("users"), params={"type": kind, "page": str(page), "per_page": "200"}
-            )
-            body = reply.body if isinstance(reply.body, dict) else {}
-            users = body.get("users", [])
-            yield from users
-            if not users or not reply.info().get("more_records"):
-                return
-            page += 1
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            params = {"type": kind, "page": str(page), "per_page": "200"}
+            return self.api.call("GET", self.api.crm_url("users"), params=params).page("users")
+
+        return paginate(fetch, MORE_RECORDS)
 
 
 class OrgApi:

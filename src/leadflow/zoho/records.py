@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from leadflow.errors import ApiError, InputError, LeadflowError, ResponseLost
+from leadflow.errors import ApiError, BatchInterrupted, InputError, LeadflowError, PartialBatch, ResponseLost
 from leadflow.http import chunked
+from leadflow.http.paging import Page, paginate
 from leadflow.zoho.api import Reply, ZohoApi
 from leadflow.zoho.credits import CONVERT_COST, write_cost
 from leadflow.zoho.criteria import Criteria, escape_value
-from leadflow.zoho.results import RecordResult, attach_partial
+from leadflow.zoho.paging import MORE_RECORDS, ListCursor, RecordListPages
+from leadflow.zoho.results import RecordResult
 
 BATCH_SIZE = 100
 MAX_FIELDS = 50
 MAX_PER_PAGE = 200
-DISCRETE_PAGES = 10
 COMPLEX_WRITE_THRESHOLD = 10  # Zoho counts writes of more than 10 records against the sub-concurrency limit
 
 
@@ -110,35 +111,19 @@ class ModuleResource:
         if ids:
             base["ids"] = ",".join(ids)
         headers = {"If-Modified-Since": _iso(modified_since)} if modified_since else None
-        page = 1
-        page_token: str | None = None
-        while True:
-            params = dict(base)
-            if page_token:
-                params["page_token"] = page_token
-            else:
-                params["page"] = str(page)
-            reply = self.api.call("GET", self.api.crm_url(self.api_name), params=params, headers=headers)
-            yield from reply.data()
-            info = reply.info()
-            if not reply.data() or not info.get("more_records"):
-                return
-            next_token = info.get("next_page_token")
-            if page_token is not None or page >= DISCRETE_PAGES:
-                if not next_token:
-                    raise ApiError(
-                        f"{self.api_name}: more records after page {page} but no next_page_token came back",
-                        vendor_code="DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                    )
-                page_token = str(next_token)
-            else:
-                page += 1
+
+        def fetch(cursor: ListCursor) -> Page[dict[str, Any]]:
+            params = {**base, **cursor.params()}
+            return self.api.call("GET", self.api.crm_url(self.api_name), params=params, headers=headers).page()
+
+        return paginate(fetch, RecordListPages(self.api_name))
 
     def insert(self, rows: Iterable[Mapping[str, Any]], *, trigger: Sequence[str] | None = None) -> list[RecordResult]:
         """Create records, 100 per call; one result per input row, in order.
 
-        A request-level error (credit budget, lost response, ...) after some calls succeeded carries their
-        results: see :func:`leadflow.zoho.results.partial_results`.
+        A request-level error (credit budget, lost response, ...) after some calls were answered raises
+        :class:`~leadflow.errors.BatchInterrupted` carrying their results (``partial``) and the error (``cause``);
+        before any was answered, the error itself.
 
         Example:
             >>> [r.ok for r in zoho.leads.insert([{"Last_Name": "Hopper", "Company": "Navy"}])]  # doctest: +SKIP
@@ -206,10 +191,13 @@ class ModuleResource:
                     batch=True,
                     label=f"delete {self.api_name}",
                 )
+                answered = _results(reply, offset, len(chunk), default_action="delete")
             except LeadflowError as exc:
-                attach_partial(exc, results, offset)
-                raise
-            results += _results(reply, offset, len(chunk), default_action="delete")
+                if not results:
+                    raise
+                total = len(ids) if isinstance(ids, Sized) else None
+                raise BatchInterrupted(exc, PartialBatch(results, offset), total=total) from exc
+            results += answered
             offset += len(chunk)
         return results
 
@@ -241,14 +229,12 @@ class ModuleResource:
             raise InputError("search needs criteria, email, phone or word")
         if fields:
             params["fields"] = ",".join(fields)
-        page = 1
-        while True:
-            params["page"] = str(page)
-            reply = self.api.call("GET", self.api.crm_url(f"{self.api_name}/search"), params=params, complex_call=True)
-            yield from reply.data()
-            if not reply.data() or not reply.info().get("more_records"):
-                return
-            page += 1
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            url = self.api.crm_url(f"{self.api_name}/search")
+            return self.api.call("GET", url, params={**params, "page": str(page)}, complex_call=True).page()
+
+        return paginate(fetch, MORE_RECORDS)
 
     def deleted(self, *, kind: str = "all") -> Iterator[dict[str, Any]]:
         """Records deleted recently (``kind``: all, recycle or permanent), newest first.
@@ -256,17 +242,12 @@ class ModuleResource:
         Example:
             >>> [d["id"] for d in zoho.leads.deleted()]  # doctest: +SKIP
         """
-        page = 1
-        while True:
-            reply = self.api.call(
-                "GET",
-                self.api.crm_url(f"{self.api_name}/deleted"),
-                params={"type": kind, "page": str(page), "per_page": str(MAX_PER_PAGE)},
-            )
-            yield from reply.data()
-            if not reply.data() or not reply.info().get("more_records"):
-                return
-            page += 1
+
+        def fetch(page: int) -> Page[dict[str, Any]]:
+            params = {"type": kind, "page": str(page), "per_page": str(MAX_PER_PAGE)}
+            return self.api.call("GET", self.api.crm_url(f"{self.api_name}/deleted"), params=params).page()
+
+        return paginate(fetch, MORE_RECORDS)
 
     def _write(
         self,
@@ -297,10 +278,13 @@ class ModuleResource:
                     batch=True,
                     label=f"{method} {path}",
                 )
+                answered = _results(reply, offset, len(chunk), default_action=default_action)
             except LeadflowError as exc:
-                attach_partial(exc, results, offset)
-                raise
-            results += _results(reply, offset, len(chunk), default_action=default_action)
+                if not results:
+                    raise
+                total = len(rows) if isinstance(rows, Sized) else None
+                raise BatchInterrupted(exc, PartialBatch(results, offset), total=total) from exc
+            results += answered
             offset += len(chunk)
         return results
 

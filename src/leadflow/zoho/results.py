@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadflow.zoho.errors import DUPLICATE_CODES, duplicate_record_id
+
 
 @dataclass(frozen=True)
 class RecordResult:
@@ -34,6 +36,17 @@ class RecordResult:
     def ok(self) -> bool:
         return self.status == "success"
 
+    @property
+    def existing_id(self) -> str | None:
+        """For a row refused as a duplicate, the id of the record Zoho already holds with that value.
+
+        Example:
+            >>> RecordResult.failed(0, code="DUPLICATE_DATA", message="duplicate data",
+            ...                     details={"api_name": "Email", "duplicate_record": {"id": "57"}}).existing_id
+            '57'
+        """
+        return duplicate_record_id(self.details) if self.code in DUPLICATE_CODES else None
+
     @classmethod
     def from_item(cls, index: int, item: dict[str, Any], *, default_action: str | None = None) -> RecordResult:
         details = item.get("details") if isinstance(item.get("details"), dict) else {}
@@ -58,45 +71,3 @@ class RecordResult:
     def failed(cls, index: int, *, code: str, message: str, details: dict[str, Any] | None = None) -> RecordResult:
         """A result for a row that was refused before or without a per-record answer."""
         return cls(index=index, id=None, action=None, status="error", code=code, message=message, details=details or {})
-
-
-@dataclass(frozen=True)
-class PartialBatch:
-    """What a multi-call batch had done when an error stopped it.
-
-    ``results`` are the confirmed outcomes of rows ``0 .. first_unconfirmed - 1``; rows from
-    ``first_unconfirmed`` on were not confirmed (with ``ResponseLost`` the first chunk of them may have been
-    applied: reconcile it before sending again).
-
-    Example:
-        >>> PartialBatch(results=[], first_unconfirmed=0).first_unconfirmed
-        0
-    """
-
-    results: list[RecordResult]
-    first_unconfirmed: int
-
-
-def attach_partial(error: BaseException, results: list[RecordResult], first_unconfirmed: int) -> None:
-    """Record on ``error`` how far its batch got (read it back with :func:`partial_results`).
-
-    Example:
-        >>> error = RuntimeError("stopped")
-        >>> attach_partial(error, [], 100)
-        >>> partial_results(error).first_unconfirmed
-        100
-    """
-    error.partial = PartialBatch(list(results), first_unconfirmed)  # type: ignore[attr-defined]
-
-
-def partial_results(error: BaseException) -> PartialBatch | None:
-    """How far a batch call got before ``error`` stopped it; ``None`` when the error came from a single call.
-
-    Example:
-        >>> try:
-        ...     zoho.leads.upsert(rows)  # doctest: +SKIP
-        ... except CreditBudgetExceeded as exc:
-        ...     done = partial_results(exc)  # doctest: +SKIP
-    """
-    partial = getattr(error, "partial", None)
-    return partial if isinstance(partial, PartialBatch) else None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
-from leadflow.errors import InputError
+from leadflow.errors import BatchInterrupted, InputError, LeadflowError, PartialBatch
 from leadflow.http import chunked
 from leadflow.zoho.api import ZohoApi
 from leadflow.zoho.results import RecordResult
@@ -37,15 +37,20 @@ class TagsApi:
         results: builtins.list[RecordResult] = []
         offset = 0
         for chunk in chunked(names, 50):
-            reply = self.api.call(
-                "POST",
-                self.api.crm_url("settings/tags"),
-                params={"module": module},
-                json={"tags": [{"name": name} for name in chunk]},
-                idempotent=False,
-                batch=True,
-                label="create tags",
-            )
+            try:
+                reply = self.api.call(
+                    "POST",
+                    self.api.crm_url("settings/tags"),
+                    params={"module": module},
+                    json={"tags": [{"name": name} for name in chunk]},
+                    idempotent=False,
+                    batch=True,
+                    label="create tags",
+                )
+            except LeadflowError as exc:
+                if not results:
+                    raise
+                raise BatchInterrupted(exc, PartialBatch(results, offset), total=len(names)) from exc
             items = reply.body.get("tags", []) if isinstance(reply.body, dict) else []
             results += [
                 RecordResult.from_item(offset + i, item, default_action="insert") for i, item in enumerate(items)
@@ -100,15 +105,21 @@ class TagsApi:
                 body: dict[str, Any] = {"tags": [{"name": t} for t in tag_chunk], "ids": [str(i) for i in id_chunk]}
                 if over_write is not None:
                     body["over_write"] = over_write
-                reply = self.api.call(
-                    "POST",
-                    self.api.crm_url(f"{module}/actions/{action}"),
-                    json=body,
-                    idempotent=False,
-                    batch=True,
-                    complex_call=len(id_chunk) > 10,
-                    label=action,
-                )
+                try:
+                    reply = self.api.call(
+                        "POST",
+                        self.api.crm_url(f"{module}/actions/{action}"),
+                        json=body,
+                        idempotent=False,
+                        batch=True,
+                        complex_call=len(id_chunk) > 10,
+                        label=action,
+                    )
+                except LeadflowError as exc:
+                    if not results:
+                        raise
+                    total = len(ids) if isinstance(ids, Sized) else None
+                    raise BatchInterrupted(exc, PartialBatch(results, offset), total=total) from exc
                 items = reply.data()
                 by_id = {str((it.get("details") or {}).get("id")): it for it in items}
                 for position, record_id in enumerate(id_chunk):
