@@ -8,7 +8,8 @@ import pytest
 
 from leadflow.errors import AuthError
 from leadflow.ghl import GhlClient, GhlOptions
-from leadflow.ghl.errors import GhlDuplicate, GhlError
+from leadflow.errors import ApiError, Duplicate, ValidationFailed
+from leadflow.ghl.errors import trace_id
 from leadflow.ghl.fields import CustomFieldSpec, values_by_id
 from leadflow.http import RetryPolicy
 from tests.ghl.conftest import Emulator, make_client
@@ -34,10 +35,10 @@ def test_contact_lifecycle_and_duplicate_rule(ghl: GhlClient) -> None:
     created = ghl.contacts.create({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"})
     assert created["id"]
     assert ghl.contacts.get(created["id"])["email"] == "ada@example.com"
-    with pytest.raises(GhlDuplicate) as duplicate:
+    with pytest.raises(Duplicate) as duplicate:
         ghl.contacts.create({"firstName": "Ada", "email": "ada@example.com"})
     assert duplicate.value.existing_id == created["id"]
-    assert duplicate.value.matching_field == "email"
+    assert duplicate.value.field == "email"
     updated = ghl.contacts.update(created["id"], {"lastName": "King"})
     assert updated["lastName"] == "King"
     again = ghl.contacts.upsert({"email": "ada@example.com", "firstName": "Augusta"})
@@ -52,10 +53,11 @@ def test_contact_lifecycle_and_duplicate_rule(ghl: GhlClient) -> None:
 
 
 def test_unknown_property_is_a_validation_error(ghl: GhlClient) -> None:
-    with pytest.raises(GhlError, match="property nickname should not exist") as error:
+    with pytest.raises(ValidationFailed, match="property nickname should not exist") as error:
         ghl.contacts.create({"firstName": "Ada", "email": "a@example.com", "nickname": "A"})
     assert error.value.status == 422
-    assert error.value.trace_id
+    assert trace_id(error.value)
+    assert [p.field for p in error.value.problems] == ["nickname"]
 
 
 def test_search_pages_past_a_thousand_without_repeats(emulator: Emulator, ghl: GhlClient) -> None:
@@ -113,7 +115,7 @@ def test_opportunities_move_status_search_and_duplicate(emulator: Emulator, ghl:
     opportunity = ghl.opportunities.create(
         pipeline_id=PIPELINE["id"], contact_id=contact["id"], name="Ada - Outbound", monetary_value=1200
     )
-    with pytest.raises(GhlDuplicate) as duplicate:
+    with pytest.raises(Duplicate) as duplicate:
         ghl.opportunities.create(pipeline_id=PIPELINE["id"], contact_id=contact["id"], name="again")
     assert duplicate.value.existing_id == opportunity["id"]
     moved = ghl.opportunities.move(opportunity["id"], stage_id="stageMeet000000000001")
@@ -144,7 +146,7 @@ def test_conversations_send_read_and_dnd_refused(ghl: GhlClient) -> None:
     messages = list(ghl.conversations.messages(sent.conversation_id))
     assert [m["id"] for m in messages] == [sent.message_id]
     ghl.contacts.update(contact["id"], {"dndSettings": {"SMS": {"status": "active"}}})
-    with pytest.raises(GhlError) as refused:
+    with pytest.raises(ApiError) as refused:
         ghl.conversations.send(contact["id"], "SMS", message="Hi")
     assert refused.value.status == 400
 

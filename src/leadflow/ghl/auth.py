@@ -21,9 +21,10 @@ import httpx
 from sqlalchemy import Engine
 
 from leadflow.errors import AuthError, AuthExpired, ConfigError
-from leadflow.ghl.errors import ghl_error, message_of
+from leadflow.ghl.errors import GhlErrors, ghl_error, message_of
 from leadflow.ghl.versions import DEFAULT as DEFAULT_VERSION
 from leadflow.http import RequestSpec, RetryPolicy, Transport
+from leadflow.http.transport import NoAuth
 from leadflow.store import ghl as repo
 from leadflow.store.runs import utcnow
 from leadflow.store.secrets import SecretBox
@@ -88,7 +89,9 @@ def token_request(
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
     if bearer:
         headers.update({"Authorization": f"Bearer {bearer}", "Version": DEFAULT_VERSION})
-    transport = Transport(http, policy=RetryPolicy(max_attempts=3, base_delay=0.5), error_mapper=ghl_error)
+    transport = Transport(
+        http, auth=NoAuth(), error_mapper=GhlErrors(), policy=RetryPolicy(max_attempts=3, base_delay=0.5)
+    )
     # A refresh token is spent once GHL reads it: the request is never resent blindly (ResponseLost instead).
     spec = RequestSpec(
         "POST", url, content=str(httpx.QueryParams(dict(form))).encode(), headers=headers, label="ghl oauth token"

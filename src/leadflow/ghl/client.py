@@ -16,7 +16,7 @@ from leadflow.ghl.api import GhlApi
 from leadflow.ghl.auth import GhlAuth, OAuthAuth, PitAuth
 from leadflow.ghl.contacts import ContactsApi
 from leadflow.ghl.conversations import ConversationsApi
-from leadflow.ghl.errors import ghl_error
+from leadflow.ghl.errors import GhlErrors
 from leadflow.ghl.fields import CustomFieldsApi
 from leadflow.ghl.location import CalendarsApi, LocationApi
 from leadflow.ghl.opportunities import OpportunitiesApi
@@ -110,7 +110,7 @@ class GhlClient:
             limiter=ConcurrencyLimiter(limit=CONCURRENCY, complex_limit=CONCURRENCY),
             auth=auth,
             credits=pacer,
-            error_mapper=ghl_error,
+            error_mapper=GhlErrors(),
             sleep=options.sleep,
             seed=options.seed,
         )

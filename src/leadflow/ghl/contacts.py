@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from leadflow.ghl.api import GhlApi
-from leadflow.http.paging import Page, iter_pages
+from leadflow.http.paging import After, Page, SearchAfter, StartAfterCursor, StartAfterId, paginate
 
 SEARCH_PAGE_LIMIT = 500  # GHL's largest pageLimit for POST /contacts/search
 LEGACY_PAGE_LIMIT = 100  # GET /contacts/ allows at most 100 a page
@@ -130,7 +130,7 @@ class ContactsApi:
             ...                                       "value": ["lf-hot"]}])  # doctest: +SKIP
         """
 
-        def fetch(cursor: list[Any] | None) -> Page[dict[str, Any], list[Any]]:
+        def fetch(cursor: After) -> Page[dict[str, Any]]:
             payload: dict[str, Any] = {"locationId": self.api.location_id, "pageLimit": page_limit}
             if filters:
                 payload["filters"] = [dict(item) for item in filters]
@@ -138,31 +138,23 @@ class ContactsApi:
                 payload["sort"] = [dict(item) for item in sort]
             if query:
                 payload["query"] = query
-            if cursor is not None:
-                payload["searchAfter"] = cursor
-            body = self.api.call("POST", "/contacts/search", json=payload, idempotent=True)
-            contacts = [dict(c) for c in (body or {}).get("contacts") or []]
-            last = contacts[-1].get("searchAfter") if contacts else None
-            more = len(contacts) >= page_limit and isinstance(last, list) and bool(last)
-            return Page(contacts, list(last) if more and isinstance(last, list) else None)
+            if cursor.values is not None:
+                payload["searchAfter"] = list(cursor.values)
+            body = self.api.call("POST", "/contacts/search", json=payload, idempotent=True) or {}
+            return Page([dict(c) for c in body.get("contacts") or []], {"total": body.get("total")})
 
-        return iter_pages(fetch)
+        return paginate(fetch, SearchAfter(page_size=page_limit))
 
     def list_all(self, *, query: str | None = None, limit: int = LEGACY_PAGE_LIMIT) -> Iterator[dict[str, Any]]:
         """The deprecated ``GET /contacts/`` walked by ``startAfterId``/``startAfter`` (for older accounts)."""
 
-        def fetch(cursor: tuple[str, Any] | None) -> Page[dict[str, Any], tuple[str, Any]]:
+        def fetch(cursor: StartAfterCursor) -> Page[dict[str, Any]]:
             params: dict[str, Any] = {"locationId": self.api.location_id, "limit": limit, "query": query}
-            if cursor is not None:
-                params["startAfterId"], params["startAfter"] = cursor
-            body = self.api.call("GET", "/contacts/", params=params)
-            contacts = [dict(c) for c in (body or {}).get("contacts") or []]
-            meta = (body or {}).get("meta") or {}
-            next_id = meta.get("startAfterId")
-            more = bool(contacts) and bool(next_id) and len(contacts) >= limit
-            return Page(contacts, (str(next_id), meta.get("startAfter")) if more else None)
+            params.update(cursor.params())
+            body = self.api.call("GET", "/contacts/", params=params) or {}
+            return Page([dict(c) for c in body.get("contacts") or []], dict(body.get("meta") or {}))
 
-        return iter_pages(fetch)
+        return paginate(fetch, StartAfterId(next_key="nextPage"))  # GHL's meta: nextPage (and nextPageUrl)
 
     # --- tags ----------------------------------------------------------------------------------------------
 

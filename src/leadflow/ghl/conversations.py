@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from leadflow.ghl.api import GhlApi
-from leadflow.http.paging import Page, iter_pages
+from leadflow.http.paging import Page, paginate
 
 Channel = Literal["Email", "SMS", "WhatsApp"]
 
@@ -57,29 +57,60 @@ class ConversationsApi:
     def search(self, *, contact_id: str | None = None, limit: int = 100) -> Iterator[dict[str, Any]]:
         """Conversations (of a contact), walked by ``startAfterDate`` (the last one's sort value)."""
 
-        def fetch(cursor: Any | None) -> Page[dict[str, Any], Any]:
+        def fetch(cursor: _After) -> Page[dict[str, Any]]:
             params: dict[str, Any] = {"locationId": self.api.location_id, "contactId": contact_id, "limit": limit}
-            if cursor is not None:
-                params["startAfterDate"] = cursor
+            if cursor.value is not None:
+                params["startAfterDate"] = cursor.value
             body = self.api.call("GET", "/conversations/search", params=params) or {}
-            items = [dict(c) for c in body.get("conversations") or []]
-            last = items[-1].get("sort") if items else None
-            more = len(items) >= limit and isinstance(last, list) and bool(last)
-            return Page(items, last[0] if more and isinstance(last, list) else None)
+            return Page([dict(c) for c in body.get("conversations") or []])
 
-        return iter_pages(fetch)
+        return paginate(fetch, _LastSortValue(limit))
 
     def messages(self, conversation_id: str, *, limit: int = 100) -> Iterator[dict[str, Any]]:
         """Messages of a conversation, walked by ``lastMessageId`` while GHL says ``nextPage``."""
 
-        def fetch(cursor: str | None) -> Page[dict[str, Any], str]:
-            params: dict[str, Any] = {"limit": limit, "lastMessageId": cursor}
+        def fetch(cursor: _After) -> Page[dict[str, Any]]:
+            params: dict[str, Any] = {"limit": limit, "lastMessageId": cursor.value}
             body = self.api.call("GET", f"/conversations/{conversation_id}/messages", params=params) or {}
-            # GHL nests the page under "messages" in some versions: {"messages": {"messages": [...], ...}}
+            # the specs put the page at the top level; live GHL has been seen to nest it under "messages"
             nested = body.get("messages")
             page: dict[str, Any] = nested if isinstance(nested, dict) else body
-            items = [dict(m) for m in page.get("messages") or []]
-            more = bool(page.get("nextPage")) and bool(page.get("lastMessageId")) and bool(items)
-            return Page(items, str(page["lastMessageId"]) if more else None)
+            meta = {"nextPage": page.get("nextPage"), "lastMessageId": page.get("lastMessageId")}
+            return Page([dict(m) for m in page.get("messages") or []], meta)
 
-        return iter_pages(fetch)
+        return paginate(fetch, _LastMessageId())
+
+
+@dataclass(frozen=True)
+class _After:
+    """Where a page starts: after this value (``None``: at the beginning)."""
+
+    value: Any = None
+
+
+class _LastSortValue:
+    """Conversations page on: the next page starts after the last conversation's sort value."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def first(self) -> _After:
+        return _After()
+
+    def next(self, cursor: _After, page: Page[Any]) -> _After | None:
+        last = page.items[-1].get("sort") if page.items else None
+        if len(page.items) < self.limit or not isinstance(last, list) or not last:
+            return None
+        return _After(last[0])
+
+
+class _LastMessageId:
+    """Messages page on by ``lastMessageId`` while GHL says ``nextPage``."""
+
+    def first(self) -> _After:
+        return _After()
+
+    def next(self, cursor: _After, page: Page[Any]) -> _After | None:
+        if not page.meta.get("nextPage") or not page.meta.get("lastMessageId"):
+            return None
+        return _After(str(page.meta["lastMessageId"]))

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from leadflow.ghl.api import GhlApi
-from leadflow.http.paging import Page, iter_pages
+from leadflow.http.paging import Page, StartAfterCursor, StartAfterId, paginate
 
 Status = Literal["open", "won", "lost", "abandoned"]
 SEARCH_LIMIT = 100
@@ -90,20 +90,16 @@ class OpportunitiesApi:
     ) -> Iterator[dict[str, Any]]:
         """Every matching opportunity, walked by ``startAfterId`` / ``startAfter``."""
 
-        def fetch(cursor: tuple[str, Any] | None) -> Page[dict[str, Any], tuple[str, Any]]:
+        def fetch(cursor: StartAfterCursor) -> Page[dict[str, Any]]:
             params: dict[str, Any] = {
                 "location_id": self.api.location_id,
                 "contact_id": contact_id,
                 "pipeline_id": pipeline_id,
                 "status": status,
                 "limit": limit,
+                **cursor.params(),
             }
-            if cursor is not None:
-                params["startAfterId"], params["startAfter"] = cursor
-            body = self.api.call("GET", "/opportunities/search", params=params)
-            items = [dict(o) for o in (body or {}).get("opportunities") or []]
-            meta = (body or {}).get("meta") or {}
-            more = len(items) >= limit and bool(meta.get("startAfterId"))
-            return Page(items, (str(meta["startAfterId"]), meta.get("startAfter")) if more else None)
+            body = self.api.call("GET", "/opportunities/search", params=params) or {}
+            return Page([dict(o) for o in body.get("opportunities") or []], dict(body.get("meta") or {}))
 
-        return iter_pages(fetch)
+        return paginate(fetch, StartAfterId(next_key="nextPage"))  # GHL's meta: nextPage (and nextPageUrl)

@@ -24,15 +24,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from leadflow.config import GhlSyncSettings, SegmentsSettings
-from leadflow.errors import ApiError, AuthError, ConfigError, RateLimited, ResponseLost, TransientError
+from leadflow.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    Duplicate,
+    RateLimited,
+    ResponseLost,
+    TransientError,
+    Unreachable,
+)
 from leadflow.ghl.client import GhlClient
 from leadflow.ghl.contacts import UPDATABLE_FIELDS
-from leadflow.ghl.errors import GhlDuplicate
 from leadflow.ghl.fields import CustomFieldSpec, DataType
 from leadflow.segments.engine import WORKFLOW_MARK
 from leadflow.sync.ghl_schema import CONTACTS, ghl_schema
@@ -42,7 +47,6 @@ from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, Write
 CUSTOM_PREFIX = "contact."
 SEARCH_IN_VALUES = 100
 ENSURE_ATTEMPTS = 3  # golden ids looked up per search call
-NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 _DATA_TYPES: dict[str, DataType] = {
     "text": "TEXT",
     "textarea": "LARGE_TEXT",
@@ -138,8 +142,8 @@ class GhlTarget:
             return WriteOutcome(False, code="NO_IDENTIFIER", message="a GHL contact needs an email or a phone")
         try:
             created = self.ghl.contacts.create(body)
-        except GhlDuplicate as duplicate:
-            return self._adopt(duplicate.existing_id, golden_id, body, duplicate.matching_field)
+        except Duplicate as duplicate:
+            return self._adopt(duplicate.existing_id, golden_id, body, duplicate.field)
         except (AuthError, RateLimited, TransientError, ResponseLost):
             raise
         except ApiError as error:
@@ -330,17 +334,12 @@ class GhlTarget:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """A call whose every try failed to connect raises :class:`TargetUnreachable` naming the host."""
+        """A call that could not connect (every try) stops the run as :class:`TargetUnreachable`, its one line
+        naming GHL's host and the cause."""
         try:
             yield
-        except Exception as exc:
-            cause = _connect_failure(exc)
-            if cause is None:
-                raise
-            raise TargetUnreachable(
-                f"cannot reach GoHighLevel at {_host(cause) or 'the API host'}: {_reason(cause)}; nothing was sent"
-                " (check [ghl] api_base_url and the network)"
-            ) from exc
+        except Unreachable as exc:
+            raise TargetUnreachable(f"{exc.message}; nothing was sent") from exc
 
 
 def _updatable(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,30 +367,3 @@ def _from_text(value: Any) -> Any:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
-
-
-def _connect_failure(exc: BaseException) -> httpx.TransportError | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, NOT_CONNECTED):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _host(error: httpx.TransportError) -> str | None:
-    try:
-        return urlsplit(str(error.request.url)).netloc or None
-    except RuntimeError:
-        return None
-
-
-def _reason(error: httpx.TransportError) -> str:
-    text = str(error).strip()
-    if "refused" in text.lower():
-        return "connection refused"
-    if isinstance(error, httpx.ConnectTimeout):
-        return "connection timed out"
-    return text or type(error).__name__
