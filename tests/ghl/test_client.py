@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from leadflow.errors import AuthError
+from leadflow.errors import ApiError, AuthError, Duplicate, ValidationFailed
 from leadflow.ghl import GhlClient, GhlOptions
-from leadflow.errors import ApiError, Duplicate, ValidationFailed
 from leadflow.ghl.errors import trace_id
 from leadflow.ghl.fields import CustomFieldSpec, values_by_id
 from leadflow.http import RetryPolicy
