@@ -250,3 +250,22 @@ def test_suppressed_people_are_never_enrolled(emulator: Emulator, ghl: GhlClient
     enrolled = {contact for contact, _ in _enrolments(emulator)}
     assert remote_id(engine, unsubscribed) not in enrolled
     assert len(enrolled) == len(people) - 1
+
+
+def test_a_contact_deleted_in_ghl_is_reported_not_silently_recreated(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    _sync(engine, ghl)
+    person = golden_ids(engine)[3]
+    ghl.contacts.delete(remote_id(engine, person))
+    with engine.begin() as connection:
+        connection.execute(sa.text("update golden_people set city = 'Hamburg' where id = :p"), {"p": person})
+    report = _sync(engine, ghl)
+    assert report.counts["contacts failed"] == 1
+    with engine.connect() as connection:
+        code, message = connection.execute(
+            sa.text("select error_code, error_message from sync_outbox where state = 'failed'")
+        ).one()
+    assert code == "RECORD_MISSING"
+    assert "no longer exists" in message
+    assert len(list(ghl.contacts.search())) == PEOPLE - 1

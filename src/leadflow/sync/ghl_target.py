@@ -31,6 +31,7 @@ from leadflow.errors import (
     AuthError,
     ConfigError,
     Duplicate,
+    NotFound,
     RateLimited,
     ResponseLost,
     TransientError,
@@ -183,6 +184,14 @@ class GhlTarget:
             updated = self.ghl.contacts.update(contact_id, _updatable(self._body(row)))
         except (AuthError, RateLimited, TransientError, ResponseLost):
             raise
+        except NotFound as error:
+            return WriteOutcome(
+                False,
+                remote_id=contact_id,
+                code="RECORD_MISSING",
+                message=f"GHL contact {contact_id} no longer exists (deleted in GHL?): {error.message}",
+                details=dict(error.details),
+            )
         except ApiError as error:
             return _failed(error)
         return WriteOutcome(True, remote_id=str(updated.get("id") or contact_id), action="update")
