@@ -97,9 +97,19 @@ def load(config: ConfigFile, logs: LogOptions | None = None) -> Settings:
     get_logger(__name__).debug(
         "settings loaded",
         config=str(config.path) if config.in_use else "defaults and environment",
-        database=settings.database_url,
+        database=_without_password(settings.database_url),
     )
     return settings
+
+
+def _without_password(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 def start(settings: Settings, logs: LogOptions | None = None) -> None:

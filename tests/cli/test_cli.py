@@ -132,6 +132,13 @@ def test_log_flags_win_over_the_config_file(tmp_path: Path) -> None:
     assert {"event": "settings loaded", "level": "debug"}.items() <= events[0].items(), loud.stderr
 
 
+def test_the_debug_log_never_shows_the_database_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://leadflow:pg-secret-pw@127.0.0.1:1/x"
+    result = run(["--log-level", "debug", "doctor"], tmp_path, LEADFLOW_DATABASE_URL=url)
+    assert "settings loaded" in result.stderr
+    assert "pg-secret-pw" not in result.stdout + result.stderr
+
+
 def test_log_level_must_be_a_level(tmp_path: Path) -> None:
     result = run(["--log-level", "loud", "doctor"], tmp_path)
     assert result.returncode == 2

@@ -68,3 +68,27 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     )
     assert listed.returncode == 0, hint.group(1) + listed.stderr
     assert "succeeded" in listed.stdout
+
+
+def test_fresh_never_deletes_files_the_demo_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = subprocess.run(
+        [sys.executable, "-m", "leadflow", "demo", "--workdir", ".", "--fresh"],
+        cwd=tmp_path,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--fresh would delete ., which holds files the demo did not write (precious.txt)" in result.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_a_workdir_that_is_a_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "demo").write_text("")
+    result = _demo(tmp_path)
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "error: --workdir demo is a file, not a folder"
+    ]

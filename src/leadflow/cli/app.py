@@ -4,6 +4,7 @@ one-line messages with the right exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -104,10 +105,10 @@ def cli_command() -> Any:
     return command
 
 
-def main() -> None:
-    """Entry point of the ``leadflow`` script."""
+def main(args: Sequence[str] | None = None) -> None:
+    """Entry point of the ``leadflow`` script (``args``: the command line after ``leadflow``, default sys.argv)."""
     try:
-        cli_command()()
+        cli_command()(None if args is None else list(args))
     except LeadflowError as exc:
         from leadflow.log import redactor
 

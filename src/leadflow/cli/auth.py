@@ -6,8 +6,10 @@ import webbrowser
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from leadflow.cli.context import app_context
+from leadflow.cli.hints import command_hint
 from leadflow.errors import ConfigError
 
 auth_app = typer.Typer(help="Connect leadflow to the services it talks to.", no_args_is_help=True)
@@ -109,7 +111,7 @@ def zoho_command(
     context.console.print(
         f"[green]connected[/]: data centre {saved.data_centre}, accounts {saved.accounts_url},"
         f" API {saved.api_domain or DATA_CENTRES[saved.data_centre].api_url}; refresh token saved encrypted in the"
-        " store. Next: [bold]leadflow zoho whoami[/]",
+        f" store. Next: [bold]{escape(command_hint('zoho whoami'))}[/]",
         highlight=False,
     )
 

@@ -8,6 +8,7 @@ what happened. A second run finds everything in place and changes nothing.
 from __future__ import annotations
 
 import shlex
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,18 +17,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.cli.hints import command_hint, python_command
+from leadflow.errors import InputError
 
 if TYPE_CHECKING:
-    from leadflow.config import Settings
     from leadflow.pipeline.run import PipelineResult, StageProgress
     from leadflow.reporting import StoreCounts
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
+_DEMO_FILES = ("samples", "zoho.", "leadflow.db", ".write-check")  # what a demo run leaves in its folder
 
 
 def demo_command(
@@ -42,16 +44,13 @@ def demo_command(
     from leadflow import pipeline
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.reporting import store_counts
-    from leadflow.runtime import open_store
+    from leadflow.runtime import open_store, register_secrets
     from leadflow.sampledata import GeneratorConfig, generate
 
     context = app_context(ctx)
     console = context.console
     started = time.monotonic()
-    if fresh and workdir.exists():
-        for path in sorted(workdir.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-    workdir.mkdir(parents=True, exist_ok=True)
+    _prepare_workdir(workdir, fresh=fresh)
     samples = workdir / "samples"
     zoho_db = workdir / "zoho.db"
     first_run = not zoho_db.exists()
@@ -67,7 +66,8 @@ def demo_command(
             + ", ".join(f"{seeded.get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts"))
             + (" (seeded with records that overlap the sample data)" if first_run else " (from the last run)")
         )
-        settings = _demo_settings(context.settings, workdir, emulator.base_url)
+        settings = emulator.settings_for(context.settings, database_url=f"sqlite:///{workdir / 'leadflow.db'}")
+        register_secrets(settings)
         engine = open_store(settings)
         with _bars(console) as bars:
             result = pipeline.run(settings, engine, files=[paths[n] for n in EXPORTS], progress=_progress_on(bars))
@@ -79,22 +79,24 @@ def demo_command(
     _closing_hints(console, workdir, zoho_db, started)
 
 
-def _demo_settings(base: Settings, workdir: Path, api: str) -> Settings:
-    from pydantic import SecretStr
-
-    from leadflow.pipeline.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-
-    zoho = base.zoho.model_copy(
-        update={
-            "api_base_url": api,
-            "accounts_url": api,
-            "auth": "oauth",
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": SecretStr(DEMO_CLIENT_SECRET),
-            "refresh_token": SecretStr(DEMO_REFRESH_TOKEN),
-        }
-    )
-    return base.model_copy(update={"database_url": f"sqlite:///{workdir / 'leadflow.db'}", "zoho": zoho})
+def _prepare_workdir(workdir: Path, *, fresh: bool) -> None:
+    """Make the demo folder; with ``fresh``, empty it first, but only of what the demo itself writes there."""
+    if workdir.exists() and not workdir.is_dir():
+        raise InputError(f"--workdir {workdir} is a file, not a folder")
+    if fresh and workdir.exists():
+        foreign = sorted(p.name for p in workdir.iterdir() if not p.name.startswith(_DEMO_FILES))
+        if foreign:
+            raise InputError(
+                f"--fresh would delete {workdir}, which holds files the demo did not write ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); pick another --workdir"
+            )
+        shutil.rmtree(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / ".write-check").touch()
+        (workdir / ".write-check").unlink()
+    except OSError as exc:
+        raise InputError(f"cannot use {workdir} as the demo folder: {exc.strerror or exc}") from None
 
 
 def _bars(console: Console) -> Progress:
@@ -103,7 +105,7 @@ def _bars(console: Console) -> Progress:
         TextColumn("{task.description:<16}"),
         BarColumn(),
         TextColumn("{task.fields[amount]:>22}"),
-        TimeElapsedColumn(),
+        TimeRemainingColumn(elapsed_when_finished=True),  # the time left while a bar moves, then the time it took
         console=console,
     )
 

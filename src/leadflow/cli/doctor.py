@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from leadflow.cli.context import app_context
+from leadflow.cli.hints import command_hint
 from leadflow.errors import StoreError
 
 if TYPE_CHECKING:
@@ -68,8 +69,8 @@ def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
             Check(
                 "database",
                 False,
-                f"{missing} does not exist yet; `leadflow doctor --migrate` creates it (as does the first command"
-                " that uses the store)",
+                f"{missing} does not exist yet; `{command_hint('doctor --migrate')}` creates it"
+                " (as does the first command that uses the store)",
                 blocking=False,
             )
         ]
@@ -96,7 +97,7 @@ def _database_checks(settings: Settings, *, migrate: bool) -> list[Check]:
             Check(
                 "migrations",
                 False,
-                f"at {state.current}, this version needs {state.head}: run `leadflow doctor --migrate`",
+                f"at {state.current}, this version needs {state.head}: run `{command_hint('doctor --migrate')}`",
             )
         )
     return checks

@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from leadflow.config import Settings
 from leadflow.errors import LeadflowError
 
 DEMO_CLIENT_ID = "1000.LEADFLOWDEMO"
@@ -72,6 +74,24 @@ class EmulatorProcess:
                         f"the {name} emulator did not start (see {self._log.name}); is the package installed?"
                     ) from None
                 time.sleep(0.1)
+
+    def settings_for(self, base: Settings, *, database_url: str | None = None) -> Settings:
+        """``base`` with ``[zoho]`` pointed at this emulator (its demo OAuth client), and the store at
+        ``database_url`` when given."""
+        zoho = base.zoho.model_copy(
+            update={
+                "api_base_url": self.base_url,
+                "accounts_url": self.base_url,
+                "auth": "oauth",
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": SecretStr(DEMO_CLIENT_SECRET),
+                "refresh_token": SecretStr(DEMO_REFRESH_TOKEN),
+            }
+        )
+        update: dict[str, Any] = {"zoho": zoho}
+        if database_url is not None:
+            update["database_url"] = database_url
+        return base.model_copy(update=update)
 
     def state(self) -> dict[str, Any]:
         """The emulator's own counts (records, operations, credits; contacts, enrolments...) from its control plane."""
