@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh store on SQLite and on PostgreSQL for every test that asks for one."""
+"""Shared fixtures: a fresh store on SQLite and on PostgreSQL for every test that asks for one; where the
+public API specs are (``tests/specs.py``) is said once in the report header."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from tests.specs import SPEC_DIR_ENV, in_ci, spec_root
+
 POSTGRES_URL = os.environ.get("LEADFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("LEADFLOW_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    root = spec_root()
+    if root.is_dir():
+        return f"API specs: {root}"
+    consequence = "spec validation tests will FAIL (CI=true)" if in_ci() else "spec validation tests are skipped"
+    return f"API specs: not found at {root}; {consequence}. Set {SPEC_DIR_ENV} to the reference folder to run them."
 
 
 def _postgres_reachable() -> str | None:

@@ -56,19 +56,22 @@ class Faults:
     """Thread-safe fault settings shared by the control plane and the middleware.
 
     ``path_prefix`` is where faults apply unless configured otherwise (Zoho: ``/crm``); the control
-    plane (``/_emulator/``) is never faulted.
+    plane (``/_emulator/``) is never faulted. An emulator with faults of its own passes a subclass of
+    ``FaultConfig`` as ``config_type`` (its fields become settable at ``/_emulator/faults``) and reads
+    them from ``config`` where it applies them.
     """
 
-    def __init__(self, seed: int = 0, *, path_prefix: str = "") -> None:
+    def __init__(self, seed: int = 0, *, path_prefix: str = "", config_type: type[FaultConfig] = FaultConfig) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._default_prefix = path_prefix
-        self.config = FaultConfig(path_prefix=path_prefix)
+        self._config_type = config_type
+        self.config = config_type(path_prefix=path_prefix)
 
     def configure(self, changes: dict[str, Any]) -> None:
         """Merge settings (unknown keys raise ``ValueError``)."""
         with self._lock:
-            known = set(FaultConfig.__dataclass_fields__)
+            known = set(self._config_type.__dataclass_fields__)
             unknown = set(changes) - known
             if unknown:
                 raise ValueError(f"unknown fault settings: {sorted(unknown)}")
@@ -77,7 +80,7 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
-            self.config = FaultConfig(path_prefix=self._default_prefix)
+            self.config = self._config_type(path_prefix=self._default_prefix)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -101,6 +104,15 @@ class Faults:
         with self._lock:
             if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
                 self.config.errors_injected += 1
+                return True
+            return False
+
+    def take(self, counter: str) -> bool:
+        """Use up one of an integer fault setting (``burst_429``-like ones of an emulator's own config)."""
+        with self._lock:
+            left = getattr(self.config, counter)
+            if left > 0:
+                setattr(self.config, counter, left - 1)
                 return True
             return False
 

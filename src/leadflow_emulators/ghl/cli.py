@@ -30,11 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--webhook-retry-interval", type=float, default=600.0, help="seconds between retries after a 429"
     )
+    parser.add_argument("--burst", type=int, default=100, help="requests per client per location per 10 s")
+    parser.add_argument("--daily", type=int, default=200_000, help="requests per client per location per day")
+    parser.add_argument("--no-rate-limits", action="store_true", help="count nothing, never answer 429 (benchmarks)")
     parser.add_argument("--seed-ids", type=int, default=0, help="seed of the id and token generator")
 
 
 def run(args: argparse.Namespace) -> int:
     backend = GhlBackend(db_path=args.db, location_id=args.location_id, token=args.token, seed=args.seed_ids)
+    backend.set_limits({"burst": args.burst, "daily": args.daily, "enabled": not args.no_rate_limits})
     if args.seed:
         outcome = backend.seed(parse_seed_lines(Path(args.seed).read_text(encoding="utf-8")))
         print(f"seeded {outcome['inserted']} from {args.seed} ({len(outcome['errors'])} rejected)")

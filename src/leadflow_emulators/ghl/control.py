@@ -4,10 +4,9 @@ Shared (``common.control``): ``POST /_emulator/reset``, ``POST /_emulator/seed``
 ``{"kind", "record"}``), ``GET /_emulator/state`` (counts, settings, enrolments, messages, deliveries with
 their answers, faults), ``GET|POST /_emulator/clock``, ``GET|POST /_emulator/limits`` (``enabled``,
 ``burst``, ``burst_window_ms``, ``daily``), ``GET|POST|DELETE /_emulator/faults`` (``latency_ms``,
-``error_rate``, ``burst_429``, ``drop_after_commit``...). GHL's own:
+``error_rate``, ``burst_429``, ``drop_after_commit``... and GHL's ``create_422_after_commit``: the next n
+contact creates store the contact and answer 422, a bug reported against GHL). GHL's own routes:
 
-- ``GET|POST /_emulator/bugs``: ``{"create_422_after_commit": n}``: the next n contact creates store the
-  contact and answer 422 (a bug reported against GHL)
 - ``GET|POST /_emulator/location/settings`` (``allowDuplicateContact``, ``allowDuplicateOpportunity``,
   ``contactUniqueIdentifiers``...)
 - ``POST /_emulator/engagement`` (``{"kind", "contactId", ...}``, see ``models.engagement``)
@@ -28,7 +27,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadflow_emulators.common.control import PREFIX as P
-from leadflow_emulators.common.control import control_routes
 from leadflow_emulators.common.jsonresp import json_response
 from leadflow_emulators.ghl.delivery import WebhookDispatcher
 from leadflow_emulators.ghl.exceptions import GhlError
@@ -166,29 +164,16 @@ async def oauth_codes(request: Request) -> Response:
     return json_response({"code": code}, status=201)
 
 
-async def bugs(request: Request) -> Response:
-    backend = _backend(request)
-    if request.method == "POST":
-        try:
-            backend.create_422_after_commit = int((await _json(request)).get("create_422_after_commit", 0))
-        except (ValueError, TypeError):
-            return _bad("expected JSON with create_422_after_commit (a count)")
-    return json_response({"create_422_after_commit": backend.create_422_after_commit})
-
-
 def ghl_control_routes() -> list[BaseRoute]:
-    """The shared control plane plus GHL's own routes."""
-    return control_routes(
-        extra=[
-            Route(f"{P}/bugs", bugs, methods=["GET", "POST"]),
-            Route(f"{P}/location/settings", location_settings, methods=["GET", "POST"]),
-            Route(f"{P}/engagement", engagement, methods=["POST"]),
-            Route(f"{P}/webhooks/keys", webhook_keys, methods=["GET"]),
-            Route(f"{P}/webhooks", webhooks, methods=["GET", "POST"]),
-            Route(f"{P}/webhooks/flush", flush, methods=["POST"]),
-            Route(f"{P}/tokens", tokens, methods=["POST"]),
-            Route(f"{P}/tokens/expire", expire_tokens, methods=["POST"]),
-            Route(f"{P}/oauth/clients", oauth_clients, methods=["POST"]),
-            Route(f"{P}/oauth/codes", oauth_codes, methods=["POST"]),
-        ]
-    )
+    """GHL's own control routes (mounted beside the shared control plane)."""
+    return [
+        Route(f"{P}/location/settings", location_settings, methods=["GET", "POST"]),
+        Route(f"{P}/engagement", engagement, methods=["POST"]),
+        Route(f"{P}/webhooks/keys", webhook_keys, methods=["GET"]),
+        Route(f"{P}/webhooks", webhooks, methods=["GET", "POST"]),
+        Route(f"{P}/webhooks/flush", flush, methods=["POST"]),
+        Route(f"{P}/tokens", tokens, methods=["POST"]),
+        Route(f"{P}/tokens/expire", expire_tokens, methods=["POST"]),
+        Route(f"{P}/oauth/clients", oauth_clients, methods=["POST"]),
+        Route(f"{P}/oauth/codes", oauth_codes, methods=["POST"]),
+    ]

@@ -35,6 +35,8 @@ def ghl_routes() -> list[BaseRoute]:
         Route("/oauth/token", oauth.token, methods=["POST"]),
         Route("/oauth/locationToken", oauth.location_token, methods=["POST"]),
         Route("/oauth/installedLocations", oauth.installed_locations, methods=["GET"]),
+        Route("/oauth/location-token", oauth.location_token_v3, methods=["POST"]),
+        Route("/oauth/installed-locations", oauth.installed_locations_v3, methods=["GET"]),
         # contacts: fixed paths before /contacts/{contactId}
         Route("/contacts/search", contacts.search_contacts, methods=["POST"]),
         Route("/contacts/search/duplicate", contacts.duplicate_contact, methods=["GET"]),
@@ -75,6 +77,9 @@ def ghl_routes() -> list[BaseRoute]:
         Route(f"{L}/customValues/{{id}}", locations.delete_custom_value, methods=["DELETE"]),
         Route(f"{L}/tags", locations.list_tags, methods=["GET"]),
         Route(f"{L}/tags", locations.create_tag, methods=["POST"]),
+        Route(f"{L}/tags/{{tagId}}", locations.get_tag, methods=["GET"]),
+        Route(f"{L}/tags/{{tagId}}", locations.update_tag, methods=["PUT"]),
+        Route(f"{L}/tags/{{tagId}}", locations.delete_tag, methods=["DELETE"]),
         # opportunities
         Route("/opportunities/pipelines", opportunities.pipelines, methods=["GET"]),
         Route("/opportunities/search", opportunities.search_opportunities, methods=["GET"]),

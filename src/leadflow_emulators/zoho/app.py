@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from leadflow_emulators.common.faults import ASGIApp, FaultMiddleware, Faults, Receive, Scope, Send
-from leadflow_emulators.common.jsonresp import dumps
+from leadflow_emulators.common.app import emulator_app
+from leadflow_emulators.common.faults import ASGIApp, Faults, Receive, Scope, Send
 from leadflow_emulators.zoho.control import zoho_control_routes
 from leadflow_emulators.zoho.exceptions import ZohoError, render_error
 from leadflow_emulators.zoho.models import ZohoBackend
@@ -56,10 +55,6 @@ class ConcurrencyMiddleware:
             self.backend.gate.leave()
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    return Response(dumps(INTERNAL_ERROR), status_code=500, media_type="application/json")
-
-
 def create_app(
     backend: ZohoBackend | None = None,
     *,
@@ -78,15 +73,11 @@ def create_app(
         backend.faults = faults
     if register_default_client and DEFAULT_CLIENT_ID not in backend.oauth.clients:
         backend.oauth.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, refresh_token=DEFAULT_REFRESH_TOKEN)
-    routes: list[BaseRoute] = [*zoho_control_routes(), *zoho_routes(), *extra_routes, *fallback_routes()]
-    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
-    app.state.backend = backend
-    throttled = ZohoError.too_many_requests("concurrency", backend.gate.limit).body()
-    app.add_middleware(ConcurrencyMiddleware, backend=backend)
-    app.add_middleware(
-        FaultMiddleware,
-        faults=backend.faults,
+    return emulator_app(
+        backend,
+        routes=[*zoho_routes(), *extra_routes, *fallback_routes()],
+        control=zoho_control_routes(),
         error_body=INTERNAL_ERROR,
-        throttle_body=throttled,
+        throttle_body=ZohoError.too_many_requests("concurrency", backend.gate.limit).body(),
+        middleware=[Middleware(ConcurrencyMiddleware, backend=backend)],
     )
-    return app

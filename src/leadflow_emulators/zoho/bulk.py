@@ -1,7 +1,7 @@
 """Bulk write: uploaded zips, ``POST /crm/bulk/v8/write`` requests, write jobs and their result zips.
 
 No HTTP here and no record store: rows are written through a :class:`RowWriter` (the backend's own
-per-record validation and upsert path). Jobs run on :class:`~leadflow_emulators.zoho.bulk_runner.JobRunner`;
+per-record validation and upsert path). Jobs run on :class:`~leadflow_emulators.common.jobs.JobRunner`;
 a job moves ADDED -> IN PROGRESS -> COMPLETED (or FAILED). Bulk read lives in ``bulk_read``.
 
 Example:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from leadflow_emulators.common.jobs import JobRunner
 from leadflow_emulators.zoho.bulk import Upload, WriteJob, run_write_job
 from leadflow_emulators.zoho.bulk_read import ReadJob, run_read_job
-from leadflow_emulators.zoho.bulk_runner import JobRunner
 from leadflow_emulators.zoho.bulk_source import BackendSource
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class BulkJobs:
         self.write_jobs: dict[str, WriteJob] = {}
         self.read_jobs: dict[str, ReadJob] = {}
         self.base_urls: dict[str, str] = {}
-        self.runner = JobRunner()
+        self.runner = JobRunner(name="zoho-bulk-jobs")
         self.notify = notify
 
     def reset(self) -> None:

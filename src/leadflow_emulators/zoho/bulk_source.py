@@ -13,14 +13,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadflow_emulators.zoho.bulk import Operation, RowOutcome
 from leadflow_emulators.zoho.coql_eval import FieldInfo, FieldLike, Record
 from leadflow_emulators.zoho.exceptions import ZohoError
-from leadflow_emulators.zoho.models.backend import ZohoBackend
 from leadflow_emulators.zoho.models.results import RecordResult
 from leadflow_emulators.zoho.models.validation import normalize_key
+
+if TYPE_CHECKING:
+    from leadflow_emulators.zoho.models.backend import ZohoBackend  # the backend owns its bulk jobs
 
 USERS = "users"
 INDEX_CAP = 2000  # past this many hits, COQL scans instead of fetching records one by one

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from leadflow_emulators.common.control import PREFIX, bad_request, control_routes, read_json
+from leadflow_emulators.common.control import PREFIX, bad_request, read_json
 from leadflow_emulators.common.jsonresp import json_response
 from leadflow_emulators.zoho.exceptions import ZohoError
 from leadflow_emulators.zoho.models.oauth import DEFAULT_SCOPE
@@ -51,11 +51,9 @@ async def modules(request: Request) -> Response:
 
 
 def zoho_control_routes() -> list[BaseRoute]:
-    """The shared control plane plus Zoho's own routes."""
-    return control_routes(
-        extra=[
-            Route(f"{PREFIX}/clients", clients, methods=["POST"]),
-            Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
-            Route(f"{PREFIX}/modules", modules, methods=["POST"]),
-        ]
-    )
+    """Zoho's own control routes (``common.app.emulator_app`` mounts them after the shared ones)."""
+    return [
+        Route(f"{PREFIX}/clients", clients, methods=["POST"]),
+        Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
+        Route(f"{PREFIX}/modules", modules, methods=["POST"]),
+    ]

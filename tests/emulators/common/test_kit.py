@@ -22,7 +22,7 @@ from leadflow_emulators.common.backend import EmulatorBackend, LimitSettings
 from leadflow_emulators.common.cli import EmulatorCommand
 from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.common.control import control_routes
-from leadflow_emulators.common.faults import FaultMiddleware, Faults
+from leadflow_emulators.common.faults import FaultConfig, FaultMiddleware, Faults
 from leadflow_emulators.common.jsonresp import json_response
 from leadflow_emulators.common.routes import PathParam, api_route
 
@@ -151,6 +151,24 @@ def test_faults_apply_to_the_api_never_to_the_control_plane(client: TestClient) 
     assert client.delete("/_emulator/faults").json()["error_rate"] == 0.0
     assert client.get("/_emulator/faults").json()["path_prefix"] == "/notes"
     assert client.post("/_emulator/faults", json={"nonsense": 1}).status_code == 400
+
+
+@dataclass
+class NoteFaults(FaultConfig):
+    lose_next_note: int = 0
+
+
+def test_an_emulator_adds_faults_of_its_own() -> None:
+    faults = Faults(path_prefix="/notes", config_type=NoteFaults)
+    faults.configure({"lose_next_note": 1})
+    assert faults.snapshot()["lose_next_note"] == 1
+    assert [faults.take("lose_next_note"), faults.take("lose_next_note")] == [True, False]
+    faults.configure({"lose_next_note": 2})
+    faults.clear()
+    assert faults.snapshot()["lose_next_note"] == 0
+    assert faults.snapshot()["path_prefix"] == "/notes"
+    with pytest.raises(ValueError, match="unknown fault settings"):
+        Faults().configure({"lose_next_note": 1})
 
 
 def test_the_route_helper_resolves_path_options_for_the_gate(client: TestClient) -> None:

@@ -1,17 +1,14 @@
 """Fixtures for the GHL emulator tests: a backend on a frozen clock, an in-process client whose every
-answer is checked against GHL's specs (when they are there), a live server for the SDK and webhooks."""
+answer is checked against GHL's specs (when they are there), a live server (``tests.emulators.live_server``)
+for the SDK and webhooks."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -19,6 +16,7 @@ from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.ghl.app import create_app
 from leadflow_emulators.ghl.models import GhlBackend
 from tests.emulators.ghl.oas import spec_checker
+from tests.emulators.live_server import LiveServer
 
 LOCATION = "testLocation00000001"
 TOKEN = "pit-0b6f2c1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -79,33 +77,6 @@ def new_contact(api: Any, **fields: Any) -> dict[str, Any]:
     assert reply.status_code == 201, reply.text
     contact: dict[str, Any] = reply.json()["contact"]
     return contact
-
-
-class LiveServer:
-    """uvicorn serving an app on a free local port, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="critical", lifespan="off", limit_concurrency=200)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 @pytest.fixture

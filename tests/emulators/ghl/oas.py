@@ -1,16 +1,15 @@
 """Validate the GHL emulator's answers against GoHighLevel's official OpenAPI specs (read at run time from
-``<shared>/reference/ghl-openapi/apps``, never copied into the repo).
+``$LEADFLOW_SPEC_DIR/ghl-openapi/apps`` through ``tests.specs``, never copied into the repo).
 
-``spec_checker()`` returns ``None`` and the tests that need it skip with one line when the folder is missing,
-except under ``CI=true`` where a missing spec fails. ``KNOWN_SPEC_BUGS`` (in ``_patch``) lists, with a
-reason each, the places where the spec contradicts GHL's own examples or behaviour.
+``spec_checker()`` returns ``None`` when the folder is missing (behaviour tests then only check the
+``traceId``); ``require_specs()`` skips with one line, or fails under ``CI=true``. ``_patch`` lists the known
+spec bugs, with a reason each: the places where a spec contradicts GHL's own examples or behaviour.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.specs import GHL_OPENAPI, optional_spec_path, spec_path
+
 BASE = "https://ghl.local/apps/"
 # The v2 spec files whose operations the emulator serves (calendars have no spec in the snapshot).
 SPEC_FILES = (
@@ -36,21 +35,9 @@ SPEC_FILES = (
 )
 
 
-def spec_dir() -> Path:
-    """``LEADFLOW_SHARED_DIR`` (or ``<repo>/../shared``) ``/reference/ghl-openapi/apps``."""
-    shared = Path(os.environ.get("LEADFLOW_SHARED_DIR") or REPO_ROOT.parent / "shared")
-    return shared / "reference" / "ghl-openapi" / "apps"
-
-
 def require_specs() -> Path:
     """The spec folder, or skip (fail under ``CI=true``) with one line saying how to enable the checks."""
-    folder = spec_dir()
-    if not folder.is_dir():
-        message = f"GHL OpenAPI specs not found at {folder}: set LEADFLOW_SHARED_DIR to the folder holding reference/"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return folder
+    return spec_path(*GHL_OPENAPI, "apps")
 
 
 def _walk(node: Any, visit: Any) -> None:
@@ -145,7 +132,8 @@ class GhlSpecChecker:
 
     def check(self, method: str, path: str, status: int, body: Any) -> None:
         """Raise ``AssertionError`` when ``body`` does not match the spec's schema for this answer."""
-        assert isinstance(body, dict) and "traceId" in body, f"{method} {path} {status}: no traceId in {body!r}"
+        assert isinstance(body, dict), f"{method} {path} {status}: not a JSON object: {body!r}"
+        assert "traceId" in body, f"{method} {path} {status}: no traceId in {body!r}"
         op = self.operation(method, path)
         if op is None:
             return
@@ -159,10 +147,13 @@ class GhlSpecChecker:
         schema = (declared or {}).get("content", {}).get("application/json", {}).get("schema")
         if schema is None:
             return
-        wrapper = {"$ref": f"{BASE}{op.file}#/paths/{_escape(op.path)}/{op.method.lower()}/responses/{status}/content/application~1json/schema"}
+        pointer = f"/paths/{_escape(op.path)}/{op.method.lower()}/responses/{status}/content/application~1json/schema"
+        wrapper = {"$ref": f"{BASE}{op.file}#{pointer}"}
         validator = jsonschema.Draft202012Validator(wrapper, registry=self.registry)
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
-        assert not errors, f"{method} {path} {status} does not match the spec: {errors[0].message} at {list(errors[0].path)}"
+        assert not errors, (
+            f"{method} {path} {status} does not match the spec: {errors[0].message} at {list(errors[0].path)}"
+        )
         self.checked += 1
 
 
@@ -172,5 +163,6 @@ def _escape(path: str) -> str:
 
 @cache
 def spec_checker() -> GhlSpecChecker | None:
-    folder = spec_dir()
-    return GhlSpecChecker(folder) if folder.is_dir() else None
+    """The checker when the specs are there (behaviour tests then validate what they see), else None."""
+    folder = optional_spec_path(*GHL_OPENAPI, "apps")
+    return GhlSpecChecker(folder) if folder is not None else None

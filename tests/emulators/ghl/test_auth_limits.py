@@ -16,23 +16,30 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def test_version_header_missing_invalid_and_v3(anon: TestClient) -> None:
     missing = anon.get(f"/locations/{LOCATION}", headers=AUTH)
-    assert missing.status_code == 401 and missing.json()["message"] == "version header was not found."
+    assert missing.status_code == 401
+    assert missing.json()["message"] == "version header was not found."
     invalid = anon.get(f"/locations/{LOCATION}", headers={**AUTH, "Version": "2019-01-01"})
-    assert invalid.status_code == 401 and invalid.json()["message"] == "version header is invalid"
+    assert invalid.status_code == 401
+    assert invalid.json()["message"] == "version header is invalid"
     assert anon.get(f"/locations/{LOCATION}", headers={**AUTH, "Version": "v3"}).status_code == 200
 
 
 def test_invalid_token_wrong_class_and_missing_scope(anon: TestClient) -> None:
     bad = anon.get(f"/locations/{LOCATION}", headers={"Authorization": "Bearer pit-nope", **V2})
-    assert bad.status_code == 401 and bad.json() == {**bad.json(), "message": "Invalid JWT", "statusCode": 401}
+    assert bad.status_code == 401
+    assert bad.json() == {**bad.json(), "message": "Invalid JWT", "statusCode": 401}
     assert anon.get(f"/locations/{LOCATION}", headers=V2).status_code == 401
-    wrong_class = anon.post("/oauth/locationToken", data={"companyId": "x", "locationId": LOCATION}, headers={**AUTH, **V2})
-    assert wrong_class.status_code == 401 and "authClass" in wrong_class.json()["message"]
+    wrong_class = anon.post(
+        "/oauth/locationToken", data={"companyId": "x", "locationId": LOCATION}, headers={**AUTH, **V2}
+    )
+    assert wrong_class.status_code == 401
+    assert "authClass" in wrong_class.json()["message"]
     anon.post("/_emulator/tokens", json={"token": "pit-readonly", "scopes": ["contacts.readonly"]})
     read_only = {"Authorization": "Bearer pit-readonly", **V2}
     assert anon.get("/contacts/", params={"locationId": LOCATION}, headers=read_only).status_code == 200
     refused = anon.post("/contacts/", json={"locationId": LOCATION, "email": "x@example.com"}, headers=read_only)
-    assert refused.status_code == 401 and refused.json()["message"] == "The token is not authorized for this scope."
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "The token is not authorized for this scope."
 
 
 def test_another_location_is_forbidden(api: TestClient) -> None:
@@ -41,7 +48,9 @@ def test_another_location_is_forbidden(api: TestClient) -> None:
 
 
 def _token(anon: TestClient, **form: str) -> Any:
-    return anon.post("/oauth/token", data={"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET, **form})
+    return anon.post(
+        "/oauth/token", data={"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET, **form}
+    )
 
 
 def test_oauth_code_refresh_rotation_and_expiry(anon: TestClient) -> None:
@@ -49,19 +58,29 @@ def test_oauth_code_refresh_rotation_and_expiry(anon: TestClient) -> None:
     first = _token(anon, grant_type="authorization_code", code=code)
     assert first.status_code == 200
     grant = first.json()
-    assert grant["expires_in"] == 86_399 and grant["userType"] == "Location" and grant["locationId"] == LOCATION
+    assert grant["expires_in"] == 86_399
+    assert grant["userType"] == "Location"
+    assert grant["locationId"] == LOCATION
     assert _token(anon, grant_type="authorization_code", code=code).status_code == 401  # codes are single use
     headers = {"Authorization": f"Bearer {grant['access_token']}", **V2}
     assert anon.get(f"/locations/{LOCATION}", headers=headers).status_code == 200
     rotated = _token(anon, grant_type="refresh_token", refresh_token=grant["refresh_token"])
-    assert rotated.status_code == 200 and rotated.json()["refresh_token"] != grant["refresh_token"]
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh_token"] != grant["refresh_token"]
     reused = _token(anon, grant_type="refresh_token", refresh_token=grant["refresh_token"])
     assert reused.status_code == 401  # the old refresh token died when it was used
     anon.post("/_emulator/clock", json={"advance_seconds": 86_399})
     expired = anon.get(f"/locations/{LOCATION}", headers=headers)
-    assert expired.status_code == 401 and "invalid" in expired.json()["message"]
+    assert expired.status_code == 401
+    assert "invalid" in expired.json()["message"]
     assert _token(anon, grant_type="refresh_token", refresh_token=rotated.json()["refresh_token"]).status_code == 200
-    assert anon.post("/oauth/token", data={"client_id": DEFAULT_CLIENT_ID, "client_secret": "wrong", "grant_type": "client_credentials"}).status_code == 401
+    assert (
+        anon.post(
+            "/oauth/token",
+            data={"client_id": DEFAULT_CLIENT_ID, "client_secret": "wrong", "grant_type": "client_credentials"},
+        ).status_code
+        == 401
+    )
 
 
 def test_agency_token_gets_a_location_token_and_installed_locations(anon: TestClient, backend: GhlBackend) -> None:
@@ -69,9 +88,14 @@ def test_agency_token_gets_a_location_token_and_installed_locations(anon: TestCl
     assert agency["userType"] == "Company"
     headers = {"Authorization": f"Bearer {agency['access_token']}", **V2}
     assert anon.get("/contacts/", params={"locationId": LOCATION}, headers=headers).status_code == 401  # wrong class
-    installed = anon.get("/oauth/installedLocations", params={"companyId": agency["companyId"], "appId": "a"}, headers=headers)
-    assert installed.status_code == 200 and installed.json()["locations"][0]["_id"] == LOCATION
-    location = anon.post("/oauth/locationToken", data={"companyId": agency["companyId"], "locationId": LOCATION}, headers=headers)
+    installed = anon.get(
+        "/oauth/installedLocations", params={"companyId": agency["companyId"], "appId": "a"}, headers=headers
+    )
+    assert installed.status_code == 200
+    assert installed.json()["locations"][0]["_id"] == LOCATION
+    location = anon.post(
+        "/oauth/locationToken", data={"companyId": agency["companyId"], "locationId": LOCATION}, headers=headers
+    )
     assert location.status_code == 200
     token = location.json()["access_token"]
     reply = anon.get("/contacts/", params={"locationId": LOCATION}, headers={"Authorization": f"Bearer {token}", **V2})
@@ -81,13 +105,16 @@ def test_agency_token_gets_a_location_token_and_installed_locations(anon: TestCl
 def test_rate_limit_headers_and_burst_429(api: TestClient, backend: GhlBackend, clock: Any) -> None:
     api.post("/_emulator/limits", json={"enabled": True})
     first = api.get(f"/locations/{LOCATION}")
-    assert first.headers["X-RateLimit-Max"] == "100" and first.headers["X-RateLimit-Remaining"] == "99"
+    assert first.headers["X-RateLimit-Max"] == "100"
+    assert first.headers["X-RateLimit-Remaining"] == "99"
     assert first.headers["X-RateLimit-Interval-Milliseconds"] == "10000"
-    assert first.headers["X-RateLimit-Limit-Daily"] == "200000" and first.headers["X-RateLimit-Daily-Remaining"] == "199999"
+    assert first.headers["X-RateLimit-Limit-Daily"] == "200000"
+    assert first.headers["X-RateLimit-Daily-Remaining"] == "199999"
     for _ in range(99):
         assert api.get(f"/locations/{LOCATION}").status_code == 200
     throttled = api.get(f"/locations/{LOCATION}")
-    assert throttled.status_code == 429 and throttled.headers["X-RateLimit-Remaining"] == "0"
+    assert throttled.status_code == 429
+    assert throttled.headers["X-RateLimit-Remaining"] == "0"
     assert throttled.json()["statusCode"] == 429
     clock.advance(10)
     assert api.get(f"/locations/{LOCATION}").status_code == 200
@@ -98,7 +125,8 @@ def test_daily_limit_429_and_reset_next_day(api: TestClient, clock: Any) -> None
     for _ in range(3):
         assert api.get(f"/locations/{LOCATION}").status_code == 200
     over = api.get(f"/locations/{LOCATION}")
-    assert over.status_code == 429 and over.headers["X-RateLimit-Daily-Remaining"] == "0"
+    assert over.status_code == 429
+    assert over.headers["X-RateLimit-Daily-Remaining"] == "0"
     clock.advance(86_400)
     assert api.get(f"/locations/{LOCATION}").status_code == 200
 
@@ -121,7 +149,9 @@ def test_limits_settings_are_validated(api: TestClient) -> None:
 
 def test_unknown_route_and_bad_json(api: TestClient) -> None:
     missing = api.get("/nowhere")
-    assert missing.status_code == 404 and missing.json()["message"] == "Cannot GET /nowhere"
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "Cannot GET /nowhere"
     broken = api.post("/contacts/", content=b"{nope", headers={"Content-Type": "application/json"})
-    assert broken.status_code == 400 and "traceId" in broken.json()
+    assert broken.status_code == 400
+    assert "traceId" in broken.json()
     new_contact(api, email="still@example.com")

@@ -10,16 +10,18 @@ import pytest
 from starlette.testclient import TestClient
 
 from leadflow_emulators.ghl.models import GhlBackend
-from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, LiveServer
+from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2
+from tests.emulators.live_server import LiveServer
 
 
 def test_create_answers_422_yet_the_contact_exists(api: TestClient, backend: GhlBackend) -> None:
-    assert api.post("/_emulator/bugs", json={"create_422_after_commit": 1}).json() == {"create_422_after_commit": 1}
+    assert api.post("/_emulator/faults", json={"create_422_after_commit": 1}).json()["create_422_after_commit"] == 1
     reply = api.post("/contacts/", json={"locationId": LOCATION, "email": "ghost@example.com"})
     assert reply.status_code == 422
     assert backend.contacts.find_by("email", "ghost@example.com") is not None
     again = api.post("/contacts/", json={"locationId": LOCATION, "email": "ghost@example.com"})
-    assert again.status_code == 400 and again.json()["meta"]["matchingField"] == "email"
+    assert again.status_code == 400
+    assert again.json()["meta"]["matchingField"] == "email"
 
 
 def test_burst_of_429_and_share_of_500(api: TestClient) -> None:
@@ -27,7 +29,8 @@ def test_burst_of_429_and_share_of_500(api: TestClient) -> None:
     assert [api.get(f"/locations/{LOCATION}").status_code for _ in range(3)] == [429, 429, 200]
     api.post("/_emulator/faults", json={"error_rate": 1.0})
     failed = api.get(f"/locations/{LOCATION}")
-    assert failed.status_code == 500 and "traceId" in failed.json()
+    assert failed.status_code == 500
+    assert "traceId" in failed.json()
     assert api.get("/_emulator/state").status_code == 200  # the control plane is never faulted
     api.delete("/_emulator/faults")
     assert api.get(f"/locations/{LOCATION}").status_code == 200

@@ -4,6 +4,7 @@ engagement fires the events GHL would fire."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,31 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from highlevel.webhook.webhook_manager import WebhookManager
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.signing import ED25519_PUBLIC, RSA_PUBLIC, SigningKeys
-from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C, LiveServer
-
-
-class Receiver:
-    """A webhook endpoint that records raw bodies and headers and answers with scripted statuses."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.script: list[int] = []
-        self.lock = threading.Lock()
-        self.app = Starlette(routes=[Route("/hook", self.hook, methods=["POST"])])
-
-    async def hook(self, request: Request) -> Response:
-        raw = await request.body()
-        with self.lock:
-            self.received.append((raw, dict(request.headers)))
-            status = self.script.pop(0) if self.script else 200
-        return Response(b"", status_code=status)
+from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C
+from tests.emulators.ghl.receiver import Receiver
+from tests.emulators.ghl.webhook_docs import webhook_checker
+from tests.emulators.live_server import LiveServer
+from tests.specs import GHL_OPENAPI, spec_path
 
 
 @pytest.fixture
@@ -63,9 +47,12 @@ def _flush(client: httpx.Client) -> list[dict[str, Any]]:
 def test_deliveries_verify_with_the_published_keys(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
     hook, url = receiver
     ghl.post("/_emulator/webhooks", json={"urls": [url]})
-    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "hook@example.com", "tags": ["a"]}).json()["contact"]
+    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "hook@example.com", "tags": ["a"]}).json()[
+        "contact"
+    ]
     deliveries = _flush(ghl)
-    assert [d["type"] for d in deliveries] == ["ContactCreate"] and deliveries[0]["outcome"] == "delivered"
+    assert [d["type"] for d in deliveries] == ["ContactCreate"]
+    assert deliveries[0]["outcome"] == "delivered"
     raw, headers = hook.received[0]
     keys = ghl.get("/_emulator/webhooks/keys").json()
     manager = WebhookManager.__new__(WebhookManager)
@@ -74,8 +61,16 @@ def test_deliveries_verify_with_the_published_keys(ghl: httpx.Client, receiver: 
     assert manager.verify_signature(raw.decode(), headers["x-wh-signature"], keys["rsa"]) is True
     assert manager.verify_ed25519_signature(raw.decode() + " ", headers["x-ghl-signature"], keys["ed25519"]) is False
     body = httpx.Response(200, content=raw).json()
-    assert body["type"] == "ContactCreate" and body["locationId"] == LOCATION and body["id"] == contact["id"]
-    assert body["webhookId"] and body["timestamp"] and body["appId"] and body["tags"] == ["a"]
+    checker = webhook_checker()
+    if checker is not None:
+        checker.check(body)
+    assert body["type"] == "ContactCreate"
+    assert body["locationId"] == LOCATION
+    assert body["id"] == contact["id"]
+    assert body["webhookId"]
+    assert body["timestamp"]
+    assert body["appId"]
+    assert body["tags"] == ["a"]
 
 
 def test_retried_only_after_429(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
@@ -95,7 +90,8 @@ def test_retried_only_after_429(ghl: httpx.Client, receiver: tuple[Receiver, str
     hook.script = [500]
     ghl.post("/contacts/", json={"locationId": LOCATION, "email": "final@example.com"})
     final = _flush(ghl)[-1]
-    assert final["outcome"] == "lost" and [a["status"] for a in final["attempts"]] == [500]
+    assert final["outcome"] == "lost"
+    assert [a["status"] for a in final["attempts"]] == [500]
 
 
 def test_at_most_six_retries(ghl: httpx.Client, receiver: tuple[Receiver, str]) -> None:
@@ -108,24 +104,38 @@ def test_at_most_six_retries(ghl: httpx.Client, receiver: tuple[Receiver, str]) 
         if delivery["outcome"] != "retrying":
             break
         threading.Event().wait(0.02)
-    assert delivery["outcome"] == "lost" and len(delivery["attempts"]) == 7
+    assert delivery["outcome"] == "lost"
+    assert len(delivery["attempts"]) == 7
 
 
 def test_a_receiver_that_is_down_loses_the_event(ghl: httpx.Client) -> None:
     ghl.post("/_emulator/webhooks", json={"urls": ["http://127.0.0.1:9/hook"]})
     ghl.post("/contacts/", json={"locationId": LOCATION, "email": "down@example.com"})
     delivery = _flush(ghl)[0]
-    assert delivery["outcome"] == "lost" and len(delivery["attempts"]) == 1 and "error" in delivery["attempts"][0]
+    assert delivery["outcome"] == "lost"
+    assert len(delivery["attempts"]) == 1
+    assert "error" in delivery["attempts"][0]
 
 
-def test_engagement_fires_the_events_ghl_fires(ghl: httpx.Client, receiver: tuple[Receiver, str], backend: GhlBackend) -> None:
+def test_engagement_fires_the_events_ghl_fires(
+    ghl: httpx.Client, receiver: tuple[Receiver, str], backend: GhlBackend
+) -> None:
     hook, url = receiver
-    ghl.post("/_emulator/seed", content='{"kind": "pipeline", "record": {"id": "p1", "name": "Sales", "stages": [{"id": "s1", "name": "New"}, {"id": "s2", "name": "Met"}]}}\n{"kind": "calendar", "record": {"name": "Calls"}}')
-    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "eng@example.com", "phone": "+14155550100"}).json()["contact"]
+    pipeline = {"id": "p1", "name": "Sales", "stages": [{"id": "s1", "name": "New"}, {"id": "s2", "name": "Met"}]}
+    seed = [{"kind": "pipeline", "record": pipeline}, {"kind": "calendar", "record": {"name": "Calls"}}]
+    ghl.post("/_emulator/seed", content="\n".join(json.dumps(line) for line in seed))
+    contact = ghl.post(
+        "/contacts/", json={"locationId": LOCATION, "email": "eng@example.com", "phone": "+14155550100"}
+    ).json()["contact"]
     sent = ghl.post(
-        "/conversations/messages", json={"type": "Email", "contactId": contact["id"], "subject": "Intro", "html": "<p>Hi</p>"}, headers=V2C
+        "/conversations/messages",
+        json={"type": "Email", "contactId": contact["id"], "subject": "Intro", "html": "<p>Hi</p>"},
+        headers=V2C,
     ).json()
-    ghl.post("/opportunities/", json={"pipelineId": "p1", "locationId": LOCATION, "name": "Deal", "status": "open", "contactId": contact["id"]})
+    ghl.post(
+        "/opportunities/",
+        json={"pipelineId": "p1", "locationId": LOCATION, "name": "Deal", "status": "open", "contactId": contact["id"]},
+    )
     ghl.post("/_emulator/webhooks", json={"urls": [url]})
     outcomes = {}
     for kind in ("open", "click", "reply", "bounce", "unsubscribe", "call", "booking", "stage_change"):
@@ -134,18 +144,26 @@ def test_engagement_fires_the_events_ghl_fires(ghl: httpx.Client, receiver: tupl
         outcomes[kind] = reply.json()
     _flush(ghl)
     bodies = [httpx.Response(200, content=raw).json() for raw, _ in hook.received]
+    checker = webhook_checker()
+    for body in bodies:
+        if checker is not None:
+            checker.check(body)
     stats = [b["webhookPayload"] for b in bodies if b["type"] == "LCEmailStats"]
     assert [s["event"] for s in stats] == ["opened", "clicked", "failed", "unsubscribed"]
     assert {s["lc_operations"]["email_message_id"] for s in stats} == {sent["emailMessageId"]}
     inbound = [b for b in bodies if b["type"] == "InboundMessage"]
-    assert inbound[0]["messageType"] == "Email" and inbound[0]["threadId"] == sent["emailMessageId"]
-    assert inbound[1]["messageType"] == "CALL" and inbound[1]["callDuration"] == 120
+    assert inbound[0]["messageType"] == "Email"
+    assert inbound[0]["threadId"] == sent["emailMessageId"]
+    assert inbound[1]["messageType"] == "CALL"
+    assert inbound[1]["callDuration"] == 120
     dnd = next(b for b in bodies if b["type"] == "ContactDndUpdate")
     assert dnd["dndSettings"]["Email"]["status"] == "active"
     assert any(b["type"] == "AppointmentCreate" and b["appointment"]["contactId"] == contact["id"] for b in bodies)
     stage = next(b for b in bodies if b["type"] == "OpportunityStageUpdate")
     assert stage["pipelineStageId"] == "s2"
-    refused = ghl.post("/conversations/messages", json={"type": "Email", "contactId": contact["id"], "html": "x"}, headers=V2C)
+    refused = ghl.post(
+        "/conversations/messages", json={"type": "Email", "contactId": contact["id"], "html": "x"}, headers=V2C
+    )
     assert refused.status_code == 400  # unsubscribed: Email DND
     assert ghl.post("/_emulator/engagement", json={"kind": "dance", "contactId": contact["id"]}).status_code == 400
 
@@ -155,4 +173,44 @@ def test_key_directory_is_written_and_reused(tmp_path: Path) -> None:
     assert (tmp_path / "keys" / ED25519_PUBLIC).read_text() == keys.ed25519_public_pem
     assert (tmp_path / "keys" / RSA_PUBLIC).read_text() == keys.rsa_public_pem
     again = SigningKeys.in_directory(tmp_path / "keys")
-    assert again.ed25519_public_pem == keys.ed25519_public_pem and again.verify(b"x", keys.sign(b"x"))
+    assert again.ed25519_public_pem == keys.ed25519_public_pem
+    assert again.verify(b"x", keys.sign(b"x"))
+
+
+def test_every_event_type_matches_its_webhook_doc(backend: GhlBackend) -> None:
+    """Each event the emulator fires, produced through the backend, against the schema in GHL's docs."""
+    spec_path(*GHL_OPENAPI, "docs", "webhook events")
+    checker = webhook_checker()
+    assert checker is not None
+    backend.seed(
+        [
+            {
+                "kind": "pipeline",
+                "record": {"id": "p", "name": "S", "stages": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]},
+            },
+            {"kind": "calendar", "record": {"id": "cal", "name": "Calls"}},
+        ]
+    )
+    with backend.transaction():
+        contact = backend.contacts.create({"locationId": LOCATION, "email": "doc@example.com", "tags": ["x"]})
+        backend.contacts.add_tags(contact["id"], ["y"])
+        backend.activities.create_note(contact["id"], {"body": "n"})
+        backend.activities.create_task(
+            contact["id"], {"title": "t", "dueDate": "2026-12-24T10:00:00Z", "completed": False}
+        )
+        opp = backend.opportunities.create(
+            {"pipelineId": "p", "locationId": LOCATION, "name": "D", "status": "open", "contactId": contact["id"]}
+        )
+        backend.opportunities.move_stage(opp["id"], "b")
+        backend.opportunities.set_status(opp["id"], "won")
+        backend.conversations.send({"type": "Email", "contactId": contact["id"], "html": "Hi", "subject": "S"})
+        for kind in ("delivered", "open", "click", "reply", "bounce", "complaint", "unsubscribe", "call", "booking"):
+            backend.engagement.simulate({"kind": kind, "contactId": contact["id"]})
+        backend.contacts.delete(contact["id"])
+    for event in backend.events:
+        checker.check(event)
+    assert set(checker.checked) >= {
+        "ContactCreate", "ContactUpdate", "ContactTagUpdate", "ContactDndUpdate", "ContactDelete", "NoteCreate",
+        "TaskCreate", "OpportunityCreate", "OpportunityStageUpdate", "OpportunityStatusUpdate", "OutboundMessage",
+        "InboundMessage", "LCEmailStats", "AppointmentCreate",
+    }  # fmt: skip

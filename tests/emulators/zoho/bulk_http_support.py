@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -18,13 +17,6 @@ from leadflow_emulators.zoho.bulk_jobs import BulkJobs
 from leadflow_emulators.zoho.models.backend import ZohoBackend
 
 BASE_URL = "http://zoho.test"
-
-
-def spec_dir() -> Path:
-    """Zoho's OpenAPI files, found as emu-core's conftest finds the shared folder."""
-    from .conftest import shared_dir
-
-    return shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
 
 
 def access_token(client: TestClient, scope_client: tuple[str, str, str] | None = None) -> str:

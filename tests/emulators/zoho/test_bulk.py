@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from leadflow_emulators.common.jobs import JobRunner
 from leadflow_emulators.zoho import bulk, bulk_read
 from leadflow_emulators.zoho.bulk import (
     BulkError,
@@ -22,7 +23,6 @@ from leadflow_emulators.zoho.bulk import (
     run_write_job,
 )
 from leadflow_emulators.zoho.bulk_read import ReadJob, parse_read_request, run_read_job
-from leadflow_emulators.zoho.bulk_runner import JobRunner
 from leadflow_emulators.zoho.bulk_source import BackendSource
 from leadflow_emulators.zoho.models.backend import ZohoBackend
 
@@ -463,7 +463,7 @@ def test_read_criteria_limit(source: BackendSource) -> None:
 
 
 def test_runner_runs_jobs_in_order_off_the_calling_thread() -> None:
-    runner = JobRunner()
+    runner = JobRunner(name="zoho-bulk-jobs")
     seen: list[tuple[int, str]] = []
     for n in range(5):
         runner.submit(lambda n=n: seen.append((n, threading.current_thread().name)))  # type: ignore[misc]

@@ -18,12 +18,11 @@ from starlette.testclient import TestClient
 
 from leadflow_emulators.zoho.bulk import make_zip
 from leadflow_emulators.zoho.models.users import ZGID
-from tests.emulators.zoho.conftest import shared_dir
 from tests.emulators.zoho.oas import OpenApiChecker, Operation
+from tests.specs import ZOHO_OAS, spec_path
 
 from .bulk_http_support import emulator, wait_for
 
-SPEC_DIR = shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
 BULK_FILES = ("coql.json", "bulk_write.json", "bulk_read.json")
 
 
@@ -54,9 +53,7 @@ def _patch_bulk(documents: dict[str, dict[str, Any]]) -> None:
 
 @pytest.fixture(scope="module")
 def spec() -> OpenApiChecker:
-    if not SPEC_DIR.is_dir():
-        pytest.fail(f"Zoho's OpenAPI description is missing at {SPEC_DIR} (set LEADFLOW_SHARED_DIR)")
-    spec = OpenApiChecker(SPEC_DIR)
+    spec = OpenApiChecker(spec_path(*ZOHO_OAS))
     _patch_bulk(spec.documents)
     for name in BULK_FILES:
         for path, item in spec.documents[name]["paths"].items():

@@ -12,17 +12,14 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from leadflow_emulators.zoho.models import ZohoBackend
-from tests.emulators.zoho.conftest import shared_dir, token_for
+from tests.emulators.zoho.conftest import token_for
 from tests.emulators.zoho.oas import OpenApiChecker, checker, in_spec
-
-SPEC_DIR = shared_dir() / "reference" / "zoho-crm-oas" / "v8.0"
+from tests.specs import ZOHO_OAS, spec_path
 
 
 @pytest.fixture(scope="module")
 def spec() -> OpenApiChecker:
-    if not SPEC_DIR.is_dir():
-        pytest.fail(f"Zoho's OpenAPI description is missing at {SPEC_DIR} (set LEADFLOW_SHARED_DIR)")
-    return checker(str(SPEC_DIR))
+    return checker(str(spec_path(*ZOHO_OAS)))
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from leadflow_emulators.zoho.models import ZohoBackend
-from tests.emulators.zoho.conftest import REPO_ROOT, refresh_form
+from tests.emulators.zoho.conftest import refresh_form
+from tests.specs import REPO_ROOT
 
 
 def test_backend_reopens_its_database(tmp_path: Path) -> None:

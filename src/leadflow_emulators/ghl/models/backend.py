@@ -24,13 +24,12 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from leadflow_emulators.common.clock import Clock
-from leadflow_emulators.common.faults import Faults
 from leadflow_emulators.ghl.models.activities import Activities
 from leadflow_emulators.ghl.models.contacts import Contacts
 from leadflow_emulators.ghl.models.conversations import Conversations
@@ -39,6 +38,7 @@ from leadflow_emulators.ghl.models.customfields import CustomFields
 from leadflow_emulators.ghl.models.directory import Directory, new_location
 from leadflow_emulators.ghl.models.documents import Documents
 from leadflow_emulators.ghl.models.engagement import Engagement
+from leadflow_emulators.ghl.models.faults import Faults, GhlFaultConfig
 from leadflow_emulators.ghl.models.ids import GhlIds
 from leadflow_emulators.ghl.models.limits import GhlLimits, RateLimiter
 from leadflow_emulators.ghl.models.oauth import OAuth
@@ -49,6 +49,7 @@ DEFAULT_COMPANY_ID = "leadflowCompany000001"
 DEFAULT_TOKEN = "pit-4c5e7a52-6f0b-4d55-9a57-3f1d2e0b9c11"
 DEFAULT_CLIENT_ID = "65f0c0ffee0000000000abcd-lf0demo1"
 DEFAULT_CLIENT_SECRET = "leadflow-ghl-demo-secret"
+EVENT_LOG_SIZE = 10_000
 SEED_KINDS = ("contact", "custom_field", "pipeline", "workflow", "user", "calendar")
 _STATE_KINDS = (
     "contact", "note", "task", "tag", "custom_field", "custom_value", "pipeline", "opportunity", "workflow",
@@ -71,7 +72,7 @@ class GhlBackend:
     ) -> None:
         self.lock = threading.RLock()
         self._clock = clock or Clock()
-        self._faults = Faults(seed=seed)
+        self._faults = Faults(seed=seed, config_type=GhlFaultConfig)
         self.seed_value = seed
         self.docs = Documents(db_path)
         self.ids = GhlIds(seed)
@@ -86,13 +87,13 @@ class GhlBackend:
         self.directory = Directory(self.core, self.contacts)
         self.oauth = OAuth(self.core, company_id)
         self.engagement = Engagement(self.core, self.contacts, self.conversations, self.directory, self.opportunities)
-        self.events: list[dict[str, Any]] = []
+        self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_LOG_SIZE)  # the latest events, for tests
+        self.events_total = 0
         self.deliveries: list[dict[str, Any]] = []
         self.listeners: list[Listener] = []
         self.reset_hooks: list[Callable[[], None]] = []  # the webhook dispatcher drops queued sends
         self.webhooks_pending: Callable[[], int] = lambda: 0
         self.requests: Counter[str] = Counter()
-        self.create_422_after_commit = 0  # the reported GHL bug: create answers 422 although it stored the contact
         self.token = token
         self.company_id = company_id
         self.docs.load()
@@ -121,6 +122,7 @@ class GhlBackend:
             if self.docs.get("oauth_client", DEFAULT_CLIENT_ID) is None:
                 self.oauth.register_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         self.contacts.reindex()
+        self.conversations.reindex()
 
     def reset(self) -> None:
         for hook in self.reset_hooks:
@@ -128,11 +130,11 @@ class GhlBackend:
         with self.lock:
             self.docs.clear()
             self.events.clear()
+            self.events_total = 0
             self.deliveries.clear()
             self.requests.clear()
             self.limiter.clear()
             self._faults.clear()
-            self.create_422_after_commit = 0
             self._bootstrap()
 
     def seed(self, items: Sequence[Any]) -> dict[str, Any]:
@@ -167,9 +169,8 @@ class GhlBackend:
                 "settings": self.core.settings(),
                 "enrolments": [public(doc) for doc in self.docs.all("enrolment")],
                 "messages": [self._message_summary(doc) for doc in self.docs.all("message")],
-                "events": len(self.events),
+                "events": self.events_total,
                 "webhooks_pending": self.webhooks_pending(),
-                "create_422_after_commit": self.create_422_after_commit,
                 "deliveries": list(self.deliveries),
                 "requests": dict(self.requests),
                 "limits": self.limits.snapshot(),
@@ -197,19 +198,13 @@ class GhlBackend:
             "webhookId": self.ids.uuid(),
         }
         self.events.append(event)
+        self.events_total += 1
         for listener in self.listeners:
             listener(event)
 
     def record_delivery(self, delivery: dict[str, Any]) -> None:
         with self.lock:
             self.deliveries.append(delivery)
-
-    def take_create_422(self) -> bool:
-        with self.lock:
-            if self.create_422_after_commit > 0:
-                self.create_422_after_commit -= 1
-                return True
-            return False
 
     @staticmethod
     def _message_summary(doc: dict[str, Any]) -> dict[str, Any]:

@@ -214,6 +214,9 @@ class Contacts:
         drop = set(normalize_tags(tags))
         return self._save_update(before, {"tags": [tag for tag in before["tags"] if tag not in drop]})
 
+    def replace_tags(self, contact_id: str, tags: list[str]) -> Doc:
+        return self._save_update(self.get(contact_id), {"tags": normalize_tags(tags)})
+
     def _learn_tags(self, tags: list[str]) -> None:
         known = {tag["name"] for tag in self.core.docs.all("tag")}
         for name in tags:

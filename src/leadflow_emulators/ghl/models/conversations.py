@@ -29,14 +29,29 @@ class Conversations:
     def __init__(self, core: Core, contacts: Contacts) -> None:
         self.core = core
         self.contacts = contacts
+        self._conversation_of: dict[str, str] = {}  # contact id -> conversation id
+        self._messages_of: dict[str, list[str]] = {}  # conversation id -> message ids, oldest first
+        self._by_email_id: dict[str, str] = {}  # emailMessageId -> message id
+
+    def reindex(self) -> None:
+        self._conversation_of = {c["contactId"]: c["id"] for c in self.core.docs.all("conversation")}
+        self._messages_of, self._by_email_id = {}, {}
+        for message in self.core.docs.all("message"):
+            self._index(message)
+
+    def _index(self, message: Doc) -> None:
+        self._messages_of.setdefault(message["conversationId"], []).append(message["id"])
+        if message.get("_emailMessageId"):
+            self._by_email_id[message["_emailMessageId"]] = message["id"]
 
     def for_contact(self, contact_id: str) -> Doc:
-        for doc in self.core.docs.all("conversation"):
-            if doc["contactId"] == contact_id:
-                return doc
+        existing = self.core.docs.get("conversation", self._conversation_of.get(contact_id, ""))
+        if existing is not None:
+            return existing
         now = self.core.now()
-        doc = {
-            "id": self.core.ids.next_id(),
+        conversation_id = self.core.ids.next_id()
+        doc: Doc = {
+            "id": conversation_id,
             "contactId": contact_id,
             "locationId": self.core.location_id,
             "deleted": False,
@@ -47,6 +62,7 @@ class Conversations:
             "dateUpdated": now,
             "_lastMessage": None,
         }
+        self._conversation_of[contact_id] = conversation_id
         return self.core.docs.put("conversation", doc)
 
     def get(self, conversation_id: str) -> Doc:
@@ -134,6 +150,7 @@ class Conversations:
             message["meta"] = {"callDuration": str(call_duration or 0), "callStatus": call_status or "completed"}
             message["status"] = "connected" if (call_status or "completed") == "completed" else "failed"
         self.core.docs.put("message", message)
+        self._index(message)
         self.core.docs.put(
             "conversation",
             {
@@ -149,13 +166,21 @@ class Conversations:
         return message
 
     def _messages(self, conversation_id: str) -> list[Doc]:
-        return [m for m in self.core.docs.all("message") if m["conversationId"] == conversation_id]
+        found = (self.core.docs.get("message", message_id) for message_id in self._messages_of.get(conversation_id, []))
+        return [message for message in found if message is not None]
+
+    def emails_sent_to(self, contact_id: str) -> list[Doc]:
+        """Outbound emails to the contact, oldest first."""
+        conversation_id = self._conversation_of.get(contact_id, "")
+        return [m for m in self._messages(conversation_id) if m.get("_emailMessageId") and m["direction"] == "outbound"]
 
     def by_email_message_id(self, email_message_id: str) -> Doc:
-        for message in self.core.docs.all("message"):
-            if message.get("_emailMessageId") == email_message_id or message["id"] == email_message_id:
-                return message
-        raise GhlError.not_found("Message")
+        """A message by its ``emailMessageId`` (or its message id)."""
+        message_id = self._by_email_id.get(email_message_id, email_message_id)
+        message = self.core.docs.get("message", message_id)
+        if message is None:
+            raise GhlError.not_found("Message")
+        return message
 
     def set_status(self, message: Doc, status: str) -> None:
         self.core.docs.put("message", {**message, "status": status})

@@ -103,6 +103,33 @@ class Directory:
             "tag", {"id": self.core.ids.next_id(), "name": cleaned[0], "locationId": self.core.location_id}
         )
 
+    def tag(self, tag_id: str) -> Doc:
+        doc = self.core.docs.get("tag", tag_id)
+        if doc is None:
+            raise GhlError.not_found("Tag")
+        return doc
+
+    def rename_tag(self, tag_id: str, name: str) -> Doc:
+        """Renames the location tag and the tag on every contact that carries it, as GHL does."""
+        old = self.tag(tag_id)["name"]
+        new = normalize_tags([name])
+        if not new:
+            raise GhlError.unprocessable(["name should not be empty"])
+        if any(tag["name"] == new[0] and tag["id"] != tag_id for tag in self.tags()):
+            raise GhlError.bad_request("Tag with the same name already exists")
+        for contact in self.core.docs.all("contact"):
+            if old in contact["tags"]:
+                self.contacts.replace_tags(contact["id"], [new[0] if t == old else t for t in contact["tags"]])
+        return self.core.docs.put("tag", {**self.tag(tag_id), "name": new[0]})
+
+    def delete_tag(self, tag_id: str) -> None:
+        """Deletes the location tag and takes it off every contact."""
+        name = self.tag(tag_id)["name"]
+        for contact in self.core.docs.all("contact"):
+            if name in contact["tags"]:
+                self.contacts.remove_tags(contact["id"], [name])
+        self.core.docs.delete("tag", tag_id)
+
     def bulk_tags(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /contacts/bulk/tags/update/{add|remove}``: every contact or none (unknown ids are errors)."""
         if action not in ("add", "remove"):
@@ -115,7 +142,7 @@ class Directory:
             if action == "add":
                 self.contacts.add_tags(contact_id, body.get("tags") or [])
             elif body.get("removeAllTags"):
-                self.contacts._save_update(self.contacts.get(contact_id), {"tags": []})
+                self.contacts.replace_tags(contact_id, [])
             else:
                 self.contacts.remove_tags(contact_id, body.get("tags") or [])
         return {"succeded": True, "errorCount": 0, "responses": [{"contactId": cid, "type": "success"} for cid in ids]}

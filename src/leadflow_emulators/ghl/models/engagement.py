@@ -108,11 +108,7 @@ class Engagement:
         wanted = spec.get("emailMessageId") or spec.get("messageId")
         if wanted:
             return self.conversations.by_email_message_id(str(wanted))
-        sent = [
-            m
-            for m in self.core.docs.all("message")
-            if m["contactId"] == contact["id"] and m.get("_emailMessageId") and m["direction"] == "outbound"
-        ]
+        sent = self.conversations.emails_sent_to(contact["id"])
         if not sent:
             raise ValueError("the contact has been sent no email")
         return sent[-1]

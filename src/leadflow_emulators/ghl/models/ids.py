@@ -25,7 +25,12 @@ class GhlIds:
 
     def next_id(self) -> str:
         with self._lock:
-            return "".join(self._random.choices(_ALPHABET, k=20))
+            number = self._random.getrandbits(120)  # 62**20 > 2**119: 20 base-62 digits
+        digits = []
+        for _ in range(20):
+            number, digit = divmod(number, 62)
+            digits.append(_ALPHABET[digit])
+        return "".join(digits)
 
     def uuid(self) -> str:
         with self._lock:

@@ -52,6 +52,27 @@ def scope_ok(granted: set[str], needed: str | None) -> bool:
     return needed is None or needed in granted
 
 
+_SNAKE = {
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "grantType": "grant_type",
+    "refreshToken": "refresh_token",
+    "userType": "user_type",
+    "redirectUri": "redirect_uri",
+}
+_CAMEL = {
+    "access_token": "accessToken",
+    "token_type": "tokenType",
+    "expires_in": "expiresIn",
+    "refresh_token": "refreshToken",
+}
+
+
+def camel_case(answer: dict[str, Any]) -> dict[str, Any]:
+    """A v2 token answer in the v3 spelling (``accessToken``, ``expiresIn``...)."""
+    return {_CAMEL.get(key, key): value for key, value in answer.items()}
+
+
 @dataclass(frozen=True)
 class Principal:
     token: str
@@ -106,6 +127,14 @@ class OAuth:
 
     # ------------------------------------------------------------ /oauth/token
     def token(self, form: dict[str, str]) -> dict[str, Any]:
+        """A grant for a v2 form (``client_id``...) answered in snake_case, or for a v3 one (``clientId``...,
+        what the official SDK sends) answered in camelCase, as each spec describes."""
+        if "clientId" in form:
+            snake = {_SNAKE.get(key, key): value for key, value in form.items()}
+            return camel_case(self._token(snake))
+        return self._token(form)
+
+    def _token(self, form: dict[str, str]) -> dict[str, Any]:
         client = self.core.docs.get("oauth_client", form.get("client_id", ""))
         if client is None or client["secret"] != form.get("client_secret"):
             raise GhlError(401, "Invalid client: client credentials are invalid", error="UnAuthorized")
@@ -137,11 +166,14 @@ class OAuth:
             k: v for k, v in grant.items() if k not in ("refresh_token", "companyId", "userType", "approvedLocations")
         }
 
-    def installed_locations(self, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    def installed_locations(self, principal: Principal, params: dict[str, str], *, v3: bool = False) -> dict[str, Any]:
         if params.get("companyId") != principal.company_id:
             raise GhlError.bad_request("companyId does not match the token's company")
         location = self.core.location()
         entry = {"_id": location["id"], "name": location["name"], "address": location["address"], "isInstalled": True}
+        if v3:
+            pagination = {"totalRecords": 1, "hasNextPage": False, "hasPrevPage": False, "currentPageSize": 1}
+            return {"items": [entry], "pagination": pagination, "installToFutureLocations": True}
         return {"locations": [entry], "count": 1, "installToFutureLocations": True}
 
     def _grant(self, client_id: str, user_type: str, scopes: list[str], *, refresh: bool) -> dict[str, Any]:

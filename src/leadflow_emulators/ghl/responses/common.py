@@ -107,7 +107,8 @@ async def call(
 ) -> Response:
     backend = backend_of(request)
     trace = trace_id()
-    backend.requests[f"{request.method} {request.scope.get('route_path', request.url.path)}"] += 1
+    route = request.scope.get("route")
+    backend.requests[f"{request.method} {getattr(route, 'path', request.url.path)}"] += 1  # by path template
     headers: dict[str, str] = {}
     try:
         if version is not None:

@@ -97,3 +97,23 @@ def create_tag(ctx: Ctx) -> Response:
     _location(ctx)
     body = v.check_body(ctx.json(), v.LOCATION_TAG, required=("name",))
     return ctx.ok({"tag": ctx.backend.directory.create_tag(body["name"])})
+
+
+@route(scope="locations/tags.readonly")
+def get_tag(ctx: Ctx) -> Response:
+    _location(ctx)
+    return ctx.ok({"tag": ctx.backend.directory.tag(ctx.path("tagId"))})
+
+
+@route(scope="locations/tags.write")
+def update_tag(ctx: Ctx) -> Response:
+    _location(ctx)
+    body = v.check_body(ctx.json(), v.LOCATION_TAG, required=("name",))
+    return ctx.ok({"tag": ctx.backend.directory.rename_tag(ctx.path("tagId"), body["name"])})
+
+
+@route(scope="locations/tags.write")
+def delete_tag(ctx: Ctx) -> Response:
+    _location(ctx)
+    ctx.backend.directory.delete_tag(ctx.path("tagId"))
+    return ctx.ok({"succeded": True})

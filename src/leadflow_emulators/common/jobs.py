@@ -1,4 +1,5 @@
-"""The bulk job worker: one background thread that runs queued jobs in order.
+"""A background job worker for emulators: one thread that runs queued jobs in order (Zoho's bulk jobs;
+webhook deliveries and other work an emulator does after answering). A backend owns its runners.
 
 Example:
     >>> runner = JobRunner()
@@ -32,7 +33,7 @@ class JobRunner:
     that is simply dropped (the control plane's reset does that) leaves no thread behind for long.
     """
 
-    def __init__(self, idle_seconds: float = 5.0) -> None:
+    def __init__(self, idle_seconds: float = 5.0, *, name: str = "emulator-jobs") -> None:
         self._queue: queue.Queue[_Task | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -41,6 +42,7 @@ class JobRunner:
         self._go = threading.Event()
         self._go.set()
         self._idle_seconds = idle_seconds
+        self._name = name
 
     @property
     def running(self) -> bool:
@@ -60,7 +62,7 @@ class JobRunner:
             self._pending += 1
             self._queue.put(_Task(run))
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="zoho-bulk-jobs", daemon=True)
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
 
     def _loop(self) -> None:
@@ -79,7 +81,7 @@ class JobRunner:
             try:
                 task.run()
             except Exception:  # a failed job is recorded by its own runner; never kill the worker
-                log.exception("bulk job crashed")
+                log.exception("job crashed in %s", self._name)
             finally:
                 with self._lock:
                     self._pending -= 1
