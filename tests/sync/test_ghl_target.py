@@ -120,7 +120,7 @@ def test_an_existing_contact_is_adopted_and_one_owned_by_another_person_is_repor
 def test_create_that_answers_422_yet_stored_the_contact_makes_no_duplicate(
     emulator: Emulator, ghl: GhlClient, engine: sa.Engine
 ) -> None:
-    emulator.control("POST", "bugs", {"create_422_after_commit": 5})
+    emulator.control("POST", "faults", {"create_422_after_commit": 5})
     report = _sync(engine, ghl)
     assert report.counts["contacts created"] + report.counts["contacts updated"] == PEOPLE
     assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))
