@@ -122,6 +122,7 @@ def test_create_that_answers_422_yet_stored_the_contact_makes_no_duplicate(
 ) -> None:
     emulator.control("POST", "faults", {"create_422_after_commit": 5})
     report = _sync(engine, ghl)
+    assert emulator.control("GET", "faults")["create_422_after_commit"] == 0  # all five 422s were answered
     assert report.counts["contacts created"] + report.counts["contacts updated"] == PEOPLE
     assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))
     assert set(_states(engine)) <= {"confirmed"}
