@@ -18,11 +18,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
-from nicknames import NickNamer
 
 from leadflow.resolve.engine import ResolveOptions, resolve
 from leadflow.sampledata import GeneratorConfig, SampleData, generate
@@ -46,16 +44,6 @@ def clean_name(value: str | None, *, first: bool) -> str | None:
     if not words:
         return None
     return words[0] if first else "".join(words)
-
-
-@lru_cache(maxsize=10_000)
-def canonical(word: str) -> str:
-    namer = NickNamer()
-    options = namer.canonicals_of(word)
-    if not options:
-        return word
-    best = sorted(options, key=lambda c: (-len(namer.nicknames_of(c)), c))[0]
-    return word if len(namer.nicknames_of(word)) >= len(namer.nicknames_of(best)) else best
 
 
 def company_key(value: str | None) -> str | None:
@@ -122,7 +110,7 @@ def candidates_from_sample(data: SampleData, *, with_crm: bool = False) -> Evalu
             rows.append(
                 {"rid": rid, "source_kind": "crm", "crm_module": item["module"], "crm_id": rec["id"], "email": email,
                  "first_name": rec.get("First_Name"), "last_name": rec.get("Last_Name"),
-                 "first_name_key": canonical(first) if first else None,
+                 "first_name_key": first,
                  "last_name_key": clean_name(rec.get("Last_Name"), first=False), "title": rec.get("Title"),
                  "company_name": company, "company_key": company_key(company),
                  "company_domain": domain(rec.get("Website")) or (email.split("@")[1] if email else None),
@@ -146,7 +134,7 @@ def _apollo(raw: Mapping[str, str]) -> dict[str, Any]:
         "email_status": status if email else None,
         "first_name": raw.get("First Name"),
         "last_name": raw.get("Last Name"),
-        "first_name_key": canonical(first) if first else None,
+        "first_name_key": first,
         "last_name_key": clean_name(raw.get("Last Name"), first=False),
         "title": raw.get("Title"),
         "phone_e164": phone(raw.get("Mobile Phone") or raw.get("First Phone"), raw.get("Country")),
@@ -168,7 +156,7 @@ def _salesnav(raw: Mapping[str, str]) -> dict[str, Any]:
         "source_kind": "salesnav",
         "first_name": raw.get("firstName"),
         "last_name": raw.get("lastName"),
-        "first_name_key": canonical(first) if first else None,
+        "first_name_key": first,
         "last_name_key": clean_name(raw.get("lastName"), first=False),
         "title": raw.get("title"),
         "linkedin_slug": slug(raw.get("defaultProfileUrl")),
@@ -221,10 +209,22 @@ def pairwise(predicted: Mapping[str, Any], truth: Mapping[str, str]) -> dict[str
 
 
 def evaluate_via_ingest(
-    people: int, seed: int, *, with_crm: bool = False, options: ResolveOptions | None = None
+    people: int,
+    seed: int,
+    *,
+    with_crm: bool = False,
+    options: ResolveOptions | None = None,
+    config: GeneratorConfig | None = None,
 ) -> dict[str, Any]:
     """Generate, write the CSV exports, ``leadflow ingest`` them into a scratch store (and mirror the CRM seed),
     resolve, and score against the ground truth: the whole path a user runs."""
+    return _score(*ingested_evaluation(config or GeneratorConfig(people=people, seed=seed), with_crm=with_crm),
+                  options)  # fmt: skip
+
+
+def ingested_evaluation(config: GeneratorConfig, *, with_crm: bool = False) -> tuple[Evaluation, pa.Table | None]:
+    """The generator's exports written as CSV, ingested into a scratch store (the CRM seed mirrored with
+    ``with_crm``), read back as the resolver's candidates, with the ground truth."""
     import tempfile
 
     import sqlalchemy as sa
@@ -236,7 +236,7 @@ def evaluate_via_ingest(
     from leadflow.store.crm import crm_candidates
     from leadflow.store.schema import prospects, source_records
 
-    data = generate(GeneratorConfig(people=people, seed=seed))
+    data = generate(config)
     with tempfile.TemporaryDirectory() as folder:
         paths = data.write(folder)
         engine = open_store(f"sqlite:///{folder}/bench.db")
@@ -266,8 +266,7 @@ def evaluate_via_ingest(
     }
     if with_crm:
         truth.update({f"crm:{m}:{i}": p for (m, i), p in data.crm_truth.items() if m != "Accounts"})
-    evaluation = Evaluation(candidates=candidates, truth=truth, raw_names=raw_names)
-    return _score(evaluation, accounts, options)
+    return Evaluation(candidates=candidates, truth=truth, raw_names=raw_names), accounts
 
 
 def evaluate(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.normalize.email import email_status, normalize_email
+from leadflow.normalize.prospect import normalize_batch
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,20 @@ def test_normalize_email(raw: str, email: str | None, role: bool, free: bool, di
 )
 def test_email_status(status: str | None, catch_all: str | None, has_email: bool, expected: str) -> None:
     assert email_status(status, catch_all, has_email=has_email) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["bar***@example.com", "jo***@acme.com", "noreply@acme.com", "No-Reply@Acme.com", "test@test.com",
+     "none@none.com", "xxx@acme.com", "someone@example.com", "j•••@acme.com"],
+)  # fmt: skip
+def test_masked_and_placeholder_addresses_are_not_addresses(raw: str) -> None:
+    assert normalize_email(raw).email is None
+    table, _ = normalize_batch({"email": [raw]}, length=1)
+    assert table.column("email").to_pylist() == [None]
+    assert table.column("email_status").to_pylist() == ["invalid"]
+
+
+def test_a_real_address_near_a_placeholder_stays() -> None:
+    assert normalize_email("testa@acme.com").email == "testa@acme.com"
+    assert normalize_email("x@yahoo.co.uk").email == "x@yahoo.co.uk"

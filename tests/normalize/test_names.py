@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadflow.normalize.names import clean_person_name, first_name_key, name_key, split_full_name
+from leadflow.normalize.names import clean_person_name, first_name_forms, first_name_key, name_key, split_full_name
 
 
 @pytest.mark.parametrize(
@@ -66,13 +66,22 @@ def test_split_full_name(raw: str, first: str | None, last: str | None) -> None:
         ("ROBERT", "robert"),
     ],
 )
-def test_nicknames_share_a_first_name_key(a: str, b: str) -> None:
-    assert first_name_key(a) == first_name_key(b)
+def test_nicknames_share_a_first_name_form(a: str, b: str) -> None:
+    key_a, key_b = first_name_key(a), first_name_key(b)
+    assert key_a
+    assert key_b
+    assert set(first_name_forms(key_a)) & set(first_name_forms(key_b))
 
 
-def test_nickname_table_is_never_used_for_display() -> None:
+def test_nickname_table_is_never_used_for_display_or_as_the_key() -> None:
     assert clean_person_name("Bob") == "Bob"
-    assert first_name_key("Bob") == "robert"
+    assert first_name_key("Bob") == "bob"
+
+
+@pytest.mark.parametrize(("a", "b"), [("Felix", "Felicia"), ("Eric", "Derrick"), ("Noah", "Manoah"), ("Emma", "Emily")])
+def test_a_nickname_never_replaces_the_name(a: str, b: str) -> None:
+    assert first_name_key(a) == a.lower()
+    assert first_name_key(a) != first_name_key(b)
 
 
 @pytest.mark.parametrize(

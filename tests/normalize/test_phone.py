@@ -49,3 +49,17 @@ def test_fast_international_path_agrees_with_the_full_parser(text: str, hint: Ph
         kind = phonenumbers.number_type(number)
         expected = PhoneInfo(e164, "unknown" if kind == PhoneNumberType.UNKNOWN else _TYPES.get(kind, hint))
     assert normalize_phone(text, None, hint) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("49 15 71 23 45 67 8", "DE", "+4915712345678"),  # country code without its plus, digits in pairs
+        ("44 74 33 38 65 75", "GB", "+447433386575"),
+        ("1 415 205 2577", "US", "+14152052577"),
+        ("0151 58234515", "DE", "+4915158234515"),  # a national form keeps its meaning
+        ("9198113424", "IN", "+919198113424"),  # a national number that starts like the calling code
+    ],
+)
+def test_oddly_grouped_numbers_parse(raw: str, region: str, expected: str) -> None:
+    assert normalize_phone(raw, region).e164 == expected

@@ -54,7 +54,7 @@ def test_normalize_batch_columns_and_values() -> None:
     assert (bob["first_name"], bob["last_name"], bob["first_name_key"], bob["last_name_key"]) == (
         "Bob",
         "Smith",
-        "robert",
+        "bob",
         "smith",
     )
     assert (bob["seniority"], bob["department"], bob["persona"]) == ("vp", "sales", "decision_maker")
@@ -82,7 +82,7 @@ def test_normalize_batch_columns_and_values() -> None:
     assert amir["salesnav_id"] == "ACwAAAB1c2VyMQ"
     assert amir["linkedin_slug"] is None
     assert (amir["company_key"], amir["company_linkedin_id"], amir["annual_revenue"]) == ("nimbus ai", "1441", 2.5e6)
-    assert (liz["first_name"], liz["last_name"], liz["first_name_key"]) == ("Liz", "Taylor", "elizabeth")
+    assert (liz["first_name"], liz["last_name"], liz["first_name_key"]) == ("Liz", "Taylor", "liz")
     assert liz["linkedin_slug"] == "liz-té"
     assert identity.to_pylist() == [True, True, False, True, True]
 
@@ -148,3 +148,18 @@ def test_json_objects_match_json_dumps(pairs: list[tuple[str, str]]) -> None:
     arrays = [pa.array([value]) for _, value in pairs]
     (text,) = json_objects(names, arrays)
     assert json.loads(text) == {n: v for n, (_, v) in zip(names, pairs, strict=True) if v}
+
+
+def test_a_name_with_a_phone_or_a_company_is_an_identity_a_placeholder_address_is_not() -> None:
+    table, ok = normalize_batch(
+        {
+            "first_name": ["Cian", "Cian", "Cian", None],
+            "last_name": ["Byrne", "Byrne", "Byrne", None],
+            "email": ["test@test.com", None, None, "noreply@acme.com"],
+            "phone_mobile": ["+353 87 123 4567", None, None, None],
+            "company_name": [None, "Acme", None, None],
+        },
+        length=4,
+    )
+    assert ok.to_pylist() == [True, True, False, False]
+    assert table.column("email").to_pylist() == [None, None, None, None]

@@ -52,7 +52,7 @@ def test_ingest_every_format_into_prospects(database_url: str, tmp_path: Path) -
     assert (layla["country"], layla["seniority"], layla["persona"]) == ("AE", "c_suite", "economic_buyer")
 
     bob = rows[("apollo-2025.csv", 2)]
-    assert (bob["email_status"], bob["do_not_call"], bob["first_name_key"]) == ("catch_all", True, "robert")
+    assert (bob["email_status"], bob["do_not_call"], bob["first_name_key"]) == ("catch_all", True, "bob")
 
     priya = rows[("apollo-2024.csv", 1)]
     assert (priya["phone_e164"], priya["company_key"], priya["company_domain"]) == (

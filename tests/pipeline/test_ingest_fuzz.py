@@ -79,7 +79,13 @@ def fuzzed_files(draw: st.DrawFn) -> tuple[bytes, int, str]:
         if draw(st.integers(0, 5)) == 0:  # truncated row
             row = row[: draw(st.integers(0, len(header) - 1))]
         elif draw(st.integers(0, 8)) == 0:  # row with stray cells past the header
-            row = [*row, *draw(st.lists(cells, min_size=1, max_size=3))]
+            # on one line: a too-wide row over several lines, one of which alone is as wide as the header, reads
+            # as a quote left open by its first line (then split there, every line kept; see CsvFile.chunks)
+            row = [c.replace("\n", " ").replace("\r", " ") for c in row]
+            row = [
+                *row,
+                *(c.replace("\n", " ").replace("\r", " ") for c in draw(st.lists(cells, min_size=1, max_size=3))),
+            ]
         rows.append(row)
     if encoding == "cp1252":
         rows = [[c.encode("cp1252", "replace").decode("cp1252") for c in row] for row in rows]

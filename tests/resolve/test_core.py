@@ -51,7 +51,7 @@ def clusters_of(result: Any) -> dict[str, str]:
 def test_rows_sharing_an_identity_key_are_one_person() -> None:
     rows = [
         jo("p:1", email="jo@acme.com", email_status="verified"),
-        jo("p:2", email="jo@acme.com", first_name_key="zed", last_name_key="other"),
+        jo("p:2", email="jo@acme.com", first_name_key="j", last_name_key="smiht"),  # cut short, a typo
         person("p:3", linkedin_slug="jo-smith", first_name_key="jo"),
         person("p:4", linkedin_slug="jo-smith", salesnav_id="ACwAA1"),
         person("p:5", salesnav_id="ACwAA1"),
@@ -63,6 +63,28 @@ def test_rows_sharing_an_identity_key_are_one_person() -> None:
     assert members["p:3"] == members["p:4"] == members["p:5"]
     assert members["p:6"] == members["p:7"]
     assert len({members["p:1"], members["p:3"], members["p:6"]}) == 3
+
+
+def test_a_shared_address_does_not_join_clearly_different_names() -> None:
+    """An assistant's rows carrying the executive's address, a shared inbox, spouses: two people."""
+    rows = [
+        jo("p:1", email="jo@acme.com", email_status="verified"),
+        jo("p:2", email="jo@acme.com", first_name="Ann", last_name="Lee", first_name_key="ann", last_name_key="lee"),
+    ]
+    members = clusters_of(resolve(table(rows)))
+    assert members["p:1"] != members["p:2"]
+
+
+def test_nicknames_add_evidence_but_felix_and_felicia_are_two_people() -> None:
+    rows = [
+        jo("p:1", first_name="Felix", first_name_key="felix", email="felix@acme.com", email_status="verified"),
+        jo("p:2", first_name="Felicia", first_name_key="felicia", email="felicia@acme.com", email_status="verified"),
+        jo("p:3", first_name="Bob", first_name_key="bob", city="Austin", title="CFO", phone_e164="+15125550111"),
+        jo("p:4", first_name="Robert", first_name_key="robert", city="Austin", title="CFO", phone_e164="+15125550111"),
+    ]
+    members = clusters_of(resolve(table(rows)))
+    assert members["p:1"] != members["p:2"]
+    assert members["p:3"] == members["p:4"]
 
 
 def test_role_addresses_are_no_identity() -> None:
@@ -294,3 +316,23 @@ def test_a_crm_persons_company_follows_the_crm_under_every_policy(policy: str) -
 def test_duplicate_rids_are_an_error() -> None:
     with pytest.raises(ValueError, match="more than once"):
         resolve(table([person("p:1"), person("p:1")]))
+
+
+def test_switchboard_guard_ignores_a_cut_short_first_name_and_drops_only_the_shared_number() -> None:
+    BOARD = "+35312000000"
+    cian = {"first_name": "Cian", "first_name_key": "cian", "last_name": "Byrne", "last_name_key": "byrne",
+            "title": "CFO", "city": "Dublin"}  # fmt: skip
+    rows = [
+        jo("p:1", **cian, phone_e164="+353871234567", email="cian@acme.com", email_status="verified"),
+        jo("p:2", **{**cian, "first_name": "Ci", "first_name_key": "ci"}, phone_e164="+353871234567"),
+        # a switchboard: three colleagues, one number
+        jo("p:3", first_name="Ann", first_name_key="ann", last_name="Lee", last_name_key="lee", phone_e164=BOARD),
+        jo("p:4", first_name="Bo", first_name_key="bo", last_name="Kim", last_name_key="kim", phone_e164=BOARD),
+        jo("p:5", phone_e164=BOARD, title="Engineer", city="Cork"),
+    ]  # fmt: skip
+    result = resolve(table(rows))
+    members = clusters_of(result)
+    assert members["p:1"] == members["p:2"]
+    assert len({members["p:3"], members["p:4"], members["p:5"]}) == 3
+    joined = next(m for m in result.members.to_pylist() if m["match_reason"] == "splink")
+    assert json.loads(joined["match_detail"])["phone"]["level"] == "exact"  # Cian's own number still counts

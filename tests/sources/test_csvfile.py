@@ -109,3 +109,34 @@ def test_chunks_are_bounded(tmp_path: Path) -> None:
     with CsvFile.open(path) as handle:
         sizes = [chunk.size for chunk in handle.chunks(10)]
     assert sizes == [10, 10, 5]
+
+
+@pytest.mark.parametrize("broken", [0, 3, 7, 9])
+@pytest.mark.parametrize("chunk_size", [2, 1000])
+def test_an_unclosed_quote_is_quarantined_and_every_line_is_accounted_for(
+    tmp_path: Path, broken: int, chunk_size: int
+) -> None:
+    lines = [f'Ann{i},Lee,"VP, Sales",Acme,ann{i}@acme.io,Verified' for i in range(10)]
+    lines[5] = 'Bo,Ng,"Head of\nSales",Acme,bo@acme.io,Verified'  # a real multi-line cell stays one row
+    lines[broken] = f'Cy,Oh,"CEO,Acme,cy{broken}@acme.io,Verified'  # the quote never closes
+    path = tmp_path / "x.csv"
+    path.write_text("First Name,Last Name,Title,Company Name,Email,Email Status\n" + "\n".join(lines) + "\n")
+    with CsvFile.open(path) as handle:
+        chunks = list(handle.chunks(chunk_size))
+    good = {n: row for chunk in chunks for n, row in zip(chunk.row_numbers, chunk.rows, strict=True)}
+    bad = {b.row_number: b for chunk in chunks for b in chunk.bad}
+    assert sorted([*good, *bad]) == list(range(1, 11))  # one row per line, none swallowed
+    assert list(bad) == [broken + 1]
+    assert bad[broken + 1].reason is QuarantineReason.INVALID_VALUE
+    assert bad[broken + 1].raw_text == lines[broken]
+    assert "never closed" in bad[broken + 1].detail
+    for number, row in good.items():
+        assert row[4] == ("bo@acme.io" if number == 6 else f"ann{number - 1}@acme.io")
+    assert good[6][2] == "Head of\nSales"
+
+
+def test_a_binary_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)))
+    with pytest.raises(InputError, match=r"export.csv: not a text file \(a zip archive or Excel workbook\)"):
+        CsvFile.open(path)

@@ -25,7 +25,7 @@ CONTACT = {
 def test_match_columns_normalize_like_ingest() -> None:
     columns = match_columns("Contacts", CONTACT)
     assert columns["email"] == "liz.taylor@acme.com"
-    assert columns["first_name_key"] == "elizabeth"
+    assert columns["first_name_key"] == "liz"  # the name as written; nicknames are evidence in resolve
     assert columns["last_name"] == "Taylor"
     assert columns["company_key"] == "acme"
     assert columns["company_domain"] == "acme.com"

@@ -199,3 +199,8 @@ def test_bulk_record_shape_types_every_value_like_the_records_api() -> None:
         "id": "11",
     }
     assert shape.record({"Id": "12", "Account_Name": "", "Account_Name.Account_Name": ""})["Account_Name"] is None
+
+
+def test_bulk_record_shape_reads_v2_lookup_metadata_where_the_module_is_a_string() -> None:
+    shape = BulkRecordShape([{"api_name": "Account_Name", "data_type": "lookup", "lookup": {"module": "Accounts"}}])
+    assert shape.request_fields(["Account_Name"]) == ["Account_Name", "Account_Name.Account_Name"]

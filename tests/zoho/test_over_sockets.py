@@ -327,3 +327,35 @@ def test_cli_auth_with_a_pasted_redirect(emulator_process: str, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "access_type=offline" in result.stdout
     assert "connected" in result.stdout
+
+
+def test_cli_watch_enable_status_renew_and_disable(emulator_process: str, tmp_path: Path) -> None:
+    env = oauth_env(emulator_process)
+    enabled = cli(
+        [
+            "zoho",
+            "watch",
+            "enable",
+            "--url",
+            "https://hooks.example/zoho",
+            "--channel-id",
+            "1000000068009",
+            "-e",
+            "Leads.create",
+        ],
+        tmp_path,
+        **env,
+    )
+    assert enabled.returncode == 0, enabled.stderr
+    assert "channel 1000000068009 watches Leads.create -> https://hooks.example/zoho until" in enabled.stdout
+    status = cli(["zoho", "watch", "status", "--renew"], tmp_path, **env)
+    assert status.returncode == 0, status.stderr
+    assert "1000000068009" in status.stdout
+    assert "Leads.create" in status.stdout
+    bad = cli(["zoho", "watch", "enable", "--url", "https://h.example/z", "-e", "Leads.poke"], tmp_path, **env)
+    assert bad.returncode != 0
+    assert "Module.operation" in bad.stderr + bad.stdout
+    disabled = cli(["zoho", "watch", "disable", "1000000068009"], tmp_path, **env)
+    assert disabled.returncode == 0, disabled.stderr
+    empty = cli(["zoho", "watch", "status"], tmp_path, **env)
+    assert "no watch channels" in empty.stdout

@@ -21,6 +21,7 @@ from leadflow.cli.auth_ghl import ghl_command as auth_ghl_command
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.ghl import ghl_app
+from leadflow.cli.review import review_app
 from leadflow.cli.track import serve_command, track_app, worker_command
 from leadflow.cli.zoho import zoho_app
 from leadflow.errors import LeadflowError
@@ -43,6 +44,7 @@ app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("mirror")(sync_cli.mirror_command)
 app.command("resolve")(resolve_cli.resolve_command)
+app.add_typer(review_app, name="review")
 app.command("score")(score.score_command)
 app.command("segment")(score.segment_command)
 app.add_typer(score.segments_app, name="segments")

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from leadflow.cli.context import AppContext, app_context
+from leadflow.cli.inputs import choice_option, shown
+from leadflow.cli.output import check_output, open_output
 
 export_app = typer.Typer(name="export", help="Write CSV files from the store.", no_args_is_help=True)
 
@@ -30,15 +33,14 @@ SCORE_COLUMNS = [
 
 
 def _write_csv(context: AppContext, out: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with out.open("w", newline="", encoding="utf-8") as handle:
+    with open_output(out) as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
             writer.writerow(row)
             count += 1
-    context.console.print(f"wrote {count} rows to {out}")
+    context.console.print(f"wrote {count:,} rows to {escape(shown(out))}")
 
 
 @export_app.command("clusters")
@@ -49,6 +51,7 @@ def export_clusters(
     """One line per ingested row: its file's base name, its 1-based data row and its golden record id."""
     from leadflow.store.golden import iter_cluster_export
 
+    check_output(out)
     context = app_context(ctx)
     with context.engine.connect() as connection:
         _write_csv(context, out, ["file", "row", "cluster_id"], iter_cluster_export(connection))
@@ -65,6 +68,7 @@ def export_scores_command(
     """
     from leadflow.store import scoring as score_repo
 
+    check_output(out)
     context = app_context(ctx)
     with context.engine.connect() as connection:
         rows = (score_csv_row(row) for row in score_repo.iter_score_export(connection))
@@ -80,6 +84,9 @@ def export_sync_map(
     """One line per golden record and target: golden_id, target, module, remote_id."""
     from leadflow.store import sync_ledger
 
+    choice_option(target, "--target", ["zoho", "ghl"])
+
+    check_output(out)
     context = app_context(ctx)
     with context.engine.connect() as connection:
         rows = (

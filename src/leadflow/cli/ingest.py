@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
 from leadflow.cli.context import app_context
+from leadflow.cli.inputs import ROW_ID_MAX, check_input_file, choice_option, country_option, shown
+from leadflow.cli.output import check_output, open_output
+from leadflow.cli.progress import rows_progress
 from leadflow.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,27 +51,39 @@ def ingest_command(
         raise InputError(f"--format must be one of {', '.join(FORMAT_CHOICES)}, not {format_name!r}")
     if format_name == "mapped" and mapping is None:
         raise InputError("--format mapped needs --mapping FILE.toml")
-    for path in files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
+    if mapping is not None and format_name not in (None, "mapped"):
+        raise InputError(f"--mapping is for --format mapped; --format {format_name} reads its own columns")
+    for path in [*files, *([mapping] if mapping is not None else [])]:
+        check_input_file(path)
     settings = context.settings
+    if country is not None:
+        default_country = country_option(country, "--country")
+    elif settings.ingest.default_country:
+        default_country = country_option(settings.ingest.default_country, "[ingest] default_country")
+    else:
+        default_country = None
     engine = context.engine
-    default_country = (country or settings.ingest.default_country or "").upper() or None
-    total = sum(p.stat().st_size for p in files)
-    done: dict[Path, int] = {}
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=context.console,
-        transient=True,
-    ) as progress:
-        task: TaskID = progress.add_task("ingesting", total=total)
+    sizes = {path: path.stat().st_size for path in files}
+    started = time.monotonic()
+    bytes_done: dict[Path, int] = {}
+    rows_done: dict[Path, int] = {}
+    with rows_progress(context.console) as progress:
+        task: TaskID = progress.add_task("ingesting", total=sum(sizes.values()) or 1, rows=0, unit="rows", rate=0.0)
 
-        def advance(path: Path, position: int, _size: int) -> None:
-            done[path] = position
-            progress.update(task, completed=sum(done.values()), description=f"ingesting {path.name}")
+        def advance(path: Path, rows: int, position: int, _size: int) -> None:
+            bytes_done[path] = position
+            rows_done[path] = rows
+            total_rows = sum(rows_done.values())
+            progress.update(
+                task,
+                completed=sum(bytes_done.values()),
+                description=f"ingesting {escape(shown(path.name))}",
+                rows=total_rows,
+                rate=total_rows / max(time.monotonic() - started, 1e-6),
+            )
+
+        def waiting() -> None:
+            context.console.print("another ingest is writing to this store: waiting for it to finish")
 
         report = ingest_files(
             engine,
@@ -76,7 +92,8 @@ def ingest_command(
             mapping=mapping,
             default_country=default_country,
             chunk_rows=settings.ingest.chunk_rows,
-            progress=advance,
+            rows_progress=advance,
+            on_wait=waiting,
         )
     _print_report(context.console, report)
 
@@ -90,25 +107,25 @@ def _print_report(console: Console, report: IngestReport) -> None:
         table.add_column(reason, justify="right")
     for f in report.files:
         table.add_row(
-            escape(f.path.name),
+            escape(f.name),
             f.format,
             f.encoding,
-            str(f.read),
-            str(f.stored),
-            str(f.already_seen),
-            str(sum(f.quarantined.values())),
-            *[str(f.quarantined.get(r, 0)) for r in reasons],
+            f"{f.read:,}",
+            f"{f.stored:,}",
+            f"{f.already_seen:,}",
+            f"{sum(f.quarantined.values()):,}",
+            *[f"{f.quarantined.get(r, 0):,}" for r in reasons],
         )
     if len(report.files) > 1:
         table.add_row(
             "[bold]total[/]",
             "",
             "",
-            str(report.read),
-            str(report.stored),
-            str(report.already_seen),
-            str(sum(report.quarantined.values())),
-            *[str(report.quarantined.get(r, 0)) for r in reasons],
+            f"{report.read:,}",
+            f"{report.stored:,}",
+            f"{report.already_seen:,}",
+            f"{sum(report.quarantined.values()):,}",
+            *[f"{report.quarantined.get(r, 0):,}" for r in reasons],
         )
     print_ = console.print
     print_(table)
@@ -122,13 +139,16 @@ def _print_report(console: Console, report: IngestReport) -> None:
 @quarantine_app.command("list")
 def quarantine_list(
     ctx: typer.Context,
-    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, max=ROW_ID_MAX, help="Only rows of this ingest run.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Most rows shown.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=ROW_ID_MAX, help="Most rows shown.")] = 50,
 ) -> None:
     """Show quarantined rows with their reason."""
     from leadflow.store import ingest as repo
 
+    reason = _reason(reason)
     context = app_context(ctx)
     with context.engine.connect() as connection:
         counts = repo.quarantine_counts(connection, run_id=run)
@@ -149,29 +169,39 @@ def quarantine_list(
             escape(raw if len(raw) <= 80 else raw[:77] + "..."),
         )
     context.console.print(table)
-    context.console.print("by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    context.console.print("by reason: " + ", ".join(f"{k}={v:,}" for k, v in sorted(counts.items())))
 
 
 @quarantine_app.command("export")
 def quarantine_export(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
-    run: Annotated[int | None, typer.Option("--run", help="Only rows of this ingest run.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, max=ROW_ID_MAX, help="Only rows of this ingest run.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Only rows with this reason.")] = None,
 ) -> None:
     """Write quarantined rows to a CSV file (cells that look like formulas are quoted for spreadsheets)."""
     from leadflow.store import ingest as repo
 
+    reason = _reason(reason)
+    check_output(out)
     context = app_context(ctx)
     columns = ("id", "run_id", "file_name", "row_number", "reason", "detail", "raw_text")
     count = 0
-    with context.engine.connect() as connection, out.open("w", encoding="utf-8", newline="") as handle:
+    with context.engine.connect() as connection, open_output(out) as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in repo.iter_quarantine(connection, run_id=run, reason=reason):
             writer.writerow([_safe_cell(row[c]) for c in columns])
             count += 1
-    context.console.print(f"wrote {count} quarantined rows to {escape(str(out))}")
+    context.console.print(f"wrote {count:,} quarantined rows to {escape(shown(out))}")
+
+
+def _reason(value: str | None) -> str | None:
+    from leadflow.model import QuarantineReason
+
+    return choice_option(value, "--reason", [r.value for r in QuarantineReason])
 
 
 def _safe_cell(value: object) -> str:

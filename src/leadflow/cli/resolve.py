@@ -7,8 +7,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from leadflow.cli.context import app_context
-from leadflow.errors import InputError
+from leadflow.cli.context import AppContext, app_context
+from leadflow.cli.inputs import ROW_ID_MAX
+from leadflow.cli.progress import steps
+from leadflow.errors import InputError, LeadflowError
 
 
 def resolve_command(
@@ -21,30 +23,75 @@ def resolve_command(
         typer.Option("--explain", metavar="ID", help="Why rows were joined: a golden id (gp_...) or a source row id."),
     ] = None,
 ) -> None:
-    """Resolve prospects into golden records (one per real person and company)."""
-    from leadflow.pipeline.resolve import run_resolve
+    """Resolve prospects into golden records (one per real person and company).
+
+    With ``--against-crm`` the CRM mirror is first brought up to date from Zoho (only what changed since the
+    last copy); when Zoho cannot be reached the command stops there rather than match against a stale copy.
+    """
+    from leadflow.pipeline.resolve import require_prospects, run_resolve
 
     context = app_context(ctx)
     if explain is not None:
         _explain(context, explain)
         return
-    report = run_resolve(context.engine, context.settings.resolve, against_crm=against_crm)
+    engine = context.engine
+    require_prospects(engine)
+    if against_crm:
+        _refresh_crm_mirror(context)
+    with steps(context.console, "resolve") as step:
+        report = run_resolve(
+            engine,
+            context.settings.resolve,
+            against_crm=against_crm,
+            on_step=step,
+            on_wait=lambda: context.console.print("another resolve is writing to this store: waiting for it to finish"),
+        )
     table = Table(title=f"resolve run {report.run_id}")
     table.add_column("measure")
     table.add_column("count", justify="right")
     for key in ("candidates", "key_edges", "scored_edges", "rejected_by_namesake_guard", "golden_people",
-                "golden_companies", "crm_matched", "golden_people_removed"):  # fmt: skip
-        table.add_row(key.replace("_", " "), str(report.stats.get(key, 0)))
+                "golden_companies", "crm_matched", "golden_people_removed", "review_pairs"):  # fmt: skip
+        table.add_row(key.replace("_", " "), f"{report.stats.get(key, 0):,}")
     context.console.print(table)
+    context.console.print(
+        "golden people: one record per real person, joined from every export row (and Zoho record) about them",
+        highlight=False,
+    )
+
+
+def _refresh_crm_mirror(context: AppContext) -> None:
+    """Bring the CRM mirror up to date (incrementally, by its ``Modified_Time`` cursor), or stop in one line."""
+    from leadflow.pipeline.sync import mirror_crm
+    from leadflow.zoho.client import ZohoClient
+
+    try:
+        with (
+            context.console.status("CRM mirror: reading what changed in Zoho"),
+            ZohoClient.from_settings(context.settings, context.engine) as zoho,
+        ):
+            counts = mirror_crm(context.settings, context.engine, zoho)
+    except LeadflowError as exc:
+        error = LeadflowError(
+            f"resolve --against-crm matches against Zoho's records, but the CRM mirror could not be brought up "
+            f"to date: {exc} (resolve without --against-crm to use the exports alone)"
+        )
+        error.exit_code = exc.exit_code
+        raise error from exc
+    changed = ", ".join(f"{count:,} {module}" for module, count in counts.items())
+    context.console.print(f"CRM mirror up to date (read from Zoho: {changed})", highlight=False)
 
 
 def _explain(context: Any, identifier: str) -> None:
     from leadflow.resolve.merge import provenance_sources
     from leadflow.store.golden import cluster_rows, crm_cluster_rows, golden_id_of_source_record, golden_person
 
+    if not identifier.isprintable() or len(identifier) > 200:
+        raise InputError("--explain takes a golden id (gp_...) or a source row id")
+    if identifier.isascii() and identifier.isdigit() and int(identifier) > ROW_ID_MAX:
+        raise InputError(f"no source row {identifier}")
     with context.engine.connect() as connection:
         golden_id = identifier
-        if identifier.isdigit():
+        if identifier.isascii() and identifier.isdigit():
             found = golden_id_of_source_record(connection, source_record_id=int(identifier))
             if found is None:
                 raise InputError(f"source row {identifier} is not in any cluster (run `leadflow resolve` first)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leadflow.cli.context import AppContext, app_context
+from leadflow.cli.progress import steps
 from leadflow.errors import InputError
 
 if TYPE_CHECKING:
@@ -32,8 +34,11 @@ def score_command(
     if explain is not None:
         _explain(context, explain)
         return
-    outcome = run_score_stage(context.engine, context.settings, config_file=context.config_file)
-    _print_outcome(context.console, outcome, title=f"scored {outcome.records} records (run {outcome.run_id})")
+    with steps(context.console, "score") as step:
+        outcome = run_score_stage(
+            context.engine, context.settings, config_file=context.config_file, on_step=step, on_wait=_waiting(context)
+        )
+    _print_outcome(context.console, outcome, title=f"scored {outcome.records:,} records (run {outcome.run_id})")
 
 
 def segment_command(
@@ -47,8 +52,16 @@ def segment_command(
     from leadflow.pipeline.score import run_score_stage
 
     context = app_context(ctx)
-    outcome = run_score_stage(context.engine, context.settings, config_file=context.config_file, preview=preview)
-    title = "preview: nothing written" if preview else f"segmented {outcome.records} records (run {outcome.run_id})"
+    with steps(context.console, "segment") as step:
+        outcome = run_score_stage(
+            context.engine,
+            context.settings,
+            config_file=context.config_file,
+            preview=preview,
+            on_step=step,
+            on_wait=_waiting(context),
+        )
+    title = "preview: nothing written" if preview else f"segmented {outcome.records:,} records (run {outcome.run_id})"
     _print_outcome(context.console, outcome, title=title)
     _print_tag_changes(context.console, outcome)
     if examples:
@@ -79,6 +92,10 @@ def segments_list_command(ctx: typer.Context) -> None:
     context.console.print(f"owned tag prefix: [bold]{settings.segments.tag_prefix}[/] (other tags are never touched)")
 
 
+def _waiting(context: AppContext) -> Callable[[], None]:
+    return lambda: context.console.print("another score run is writing to this store: waiting for it to finish")
+
+
 def _print_outcome(console: Console, outcome: ScoreOutcome, *, title: str) -> None:
     counters = outcome.counters
     table = Table("measure", "records", title=title)
@@ -89,11 +106,11 @@ def _print_outcome(console: Console, outcome: ScoreOutcome, *, title: str) -> No
         ("suppressed", "suppressed"),
         ("priority", "priority"),
     ):
-        table.add_row(label, str(counters[key]))
+        table.add_row(label, f"{counters[key]:,}")
     for grade, count in counters["grades"].items():
-        table.add_row(f"grade {grade}", str(count))
+        table.add_row(f"grade {grade}", f"{count:,}")
     for name in (segment.spec.name for segment in outcome.compiled.segments):
-        table.add_row(f"segment {name}", str(counters["segments"].get(name, 0)))
+        table.add_row(f"segment {name}", f"{counters['segments'].get(name, 0):,}")
     console.print(table)
 
 
@@ -112,7 +129,7 @@ def _print_tag_changes(console: Console, outcome: ScoreOutcome) -> None:
         ).fetchall()
     table = Table("target", "change", "tag", "records", title="owned tags to change")
     for target, change, tag, count in rows:
-        table.add_row(target, change, tag, str(count))
+        table.add_row(target, change, tag, f"{count:,}")
     if not rows:
         console.print("owned tags: nothing to add or remove")
         return
@@ -141,6 +158,8 @@ def _print_examples(console: Console, outcome: ScoreOutcome, limit: int) -> None
 def _explain(context: AppContext, wanted: str) -> None:
     from leadflow.store import scoring as repo
 
+    if not wanted.isprintable() or len(wanted) > 320:
+        raise InputError("--explain takes a golden id (gp_...) or an e-mail address")
     with context.engine.connect() as connection:
         golden_id = wanted
         if "@" in wanted:

@@ -13,11 +13,13 @@ import typer
 from rich.table import Table
 
 from leadflow.cli.context import app_context
+from leadflow.cli.zoho_watch import watch_app
 
 if TYPE_CHECKING:
     from leadflow.zoho import ZohoClient
 
 zoho_app = typer.Typer(help="Look at the connected Zoho CRM org.", no_args_is_help=True)
+zoho_app.add_typer(watch_app, name="watch")
 
 
 class OutputFormat(StrEnum):

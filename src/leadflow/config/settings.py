@@ -124,8 +124,15 @@ class ResolveSettings(Section):
     match_threshold: float = Field(
         0.99, gt=0, lt=1, description="Least splink match probability for two rows without a shared key to be joined"
     )
+    review_threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Pairs scored from this match probability up to match_threshold are not joined but listed "
+        "for review (`leadflow review list`), with the pairs the namesake guard kept apart",
+    )
     strong_evidence_weight: float = Field(
-        18.0,
+        22.0,
         description="Match weight above which a pair is joined even when the rows hold different verified "
         "emails at one domain (namesakes at one company are real, so this is high)",
     )

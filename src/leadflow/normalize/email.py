@@ -82,6 +82,18 @@ ROLE_LOCAL_PARTS = frozenset(
     ]
 )
 
+# Addresses that stand in for "no address": a form's placeholder, a masked export (``bar***@acme.com``), a
+# no-reply sender. They name nobody, so they are not valid addresses (and never identity keys).
+PLACEHOLDER_LOCAL_PARTS = frozenset(
+    ["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "test", "none", "null", "na",
+     "n-a", "nobody", "unknown", "xxx", "asdf", "email", "noemail", "no-email", "example", "sample", "dummy"]
+)  # fmt: skip
+PLACEHOLDER_DOMAINS = frozenset(
+    ["test.com", "none.com", "example.com", "example.org", "example.net", "email.com", "domain.com", "noemail.com",
+     "no-email.com", "nomail.com", "invalid.com", "sample.com", "dummy.com", "fake.com", "abc.com", "xyz.com"]
+)  # fmt: skip
+MASK_CHARACTERS = frozenset("*•…#")
+
 FREE_DOMAINS: frozenset[str] = frozenset(d.lower() for d in free_whitelist)
 DISPOSABLE_DOMAINS: frozenset[str] = frozenset(d.lower() for d in disposable_blocklist)
 
@@ -124,6 +136,8 @@ def normalize_email(value: str | None) -> EmailInfo:
     if value is None or not value.strip():
         return EmailInfo(None, False)
     candidate = _prepare(value)
+    if is_placeholder(candidate):
+        return EmailInfo(None, False)
     try:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:
@@ -137,6 +151,20 @@ def normalize_email(value: str | None) -> EmailInfo:
         is_free=is_free_domain(domain),
         is_disposable=is_disposable_domain(domain),
     )
+
+
+def is_placeholder(address: str) -> bool:
+    """A masked address or a placeholder that names nobody (``bar***@acme.com``, ``noreply@``,
+    ``test@test.com``); ``address`` is trimmed and lower-cased.
+
+    Example:
+        >>> [is_placeholder(a) for a in ("bar***@example.com", "noreply@acme.com", "test@test.com", "jo@acme.com")]
+        [True, True, True, False]
+    """
+    local, _, domain = address.rpartition("@")
+    if any(ch in MASK_CHARACTERS for ch in address) or domain in PLACEHOLDER_DOMAINS:
+        return True
+    return local.split("+", 1)[0] in PLACEHOLDER_LOCAL_PARTS or (len(local) >= 3 and set(local) <= {"x", ".", "-", "_"})
 
 
 def is_role_local_part(local: str) -> bool:

@@ -262,20 +262,36 @@ def canonical_first_name(name: str) -> str:
 
 @lru_cache(maxsize=500_000)
 def first_name_key(value: str | None) -> str | None:
-    """Match key of a first name: the first word nickname-canonical, then the rest, ASCII letters only.
+    """Match key of a first name as written: ASCII letters and digits of its words, lower-case.
+
+    Nicknames are not folded into the key (that made Felix and Felicia one key and Eric "derrick"): a
+    nickname is evidence the matcher weighs (:func:`first_name_forms`), never a replacement of the name.
 
     Example:
         >>> first_name_key("Bobby")
-        'robert'
+        'bobby'
         >>> first_name_key("Dr. Liz")
-        'elizabeth'
+        'liz'
     """
     cleaned = clean_person_name(value)
     if cleaned is None:
         return None
     words = [re.sub(r"[^0-9a-z]", "", ascii_fold(w)) for w in cleaned.split()]
     words = [w for w in words if w]
-    if not words:
-        return None
-    words[0] = canonical_first_name(words[0])
-    return "".join(words)
+    return "".join(words) or None
+
+
+@lru_cache(maxsize=200_000)
+def first_name_forms(key: str) -> tuple[str, ...]:
+    """The key and the formal names its first word may stand for (``bob`` -> bob, robert, ...), sorted; two
+    first names are nickname variants when their forms meet.
+
+    Example:
+        >>> "robert" in first_name_forms("bob") and "robert" in first_name_forms("robert")
+        True
+        >>> set(first_name_forms("eric")) & set(first_name_forms("derrick")) == {"derrick"}
+        True
+    """
+    word = key.lower()
+    forms = {word, canonical_first_name(word), *_nicknamer().canonicals_of(word)}
+    return tuple(sorted(forms))

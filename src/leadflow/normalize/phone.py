@@ -54,7 +54,8 @@ def normalize_phone(value: str | None, region: str | None = None, hint: PhoneTyp
         text = "+" + text[2:]
     if not any(ch.isdigit() for ch in text):
         return PhoneInfo(None)
-    number = _international(text)
+    # "49 15 71 23 45 67 8": the country code written without its plus, digits grouped at random
+    number = _international(text) or _without_plus(text, region)
     if number is None:
         try:
             number = phonenumbers.parse(text, region.upper() if region else None)
@@ -70,6 +71,22 @@ def normalize_phone(value: str | None, region: str | None = None, hint: PhoneTyp
     return PhoneInfo(e164, _TYPES.get(number_type, hint))
 
 
+def _without_plus(text: str, region: str | None) -> PhoneNumber | None:
+    """``text`` read as an international number whose plus was left out: its digits start with the calling code
+    of ``region`` (national forms start with a trunk 0 or are shorter) and make a valid number that way."""
+    if not region or text.startswith(("+", "0")) or not _DIGITS_AND_SPACES.match(text):
+        return None
+    code = str(phonenumbers.country_code_for_region(region.upper()))
+    if code == "0" or not _NON_DIGIT.sub("", text).startswith(code):
+        return None
+    try:
+        number = phonenumbers.parse("+" + _NON_DIGIT.sub("", text), None)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+_DIGITS_AND_SPACES = re.compile(r"^[\d\s.\-/]+$")
 _INTERNATIONAL = re.compile(r"^\+[\d\s.\-/]+$")
 _NON_DIGIT = re.compile(r"\D")
 

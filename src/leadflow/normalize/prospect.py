@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from leadflow.normalize.company import company_display, company_key, domain_from_email, domain_from_url
 from leadflow.normalize.email import (
+    PLACEHOLDER_DOMAINS,
+    PLACEHOLDER_LOCAL_PARTS,
     ROLE_LOCAL_PARTS,
     email_status,
     is_disposable_domain,
@@ -177,6 +179,8 @@ def _email_block(raw: pa.Array) -> dict[str, pa.Array]:
             ),
         ),
     )
+    # placeholders go the slow way, which refuses them (normalize_email)
+    fast = pc.and_(fast, pc.invert(_fill_false(_placeholder_like(cleaned))))
     fast = _fill_false(fast)
     slow_input = pc.if_else(fast, _str_null(), cleaned)
     slow = map_distinct(slow_input, lambda v: normalize_email(v).email, pa.string())
@@ -192,6 +196,18 @@ def _email_block(raw: pa.Array) -> dict[str, pa.Array]:
         "email_is_free": _fill_false(map_distinct(domain, is_free_domain, pa.bool_())),
         "email_is_disposable": _fill_false(map_distinct(domain, is_disposable_domain, pa.bool_())),
     }
+
+
+def _placeholder_like(cleaned: pa.Array) -> pa.Array:
+    local = pc.replace_substring_regex(pc.replace_substring_regex(cleaned, r"@.*$", ""), r"\+.*$", "")
+    domain = pc.replace_substring_regex(cleaned, r"^[^@]*@", "")
+    return pc.or_(
+        pc.or_(
+            pc.is_in(local, value_set=pa.array(sorted(PLACEHOLDER_LOCAL_PARTS), type=pa.string())),
+            pc.is_in(domain, value_set=pa.array(sorted(PLACEHOLDER_DOMAINS), type=pa.string())),
+        ),
+        pc.match_substring_regex(cleaned, r"^[x._-]{3,}@"),
+    )
 
 
 def _status(value: str) -> str:
@@ -268,7 +284,8 @@ def normalize_batch(
     """Normalize one batch; returns the ``prospects`` columns and a mask of rows with a usable identity.
 
     A usable identity is a valid e-mail, a LinkedIn slug, a Sales Navigator id, an Apollo contact id, or a
-    first name, last name and company together.
+    first name and last name with a company or a phone number (a placeholder address such as ``test@test.com``
+    is no e-mail, but the name beside it still identifies the row).
 
     Example:
         >>> table, ok = normalize_batch({"email": ["Jane.Doe@Acme.com"], "title": ["VP Sales"]}, length=1)
@@ -367,9 +384,13 @@ def normalize_batch(
     out["do_not_call"] = _fill_false(map_distinct(clean_cells(raw["do_not_call"]), parse_bool, pa.bool_()))
 
     table = pa.table({name: out[name] for name in PROSPECT_FIELDS})
+    # a person's name with their company or their phone number identifies them well enough to resolve
     named = pc.and_(
         pc.and_(pc.is_valid(out["first_name_key"]), pc.is_valid(out["last_name_key"])),
-        pc.or_(pc.is_valid(out["company_key"]), pc.is_valid(out["company_domain"])),
+        pc.or_(
+            pc.or_(pc.is_valid(out["company_key"]), pc.is_valid(out["company_domain"])),
+            pc.is_valid(out["phone_e164"]),
+        ),
     )
     identity = pc.or_(
         pc.or_(pc.is_valid(out["email"]), pc.is_valid(out["linkedin_slug"])),

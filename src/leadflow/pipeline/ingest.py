@@ -27,10 +27,15 @@ from leadflow.sources.csvfile import BadRow, file_sha256, printable
 from leadflow.sources.reader import DEFAULT_CHUNK_ROWS, SourceChunk, SourceFile
 from leadflow.store import ingest as repo
 from leadflow.store import runs
+from leadflow.store.db import store_errors
+from leadflow.store.locks import store_lock
 from leadflow.store.schema import quarantine, source_records
 
 ProgressCallback = Callable[[Path, int, int], None]
 """Called with (file, bytes read so far, file size) after each chunk."""
+RowsProgressCallback = Callable[[Path, int, int, int], None]
+"""Called with (file, data rows read so far, bytes read so far, file size) after each chunk."""
+_ChunkDone = Callable[["FileReport", int, int], None]
 
 _HEAD = ("source_record_id", "run_id", "source_kind", "file_name", "row_number")
 PROSPECT_INSERT_COLUMNS: tuple[str, ...] = (*_HEAD, *PROSPECT_FIELDS, "extras")
@@ -52,9 +57,14 @@ class FileReport:
     already_seen: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def name(self) -> str:
+        """The file's base name as stored and shown (bytes of a name that is not UTF-8 as ``\\xNN``)."""
+        return printable(self.path.name)
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "file": self.path.name,
+            "file": self.name,
             "format": self.format,
             "source_kind": self.source_kind,
             "encoding": self.encoding,
@@ -113,8 +123,13 @@ def ingest_files(
     default_country: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: ProgressCallback | None = None,
+    rows_progress: RowsProgressCallback | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest files into the store as one run. Raises :class:`InputError` for a file that cannot be read at all.
+
+    Ingest runs on one store take turns (``on_wait`` is called when this one has to wait for another), so the
+    same file ingested twice at once is stored once: the second run finds every row already seen.
 
     Example:
         >>> # report = ingest_files(engine, [Path("apollo.csv")]); report.stored
@@ -122,6 +137,26 @@ def ingest_files(
     for path in paths:  # every file readable and of a known format before anything is written
         with SourceFile.open(path, format_name=format_name, mapping=mapping):
             pass
+
+    def chunk_done(report: FileReport, position: int, size: int) -> None:
+        if progress is not None:
+            progress(report.path, position, size)
+        if rows_progress is not None:
+            rows_progress(report.path, report.read, position, size)
+
+    with store_errors(engine, "ingest"), store_lock(engine, "ingest", on_wait=on_wait):
+        return _ingest_run(engine, paths, format_name, mapping, default_country, chunk_rows, chunk_done)
+
+
+def _ingest_run(
+    engine: Engine,
+    paths: Sequence[Path],
+    format_name: str | None,
+    mapping: Path | None,
+    default_country: str | None,
+    chunk_rows: int,
+    progress: _ChunkDone,
+) -> IngestReport:
     with engine.begin() as connection:
         run_id = runs.start_run(connection, kind="ingest")
     report = IngestReport(run_id=run_id, files=[])
@@ -151,7 +186,7 @@ def _ingest_file(
     mapping: Path | None,
     default_country: str | None,
     chunk_rows: int,
-    progress: ProgressCallback | None,
+    progress: _ChunkDone,
 ) -> None:
     report.sha256 = file_sha256(path)
     size = path.stat().st_size
@@ -171,8 +206,7 @@ def _ingest_file(
                 with engine.begin() as connection:
                     prepared = _prepare_chunk(connection if known_file else None, chunk, report, country)
                     _store_chunk(connection, prepared, report, run_id)
-                if progress is not None:
-                    progress(path, source.csv.bytes_read, size)
+                progress(report, source.csv.bytes_read, size)
             return
         # A new file: a writer thread stores chunk n while this thread reads and normalizes chunk n+1
         # (the database driver releases the GIL while it writes).
@@ -180,8 +214,7 @@ def _ingest_file(
         try:
             for chunk in source.chunks(chunk_rows):
                 writer.put(_prepare_chunk(None, chunk, report, country))
-                if progress is not None:
-                    progress(path, source.csv.bytes_read, size)
+                progress(report, source.csv.bytes_read, size)
         finally:
             writer.close()
 
@@ -288,7 +321,7 @@ def _store_chunk(connection: Connection, prepared: _PreparedChunk, report: FileR
     """Write a prepared chunk: quarantine rows, source records, then prospects keyed by the new record ids."""
     now = runs.utcnow()
     kind = report.source_kind
-    file_name = report.path.name
+    file_name = report.name
     chunk, bad, table, stored_index = prepared.chunk, prepared.bad, prepared.table, prepared.stored_index
     if bad:
         repo.insert_quarantine(

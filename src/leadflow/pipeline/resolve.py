@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,13 +17,17 @@ from sqlalchemy import Connection, Engine, select
 from leadflow.config import ResolveSettings
 from leadflow.errors import InputError
 from leadflow.model import RunStatus
+from leadflow.pipeline.review import labelled_m_option
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
-from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.engine import Constraints, ResolveOptions, resolve
 from leadflow.resolve.matching import MatchOptions
 from leadflow.resolve.merge import MergePolicy
 from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
 from leadflow.store import golden
+from leadflow.store import review as review_store
+from leadflow.store.db import store_errors
+from leadflow.store.locks import store_lock
 from leadflow.store.runs import finish_run, start_run
 from leadflow.store.schema import prospects, source_records
 
@@ -41,6 +46,7 @@ def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
     return ResolveOptions(
         match=MatchOptions(
             threshold=settings.match_threshold,
+            review_threshold=min(settings.review_threshold, settings.match_threshold),
             seed=settings.seed,
             max_pairs_for_u=settings.max_pairs_for_u,
             train_min_rows=settings.train_min_rows,
@@ -62,35 +68,68 @@ def options_from_settings(settings: ResolveSettings) -> ResolveOptions:
     )
 
 
-def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool = False) -> ResolveReport:
+def require_prospects(engine: Engine) -> None:
+    """Raise :class:`InputError` when nothing has been ingested (there is nothing to resolve)."""
+    with engine.connect() as connection:
+        if not connection.execute(select(source_records.c.id).limit(1)).first():
+            raise InputError("nothing to resolve: run `leadflow ingest FILE...` first")
+
+
+def run_resolve(
+    engine: Engine,
+    settings: ResolveSettings,
+    *,
+    against_crm: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> ResolveReport:
     """Resolve every stored prospect (and, with ``against_crm``, the mirrored CRM records) into golden records.
+
+    ``on_step`` hears what the stage is doing (``"matching 12,000 candidates"``), for progress; resolve runs on
+    one store take turns (``on_wait`` is called when this one waits for another).
 
     Example:
         >>> # report = run_resolve(engine, settings.resolve, against_crm=True)
     """
-    with engine.connect() as connection:
-        if not connection.execute(select(source_records.c.id).limit(1)).first():
-            raise InputError("nothing to resolve: run `leadflow ingest FILE...` first")
+    require_prospects(engine)
+    with store_errors(engine, "resolve"), store_lock(engine, "resolve", on_wait=on_wait):
+        return _resolve_run(engine, settings, against_crm, on_step or (lambda _text: None))
+
+
+def _resolve_run(
+    engine: Engine, settings: ResolveSettings, against_crm: bool, step: Callable[[str], None]
+) -> ResolveReport:
     with engine.begin() as connection:
         run_id = start_run(connection, kind="resolve")
     try:
         with _gc_paused():
             with engine.connect() as connection:
+                step("reading the ingested prospects")
                 candidates = read_prospect_candidates(connection)
                 accounts = None
                 if against_crm:
+                    step(f"reading the CRM mirror (with {candidates.num_rows:,} prospects)")
                     people, accounts = crm_store.crm_candidates(connection)
                     candidates = pa.concat_tables([candidates, people])
                 previous = golden.previous_assignments(connection)
                 for rid, golden_id in crm_store.leadflow_ids(connection).items():
                     previous.setdefault(rid, golden_id)
                 kept_links = {} if against_crm else golden.crm_links(connection)
+                decided = review_store.constraints(connection)
+                learnt = labelled_m_option(connection)
             options = options_from_settings(settings)
+            options = dataclasses.replace(
+                options,
+                match=dataclasses.replace(options.match, labelled_m=learnt),
+                constraints=Constraints(must_link=decided.must_link, cannot_link=decided.cannot_link),
+            )
+            step(f"matching {candidates.num_rows:,} records")
             # hand the resolver the only reference, so the input is freed once DuckDB has copied it
             handed = [candidates]
             del candidates
             result = resolve(handed.pop(), accounts=accounts, previous=previous, options=options)
             del previous
+            step(f"writing {result.people.num_rows:,} golden people and {result.companies.num_rows:,} companies")
             with engine.begin() as connection:
                 removed = golden.replace_golden(
                     connection,
@@ -100,6 +139,7 @@ def run_resolve(engine: Engine, settings: ResolveSettings, *, against_crm: bool 
                     run_id=run_id,
                     crm_members=result.crm_links if against_crm else None,
                 )
+                review_store.replace_pairs(connection, result.review, run_id=run_id)
                 stats = {**result.stats, **removed, "against_crm": against_crm}
                 finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
     except Exception as exc:

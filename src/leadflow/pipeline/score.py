@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from leadflow.model import RunStatus
 from leadflow.scoring import score_records
 from leadflow.segments import CompiledSegments, assign_segments, compile_segments
 from leadflow.store import scoring as repo
+from leadflow.store.db import store_errors
+from leadflow.store.locks import store_lock
 from leadflow.store.runs import finish_run, start_run
 
 
@@ -45,22 +48,45 @@ def run_score_stage(
     now: datetime | None = None,
     config_file: Path | None = None,
     preview: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> ScoreOutcome:
     """Score and segment every golden record; write ``scores`` and ``record_tags`` unless ``preview``.
 
-    Rule errors surface before anything is read. A preview records no run and writes nothing.
+    Rule errors surface before anything is read. A preview records no run and writes nothing. ``on_step`` hears
+    what the stage is doing, for progress; runs that write take turns on one store (``on_wait`` is called when
+    this one waits for another), so the tags each computes from the stored ones are never stale.
     """
     compiled = compile_configured_segments(settings, config_file)
+    if preview:
+        return _score(engine, settings, compiled, now, preview=True, step=on_step or (lambda _text: None))
+    with store_errors(engine, "score"), store_lock(engine, "score", on_wait=on_wait):
+        return _score(engine, settings, compiled, now, preview=False, step=on_step or (lambda _text: None))
+
+
+def _score(
+    engine: Engine,
+    settings: Settings,
+    compiled: CompiledSegments,
+    now: datetime | None,
+    *,
+    preview: bool,
+    step: Callable[[str], None],
+) -> ScoreOutcome:
     now = now or datetime.now(UTC)
+    step("reading golden people, events and tags")
     with engine.connect() as connection:
         people = repo.read_people(connection)
         events = repo.read_events(connection)
         stored_tags = repo.read_record_tags(connection)
+    step(f"scoring {people.num_rows:,} golden people ({events.num_rows:,} engagement events)")
     scored = score_records(people, events, settings.scoring, now=now)
+    step(f"segmenting {people.num_rows:,} golden people")
     segments = assign_segments(segment_inputs(people, scored), compiled, repo.applied_tags(stored_tags))
     counters = summarize(scored, segments)
     if preview:
         return ScoreOutcome(None, people.num_rows, counters, scored, segments, compiled, people)
+    step(f"writing {people.num_rows:,} scores and their tags")
     with engine.begin() as connection:
         run_id = start_run(connection, kind="score")
     try:

@@ -5,12 +5,31 @@ only by an edge at least as strong as ``strong_weight``.
 Key edges (shared identifiers) are applied first and unconditionally; scored edges follow from the strongest
 down, so the best evidence decides which of two namesakes an ambiguous row (a Sales Navigator row without an
 email) joins.
+
+A reviewer's "not the same person" (a cannot-link pair) is a hard slot (key starting with ``!``): no edge, key
+or scored, however strong, puts the two rows in one cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+HARD = "!"
+
+
+def with_cannot_links(slots: Sequence[dict[str, str]], pairs: Sequence[tuple[int, int]]) -> list[dict[str, str]]:
+    """``slots`` with a hard slot per cannot-link pair (the two rows hold different values of it).
+
+    Example:
+        >>> with_cannot_links([{}, {}], [(0, 1)])
+        [{'!0': 'l'}, {'!0': 'r'}]
+    """
+    result = [dict(slot) for slot in slots]
+    for n, (left, right) in enumerate(pairs):
+        result[left][f"{HARD}{n}"] = "l"
+        result[right][f"{HARD}{n}"] = "r"
+    return result
 
 
 @dataclass
@@ -45,10 +64,13 @@ class _UnionFind:
     def _values(value: set[str] | str) -> set[str]:
         return value if isinstance(value, set) else {value}
 
-    def conflict(self, a: int, b: int) -> bool:
+    def conflict(self, a: int, b: int, *, hard_only: bool = False) -> bool:
         small, large = sorted((self.slots[a], self.slots[b]), key=len)
         return any(
-            key in large and self._values(values).isdisjoint(self._values(large[key])) for key, values in small.items()
+            (not hard_only or key.startswith(HARD))
+            and key in large
+            and self._values(values).isdisjoint(self._values(large[key]))
+            for key, values in small.items()
         )
 
     def union(self, a: int, b: int) -> None:
@@ -87,18 +109,22 @@ def cluster(
     partners = [-1] * size
     weights: list[float | None] = [None] * size
     reasons = ["single"] * size
+    rejected = 0
+    rejected_pairs: list[tuple[int, int, float]] = []
     for left, right, reason in key_edges:
         ra, rb = uf.find(left), uf.find(right)
+        if ra != rb and uf.conflict(ra, rb, hard_only=True):
+            continue  # a reviewer said these are two people
         for row, partner in ((right, left), (left, right)):
             if reasons[row] == "single":
                 partners[row], reasons[row] = partner, reason
         if ra != rb:
             uf.union(ra, rb)
-    rejected = 0
-    rejected_pairs: list[tuple[int, int, float]] = []
     for left, right, weight in sorted(scored_edges, key=lambda e: (-e[2], e[0], e[1])):
         ra, rb = uf.find(left), uf.find(right)
         if ra == rb:
+            continue
+        if uf.conflict(ra, rb, hard_only=True):
             continue
         if weight < strong_weight and uf.conflict(ra, rb):
             rejected += 1

@@ -1,7 +1,9 @@
 """``resolve()``: candidate rows in, golden people, golden companies and cluster membership out.
 
-Steps: identity keys (:mod:`keys`) → splink scoring (:mod:`matching`) → guarded clustering (:mod:`clustering`)
-→ stable ids (:mod:`ids`) → companies by domain, then name → field merge with provenance (:mod:`merge`).
+Steps: identity keys whose names agree (:mod:`keys`) → splink scoring (:mod:`matching`) → guarded clustering
+(:mod:`clustering`, with reviewers' must-link / cannot-link pairs) → stable ids (:mod:`ids`) → companies by domain,
+then name → field merge with provenance (:mod:`merge`). Pairs left uncertain (between the review and the match
+threshold, or refused by the namesake guard) come back in ``ResolveResult.review``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from leadflow.normalize.names import first_name_forms
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import derived_id
-from leadflow.resolve.keys import key_edges_sql
+from leadflow.resolve.keys import MAX_KEY_GROUP, key_edges_sql, names_agree_sql
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
 from leadflow.resolve.merge import (
@@ -34,9 +37,31 @@ from leadflow.resolve.model import PEOPLE_MODEL, MatchModel
 
 
 @dataclass(frozen=True)
+class Constraints:
+    """Reviewers' decisions on pairs of rows (rids): must-link pairs are one person whatever the evidence,
+    cannot-link pairs are never put in one cluster, not even by a shared key."""
+
+    must_link: tuple[tuple[str, str], ...] = ()
+    cannot_link: tuple[tuple[str, str], ...] = ()
+
+
+REVIEW_SCHEMA = pa.schema(
+    [
+        pa.field("rid_l", pa.string()),
+        pa.field("rid_r", pa.string()),
+        pa.field("kind", pa.string()),  # uncertain | namesake_guard
+        pa.field("match_weight", pa.float64()),
+        pa.field("match_probability", pa.float64()),
+        pa.field("detail", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
 class ResolveOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
-    strong_evidence_weight: float = 18.0
+    constraints: Constraints = field(default_factory=Constraints)
+    strong_evidence_weight: float = 22.0
     merge: MergePolicy = field(default_factory=MergePolicy)
     model: MatchModel = PEOPLE_MODEL
     memory_limit: str | None = None
@@ -49,6 +74,9 @@ class ResolveResult:
     members: pa.Table  # one row per prospect row: rid, source_record_id, golden_person_id, match_*
     crm_links: pa.Table  # one row per CRM person record matched into a golden record, match_* as in members
     stats: dict[str, Any]
+    # pairs for a reviewer (REVIEW_SCHEMA): scored between the review and the match threshold and left apart,
+    # or refused by the namesake guard; pairs already decided are not listed
+    review: pa.Table = field(default_factory=REVIEW_SCHEMA.empty_table)
 
 
 def resolve(
@@ -97,6 +125,7 @@ def resolve(
     if duplicate:
         raise ValueError(f"candidate rid {duplicate[0]!r} appears more than once")
 
+    _add_name_forms_and_phone_key(con)
     con.execute(f"CREATE TABLE key_edges AS {key_edges_sql('cand')}")
     scored = score_pairs(con, "cand", options.model, options.match) if size > 1 else None
     edge_table = scored.edges if scored is not None else EDGE_SCHEMA.empty_table()
@@ -105,8 +134,15 @@ def resolve(
     con.unregister("edges_arrow")
     model_parameters = scored.parameters if scored is not None else {}
     del edge_table, scored
+    con.execute(
+        f"CREATE TABLE below_threshold AS SELECT * FROM edges WHERE match_probability < {options.match.threshold}"
+    )
+    con.execute(f"DELETE FROM edges WHERE match_probability < {options.match.threshold}")
+    _constraint_tables(con, options.constraints)
 
-    scored_count, rejected = cluster_members(con, strong_weight=options.strong_evidence_weight)
+    scored_count, rejected = cluster_members(
+        con, strong_weight=options.strong_evidence_weight, cannot_link="cannot_link"
+    )
     golden_ids(
         con,
         pa.table(
@@ -149,8 +185,10 @@ def resolve(
             FROM people_rows c JOIN membership m USING (idx)
             WHERE c.crm_id IS NOT NULL ORDER BY c.crm_module, c.crm_id"""
     ).to_arrow_table()
+    review = _review_pairs(con)
     stats = {
         "candidates": size,
+        "review_pairs": review.num_rows,
         "key_edges": int(con.execute("SELECT count(*) FROM key_edges").fetchall()[0][0]),
         "scored_edges": scored_count,
         "rejected_by_namesake_guard": rejected,
@@ -160,14 +198,95 @@ def resolve(
         "model": model_parameters,
     }
     con.close()
-    return ResolveResult(people=people, companies=companies, members=members, crm_links=crm_links, stats=stats)
+    return ResolveResult(
+        people=people, companies=companies, members=members, crm_links=crm_links, stats=stats, review=review
+    )
 
 
-# Columns the match model compares besides the candidate's own (see model.py).
+def _constraint_tables(con: duckdb.DuckDBPyConnection, constraints: Constraints) -> None:
+    """``cannot_link(idx_l, idx_r)`` and ``decided(idx_l, idx_r)``; must-link pairs become key edges (reason
+    ``review``). Pairs naming a row not among the candidates are ignored."""
+    for name, pairs in (("must_arrow", constraints.must_link), ("cannot_arrow", constraints.cannot_link)):
+        con.register(
+            name,
+            pa.table(
+                {"a": pa.array([p[0] for p in pairs], pa.string()), "b": pa.array([p[1] for p in pairs], pa.string())}
+            ),
+        )
+    pair_sql = """SELECT DISTINCT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r
+                  FROM {} x JOIN cand l ON l.rid = x.a JOIN cand r ON r.rid = x.b WHERE l.idx <> r.idx"""
+    con.execute(f"CREATE TABLE cannot_link AS {pair_sql.format('cannot_arrow')}")
+    con.execute(f"CREATE TABLE must_link AS {pair_sql.format('must_arrow')}")
+    con.unregister("must_arrow")
+    con.unregister("cannot_arrow")
+    con.execute("INSERT INTO key_edges SELECT idx_l, idx_r, 'review' FROM must_link")
+    con.execute("CREATE TABLE decided AS SELECT * FROM cannot_link UNION SELECT * FROM must_link")
+
+
+def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Pairs scored between the review and the match threshold whose rows ended in different clusters, and
+    pairs the namesake guard refused; undecided ones only, strongest first."""
+    return (
+        con.sql(
+            """WITH pairs AS (
+             SELECT b.idx_l, b.idx_r, 'uncertain' AS kind, b.match_weight, b.match_probability, b.detail
+             FROM below_threshold b
+             UNION ALL
+             SELECT g.idx_l, g.idx_r, 'namesake_guard', e.match_weight, e.match_probability, e.detail
+             FROM guard_rejected g
+             JOIN edges e ON e.idx_l = least(g.idx_l, g.idx_r) AND e.idx_r = greatest(g.idx_l, g.idx_r))
+           SELECT l.rid AS rid_l, r.rid AS rid_r, p.kind, p.match_weight, p.match_probability, p.detail
+           FROM pairs p JOIN cand l ON l.idx = p.idx_l JOIN cand r ON r.idx = p.idx_r
+           JOIN row_cluster cl ON cl.idx = p.idx_l JOIN row_cluster cr ON cr.idx = p.idx_r
+           WHERE cl.label <> cr.label AND NOT EXISTS (SELECT 1 FROM decided d WHERE d.idx_l = least(p.idx_l, p.idx_r)
+                                                       AND d.idx_r = greatest(p.idx_l, p.idx_r))
+           ORDER BY p.match_weight DESC, rid_l, rid_r"""
+        )
+        .to_arrow_table()
+        .cast(REVIEW_SCHEMA)
+    )
+
+
+# Columns the match model compares besides the candidate's own (see model.py); first_name_forms and
+# phone_key are added by _add_name_forms_and_phone_key.
 MATCH_KEYS_SQL = """nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
-    -- a number that people with different first names share is a company's switchboard (Apollo's Corporate
-    -- Phone), no evidence that two rows are one person
-    CASE WHEN count(DISTINCT first_name_key) OVER (PARTITION BY phone_e164) <= 1 THEN phone_e164 END AS phone_key"""
+    nullif(split_part(email, '@', 1), '') AS email_local, nullif(split_part(email, '@', 2), '') AS email_domain,
+    NULL::VARCHAR[] AS first_name_forms, NULL::VARCHAR AS phone_key"""
+
+
+def _add_name_forms_and_phone_key(con: duckdb.DuckDBPyConnection) -> None:
+    """``first_name_forms``: a first name with the formal names it may be a nickname of (computed once per
+    distinct name). ``phone_key``: the phone, unless rows with clearly different names share it (a company's
+    switchboard, Apollo's Corporate Phone): then it is no evidence that two rows are one person. A typo or a
+    cut-short first name (``Ci`` / ``Cian``) does not make a number shared (:func:`keys.names_agree_sql`)."""
+    names = [
+        r[0] for r in con.sql("SELECT DISTINCT first_name_key FROM cand WHERE first_name_key IS NOT NULL").fetchall()
+    ]
+    con.register(
+        "forms_arrow",
+        pa.table(
+            {"name": pa.array(names, pa.string()), "forms": pa.array([list(first_name_forms(n)) for n in names])},
+            schema=pa.schema([("name", pa.string()), ("forms", pa.list_(pa.string()))]),
+        ),
+    )
+    con.execute("UPDATE cand SET first_name_forms = f.forms FROM forms_arrow f WHERE cand.first_name_key = f.name")
+    con.unregister("forms_arrow")
+    con.execute(
+        f"""CREATE TABLE shared_phones AS
+            WITH held AS (
+              SELECT idx, phone_e164, first_name_key, last_name_key, first_name_forms FROM cand
+              WHERE phone_e164 IS NOT NULL
+              QUALIFY count(*) OVER (PARTITION BY phone_e164) BETWEEN 2 AND {MAX_KEY_GROUP})
+            SELECT DISTINCT l.phone_e164 FROM held l JOIN held r ON l.phone_e164 = r.phone_e164 AND l.idx < r.idx
+            WHERE NOT {names_agree_sql("l", "r")}
+            UNION SELECT phone_e164 FROM cand WHERE phone_e164 IS NOT NULL
+            GROUP BY phone_e164 HAVING count(*) > {MAX_KEY_GROUP}"""
+    )
+    con.execute(
+        """UPDATE cand SET phone_key = phone_e164
+           WHERE phone_e164 IS NOT NULL AND phone_e164 NOT IN (SELECT phone_e164 FROM shared_phones)"""
+    )
+
 
 # The partner rid ("p:<source_record_id>" or "crm:<module>:<id>", see columns.py) split into columns.
 PARTNER_COLUMNS = """

@@ -35,6 +35,9 @@ PRIOR_BOUNDS = (1e-9, 0.5)
 @dataclass(frozen=True)
 class MatchOptions:
     threshold: float = 0.99
+    review_threshold: float | None = None  # pairs from here up to ``threshold`` come back too, for review
+    # (comparison, level label, m) learnt from reviewers' labels (resolve.labels): set after training, so they win
+    labelled_m: tuple[tuple[str, str, float], ...] = ()
     seed: int = 42
     max_pairs_for_u: float = 2e6
     max_pairs_for_em: float = 2e6
@@ -86,7 +89,9 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, o
     trained = rows >= options.train_min_rows
     if trained:
         _train(linker, model, options)
-    predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+    _apply_labelled_m(linker._settings_obj, options.labelled_m)
+    lowest = min(options.threshold, options.review_threshold or options.threshold)
+    predictions = linker.inference.predict(threshold_match_probability=lowest)
     edges = _edges(backend.to_duckdb(predictions, _edge_columns(model)), model)
     backend.close()
     parameters = {
@@ -120,6 +125,17 @@ def _train(linker: Any, model: MatchModel, options: MatchOptions) -> None:
         except Exception:
             continue
     _restore_implausible_m(settings, model)
+
+
+def _apply_labelled_m(settings: Any, labelled: tuple[tuple[str, str, float], ...]) -> None:
+    wanted = {(name, label): m for name, label, m in labelled}
+    if not wanted:
+        return
+    for comparison in settings.comparisons:
+        for level in comparison.comparison_levels:
+            key = (comparison.output_column_name, level.label_for_charts)
+            if not level.is_null_level and key in wanted:
+                level.m_probability = wanted[key]
 
 
 def _restore_implausible_m(settings: Any, model: MatchModel) -> None:

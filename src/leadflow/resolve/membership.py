@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from leadflow.resolve.clustering import cluster
+from leadflow.resolve.clustering import cluster, with_cannot_links
 from leadflow.resolve.ids import PERSON_ID_PREFIX, assign_ids
 
 
@@ -23,9 +23,13 @@ def derived_id_sql(prefix: str, seed: str) -> str:
     return f"'{prefix}' || substr(sha256({seed}), 1, 16)"
 
 
-def cluster_members(con: duckdb.DuckDBPyConnection, *, strong_weight: float) -> tuple[int, int]:
+def cluster_members(
+    con: duckdb.DuckDBPyConnection, *, strong_weight: float, cannot_link: str | None = None
+) -> tuple[int, int]:
     """Create ``row_cluster(idx, label, partner_idx, match_weight, match_reason)`` for every row of ``cand`` from
-    the ``key_edges`` and ``edges`` tables; returns (scored edges, scored edges refused by the namesake guard).
+    the ``key_edges`` and ``edges`` tables, and ``guard_rejected(idx_l, idx_r, match_weight)``; returns (scored
+    edges, scored edges refused by the namesake guard). ``cannot_link`` names a table ``(idx_l, idx_r)`` of
+    pairs never to be put in one cluster.
 
     A row no edge touches is its own cluster (label = its idx, reason ``single``).
     """
@@ -37,6 +41,12 @@ def cluster_members(con: duckdb.DuckDBPyConnection, *, strong_weight: float) -> 
     )
     globals_ = [r[0] for r in con.sql("SELECT idx FROM touched ORDER BY local").fetchall()]
     slots = _slots(con)
+    if cannot_link:
+        pairs = con.sql(
+            f"""SELECT l.local, r.local FROM {cannot_link} c
+                JOIN touched l ON l.idx = c.idx_l JOIN touched r ON r.idx = c.idx_r ORDER BY 1, 2"""
+        ).fetchall()
+        slots = with_cannot_links(slots, [(int(a), int(b)) for a, b in pairs])
     key_list: list[tuple[int, int, str]] = _local_edges(con, "key_edges", "reason", "e.reason, e.idx_l, e.idx_r")
     scored_list: list[tuple[int, int, float]] = _local_edges(con, "edges", "match_weight", "e.idx_l, e.idx_r")
     result = cluster(
@@ -60,6 +70,16 @@ def cluster_members(con: duckdb.DuckDBPyConnection, *, strong_weight: float) -> 
            FROM cand c LEFT JOIN touched_members t USING (idx)"""
     )
     con.unregister("touched_members")
+    rejected = pa.table(
+        {
+            "idx_l": pa.array([globals_[a] for a, _b, _w in result.rejected_pairs], pa.int64()),
+            "idx_r": pa.array([globals_[b] for _a, b, _w in result.rejected_pairs], pa.int64()),
+            "match_weight": pa.array([w for _a, _b, w in result.rejected_pairs], pa.float64()),
+        }
+    )
+    con.register("rejected_arrow", rejected)
+    con.execute("CREATE TABLE guard_rejected AS SELECT * FROM rejected_arrow")
+    con.unregister("rejected_arrow")
     return len(scored_list), result.rejected
 
 

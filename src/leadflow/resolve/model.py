@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from leadflow.resolve.keys import names_agree_columns_sql
+
 
 @dataclass(frozen=True)
 class Level:
@@ -64,12 +66,19 @@ def _jw(column: str, threshold: float) -> str:
     return f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {threshold}'
 
 
-def name_comparison(name: str, column: str, *, initial: bool) -> Comparison:
-    levels = [
-        Level("exact", _exact(column), 0.85, 0.01),
-        Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003),
-        Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02),
-    ]
+def name_comparison(name: str, column: str, *, initial: bool, forms: str | None = None) -> Comparison:
+    """Exact, close (Jaro-Winkler), optionally a nickname (the ``forms`` list columns meet: Bob / Robert) or a
+    cut-short name (one starts with the other: Ci / Cian), optionally the same initial, else different."""
+    levels = [Level("exact", _exact(column), 0.85, 0.01)]
+    if forms:
+        # a nickname (Bob / Robert, Steve / Steven) is nearly as telling as the same name: checked before the
+        # Jaro-Winkler levels, which would otherwise take Steve / Steven as a mere near-spelling
+        levels.append(Level("nickname", f'list_has_any("{forms}_l", "{forms}_r")', 0.1, 0.0012))
+    levels.append(Level("jaro-winkler >= 0.92", _jw(column, 0.92), 0.07, 0.003))
+    if forms:
+        cut_short = f'starts_with("{column}_l", "{column}_r") OR starts_with("{column}_r", "{column}_l")'
+        levels.append(Level("prefix", cut_short, 0.01, 0.002))
+    levels.append(Level("jaro-winkler >= 0.80", _jw(column, 0.80), 0.03, 0.02))
     if initial:
         levels.append(Level("same initial", f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', 0.02, 0.05))
     levels.append(Level("different", "ELSE", 0.03, 0.9))
@@ -84,9 +93,14 @@ def exact_comparison(name: str, column: str, *, m: float, u: float) -> Compariso
     )
 
 
+_NAMES_AGREE = names_agree_columns_sql(lambda c: f'"{c}_l"', lambda c: f'"{c}_r"')
+_NOT_LETTERS = "0123456789._-+"
+_LETTERS_L, _LETTERS_R = (f"translate(\"email_local_{s}\", '{_NOT_LETTERS}', '')" for s in "lr")
+_OTHERS_L, _OTHERS_R = (f"translate(\"email_local_{s}\", 'abcdefghijklmnopqrstuvwxyz', '')" for s in "lr")
+
 PEOPLE_MODEL = MatchModel(
     comparisons=(
-        name_comparison("first_name", "first_name_key", initial=True),
+        name_comparison("first_name", "first_name_key", initial=True, forms="first_name_forms"),
         name_comparison("last_name", "last_name_key", initial=False),
         Comparison(
             "company",
@@ -103,20 +117,28 @@ PEOPLE_MODEL = MatchModel(
             "email",
             _null("email"),
             (
+                # one address, clearly different names: an assistant, a shared inbox, spouses (keys.py)
+                Level("exact, names differ", f"{_exact('email')} AND NOT {_NAMES_AGREE}", 0.002, 0.00005),
                 Level("exact", _exact("email"), 0.6, 0.0001),
+                # a typo in the domain (examplj.com)
+                Level("same local part", _exact("email_local"), 0.15, 0.001),
+                # a typo in the local part at the same domain: one letter apart. Namesakes' addresses differ by
+                # a number (jo.smith2) or a separator (jo_smith / jo.smith): those are no typo.
                 Level(
-                    "same local part",
-                    "split_part(\"email_l\", '@', 1) = split_part(\"email_r\", '@', 1)",
-                    0.2,
-                    0.001,
+                    "same domain, local part one letter apart",
+                    f'{_exact("email_domain")} AND length("email_local_l") >= 4 '
+                    f"AND levenshtein({_LETTERS_L}, {_LETTERS_R}) = 1 AND {_OTHERS_L} = {_OTHERS_R}",
+                    0.08,
+                    0.0005,
                 ),
-                Level("different", "ELSE", 0.2, 0.9989),
+                Level("different", "ELSE", 0.17, 0.9969),
             ),
         ),
         exact_comparison("linkedin", "linkedin_slug", m=0.97, u=0.0001),
         exact_comparison("salesnav", "salesnav_id", m=0.97, u=0.0001),
-        # phone_key: the phone unless people with different first names share it (a switchboard, see engine.py)
-        exact_comparison("phone", "phone_key", m=0.5, u=0.0005),
+        # phone_key: the phone unless people with clearly different names share it (a switchboard, see engine.py);
+        # with switchboards left out, two random rows almost never share a number
+        exact_comparison("phone", "phone_key", m=0.5, u=0.0001),
         Comparison(
             "title",
             _null("title_key"),
@@ -136,6 +158,15 @@ PEOPLE_MODEL = MatchModel(
         "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_key = r.company_key",
         "l.phone_key = r.phone_key",
+        # a typo in an address's domain, or in its local part
+        "l.email_local = r.email_local AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
+        "l.email_domain = r.email_domain AND substr(l.email_local, 1, 2) = substr(r.email_local, 1, 2)",
+        # typos in first name, last name and company at once: their beginnings still agree
+        "substr(l.first_name_key, 1, 2) = substr(r.first_name_key, 1, 2) "
+        "AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2) "
+        "AND substr(l.company_key, 1, 3) = substr(r.company_key, 1, 3)",
+        "substr(l.first_name_key, 1, 1) = substr(r.first_name_key, 1, 1) "
+        "AND substr(l.last_name_key, 1, 3) = substr(r.last_name_key, 1, 3) AND l.city_key = r.city_key",
     ),
     training_blocks=(
         "l.first_name_key = r.first_name_key AND l.last_name_key = r.last_name_key AND l.city_key = r.city_key",

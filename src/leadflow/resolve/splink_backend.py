@@ -138,11 +138,19 @@ def _level_sql(level: Level) -> str:
 
 
 def to_spark_sql(condition: str) -> str:
-    """One SQL condition from DuckDB's dialect to Spark's (``jaro_winkler_similarity`` -> our UDF)."""
+    """One SQL condition from DuckDB's dialect to Spark's (``jaro_winkler_similarity`` -> our UDF; list overlap
+    -> ``arrays_overlap``, which sqlglot would write as DuckDB's ``&&``).
+
+    Example:
+        >>> to_spark_sql('list_has_any("a_l", "a_r")')
+        'ARRAYS_OVERLAP(`a_l`, `a_r`)'
+    """
 
     def rename(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.JarowinklerSimilarity):
             return exp.Anonymous(this=JARO_WINKLER_UDF, expressions=[node.this, node.expression])
+        if isinstance(node, exp.ArrayOverlaps):
+            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
         return node
 
     tree = sqlglot.parse_one(condition, read="duckdb").transform(rename)

@@ -5,6 +5,8 @@ Sales Navigator export with the variations real files have: nicknames, credentia
 wording, company legal suffixes, email case, phone formats with Excel's apostrophe guard, job changes (an old row
 at the previous employer), namesakes at one company (two real people, one name), and people already in the CRM
 (seed records for the Zoho emulator as JSON lines ``{"module": "Leads", "record": {...}}``).
+
+``level="hard"`` (:func:`hard_config`) adds the noise of a real CRM contacts export on top (:mod:`messy`).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import csv
 import json
 import random
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from leadflow.sampledata import vocab
 from leadflow.sampledata.formats import APOLLO_2024_HEADER, APOLLO_2025_HEADER, SALESNAV_HEADER
+from leadflow.sampledata.messy import CONFUSABLE_FIRST_NAMES, Messer, MessRates
 
 APOLLO_2024_FILE = "apollo_2024.csv"
 APOLLO_2025_FILE = "apollo_2025.csv"
@@ -39,6 +43,27 @@ class GeneratorConfig:
     p_linkedin_in_apollo: float = 0.85
     p_public_url_in_salesnav: float = 0.7
     p_same_apollo_id: float = 0.7
+    level: Literal["standard", "hard"] = "standard"
+    mess: MessRates = field(default_factory=MessRates)
+
+
+def hard_config(people: int = 1000, seed: int = 7) -> GeneratorConfig:
+    """The "hard" level: more namesakes, job changes and nicknames, fewer shared ids, and :class:`MessRates`.
+
+    Example:
+        >>> hard_config(10).level
+        'hard'
+    """
+    return replace(
+        GeneratorConfig(people=people, seed=seed),
+        level="hard",
+        namesake_rate=0.04,
+        job_change_rate=0.1,
+        p_nickname=0.35,
+        p_linkedin_in_apollo=0.5,
+        p_public_url_in_salesnav=0.5,
+        p_same_apollo_id=0.3,
+    )
 
 
 @dataclass
@@ -115,6 +140,8 @@ class _Generator:
         self.config = config
         self.rng = random.Random(config.seed)
         self.first_names = [*vocab.NICKNAMES, *vocab.PLAIN_FIRST_NAMES]
+        if config.level == "hard":
+            self.first_names += [n for n in CONFUSABLE_FIRST_NAMES if n not in self.first_names]
         self.used_slugs: set[str] = set()
         self.used_emails: set[str] = set()
         self.crm_counter = 4876876000000000000
@@ -304,6 +331,10 @@ def generate(config: GeneratorConfig | None = None) -> SampleData:
         rows={APOLLO_2024_FILE: [], APOLLO_2025_FILE: [], SALESNAV_FILE: []},
     )
     accounts_seeded: dict[str, str] = {}
+    messer = Messer(config.mess, config.seed, vocab.PHONE_PREFIX) if config.level == "hard" else None
+    emails_at: dict[str, list[str]] = defaultdict(list)
+    for person in people:
+        emails_at[person.company.domain].append(person.email)
     for person in people:
         sources = [
             name
@@ -324,6 +355,13 @@ def generate(config: GeneratorConfig | None = None) -> SampleData:
             else:
                 stale = name == APOLLO_2024_FILE and person.previous is not None
                 row = _apollo_row(g, person, name, apollo_ids[name], stale=stale)
+            if messer is not None:
+                if name == SALESNAV_FILE:
+                    messer.salesnav(row)
+                else:
+                    company = person.previous[0] if stale and person.previous is not None else person.company
+                    colleagues = [e for e in emails_at[company.domain] if e != person.email]
+                    messer.apollo(row, person, company.domain, colleagues)
             data.rows[name].append(row)
             data.truth.append((name, len(data.rows[name]), person.person_id))
         if g.rng.random() < config.p_crm:

@@ -229,6 +229,17 @@ KNOWN_FORMATS: tuple[FormatSpec, ...] = (APOLLO_2025, APOLLO_2024, SALESNAV, LIN
 FORMAT_CHOICES = ("apollo", "salesnav", "linkedin", "mapped")
 
 
+def shown_cell(text: str, width: int = 40) -> str:
+    """A header cell as quoted in a message: non-printable characters escaped, at most ``width`` characters.
+
+    Example:
+        >>> shown_cell("Name\x07"), shown_cell("x" * 50)[-4:]
+        ('Name\\x07', 'xxx…')
+    """
+    safe = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return safe if len(safe) <= width else safe[: width - 1] + "…"
+
+
 def detect_format(header: Sequence[str], *, file_name: str = "", forced: str | None = None) -> FormatSpec:
     """The known format this header belongs to; ``forced`` (``apollo``, ``salesnav``, ``linkedin``) narrows it.
 
@@ -245,7 +256,7 @@ def detect_format(header: Sequence[str], *, file_name: str = "", forced: str | N
         return max(fitting, key=lambda f: (sum(header_key(m) in present for m in f.markers), f.overlap(header)))
     closest = max(candidates, key=lambda f: (len(f.required) - len(f.missing(header)), f.overlap(header)))
     where = f"{file_name}: " if file_name else ""
-    shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
+    shown = ", ".join(shown_cell(h) for h in header[:8]) + (" ..." if len(header) > 8 else "")
     raise InputError(
         f"{where}unknown export format (header: {shown}). Closest known format: {closest.description}, "
         f"which needs the columns {', '.join(closest.missing(header))}. "

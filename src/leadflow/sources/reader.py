@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from leadflow.errors import InputError
 from leadflow.normalize.vector import json_objects
-from leadflow.sources.csvfile import BadRow, CsvFile
+from leadflow.sources.csvfile import BadRow, CsvFile, printable
 from leadflow.sources.formats import FormatSpec, detect_format, header_key
 from leadflow.sources.mapping import load_mapping
 
@@ -73,10 +73,12 @@ class SourceFile:
                     raise InputError("--format mapped needs --mapping FILE.toml")
                 spec = load_mapping(mapping, csv_file.header)
             else:
-                spec = detect_format(csv_file.header, file_name=path.name, forced=format_name)
+                spec = detect_format(csv_file.header, file_name=printable(path.name), forced=format_name)
                 missing = spec.missing(csv_file.header)
                 if missing:
-                    raise InputError(f"{path.name}: not a {format_name} export, missing {', '.join(missing)}")
+                    raise InputError(
+                        f"{printable(path.name)}: not a {format_name} export, missing {', '.join(missing)}"
+                    )
         except Exception:
             csv_file.close()
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def describe(engine: Engine) -> str:
     """The engine's URL with any password hidden, for messages."""
     return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def store_errors(engine: Engine, doing: str) -> Iterator[None]:
+    """Turn a database failure inside the block into a one-line :class:`StoreError` saying what was being done.
+
+    Example:
+        >>> with store_errors(engine, "storing the ingested rows"):  # doctest: +SKIP
+        ...     write()
+    """
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        text = str(getattr(exc, "orig", None) or exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        raise StoreError(f"{doing} failed in {describe(engine)}: {reason}") from exc

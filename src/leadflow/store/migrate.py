@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadflow.errors import StoreError
 from leadflow.store.db import describe
+from leadflow.store.locks import store_lock
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -53,10 +54,13 @@ def schema_state(engine: Engine) -> SchemaState:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> SchemaState:
-    """Bring the schema to ``revision`` (the newest by default) in one transaction."""
+    """Bring the schema to ``revision`` (the newest by default) in one transaction.
+
+    Processes migrating one store take turns (a store lock): the second finds the schema already there.
+    """
     config = alembic_config()
     try:
-        with engine.begin() as connection:
+        with store_lock(engine, "migrate"), engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:

@@ -164,5 +164,12 @@ def _path_of(url: str) -> str:
 def _is_batch_reply(body: Any) -> bool:
     if not isinstance(body, dict):
         return False
-    items = body.get("data") or body.get("tags") or body.get("fields")
+    items = (
+        body.get("data")
+        or body.get("tags")
+        or body.get("fields")
+        or body.get("watch")
+        or body.get("merge")
+        or body.get("__composite_requests")
+    )
     return isinstance(items, list) and bool(items) and all(isinstance(i, dict) and "status" in i for i in items)

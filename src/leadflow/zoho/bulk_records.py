@@ -55,7 +55,9 @@ class BulkRecordShape:
             if not api_name:
                 continue
             self.types[api_name] = data_type
-            target = ((field.get("lookup") or {}).get("module") or {}).get("api_name")
+            module = (field.get("lookup") or {}).get("module")
+            # v2 and v2.1 name the module with a string, later versions with {"api_name", "id"}
+            target = module.get("api_name") if isinstance(module, dict) else module
             if data_type == "lookup" and target in NAME_FIELDS:
                 self.name_columns[api_name] = f"{api_name}.{NAME_FIELDS[target]}"
 

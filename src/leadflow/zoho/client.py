@@ -16,13 +16,21 @@ from leadflow.errors import ConfigError
 from leadflow.http import ConcurrencyLimiter, RetryPolicy, Transport
 from leadflow.store import zoho as repo
 from leadflow.store.runs import utcnow
+from leadflow.zoho.activities import ActivitiesApi
 from leadflow.zoho.api import ZohoApi, api_errors
+from leadflow.zoho.attachments import AttachmentsApi
 from leadflow.zoho.auth import OAuthRefreshAuth, ProxyAuth, StaticTokenAuth, ZohoAuth
 from leadflow.zoho.bulk import BulkApi, CallbackWaiter
+from leadflow.zoho.composite import CompositeApi
 from leadflow.zoho.coql import iter_coql
 from leadflow.zoho.credits import CreditFigures, CreditMeter
 from leadflow.zoho.datacentres import DATA_CENTRES, data_centre_of
+from leadflow.zoho.deals import DealsResource
+from leadflow.zoho.functions import FunctionsApi
+from leadflow.zoho.mail import MailApi
+from leadflow.zoho.merge import MergeApi
 from leadflow.zoho.metadata import MetadataApi, OrgApi, UsersApi
+from leadflow.zoho.notifications import WatchApi
 from leadflow.zoho.records import LeadsResource, ModuleResource
 from leadflow.zoho.secrets import SecretBox
 from leadflow.zoho.tags import TagsApi
@@ -68,6 +76,7 @@ class ZohoClient:
         http: httpx.Client,
         owns_http: bool = False,
         options: ClientOptions | None = None,
+        allow_send_mail: bool = False,
     ) -> None:
         options = options or ClientOptions()
         self.api = api
@@ -77,7 +86,7 @@ class ZohoClient:
         self.leads = LeadsResource(api, "Leads")
         self.contacts = ModuleResource(api, "Contacts")
         self.accounts = ModuleResource(api, "Accounts")
-        self.deals = ModuleResource(api, "Deals")
+        self.deals = DealsResource(api, "Deals")
         self.tasks = ModuleResource(api, "Tasks")
         self.calls = ModuleResource(api, "Calls")
         self.events = ModuleResource(api, "Events")
@@ -86,6 +95,13 @@ class ZohoClient:
         self.users = UsersApi(api)
         self.org = OrgApi(api)
         self.tags = TagsApi(api)
+        self.activities = ActivitiesApi(api)
+        self.merge = MergeApi(api)
+        self.composite = CompositeApi(api)
+        self.attachments = AttachmentsApi(api)
+        self.functions = FunctionsApi(api)
+        self.mail = MailApi(api, allowed=allow_send_mail)
+        self.watch = WatchApi(api, clock=options.clock)
         self.bulk = BulkApi(
             api,
             self.org,
@@ -128,7 +144,16 @@ class ZohoClient:
             sleep=options.sleep,
             seed=options.seed,
         )
-        return cls(api=ZohoApi(transport, auth), meter=meter, http=http, owns_http=owns, options=options)
+        # [zoho] allow_send_mail (default false) switches sending mail on; older settings files lack it.
+        allow_send_mail = bool(getattr(zs, "allow_send_mail", False))
+        return cls(
+            api=ZohoApi(transport, auth),
+            meter=meter,
+            http=http,
+            owns_http=owns,
+            options=options,
+            allow_send_mail=allow_send_mail,
+        )
 
     def module(self, api_name: str) -> ModuleResource:
         """Records of any module by API name (custom modules included).

@@ -28,6 +28,11 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.org.READ",
     "ZohoCRM.coql.READ",
     "ZohoCRM.bulk.ALL",
+    "ZohoCRM.notifications.ALL",
+    "ZohoCRM.composite_requests.CUSTOM",
+    "ZohoCRM.functions.execute.READ",
+    "ZohoCRM.functions.execute.CREATE",
+    "ZohoCRM.send_mail.all.CREATE",
     "ZohoFiles.files.ALL",
 )
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"

@@ -4,6 +4,8 @@
   "redirect_uris"?, "scope"?}``
 - ``POST /_emulator/tokens/expire``: expire every access token now
 - ``POST /_emulator/modules``: create a custom module ``{"api_name"}``
+- ``POST /_emulator/functions``: install a REST API function stand-in ``{"name", "kind": "echo"|"constant"|"fail",
+  "output"?, "api_key"?}`` (answers its api key)
 """
 
 from __future__ import annotations
@@ -50,10 +52,19 @@ async def modules(request: Request) -> Response:
     return json_response({"api_name": meta.api_name, "id": meta.id}, status=201)
 
 
+async def functions(request: Request) -> Response:
+    try:
+        function = backend_of(request).features.functions.install(await read_json(request))
+    except (ValueError, TypeError, AttributeError) as error:
+        return bad_request(f"expected JSON with name and kind (echo, constant, fail): {error}")
+    return json_response({"name": function.name, "api_key": function.api_key}, status=201)
+
+
 def zoho_control_routes() -> list[BaseRoute]:
     """Zoho's own control routes (``common.app.emulator_app`` mounts them after the shared ones)."""
     return [
         Route(f"{PREFIX}/clients", clients, methods=["POST"]),
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/modules", modules, methods=["POST"]),
+        Route(f"{PREFIX}/functions", functions, methods=["POST"]),
     ]

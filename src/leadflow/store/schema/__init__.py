@@ -11,6 +11,7 @@ from leadflow.store.schema.resolve import (
     golden_companies,
     golden_people,
 )
+from leadflow.store.schema.review import review_decisions, review_pairs
 from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
 from leadflow.store.schema.tracking import dead_letters, webhook_deliveries
@@ -31,6 +32,8 @@ __all__ = [
     "prospects",
     "quarantine",
     "record_tags",
+    "review_decisions",
+    "review_pairs",
     "runs",
     "scores",
     "source_records",

@@ -53,6 +53,7 @@ from leadflow_emulators.zoho.bulk_jobs import BulkJobs
 from leadflow_emulators.zoho.models.limits import ZohoLimits
 from leadflow_emulators.zoho.models.records import MAX_WRITE_RECORDS
 from leadflow_emulators.zoho.models.seed import SeedLayer
+from leadflow_emulators.zoho.models.surface import install
 
 __all__ = ["MAX_WRITE_RECORDS", "ZohoBackend"]
 
@@ -81,10 +82,13 @@ class ZohoBackend(SeedLayer):
             sub_concurrency=sub_concurrency,
         )
         self.jobs = BulkJobs(self)
+        self.features = install(self)  # deal rules, stage history, notifications (write hooks), attachments
+        self.watches = self.features.watches
 
     def reset(self) -> None:
         """Let running bulk jobs finish, then forget them with every record, tag, credit, counter and fault."""
         self.jobs.reset()  # outside the lock: running jobs write through it
+        self.features.reset()
         super().reset()
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from leadflow_emulators.common.clock import Clock, iso
 from leadflow_emulators.common.faults import Faults
 from leadflow_emulators.common.ids import IdGenerator
 from leadflow_emulators.zoho.exceptions import ZohoError
+from leadflow_emulators.zoho.models.hooks import WriteHooks
 from leadflow_emulators.zoho.models.limits import ConcurrencyGate, CreditLedger, ZohoLimits
 from leadflow_emulators.zoho.models.metadata import (
     DATA_TYPES,
@@ -37,6 +38,7 @@ from leadflow_emulators.zoho.models.oauth import OAuthServer
 from leadflow_emulators.zoho.models.persistence import PendingRecord, SqliteStore
 from leadflow_emulators.zoho.models.record_store import ModuleRecords
 from leadflow_emulators.zoho.models.results import RecordError
+from leadflow_emulators.zoho.models.surface import with_features
 from leadflow_emulators.zoho.models.users import Directory
 
 _RECORD_ID = re.compile(r"/\d{6,}(?=/|$)")
@@ -74,13 +76,14 @@ class BackendCore:
         self._pending_settings: set[str] = set()
         self._stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._requests: Counter[str] = Counter()
+        self.hooks = WriteHooks()  # features that react to writes (models.surface installs them)
         self._init_state()
         if self._store is not None:
             self._load()
 
     # ----------------------------------------------------------------- state
     def _init_state(self) -> None:
-        self._modules: dict[str, ModuleMeta] = standard_modules()
+        self._modules: dict[str, ModuleMeta] = with_features(standard_modules())
         self._records: dict[str, ModuleRecords] = {name: ModuleRecords(name) for name in self._modules}
         self._tags: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self._modules}
         self._custom_fields: dict[str, list[dict[str, Any]]] = {}
@@ -145,6 +148,7 @@ class BackendCore:
                 self._depth -= 1
                 if self._depth == 0:
                     self._flush()
+                    self.hooks.committed()
 
     def _dirty(self, module: str, record_id: str) -> None:
         if self._store is None:

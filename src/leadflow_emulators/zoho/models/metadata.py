@@ -45,6 +45,7 @@ DEFAULT_LENGTHS = {
     "decimal": 16,
     "picklist": 120,
     "multiselectpicklist": 2000,
+    "multiselectlookup": 2000,
     "boolean": 5,
     "date": 20,
     "datetime": 120,
@@ -62,6 +63,7 @@ JSON_TYPES = {
     "decimal": "double",
     "boolean": "boolean",
     "multiselectpicklist": "jsonarray",
+    "multiselectlookup": "jsonarray",
     "lookup": "jsonobject",
     "ownerlookup": "jsonobject",
     "userlookup": "jsonobject",
@@ -84,6 +86,7 @@ class FieldMeta:
     multi_module: tuple[str, ...] = ()
     pick_list_values: tuple[str, ...] = ()
     id: str = ""
+    pick_list_extras: dict[str, dict[str, Any]] = field(default_factory=dict)  # e.g. a stage's probability
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -95,8 +98,13 @@ class FieldMeta:
     def is_lookup(self) -> bool:
         return self.data_type in ("lookup", "ownerlookup", "userlookup")
 
-    def to_json(self, module_name: str, module_id: str) -> dict[str, Any]:
-        """The field as ``GET /settings/fields`` renders it."""
+    def to_json(self, module_name: str, module_id: str, version: str = "v8") -> dict[str, Any]:
+        """The field as ``GET /settings/fields`` renders it in API ``version``.
+
+        v2 and v2.1 name a lookup's module with a string (``"module": "Accounts"``); later versions with an
+        object (``{"api_name", "id"}``). Properties without a value are sent as null, as Zoho does.
+        """
+        legacy = version in ("v2", "v2.1")
         picklist = [
             {
                 "display_value": value,
@@ -105,6 +113,7 @@ class FieldMeta:
                 "id": f"{self.id[:-3]}{number:03d}" if self.id else str(number),
                 "type": "used",
                 "colour_code": None,
+                **self.pick_list_extras.get(value, {}),
             }
             for number, value in enumerate(self.pick_list_values, start=1)
         ]
@@ -113,13 +122,16 @@ class FieldMeta:
             lookup = {
                 "display_label": self.lookup_module,
                 "api_name": self.api_name,
-                "module": {"api_name": self.lookup_module, "id": module_ids().get(self.lookup_module, "")},
+                "module": self.lookup_module
+                if legacy
+                else {"api_name": self.lookup_module, "id": module_ids().get(self.lookup_module, "")},
                 "id": self.id,
                 "query_details": {},
             }
         elif self.multi_module:
             # Who_Id/What_Id style fields: the target comes with $se_module on the record.
-            lookup = {"module": {"api_name": "se_module", "id": None}, "api_name": self.api_name, "id": self.id}
+            target: Any = "se_module" if legacy else {"api_name": "se_module", "id": None}
+            lookup = {"module": target, "api_name": self.api_name, "id": self.id}
         body = {
             "api_name": self.api_name,
             "field_label": self.label,
@@ -183,8 +195,7 @@ class FieldMeta:
             "additional_column": None,
             "field_label_2": None,
         }
-        # Zoho sends null for unset properties; the SDK and the spec prefer them absent.
-        return {key: value for key, value in body.items() if value is not None}
+        return body
 
 
 @dataclass
@@ -198,6 +209,7 @@ class ModuleMeta:
     fields: dict[str, FieldMeta] = field(default_factory=dict)
     custom_module: bool = False
     default_dup_fields: tuple[str, ...] = ()
+    api_writable: bool = True  # False for modules only Zoho writes (Stage_History)
 
     def _cached(self, key: str, compute: Any) -> list[str]:
         # Fields are only ever added, so the number of fields tells whether a cached list is current.
@@ -230,8 +242,8 @@ class ModuleMeta:
             "id": self.id,
             "api_supported": True,
             "generated_type": "custom" if self.custom_module else "default",
-            "creatable": True,
-            "editable": True,
+            "creatable": self.api_writable,
+            "editable": self.api_writable,
             "deletable": self.custom_module,
             "viewable": True,
             "convertable": self.api_name == "Leads",
@@ -585,6 +597,7 @@ def standard_modules() -> dict[str, ModuleMeta]:
                 FieldMeta("End_DateTime", "datetime", system_mandatory=True),
                 FieldMeta("All_day", "boolean"),
                 FieldMeta("Venue", "text", length=255),
+                FieldMeta("Participants", "multiselectlookup", label="Participants"),
                 *_activity_links(),
             ],
         ),

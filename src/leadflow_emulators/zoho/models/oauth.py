@@ -31,7 +31,9 @@ GRANT_CODE_SECONDS = 180
 MAX_ACCESS_TOKENS = 15
 DEFAULT_SCOPE = (
     "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.ALL,ZohoCRM.org.ALL,"
-    "ZohoCRM.bulk.ALL,ZohoCRM.coql.READ,ZohoFiles.files.ALL"
+    "ZohoCRM.bulk.ALL,ZohoCRM.coql.READ,ZohoCRM.notifications.ALL,"
+    "ZohoCRM.composite_requests.CUSTOM,ZohoCRM.functions.execute.READ,ZohoCRM.functions.execute.CREATE,"
+    "ZohoCRM.send_mail.all.CREATE,ZohoFiles.files.ALL"
 )
 _WRITE_ACTIONS = ("CREATE", "UPDATE", "DELETE")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from leadflow_emulators.common.clock import iso
 from leadflow_emulators.zoho.exceptions import ZohoError
+from leadflow_emulators.zoho.models.activities import note_system_keys
 from leadflow_emulators.zoho.models.core import BackendCore
 from leadflow_emulators.zoho.models.metadata import FieldMeta, ModuleMeta
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
@@ -117,6 +118,8 @@ class RecordsLayer(BackendCore):
                 out[name] = self._render_value(field_meta, value, record)
         if "$se_module" in record and (fields is None or "What_Id" in names):
             out["$se_module"] = record["$se_module"]
+        if module == "Notes":
+            out.update(note_system_keys(record))
         out["id"] = record["id"]
         return out
 
@@ -203,7 +206,7 @@ class RecordsLayer(BackendCore):
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": field_meta.api_name, "json_path": path})
             return {"id": target_id}
         # Multi-module lookup: the target module comes from $se_module or from the value's own "module".
-        target = row.get("$se_module")
+        target = row.get("$se_module") or row.get("se_module")  # v2 Notes send se_module
         if isinstance(value, dict) and isinstance(value.get("module"), dict):
             target = value["module"].get("api_name") or target
         if not target:
@@ -229,7 +232,7 @@ class RecordsLayer(BackendCore):
         for key, value in row.items():
             step = plan.get(key)
             if step is None:
-                if key in _SYSTEM_KEYS or key.startswith("$"):
+                if key in _SYSTEM_KEYS or key.startswith("$") or key == "se_module":
                     continue
                 raise RecordError("INVALID_DATA", "invalid data", {"api_name": key, "json_path": _path(index, key)})
             field_meta, coercer = step
@@ -284,6 +287,7 @@ class RecordsLayer(BackendCore):
         now = iso(self.clock.now())
         user = {"id": user_id}
         record: dict[str, Any] = {"id": self.ids.next_id(), "Owner": dict(user)}
+        changes = self.hooks.prepare(meta.api_name, dict(changes), None)
         record.update(changes)
         if record.get("Owner") is None:
             record["Owner"] = dict(user)
@@ -296,10 +300,11 @@ class RecordsLayer(BackendCore):
         self._records[meta.api_name].put(record)
         self._dirty(meta.api_name, record["id"])
         self.count(meta.api_name, "created")
+        self.hooks.written(meta.api_name, "create", record, set(changes))
         return record
 
     def _modify(self, meta: ModuleMeta, record_id: str, changes: dict[str, Any], user_id: str) -> dict[str, Any]:
-        changes = dict(changes)
+        changes = self.hooks.prepare(meta.api_name, dict(changes), self._records[meta.api_name].live.get(record_id))
         if "Owner" in changes and changes["Owner"] is None:
             del changes["Owner"]
         changes["Modified_Time"] = iso(self.clock.now())
@@ -308,6 +313,7 @@ class RecordsLayer(BackendCore):
         self._full_name(meta, record)
         self._dirty(meta.api_name, record_id)
         self.count(meta.api_name, "updated")
+        self.hooks.written(meta.api_name, "edit", record, set(changes))
         return record
 
     @staticmethod
@@ -350,11 +356,20 @@ class RecordsLayer(BackendCore):
                 400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE_RECORDS, "api_name": "data"}
             )
 
+    @staticmethod
+    def _writable(meta: ModuleMeta) -> ModuleMeta:
+        """``meta``, or NOT_SUPPORTED for a module only Zoho writes (Stage_History)."""
+        if not meta.api_writable:
+            raise ZohoError(
+                400, "NOT_SUPPORTED", f"{meta.api_name} records are written by Zoho only", {"resource_path_index": 0}
+            )
+        return meta
+
     def insert(
         self, module: str, rows: list[Any], *, user_id: str | None = None, max_records: int | None = MAX_WRITE_RECORDS
     ) -> list[RecordResult]:
         """Create records; one ``RecordResult`` per input row, in order."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         uid = user_id or self.directory.current_user_id
@@ -380,7 +395,7 @@ class RecordsLayer(BackendCore):
         max_records: int | None = MAX_WRITE_RECORDS,
     ) -> list[RecordResult]:
         """Update records by their ``id``; one ``RecordResult`` per input row."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         uid = user_id or self.directory.current_user_id
@@ -455,7 +470,7 @@ class RecordsLayer(BackendCore):
         max_records: int | None = MAX_WRITE_RECORDS,
     ) -> list[RecordResult]:
         """Insert or update each row by the first duplicate-check field that matches a live record."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if max_records is not None:
             self._check_count(rows)
         check_fields = self.resolve_duplicate_fields(meta.api_name, duplicate_check_fields)
@@ -501,7 +516,7 @@ class RecordsLayer(BackendCore):
 
     def delete(self, module: str, ids: list[str], *, user_id: str | None = None) -> list[RecordResult]:
         """Move records to the recycle bin."""
-        meta = self.module(module)
+        meta = self._writable(self.module(module))
         if len(ids) > MAX_WRITE_RECORDS:
             raise ZohoError(
                 400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_WRITE_RECORDS, "param": "ids"}
@@ -519,6 +534,7 @@ class RecordsLayer(BackendCore):
                     continue
                 store.to_recycle_bin(record_id, {"deleted_time": iso(self.clock.now()), "deleted_by": uid})
                 self._dirty(meta.api_name, record_id)
+                self.hooks.written(meta.api_name, "delete", store.deleted[record_id][0], set())
                 self.count(meta.api_name, "deleted")
                 results.append(RecordResult(True, "SUCCESS", "record deleted", {"id": record_id}, id=record_id))
         return results

@@ -162,6 +162,28 @@ def lookup_id(field: FieldMeta, value: Any, path: str) -> str:
     return value
 
 
+PARTICIPANT_TYPES = ("contact", "lead", "user", "email")
+
+
+def _participants(field: FieldMeta, value: Any, path: str) -> list[dict[str, Any]]:
+    """An Event's ``Participants``: ``[{"type": "contact"|"lead"|"user"|"email", "participant": id or address}]``.
+
+    Whether an id exists is checked by the backend's event rules; here only the shape.
+    """
+    if not isinstance(value, list):
+        raise _invalid(field, path, expected_data_type="jsonarray")
+    out = []
+    for number, item in enumerate(value):
+        kind = item.get("type") if isinstance(item, dict) else None
+        who = item.get("participant") if isinstance(item, dict) else None
+        if kind not in PARTICIPANT_TYPES or who in (None, ""):
+            raise _invalid(field, f"{path}[{number}]", supported_values=list(PARTICIPANT_TYPES))
+        if kind == "email" and not _EMAIL.match(str(who)):
+            raise _invalid(field, f"{path}[{number}].participant")
+        out.append({"type": kind, "participant": str(who), "invited": bool(item.get("invited", False))})
+    return out
+
+
 _COERCERS: dict[str, Callable[[FieldMeta, Any, str], Any]] = {
     "text": _text,
     "textarea": _text,
@@ -180,6 +202,7 @@ _COERCERS: dict[str, Callable[[FieldMeta, Any, str], Any]] = {
     "datetime": _datetime,
     "picklist": _picklist,
     "multiselectpicklist": _multiselect,
+    "multiselectlookup": _participants,  # the only multi-select lookup the emulator has: Events' Participants
 }
 
 

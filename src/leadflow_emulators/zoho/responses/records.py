@@ -15,6 +15,7 @@ from leadflow_emulators.common.jsonresp import empty_response, json_response
 from leadflow_emulators.zoho.exceptions import ZohoError
 from leadflow_emulators.zoho.models.backend import MAX_WRITE_RECORDS
 from leadflow_emulators.zoho.models.limits import CONVERT_COST, write_cost
+from leadflow_emulators.zoho.models.mail import notify_conversion
 from leadflow_emulators.zoho.models.results import RecordError, RecordResult
 from leadflow_emulators.zoho.models.search import (
     IndexHint,
@@ -425,6 +426,7 @@ def convert_lead(ctx: CallContext) -> Response:
         details = ctx.backend.convert_lead(str(ctx.request.path_params["record_id"]), spec)
     except RecordError as error:
         return json_response({"data": [RecordResult.from_error(error).to_json()]}, status=400)
+    notify_conversion(ctx.backend, str(ctx.request.path_params["record_id"]), spec, details)
     return json_response(
         {
             "data": [

@@ -75,7 +75,7 @@ def get_module(ctx: CallContext) -> Response:
     charge(ctx, 1)
     meta = ctx.backend.module(str(ctx.request.path_params["api_name"]), index=3)
     body = meta.to_json()
-    body["fields"] = [field.to_json(meta.api_name, meta.id) for field in meta.fields.values()]
+    body["fields"] = [field.to_json(meta.api_name, meta.id, ctx.version) for field in meta.fields.values()]
     return json_response({"modules": [body]})
 
 
@@ -84,7 +84,7 @@ def get_fields(ctx: CallContext) -> Response:
     charge(ctx, 1)
     meta = _module_param(ctx)
     field_id = ctx.request.path_params.get("field_id")
-    fields = [field.to_json(meta.api_name, meta.id) for field in meta.fields.values()]
+    fields = [field.to_json(meta.api_name, meta.id, ctx.version) for field in meta.fields.values()]
     if field_id is not None:
         fields = [field for field in fields if field["id"] == field_id or field["api_name"] == field_id]
         if not fields:
@@ -124,7 +124,7 @@ def create_fields(ctx: CallContext) -> Response:
 def get_layouts(ctx: CallContext) -> Response:
     charge(ctx, 1)
     meta = _module_param(ctx)
-    fields = [field.to_json(meta.api_name, meta.id) for field in meta.fields.values()]
+    fields = [field.to_json(meta.api_name, meta.id, ctx.version) for field in meta.fields.values()]
     admin = ctx.backend.directory.minified(ctx.backend.directory.current_user_id)
     layout = {
         "id": str(int(meta.id) + 1),

@@ -1,7 +1,7 @@
 """GoHighLevel client: OAuth tokens (rotating refresh tokens) and the per-location request ledger.
 
 Revision ID: 0011_ghl_client
-Revises: 0007_crm_match_detail
+Revises: 0008_review_decisions
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_ghl_client"
-down_revision = "0007_crm_match_detail"
+down_revision = "0008_review_decisions"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,146 @@
+"""``leadflow review list|show|accept|reject|train``: the pairs resolve was not sure about, and reviewers'
+decisions on them (kept as must-link / cannot-link constraints every later resolve honours)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadflow.cli.context import app_context
+
+review_app = typer.Typer(
+    help="Pairs resolve left for a person to decide: list, show, accept (one person), reject (two people), train.",
+    no_args_is_help=True,
+)
+
+
+@review_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="uncertain (below match_threshold) or namesake_guard")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many pairs, strongest first")] = 50,
+) -> None:
+    """The pairs waiting for a decision, strongest evidence first."""
+    from leadflow.store import review
+
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        pairs = review.list_pairs(connection, kind=kind, limit=limit)
+        rows = review.rows_of(connection, {rid for p in pairs for rid in (p["rid_l"], p["rid_r"])})
+    if not pairs:
+        context.console.print("no pairs to review (run `leadflow resolve` to refresh the queue)")
+        return
+    table = Table(title=f"{len(pairs)} pairs to review")
+    for column in ("id", "kind", "weight", "probability", "left", "right"):
+        table.add_column(column)
+    for pair in pairs:
+        table.add_row(
+            str(pair["id"]),
+            pair["kind"],
+            _number(pair["match_weight"]),
+            _number(pair["match_probability"], digits=3),
+            _label(pair["rid_l"], rows.get(pair["rid_l"])),
+            _label(pair["rid_r"], rows.get(pair["rid_r"])),
+        )
+    context.console.print(table)
+
+
+@review_app.command("show")
+def show_command(
+    ctx: typer.Context, pair_id: Annotated[int, typer.Argument(help="Pair id from `review list`")]
+) -> None:
+    """Both rows side by side, and the weight each comparison gave."""
+    from leadflow.store import review
+
+    context = app_context(ctx)
+    with context.engine.connect() as connection:
+        pair = review.get_pair(connection, pair_id)
+        rows = review.rows_of(connection, [pair["rid_l"], pair["rid_r"]])
+    left, right = rows.get(pair["rid_l"], {}), rows.get(pair["rid_r"], {})
+    context.console.print(
+        f"pair {pair_id} ({pair['kind']}): match weight {_number(pair['match_weight'])}, "
+        f"probability {_number(pair['match_probability'], digits=4)}"
+    )
+    fields = Table(title="fields")
+    for column in ("field", pair["rid_l"], pair["rid_r"], ""):
+        fields.add_column(column)
+    for name in review.SHOWN_FIELDS:
+        a, b = left.get(name), right.get(name)
+        if a is None and b is None:
+            continue
+        fields.add_row(name, _text(a), _text(b), "=" if a == b else "")
+    context.console.print(fields)
+    weights = Table(title="evidence (weight per comparison)")
+    for column in ("comparison", "level", "weight"):
+        weights.add_column(column)
+    for name, item in (pair["detail"] or {}).items():
+        weights.add_row(name, str(item.get("level")), _number(item.get("weight")))
+    context.console.print(weights)
+
+
+@review_app.command("accept")
+def accept_command(
+    ctx: typer.Context,
+    pair_ids: Annotated[list[int], typer.Argument(help="Pair ids from `review list`")],
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with the decision)")] = None,
+) -> None:
+    """The two rows are one person: every later resolve joins them."""
+    _decide(ctx, pair_ids, "accept", note)
+
+
+@review_app.command("reject")
+def reject_command(
+    ctx: typer.Context,
+    pair_ids: Annotated[list[int], typer.Argument(help="Pair ids from `review list`")],
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with the decision)")] = None,
+) -> None:
+    """The two rows are two people: no later resolve puts them in one record, whatever they share."""
+    _decide(ctx, pair_ids, "reject", note)
+
+
+@review_app.command("train")
+def train_command(ctx: typer.Context) -> None:
+    """Learn the match model's m probabilities from the accepted pairs (used by every later resolve)."""
+    from leadflow.pipeline.review import train_from_decisions
+
+    context = app_context(ctx)
+    report = train_from_decisions(context.engine)
+    table = Table(title=f"m probabilities from {report.labelled} accepted pairs")
+    for column in ("comparison", "level", "before", "after"):
+        table.add_column(column)
+    for comparison, level, before, after in report.changes:
+        table.add_row(comparison, level, _number(before, digits=4), _number(after, digits=4))
+    context.console.print(table)
+    context.console.print("used by the next `leadflow resolve`")
+
+
+def _decide(ctx: typer.Context, pair_ids: list[int], decision: Any, note: str | None) -> None:
+    from leadflow.store import review
+
+    context = app_context(ctx)
+    with context.engine.begin() as connection:
+        for pair_id in pair_ids:
+            pair = review.decide(connection, pair_id, decision, note=note)
+            verb = "one person" if decision == "accept" else "two people"
+            context.console.print(f"pair {pair_id}: {pair['rid_l']} and {pair['rid_r']} are {verb}")
+    context.console.print("the next `leadflow resolve` applies it")
+
+
+def _number(value: float | None, *, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _label(rid: str, row: dict[str, Any] | None) -> str:
+    if not row:
+        return rid
+    name = " ".join(str(row[k]) for k in ("first_name", "last_name") if row.get(k))
+    extra = row.get("email") or row.get("company_name") or ""
+    return f"{rid} {name} {extra}".strip()
