@@ -50,6 +50,9 @@ class ZohoSettings(Section):
         50_000, ge=0, description="Stop before spending more API credits than this in a rolling 24 hours"
     )
     concurrency: int = Field(10, ge=1, le=100, description="Most API calls in flight at once (the org's limit)")
+    allow_send_mail: bool = Field(
+        False, description="Let leadflow send e-mail through Zoho (actions/send_mail); off: every send is refused"
+    )
 
 
 class GhlSettings(Section):
