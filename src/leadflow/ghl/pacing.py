@@ -4,8 +4,9 @@ The :class:`RequestPacer` is the transport's credit hook for GHL. Before each at
 sliding window has room (so no 10-second window ever holds more than ``burst`` requests sent by this
 process), books the request against the daily budget in the store (shared by every process on that store)
 and raises :class:`~leadflow.errors.CreditBudgetExceeded` when the budget is spent, so a sync stops cleanly
-and resumes the next day. After each answer it reads GHL's ``X-RateLimit-*`` headers: when the server counts
-fewer requests left than we do (another client of the same app and location), it waits for the window.
+and resumes the next day. After each answer it reads GHL's ``X-RateLimit-*`` headers: it keeps to the window
+the server announces (``X-RateLimit-Max`` per ``X-RateLimit-Interval-Milliseconds``), and when the server
+counts fewer requests left than we do (another client of the same app and location), it waits for the window.
 """
 
 from __future__ import annotations
@@ -134,7 +135,10 @@ class RequestPacer:
         daily = _int(headers.get("x-ratelimit-daily-remaining"))
         burst = _int(headers.get("x-ratelimit-remaining"))
         interval_ms = _int(headers.get("x-ratelimit-interval-milliseconds"))
+        most = _int(headers.get("x-ratelimit-max"))
         with self._lock:
+            if most and interval_ms:  # the window the server says it enforces is the one to keep to
+                self.burst, self.interval = most, interval_ms / 1000
             if daily is not None:
                 self.server_daily_remaining = daily
             if burst is not None:

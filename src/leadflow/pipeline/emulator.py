@@ -93,6 +93,19 @@ class EmulatorProcess:
             update["database_url"] = database_url
         return base.model_copy(update=update)
 
+    def ghl_settings_for(self, base: Settings) -> Settings:
+        """``base`` with ``[ghl]`` pointed at this (GoHighLevel) emulator: its location and Private Integration
+        Token."""
+        ghl = base.ghl.model_copy(
+            update={
+                "api_base_url": self.base_url,
+                "auth": "pit",
+                "token": SecretStr(DEMO_GHL_TOKEN),
+                "location_id": DEMO_GHL_LOCATION,
+            }
+        )
+        return base.model_copy(update={"ghl": ghl})
+
     def state(self) -> dict[str, Any]:
         """The emulator's own counts (records, operations, credits; contacts, enrolments...) from its control plane."""
         return dict(self.http.get("/_emulator/state").json())

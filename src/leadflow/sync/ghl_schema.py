@@ -52,6 +52,7 @@ def ghl_schema(settings: GhlSyncSettings) -> TargetSchema:
         sync_nulls=settings.sync_nulls,
         fill_if_empty=frozenset(settings.fill_if_empty),
         text_limits=TEXT_LIMITS,
+        required_one_of={CONTACTS: ("email", "phone")},
         owned_fields=LEADFLOW_FIELDS,
         write_phases=("person", "tags"),
         batch_size=BATCH_SIZE,
