@@ -129,8 +129,10 @@ def register_secrets(settings: Settings) -> None:
         settings.zoho.client_secret,
         settings.zoho.refresh_token,
         settings.zoho.access_token,
-        settings.ghl.api_key,
-        settings.ghl.webhook_secret,
+        settings.ghl.token,
+        settings.ghl.client_secret,
+        settings.tracking.zoho_channel_token,
+        settings.tracking.zoho_workflow_secret,
     )
 
 

@@ -44,18 +44,31 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     assert first.stdout.count("golden people: one record per real person") == 1
     assert first.stdout.count("credits: Zoho's API allowance") == 1
     assert (tmp_path / "demo" / "zoho.db").exists()
+    assert (tmp_path / "demo" / "ghl.db").exists()
+    assert re.search(r"GHL contacts created\W+\d", first.stdout), first.stdout
+    assert re.search(r"GHL now holds\W+[\d,]+ contacts, [1-9]\d* enrolled", first.stdout), first.stdout
     with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:
-        states = dict(db.execute("select state, count(*) from sync_outbox group by state").fetchall())
+        states = dict(
+            db.execute("select state, count(*) from sync_outbox where target = 'zoho' group by state").fetchall()
+        )
+        ghl_states = dict(
+            db.execute("select state, count(*) from sync_outbox where target = 'ghl' group by state").fetchall()
+        )
         people = db.execute("select count(*) from golden_people").fetchone()[0]
-        synced = db.execute("select count(*) from sync_records where kind = 'person'").fetchone()[0]
+        synced = db.execute("select count(*) from sync_records where kind = 'person' and target = 'zoho'").fetchone()[0]
+        in_ghl = db.execute("select count(*) from sync_records where kind = 'person' and target = 'ghl'").fetchone()[0]
         outbox_after_first = db.execute("select count(*) from sync_outbox").fetchone()[0]
     assert set(states) <= {"confirmed", "superseded"}
     assert synced == people
+    # people with neither an e-mail nor a phone cannot be GHL contacts: planned as invalid, never sent
+    assert set(ghl_states) <= {"confirmed", "superseded", "invalid"}
+    assert in_ghl == people - ghl_states.get("invalid", 0)
     # The very next run ingests nothing new, plans no operation, makes no call to Zoho, and says so.
     second = _demo(tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert re.search(r"new / already ingested before\W+0 / ", second.stdout)
     assert re.search(r"API calls / credits for the sync\W+0 / 0", second.stdout)
+    assert re.search(r"GHL requests for the sync\W+0 ", second.stdout)
     assert not re.search(r"Zoho (Leads|Contacts|Accounts) (created|updated|tags)", second.stdout)
     assert "nothing changed since the last run" in second.stdout
     with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:

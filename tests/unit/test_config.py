@@ -77,7 +77,7 @@ def test_bad_environment_value_is_named(tmp_path: Path, monkeypatch: pytest.Monk
 def test_secrets_never_show_in_repr_or_str(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADFLOW_ZOHO_CLIENT_SECRET", "s3cr3t-client")
     monkeypatch.setenv("LEADFLOW_ZOHO_REFRESH_TOKEN", "1000.refresh.s3cr3t")
-    monkeypatch.setenv("LEADFLOW_GHL_API_KEY", "pit-s3cr3t-key")
+    monkeypatch.setenv("LEADFLOW_GHL_TOKEN", "pit-s3cr3t-key")
     monkeypatch.setenv("LEADFLOW_SECRET_KEY", "fernet-s3cr3t")
     settings = load_settings(tmp_path / "missing.toml")
     for text in (repr(settings), str(settings), settings.model_dump_json()):

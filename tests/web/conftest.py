@@ -16,3 +16,9 @@ def _logging_set_up_by_the_app_is_undone() -> Iterator[None]:
     structlog.configure(**config)
     logging.getLogger().handlers = handlers
     logging.getLogger().setLevel(level)
+
+
+# the GHL emulator fixture of the client tests, shared (webhook deliveries come from it)
+from tests.ghl.conftest import emulator  # noqa: E402
+
+__all__ = ["emulator"]

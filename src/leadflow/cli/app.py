@@ -17,9 +17,12 @@ from leadflow.cli import demo, doctor, ingest, init, score
 from leadflow.cli import resolve as resolve_cli
 from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
+from leadflow.cli.auth_ghl import ghl_command as auth_ghl_command
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
+from leadflow.cli.ghl import ghl_app
 from leadflow.cli.review import review_app
+from leadflow.cli.track import serve_command, track_app, worker_command
 from leadflow.cli.zoho import zoho_app
 from leadflow.errors import LeadflowError
 
@@ -35,6 +38,8 @@ app.command("doctor")(doctor.doctor_command)
 app.command("demo")(demo.demo_command)
 app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
+app.add_typer(ghl_app, name="ghl")
+auth_app.command("ghl")(auth_ghl_command)
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("mirror")(sync_cli.mirror_command)
@@ -47,6 +52,9 @@ app.command("plan")(sync_cli.plan_command)
 app.command("sync")(sync_cli.sync_command)
 app.add_typer(sync_cli.runs_app, name="runs")
 app.add_typer(export_app, name="export")
+app.command("serve")(serve_command)
+app.command("worker")(worker_command)
+app.add_typer(track_app, name="track")
 
 
 def _version(value: bool) -> None:

@@ -1,12 +1,14 @@
-"""``leadflow demo``: the whole path on the local Zoho emulator, no network, no credentials.
+"""``leadflow demo``: the whole path on the local Zoho and GoHighLevel emulators, no network, no credentials.
 
 Sample Apollo and Sales Navigator exports and a Zoho org seeded with records that overlap them are
-generated; then ingest, mirror the CRM, resolve against it, score and segment, plan and sync, and say
-what happened. A second run finds everything in place and changes nothing.
+generated; then ingest, mirror the CRM, resolve against it, score and segment, plan and sync to Zoho and to
+GoHighLevel (contacts, owned tags, the hot segment's workflow), and say what happened. A second run finds
+everything in place and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import time
@@ -25,11 +27,18 @@ from leadflow.cli.hints import command_hint, python_command
 from leadflow.errors import InputError
 
 if TYPE_CHECKING:
+    from leadflow.config import Settings
     from leadflow.pipeline.run import PipelineResult, StageProgress
     from leadflow.reporting import StoreCounts
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
-_DEMO_FILES = ("samples", "zoho.", "leadflow.db", ".write-check")  # what a demo run leaves in its folder
+_DEMO_FILES = ("samples", "zoho.", "ghl.", "leadflow.db", ".write-check")  # what a demo run leaves in its folder
+DEMO_WORKFLOW = {
+    "id": "wf-leadflow-demo-dach-0001",
+    "name": "DACH champions sequence",
+    "status": "published",
+    "version": 1,
+}
 
 
 def demo_command(
@@ -40,7 +49,7 @@ def demo_command(
     people: Annotated[int, typer.Option("--people", min=1, help="People in the generated sample data.")] = 1000,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start over: delete the demo folder first.")] = False,
 ) -> None:
-    """Run leadflow end to end on the local Zoho emulator (no network, no credentials)."""
+    """Run leadflow end to end on the local Zoho and GoHighLevel emulators (no network, no credentials)."""
     from leadflow import pipeline
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.reporting import store_counts
@@ -53,30 +62,66 @@ def demo_command(
     _prepare_workdir(workdir, fresh=fresh)
     samples = workdir / "samples"
     zoho_db = workdir / "zoho.db"
+    ghl_db = workdir / "ghl.db"
     first_run = not zoho_db.exists()
+    ghl_seed = workdir / "samples" / "ghl_seed.jsonl"
 
     data = generate(GeneratorConfig(people=people, seed=7))
     paths = data.write(samples)
     console.print(f"sample data: {', '.join(f'{n} ({len(data.rows[n]):,} rows)' for n in EXPORTS)} in {samples}")
 
-    with EmulatorProcess(zoho_db, seed=paths["crm_seed.jsonl"] if first_run else None) as emulator:
+    ghl_first_run = not ghl_db.exists()
+    if ghl_first_run:
+        ghl_seed.write_text(json.dumps({"kind": "workflow", "record": DEMO_WORKFLOW}) + "\n", encoding="utf-8")
+    with (
+        EmulatorProcess(zoho_db, seed=paths["crm_seed.jsonl"] if first_run else None) as emulator,
+        EmulatorProcess(ghl_db, kind="ghl", seed=ghl_seed if ghl_first_run else None) as ghl_emulator,
+    ):
         seeded = emulator.state()["records"]
         console.print(
             f"Zoho emulator on {emulator.base_url}: "
             + ", ".join(f"{seeded.get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts"))
             + (" (seeded with records that overlap the sample data)" if first_run else " (from the last run)")
         )
+        # GHL's real window (100 requests per 10 s) would make the demo's first run a minute and a half longer;
+        # the emulator announces a wider one and the client keeps to what it announces
+        ghl_emulator.http.post("/_emulator/limits", json={"burst": 2_000}).raise_for_status()
+        ghl_contacts = ghl_emulator.state()["counts"].get("contact", 0)
+        console.print(
+            f"GoHighLevel emulator on {ghl_emulator.base_url}: {ghl_contacts:,} contacts, workflow"
+            f" {DEMO_WORKFLOW['name']!r} for the DACH champions segment"
+        )
         settings = emulator.settings_for(context.settings, database_url=f"sqlite:///{workdir / 'leadflow.db'}")
+        settings = _with_demo_workflow(ghl_emulator.ghl_settings_for(settings))
         register_secrets(settings)
         engine = open_store(settings)
         with _bars(console) as bars:
-            result = pipeline.run(settings, engine, files=[paths[n] for n in EXPORTS], progress=_progress_on(bars))
+            result = pipeline.run(
+                settings,
+                engine,
+                files=[paths[n] for n in EXPORTS],
+                progress=_progress_on(bars),
+                targets=("zoho", "ghl"),
+            )
         final = emulator.state()
+        ghl_final = ghl_emulator.state()
     with engine.connect() as connection:
         counts = store_counts(connection)
     engine.dispose()
-    _summary(console, result, counts, final)
+    _summary(console, result, counts, final, ghl_final)
     _closing_hints(console, workdir, zoho_db, started)
+
+
+def _with_demo_workflow(settings: Settings) -> Settings:
+    """The demo's segments: the DACH champions (GHL tag ``dach-champion``) are also enrolled in the GHL workflow
+    the emulator was seeded with (and taken out when they leave the segment)."""
+    specs = [
+        spec.model_copy(update={"ghl_workflow": DEMO_WORKFLOW["name"], "ghl_unenroll_on_exit": True})
+        if "dach-champion" in spec.ghl_tags and not spec.ghl_workflow
+        else spec
+        for spec in settings.segments.segment
+    ]
+    return settings.model_copy(update={"segments": settings.segments.model_copy(update={"segment": specs})})
 
 
 def _prepare_workdir(workdir: Path, *, fresh: bool) -> None:
@@ -133,7 +178,9 @@ def _amount(step: StageProgress) -> str:
     return f"{step.done:,} / {step.total:,} {step.unit}"
 
 
-def _summary(console: Console, result: PipelineResult, counts: StoreCounts, emulator: dict[str, Any]) -> None:
+def _summary(
+    console: Console, result: PipelineResult, counts: StoreCounts, emulator: dict[str, Any], ghl: dict[str, Any]
+) -> None:
     from leadflow.sync.cost import naive_cost
 
     ingest, report, scored = result.ingest, result.sync, result.score.counters
@@ -165,16 +212,30 @@ def _summary(console: Console, result: PipelineResult, counts: StoreCounts, emul
         "Zoho now holds",
         ", ".join(f"{emulator['records'].get(m, 0):,} {m}" for m in ("Leads", "Contacts", "Accounts")),
     )
+    to_ghl = result.ghl_sync
+    if to_ghl is not None:
+        for name, count in sorted(to_ghl.counts.items()):
+            if count and name.startswith("contacts "):
+                table.add_row(f"GHL {name}", f"{count:,}")
+        table.add_row("GHL requests for the sync", f"{to_ghl.calls:,} (GHL allows 100 per 10 s, 200,000 a day)")
+        enrolled = sum(1 for e in ghl.get("enrolments", []) if e.get("status") == "active")
+        table.add_row(
+            "GHL now holds",
+            f"{ghl['counts'].get('contact', 0):,} contacts, {enrolled:,} enrolled in {DEMO_WORKFLOW['name']!r}",
+        )
     console.print(table)
     console.print(
         "golden people: one record per real person, however many export rows and Zoho records describe them.\n"
         "credits: Zoho's API allowance per org and day (a batch write of 100 records costs 10, a single-record"
         " call 1); the sync spends as few as it can."
     )
-    if report.wrote_nothing:
+    if report.wrote_nothing and (to_ghl is None or to_ghl.wrote_nothing):
         console.print("[green]nothing changed since the last run: no record written, no write call made[/]")
-    if report.stopped:
-        console.print(f"[yellow]the sync stopped early:[/] {report.stopped} (run the demo again to resume)")
+    for where, done in (("Zoho", report), ("GoHighLevel", to_ghl)):
+        if done is not None and done.stopped:
+            console.print(
+                f"[yellow]the sync to {where} stopped early:[/] {done.stopped} (run the demo again to resume)"
+            )
 
 
 def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: float) -> None:
@@ -182,9 +243,12 @@ def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: floa
     store = workdir / "leadflow.db"
     runs = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('runs list')}"
     browse = f"{python_command()} -m leadflow_emulators zoho --db {shlex.quote(str(zoho_db))}"
+    ghl_db = zoho_db.with_name("ghl.db")
+    browse_ghl = f"{python_command()} -m leadflow_emulators ghl --db {shlex.quote(str(ghl_db))}"
     console.print(
         f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)})\n"
         f"Zoho emulator state: [bold]{escape(str(zoho_db))}[/]  (browse it: {escape(browse)})\n"
+        f"GoHighLevel emulator state: [bold]{escape(str(ghl_db))}[/]  (browse it: {escape(browse_ghl)})\n"
         f"done in {time.monotonic() - started:,.0f} s",
         highlight=False,
         soft_wrap=True,

@@ -332,6 +332,12 @@ class SegmentSpec(Section):
     rule: str = Field(description='Who is in it, e.g. fit >= 70 and country in ["DE", "FR"]')
     zoho_tags: list[str] = Field(default_factory=list, description="Tags set in Zoho (the owned prefix is added)")
     ghl_tags: list[str] = Field(default_factory=list, description="Tags set in GoHighLevel (the owned prefix is added)")
+    ghl_workflow: str | None = Field(
+        None, description="GoHighLevel workflow (id or name) a person is enrolled in once, on entering the segment"
+    )
+    ghl_unenroll_on_exit: bool = Field(
+        False, description="Remove the person from ghl_workflow when they leave the segment (else they stay)"
+    )
     custom_field: str | None = Field(None, description="Optional Zoho field set to custom_value for members")
     custom_value: str | None = Field(None, description="Value written to custom_field")
     outreach: bool = Field(True, description="An outreach segment never holds a suppressed person")

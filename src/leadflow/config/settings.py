@@ -50,14 +50,49 @@ class ZohoSettings(Section):
         50_000, ge=0, description="Stop before spending more API credits than this in a rolling 24 hours"
     )
     concurrency: int = Field(10, ge=1, le=100, description="Most API calls in flight at once (the org's limit)")
+    allow_send_mail: bool = Field(
+        False, description="Let leadflow send e-mail through Zoho (actions/send_mail); off: every send is refused"
+    )
 
 
 class GhlSettings(Section):
-    base_url: str = Field("https://services.leadconnectorhq.com", description="GoHighLevel API base URL")
-    api_version: str = Field("2021-07-28", description="Value of the Version header GHL requires")
+    api_base_url: str = Field(
+        "https://services.leadconnectorhq.com", description="GoHighLevel API v2 base URL (an emulator's URL in tests)"
+    )
+    auth: Literal["pit", "oauth"] = Field(
+        "pit", description="pit: a sub-account Private Integration Token; oauth: a marketplace app (leadflow auth ghl)"
+    )
+    token: SecretStr | None = Field(None, description="Private Integration Token, pit-... (secret)")
+    client_id: str = Field("", description="Marketplace app client id (auth = oauth)")
+    client_secret: SecretStr | None = Field(None, description="Marketplace app client secret (secret)")
     location_id: str = Field("", description="GHL sub-account (location) id")
-    api_key: SecretStr | None = Field(None, description="Private integration token or OAuth access token (secret)")
-    webhook_secret: SecretStr | None = Field(None, description="Shared secret for webhook signatures (secret)")
+    company_id: str = Field("", description="Agency (company) id, to mint location tokens from an agency token")
+    webhook_public_key: str = Field(
+        "", description="Ed25519 key for X-GHL-Signature: PEM text or a PEM file path (empty: GHL's published key)"
+    )
+    webhook_legacy_public_key: str = Field(
+        "", description="RSA key for legacy X-WH-Signature: PEM text or a PEM file path (empty: GHL's published key)"
+    )
+    daily_request_budget: int = Field(
+        200_000, ge=1, description="Requests leadflow may send per location per 24 hours (GHL allows 200,000)"
+    )
+
+
+class TrackingSettings(Section):
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, description="A GHL delivery whose timestamp is further from now than this is refused (replays)"
+    )
+    max_body_bytes: int = Field(1_000_000, ge=1_024, description="Larger webhook bodies are refused with 413")
+    max_concurrent_intake: int = Field(
+        64, ge=1, description="Deliveries stored at once; past that the intake answers 429 with Retry-After"
+    )
+    zoho_channel_id: str = Field("", description="Channel id of the Zoho notification channel leadflow enables")
+    zoho_channel_token: SecretStr | None = Field(
+        None, description="Token Zoho echoes in every notification of the channel (secret)"
+    )
+    zoho_workflow_secret: SecretStr | None = Field(
+        None, description="Shared secret of Zoho workflow-rule webhooks (X-Leadflow-Secret header or ?secret=)"
+    )
 
 
 class LoggingSettings(Section):
@@ -168,6 +203,7 @@ class Settings(BaseSettings):
     )
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -1,5 +1,5 @@
-"""Run the local Zoho emulator as a separate process (``python -m leadflow_emulators zoho``) and talk to it
-over HTTP only: leadflow never imports the emulator package."""
+"""Run a local emulator (Zoho or GoHighLevel) as a separate process (``python -m leadflow_emulators zoho|ghl``)
+and talk to it over HTTP only: leadflow never imports the emulator package."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +21,8 @@ from leadflow.errors import LeadflowError
 DEMO_CLIENT_ID = "1000.LEADFLOWDEMO"
 DEMO_CLIENT_SECRET = "leadflow-demo-secret"
 DEMO_REFRESH_TOKEN = "1000.leadflow.demo.refresh"
+DEMO_GHL_TOKEN = "pit-4c5e7a52-6f0b-4d55-9a57-3f1d2e0b9c11"
+DEMO_GHL_LOCATION = "leadflowLocation00001"
 
 
 def free_port() -> int:
@@ -30,7 +33,7 @@ def free_port() -> int:
 
 
 class EmulatorProcess:
-    """The Zoho emulator on a free local port, with its state in ``db``; stopped on exit.
+    """An emulator (``kind``: ``zoho`` or ``ghl``) on a free local port, with its state in ``db``; stopped on exit.
 
     Example:
         >>> with EmulatorProcess(Path(".leadflow-demo/zoho.db")) as zoho:  # doctest: +SKIP
@@ -38,11 +41,21 @@ class EmulatorProcess:
         0
     """
 
-    def __init__(self, db: Path, *, seed: Path | None = None, log: Path | None = None, startup: float = 60.0) -> None:
+    def __init__(
+        self,
+        db: Path,
+        *,
+        seed: Path | None = None,
+        log: Path | None = None,
+        startup: float = 60.0,
+        kind: str = "zoho",
+        args: Sequence[str] = (),
+    ) -> None:
         self.db = db
+        self.kind = kind
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "leadflow_emulators", "zoho", "--port", str(self.port), "--db", str(db)]
+        command = [sys.executable, "-m", "leadflow_emulators", kind, "--port", str(self.port), "--db", str(db), *args]
         if seed is not None:
             command += ["--seed", str(seed)]
         self._log = (log or db.with_suffix(".log")).open("w", encoding="utf-8")
@@ -56,8 +69,9 @@ class EmulatorProcess:
             except httpx.HTTPError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
+                    name = "GoHighLevel" if kind == "ghl" else "Zoho"
                     raise LeadflowError(
-                        f"the Zoho emulator did not start (see {self._log.name}); is the package installed?"
+                        f"the {name} emulator did not start (see {self._log.name}); is the package installed?"
                     ) from None
                 time.sleep(0.1)
 
@@ -79,8 +93,21 @@ class EmulatorProcess:
             update["database_url"] = database_url
         return base.model_copy(update=update)
 
+    def ghl_settings_for(self, base: Settings) -> Settings:
+        """``base`` with ``[ghl]`` pointed at this (GoHighLevel) emulator: its location and Private Integration
+        Token."""
+        ghl = base.ghl.model_copy(
+            update={
+                "api_base_url": self.base_url,
+                "auth": "pit",
+                "token": SecretStr(DEMO_GHL_TOKEN),
+                "location_id": DEMO_GHL_LOCATION,
+            }
+        )
+        return base.model_copy(update={"ghl": ghl})
+
     def state(self) -> dict[str, Any]:
-        """The emulator's own counts (records, operations, credits) from its control plane."""
+        """The emulator's own counts (records, operations, credits; contacts, enrolments...) from its control plane."""
         return dict(self.http.get("/_emulator/state").json())
 
     def stop(self) -> None:

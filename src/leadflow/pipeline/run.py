@@ -55,6 +55,7 @@ class PipelineResult:
     score: ScoreOutcome
     sync: SyncReport | None
     mirrored: dict[str, int] = field(default_factory=dict)
+    ghl_sync: SyncReport | None = None  # the sync to GoHighLevel, when it was one of the targets
 
 
 def run(
@@ -66,6 +67,8 @@ def run(
     sync: bool = True,
     progress: ProgressCallback | None = None,
     http_client: httpx.Client | None = None,
+    targets: Sequence[str] = ("zoho",),
+    ghl_http_client: httpx.Client | None = None,
 ) -> PipelineResult:
     """Run the stages in order on the store ``engine`` with ``settings``.
 
@@ -73,6 +76,7 @@ def run(
     - ``against_crm``: mirror Zoho's Leads, Contacts and Accounts (incrementally) and resolve against them.
     - ``sync``: plan and push the result to Zoho through the outbox (False stops after scoring).
     - ``http_client``: the client the Zoho calls go through (tests); one is made from ``[zoho]`` otherwise.
+    - ``targets``: where the sync writes, in this order (``zoho``, ``ghl``); ``ghl_http_client`` as for Zoho.
 
     A stage that fails raises (its run is recorded as failed in the store); the stages after it do not run.
     """
@@ -94,8 +98,11 @@ def run(
     report(StageProgress("score", 0, None, "people"))
     scored = run_score_stage(engine, settings)
     report(StageProgress("score", scored.records, scored.records, "people"))
-    synced = _sync(settings, engine, report, http_client) if sync else None
-    return PipelineResult(ingest=ingested, resolve=resolved, score=scored, sync=synced, mirrored=mirrored)
+    synced = _sync(settings, engine, report, http_client) if sync and "zoho" in targets else None
+    to_ghl = _sync_ghl(settings, engine, report, ghl_http_client) if sync and "ghl" in targets else None
+    return PipelineResult(
+        ingest=ingested, resolve=resolved, score=scored, sync=synced, mirrored=mirrored, ghl_sync=to_ghl
+    )
 
 
 def _ingest_progress(files: Sequence[Path], report: ProgressCallback) -> Callable[[Path, int, int], None]:
@@ -131,6 +138,18 @@ def _sync(settings: Settings, engine: Engine, report: ProgressCallback, http_cli
         report(StageProgress(f"sync {phase}", done, max(total, done), "records"))
 
     with zoho_sync(settings, engine, progress=phase_progress, http_client=http_client) as runner:
+        return runner.run()
+
+
+def _sync_ghl(
+    settings: Settings, engine: Engine, report: ProgressCallback, http_client: httpx.Client | None
+) -> SyncReport:
+    from leadflow.pipeline.ghl_sync import ghl_sync
+
+    def phase_progress(phase: str, done: int, total: int) -> None:
+        report(StageProgress(f"GHL {phase}", done, max(total, done), "records"))
+
+    with ghl_sync(settings, engine, progress=phase_progress, http_client=http_client) as runner:
         return runner.run()
 
 

@@ -60,6 +60,21 @@ class CompiledSegments:
         return list(FIELDS)
 
 
+WORKFLOW_MARK = "workflow:"
+
+
+def workflow_membership(workflow: str, prefix: str) -> str:
+    """A GHL workflow enrolment as an owned membership kept with the owned tags (``lf-workflow:<id or name>``).
+
+    The GHL target enrols (or unenrols) instead of tagging when it meets one; no other target gets them.
+
+    Example:
+        >>> workflow_membership("Hot sequence", "lf-")
+        'lf-workflow:Hot sequence'
+    """
+    return f"{prefix}{WORKFLOW_MARK}{workflow.strip()}"
+
+
 def owned_tag(tag: str, prefix: str) -> str:
     """The tag as leadflow writes it: with the owned prefix.
 
@@ -103,7 +118,8 @@ def compile_segments(
                 spec=spec,
                 condition=condition,
                 zoho_tags=tuple(owned_tag(tag, settings.tag_prefix) for tag in spec.zoho_tags),
-                ghl_tags=tuple(owned_tag(tag, settings.tag_prefix) for tag in spec.ghl_tags),
+                ghl_tags=tuple(owned_tag(tag, settings.tag_prefix) for tag in spec.ghl_tags)
+                + ((workflow_membership(spec.ghl_workflow, settings.tag_prefix),) if spec.ghl_workflow else ()),
             )
         )
     return CompiledSegments(segments=tuple(compiled), params=params.values, tag_prefix=settings.tag_prefix)

@@ -261,7 +261,8 @@ class Planner:
                     tally.unchanged += 1
                 else:
                     ops.append(op)
-                if self.schema.supports_tags:
+                never_sent = op is not None and bool(op.invalid) and person["id"] not in synced
+                if self.schema.supports_tags and not never_sent:  # no record at the target to tag
                     module = op.module if op else synced[person["id"]].module
                     tags = self._tags(person, module, synced)
                     if tags is not None:

@@ -62,6 +62,8 @@ class TargetSchema:
     fill_if_empty: frozenset[str] = frozenset()  # fields only written while empty at the target
     text_limits: Mapping[str, int] = field(default_factory=dict)  # field -> most characters the target takes
     mandatory: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> fields it requires
+    # module -> fields of which at least one must hold a value (GHL: a contact needs an e-mail or a phone)
+    required_one_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owned_fields: Mapping[str, FieldSpec] = field(default_factory=dict)  # custom fields leadflow creates
     duplicate_check_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # after the external id
     cross_module_duplicates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> others checked
@@ -91,6 +93,9 @@ class TargetSchema:
     def problems(self, module: str, fields: Mapping[str, object]) -> list[str]:
         """Why a payload would be refused (mandatory field missing, text too long); empty when sendable."""
         found = [f"{name} is required" for name in self.mandatory.get(module, ()) if is_empty(fields.get(name))]
+        either = self.required_one_of.get(module, ())
+        if either and all(is_empty(fields.get(name)) for name in either):
+            found.append(f"one of {', '.join(either)} is required")
         for name, limit in self.text_limits.items():
             value = fields.get(name)
             if isinstance(value, str) and len(value) > limit:

@@ -23,7 +23,7 @@ from leadflow.config import Settings
 from leadflow.errors import LeadflowError
 from leadflow.log import get_logger
 from leadflow.runtime import LogOptions, Runtime
-from leadflow.web import health
+from leadflow.web import health, webhooks
 
 
 def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI:
@@ -43,5 +43,15 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
 
     app = FastAPI(title="leadflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.intake = webhooks.IntakeService(runtime)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory`` (``leadflow serve --workers N``): settings from ``$LEADFLOW_CONFIG``
+    and the ``LEADFLOW_*`` environment, as the command line reads them."""
+    from leadflow.runtime import ConfigFile
+
+    return create_app(Runtime(ConfigFile.find()).settings)

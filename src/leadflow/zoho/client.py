@@ -144,15 +144,13 @@ class ZohoClient:
             sleep=options.sleep,
             seed=options.seed,
         )
-        # [zoho] allow_send_mail (default false) switches sending mail on; older settings files lack it.
-        allow_send_mail = bool(getattr(zs, "allow_send_mail", False))
         return cls(
             api=ZohoApi(transport, auth),
             meter=meter,
             http=http,
             owns_http=owns,
             options=options,
-            allow_send_mail=allow_send_mail,
+            allow_send_mail=zs.allow_send_mail,
         )
 
     def module(self, api_name: str) -> ModuleResource:

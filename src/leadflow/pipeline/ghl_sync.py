@@ -1,0 +1,62 @@
+"""The sync stage to GoHighLevel: golden people out to GHL contacts through the target-neutral sync engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import Engine
+
+from leadflow.config import Settings
+from leadflow.ghl import GhlClient, GhlOptions
+from leadflow.sync.ghl_schema import ghl_schema
+from leadflow.sync.ghl_target import GhlTarget
+from leadflow.sync.plan import Plan, Planner
+from leadflow.sync.runner import Progress, SyncRunner
+
+
+def ghl_planner(settings: Settings) -> Planner:
+    """The planner of a sync to GoHighLevel with ``[sync]``, ``[sync.ghl]`` and the owned tag prefix."""
+    return Planner(
+        ghl_schema(settings.sync.ghl), tag_prefix=settings.segments.tag_prefix, chunk=settings.sync.chunk_records
+    )
+
+
+def plan_ghl_sync(settings: Settings, engine: Engine) -> Plan:
+    """What a sync to GoHighLevel would do now (no call, no write).
+
+    Example:
+        >>> plan_ghl_sync(load_settings(), open_store("sqlite:///leadflow.db")).counts()  # doctest: +SKIP
+        {'contacts create': 120, 'contacts tags added': 80, 'unchanged records': 0}
+    """
+    with engine.connect() as connection:
+        return ghl_planner(settings).build(connection)
+
+
+@contextmanager
+def ghl_sync(
+    settings: Settings,
+    engine: Engine,
+    *,
+    progress: Progress | None = None,
+    http_client: httpx.Client | None = None,
+    options: GhlOptions | None = None,
+) -> Iterator[SyncRunner]:
+    """A sync runner writing to the GoHighLevel location of ``[ghl]`` (closes its client at the end).
+
+    Example:
+        >>> with ghl_sync(settings, engine) as runner:  # doctest: +SKIP
+        ...     report = runner.run()
+    """
+    ghl = GhlClient.from_settings(settings, engine, http_client, options=options)
+    try:
+        yield SyncRunner(
+            engine,
+            GhlTarget(ghl, settings.sync.ghl, segments=settings.segments),
+            settings.sync,
+            progress=progress,
+            tag_prefix=settings.segments.tag_prefix,
+        )
+    finally:
+        ghl.close()

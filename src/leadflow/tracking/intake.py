@@ -1,0 +1,223 @@
+"""Webhook intake: check a delivery, store it durably (once), and say what to answer — before any processing.
+
+GoHighLevel retries a delivery only after a 429, so an event is safe only once it is committed here: the
+2xx goes out after the commit. A forged, unsigned or stale delivery is refused (401) and stored nowhere; an
+oversized one is refused (413); a signed body that is not JSON is refused (400) and kept as a dead letter
+with the reason. A repeated delivery (same ``webhookId``) answers 200 and is stored once. An event type
+leadflow does not use is stored and ignored later, never an error.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from leadflow.ghl.webhooks import SignatureVerifier
+from leadflow.store import tracking as repo
+from leadflow.store.runs import utcnow
+from leadflow.tracking.ghl_events import parse_time, to_events
+from leadflow.tracking.zoho_events import notification_id, workflow_id
+
+KEPT_HEADERS = ("content-type", "user-agent", "x-ghl-signature", "x-wh-signature", "x-request-id")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: a status, a small JSON body, and a ``Retry-After`` for a 429."""
+
+    status: int
+    body: dict[str, Any]
+    retry_after: int | None = None
+
+
+@dataclass
+class IntakeMetrics:
+    """Counters for ``/metrics``: received, stored, duplicates, rejected by reason."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, key: str) -> None:
+        with self.lock:
+            self.counts[key] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.counts)
+
+
+class Intake:
+    """Checks and stores deliveries from GoHighLevel and Zoho.
+
+    Example:
+        >>> from leadflow.store import open_store
+        >>> intake = Intake(open_store("sqlite://"), SignatureVerifier())
+        >>> intake.receive_ghl(b"{}", {}).status
+        401
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        verifier: SignatureVerifier,
+        *,
+        tolerance: timedelta = timedelta(minutes=5),
+        max_bytes: int = 1_000_000,
+        zoho_channel_tokens: Mapping[str, str] | None = None,
+        zoho_workflow_secret: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.verifier = verifier
+        self.tolerance = tolerance
+        self.max_bytes = max_bytes
+        self.zoho_channel_tokens = dict(zoho_channel_tokens or {})
+        self.zoho_workflow_secret = zoho_workflow_secret
+        self.clock = clock
+        self.metrics = IntakeMetrics()
+
+    # --- GoHighLevel ---------------------------------------------------------------------------------------
+
+    def receive_ghl(self, raw: bytes, headers: Mapping[str, str]) -> Answer:
+        self.metrics.add("received")
+        if len(raw) > self.max_bytes:
+            return self._reject("too_large", 413, f"body over {self.max_bytes:,} bytes")
+        verdict = self.verifier.verify(raw, headers)
+        if not verdict.ok:
+            return self._reject("bad_signature", 401, verdict.reason)
+        body = self._json(raw, headers, "ghl")
+        if body is None:
+            return Answer(400, {"error": "body is not a JSON object"})
+        sent_at = parse_time(body.get("timestamp"))
+        if sent_at is None:
+            return self._reject("stale", 401, "no timestamp in the body")
+        if abs(self.clock() - sent_at) > self.tolerance:
+            return self._reject("stale", 401, f"timestamp {sent_at.isoformat()} is outside the tolerance")
+        events = to_events(body, raw)
+        first = events[0]
+        return self._store(
+            "ghl",
+            first.vendor_event_id,
+            str(body.get("type") or "unknown"),
+            first.ghl_contact_id or first.email,
+            headers,
+            raw,
+        )
+
+    # --- Zoho ----------------------------------------------------------------------------------------------
+
+    def receive_zoho_notification(self, raw: bytes, headers: Mapping[str, str]) -> Answer:
+        """A notification of a channel enabled with ``actions/watch``; its ``token`` must match the channel's."""
+        self.metrics.add("received")
+        if len(raw) > self.max_bytes:
+            return self._reject("too_large", 413, f"body over {self.max_bytes:,} bytes")
+        body = self._json(raw, headers, "zoho")
+        if body is None:
+            return Answer(400, {"error": "body is not a JSON object"})
+        channel = str(body.get("channel_id") or "")
+        expected = self.zoho_channel_tokens.get(channel)
+        if expected is None or not hmac.compare_digest(str(body.get("token") or ""), expected):
+            return self._reject("bad_token", 401, "unknown channel or wrong channel token")
+        ids = body.get("ids") or []
+        key = f"{body.get('module')}:{ids[0]}" if isinstance(ids, list) and len(ids) == 1 else None
+        return self._store(
+            "zoho", notification_id(body), f"{body.get('module')}.{body.get('operation')}", key, headers, raw
+        )
+
+    def receive_zoho_workflow(self, raw: bytes, headers: Mapping[str, str], params: Mapping[str, str]) -> Answer:
+        """A workflow-rule webhook configured in Zoho's UI: JSON or form fields, the shared secret as the
+        ``X-Leadflow-Secret`` header or a ``secret`` parameter."""
+        self.metrics.add("received")
+        if len(raw) > self.max_bytes:
+            return self._reject("too_large", 413, f"body over {self.max_bytes:,} bytes")
+        given = _header(headers, "x-leadflow-secret") or params.get("secret") or ""
+        if not self.zoho_workflow_secret or not hmac.compare_digest(given, self.zoho_workflow_secret):
+            return self._reject("bad_secret", 401, "missing or wrong shared secret")
+        fields = self._fields(raw, headers, params)
+        if fields is None:
+            return Answer(400, {"error": "body is neither JSON nor a form"})
+        key = f"{fields.get('module')}:{fields.get('id')}" if fields.get("id") else None
+        return self._store(
+            "zoho_workflow",
+            workflow_id(fields, raw),
+            str(fields.get("module") or "record"),
+            key,
+            headers,
+            json.dumps(fields, sort_keys=True).encode(),
+        )
+
+    # --- shared --------------------------------------------------------------------------------------------
+
+    def _store(
+        self,
+        source: str,
+        vendor_id: str,
+        event_type: str,
+        contact_key: str | None,
+        headers: Mapping[str, str],
+        raw: bytes,
+    ) -> Answer:
+        kept = {name: value for name, value in ((n, _header(headers, n)) for n in KEPT_HEADERS) if value}
+        with self.engine.begin() as connection:
+            new = repo.store_delivery(
+                connection,
+                source=source,
+                vendor_event_id=vendor_id,
+                event_type=event_type,
+                contact_key=contact_key,
+                headers=kept,
+                body=raw,
+            )
+        self.metrics.add("stored" if new else "duplicates")
+        return Answer(200, {"status": "stored" if new else "duplicate", "id": vendor_id})
+
+    def _json(self, raw: bytes, headers: Mapping[str, str], source: str) -> dict[str, Any] | None:
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as exc:
+            self._dead(source, f"malformed JSON: {exc}", headers, raw)
+            return None
+        if not isinstance(body, dict):
+            self._dead(source, f"JSON {type(body).__name__}, not an object", headers, raw)
+            return None
+        return body
+
+    def _fields(self, raw: bytes, headers: Mapping[str, str], params: Mapping[str, str]) -> dict[str, Any] | None:
+        content_type = _header(headers, "content-type") or ""
+        if "json" in content_type or raw.lstrip().startswith(b"{"):
+            return self._json(raw, headers, "zoho_workflow")
+        from urllib.parse import parse_qsl
+
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+        except (UnicodeDecodeError, ValueError) as exc:
+            self._dead("zoho_workflow", f"unreadable form: {exc}", headers, raw)
+            return None
+        fields: dict[str, Any] = {k: v for k, v in params.items() if k != "secret"}
+        fields.update({k: v for k, v in pairs if k != "secret"})
+        return fields
+
+    def _dead(self, source: str, reason: str, headers: Mapping[str, str], raw: bytes) -> None:
+        self.metrics.add("rejected_malformed")
+        kept = {name: value for name, value in ((n, _header(headers, n)) for n in KEPT_HEADERS) if value}
+        with self.engine.begin() as connection:
+            repo.store_dead_letter(connection, source=source, reason=reason, headers=kept, body=raw)
+
+    def _reject(self, reason: str, status: int, message: str) -> Answer:
+        self.metrics.add(f"rejected_{reason}")
+        return Answer(status, {"error": message})
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
