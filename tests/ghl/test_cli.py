@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -106,3 +107,39 @@ def test_auth_ghl_with_a_code_saves_tokens_that_work(tmp_path: Path, ghl_server:
     reused = _cli(tmp_path, ghl_server, "auth", "ghl", "--code", code, **oauth)  # a code works once
     assert reused.returncode != 0
     assert "GoHighLevel refused the token request" in reused.stderr
+
+
+def test_sync_to_ghl_through_the_cli_then_nothing_to_do(tmp_path: Path, ghl_server: str) -> None:
+    import sqlalchemy as sa
+
+    from leadflow.store import open_store
+    from tests.sync import golden
+
+    engine = open_store(f"sqlite:///{tmp_path / 'leadflow.db'}")
+    people = golden.populate(engine, 30, companies=3)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "insert into record_tags (golden_person_id, target, desired, applied, custom_fields, updated_at)"
+                " select golden_person_id, 'ghl', desired, '[]', custom_fields, updated_at from record_tags"
+            )
+        )
+    engine.dispose()
+    first = _cli(tmp_path, ghl_server, "sync", "--target", "ghl")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "to ghl" in first.stdout
+    assert re.search(r"contacts created\W+30", first.stdout), first.stdout
+    again = _cli(tmp_path, ghl_server, "sync", "--target", "ghl")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "contacts created" not in again.stdout
+    listed = _cli(tmp_path, ghl_server, "export", "sync-map", "--target", "ghl", "--out", str(tmp_path / "map.csv"))
+    assert listed.returncode == 0, listed.stderr
+    rows = (tmp_path / "map.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(people)
+    assert all(",ghl," in row for row in rows[1:])
+    wrong = _cli(tmp_path, ghl_server, "sync", "--target", "nope")
+    assert wrong.returncode == 2
+    assert "use zoho, ghl or all" in wrong.stderr
+    unconfigured = _cli(tmp_path, ghl_server, "sync", "--target", "ghl", LEADFLOW_GHL_LOCATION_ID="")
+    assert unconfigured.returncode == 2
+    assert "names no location" in unconfigured.stderr

@@ -26,12 +26,17 @@ runs_app = typer.Typer(help="Past sync runs: what each sent, and what Zoho answe
 
 
 @contextmanager
-def zoho_runner(settings: Settings, engine: Engine, console: Console | None = None) -> Iterator[SyncRunner]:
-    """A runner writing to the Zoho org of ``[zoho]``, with progress bars on ``console`` when given."""
+def zoho_runner(
+    settings: Settings, engine: Engine, console: Console | None = None, *, target: str = "zoho"
+) -> Iterator[SyncRunner]:
+    """A runner writing to ``target`` (the Zoho org of ``[zoho]``, or the GHL location of ``[ghl]``), with
+    progress bars on ``console`` when given."""
+    from leadflow.pipeline.ghl_sync import ghl_sync
     from leadflow.pipeline.sync import zoho_sync
 
+    open_sync = ghl_sync if target == "ghl" else zoho_sync
     if console is None:
-        with zoho_sync(settings, engine) as runner:
+        with open_sync(settings, engine) as runner:
             yield runner
         return
     with Progress(
@@ -48,7 +53,7 @@ def zoho_runner(settings: Settings, engine: Engine, console: Console | None = No
                 tasks[phase] = bars.add_task(phase, total=total)
             bars.update(tasks[phase], completed=done, total=max(total, done))
 
-        with zoho_sync(settings, engine, progress=progress) as runner:
+        with open_sync(settings, engine, progress=progress) as runner:
             yield runner
 
 
@@ -73,7 +78,7 @@ def print_plan(console: Console, plan: Plan, *, per_kind: int = 3) -> None:
 
 def print_report(console: Console, report: SyncReport) -> None:
     """What a sync did: per module and outcome, calls and credits, and why it stopped early if it did."""
-    table = Table("outcome", "records", title=f"sync run {report.run_id}")
+    table = Table("outcome", "records", title=f"sync run {report.run_id} to {report.plan.target}")
     for name, count in sorted(report.counts.items()):
         if count:
             table.add_row(name, str(count))
@@ -123,28 +128,64 @@ def sync_command(
         bool, typer.Option("--retry-failed", help="Also resend records Zoho refused (e.g. after fixing a field).")
     ] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another sync's lock.")] = 0.0,
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="zoho, ghl or all (default: all configured: Zoho, and GoHighLevel when [ghl] names a location).",
+        ),
+    ] = "all",
 ) -> None:
-    """Sync golden records, scores and tags to Zoho: only what changed, exactly once, within the credits.
+    """Sync golden records, scores and tags to Zoho and GoHighLevel: only what changed, exactly once, within
+    each API's limits.
 
-    Exit status: 0 all written, 3 stopped early (credit budget; the rest waits), 4 some records refused
-    (see runs show), 1 the sync failed (e.g. Zoho unreachable; nothing lost, the next run resumes).
+    Exit status: 0 all written, 3 stopped early (credit or request budget; the rest waits), 4 some records
+    refused (see runs show), 1 the sync failed (e.g. a target unreachable; nothing lost, the next run resumes).
     """
+    from leadflow.pipeline.ghl_sync import plan_ghl_sync
     from leadflow.pipeline.sync import plan_sync
     from leadflow.sync.planfile import read_plan
 
     context = app_context(ctx)
     plan = read_plan(plan_file) if plan_file is not None else None
+    targets = [plan.target] if plan is not None else sync_targets(target, context.settings)
+    stopped = refused = False
+    for name in targets:
+        if dry_run:
+            planner = plan_ghl_sync if name == "ghl" else plan_sync
+            print_plan(context.console, plan or planner(context.settings, context.engine))
+            continue
+        with zoho_runner(context.settings, context.engine, context.console, target=name) as runner:
+            report = runner.run(plan=plan, retry_failed=retry_failed, wait=wait)
+        print_report(context.console, report)
+        stopped = stopped or bool(report.stopped)
+        refused = refused or bool(refused_records(report))
     if dry_run:
-        print_plan(context.console, plan or plan_sync(context.settings, context.engine))
         context.console.print("dry run: nothing was written")
         return
-    with zoho_runner(context.settings, context.engine, context.console) as runner:
-        report = runner.run(plan=plan, retry_failed=retry_failed, wait=wait)
-    print_report(context.console, report)
-    if report.stopped:
+    if stopped:
         raise typer.Exit(3)
-    if refused_records(report):
+    if refused:
         raise typer.Exit(4)  # the rest was written; the refused records are listed by runs show
+
+
+def sync_targets(choice: str, settings: Settings) -> list[str]:
+    """The targets ``--target`` names, in sync order (Zoho, the system of record, first)."""
+    from leadflow.errors import InputError
+    from leadflow.pipeline.ghl_sync import ghl_configured
+
+    if choice == "zoho":
+        return ["zoho"]
+    if choice == "ghl":
+        if not ghl_configured(settings):
+            raise InputError(
+                "--target ghl: [ghl] names no location or no way in; set LEADFLOW_GHL_LOCATION_ID and"
+                " LEADFLOW_GHL_TOKEN (a Private Integration Token), or auth = oauth and run `leadflow auth ghl`"
+            )
+        return ["ghl"]
+    if choice == "all":
+        return ["zoho", "ghl"] if ghl_configured(settings) else ["zoho"]
+    raise InputError(f"--target {choice!r}: use zoho, ghl or all")
 
 
 def mirror_command(ctx: typer.Context) -> None:

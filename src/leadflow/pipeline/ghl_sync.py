@@ -16,6 +16,19 @@ from leadflow.sync.plan import Plan, Planner
 from leadflow.sync.runner import Progress, SyncRunner
 
 
+def ghl_configured(settings: Settings) -> bool:
+    """Whether ``[ghl]`` names a location and a way in (a Private Integration Token, or an OAuth app).
+
+    Example:
+        >>> ghl_configured(Settings())
+        False
+    """
+    gs = settings.ghl
+    if not gs.location_id:
+        return False
+    return bool(gs.token) if gs.auth == "pit" else bool(gs.client_id)
+
+
 def ghl_planner(settings: Settings) -> Planner:
     """The planner of a sync to GoHighLevel with ``[sync]``, ``[sync.ghl]`` and the owned tag prefix."""
     return Planner(
