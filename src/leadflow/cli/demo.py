@@ -149,7 +149,7 @@ def _bars(console: Console) -> Progress:
         SpinnerColumn(),
         TextColumn("{task.description:<16}"),
         BarColumn(),
-        TextColumn("{task.fields[amount]:>22}"),
+        TextColumn("{task.fields[amount]:>40}"),
         TimeRemainingColumn(elapsed_when_finished=True),  # the time left while a bar moves, then the time it took
         console=console,
     )
@@ -170,6 +170,8 @@ def _progress_on(bars: Progress) -> Callable[[StageProgress], None]:
 
 def _amount(step: StageProgress) -> str:
     """``1.2 / 3.4 MB`` for bytes, ``1,234 / 5,000 records`` otherwise (no total yet: what is done so far)."""
+    if step.note:
+        return step.note if len(step.note) <= 40 else step.note[:39] + "…"
     if step.unit == "bytes":
         total = step.total or step.done
         return f"{step.done / 1e6:,.1f} / {total / 1e6:,.1f} MB"

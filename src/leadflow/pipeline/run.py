@@ -41,6 +41,7 @@ class StageProgress:
     done: int
     total: int | None
     unit: str  # "bytes", "records", "people"
+    note: str = ""  # what the stage is doing now ("matching 12,000 records"), for stages without a count
 
 
 ProgressCallback = Callable[[StageProgress], None]
@@ -92,11 +93,18 @@ def run(
     if against_crm:
         mirrored = _mirror(settings, engine, report, http_client)
     report(StageProgress("resolve", 0, None, "people"))
-    resolved = run_resolve(engine, settings.resolve, against_crm=against_crm)
+    resolved = run_resolve(
+        engine,
+        settings.resolve,
+        against_crm=against_crm,
+        on_step=lambda text: report(StageProgress("resolve", 0, None, "people", note=text)),
+    )
     people = int(resolved.stats.get("golden_people", 0))
     report(StageProgress("resolve", people, people, "people"))
     report(StageProgress("score", 0, None, "people"))
-    scored = run_score_stage(engine, settings)
+    scored = run_score_stage(
+        engine, settings, on_step=lambda text: report(StageProgress("score", 0, None, "people", note=text))
+    )
     report(StageProgress("score", scored.records, scored.records, "people"))
     synced = _sync(settings, engine, report, http_client) if sync and "zoho" in targets else None
     to_ghl = _sync_ghl(settings, engine, report, ghl_http_client) if sync and "ghl" in targets else None
