@@ -37,9 +37,8 @@ from leadflow.store import open_store
 from leadflow.sync.ghl_schema import LEADFLOW_FIELDS
 from leadflow.sync.plan import Plan
 
-FIELDS = len(
-    [name for name in LEADFLOW_FIELDS if name != "contact.leadflow_zoho_id" and name != "contact.leadflow_suppressed"]
-)
+UNMAPPED = ("contact.leadflow_suppressed",)  # owned, but not in the default mapping
+FIELDS = len([name for name in LEADFLOW_FIELDS if name not in UNMAPPED])
 
 
 def copy_tags_to_ghl(engine: sa.Engine) -> None:

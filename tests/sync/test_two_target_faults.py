@@ -19,6 +19,7 @@ from leadflow.pipeline.sync import plan_sync
 from leadflow.store import open_store, sync_ledger
 from tests.sync import golden
 from tests.sync.emulator import Emulator, env_for, settings_for
+from tests.sync.test_sync_emulator import remote
 
 SYNC = [sys.executable, "-m", "leadflow", "sync", "--wait", "60"]
 PEOPLE = 2_000
@@ -117,6 +118,18 @@ def test_sigkilled_two_target_syncs_end_with_one_record_and_one_contact_per_pers
         assert set(owners) == set(people)
         for person, contact in owners.items():
             assert sorted(t for t in contact.get("tags") or [] if t.startswith("lf-")) == sorted(desired[person])
+        # cross-links both ways: the GHL contact id in Zoho, the Zoho record id in GHL
+        leads = remote(settings, engine, "Leads", ["Leadflow_GHL_ID"])
+        zoho_field = {
+            f["fieldKey"]: f["id"]
+            for f in ghl.http.get(f"/locations/{DEMO_GHL_LOCATION}/customFields", headers=_headers()).json()[
+                "customFields"
+            ]
+        }["contact.leadflow_zoho_id"]
+        for person, contact in owners.items():
+            assert leads[person]["Leadflow_GHL_ID"] == contact["id"]
+            zoho_id = next(str(c["value"]) for c in contact["customFields"] if c["id"] == zoho_field)
+            assert zoho_id == str(leads[person]["id"])
         with engine.connect() as connection:
             for target in ("zoho", "ghl"):
                 counts = sync_ledger.outbox_counts(connection, target=target)

@@ -208,7 +208,13 @@ def _summary(
     planned = report.plan.counts()
     tag_changes = sum(v for k, v in planned.items() if k.endswith((" tags added", " tags removed")))
     naive = naive_cost(written, tag_changes)
-    table.add_row("API calls / credits for the sync", f"{report.calls:,} / {report.credits:,}")
+    links = result.zoho_links
+    calls = report.calls + (links.calls if links else 0)
+    credits = report.credits + (links.credits if links else 0)
+    if links is not None:
+        linked = sum(v for k, v in links.counts.items() if k.endswith(" updated"))
+        table.add_row("Zoho people given their GHL contact id", f"{linked:,} (the pass after GHL's)")
+    table.add_row("API calls / credits for the sync", f"{calls:,} / {credits:,}")
     table.add_row("a naive one-call-per-record sync", f"{naive.calls:,} / {naive.credits:,}")
     table.add_row(
         "Zoho now holds",
@@ -231,7 +237,7 @@ def _summary(
         "credits: Zoho's API allowance per org and day (a batch write of 100 records costs 10, a single-record"
         " call 1); the sync spends as few as it can."
     )
-    if report.wrote_nothing and (to_ghl is None or to_ghl.wrote_nothing):
+    if all(done is None or done.wrote_nothing for done in (report, to_ghl, links)):
         console.print("[green]nothing changed since the last run: no record written, no write call made[/]")
     for where, done in (("Zoho", report), ("GoHighLevel", to_ghl)):
         if done is not None and done.stopped:

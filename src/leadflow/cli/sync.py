@@ -184,7 +184,8 @@ def sync_targets(choice: str, settings: Settings) -> list[str]:
             )
         return ["ghl"]
     if choice == "all":
-        return ["zoho", "ghl"] if ghl_configured(settings) else ["zoho"]
+        # Zoho again after GHL: it writes the GHL contact ids (cross-links) that exist only after GHL's pass
+        return ["zoho", "ghl", "zoho"] if ghl_configured(settings) else ["zoho"]
     raise InputError(f"--target {choice!r}: use zoho, ghl or all")
 
 

@@ -60,8 +60,12 @@ class ZohoSyncSettings(Section):
             "Leadflow_Grade = score.grade",
             "Leadflow_Priority = score.priority",
             "Leadflow_Score_Summary = score.summary",
+            "Leadflow_GHL_ID = link.ghl",
         ],
-        description="Leads fields, each 'Zoho_Field = source': a person column, company.<column> or score.<column>",
+        description=(
+            "Leads fields, each 'Zoho_Field = source': a person column, company.<column>, score.<column> or"
+            " link.<target> (the person's record id at another target: ghl)"
+        ),
     )
     contacts: list[str] = Field(
         default_factory=lambda: [
@@ -79,6 +83,7 @@ class ZohoSyncSettings(Section):
             "Leadflow_Grade = score.grade",
             "Leadflow_Priority = score.priority",
             "Leadflow_Score_Summary = score.summary",
+            "Leadflow_GHL_ID = link.ghl",
         ],
         description="Contacts fields, each 'Zoho_Field = source' (Account_Name is set from the company's Account)",
     )
@@ -148,6 +153,7 @@ class GhlSyncSettings(Section):
             "contact.leadflow_engagement = score.engagement",
             "contact.leadflow_grade = score.grade",
             "contact.leadflow_priority = score.priority",
+            "contact.leadflow_zoho_id = link.zoho",
         ],
         description=(
             "Contact fields, each 'ghlField = source' (a standard field of the contacts API) or"

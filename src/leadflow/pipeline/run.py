@@ -57,6 +57,7 @@ class PipelineResult:
     sync: SyncReport | None
     mirrored: dict[str, int] = field(default_factory=dict)
     ghl_sync: SyncReport | None = None  # the sync to GoHighLevel, when it was one of the targets
+    zoho_links: SyncReport | None = None  # the Zoho pass after GHL's that writes the new GHL contact ids
 
 
 def run(
@@ -108,8 +109,17 @@ def run(
     report(StageProgress("score", scored.records, scored.records, "people"))
     synced = _sync(settings, engine, report, http_client) if sync and "zoho" in targets else None
     to_ghl = _sync_ghl(settings, engine, report, ghl_http_client) if sync and "ghl" in targets else None
+    # GHL's contact ids exist only now: one more (cheap) Zoho pass writes the cross-links, so the next run has
+    # nothing left to do
+    links = _sync(settings, engine, report, http_client) if synced is not None and to_ghl is not None else None
     return PipelineResult(
-        ingest=ingested, resolve=resolved, score=scored, sync=synced, mirrored=mirrored, ghl_sync=to_ghl
+        ingest=ingested,
+        resolve=resolved,
+        score=scored,
+        sync=synced,
+        mirrored=mirrored,
+        ghl_sync=to_ghl,
+        zoho_links=links,
     )
 
 

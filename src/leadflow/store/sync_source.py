@@ -42,8 +42,10 @@ def iter_people(
     chunk: int = 2000,
     person_columns: Iterable[str] | None = None,
     score_columns: Iterable[str] | None = None,
+    links: Iterable[str] = (),
 ) -> Iterator[dict[str, Any]]:
-    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``).
+    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``),
+    and ``link`` ({other target: the person's record id there}) for the targets ``links`` names.
 
     ``person_columns`` and ``score_columns`` narrow what is read (the id and CRM link columns always come):
     large JSON columns such as ``provenance`` are not decoded when nobody needs them.
@@ -67,14 +69,24 @@ def iter_people(
     if tags is not None:
         selected += [tags.c.desired.label("tags.desired"), tags.c.applied.label("tags.applied")]
         joined = joined.outerjoin(tags, and_(tags.c.golden_person_id == people.c.id, tags.c.target == target))
+    for other in dict.fromkeys(links):
+        linked = sync_records.alias(f"link_{other}")
+        selected.append(linked.c.remote_id.label(f"link.{other}"))
+        joined = joined.outerjoin(
+            linked,
+            and_(linked.c.golden_id == people.c.id, linked.c.target == other, linked.c.kind == "person"),
+        )
     query = select(*selected).select_from(joined).order_by(people.c.id)
     result = connection.execute(query.execution_options(yield_per=chunk)).mappings()
     for row in result:
         person: dict[str, Any] = {}
         score: dict[str, Any] = {}
         tag_state: dict[str, Any] = {}
+        link: dict[str, Any] = {}
         for key, value in row.items():
-            if key.startswith("score."):
+            if key.startswith("link."):
+                link[key[5:]] = value
+            elif key.startswith("score."):
                 score[key[6:]] = value
             elif key.startswith("tags."):
                 tag_state[key[5:]] = value
@@ -82,6 +94,7 @@ def iter_people(
                 person[key] = value
         person["score"] = score if score.get("golden_person_id") is not None else {}
         person["tags"] = tag_state if tag_state.get("desired") is not None else {}
+        person["link"] = link
         yield person
 
 

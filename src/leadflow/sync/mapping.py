@@ -43,6 +43,8 @@ def _one_source(
         return (company or {}).get(column)
     if scope == "score":
         return score.get(column)
+    if scope == "link":  # the person's record id at another target (a cross-link)
+        return (person.get("link") or {}).get(column)
     return person.get(source)
 
 

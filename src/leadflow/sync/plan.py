@@ -239,13 +239,14 @@ class Planner:
                     if not op.invalid:
                         syncable_accounts.add(company["id"])
                 yield self._counted(ops, tally)
-        person_columns, score_columns = self._person_sources()
+        person_columns, score_columns, links = self._person_sources()
         rows = sync_source.iter_people(
             connection,
             target=self.target,
             chunk=self.chunk,
             person_columns=person_columns,
             score_columns=score_columns,
+            links=links,
         )
         for people in _chunks(rows, self.chunk):
             ids = [str(p["id"]) for p in people]
@@ -445,19 +446,22 @@ class Planner:
             diff[name] = [old, value]
         return payload, diff
 
-    def _person_sources(self) -> tuple[set[str], set[str]]:
-        """The golden_people and scores columns the person modules' mappings read."""
+    def _person_sources(self) -> tuple[set[str], set[str], set[str]]:
+        """The golden_people and scores columns the person modules' mappings read, and the targets they link to."""
         person: set[str] = set()
         score: set[str] = set()
+        links: set[str] = set()
         for module in self.schema.person_modules:
             for sources in self.maps[module].values():
                 for source in (part.strip() for part in sources.split("|")):
                     scope, dot, column = source.partition(".")
                     if dot and scope == "score":
                         score.add(column)
+                    elif dot and scope == "link":
+                        links.add(column)
                     elif not dot:
                         person.add(source)
-        return person, score
+        return person, score, links
 
     def _company_columns(self) -> set[str]:
         """The golden_companies columns the mappings read (a person's ``company.<column>`` included)."""
@@ -496,6 +500,10 @@ class Planner:
                         known = companies
                     elif dot and scope == "score":
                         known = scores
+                    elif dot and scope == "link":
+                        if column == self.target:
+                            unknown.append(f"{module}.{target_field} = {source} (link.<another target>)")
+                        continue
                     else:
                         known, column = people, source
                     if known and column not in known:

@@ -28,6 +28,7 @@ LEADFLOW_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("Leadflow_Priority", "Leadflow Priority", "boolean"),
         FieldSpec("Leadflow_Suppressed", "Leadflow Suppressed", "boolean"),
         FieldSpec("Leadflow_Score_Summary", "Leadflow Score Summary", "textarea", length=2000),
+        FieldSpec("Leadflow_GHL_ID", "Leadflow GHL ID", "text", length=32),
     )
 }
 
@@ -54,6 +55,7 @@ TEXT_LIMITS: dict[str, int] = {
     "Leadflow_ID": 64,
     "Leadflow_Grade": 8,
     "Leadflow_Score_Summary": 2000,
+    "Leadflow_GHL_ID": 32,
 }
 
 MANDATORY: dict[str, tuple[str, ...]] = {
