@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leadflow.cli.context import app_context
+from leadflow.cli.inputs import ROW_ID_MAX
 from leadflow.errors import InputError
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def mirror_command(ctx: typer.Context) -> None:
 def runs_list(
     ctx: typer.Context,
     kind: Annotated[str | None, typer.Option("--kind", help="Only runs of this kind (sync, ingest, ...).")] = "sync",
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=ROW_ID_MAX, help="How many, newest first.")] = 20,
 ) -> None:
     """Recent runs with their status and counters."""
     from leadflow.store import runs as runs_repo
@@ -225,8 +226,10 @@ def runs_list(
 @runs_app.command("show")
 def runs_show(
     ctx: typer.Context,
-    run_id: Annotated[int, typer.Argument(help="The run's id (see runs list).")],
-    failures: Annotated[int, typer.Option("--failures", help="How many refused records to list.")] = 20,
+    run_id: Annotated[int, typer.Argument(min=1, max=ROW_ID_MAX, help="The run's id (see runs list).")],
+    failures: Annotated[
+        int, typer.Option("--failures", min=0, max=ROW_ID_MAX, help="How many refused records to list.")
+    ] = 20,
 ) -> None:
     """One run: its counters, outcomes per module, and the records Zoho refused with its answer."""
     from leadflow.store import runs as runs_repo
