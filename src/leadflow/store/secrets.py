@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
@@ -33,11 +35,11 @@ class SecretBox:
             ) from exc
 
     @classmethod
-    def required(cls, key: str | SecretStr | None, *, purpose: str, owner: str = "leadflow") -> SecretBox:
+    def required(cls, key: str | SecretStr | None, *, purpose: str, owner: str | None = None) -> Self:
         """A box, or a :class:`ConfigError` explaining that ``purpose`` needs ``LEADFLOW_SECRET_KEY``."""
         if key is None or not (key.get_secret_value() if isinstance(key, SecretStr) else key):
             raise ConfigError(f"LEADFLOW_SECRET_KEY is not set: it is needed to {purpose}; {GENERATE_HINT}")
-        return cls(key, owner=owner)
+        return cls(key) if owner is None else cls(key, owner=owner)
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
@@ -47,6 +49,11 @@ class SecretBox:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ConfigError(
-                f"a stored {self.owner} secret cannot be decrypted with LEADFLOW_SECRET_KEY: the key changed;"
+                f"a stored {self.label} secret cannot be decrypted with LEADFLOW_SECRET_KEY: the key changed;"
                 f" set the old key back or run `leadflow auth {self.owner}` again"
             ) from exc
+
+    @property
+    def label(self) -> str:
+        """How messages name the service whose secrets these are."""
+        return {"zoho": "Zoho", "ghl": "GoHighLevel"}.get(self.owner, self.owner)

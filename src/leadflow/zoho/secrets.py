@@ -1,51 +1,25 @@
-"""Encryption at rest for Zoho secrets (refresh token, client secret, cached access tokens): Fernet."""
+"""Encryption at rest for Zoho secrets (refresh token, client secret, cached access tokens): the store's
+:class:`~leadflow.store.secrets.SecretBox`, its messages naming Zoho."""
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
-from leadflow.errors import ConfigError
+from leadflow.store.secrets import GENERATE_HINT
+from leadflow.store.secrets import SecretBox as StoreSecretBox
 
-GENERATE_HINT = (
-    'generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    " and set it as LEADFLOW_SECRET_KEY"
-)
+__all__ = ["GENERATE_HINT", "SecretBox"]
 
 
-class SecretBox:
-    """Encrypts and decrypts short secrets with the key from ``LEADFLOW_SECRET_KEY``.
+class SecretBox(StoreSecretBox):
+    """The store's secret box for Zoho's secrets (``leadflow auth zoho`` is what replaces them).
 
     Example:
+        >>> from cryptography.fernet import Fernet
         >>> box = SecretBox(Fernet.generate_key().decode())
         >>> box.decrypt(box.encrypt("1000.abc"))
         '1000.abc'
     """
 
-    def __init__(self, key: str | SecretStr) -> None:
-        raw = key.get_secret_value() if isinstance(key, SecretStr) else key
-        try:
-            self._fernet = Fernet(raw.strip().encode())
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"LEADFLOW_SECRET_KEY is not a Fernet key (32 url-safe base64 bytes); {GENERATE_HINT}"
-            ) from exc
-
-    @classmethod
-    def required(cls, key: str | SecretStr | None, *, purpose: str) -> SecretBox:
-        """A box, or a :class:`ConfigError` explaining that ``purpose`` needs ``LEADFLOW_SECRET_KEY``."""
-        if key is None or not (key.get_secret_value() if isinstance(key, SecretStr) else key):
-            raise ConfigError(f"LEADFLOW_SECRET_KEY is not set: it is needed to {purpose}; {GENERATE_HINT}")
-        return cls(key)
-
-    def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
-
-    def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken as exc:
-            raise ConfigError(
-                "a stored Zoho secret cannot be decrypted with LEADFLOW_SECRET_KEY: the key changed;"
-                " set the old key back or run `leadflow auth zoho` again"
-            ) from exc
+    def __init__(self, key: str | SecretStr, *, owner: str = "zoho") -> None:
+        super().__init__(key, owner=owner)
