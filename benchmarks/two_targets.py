@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +30,9 @@ from leadflow.pipeline.emulator import (
     EmulatorProcess,
 )
 from leadflow.pipeline.ghl_sync import ghl_sync
-from leadflow.pipeline.sync import zoho_sync
+from leadflow.pipeline.sync import mirror_crm, zoho_sync
 from leadflow.store import open_store
+from leadflow.zoho.client import ZohoClient
 
 
 def peak_mib() -> float:
@@ -39,15 +42,21 @@ def peak_mib() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--populate-only", default=None, help=argparse.SUPPRESS)  # a store URL: fill it and stop
     args = parser.parse_args()
     configure_logging(level="warning")
+    if args.populate_only:
+        engine = open_store(args.populate_only)
+        populate(engine, args.people)
+        copy_tags_to_ghl(engine)
+        return
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         url = f"sqlite:///{work / 'leadflow.db'}"
+        # the store is filled by another process, so the peak below is the sync's alone
+        subprocess.run([sys.executable, __file__, "--people", str(args.people), "--populate-only", url], check=True)
         engine = open_store(url)
-        populate(engine, args.people)
-        copy_tags_to_ghl(engine)
-        print(f"populated {args.people:,} people; peak RSS so far {peak_mib():,.0f} MiB", flush=True)
+        print(f"populated {args.people:,} people (in another process)", flush=True)
         with (
             EmulatorProcess(work / "zoho.db") as zoho_emulator,
             EmulatorProcess(work / "ghl.db", kind="ghl") as ghl_emulator,
@@ -69,6 +78,8 @@ def main() -> None:
                 ),
                 sync=SyncSettings(),
             )
+            with ZohoClient.from_settings(settings, engine) as zoho_client:
+                mirror_crm(settings, engine, zoho_client)  # as `leadflow mirror`: the duplicate check reads it
             started = time.perf_counter()
             with zoho_sync(settings, engine) as runner:
                 zoho = runner.run()

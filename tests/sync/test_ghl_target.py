@@ -251,6 +251,11 @@ def test_suppressed_people_are_never_enrolled(emulator: Emulator, ghl: GhlClient
     enrolled = {contact for contact, _ in _enrolments(emulator)}
     assert remote_id(engine, unsubscribed) not in enrolled
     assert len(enrolled) == len(people) - 1
+    # and GHL's DND closes the channel the suppression is about; nobody else's DND is touched
+    closed = ghl.contacts.get(remote_id(engine, unsubscribed)).get("dndSettings") or {}
+    assert closed["Email"]["status"] == "active"
+    other = ghl.contacts.get(remote_id(engine, people[1])).get("dndSettings") or {}
+    assert (other.get("Email") or {}).get("status") != "active"
 
 
 def test_a_contact_deleted_in_ghl_is_reported_not_silently_recreated(

@@ -25,6 +25,7 @@ SYNC = [sys.executable, "-m", "leadflow", "sync", "--wait", "60"]
 PEOPLE = 2_000
 COMPANIES = 200
 KILLS = 20
+WORKFLOW = {"id": "wf-fault-test-0000-0001", "name": "Fault test sequence", "status": "published", "version": 1}
 
 
 @pytest.mark.slow
@@ -39,6 +40,15 @@ def test_sigkilled_two_target_syncs_end_with_one_record_and_one_contact_per_pers
                 " select golden_person_id, 'ghl', desired, '[]', custom_fields, updated_at from record_tags"
             )
         )
+        # every tenth person is also in a segment with a GHL workflow (a membership kept with the owned tags)
+        for person in people[::10]:
+            connection.execute(
+                sa.text(
+                    "update record_tags set desired = json_insert(desired, '$[#]', :m)"
+                    " where golden_person_id = :p and target = 'ghl'"
+                ),
+                {"m": f"lf-workflow:{WORKFLOW['name']}", "p": person},
+            )
         desired = {
             row[0]: json.loads(row[1]) if isinstance(row[1], str) else row[1]
             for row in connection.execute(
@@ -49,6 +59,9 @@ def test_sigkilled_two_target_syncs_end_with_one_record_and_one_contact_per_pers
     ghl = EmulatorProcess(tmp_path / "ghl.db", kind="ghl")
     try:
         ghl.http.post("/_emulator/limits", json={"burst": 5_000}).raise_for_status()
+        ghl.http.post(
+            "/_emulator/seed", content=json.dumps({"kind": "workflow", "record": WORKFLOW})
+        ).raise_for_status()
         settings = settings_for(zoho, url)
         settings = settings.model_copy(
             update={
@@ -117,7 +130,14 @@ def test_sigkilled_two_target_syncs_end_with_one_record_and_one_contact_per_pers
         }
         assert set(owners) == set(people)
         for person, contact in owners.items():
-            assert sorted(t for t in contact.get("tags") or [] if t.startswith("lf-")) == sorted(desired[person])
+            tags = sorted(t for t in desired[person] if not t.startswith("lf-workflow:"))
+            assert sorted(t for t in contact.get("tags") or [] if t.startswith("lf-")) == tags
+        # enrolled once each, exactly the people of the workflow's segment
+        enrolments = ghl.http.get("/_emulator/state").json()["enrolments"]
+        assert sorted(e["contactId"] for e in enrolments if e["status"] == "active") == sorted(
+            str(owners[person]["id"]) for person in people[::10]
+        )
+        assert len(enrolments) == len(people[::10])
         # cross-links both ways: the GHL contact id in Zoho, the Zoho record id in GHL
         leads = remote(settings, engine, "Leads", ["Leadflow_GHL_ID"])
         zoho_field = {

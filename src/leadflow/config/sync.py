@@ -154,6 +154,7 @@ class GhlSyncSettings(Section):
             "contact.leadflow_grade = score.grade",
             "contact.leadflow_priority = score.priority",
             "contact.leadflow_zoho_id = link.zoho",
+            "dndSettings = score.suppression_reasons",
         ],
         description=(
             "Contact fields, each 'ghlField = source' (a standard field of the contacts API) or"

@@ -204,6 +204,11 @@ class GhlTarget:
         for key, value in row.items():
             if key in ("id", "tags"):
                 continue
+            if key == "dndSettings":
+                dnd = dnd_settings(value)
+                if dnd is not None:
+                    body[key] = dnd
+                continue
             if key.startswith(CUSTOM_PREFIX):
                 if key not in ids:
                     raise ConfigError(f"[sync.ghl] maps to {key}, which is no contact custom field in GHL")
@@ -349,6 +354,34 @@ class GhlTarget:
             yield
         except Unreachable as exc:
             raise TargetUnreachable(f"{exc.message}; nothing was sent") from exc
+
+
+# Which GHL channels a suppression reason closes (DND "active"): e-mail for what an address did, every channel for
+# a competitor, calls and texts for Do Not Call.
+DND_CHANNELS: dict[str, tuple[str, ...]] = {
+    "unsubscribed": ("Email",),
+    "email_bounced_hard": ("Email",),
+    "spam_complaint": ("Email",),
+    "role_address": ("Email",),
+    "do_not_call": ("Call", "SMS"),
+    "competitor": ("Email", "SMS", "Call", "WhatsApp"),
+}
+
+
+def dnd_settings(reasons: Any) -> dict[str, dict[str, str]] | None:
+    """GHL's ``dndSettings`` for a person's suppression reasons (a list, or the "a, b" text the mapping makes);
+    None when nothing is suppressed, so a DND set by hand in GHL is never lifted by leadflow.
+
+    Example:
+        >>> dnd_settings("unsubscribed, do_not_call")["Call"]
+        {'status': 'active', 'message': 'leadflow: do_not_call'}
+    """
+    names = reasons if isinstance(reasons, list | tuple) else str(reasons or "").split(",")
+    settings: dict[str, dict[str, str]] = {}
+    for reason in (str(name).strip() for name in names):
+        for channel in DND_CHANNELS.get(reason, ()):
+            settings.setdefault(channel, {"status": "active", "message": f"leadflow: {reason}"})
+    return settings or None
 
 
 def _updatable(body: Mapping[str, Any]) -> dict[str, Any]:
