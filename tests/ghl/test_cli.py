@@ -125,7 +125,11 @@ def test_sync_to_ghl_through_the_cli_then_nothing_to_do(tmp_path: Path, ghl_serv
             )
         )
     engine.dispose()
-    first = _cli(tmp_path, ghl_server, "sync", "--target", "ghl")
+    planned = _cli(tmp_path, ghl_server, "plan", "--target", "ghl", "--out", str(tmp_path / "ghl-plan.jsonl"))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "for ghl" in planned.stdout
+    assert re.search(r"contacts create\W+30", planned.stdout), planned.stdout
+    first = _cli(tmp_path, ghl_server, "sync", "--plan", str(tmp_path / "ghl-plan.jsonl"))  # exactly that plan
     assert first.returncode == 0, first.stdout + first.stderr
     assert "to ghl" in first.stdout
     assert re.search(r"contacts created\W+30", first.stdout), first.stdout

@@ -227,3 +227,32 @@ def test_bad_token_is_a_clear_auth_error(emulator: Emulator, tmp_path: Path) -> 
     ghl = make_client(emulator, tmp_path, token=SecretStr("pit-00000000-0000-4000-8000-000000000000"))
     with pytest.raises(AuthError):
         ghl.location.get()
+
+
+def test_location_tokens_are_minted_from_an_agency_token(emulator: Emulator, tmp_path: Path) -> None:
+    from leadflow.ghl.auth import OAuthAuth, token_request
+    from leadflow_emulators.ghl.models.backend import DEFAULT_COMPANY_ID
+
+    code = emulator.control(
+        "POST", "oauth/codes", {"client_id": "65f0c0ffee0000000000abcd-lf0demo1", "user_type": "Company"}
+    )["code"]
+    ghl = make_client(emulator, tmp_path, auth="oauth", company_id=DEFAULT_COMPANY_ID)
+    assert isinstance(ghl.auth, OAuthAuth)
+    grant = token_request(
+        emulator.http,
+        "http://testserver/oauth/token",
+        {
+            "client_id": ghl.auth.client_id,
+            "client_secret": "leadflow-ghl-demo-secret",
+            "grant_type": "authorization_code",
+            "code": code,
+            "user_type": "Company",
+        },
+    )
+    assert grant.user_type == "Company"
+    ghl.auth.save_grant(grant)  # saved as the agency's; no location token yet
+    assert ghl.contacts.upsert({"email": "ada@example.com"}).new  # the location token is minted on first use
+    assert ghl.auth.refreshes == 1
+    emulator.control("POST", "tokens/expire")
+    ghl.contacts.upsert({"email": "grace@example.com"})  # both expired: the agency token is refreshed first
+    assert ghl.auth.refreshes == 2

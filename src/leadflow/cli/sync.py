@@ -110,15 +110,27 @@ def plan_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan (JSON lines).")] = Path(
         "leadflow-plan.jsonl"
     ),
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="zoho, ghl or all (default: all configured); with several, GHL's plan goes to <out>.ghl.jsonl.",
+        ),
+    ] = "all",
 ) -> None:
-    """Plan the sync to Zoho: counts per operation, example diffs, and the plan file for sync --plan."""
+    """Plan the sync: counts per operation, example diffs, and the plan file (one per target) for sync --plan."""
+    from leadflow.pipeline.ghl_sync import write_ghl_plan_file
     from leadflow.pipeline.sync import write_plan_file
     from leadflow.sync.plan import Plan
 
     context = app_context(ctx)
-    tally = write_plan_file(context.settings, context.engine, out)
-    print_plan(context.console, Plan(tally.target, tally.examples, tally))
-    context.console.print(f"plan written to {out}; apply exactly it with [bold]leadflow sync --plan {out}[/]")
+    targets = list(dict.fromkeys(sync_targets(target, context.settings)))
+    for name in targets:
+        path = out if len(targets) == 1 or name == "zoho" else out.with_suffix(f".{name}{out.suffix or '.jsonl'}")
+        writer = write_ghl_plan_file if name == "ghl" else write_plan_file
+        tally = writer(context.settings, context.engine, path)
+        print_plan(context.console, Plan(tally.target, tally.examples, tally))
+        context.console.print(f"plan written to {path}; apply exactly it with [bold]leadflow sync --plan {path}[/]")
 
 
 def sync_command(

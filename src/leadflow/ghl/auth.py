@@ -274,30 +274,37 @@ class OAuthAuth:
         if agency is None or not agency.access_token:
             raise AuthError(f"no GoHighLevel agency token saved for company {company_id}: {RELOGIN}")
         agency_token = self._open(agency.access_token, agency.encrypted)
-        if not self._fresh(agency.expires_at):
-            if not agency.refresh_token:
-                raise AuthError(f"the GoHighLevel agency token of company {company_id} expired: {RELOGIN}")
-            renewed = token_request(
-                self.http,
-                self.base_url + TOKEN_PATH,
-                {
-                    "client_id": self.client_id,
-                    "client_secret": self._client_secret,
-                    "grant_type": "refresh_token",
-                    "refresh_token": self._open(agency.refresh_token, agency.encrypted),
-                    "user_type": "Company",
-                },
-                now=self.clock,
-            )
-            self._save(connection, company_key, renewed, refreshed=True)
-            agency_token = renewed.access_token
-        return token_request(
+        renewed = not self._fresh(agency.expires_at)
+        if renewed:
+            agency_token = self._renew_agency(connection, company_key, agency)
+        form = {"companyId": company_id, "locationId": self.location_id}
+        url = self.base_url + LOCATION_TOKEN_PATH
+        try:
+            return token_request(self.http, url, form, now=self.clock, bearer=agency_token)
+        except AuthError:
+            # the agency token was refused before its time (revoked, or replaced elsewhere): renew it once
+            if renewed or not agency.refresh_token:  # a refresh token is spent once used: never twice
+                raise
+            agency_token = self._renew_agency(connection, company_key, agency)
+            return token_request(self.http, url, form, now=self.clock, bearer=agency_token)
+
+    def _renew_agency(self, connection: Any, company_key: str, agency: repo.StoredToken) -> str:
+        if not agency.refresh_token:
+            raise AuthError(f"the GoHighLevel agency token of {company_key} expired: {RELOGIN}")
+        renewed = token_request(
             self.http,
-            self.base_url + LOCATION_TOKEN_PATH,
-            {"companyId": company_id, "locationId": self.location_id},
+            self.base_url + TOKEN_PATH,
+            {
+                "client_id": self.client_id,
+                "client_secret": self._client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": self._open(agency.refresh_token, agency.encrypted),
+                "user_type": "Company",
+            },
             now=self.clock,
-            bearer=agency_token,
         )
+        self._save(connection, company_key, renewed, refreshed=True)
+        return renewed.access_token
 
     def _save(self, connection: Any, key: str, grant: TokenGrant, *, refreshed: bool) -> None:
         repo.save_token(

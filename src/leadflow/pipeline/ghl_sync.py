@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
@@ -12,7 +13,8 @@ from leadflow.config import Settings
 from leadflow.ghl import GhlClient, GhlOptions
 from leadflow.sync.ghl_schema import ghl_schema
 from leadflow.sync.ghl_target import GhlTarget
-from leadflow.sync.plan import Plan, Planner
+from leadflow.sync.plan import Plan, Planner, PlanTally
+from leadflow.sync.planfile import write_plan_stream
 from leadflow.sync.runner import Progress, SyncRunner
 
 
@@ -34,6 +36,15 @@ def ghl_planner(settings: Settings) -> Planner:
     return Planner(
         ghl_schema(settings.sync.ghl), tag_prefix=settings.segments.tag_prefix, chunk=settings.sync.chunk_records
     )
+
+
+def write_ghl_plan_file(settings: Settings, engine: Engine, path: Path) -> PlanTally:
+    """Plan the sync to GoHighLevel straight into ``path`` (streamed); its tally back."""
+    planner = ghl_planner(settings)
+    tally = planner.new_tally()
+    with engine.connect() as connection:
+        write_plan_stream(planner.chunks(connection, tally), tally, path)
+    return tally
 
 
 def plan_ghl_sync(settings: Settings, engine: Engine) -> Plan:
