@@ -21,8 +21,7 @@ outlived the retries propagate (the runner reconciles); any other refusal is tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from leadflow.config import GhlSyncSettings, SegmentsSettings
@@ -35,7 +34,6 @@ from leadflow.errors import (
     RateLimited,
     ResponseLost,
     TransientError,
-    Unreachable,
 )
 from leadflow.ghl.client import GhlClient
 from leadflow.ghl.contacts import UPDATABLE_FIELDS
@@ -43,7 +41,7 @@ from leadflow.ghl.fields import CustomFieldSpec, DataType
 from leadflow.segments.engine import WORKFLOW_MARK
 from leadflow.sync.ghl_schema import CONTACTS, ghl_schema
 from leadflow.sync.schema import FieldSpec, TargetSchema
-from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome
+from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome, reachable
 
 CUSTOM_PREFIX = "contact."
 SEARCH_IN_VALUES = 100
@@ -99,7 +97,7 @@ class GhlTarget:
         attempts = len(wanted) + ENSURE_ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
-                with self._reachable():
+                with reachable():
                     self.ghl.fields.ensure(wanted)
                 break
             except (ResponseLost, TransientError):
@@ -118,7 +116,7 @@ class GhlTarget:
     def _ids(self) -> dict[str, str]:
         """Custom field key -> id, read once per target object (one call, only when something is written)."""
         if self._field_ids is None:
-            with self._reachable():
+            with reachable():
                 definitions = self.ghl.fields.definitions(model="contact")
             self._field_ids = {str(d["fieldKey"]): str(d["id"]) for d in definitions if d.get("fieldKey")}
         return self._field_ids
@@ -129,7 +127,7 @@ class GhlTarget:
         self._check_module(module)
         outcomes: list[WriteOutcome] = []
         for row in rows:
-            with self._reachable():
+            with reachable():
                 outcomes.append(self._create(row) if method == "upsert" else self._update(row))
         return outcomes
 
@@ -237,7 +235,7 @@ class GhlTarget:
     ) -> dict[str, dict[str, Any]]:
         self._check_module(module)
         found: dict[str, dict[str, Any]] = {}
-        with self._reachable():
+        with reachable():
             if by == "id":
                 for contact_id in values:
                     try:
@@ -280,7 +278,7 @@ class GhlTarget:
         self._check_module(module)
         if tag.lower().startswith(self._membership_prefix):
             return self._enrolment(add, tag[len(self._membership_prefix) :], remote_ids)
-        with self._reachable():
+        with reachable():
             result = self.ghl.contacts.bulk_tags(list(remote_ids), [tag.lower()], add=add)
         outcomes: dict[str, WriteOutcome] = {}
         for contact_id in remote_ids:
@@ -304,7 +302,7 @@ class GhlTarget:
         outcomes: dict[str, WriteOutcome] = {}
         for contact_id in remote_ids:
             try:
-                with self._reachable():
+                with reachable():
                     if add:
                         self.ghl.contacts.add_to_workflow(contact_id, workflow_id)
                     else:
@@ -319,7 +317,7 @@ class GhlTarget:
 
     def _workflow_id(self, workflow: str) -> str | None:
         if self._workflow_ids is None:
-            with self._reachable():
+            with reachable():
                 listed = self.ghl.location.workflows()
             self._workflow_ids = {}
             for item in listed:
@@ -345,15 +343,6 @@ class GhlTarget:
     def _check_module(self, module: str) -> None:
         if module != CONTACTS:
             raise ValueError(f"GoHighLevel keeps people in {CONTACTS!r}, not {module!r}")
-
-    @contextmanager
-    def _reachable(self) -> Iterator[None]:
-        """A call that could not connect (every try) stops the run as :class:`TargetUnreachable`, its one line
-        naming GHL's host and the cause."""
-        try:
-            yield
-        except Unreachable as exc:
-            raise TargetUnreachable(f"{exc.message}; nothing was sent") from exc
 
 
 # Which GHL channels a suppression reason closes (DND "active"): e-mail for what an address did, every channel for

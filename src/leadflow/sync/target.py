@@ -13,11 +13,12 @@ look-up); :class:`~leadflow.errors.ApiError` with a 4xx status and a code the sc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from leadflow.errors import LeadflowError
+from leadflow.errors import LeadflowError, Unreachable
 from leadflow.sync.schema import FieldSpec, TargetSchema
 
 WriteMethod = Literal["upsert", "update"]
@@ -25,6 +26,16 @@ WriteMethod = Literal["upsert", "update"]
 
 class TargetUnreachable(LeadflowError):
     """The target could not be reached (connection refused, DNS, TLS): no request left this machine."""
+
+
+@contextmanager
+def reachable() -> Iterator[None]:
+    """Turn the transport's :class:`~leadflow.errors.Unreachable` (every try failed to connect; its message names
+    the host, the cause and what to check) into :class:`TargetUnreachable`, which stops the run."""
+    try:
+        yield
+    except Unreachable as exc:
+        raise TargetUnreachable(f"{exc.message}; nothing was sent") from exc
 
 
 @dataclass(frozen=True)

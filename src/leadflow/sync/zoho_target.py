@@ -5,17 +5,13 @@ many-record tag calls and the credit meter."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from leadflow.config import ZohoSyncSettings
 from leadflow.errors import ConfigError
 from leadflow.sync.schema import FieldSpec, TargetSchema
-from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome
+from leadflow.sync.target import CallCost, WriteMethod, WriteOutcome, reachable
 from leadflow.sync.zoho_schema import BULK_FILE_ROWS, zoho_schema
 from leadflow.zoho.client import ZohoClient
 from leadflow.zoho.credits import BULK_WRITE_COST, write_cost
@@ -26,7 +22,6 @@ BULK_CALLS_PER_JOB = 6  # upload, create, about three status polls, result downl
 COQL_IN_VALUES = 50  # Zoho's limit on the values of one ``in``
 COQL_MAX_FIELDS = 50
 ENSURE_ATTEMPTS = 3
-NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class ZohoTarget:
@@ -65,7 +60,7 @@ class ZohoTarget:
         # Creating a field is checked against the module's fields first, so asking again after a lost
         # answer or a 5xx creates nothing twice; a refusal that persists is for a person to act on.
         for _ in range(ENSURE_ATTEMPTS):
-            with self._reachable():
+            with reachable():
                 report = self.zoho.metadata.ensure_fields(module, wanted)
             if report.complete:
                 return
@@ -73,7 +68,7 @@ class ZohoTarget:
 
     def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         resource = self.zoho.module(module)
-        with self._reachable():
+        with reachable():
             if method == "upsert":
                 check = [self._schema.external_id_field, *self._schema.duplicate_check_fields.get(module, ())]
                 results = resource.upsert(rows, duplicate_check_fields=list(dict.fromkeys(check)))
@@ -83,7 +78,7 @@ class ZohoTarget:
 
     def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         columns = list(dict.fromkeys(name for row in rows for name in row))
-        with self._reachable():
+        with reachable():
             result = self.zoho.bulk.write(
                 module, rows, operation="upsert", find_by=self._schema.external_id_field, fields=columns
             )
@@ -98,7 +93,7 @@ class ZohoTarget:
             chunk = list(values[start : start + COQL_IN_VALUES])
             marks = ", ".join("?" for _ in chunk)
             query = f"select {', '.join(selected)} from {module} where {by} in ({marks}) limit 200"
-            with self._reachable():
+            with reachable():
                 rows = list(self.zoho.coql(query, *chunk))
             for row in rows:
                 key = row.get(by)
@@ -108,7 +103,7 @@ class ZohoTarget:
 
     def change_tags(self, module: str, *, add: bool, tag: str, remote_ids: Sequence[str]) -> dict[str, WriteOutcome]:
         call: Callable[..., list[RecordResult]] = self.zoho.tags.add if add else self.zoho.tags.remove
-        with self._reachable():
+        with reachable():
             results = call(module, list(remote_ids), [tag])
         return {remote_id: _outcome(result) for remote_id, result in zip(remote_ids, results, strict=True)}
 
@@ -128,51 +123,6 @@ class ZohoTarget:
     def usage(self) -> CallCost:
         figures = self.zoho.credits
         return CallCost(figures.calls, figures.spent)
-
-    @contextmanager
-    def _reachable(self) -> Iterator[None]:
-        """A call whose every try failed to connect raises :class:`TargetUnreachable` naming the host."""
-        try:
-            yield
-        except Exception as exc:
-            cause = _connect_failure(exc)
-            if cause is None:
-                raise
-            host = _host(cause) or "the Zoho API host"
-            raise TargetUnreachable(
-                f"cannot reach Zoho at {host}: {_reason(cause)}; nothing was sent"
-                " (check [zoho] api_base_url / data_centre and the network)"
-            ) from exc
-
-
-def _connect_failure(exc: BaseException) -> httpx.TransportError | None:
-    """The connection error behind ``exc`` (its cause or context chain), if that is what it is."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, NOT_CONNECTED):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _host(error: httpx.TransportError) -> str | None:
-    try:
-        url = error.request.url
-    except RuntimeError:
-        return None
-    parts = urlsplit(str(url))
-    return parts.netloc or None
-
-
-def _reason(error: httpx.TransportError) -> str:
-    text = str(error).strip()
-    if "refused" in text.lower():
-        return "connection refused"
-    if isinstance(error, httpx.ConnectTimeout):
-        return "connection timed out"
-    return text or type(error).__name__
 
 
 def _outcome(result: RecordResult) -> WriteOutcome:
