@@ -19,6 +19,7 @@ from leadflow.cli import sync as sync_cli
 from leadflow.cli.auth import auth_app
 from leadflow.cli.auth_ghl import ghl_command as auth_ghl_command
 from leadflow.cli.context import AppContext
+from leadflow.cli.crm import crm_app
 from leadflow.cli.export import export_app
 from leadflow.cli.ghl import ghl_app
 from leadflow.cli.review import review_app
@@ -39,6 +40,7 @@ app.command("demo")(demo.demo_command)
 app.add_typer(auth_app, name="auth")
 app.add_typer(zoho_app, name="zoho")
 app.add_typer(ghl_app, name="ghl")
+app.add_typer(crm_app, name="crm")
 auth_app.command("ghl")(auth_ghl_command)
 app.command("ingest")(ingest.ingest_command)
 app.add_typer(ingest.quarantine_app, name="quarantine")

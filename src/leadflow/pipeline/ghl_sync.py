@@ -13,6 +13,7 @@ from leadflow.config import Settings
 from leadflow.ghl import GhlClient, GhlOptions
 from leadflow.sync.ghl_schema import ghl_schema
 from leadflow.sync.ghl_target import GhlTarget
+from leadflow.sync.merge_ghl import GhlMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
 from leadflow.sync.runner import Progress, SyncRunner
@@ -81,6 +82,7 @@ def ghl_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
+            merges=GhlMerger(ghl, settings.sync.ghl),
         )
     finally:
         ghl.close()

@@ -24,7 +24,7 @@ from leadflow.resolve.matching import MatchOptions
 from leadflow.resolve.merge import MergePolicy
 from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
-from leadflow.store import golden
+from leadflow.store import golden, golden_merges
 from leadflow.store import review as review_store
 from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
@@ -116,6 +116,7 @@ def _resolve_run(
                     previous.setdefault(rid, golden_id)
                 kept_links = {} if against_crm else golden.crm_links(connection)
                 decided = review_store.constraints(connection)
+                synced_before = golden_merges.synced_members(connection)
                 learnt = labelled_m_option(connection)
             options = options_from_settings(settings)
             options = dataclasses.replace(
@@ -140,7 +141,8 @@ def _resolve_run(
                     crm_members=result.crm_links if against_crm else None,
                 )
                 review_store.replace_pairs(connection, result.review, run_id=run_id)
-                stats = {**result.stats, **removed, "against_crm": against_crm}
+                retired = golden_merges.record(connection, before=synced_before, run_id=run_id)
+                stats = {**result.stats, **removed, "against_crm": against_crm, "synced_people_merged": len(retired)}
                 finish_run(connection, run_id=run_id, status=RunStatus.SUCCEEDED, counters=stats)
     except Exception as exc:
         with engine.begin() as connection:

@@ -18,6 +18,7 @@ from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
+from leadflow.sync.merge_zoho import ZohoMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
 from leadflow.sync.runner import Progress, SyncRunner
@@ -76,6 +77,7 @@ def zoho_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
+            merges=ZohoMerger(zoho, settings.sync.zoho),
         )
     finally:
         zoho.close()

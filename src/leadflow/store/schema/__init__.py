@@ -3,6 +3,7 @@
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
 from leadflow.store.schema.ghl import ghl_request_ledger, ghl_tokens
+from leadflow.store.schema.merges import golden_merges, record_merges
 from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.resolve import (
     cluster_members,
@@ -26,11 +27,13 @@ __all__ = [
     "ghl_request_ledger",
     "ghl_tokens",
     "golden_companies",
+    "golden_merges",
     "golden_people",
     "kv",
     "metadata",
     "prospects",
     "quarantine",
+    "record_merges",
     "record_tags",
     "review_decisions",
     "review_pairs",

@@ -1,0 +1,238 @@
+"""Apply record merges exactly once: plan → ``record_merges`` outbox → the target's merge → links moved.
+
+Each merge is marked in flight in its own transaction before it is sent, and confirmed in the transaction
+that points the store's links at the master. A merge found in flight (a crash, or an answer lost after the
+target committed) is first checked at the target: when the losers are gone (merged, in the recycle bin) it
+is confirmed without a call; when they are all still there it is sent again; anything else fails with a
+reason, never a second merge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from leadflow.errors import ApiError, AuthError, LeadflowError, RateLimited, ResponseLost, TransientError
+from leadflow.log import get_logger
+from leadflow.store import golden_merges, record_merges
+from leadflow.store.record_merges import MergeRow, MergeState
+from leadflow.sync.merge_plan import MergePlan, RecordMerge, RemoteRecord, grouped, plan_person
+from leadflow.sync.target import CallCost
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class MergeTarget(Protocol):
+    """What a target supplies to merge its records."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def field_sources(self) -> Mapping[str, Mapping[str, str]]:
+        """Per module: target field -> golden column it is synced from (where ``keep`` values come from)."""
+        ...
+
+    @property
+    def per_call(self) -> int:
+        """How many records one merge call folds into the master."""
+        ...
+
+    def read(self, module: str, record_id: str) -> RemoteRecord | None:
+        """The record as it is now, ``None`` when it no longer exists (merged, deleted, converted)."""
+        ...
+
+    def apply(self, merge: MergeRow) -> dict[str, Any]:
+        """Make the merge; what the target answered. Raises ApiError when refused or when the answer is lost."""
+        ...
+
+    def settled(self, merge: MergeRow) -> bool | None:
+        """After an uncertain attempt: True when the merge happened, False when nothing of it did (safe to send
+        again), None when the master is gone (it cannot be made)."""
+        ...
+
+    def usage(self) -> CallCost: ...
+
+
+@dataclass
+class MergeReport:
+    """What one apply did: counts, calls and credits, and each failure with the target's code and message."""
+
+    plan: MergePlan
+    counts: Counter[str] = field(default_factory=Counter)
+    calls: int = 0
+    credits: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (key, code, message)
+    uncertain: int = 0  # sent, answer lost: checked at the target by the next run
+
+
+class MergeRunner:
+    """Plans and applies one target's merges.
+
+    Example:
+        >>> runner = MergeRunner(engine, ZohoMerger(zoho, settings.sync.zoho))  # doctest: +SKIP
+        >>> report = runner.apply(runner.plan_crm_duplicates(), run_id=run_id)  # doctest: +SKIP
+    """
+
+    def __init__(self, engine: Engine, target: MergeTarget, *, on_step: Callable[[str], None] | None = None) -> None:
+        self.engine = engine
+        self.target = target
+        self.name = target.name
+        self.step = on_step or (lambda _text: None)
+
+    # --- planning ---------------------------------------------------------------------------------------------
+
+    def plan_crm_duplicates(self) -> MergePlan:
+        """Golden people whose cluster holds two or more CRM records (``crm_cluster_members`` and the person's
+        own CRM link): each left with one record."""
+        with self.engine.connect() as connection:
+            groups = grouped(record_merges.crm_cluster_records(connection))
+            groups = {gid: records for gid, records in groups.items() if len(records) > 1}
+            people = record_merges.golden_people_by_id(connection, ids=list(groups))
+        return self._plan(groups, people, {})
+
+    def plan_golden_merges(self) -> MergePlan:
+        """Records at the target of golden people a later resolve merged into another: each survivor is left
+        with one record (its own, or a retired one's when that one is the better master)."""
+        with self.engine.connect() as connection:
+            orphans = record_merges.orphaned_records(connection, target=self.name)
+            survivors = golden_merges.survivors(connection, orphans)
+            own = record_merges.remote_records(connection, target=self.name, golden_ids=set(survivors.values()))
+            pairs: list[tuple[str, tuple[str, str]]] = []
+            retired: dict[str, list[str]] = {}
+            for retired_id, survivor in sorted(survivors.items()):
+                if survivor in own:
+                    pairs.append((survivor, own[survivor]))
+                pairs.append((survivor, orphans[retired_id]))
+                retired.setdefault(survivor, []).append(retired_id)
+            groups = grouped(pairs)
+            people = record_merges.golden_people_by_id(connection, ids=list(groups))
+        plan = self._plan(groups, people, retired)
+        return plan
+
+    def _plan(
+        self,
+        groups: Mapping[str, list[tuple[str, str]]],
+        people: Mapping[str, Mapping[str, Any]],
+        retired: Mapping[str, list[str]],
+    ) -> MergePlan:
+        plan = MergePlan(self.name)
+        for golden_id, members in sorted(groups.items()):
+            self.step(f"reading {len(members)} records of {golden_id}")
+            found = [self.target.read(module, record_id) for module, record_id in members]
+            records = [r for r in found if r is not None]
+            missing = [f"{m} {i}" for (m, i), r in zip(members, found, strict=True) if r is None]
+            if len(records) < 2:
+                if missing:
+                    plan.left.append(f"{golden_id}: {', '.join(missing)} no longer at {self.name}; nothing to merge")
+                continue
+            plan.merges += plan_person(
+                self.name,
+                golden_id,
+                records,
+                people.get(golden_id, {}),
+                self.target.field_sources,
+                retired_ids=retired.get(golden_id, []),
+                per_call=self.target.per_call,
+            )
+        return plan
+
+    # --- applying ---------------------------------------------------------------------------------------------
+
+    def apply(self, plan: MergePlan, *, run_id: int | None) -> MergeReport:
+        """Put ``plan``'s merges in the outbox and make every open merge of the target (earlier runs' too)."""
+        report = MergeReport(plan)
+        before = self.target.usage()
+        try:
+            with self.engine.begin() as connection:
+                added, known = record_merges.enqueue(
+                    connection, merges=[_outbox_row(m) for m in plan.merges], run_id=run_id
+                )
+                open_rows = record_merges.open_merges(connection, target=self.name)
+            report.counts["merges planned"] = added
+            if known:
+                report.counts["merges already in the outbox"] = known
+            for row in open_rows:
+                self._one(row, report, run_id)
+        finally:
+            after = self.target.usage()
+            report.calls, report.credits = after.calls - before.calls, after.credits - before.credits
+        return report
+
+    def _one(self, row: MergeRow, report: MergeReport, run_id: int | None) -> None:
+        if row.state == MergeState.IN_FLIGHT:
+            settled = self.target.settled(row)
+            if settled is True:
+                self._confirm(row, {"found": "merged at the target (an earlier answer was lost)"}, report)
+                report.counts["merges found done (not sent again)"] += 1
+                return
+            if settled is None:
+                self._fail(row, "MASTER_GONE", f"{row.module} {row.master_id} no longer exists", report)
+                return
+        if row.attempts >= MAX_ATTEMPTS:
+            self._fail(row, "TOO_MANY_ATTEMPTS", f"sent {row.attempts} times without an answer", report)
+            return
+        with self.engine.begin() as connection:
+            record_merges.mark_in_flight(connection, merge_id=row.id, run_id=run_id)
+        try:
+            result = self.target.apply(row)
+        except ApiError as exc:
+            if _uncertain(exc):
+                report.uncertain += 1
+                report.counts["merges sent, answer lost (checked next run)"] += 1
+                log.warning("merge.uncertain", key=row.key, error=str(exc))
+                return
+            self._fail(row, exc.vendor_code or f"HTTP_{exc.status}", exc.message, report, exc.details)
+            return
+        except LeadflowError as exc:
+            self._fail(row, type(exc).__name__, str(exc), report)
+            return
+        self._confirm(row, result, report)
+
+    def _confirm(self, row: MergeRow, result: Mapping[str, Any], report: MergeReport) -> None:
+        master_module = str(result.get("master_module") or _master_module(row))
+        with self.engine.begin() as connection:
+            record_merges.confirm(connection, merge_id=row.id, result=result)
+            record_merges.point_links_at_master(connection, merge=row, master_module=master_module)
+        if row.action == "merge":
+            report.counts[f"{row.module} merged"] += len(row.loser_ids)
+        else:
+            report.counts["Leads converted into their Contact"] += 1
+
+    def _fail(self, row: MergeRow, code: str, message: str, report: MergeReport, details: Any = None) -> None:
+        with self.engine.begin() as connection:
+            record_merges.fail(connection, merge_id=row.id, code=code, message=message, details=details)
+        report.failures.append((row.key, code, message))
+        report.counts[f"{row.module} merges failed"] += 1
+        log.warning("merge.failed", key=row.key, code=code, message=message)
+
+
+def _uncertain(exc: ApiError) -> bool:
+    return isinstance(exc, ResponseLost | TransientError | RateLimited | AuthError)
+
+
+def _master_module(row: MergeRow) -> str:
+    return "Contacts" if row.action == "convert_into_contact" else row.module
+
+
+def _outbox_row(merge: RecordMerge) -> dict[str, Any]:
+    return {
+        "key": merge.key,
+        "target": merge.target,
+        "action": merge.action,
+        "module": merge.module,
+        "golden_id": merge.golden_id,
+        "master_id": merge.master_id,
+        "loser_ids": merge.loser_ids,
+        "retired_ids": merge.retired_ids,
+        "keep": merge.keep,
+    }
+
+
+def as_rows(merges: Sequence[RecordMerge]) -> list[dict[str, Any]]:
+    return [_outbox_row(m) for m in merges]
