@@ -59,7 +59,9 @@ def crm_dedupe(
         {'Contacts merges': 3, 'Contacts records merged away': 3, 'golden people with duplicates': 3}
     """
     with ZohoClient.from_settings(settings, engine, http_client, options=options) as zoho:
-        runner = MergeRunner(engine, ZohoMerger(zoho, settings.sync.zoho), on_step=on_step)
+        merger = ZohoMerger(zoho, settings.sync.zoho)
+        runner = MergeRunner(engine, merger, on_step=on_step)
+        before = merger.usage()  # the run's calls and credits include reading the records to plan
         if not apply:
             plan = runner.plan_crm_duplicates()
             if plan_file is not None:
@@ -77,6 +79,8 @@ def crm_dedupe(
             status, error, report = RunStatus.SUCCEEDED, None, None
             try:
                 report = runner.apply(plan, run_id=run_id)
+                after = merger.usage()
+                report.calls, report.credits = after.calls - before.calls, after.credits - before.credits
                 if report.failures:
                     status = RunStatus.FAILED
                     error = f"{len(report.failures)} merges refused"
