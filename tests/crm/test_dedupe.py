@@ -136,7 +136,8 @@ def test_apply_moves_notes_tasks_deals_and_tags_to_the_master(
 
     result = _dedupe(rig, apply=True)
 
-    assert result.report is not None and not result.report.failures
+    assert result.report is not None
+    assert not result.report.failures
     assert result.report.counts["Contacts merged"] == 2
     assert (result.report.calls, result.report.credits) == (4, 4)  # three records read, one merge
     kept = api.get(f"/crm/v8/Contacts/{master}").json()["data"][0]
@@ -147,7 +148,8 @@ def test_apply_moves_notes_tasks_deals_and_tags_to_the_master(
     assert [t["Subject"] for t in api.get(f"/crm/v8/Contacts/{master}/Tasks").json()["data"]] == ["send the deck"]
     deal = api.get(f"/crm/v8/Deals/{duplicates['deal']}").json()["data"][0]
     assert deal["Contact_Name"]["id"] == master
-    assert not _alive(api, "Contacts", second) and not _alive(api, "Contacts", third)
+    assert not _alive(api, "Contacts", second)
+    assert not _alive(api, "Contacts", third)
     binned = {item["id"] for item in api.get("/crm/v8/Contacts/deleted", params={"type": "recycle"}).json()["data"]}
     assert {second, third} <= binned
     with rig.engine.connect() as connection:
@@ -158,10 +160,13 @@ def test_apply_moves_notes_tasks_deals_and_tags_to_the_master(
         synced = connection.execute(select(sync_records).where(sync_records.c.golden_id == "gp_ada")).mappings().one()
         assert (synced["remote_id"], synced["payload_hash"]) == (master, None)  # the next sync writes it anew
         run = connection.execute(select(runs).where(runs.c.id == result.run_id)).mappings().one()
-        assert run["status"] == "succeeded" and run["counters"]["Contacts merged"] == 2
+        assert run["status"] == "succeeded"
+        assert run["counters"]["Contacts merged"] == 2
 
     again = _dedupe(rig, apply=True)  # nothing left to merge
-    assert again.plan.merges == [] and again.report is not None and again.report.calls == 0
+    assert again.plan.merges == []
+    assert again.report is not None
+    assert again.report.calls == 0
     assert _merged(backend, "Contacts") == 2
 
 
@@ -172,7 +177,8 @@ def test_a_lost_answer_is_checked_at_zoho_and_never_merged_twice(
 
     first = _dedupe(rig, apply=True)
 
-    assert first.report is not None and first.report.uncertain == 1
+    assert first.report is not None
+    assert first.report.uncertain == 1
     assert _merged(backend, "Contacts") == 2  # Zoho made the merge; its answer never came
     with rig.engine.connect() as connection:
         assert record_merges.counts(connection, target="zoho") == {"in_flight": 1}
@@ -199,8 +205,10 @@ def test_a_contact_is_never_merged_into_a_lead(rig: Rig, api: TestClient, backen
     assert [(m.action, m.module, m.master_id, m.loser_ids) for m in result.plan.merges] == [
         ("convert_into_contact", "Leads", contact, [lead])
     ]
-    assert result.report is not None and not result.report.failures
-    assert _merged(backend, "Contacts") == 0 and _merged(backend, "Leads") == 0
+    assert result.report is not None
+    assert not result.report.failures
+    assert _merged(backend, "Contacts") == 0
+    assert _merged(backend, "Leads") == 0
     assert _alive(api, "Contacts", contact)
     assert backend.get_record("Leads", lead)["Converted__s"] is True
     assert backend.stats()["records"]["Contacts"] == 1  # converted into the existing Contact, none created
@@ -225,11 +233,13 @@ def test_a_refused_merge_is_reported_with_zohos_code(
     assert _alive(api, "Contacts", duplicates["second"])  # a refused merge loses nothing
     with rig.engine.connect() as connection:
         run = connection.execute(select(runs).where(runs.c.id == result.run_id)).mappings().one()
-        assert run["status"] == "failed" and run["counters"]["failures"][0][1] == "INVALID_DATA"
+        assert run["status"] == "failed"
+        assert run["counters"]["failures"][0][1] == "INVALID_DATA"
 
     replanned = _dedupe(rig, apply=True)  # planned from what Zoho holds now
 
-    assert replanned.report is not None and not replanned.report.failures
+    assert replanned.report is not None
+    assert not replanned.report.failures
     assert [m.loser_ids for m in replanned.plan.merges] == [[duplicates["second"]]]
     assert not _alive(api, "Contacts", duplicates["second"])
 
