@@ -20,7 +20,7 @@ from leadflow.store import runs, sync_lock
 from leadflow.sync.merge_apply import MergeReport, MergeRunner
 from leadflow.sync.merge_plan import MergePlan, read_merge_plan, write_merge_plan
 from leadflow.sync.merge_zoho import ZohoMerger
-from leadflow.sync.runner import SyncLocked
+from leadflow.sync.runner import LockLost, SyncLocked
 from leadflow.zoho.client import ClientOptions, ZohoClient
 
 RUN_KIND = "crm_dedupe"
@@ -71,14 +71,14 @@ def crm_dedupe(
             plan = read_merge_plan(plan_file)
             if plan.target != TARGET:
                 raise InputError(f"{plan_file}: a merge plan for {plan.target}, not for Zoho")
-        with _zoho_lock(engine, settings, wait):
+        with _zoho_lock(engine, settings, wait) as heartbeat:
             if plan_file is None:
                 plan = runner.plan_crm_duplicates()
             with engine.begin() as connection:
                 run_id = runs.start_run(connection, kind=RUN_KIND)
             status, error, report = RunStatus.SUCCEEDED, None, None
             try:
-                report = runner.apply(plan, run_id=run_id)
+                report = runner.apply(plan, run_id=run_id, heartbeat=heartbeat)
                 after = merger.usage()
                 report.calls, report.credits = after.calls - before.calls, after.credits - before.credits
                 if report.failures:
@@ -100,8 +100,8 @@ def crm_dedupe(
 
 
 @contextmanager
-def _zoho_lock(engine: Engine, settings: Settings, wait: float) -> Iterator[None]:
-    """The Zoho sync's lock: a dedupe and a sync never write to Zoho at once."""
+def _zoho_lock(engine: Engine, settings: Settings, wait: float) -> Iterator[Callable[[], None]]:
+    """The Zoho sync's lock: a dedupe and a sync never write to Zoho at once. Yields the lease's renewal."""
     owner = sync_lock.new_owner_id()
     deadline = time.monotonic() + wait
     while True:
@@ -117,8 +117,15 @@ def _zoho_lock(engine: Engine, settings: Settings, wait: float) -> Iterator[None
                 "try again later or pass --wait SECONDS"
             )
         time.sleep(0.5)
+    lease = settings.sync.lock_lease_seconds
+
+    def renew() -> None:
+        with engine.begin() as connection:
+            if not sync_lock.renew(connection, target=TARGET, owner=owner, lease_seconds=lease):
+                raise LockLost("the lock on zoho was taken by another process; crm dedupe stopped")
+
     try:
-        yield
+        yield renew
     finally:
         with engine.begin() as connection:
             sync_lock.release(connection, target=TARGET, owner=owner)

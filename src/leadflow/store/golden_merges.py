@@ -35,14 +35,14 @@ def synced_members(connection: Connection) -> Members:
     return _members(connection, synced)
 
 
-def _members(connection: Connection, golden_ids: set[str] | None) -> Members:
+def _members(connection: Connection, golden_ids: set[str]) -> Members:
     members: Members = {}
     for srid, gid in connection.execute(select(cluster_members.c.source_record_id, cluster_members.c.golden_person_id)):
-        if golden_ids is None or gid in golden_ids:
+        if gid in golden_ids:
             members.setdefault(str(gid), set()).add(f"p:{srid}")
     table = crm_cluster_members
     for module, crm_id, gid in connection.execute(select(table.c.crm_module, table.c.crm_id, table.c.golden_person_id)):
-        if golden_ids is None or gid in golden_ids:
+        if gid in golden_ids:
             members.setdefault(str(gid), set()).add(f"crm:{module}:{crm_id}")
     return members
 
@@ -50,14 +50,11 @@ def _members(connection: Connection, golden_ids: set[str] | None) -> Members:
 def record(connection: Connection, *, before: Members, run_id: int | None) -> dict[str, str]:
     """After a resolve: every id of ``before`` that no longer exists, mapped to the golden person now holding
     most of its rows; written to ``golden_merges`` and returned (retired id -> survivor id)."""
-    live = {str(gid) for (gid,) in connection.execute(select(golden_people.c.id))}
+    live = _live(connection, set(before))
     gone = {gid: rids for gid, rids in before.items() if gid not in live and rids}
     if not gone:
         return {}
-    now_of: dict[str, str] = {}
-    for gid, rids in _members(connection, None).items():
-        for rid in rids:
-            now_of[rid] = gid
+    now_of = _holders(connection, {rid for rids in gone.values() for rid in rids})
     merged: dict[str, str] = {}
     for gid, rids in gone.items():
         votes = Counter(now_of[rid] for rid in rids if rid in now_of)
@@ -65,6 +62,25 @@ def record(connection: Connection, *, before: Members, run_id: int | None) -> di
             merged[gid] = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
     _write(connection, merged, run_id)
     return merged
+
+
+def _holders(connection: Connection, rids: set[str]) -> dict[str, str]:
+    """rid -> the golden person holding it now, for ``rids``."""
+    sources = sorted(int(rid[2:]) for rid in rids if rid.startswith("p:"))
+    held: dict[str, str] = {}
+    for start in range(0, len(sources), 500):
+        query = select(cluster_members.c.source_record_id, cluster_members.c.golden_person_id).where(
+            cluster_members.c.source_record_id.in_(sources[start : start + 500])
+        )
+        held.update({f"p:{srid}": str(gid) for srid, gid in connection.execute(query)})
+    crm = [tuple(rid.split(":", 2)[1:]) for rid in rids if rid.startswith("crm:")]
+    table = crm_cluster_members
+    for module, crm_id in crm:
+        query = select(table.c.golden_person_id).where((table.c.crm_module == module) & (table.c.crm_id == crm_id))
+        gid = connection.execute(query).scalar_one_or_none()
+        if gid is not None:
+            held[f"crm:{module}:{crm_id}"] = str(gid)
+    return held
 
 
 def _write(connection: Connection, merged: Mapping[str, str], run_id: int | None) -> None:
@@ -86,10 +102,13 @@ def _write(connection: Connection, merged: Mapping[str, str], run_id: int | None
 def survivors(connection: Connection, retired_ids: Iterable[str]) -> dict[str, str]:
     """Retired id -> the live golden id it ended in (following chains: a into b, later b into c gives c);
     ids with no live survivor are left out."""
+    retired_ids = list(retired_ids)
+    if not retired_ids:
+        return {}
     lineage = {
         str(r): str(s) for r, s in connection.execute(select(golden_merges.c.retired_id, golden_merges.c.survivor_id))
     }
-    live = {str(gid) for (gid,) in connection.execute(select(golden_people.c.id))}
+    live = _live(connection, {*retired_ids, *lineage.values()})
     result: dict[str, str] = {}
     for retired in retired_ids:
         current, seen = retired, {retired}
@@ -101,3 +120,13 @@ def survivors(connection: Connection, retired_ids: Iterable[str]) -> dict[str, s
         if current in live and current != retired:
             result[retired] = current
     return result
+
+
+def _live(connection: Connection, ids: set[str]) -> set[str]:
+    """Those of ``ids`` that are golden people now."""
+    wanted = sorted(ids)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        query = select(golden_people.c.id).where(golden_people.c.id.in_(wanted[start : start + 500]))
+        found.update(str(gid) for (gid,) in connection.execute(query))
+    return found

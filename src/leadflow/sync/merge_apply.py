@@ -144,8 +144,9 @@ class MergeRunner:
 
     # --- applying ---------------------------------------------------------------------------------------------
 
-    def apply(self, plan: MergePlan, *, run_id: int | None) -> MergeReport:
-        """Put ``plan``'s merges in the outbox and make every open merge of the target (earlier runs' too)."""
+    def apply(self, plan: MergePlan, *, run_id: int | None, heartbeat: Callable[[], None] | None = None) -> MergeReport:
+        """Put ``plan``'s merges in the outbox and make every open merge of the target (earlier runs' too);
+        ``heartbeat`` is called before each (it renews the caller's lock, and raises when the lock was lost)."""
         report = MergeReport(plan)
         before = self.target.usage()
         try:
@@ -158,6 +159,8 @@ class MergeRunner:
             if known:
                 report.counts["merges already in the outbox"] = known
             for row in open_rows:
+                if heartbeat is not None:
+                    heartbeat()
                 self._one(row, report, run_id)
         finally:
             after = self.target.usage()

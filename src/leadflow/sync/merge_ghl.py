@@ -20,9 +20,10 @@ from leadflow.store.record_merges import MergeRow
 from leadflow.sync.merge_plan import RemoteRecord, person_field_sources
 from leadflow.sync.target import CallCost
 
-# standard fields the master takes from the loser when it has none (email and phone stay: GHL's duplicate rule
-# would refuse them while the loser exists, and the next sync writes the golden record's values)
-FILLABLE = ("firstName", "lastName", "companyName", "address1", "city", "state", "postalCode", "country", "website")
+# standard fields the master takes from the loser when it has none: those UpdateContactDto accepts (not
+# companyName), less email and phone (GHL's duplicate rule would refuse them while the loser exists; the next sync
+# writes the golden record's values)
+FILLABLE = ("firstName", "lastName", "address1", "city", "state", "postalCode", "country", "website", "dateOfBirth")
 
 
 class GhlMerger:

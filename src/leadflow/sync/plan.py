@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from leadflow.errors import ConfigError
-from leadflow.store import sync_ledger, sync_source
+from leadflow.store import golden_merges, record_merges, sync_ledger, sync_source
 from leadflow.store.sync_ledger import SyncedRecord
 from leadflow.sync.mapping import ACCOUNT_LOOKUP, clean_value, comparable, content_hash, is_empty, resolve_source
 from leadflow.sync.schema import Kind, TargetSchema
@@ -96,6 +96,7 @@ class PlanTally:
     external_id_field: str = ""
     unchanged: int = 0
     orphaned: int = 0  # pushed earlier, no golden record any more (merged away)
+    to_merge: int = 0  # of those, records whose golden person went into another: the sync merges them first
     writes: int = 0  # record writes that need a call (tag operations not included)
     tag_changes: int = 0  # tags added plus tags removed
     by_kind: Counter[str] = field(default_factory=Counter)
@@ -139,8 +140,10 @@ class PlanTally:
         """``<module> <action>`` -> operations, tags added/removed, invalid and unchanged records."""
         counts = Counter({name: n for name, n in self._counts.items() if n})
         counts["unchanged records"] = self.unchanged
-        if self.orphaned:
-            counts["orphaned (at the target, golden record merged away; left as is)"] = self.orphaned
+        if self.to_merge:
+            counts["records of golden people merged since (merged into the survivor's record first)"] = self.to_merge
+        if self.orphaned - self.to_merge > 0:
+            counts["orphaned (at the target, golden record merged away; left as is)"] = self.orphaned - self.to_merge
         return dict(sorted(counts.items()))
 
 
@@ -270,6 +273,9 @@ class Planner:
                         ops.append(tags)
             yield self._counted(ops, tally)
         tally.orphaned = sync_source.count_orphaned(connection, target=self.target)
+        if tally.orphaned:
+            orphans = record_merges.orphaned_records(connection, target=self.target)
+            tally.to_merge = len(golden_merges.survivors(connection, orphans))
 
     @staticmethod
     def _counted(ops: list[Operation], tally: PlanTally) -> list[Operation]:

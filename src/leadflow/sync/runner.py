@@ -184,7 +184,7 @@ class SyncRunner:
         if self.merges is None:
             return
         merger = MergeRunner(self.engine, self.merges)
-        merged = merger.apply(merger.plan_golden_merges(), run_id=self._run_id)
+        merged = merger.apply(merger.plan_golden_merges(), run_id=self._run_id, heartbeat=self._heartbeat)
         for name, count in merged.counts.items():
             if count and name != "merges planned":
                 self._count(name, count)

@@ -1,0 +1,145 @@
+"""The merge outbox, golden id lineage and the links a merge moves, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from leadflow.store import golden_merges, open_store, record_merges
+from leadflow.store.golden import replace_golden
+from leadflow.store.record_merges import MergeState
+from leadflow.store.runs import start_run, utcnow
+from leadflow.store.schema import crm_records, golden_people, record_tags, sync_records
+from tests.store.test_golden import add_source_rows, golden
+
+
+def _member(srid: int, gid: str) -> dict[str, Any]:
+    return {"source_record_id": srid, "golden_person_id": gid, "match_reason": "email"}
+
+
+def test_lineage_follows_rows_into_the_survivor_and_chains(database_url: str) -> None:
+    engine = open_store(database_url)
+    with engine.begin() as connection:
+        run = start_run(connection, kind="resolve")
+        a, b, c = add_source_rows(connection, run, 3)
+        replace_golden(
+            connection, companies=[], people=[golden("gp_a", None), golden("gp_b", None), golden("gp_c", None)],
+            members=[_member(a, "gp_a"), _member(b, "gp_b"), _member(c, "gp_c")],
+        )  # fmt: skip
+        for gid in ("gp_a", "gp_b", "gp_c"):
+            connection.execute(
+                sa.insert(sync_records).values(
+                    target="zoho", golden_id=gid, kind="person", module="Leads", remote_id=f"r_{gid}",
+                    payload={}, version=1, synced_at=utcnow(),
+                )
+            )  # fmt: skip
+    with engine.begin() as connection:  # week 2: b's row joins a
+        before = golden_merges.synced_members(connection)
+        assert before == {"gp_a": {f"p:{a}"}, "gp_b": {f"p:{b}"}, "gp_c": {f"p:{c}"}}
+        replace_golden(
+            connection, companies=[], people=[golden("gp_a", None), golden("gp_c", None)],
+            members=[_member(a, "gp_a"), _member(b, "gp_a"), _member(c, "gp_c")],
+        )  # fmt: skip
+        assert golden_merges.record(connection, before=before, run_id=None) == {"gp_b": "gp_a"}
+    with engine.begin() as connection:  # week 3: a's rows join c
+        before = golden_merges.synced_members(connection)
+        replace_golden(
+            connection, companies=[], people=[golden("gp_c", None)],
+            members=[_member(a, "gp_c"), _member(b, "gp_c"), _member(c, "gp_c")],
+        )  # fmt: skip
+        assert golden_merges.record(connection, before=before, run_id=None) == {"gp_a": "gp_c"}
+    with engine.connect() as connection:
+        assert golden_merges.survivors(connection, ["gp_a", "gp_b", "gp_c", "gp_x"]) == {"gp_a": "gp_c", "gp_b": "gp_c"}
+        assert record_merges.orphaned_records(connection, target="zoho") == {
+            "gp_a": ("Leads", "r_gp_a"),
+            "gp_b": ("Leads", "r_gp_b"),
+        }
+
+
+def _merge(**values: Any) -> dict[str, Any]:
+    base = {
+        "key": "zoho:merge:Leads:B<-A", "target": "zoho", "action": "merge", "module": "Leads", "golden_id": "gp_a",
+        "master_id": "B", "loser_ids": ["A"], "retired_ids": ["gp_b"], "keep": {"Email": "A"},
+    }  # fmt: skip
+    return {**base, **values}
+
+
+def test_outbox_keys_make_a_merge_once_and_a_failed_one_is_planned_again(database_url: str) -> None:
+    engine = open_store(database_url)
+    with engine.begin() as connection:
+        assert record_merges.enqueue(connection, merges=[_merge(), _merge()], run_id=None) == (1, 1)
+        (row,) = record_merges.open_merges(connection, target="zoho")
+        assert (row.state, row.loser_ids, row.keep, row.retired_ids) == (
+            MergeState.PENDING,
+            ["A"],
+            {"Email": "A"},
+            ["gp_b"],
+        )
+        record_merges.mark_in_flight(connection, merge_id=row.id, run_id=None)
+        record_merges.fail(connection, merge_id=row.id, code="INVALID_DATA", message="the id given seems to be invalid")
+        assert record_merges.open_merges(connection, target="zoho") == []
+        assert record_merges.enqueue(connection, merges=[_merge()], run_id=None) == (0, 1)
+        (again,) = record_merges.open_merges(connection, target="zoho")
+        assert (again.id, again.state, again.attempts) == (row.id, MergeState.PENDING, 0)
+        record_merges.confirm(connection, merge_id=row.id, result={"master_id": "B"})
+        assert record_merges.enqueue(connection, merges=[_merge()], run_id=None) == (0, 1)
+        assert record_merges.counts(connection) == {"confirmed": 1}
+
+
+def test_links_point_at_the_master_after_a_merge(database_url: str) -> None:
+    engine = open_store(database_url)
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(golden_people).values(
+                id="gp_a", emails=[], provenance={}, updated_at=now, crm_module="Leads", crm_id="A"
+            )
+        )
+        for module, crm_id in (("Leads", "A"), ("Leads", "B")):
+            connection.execute(sa.insert(crm_records).values(module=module, crm_id=crm_id, fields={}, loaded_at=now))
+        rows = [
+            ("gp_a", "person", "A", {"Email": "a@x.io"}, 2),
+            ("gp_b", "person", "B", {"Email": "b@x.io"}, 5),
+            ("gp_a#tags", "tags", None, {"tags": ["lf-a"]}, 1),
+            ("gp_b#tags", "tags", None, {"tags": ["lf-b"]}, 1),
+        ]
+        for gid, kind, remote, payload, version in rows:
+            connection.execute(
+                sa.insert(sync_records).values(
+                    target="zoho", golden_id=gid, kind=kind, module="Leads", remote_id=remote, payload=payload,
+                    payload_hash="h", version=version, synced_at=now,
+                )
+            )  # fmt: skip
+        for gid, applied in (("gp_a", ["lf-a"]), ("gp_b", ["lf-b"])):
+            connection.execute(
+                sa.insert(record_tags).values(
+                    golden_person_id=gid,
+                    target="zoho",
+                    desired=applied,
+                    applied=applied,
+                    custom_fields={},
+                    updated_at=now,
+                )
+            )
+        record_merges.enqueue(connection, merges=[_merge()], run_id=None)
+        (row,) = record_merges.open_merges(connection, target="zoho")
+
+        record_merges.point_links_at_master(connection, merge=row, master_module="Leads")
+
+        synced = {
+            r["golden_id"]: r
+            for r in connection.execute(sa.select(sync_records).order_by(sync_records.c.golden_id)).mappings()
+        }
+        assert set(synced) == {"gp_a", "gp_a#tags"}
+        person = synced["gp_a"]
+        # the survivor now lives in the master (the retired person's record) with what was pushed there
+        assert (person["remote_id"], person["payload"], person["payload_hash"]) == ("B", {"Email": "b@x.io"}, None)
+        assert person["version"] == 6
+        assert synced["gp_a#tags"]["payload"] == {"tags": ["lf-a", "lf-b"]}  # the master holds both records' tags
+        applied = connection.execute(
+            sa.select(record_tags.c.applied).where(record_tags.c.golden_person_id == "gp_a")
+        ).scalar_one()
+        assert applied == ["lf-a", "lf-b"]
+        assert connection.execute(sa.select(golden_people.c.crm_id)).scalar_one() == "B"
+        assert [r.crm_id for r in connection.execute(sa.select(crm_records.c.crm_id))] == ["B"]
