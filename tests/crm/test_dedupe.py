@@ -249,3 +249,25 @@ def test_a_plan_file_that_is_not_one_is_refused(rig: Rig, tmp_path: Path) -> Non
     bad.write_text('{"type": "plan", "counts": {}}\n')
     with pytest.raises(InputError, match="not a merge plan header"):
         _dedupe(rig, apply=True, plan_file=bad)
+
+
+def test_a_lead_leadflow_wrote_is_left_to_the_syncs_lead_to_contact_conversion(
+    rig: Rig, api: TestClient, backend: ZohoBackend
+) -> None:
+    lead = _create(api, "Leads", {"Last_Name": "Hopper", "Email": "grace@navy.example", "Company": "Navy"})
+    contact = _create(api, "Contacts", {"Last_Name": "Hopper", "Email": "grace@navy.example"})
+    _golden(rig.engine, "gp_grace", [("Contacts", contact), ("Leads", lead)], email="grace@navy.example")
+    with rig.engine.begin() as connection:  # week 1's sync created the Lead
+        connection.execute(
+            insert(sync_records).values(
+                target="zoho", golden_id="gp_grace", kind="person", module="Leads", remote_id=lead,
+                payload={}, payload_hash="h", version=1, synced_at=utcnow(),
+            )
+        )  # fmt: skip
+
+    result = _dedupe(rig, apply=True)
+
+    assert result.plan.merges == []
+    assert [line.split(":")[0] for line in result.plan.left] == ["gp_grace"]
+    assert "lead_matched_to_contact" in result.plan.left[0]
+    assert not backend.get_record("Leads", lead).get("Converted__s")

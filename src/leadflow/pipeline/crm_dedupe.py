@@ -63,7 +63,7 @@ def crm_dedupe(
         runner = MergeRunner(engine, merger, on_step=on_step)
         before = merger.usage()  # the run's calls and credits include reading the records to plan
         if not apply:
-            plan = runner.plan_crm_duplicates()
+            plan = runner.plan_crm_duplicates(external_id_field=settings.sync.zoho.external_id_field)
             if plan_file is not None:
                 write_merge_plan(plan, plan_file)
             return DedupeResult(plan, plan_written=plan_file)
@@ -73,7 +73,7 @@ def crm_dedupe(
                 raise InputError(f"{plan_file}: a merge plan for {plan.target}, not for Zoho")
         with _zoho_lock(engine, settings, wait) as heartbeat:
             if plan_file is None:
-                plan = runner.plan_crm_duplicates()
+                plan = runner.plan_crm_duplicates(external_id_field=settings.sync.zoho.external_id_field)
             with engine.begin() as connection:
                 run_id = runs.start_run(connection, kind=RUN_KIND)
             status, error, report = RunStatus.SUCCEEDED, None, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from leadflow.config import Settings
 from leadflow.ghl import GhlClient, GhlOptions
 from leadflow.sync.ghl_schema import ghl_schema
 from leadflow.sync.ghl_target import GhlTarget
+from leadflow.sync.merge_apply import merge_golden_records
 from leadflow.sync.merge_ghl import GhlMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
@@ -75,14 +77,20 @@ def ghl_sync(
         ...     report = runner.run()
     """
     ghl = GhlClient.from_settings(settings, engine, http_client, options=options)
+    merger = GhlMerger(ghl, settings.sync.ghl)
+
+    def merge_golden(run_id: int | None) -> Counter[str]:
+        return merge_golden_records(engine, merger, run_id=run_id, heartbeat=runner.renew_lock)
+
     try:
-        yield SyncRunner(
+        runner = SyncRunner(
             engine,
             GhlTarget(ghl, settings.sync.ghl, segments=settings.segments),
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
-            merges=GhlMerger(ghl, settings.sync.ghl),
+            prelude=merge_golden,
         )
+        yield runner
     finally:
         ghl.close()

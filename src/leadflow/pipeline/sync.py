@@ -3,6 +3,7 @@ sync engine."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
+from leadflow.sync.merge_apply import merge_golden_records
 from leadflow.sync.merge_zoho import ZohoMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
@@ -70,15 +72,21 @@ def zoho_sync(
         ...     report = runner.run()
     """
     zoho = ZohoClient.from_settings(settings, engine, http_client, options=options)
+    merger = ZohoMerger(zoho, settings.sync.zoho)
+
+    def merge_golden(run_id: int | None) -> Counter[str]:
+        return merge_golden_records(engine, merger, run_id=run_id, heartbeat=runner.renew_lock)
+
     try:
-        yield SyncRunner(
+        runner = SyncRunner(
             engine,
             ZohoTarget(zoho, settings.sync.zoho),
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
-            merges=ZohoMerger(zoho, settings.sync.zoho),
+            prelude=merge_golden,
         )
+        yield runner
     finally:
         zoho.close()
 

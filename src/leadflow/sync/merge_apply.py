@@ -84,17 +84,43 @@ class MergeRunner:
         self.target = target
         self.name = target.name
         self.step = on_step or (lambda _text: None)
+        self._read_cache: dict[tuple[str, str], RemoteRecord] = {}  # records read while planning
 
     # --- planning ---------------------------------------------------------------------------------------------
 
-    def plan_crm_duplicates(self) -> MergePlan:
+    def plan_crm_duplicates(self, *, external_id_field: str = "Leadflow_ID") -> MergePlan:
         """Golden people whose cluster holds two or more CRM records (``crm_cluster_members`` and the person's
-        own CRM link): each left with one record."""
+        own CRM link): each left with one record.
+
+        A Lead leadflow wrote for the person (the id map points at it, or it carries the person's id in
+        ``external_id_field``) beside a Contact is left to the sync's Lead-to-Contact conversion
+        (``[sync.zoho] lead_matched_to_contact``) and listed, so the two paths never both act on it.
+        """
         with self.engine.connect() as connection:
             groups = grouped(record_merges.crm_cluster_records(connection))
             groups = {gid: records for gid, records in groups.items() if len(records) > 1}
             people = record_merges.golden_people_by_id(connection, ids=list(groups))
-        return self._plan(groups, people, {})
+            pushed = record_merges.remote_records(connection, target=self.name, golden_ids=set(groups))
+        plan = self._plan(groups, people, {})
+        kept: list[RecordMerge] = []
+        for merge in plan.merges:
+            lead = merge.loser_ids[0]
+            if merge.action == "convert_into_contact" and (
+                pushed.get(merge.golden_id) == ("Leads", lead)
+                or self._carries(lead, merge.golden_id, external_id_field)
+            ):
+                plan.left.append(
+                    f"{merge.golden_id}: Lead {lead} (written by leadflow) and Contact {merge.master_id}: left to the"
+                    " sync's Lead-to-Contact conversion ([sync.zoho] lead_matched_to_contact)"
+                )
+                continue
+            kept.append(merge)
+        plan.merges = kept
+        return plan
+
+    def _carries(self, lead_id: str, golden_id: str, external_id_field: str) -> bool:
+        record = self._read_cache.get(("Leads", lead_id))
+        return record is not None and record.values.get(external_id_field) == golden_id
 
     def plan_golden_merges(self) -> MergePlan:
         """Records at the target of golden people a later resolve merged into another: each survivor is left
@@ -125,6 +151,7 @@ class MergeRunner:
         for golden_id, members in sorted(groups.items()):
             self.step(f"reading {len(members)} records of {golden_id}")
             found = [self.target.read(module, record_id) for module, record_id in members]
+            self._read_cache.update({(m, i): r for (m, i), r in zip(members, found, strict=True) if r is not None})
             records = [r for r in found if r is not None]
             missing = [f"{m} {i}" for (m, i), r in zip(members, found, strict=True) if r is None]
             if len(records) < 2:
@@ -239,3 +266,21 @@ def _outbox_row(merge: RecordMerge) -> dict[str, Any]:
 
 def as_rows(merges: Sequence[RecordMerge]) -> list[dict[str, Any]]:
     return [_outbox_row(m) for m in merges]
+
+
+def merge_golden_records(
+    engine: Engine, target: MergeTarget, *, run_id: int | None, heartbeat: Callable[[], None] | None = None
+) -> Counter[str]:
+    """The sync's step before its plan: records at the target of golden people a later resolve merged into
+    another are merged into one (through the merge outbox, exactly once), so the plan finds the survivor in the
+    id map and no orphan is left. Returns counts for the sync report (refusals as ``<module> merges failed``).
+
+    Example:
+        >>> merge_golden_records(engine, ZohoMerger(zoho), run_id=run_id)  # doctest: +SKIP
+        Counter({'Leads merged': 1})
+    """
+    runner = MergeRunner(engine, target)
+    report = runner.apply(runner.plan_golden_merges(), run_id=run_id, heartbeat=heartbeat)
+    for key, code, message in report.failures:
+        log.warning("sync.merge_failed", key=key, code=code, message=message)
+    return Counter({name: n for name, n in report.counts.items() if n and name != "merges planned"})

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from leadflow.config import ZohoSyncSettings
+from leadflow.errors import ApiError
 from leadflow.store.record_merges import MergeRow
 from leadflow.sync.merge_plan import ZOHO_MERGE_MAX, RemoteRecord, person_field_sources
 from leadflow.sync.target import CallCost
@@ -48,7 +49,13 @@ class ZohoMerger:
             contact = self.zoho.contacts.get(merge.master_id)
             account = (contact or {}).get("Account_Name")
             account_id = str(account["id"]) if isinstance(account, dict) and account.get("id") else None
-            result = self.zoho.leads.convert(merge.loser_ids[0], contact_id=merge.master_id, account_id=account_id)
+            try:
+                result = self.zoho.leads.convert(merge.loser_ids[0], contact_id=merge.master_id, account_id=account_id)
+            except ApiError as exc:
+                if exc.vendor_code != "ID_ALREADY_CONVERTED":
+                    raise
+                # converted by the other path that folds Leads into Contacts (the sync's lead_matched_to_contact)
+                return {"master_module": "Contacts", "found": "already converted"}
             return {"master_module": "Contacts", "contact_id": result.contact_id, "account_id": result.account_id}
         master = self.zoho.merge.records(merge.module, merge.master_id, merge.loser_ids, keep=merge.keep or None)
         return {"master_module": merge.module, "master_id": master, "merged": merge.loser_ids}

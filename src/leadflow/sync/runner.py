@@ -40,7 +40,6 @@ from leadflow.store.sync_outbox import OutboxRow, OutboxState
 from leadflow.sync import outbox
 from leadflow.sync.cost import choose_method
 from leadflow.sync.mapping import ACCOUNT_LOOKUP, comparable
-from leadflow.sync.merge_apply import MergeRunner, MergeTarget
 from leadflow.sync.plan import DEFAULT_TAG_PREFIX, TAGS_SUFFIX, Plan, Planner, PlanTally
 from leadflow.sync.schema import Kind, TargetSchema
 from leadflow.sync.target import SyncTarget, TargetUnreachable, WriteMethod, WriteOutcome
@@ -109,10 +108,9 @@ class SyncRunner:
         progress: Progress | None = None,
         tag_prefix: str = DEFAULT_TAG_PREFIX,
         mirror_fresh: timedelta = timedelta(hours=1),
-        merges: MergeTarget | None = None,
+        prelude: Callable[[int | None], Mapping[str, int]] | None = None,
     ) -> None:
         self.engine = engine
-        self.merges = merges
         self.tag_prefix = tag_prefix
         self.target = target
         self.schema: TargetSchema = target.schema
@@ -126,6 +124,8 @@ class SyncRunner:
         self._started = datetime.now(UTC)
         self._report: SyncReport | None = None
         self._account_ids: dict[str, str] = {}
+        # a target's own step before the outbox, under the lock, given the run id; its counts join the report
+        self.prelude = prelude
 
     # --- entry points ---------------------------------------------------------------------------------------
 
@@ -153,7 +153,9 @@ class SyncRunner:
             status, error = RunStatus.SUCCEEDED, None
             try:
                 self._reconcile_in_flight()
-                self._merge_golden_records()
+                if self.prelude is not None:
+                    for key, n in self.prelude(self._run_id).items():
+                        self._count(key, n)
                 report.enqueued = self._enqueue(plan, report.plan.tally, retry_failed=retry_failed)
                 self._count("invalid, not sent", report.enqueued.invalid)
                 self._count("stale plan operations skipped", report.enqueued.stale)
@@ -177,19 +179,6 @@ class SyncRunner:
                 with self.engine.begin() as connection:
                     runs.finish_run(connection, run_id=self._run_id, status=status, counters=counters, error=error)
             return report
-
-    def _merge_golden_records(self) -> None:
-        """Golden people a later resolve merged into another: their records at the target are merged into one
-        (through the merge outbox, exactly once) before the plan reads the id map."""
-        if self.merges is None:
-            return
-        merger = MergeRunner(self.engine, self.merges)
-        merged = merger.apply(merger.plan_golden_merges(), run_id=self._run_id, heartbeat=self._heartbeat)
-        for name, count in merged.counts.items():
-            if count and name != "merges planned":
-                self._count(name, count)
-        for key, code, message in merged.failures:
-            log.warning("sync.merge_failed", key=key, code=code, message=message)
 
     def _enqueue(self, plan: Plan | None, tally: PlanTally, *, retry_failed: bool) -> outbox.Enqueued:
         """The plan into the outbox in one transaction: a given plan as it is, else planned a chunk at a time."""
@@ -249,6 +238,11 @@ class SyncRunner:
         finally:
             with self.engine.begin() as connection:
                 sync_lock.release(connection, target=name, owner=self.owner)
+
+    def renew_lock(self) -> None:
+        """Renew this run's lease on the target (a prelude that writes for long calls it between writes);
+        raises :class:`LockLost` when another sync took the lock."""
+        self._heartbeat()
 
     def _heartbeat(self) -> None:
         with self.engine.begin() as connection:
