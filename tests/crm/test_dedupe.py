@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from leadflow.config import Settings
 from leadflow.errors import InputError
 from leadflow.pipeline.crm_dedupe import DedupeResult, crm_dedupe
-from leadflow.store import record_merges
+from leadflow.store import record_merges, sync_ledger
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import crm_cluster_members, crm_records, golden_people, runs, sync_records
 from leadflow.sync.merge_plan import read_merge_plan
@@ -235,6 +235,10 @@ def test_a_refused_merge_is_reported_with_zohos_code(
         run = connection.execute(select(runs).where(runs.c.id == result.run_id)).mappings().one()
         assert run["status"] == "failed"
         assert run["counters"]["failures"][0][1] == "INVALID_DATA"
+        logged = sync_ledger.run_log(connection, run_id=int(result.run_id or 0), outcomes=["failed"])
+        assert [(row["module"], row["action"], row["code"]) for row in logged] == [
+            ("Contacts", "merge", "INVALID_DATA")
+        ]
 
     replanned = _dedupe(rig, apply=True)  # planned from what Zoho holds now
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from leadflow.errors import ApiError, AuthError, LeadflowError, RateLimited, ResponseLost, TransientError
 from leadflow.log import get_logger
-from leadflow.store import golden_merges, record_merges
+from leadflow.store import golden_merges, record_merges, sync_ledger
 from leadflow.store.record_merges import MergeRow, MergeState
 from leadflow.sync.merge_plan import MergePlan, RecordMerge, RemoteRecord, grouped, plan_person
 from leadflow.sync.target import CallCost
@@ -198,14 +198,14 @@ class MergeRunner:
         if row.state == MergeState.IN_FLIGHT:
             settled = self.target.settled(row)
             if settled is True:
-                self._confirm(row, {"found": "merged at the target (an earlier answer was lost)"}, report)
+                self._confirm(row, {"found": "merged at the target (an earlier answer was lost)"}, report, run_id)
                 report.counts["merges found done (not sent again)"] += 1
                 return
             if settled is None:
-                self._fail(row, "MASTER_GONE", f"{row.module} {row.master_id} no longer exists", report)
+                self._fail(row, "MASTER_GONE", f"{row.module} {row.master_id} no longer exists", report, run_id)
                 return
         if row.attempts >= MAX_ATTEMPTS:
-            self._fail(row, "TOO_MANY_ATTEMPTS", f"sent {row.attempts} times without an answer", report)
+            self._fail(row, "TOO_MANY_ATTEMPTS", f"sent {row.attempts} times without an answer", report, run_id)
             return
         with self.engine.begin() as connection:
             record_merges.mark_in_flight(connection, merge_id=row.id, run_id=run_id)
@@ -217,29 +217,59 @@ class MergeRunner:
                 report.counts["merges sent, answer lost (checked next run)"] += 1
                 log.warning("merge.uncertain", key=row.key, error=str(exc))
                 return
-            self._fail(row, exc.vendor_code or f"HTTP_{exc.status}", exc.message, report, exc.details)
+            self._fail(row, exc.vendor_code or f"HTTP_{exc.status}", exc.message, report, run_id, exc.details)
             return
         except LeadflowError as exc:
-            self._fail(row, type(exc).__name__, str(exc), report)
+            self._fail(row, type(exc).__name__, str(exc), report, run_id)
             return
-        self._confirm(row, result, report)
+        self._confirm(row, result, report, run_id)
 
-    def _confirm(self, row: MergeRow, result: Mapping[str, Any], report: MergeReport) -> None:
+    def _confirm(self, row: MergeRow, result: Mapping[str, Any], report: MergeReport, run_id: int | None) -> None:
         master_module = str(result.get("master_module") or _master_module(row))
+        outcome = "merged" if row.action == "merge" else "converted"
         with self.engine.begin() as connection:
             record_merges.confirm(connection, merge_id=row.id, result=result)
             record_merges.point_links_at_master(connection, merge=row, master_module=master_module)
+            sync_ledger.log_outcomes(connection, rows=[_log_row(row, run_id, outcome, None, None, dict(result))])
         if row.action == "merge":
             report.counts[f"{row.module} merged"] += len(row.loser_ids)
         else:
             report.counts["Leads converted into their Contact"] += 1
 
-    def _fail(self, row: MergeRow, code: str, message: str, report: MergeReport, details: Any = None) -> None:
+    def _fail(
+        self,
+        row: MergeRow,
+        code: str,
+        message: str,
+        report: MergeReport,
+        run_id: int | None,
+        details: Any = None,
+    ) -> None:
         with self.engine.begin() as connection:
             record_merges.fail(connection, merge_id=row.id, code=code, message=message, details=details)
+            answer = {"details": details} if details is not None else None
+            sync_ledger.log_outcomes(connection, rows=[_log_row(row, run_id, "failed", code, message, answer)])
         report.failures.append((row.key, code, message))
         report.counts[f"{row.module} merges failed"] += 1
         log.warning("merge.failed", key=row.key, code=code, message=message)
+
+
+def _log_row(
+    row: MergeRow, run_id: int | None, outcome: str, code: str | None, message: str | None, answer: Any
+) -> dict[str, Any]:
+    """A ``sync_log`` row, so ``leadflow runs show`` lists merges (and refusals) with the run's other records."""
+    return {
+        "run_id": run_id,
+        "target": row.target,
+        "golden_id": row.golden_id,
+        "module": row.module,
+        "remote_id": row.master_id,
+        "action": "merge" if row.action == "merge" else "convert",
+        "outcome": outcome,
+        "code": code[:64] if code else None,
+        "message": message,
+        "response": {"losers": row.loser_ids, **(answer or {})},
+    }
 
 
 def _uncertain(exc: ApiError) -> bool:
