@@ -11,6 +11,7 @@ from leadflow.store.golden import replace_golden
 from leadflow.store.record_merges import MergeState
 from leadflow.store.runs import start_run, utcnow
 from leadflow.store.schema import crm_records, golden_people, record_tags, sync_records
+from leadflow.store.schema import golden_merges as golden_merges_table
 from tests.store.test_golden import add_source_rows, golden
 
 
@@ -143,3 +144,70 @@ def test_links_point_at_the_master_after_a_merge(database_url: str) -> None:
         assert applied == ["lf-a", "lf-b"]
         assert connection.execute(sa.select(golden_people.c.crm_id)).scalar_one() == "B"
         assert [r.crm_id for r in connection.execute(sa.select(crm_records.c.crm_id))] == ["B"]
+
+
+class _Target:
+    """A target whose records are a dict (what MergeRunner needs of one); counts merge calls."""
+
+    name = "zoho"
+    per_call = 2
+    def __init__(self, records: dict[str, str]) -> None:
+        self.field_sources: dict[str, dict[str, str]] = {}
+        self.records = records  # id -> created
+        self.merged: list[tuple[str, list[str]]] = []
+
+    def read(self, module: str, record_id: str) -> Any:
+        from leadflow.sync.merge_plan import RemoteRecord
+
+        created = self.records.get(record_id)
+        return None if created is None else RemoteRecord(module, record_id, created, {})
+
+    def apply(self, merge: Any) -> dict[str, Any]:
+        self.merged.append((merge.master_id, merge.loser_ids))
+        for loser in merge.loser_ids:
+            del self.records[loser]
+        return {"master_module": merge.module}
+
+    def settled(self, merge: Any) -> bool | None:
+        return all(loser not in self.records for loser in merge.loser_ids)
+
+    def usage(self) -> Any:
+        from leadflow.sync.target import CallCost
+
+        return CallCost(len(self.merged), len(self.merged))
+
+
+def test_the_sync_merges_a_retired_persons_record_or_only_relinks_when_it_is_gone(database_url: str) -> None:
+    from leadflow.sync.merge_apply import merge_golden_records
+
+    engine = open_store(database_url)
+    now = utcnow()
+    with engine.begin() as connection:
+        for gid in ("gp_a", "gp_c"):
+            connection.execute(sa.insert(golden_people).values(id=gid, emails=[], provenance={}, updated_at=now))
+        for gid, remote in (("gp_a", "A"), ("gp_b", "B"), ("gp_c", "C"), ("gp_d", "D")):
+            connection.execute(
+                sa.insert(sync_records).values(
+                    target="zoho", golden_id=gid, kind="person", module="Leads", remote_id=remote, payload={},
+                    payload_hash="h", version=1, synced_at=now,
+                )
+            )  # fmt: skip
+        connection.execute(
+            sa.insert(golden_merges_table).values(
+                [{"retired_id": "gp_b", "survivor_id": "gp_a", "created_at": now},
+                 {"retired_id": "gp_d", "survivor_id": "gp_c", "created_at": now}]
+            )
+        )  # fmt: skip
+    # B is younger than A: merged into it; D was deleted in Zoho by hand: gp_d's row simply goes
+    target = _Target({"A": "2026-01-01", "B": "2026-02-01", "C": "2026-01-01"})
+
+    counts = merge_golden_records(engine, target, run_id=None)
+
+    assert target.merged == [("A", ["B"])]
+    assert counts["Leads merged"] == 1
+    assert counts["records of merged golden people relinked (nothing to merge)"] == 1
+    with engine.connect() as connection:
+        rows = {r.golden_id: r.remote_id for r in connection.execute(sa.select(sync_records))}
+        assert rows == {"gp_a": "A", "gp_c": "C"}
+    assert merge_golden_records(engine, target, run_id=None) == {}  # nothing left to do, no call
+    assert target.merged == [("A", ["B"])]

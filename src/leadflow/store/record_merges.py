@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, select, update
 
@@ -200,9 +200,29 @@ def failures(connection: Connection, *, run_id: int) -> list[MergeRow]:
 # --- links ------------------------------------------------------------------------------------------------------
 
 
-def point_links_at_master(connection: Connection, *, merge: MergeRow, master_module: str) -> None:
+class MergeLinks(Protocol):
+    """What moving the links needs to know of a merge (a ``MergeRow``, or a planned merge that needs no call)."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def golden_id(self) -> str: ...
+    @property
+    def master_id(self) -> str: ...
+    @property
+    def loser_ids(self) -> list[str]: ...
+    @property
+    def retired_ids(self) -> list[str]: ...
+
+
+def point_links_at_master(connection: Connection, *, merge: MergeLinks, master_module: str) -> None:
     """After a confirmed merge: the CRM mirror, the sync id map, the golden people's CRM links and the applied
-    tags all name the master; the losers' rows are gone. Runs in the transaction that confirms the merge."""
+    tags all name the master; the losers' rows are gone. Runs in the transaction that confirms the merge.
+
+    A merge with no losers only moves the id map: the retired golden people's rows go, and the survivor's
+    names the master (no master: only the retired rows go, as their record is gone from the target)."""
     losers = list(merge.loser_ids)
     loser_module = merge.module
     if merge.target == "zoho":
@@ -222,8 +242,11 @@ def point_links_at_master(connection: Connection, *, merge: MergeRow, master_mod
     _repoint_sync_records(connection, merge=merge, master_module=master_module)
 
 
-def _repoint_sync_records(connection: Connection, *, merge: MergeRow, master_module: str) -> None:
+def _repoint_sync_records(connection: Connection, *, merge: MergeLinks, master_module: str) -> None:
     target = merge.target
+    if not merge.master_id:
+        _drop_retired(connection, target=target, retired_ids=merge.retired_ids)
+        return
     records = {
         str(row["golden_id"]): dict(row)
         for row in connection.execute(
@@ -286,7 +309,17 @@ def _repoint_sync_records(connection: Connection, *, merge: MergeRow, master_mod
                 )
             )
         _merge_applied_tags(connection, target=target, merge=merge)
-    for retired in merge.retired_ids:
+    _drop_retired(connection, target=target, retired_ids=merge.retired_ids)
+    if gone:  # any other golden record still pointing at a loser (a crm dedupe of records leadflow did not create)
+        connection.execute(
+            update(sync_records)
+            .where(and_(sync_records.c.target == target, sync_records.c.remote_id.in_(list(gone))))
+            .values(module=master_module, remote_id=merge.master_id, payload_hash=None, payload={})
+        )
+
+
+def _drop_retired(connection: Connection, *, target: str, retired_ids: Sequence[str]) -> None:
+    for retired in retired_ids:
         connection.execute(
             delete(sync_records).where(
                 and_(
@@ -295,15 +328,9 @@ def _repoint_sync_records(connection: Connection, *, merge: MergeRow, master_mod
                 )
             )
         )
-    # any other golden record still pointing at a loser (a crm dedupe of records leadflow did not create)
-    connection.execute(
-        update(sync_records)
-        .where(and_(sync_records.c.target == target, sync_records.c.remote_id.in_(list(gone))))
-        .values(module=master_module, remote_id=merge.master_id, payload_hash=None, payload={})
-    )
 
 
-def _merge_applied_tags(connection: Connection, *, target: str, merge: MergeRow) -> None:
+def _merge_applied_tags(connection: Connection, *, target: str, merge: MergeLinks) -> None:
     """The survivor's applied tags become the union of the merged golden people's (the master holds them all)."""
     ids = [merge.golden_id, *merge.retired_ids]
     rows = {

@@ -157,6 +157,20 @@ class MergeRunner:
             if len(records) < 2:
                 if missing:
                     plan.left.append(f"{golden_id}: {', '.join(missing)} no longer at {self.name}; nothing to merge")
+                if retired.get(golden_id):  # one record (or none) holds the person already: the id map follows
+                    held = records[0] if records else None
+                    plan.relinks.append(
+                        RecordMerge(
+                            self.name,
+                            "relink",
+                            held.module if held else "",
+                            golden_id,
+                            held.id if held else "",
+                            [],
+                            retired_ids=list(retired[golden_id]),
+                            master_module=held.module if held else "",
+                        )
+                    )
                 continue
             plan.merges += plan_person(
                 self.name,
@@ -183,6 +197,13 @@ class MergeRunner:
                 )
                 open_rows = record_merges.open_merges(connection, target=self.name)
             report.counts["merges planned"] = added
+            if plan.relinks:
+                with self.engine.begin() as connection:
+                    for relink in plan.relinks:
+                        record_merges.point_links_at_master(
+                            connection, merge=relink, master_module=relink.master_module
+                        )
+                report.counts["records of merged golden people relinked (nothing to merge)"] = len(plan.relinks)
             if known:
                 report.counts["merges already in the outbox"] = known
             for row in open_rows:

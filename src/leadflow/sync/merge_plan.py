@@ -23,7 +23,7 @@ from typing import Any, Literal
 from leadflow.errors import InputError
 from leadflow.sync.mapping import comparable, is_empty
 
-MergeAction = Literal["merge", "convert_into_contact"]
+MergeAction = Literal["merge", "convert_into_contact", "relink"]
 ZOHO_MERGE_MAX = 2  # records merged into one master per call
 IGNORED_FIELDS = frozenset(
     {
@@ -95,6 +95,8 @@ class MergePlan:
     target: str
     merges: list[RecordMerge] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # clusters not merged, each with the reason
+    # golden people merged later whose records at the target are one (or none) already: only the id map moves
+    relinks: list[RecordMerge] = field(default_factory=list)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
