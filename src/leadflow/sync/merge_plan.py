@@ -127,7 +127,16 @@ def choose_master(records: Sequence[RemoteRecord]) -> RemoteRecord:
         >>> choose_master([a, b]).id
         '2'
     """
-    return min(records, key=lambda r: (r.module != "Contacts", r.created or "~", -r.filled, len(r.id), r.id))
+    return min(records, key=lambda r: (r.module != "Contacts", _instant(r.created), -r.filled, len(r.id), r.id))
+
+
+def _instant(created: str) -> float:
+    """Seconds since the epoch of an ISO 8601 time (Zoho writes an offset, GHL a ``Z``); unknown sorts last."""
+    try:
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def plan_person(

@@ -40,7 +40,7 @@ class ZohoMerger:
 
     def read(self, module: str, record_id: str) -> RemoteRecord | None:
         record = self.zoho.module(module).get(record_id)
-        if record is None or record.get("Converted__s"):
+        if record is None or record.get("Converted__s") or record.get("$converted"):
             return None
         return RemoteRecord(module, str(record["id"]), str(record.get("Created_Time") or ""), dict(record))
 
