@@ -151,6 +151,7 @@ class _Target:
 
     name = "zoho"
     per_call = 2
+
     def __init__(self, records: dict[str, str]) -> None:
         self.field_sources: dict[str, dict[str, str]] = {}
         self.records = records  # id -> created
