@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from leadflow.store import golden_merges, open_store, record_merges
+from leadflow.store import golden_merges, merge_links, merge_sources, open_store, record_merges
 from leadflow.store.golden import replace_golden
 from leadflow.store.record_merges import MergeState
 from leadflow.store.runs import start_run, utcnow
@@ -52,7 +52,7 @@ def test_lineage_follows_rows_into_the_survivor_and_chains(database_url: str) ->
         assert golden_merges.record(connection, before=before, run_id=None) == {"gp_a": "gp_c"}
     with engine.connect() as connection:
         assert golden_merges.survivors(connection, ["gp_a", "gp_b", "gp_c", "gp_x"]) == {"gp_a": "gp_c", "gp_b": "gp_c"}
-        assert record_merges.orphaned_records(connection, target="zoho") == {
+        assert merge_sources.orphaned_records(connection, target="zoho") == {
             "gp_a": ("Leads", "r_gp_a"),
             "gp_b": ("Leads", "r_gp_b"),
         }
@@ -126,7 +126,7 @@ def test_links_point_at_the_master_after_a_merge(database_url: str) -> None:
         record_merges.enqueue(connection, merges=[_merge()], run_id=None)
         (row,) = record_merges.open_merges(connection, target="zoho")
 
-        record_merges.point_links_at_master(connection, merge=row, master_module="Leads")
+        merge_links.point_links_at_master(connection, merge=row, master_module="Leads")
 
         synced = {
             r["golden_id"]: r

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from leadflow.errors import ApiError, AuthError, LeadflowError, RateLimited, ResponseLost, TransientError
 from leadflow.log import get_logger
-from leadflow.store import golden_merges, record_merges, sync_ledger
+from leadflow.store import golden_merges, merge_links, merge_sources, record_merges, sync_ledger
 from leadflow.store.record_merges import MergeRow, MergeState
 from leadflow.sync.merge_plan import MergePlan, RecordMerge, RemoteRecord, grouped, plan_person
 from leadflow.sync.target import CallCost
@@ -97,10 +97,10 @@ class MergeRunner:
         (``[sync.zoho] lead_matched_to_contact``) and listed, so the two paths never both act on it.
         """
         with self.engine.connect() as connection:
-            groups = grouped(record_merges.crm_cluster_records(connection))
+            groups = grouped(merge_sources.crm_cluster_records(connection))
             groups = {gid: records for gid, records in groups.items() if len(records) > 1}
-            people = record_merges.golden_people_by_id(connection, ids=list(groups))
-            pushed = record_merges.remote_records(connection, target=self.name, golden_ids=set(groups))
+            people = merge_sources.golden_people_by_id(connection, ids=list(groups))
+            pushed = merge_sources.remote_records(connection, target=self.name, golden_ids=set(groups))
         plan = self._plan(groups, people, {})
         kept: list[RecordMerge] = []
         for merge in plan.merges:
@@ -126,9 +126,9 @@ class MergeRunner:
         """Records at the target of golden people a later resolve merged into another: each survivor is left
         with one record (its own, or a retired one's when that one is the better master)."""
         with self.engine.connect() as connection:
-            orphans = record_merges.orphaned_records(connection, target=self.name)
+            orphans = merge_sources.orphaned_records(connection, target=self.name)
             survivors = golden_merges.survivors(connection, orphans)
-            own = record_merges.remote_records(connection, target=self.name, golden_ids=set(survivors.values()))
+            own = merge_sources.remote_records(connection, target=self.name, golden_ids=set(survivors.values()))
             pairs: list[tuple[str, tuple[str, str]]] = []
             retired: dict[str, list[str]] = {}
             for retired_id, survivor in sorted(survivors.items()):
@@ -137,7 +137,7 @@ class MergeRunner:
                 pairs.append((survivor, orphans[retired_id]))
                 retired.setdefault(survivor, []).append(retired_id)
             groups = grouped(pairs)
-            people = record_merges.golden_people_by_id(connection, ids=list(groups))
+            people = merge_sources.golden_people_by_id(connection, ids=list(groups))
         plan = self._plan(groups, people, retired)
         return plan
 
@@ -200,9 +200,7 @@ class MergeRunner:
             if plan.relinks:
                 with self.engine.begin() as connection:
                     for relink in plan.relinks:
-                        record_merges.point_links_at_master(
-                            connection, merge=relink, master_module=relink.master_module
-                        )
+                        merge_links.point_links_at_master(connection, merge=relink, master_module=relink.master_module)
                 report.counts["records of merged golden people relinked (nothing to merge)"] = len(plan.relinks)
             if known:
                 report.counts["merges already in the outbox"] = known
@@ -250,7 +248,7 @@ class MergeRunner:
         outcome = "merged" if row.action == "merge" else "converted"
         with self.engine.begin() as connection:
             record_merges.confirm(connection, merge_id=row.id, result=result)
-            record_merges.point_links_at_master(connection, merge=row, master_module=master_module)
+            merge_links.point_links_at_master(connection, merge=row, master_module=master_module)
             sync_ledger.log_outcomes(connection, rows=[_log_row(row, run_id, outcome, None, None, dict(result))])
         if row.action == "merge":
             report.counts[f"{row.module} merged"] += len(row.loser_ids)
@@ -313,10 +311,6 @@ def _outbox_row(merge: RecordMerge) -> dict[str, Any]:
         "retired_ids": merge.retired_ids,
         "keep": merge.keep,
     }
-
-
-def as_rows(merges: Sequence[RecordMerge]) -> list[dict[str, Any]]:
-    return [_outbox_row(m) for m in merges]
 
 
 def merge_golden_records(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from leadflow.errors import ConfigError
-from leadflow.store import golden_merges, record_merges, sync_ledger, sync_source
+from leadflow.store import golden_merges, merge_sources, sync_ledger, sync_source
 from leadflow.store.sync_ledger import SyncedRecord
 from leadflow.sync.mapping import ACCOUNT_LOOKUP, clean_value, comparable, content_hash, is_empty, resolve_source
 from leadflow.sync.schema import Kind, TargetSchema
@@ -274,7 +274,7 @@ class Planner:
             yield self._counted(ops, tally)
         tally.orphaned = sync_source.count_orphaned(connection, target=self.target)
         if tally.orphaned:
-            orphans = record_merges.orphaned_records(connection, target=self.target)
+            orphans = merge_sources.orphaned_records(connection, target=self.target)
             tally.to_merge = len(golden_merges.survivors(connection, orphans))
 
     @staticmethod
