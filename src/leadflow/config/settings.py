@@ -95,6 +95,19 @@ class TrackingSettings(Section):
     )
 
 
+class DashboardSettings(Section):
+    token: SecretStr | None = Field(
+        None,
+        description="Token that opens /dashboard (Bearer header or the login form) (secret); unset: `leadflow serve`"
+        " generates one, keeps only its hash in the store and prints it",
+        min_length=16,
+    )
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of Deal amounts (the Zoho org's home currency)"
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a dashboard sign-in cookie lasts")
+
+
 class LoggingSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", description="Least severe level logged (--log-level overrides it)"
@@ -204,6 +217,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
