@@ -2,6 +2,7 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.deals import crm_deal_stages, crm_deals
 from leadflow.store.schema.ghl import ghl_request_ledger, ghl_tokens
 from leadflow.store.schema.prospects import prospects
 from leadflow.store.schema.resolve import (
@@ -20,6 +21,8 @@ from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoh
 __all__ = [
     "cluster_members",
     "crm_cluster_members",
+    "crm_deal_stages",
+    "crm_deals",
     "crm_records",
     "dead_letters",
     "engagement_events",

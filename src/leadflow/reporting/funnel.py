@@ -1,0 +1,213 @@
+"""The funnel: rows ingested → unique people → in Zoho → contacted → engaged → replied → meeting → Lead converted
+→ Deal won, with step and overall conversion rates; duplicates avoided and quarantined rows beside it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, FromClause, String, distinct, func, literal, select, union_all
+
+from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
+from leadflow.reporting.scope import (
+    CONTACT_KINDS,
+    CONVERSION_KINDS,
+    ENGAGED_KINDS,
+    MEETING_KINDS,
+    REPLY_KINDS,
+    Period,
+    check_filters,
+    event_step,
+    in_zoho,
+    period_of,
+    person_deals,
+    person_filter,
+    ratio,
+    source_kind,
+    workflow_enrolled,
+)
+from leadflow.store.schema import cluster_members, crm_cluster_members, engagement_events, quarantine, source_records
+
+# (key, label) in funnel order; the keys are what ``people(step=...)`` takes.
+STEPS = (
+    ("ingested", "Rows ingested"),
+    ("people", "Unique people"),
+    ("in_zoho", "In Zoho"),
+    ("contacted", "Contacted"),
+    ("engaged", "Engaged"),
+    ("replied", "Replied"),
+    ("meeting", "Meeting booked"),
+    ("converted", "Lead converted"),
+    ("won", "Deal won"),
+)
+EVENT_STEPS = (
+    ("contacted", CONTACT_KINDS),
+    ("engaged", ENGAGED_KINDS),
+    ("replied", REPLY_KINDS),
+    ("meeting", MEETING_KINDS),
+    ("converted", CONVERSION_KINDS),
+)
+
+NOTES = (
+    "Rows ingested, unique people and in Zoho count the people whose source rows were ingested in the period; "
+    "the later steps count distinct people with an event of that kind in the period (Deal won: closed in it).",
+    "Contacted: an email, SMS or call sent, or enrolled in a GHL workflow by the sync. Engaged: an open, click, "
+    "website visit or form. Lead converted: a conversion leadflow recorded. Deal won: a Deal in a Closed Won stage "
+    "linked to the person's Contact.",
+    "Events not matched to a person are not counted. Quarantined rows belong to no person: the segment and owner "
+    "filters do not narrow them.",
+)
+
+
+def cohort_rows(connection: Connection, filters: ReportFilters) -> FromClause:
+    """(golden_person_id, record_id): the ingested source rows in the period and scope, with their person."""
+    period = period_of(filters)
+    kind = source_kind(filters.source) if filters.source is not None else None
+    if kind == "crm":
+        return (
+            select(crm_cluster_members.c.golden_person_id, literal(None).label("record_id"))
+            .where(person_filter(connection, filters, crm_cluster_members.c.golden_person_id))
+            .subquery("cohort")
+        )
+    query = (
+        select(cluster_members.c.golden_person_id, source_records.c.id.label("record_id"))
+        .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+        .where(
+            period.bound(source_records.c.ingested_at),
+            person_filter(connection, filters, cluster_members.c.golden_person_id, use_source=False),
+        )
+    )
+    if kind is not None:
+        query = query.where(source_records.c.source_kind == kind)
+    return query.subquery("cohort")
+
+
+def event_step_people(connection: Connection, filters: ReportFilters, period: Period) -> FromClause:
+    """(golden_person_id, step) for the event steps: one row per event (or workflow enrolment)."""
+    step = event_step(EVENT_STEPS).label("step")
+    events = select(engagement_events.c.golden_person_id, step).where(
+        engagement_events.c.event_type.in_([kind for _, kinds in EVENT_STEPS for kind in kinds]),
+        engagement_events.c.golden_person_id.is_not(None),
+        period.bound(engagement_events.c.occurred_at),
+    )
+    enrolled = workflow_enrolled(period).add_columns(literal("contacted", String).label("step"))
+    both = union_all(events, enrolled).subquery("stepped")
+    return (
+        select(both.c.golden_person_id, both.c.step)
+        .where(person_filter(connection, filters, both.c.golden_person_id))
+        .subquery("event_steps")
+    )
+
+
+def won_people(connection: Connection, filters: ReportFilters, period: Period) -> FromClause:
+    deals = person_deals()
+    return (
+        select(deals.c.golden_person_id)
+        .where(
+            deals.c.outcome == "won",
+            period.bound(deals.c.closed_at),
+            person_filter(connection, filters, deals.c.golden_person_id),
+        )
+        .subquery("won")
+    )
+
+
+def step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int]:
+    """Each funnel step's count (rows for ``ingested``, distinct people for the rest)."""
+    check_filters(filters)
+    period = period_of(filters)
+    cohort = cohort_rows(connection, filters)
+    rows, people = connection.execute(
+        select(func.count(cohort.c.record_id), func.count(distinct(cohort.c.golden_person_id)))
+    ).one()
+    zoho = connection.execute(
+        select(func.count(distinct(cohort.c.golden_person_id))).where(in_zoho(cohort.c.golden_person_id))
+    ).scalar_one()
+    stepped = event_step_people(connection, filters, period)
+    per_step: dict[str, int] = {
+        str(step): int(count)
+        for step, count in connection.execute(
+            select(stepped.c.step, func.count(distinct(stepped.c.golden_person_id))).group_by(stepped.c.step)
+        )
+    }
+    won = won_people(connection, filters, period)
+    counts = {"ingested": int(rows), "people": int(people), "in_zoho": int(zoho)}
+    counts.update({key: int(per_step.get(key, 0)) for key, _ in EVENT_STEPS})
+    counts["won"] = int(connection.execute(select(func.count(distinct(won.c.golden_person_id)))).scalar_one())
+    return counts
+
+
+def quarantined_rows(connection: Connection, filters: ReportFilters) -> int:
+    period = period_of(filters)
+    query = select(func.count()).select_from(quarantine).where(period.bound(quarantine.c.created_at))
+    if filters.source is not None:
+        query = query.where(quarantine.c.source_kind == source_kind(filters.source))
+    return int(connection.execute(query).scalar_one())
+
+
+def funnel(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
+    """The outreach funnel for the filters.
+
+    Example:
+        >>> with engine.connect() as connection:  # doctest: +SKIP
+        ...     [row["count"] for row in funnel(connection, ReportFilters()).table("funnel").rows]
+        [2960, 1004, 337, 800, 310, 45, 12, 4, 1]
+    """
+    counts = step_counts(connection, filters)
+    people = counts["people"]
+    rows: list[dict[str, Any]] = []
+    previous: int | None = None
+    for key, label in STEPS:
+        count = counts[key]
+        rows.append(
+            {
+                "step": key,
+                "label": label,
+                "count": count,
+                "step_rate": None if key in ("ingested", "people") else ratio(count, previous),
+                "overall_rate": None if key == "ingested" else ratio(count, people),
+            }
+        )
+        previous = count
+    quarantined = quarantined_rows(connection, filters)
+    quality = [
+        {"measure": "rows_ingested", "label": "Rows ingested", "count": counts["ingested"]},
+        {
+            "measure": "duplicates_avoided",
+            "label": "Duplicates avoided (rows merged)",
+            "count": max(0, counts["ingested"] - people),
+        },
+        {"measure": "quarantined", "label": "Rows quarantined", "count": quarantined},
+    ]
+    return Report(
+        name="funnel",
+        title="Outreach funnel",
+        filters=filters,
+        tables=(
+            Table(
+                key="funnel",
+                title="Funnel",
+                columns=(
+                    Column("step", "Step key"),
+                    Column("label", "Step"),
+                    Column("count", "Count", "count"),
+                    Column("step_rate", "From previous step", "rate"),
+                    Column("overall_rate", "Of unique people", "rate"),
+                ),
+                rows=rows,
+                chart=Chart("funnel", x="label", y=("count",)),
+                drill="step",
+            ),
+            Table(
+                key="quality",
+                title="Data quality",
+                columns=(
+                    Column("measure", "Measure key"),
+                    Column("label", "Measure"),
+                    Column("count", "Rows", "count"),
+                ),
+                rows=quality,
+            ),
+        ),
+        notes=NOTES,
+    )

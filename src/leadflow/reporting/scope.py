@@ -1,0 +1,354 @@
+"""The SQL every report shares: who is in scope for the filters, the period as timestamps, the source labels,
+per-person facts (contacted, replied, ...) and the few expressions SQLite and PostgreSQL spell differently.
+
+All functions build SQLAlchemy Core selectables; nothing here reads a row. A report composes them and lets the
+database aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    FromClause,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+    union_all,
+)
+
+from leadflow.errors import InputError
+from leadflow.reporting.model import ReportFilters
+from leadflow.store.schema import (
+    cluster_members,
+    crm_cluster_members,
+    crm_deals,
+    crm_records,
+    engagement_events,
+    golden_people,
+    record_tags,
+    scores,
+    source_records,
+    sync_records,
+)
+
+# Event kinds behind each funnel step (tracking/events.py ENGAGEMENT_KINDS plus what the actions write).
+CONTACT_KINDS = ("email_sent", "sms_sent", "call_made", "call_connected")
+ENGAGED_KINDS = ("email_opened", "email_clicked", "website_visit", "form_filled")
+REPLY_KINDS = ("email_replied",)
+MEETING_KINDS = ("meeting_booked",)
+CONVERSION_KINDS = ("lead_converted",)
+BOUNCE_KINDS = ("email_bounced_hard", "email_bounced_soft")
+KINDS_TRACKED = (*CONTACT_KINDS, *ENGAGED_KINDS, *REPLY_KINDS, *MEETING_KINDS, *CONVERSION_KINDS, *BOUNCE_KINDS)
+ENROLLED = "workflow_enrolled"  # not an event kind: stands for an enrolment by the sync among the facts
+
+# The membership the sync keeps among a person's GHL tags when it enrolled them in a workflow (segments/engine.py).
+WORKFLOW_MARK = "workflow:"
+
+# Source kinds (source_records.source_kind, plus "crm" for people matched to a record already in Zoho) and the
+# label reports print. A --source filter takes either.
+SOURCE_LABELS = {
+    "apollo": "Apollo file",
+    "salesnav": "Sales Navigator search",
+    "linkedin": "LinkedIn export",
+    "mapped": "Mapped file",
+    "crm": "Already in the CRM",
+}
+
+
+def source_kind(value: str) -> str:
+    """The source kind a ``--source`` value names (a kind or its label, any case); InputError otherwise.
+
+    Example:
+        >>> source_kind("Sales Navigator search"), source_kind("APOLLO")
+        ('salesnav', 'apollo')
+    """
+    wanted = value.strip().lower()
+    for kind, label in SOURCE_LABELS.items():
+        if wanted in (kind, label.lower()):
+            return kind
+    known = ", ".join(f"{kind} ({label})" for kind, label in SOURCE_LABELS.items())
+    raise InputError(f"--source must be one of {known}, not {value!r}")
+
+
+def source_label(kind: str) -> str:
+    return SOURCE_LABELS.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The filters' dates as a half-open UTC interval ``[start, end)``; either side may be open."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def bound(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        """``column`` inside the period (true when the period is open on both sides)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column < self.end)
+        return and_(true(), *conditions)
+
+    @property
+    def bounded(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+def period_of(filters: ReportFilters) -> Period:
+    """``since``/``until`` (inclusive dates) as timestamps; InputError when ``since`` is after ``until``.
+
+    Example:
+        >>> from datetime import date
+        >>> period_of(ReportFilters(since=date(2026, 1, 1), until=date(2026, 1, 31))).end
+        datetime.datetime(2026, 2, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InputError(f"--since ({filters.since}) is after --until ({filters.until})")
+    start = datetime.combine(filters.since, time(), UTC) if filters.since else None
+    end = datetime.combine(filters.until + timedelta(days=1), time(), UTC) if filters.until else None
+    return Period(start, end)
+
+
+def check_filters(filters: ReportFilters) -> None:
+    """Raise InputError for filter values no report can use (an unknown source, since after until, blanks)."""
+    period_of(filters)
+    if filters.source is not None:
+        source_kind(filters.source)
+    for name, value in (("--segment", filters.segment), ("--owner", filters.owner)):
+        if value is not None and not value.strip():
+            raise InputError(f"{name} must not be empty")
+
+
+# ---- dialect differences ------------------------------------------------------------------------------------------
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def day_of(connection: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """``YYYY-MM-DD`` (UTC) of a timestamp column."""
+    if is_postgres(connection):
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
+
+
+def month_of(connection: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """``YYYY-MM`` (UTC) of a timestamp column."""
+    if is_postgres(connection):
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.substr(column, 1, 7)
+
+
+def seconds_between(connection: Connection, start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[float]:
+    """``end - start`` in seconds."""
+    if is_postgres(connection):
+        return cast(func.extract("epoch", end - start), Float)
+    return (func.julianday(end) - func.julianday(start)) * 86_400.0
+
+
+def days_between(connection: Connection, start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[float]:
+    return seconds_between(connection, start, end) / 86_400.0
+
+
+def json_text(column: ColumnElement[Any], *path: str) -> ColumnElement[str]:
+    """A JSON value at ``path`` as text (NULL when missing), the same on both backends."""
+    element: Any = column
+    for key in path:
+        element = element[key]
+    return element.as_string()  # type: ignore[no-any-return]
+
+
+def segment_memberships(connection: Connection) -> FromClause:
+    """(golden_person_id, segment): one row per person and segment they are in (``scores.segments``)."""
+    explode = "jsonb_array_elements_text" if is_postgres(connection) else "json_each"
+    members = getattr(func, explode)(scores.c.segments).table_valued("value").alias("segment_names")
+    return (
+        select(scores.c.golden_person_id, cast(members.c.value, String).label("segment"))
+        .select_from(scores)
+        .join(members, true())
+        .subquery("segment_memberships")
+    )
+
+
+# ---- who is in scope -----------------------------------------------------------------------------------------------
+
+
+def person_sources() -> FromClause:
+    """(golden_person_id, source_kind, touched_at, record_id): every source a person came from, with when.
+
+    A CRM record matched into the person (``crm_cluster_members``) counts as the source ``crm``; it has no ingest
+    time, so it sorts before any file (the person was in the CRM before leadflow read a file).
+    """
+    rows = select(
+        cluster_members.c.golden_person_id,
+        source_records.c.source_kind,
+        source_records.c.ingested_at.label("touched_at"),
+        source_records.c.id.label("record_id"),
+    ).join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+    crm = select(
+        crm_cluster_members.c.golden_person_id,
+        literal("crm", String).label("source_kind"),
+        literal(None).label("touched_at"),
+        literal(0).label("record_id"),
+    )
+    return union_all(rows, crm).subquery("person_sources")
+
+
+def person_owner(person_id: ColumnElement[Any], owner: str) -> ColumnElement[bool]:
+    """The person's Zoho record (Lead or Contact, as mirrored) is owned by ``owner`` (an id or a name)."""
+    owned = (
+        select(golden_people.c.id)
+        .join(
+            crm_records,
+            and_(crm_records.c.module == golden_people.c.crm_module, crm_records.c.crm_id == golden_people.c.crm_id),
+        )
+        .where(
+            or_(
+                json_text(crm_records.c.fields, "Owner", "id") == owner,
+                json_text(crm_records.c.fields, "Owner", "name") == owner,
+            )
+        )
+    )
+    return person_id.in_(owned)
+
+
+def person_filter(
+    connection: Connection, filters: ReportFilters, person_id: ColumnElement[Any], *, use_source: bool = True
+) -> ColumnElement[bool]:
+    """Condition on a golden person id column for the filters that narrow people: segment, owner, source."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.segment is not None:
+        members = segment_memberships(connection)
+        conditions.append(person_id.in_(select(members.c.golden_person_id).where(members.c.segment == filters.segment)))
+    if filters.owner is not None:
+        conditions.append(person_owner(person_id, filters.owner))
+    if use_source and filters.source is not None:
+        sources = person_sources()
+        kind = source_kind(filters.source)
+        conditions.append(person_id.in_(select(sources.c.golden_person_id).where(sources.c.source_kind == kind)))
+    return and_(true(), *conditions)
+
+
+def narrows_people(filters: ReportFilters) -> bool:
+    return filters.segment is not None or filters.owner is not None or filters.source is not None
+
+
+# ---- per-person links and facts ------------------------------------------------------------------------------------
+
+
+def person_contacts() -> FromClause:
+    """(golden_person_id, contact_id): the Zoho Contacts a person is (their CRM link, the sync's id map, and the
+    Contact a ``lead_converted`` event names), to find the Deals linked to them."""
+    linked = select(golden_people.c.id.label("golden_person_id"), golden_people.c.crm_id.label("contact_id")).where(
+        golden_people.c.crm_module == "Contacts", golden_people.c.crm_id.is_not(None)
+    )
+    synced = select(sync_records.c.golden_id, sync_records.c.remote_id).where(
+        sync_records.c.target == "zoho", sync_records.c.module == "Contacts", sync_records.c.remote_id.is_not(None)
+    )
+    converted = select(
+        engagement_events.c.golden_person_id, json_text(engagement_events.c.payload, "contact_id")
+    ).where(
+        engagement_events.c.event_type.in_(CONVERSION_KINDS),
+        engagement_events.c.golden_person_id.is_not(None),
+        json_text(engagement_events.c.payload, "contact_id").is_not(None),
+    )
+    return union(linked, synced, converted).subquery("person_contacts")
+
+
+def person_deals() -> FromClause:
+    """(golden_person_id, deal_id, outcome, amount, closed_at, owner): Deals linked to a person's Contact."""
+    contacts = person_contacts()
+    return (
+        select(
+            contacts.c.golden_person_id,
+            crm_deals.c.crm_id.label("deal_id"),
+            crm_deals.c.outcome,
+            crm_deals.c.amount,
+            crm_deals.c.closed_at,
+            crm_deals.c.created_time,
+        )
+        .join(crm_deals, crm_deals.c.contact_id == contacts.c.contact_id)
+        .subquery("person_deals")
+    )
+
+
+def in_zoho(person_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The person has a Zoho record: matched to one by resolve, or created there by the sync."""
+    synced = select(sync_records.c.golden_id).where(
+        sync_records.c.target == "zoho", sync_records.c.remote_id.is_not(None)
+    )
+    return or_(
+        person_id.in_(select(golden_people.c.id).where(golden_people.c.crm_id.is_not(None))), person_id.in_(synced)
+    )
+
+
+def workflow_enrolled(period: Period) -> Select[Any]:
+    """People the sync enrolled in a GHL workflow (a ``workflow:`` membership among their applied GHL tags)."""
+    return select(record_tags.c.golden_person_id).where(
+        record_tags.c.target == "ghl",
+        cast(record_tags.c.applied, String).like(f"%{WORKFLOW_MARK}%"),
+        period.bound(record_tags.c.updated_at),
+    )
+
+
+def event_step(kinds_by_step: Sequence[tuple[str, Sequence[str]]]) -> ColumnElement[Any]:
+    """A CASE naming the step an ``engagement_events.event_type`` belongs to (NULL: none)."""
+    return case(
+        *((engagement_events.c.event_type.in_(kinds), literal(step)) for step, kinds in kinds_by_step),
+        else_=literal(None, String),
+    )
+
+
+def person_facts(connection: Connection, filters: ReportFilters) -> FromClause:
+    """Per person with any event (or workflow enrolment) in the period: contacted, engaged, replied, met,
+    converted, bounced (0/1)."""
+    period = period_of(filters)
+    tracked = KINDS_TRACKED
+    events = select(engagement_events.c.golden_person_id, engagement_events.c.event_type.label("kind")).where(
+        engagement_events.c.golden_person_id.is_not(None),
+        engagement_events.c.event_type.in_(tracked),
+        period.bound(engagement_events.c.occurred_at),
+    )
+    enrolled = workflow_enrolled(period).add_columns(literal(ENROLLED, String).label("kind"))
+    both = union_all(events, enrolled).subquery("facts_source")
+
+    def flag(kinds: Sequence[str]) -> ColumnElement[Any]:
+        return func.max(case((both.c.kind.in_(kinds), 1), else_=0))
+
+    return (
+        select(
+            both.c.golden_person_id,
+            flag((*CONTACT_KINDS, ENROLLED)).label("contacted"),
+            flag(ENGAGED_KINDS).label("engaged"),
+            flag(REPLY_KINDS).label("replied"),
+            flag(MEETING_KINDS).label("met"),
+            flag(CONVERSION_KINDS).label("converted"),
+            flag(BOUNCE_KINDS).label("bounced"),
+        )
+        .group_by(both.c.golden_person_id)
+        .subquery("person_facts")
+    )
+
+
+def ratio(part: float | int | None, whole: float | int | None) -> float | None:
+    """``part / whole``, None when there is nothing to divide by."""
+    if not whole or part is None:
+        return None
+    return float(part) / float(whole)

@@ -1,0 +1,57 @@
+"""Per segment: people, contacted, replies, meetings, Deals and amount (segments as scoring assigned them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, FromClause, select
+
+from leadflow.reporting.attribution import OUTCOME_COLUMNS, outcomes_by
+from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
+from leadflow.reporting.scope import check_filters, segment_memberships
+
+NOTES = (
+    "A person counts in every segment scoring put them in (scores.segments). People: all in the segment; "
+    "contacted, replied and meetings: people with such an event in the period; Deals: created in the period "
+    "and linked to the person's Contact.",
+)
+
+
+def _memberships(connection: Connection) -> FromClause:
+    members = segment_memberships(connection)
+    return select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("segment_groups")
+
+
+def segment_rows(connection: Connection, filters: ReportFilters) -> list[dict[str, Any]]:
+    outcomes = outcomes_by(connection, filters, _memberships(connection))
+    return [{"segment": name, **values} for name, values in sorted(outcomes.items())]
+
+
+def segments_table(connection: Connection, filters: ReportFilters) -> Table:
+    return Table(
+        key="segments",
+        title="By segment",
+        columns=(Column("segment", "Segment"), *OUTCOME_COLUMNS),
+        rows=segment_rows(connection, filters),
+        chart=Chart("bar", x="segment", y=("people", "contacted", "replied", "meetings")),
+        drill="segment",
+    )
+
+
+def segments(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
+    """What each segment produced.
+
+    Example:
+        >>> with engine.connect() as connection:  # doctest: +SKIP
+        ...     [row["segment"] for row in segments(connection, ReportFilters()).table("segments").rows]
+        ['dach-champion', 'nurture']
+    """
+    check_filters(filters)
+    return Report(
+        name="segments",
+        title="Segments",
+        filters=filters,
+        tables=(segments_table(connection, filters),),
+        notes=NOTES,
+    )
