@@ -50,8 +50,10 @@ def chart_svg(table: Table, *, value_formatter: Any = None) -> str | None:
     drawing = _drawing(chart, table, labels)
     if value_formatter is not None:
         drawing.value_formatter = value_formatter
+    titles = {column.key: column.label for column in table.columns}
     for name, values in series.items():
-        drawing.add(name, list(reversed(values)) if chart.kind == "funnel" else values)
+        title = titles.get(name, name) if chart.series is None else name
+        drawing.add(title, list(reversed(values)) if chart.kind == "funnel" else values)
     return _SCRIPT.sub("", drawing.render(is_unicode=True))
 
 

@@ -10,7 +10,7 @@ to ask for the people behind a number.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -18,13 +18,14 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import Connection
 
 from leadflow import __version__
 from leadflow.reporting.charts import chart_series, chart_svg
 from leadflow.reporting.formatting import format_value
 from leadflow.reporting.model import Column, Report, ReportFilters, Table
 
-FILTER_KEYS = tuple(field.name for field in fields(ReportFilters))
+DRILL_GROUPS = ("source", "segment")  # drill columns whose rows are groups of people rather than funnel steps
 
 
 @dataclass(frozen=True)
@@ -126,20 +127,17 @@ def describe_filters(filters: ReportFilters) -> str:
 
 
 def drill_link(live: LivePage, filters: ReportFilters, table: Table, row: Mapping[str, Any]) -> str | None:
-    """The URL listing the people behind ``row`` of ``table`` (None when the table has no drill-down).
+    """The URL listing the people behind ``row`` of ``table`` (None when the table has no drill-down), with the
+    page's filters.
 
-    A drill column named like a filter (``source``, ``segment``, ``owner``) narrows the filters to the row's value
-    and lists everyone in it; any other drill column names a funnel step.
+    A drill column named ``source`` or ``segment`` lists that source's or segment's people (``people``'s step
+    ``source:<label>`` / ``segment:<name>``); any other drill column holds a funnel step key.
     """
     if table.drill is None or row.get(table.drill) in (None, ""):
         return None
-    query = filters.as_query()
     value = str(row[table.drill])
-    if table.drill in FILTER_KEYS:
-        query[table.drill] = value
-    else:
-        query["step"] = value
-    return f"{live.people_url}?{urlencode(query)}"
+    step = f"{table.drill}:{value}" if table.drill in DRILL_GROUPS else value
+    return f"{live.people_url}?{urlencode({**filters.as_query(), 'step': step})}"
 
 
 def _section(report: Report, *, filters: ReportFilters, currency: str, live: LivePage | None) -> dict[str, Any]:
@@ -193,3 +191,19 @@ def _marks(table: Table) -> int:
         return 0
     _labels, series = chart_series(table.chart, table.rows)
     return sum(value is not None for values in series.values() for value in values)
+
+
+def all_reports(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> list[Report]:
+    """Every outreach report for ``filters``, in the dashboard's order (funnel first)."""
+    from leadflow.reporting import REPORTS
+
+    return [query(connection, filters, now=now) for query in REPORTS.values()]
+
+
+def report_file(
+    connection: Connection, filters: ReportFilters, *, currency: str = "USD", now: datetime | None = None
+) -> str:
+    """Every report for ``filters`` as the self-contained HTML file ``leadflow report html`` writes."""
+    return render_report_page(
+        all_reports(connection, filters, now=now), filters=filters, currency=currency, generated_at=now
+    )

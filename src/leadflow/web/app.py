@@ -1,8 +1,8 @@
 """``create_app(settings)``: the FastAPI app over one runtime (settings, secrets, logging, store).
 
 Nothing is made at import time: every app owns its runtime, so two apps (two test cases, two configs) never
-share a store. Routes live in modules of their own (``web/health.py`` now; webhook intake and the dashboard
-later), each an ``APIRouter`` included here.
+share a store. Routes live in modules of their own (``web/health.py``, ``web/webhooks.py``, ``web/dashboard.py``),
+each an ``APIRouter`` included here.
 
 Example:
     >>> from fastapi.testclient import TestClient  # doctest: +SKIP
@@ -23,7 +23,8 @@ from leadflow.config import Settings
 from leadflow.errors import LeadflowError
 from leadflow.log import get_logger
 from leadflow.runtime import LogOptions, Runtime
-from leadflow.web import health, webhooks
+from leadflow.web import dashboard, health, webhooks
+from leadflow.web.dashboard_auth import DashboardAccess
 
 
 def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI:
@@ -44,8 +45,10 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
     app = FastAPI(title="leadflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.intake = webhooks.IntakeService(runtime)
+    app.state.dashboard_access = DashboardAccess(runtime)
     app.include_router(health.router)
     app.include_router(webhooks.router)
+    app.include_router(dashboard.router)
     return app
 
 

@@ -1,0 +1,161 @@
+"""``/dashboard`` over HTTP (in process): who gets in (Bearer token, sign-in cookie) and who does not, filters
+that are refused with a reason, and the pages' security headers. The numbers are checked in a real browser by
+test_dashboard_browser.py."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from leadflow.config import Settings
+from leadflow.config.settings import DashboardSettings
+from leadflow.store.dashboard_access import new_token
+from leadflow.web.app import create_app
+from leadflow.web.dashboard_auth import COOKIE, safe_next
+
+TOKEN = "correct-horse-battery-staple-42"
+
+
+def _settings(tmp_path: Path, token: str | None = TOKEN) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'state.db'}",
+        dashboard=DashboardSettings(token=SecretStr(token) if token else None),
+    )
+
+
+def _bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_anonymous_requests_are_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path)), follow_redirects=False) as client:
+        page = client.get("/dashboard?segment=DACH")
+        api = client.get("/dashboard/api/funnel")
+        people = client.get("/dashboard/people?step=replied")
+        wrong = client.get("/dashboard/api/funnel", headers=_bearer("not-the-token-at-all"))
+        client.cookies.set(COOKIE, f"{int(time.time()) + 3600}.deadbeef")
+        forged = client.get("/dashboard")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/dashboard/login?next=/dashboard%3Fsegment%3DDACH"
+    assert people.status_code == 303
+    assert api.status_code == 401
+    assert api.headers["www-authenticate"] == "Bearer"
+    assert "funnel" not in api.text.lower()
+    assert wrong.status_code == 401
+    assert forged.status_code == 303
+
+
+def test_a_bearer_token_opens_the_pages_and_the_api(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        page = client.get("/dashboard", headers=_bearer())
+        api = client.get("/dashboard/api/funnel", headers=_bearer())
+    assert page.status_code == 200
+    assert 'data-report="funnel"' in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none': no script at all
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert page.headers["cache-control"] == "no-store"
+    assert api.status_code == 200
+    assert api.json()["report"] == "funnel"
+
+
+def test_signing_in_sets_an_http_only_cookie_that_opens_the_dashboard(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path)), follow_redirects=False) as client:
+        refused = client.post("/dashboard/login", data={"token": "guess", "next": "/dashboard"})
+        assert refused.status_code == 401
+        assert "not the dashboard token" in refused.text
+        assert COOKIE not in refused.cookies
+        signed = client.post("/dashboard/login", data={"token": TOKEN, "next": "/dashboard?source=Apollo"})
+        assert signed.status_code == 303
+        assert signed.headers["location"] == "/dashboard?source=Apollo"
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert "Path=/dashboard" in cookie
+        assert TOKEN not in cookie
+        assert client.get("/dashboard").status_code == 200
+        client.get("/dashboard/logout")
+        assert client.get("/dashboard").status_code == 303
+
+
+def test_the_generated_token_is_kept_hashed_and_a_new_one_ends_old_sign_ins(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path, token=None))
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.post("/dashboard/login", data={"token": "anything"}).status_code == 503
+        with app.state.runtime.engine.begin() as connection:
+            first = new_token(connection)
+        with app.state.runtime.engine.connect() as connection:
+            stored = connection.exec_driver_sql("SELECT value FROM kv WHERE key = 'dashboard.token_sha256'").scalar()
+        assert first not in str(stored)
+        assert client.post("/dashboard/login", data={"token": first}).status_code == 303
+        assert client.get("/dashboard").status_code == 200
+        with app.state.runtime.engine.begin() as connection:
+            second = new_token(connection)
+        assert client.get("/dashboard").status_code == 303  # the old cookie's signature no longer matches
+        assert client.get("/dashboard/api/sync", headers=_bearer(first)).status_code == 401
+        assert client.get("/dashboard/api/sync", headers=_bearer(second)).status_code == 200
+
+
+def test_an_expired_sign_in_is_refused(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path))
+    with TestClient(app, follow_redirects=False) as client:
+        access = app.state.dashboard_access
+        old = access.session_cookie(now=time.time() - access.session_seconds - 1)
+        assert not access.session_ok(old)
+        client.cookies.set(COOKIE, old)
+        assert client.get("/dashboard").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/dashboard/people?step=won", "/dashboard/people?step=won"),
+        ("//evil.example/dashboard", "/dashboard"),
+        ("https://evil.example/dashboard", "/dashboard"),
+        ("/dashboard\\@evil.example", "/dashboard"),
+        (None, "/dashboard"),
+    ],
+)
+def test_after_signing_in_only_dashboard_paths_are_followed(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("since=yesterday", "since must be a date like 2026-11-30, not 'yesterday'"),
+        ("since=2026-12-01&until=2026-11-01", "since (2026-12-01) is after until (2026-11-01)"),
+    ],
+)
+def test_a_bad_filter_is_refused_with_the_reason(tmp_path: Path, query: str, message: str) -> None:
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        page = client.get(f"/dashboard?{query}", headers=_bearer())
+        api = client.get(f"/dashboard/api/funnel?{query}", headers=_bearer())
+    assert page.status_code == 400
+    assert message in html.unescape(page.text)
+    assert api.status_code == 400
+    assert api.json()["error"] == message
+
+
+def test_unknown_report_and_step_are_refused_with_the_choices(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        unknown = client.get("/dashboard/api/forecast", headers=_bearer())
+        no_step = client.get("/dashboard/api/people", headers=_bearer())
+        bad_step = client.get("/dashboard/people?step=teleported", headers=_bearer())
+    assert unknown.status_code == 404
+    assert "funnel" in unknown.json()["error"]
+    assert no_step.status_code == 400
+    assert "step is required" in no_step.json()["error"]
+    assert bad_step.status_code == 400
+    assert "teleported" in bad_step.text
+
+
+def test_blank_form_fields_mean_no_filter(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        page = client.get("/dashboard?since=&until=&segment=&source=&owner=", headers=_bearer())
+    assert page.status_code == 200
+    assert "all time, every segment, source and owner" in page.text
