@@ -159,3 +159,111 @@ def test_blank_form_fields_mean_no_filter(tmp_path: Path) -> None:
         page = client.get("/dashboard?since=&until=&segment=&source=&owner=", headers=_bearer())
     assert page.status_code == 200
     assert "all time, every segment, source and owner" in page.text
+
+
+def test_serve_generates_the_token_once_prints_it_and_keeps_only_its_hash(tmp_path: Path) -> None:
+    from leadflow.cli.context import AppContext
+    from leadflow.cli.track import _dashboard_token
+    from leadflow.errors import InputError
+    from leadflow.runtime import Runtime
+    from leadflow.web.dashboard_auth import DashboardAccess
+
+    runtime = Runtime.from_settings(_settings(tmp_path, token=None))
+    context = AppContext(runtime=runtime)
+    first = _dashboard_token(context, renew=False)
+    token = first.rsplit(" ", 1)[-1]
+    assert first.startswith("new token, shown once")
+    assert len(token) >= 40
+    again = _dashboard_token(context, renew=False)
+    assert token not in again
+    assert "--new-dashboard-token" in again
+    access = DashboardAccess(runtime)
+    assert access.token_ok(token)
+    renewed = _dashboard_token(context, renew=True).rsplit(" ", 1)[-1]
+    assert renewed != token
+    assert access.token_ok(renewed)
+    assert not access.token_ok(token)
+    runtime.close()
+
+    configured = AppContext(runtime=Runtime.from_settings(_settings(tmp_path)))
+    assert "[dashboard] token" in _dashboard_token(configured, renew=False)
+    with pytest.raises(InputError, match="change it there"):
+        _dashboard_token(configured, renew=True)
+    configured.runtime.close()
+
+
+def test_report_html_refuses_an_output_it_cannot_write(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leadflow.cli.app import app
+    from leadflow.errors import InputError
+
+    env = {"LEADFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}", "LEADFLOW_CONFIG": ""}
+    missing = CliRunner().invoke(app, ["report", "html", "--out", str(tmp_path / "nope" / "r.html")], env=env)
+    backwards = CliRunner().invoke(
+        app,
+        ["report", "html", "--since", "2026-12-01", "--until", "2026-11-01", "--out", str(tmp_path / "r.html")],
+        env=env,
+    )
+    written = CliRunner().invoke(app, ["report", "html", "--out", str(tmp_path / "r.html")], env=env)
+    assert isinstance(missing.exception, InputError)  # main() prints it in one line, exit code 2
+    assert "does not exist" in str(missing.exception)
+    assert backwards.exit_code == 2
+    assert "is after --until" in backwards.output
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_pages_are_kept_until_the_store_changes(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from leadflow.reporting.model import ReportFilters
+    from leadflow.runtime import Runtime
+    from leadflow.store.schema import engagement_events
+    from leadflow.web.dashboard import render_dashboard
+    from leadflow.web.dashboard_snapshots import DashboardSnapshots
+
+    settings = _settings(tmp_path)
+    runtime = Runtime.from_settings(settings)
+    computed: list[ReportFilters] = []
+    render = render_dashboard(settings)
+
+    def counted(connection: sa.Connection, filters: ReportFilters) -> str:
+        computed.append(filters)
+        return render(connection, filters)
+
+    snapshots = DashboardSnapshots(runtime, counted, max_age_seconds=0.2)
+    dach = ReportFilters(segment="dach")
+    first = snapshots.page(ReportFilters())
+    assert snapshots.page(ReportFilters()) == first
+    snapshots.page(dach)
+    assert computed == [ReportFilters(), dach]
+    time.sleep(0.25)
+    assert snapshots.page(ReportFilters()) == first  # older than refresh_seconds, but nothing changed
+    assert not snapshots.refresh(ReportFilters())
+    with runtime.engine.begin() as connection:
+        when = datetime(2026, 11, 3, tzinfo=UTC)
+        connection.execute(
+            sa.insert(engagement_events),
+            [{"event_type": "email_sent", "occurred_at": when, "source": "ghl", "payload": {}, "created_at": when}],
+        )
+    snapshots.page(ReportFilters())
+    assert computed == [ReportFilters(), dach, ReportFilters()]
+    assert not snapshots.refresh(ReportFilters())
+    runtime.close()
+
+
+def test_refresh_seconds_zero_computes_every_view(tmp_path: Path) -> None:
+    from leadflow.reporting.model import ReportFilters
+    from leadflow.runtime import Runtime
+    from leadflow.web.dashboard_snapshots import DashboardSnapshots
+
+    runtime = Runtime.from_settings(_settings(tmp_path))
+    calls: list[ReportFilters] = []
+    snapshots = DashboardSnapshots(runtime, lambda _c, f: calls.append(f) or "page", max_age_seconds=0)
+    snapshots.page(ReportFilters())
+    snapshots.page(ReportFilters())
+    assert len(calls) == 2
+    runtime.close()

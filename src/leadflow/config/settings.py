@@ -106,6 +106,11 @@ class DashboardSettings(Section):
         "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of Deal amounts (the Zoho org's home currency)"
     )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a dashboard sign-in cookie lasts")
+    refresh_seconds: int = Field(
+        60,
+        ge=0,
+        description="A dashboard page is recomputed when older than this and the store changed (0: on every view)",
+    )
 
 
 class LoggingSettings(Section):

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from leadflow.config import Settings
 from leadflow.errors import InputError
@@ -32,6 +33,7 @@ from leadflow.web.dashboard_auth import (
     require_viewer_page,
     safe_next,
 )
+from leadflow.web.dashboard_snapshots import DashboardSnapshots, Render
 from leadflow.web.deps import runtime_of
 
 router = APIRouter(prefix="/dashboard")
@@ -74,21 +76,12 @@ def filters_from(query: Mapping[str, str]) -> ReportFilters:
 
 
 @router.get("", response_class=HTMLResponse, dependencies=[Depends(require_viewer_page)])
-def dashboard(request: Request, runtime: Annotated[Runtime, Depends(runtime_of)]) -> Response:
+def dashboard(request: Request) -> Response:
     try:
         filters = filters_from(request.query_params)
     except FilterError as exc:
         return _page(_error_page(str(exc)), status=400)
-    with runtime.engine.connect() as connection:
-        reports = [query(connection, filters) for query in REPORTS.values()]
-    page = render_report_page(
-        reports,
-        filters=filters,
-        currency=runtime.settings.dashboard.currency,
-        live=PAGE,
-        choices=_choices(reports),
-    )
-    return _page(page)
+    return _page(snapshots_of(request).page(filters))
 
 
 @router.get("/people", response_class=HTMLResponse, dependencies=[Depends(require_viewer_page)])
@@ -155,6 +148,24 @@ def logout() -> Response:
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
+
+
+def render_dashboard(settings: Settings) -> Render:
+    """How the dashboard page is computed for ``settings``: every report, then the page (what snapshots keep)."""
+
+    def render(connection: Connection, filters: ReportFilters) -> str:
+        reports = [query(connection, filters) for query in REPORTS.values()]
+        return render_report_page(
+            reports, filters=filters, currency=settings.dashboard.currency, live=PAGE, choices=_choices(reports)
+        )
+
+    return render
+
+
+def snapshots_of(request: Request) -> DashboardSnapshots:
+    snapshots = request.app.state.dashboard_snapshots
+    assert isinstance(snapshots, DashboardSnapshots)
+    return snapshots
 
 
 def links_of(settings: Settings) -> RecordLinks:
