@@ -21,6 +21,7 @@ from leadflow.cli.auth_ghl import ghl_command as auth_ghl_command
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.ghl import ghl_app
+from leadflow.cli.report import report_app
 from leadflow.cli.review import review_app
 from leadflow.cli.track import serve_command, track_app, worker_command
 from leadflow.cli.zoho import zoho_app
@@ -55,6 +56,7 @@ app.add_typer(export_app, name="export")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(track_app, name="track")
+app.add_typer(report_app, name="report")
 
 
 def _version(value: bool) -> None:

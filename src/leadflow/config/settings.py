@@ -120,6 +120,15 @@ class IngestSettings(Section):
     )
 
 
+class ReportSettings(Section):
+    currency: str = Field(
+        "EUR", pattern="^[A-Z]{3}$", description="ISO 4217 code Deal amounts are shown in (the Zoho org's currency)"
+    )
+    zoho_org_id: str = Field(
+        "", description="Zoho org id (Setup > Company Details) for links to Zoho records; empty: links without it"
+    )
+
+
 MergePolicy = Literal["source_priority", "most_recent", "most_complete"]
 
 
@@ -210,6 +219,7 @@ class Settings(BaseSettings):
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     segments: SegmentsSettings = Field(default_factory=SegmentsSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("database_url")
     @classmethod
