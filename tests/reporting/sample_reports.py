@@ -34,7 +34,7 @@ def pipeline_report() -> Report:
         title="Deals by stage",
         columns=(Column("stage", "Stage"), Column("deals", "Deals", "count"), Column("amount", "Amount", "money")),
         rows=[
-            {"stage": "Qualification", "deals": 12, "amount": 120000.5},
+            {"stage": "Qualification", "deals": 12, "amount": 120000.7},
             {"stage": "Closed Won", "deals": 3, "amount": 45000},
         ],
         chart=Chart("bar", x="stage", y=("deals",)),

@@ -9,9 +9,9 @@ self-contained HTML file renders from file:// with no request at all. A screensh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,7 +60,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def server(store_url: str, sync_api: Any) -> Iterator[str]:
     settings = Settings(
         database_url=store_url,
-        dashboard=DashboardSettings(token=SecretStr(TOKEN), currency="EUR"),
+        dashboard=DashboardSettings(token=SecretStr(TOKEN)),
         ghl=GhlSettings(location_id="loc1"),
     )
     with live_server(settings) as base:
@@ -110,12 +110,10 @@ def _sign_in(page: Any, base: str, path: str = "/dashboard") -> None:
 def _funnel_counts(page: Any) -> dict[str, str]:
     """The funnel table as shown: step key -> the count cell's text."""
     rows = page.locator("#funnel-funnel tbody tr")
-    return {
-        rows.nth(i).locator("td[data-column=step]").inner_text(): rows.nth(i)
-        .locator("td[data-column=count]")
-        .inner_text()
-        for i in range(rows.count())
-    }
+    counts = {}
+    for i in range(rows.count()):
+        counts[rows.nth(i).get_attribute("data-key")] = rows.nth(i).locator("td[data-column=count]").inner_text()
+    return counts
 
 
 def _cli(store_url: str, *args: str) -> Any:
@@ -123,13 +121,12 @@ def _cli(store_url: str, *args: str) -> Any:
     return CliRunner().invoke(app, list(args), env={"LEADFLOW_DATABASE_URL": store_url, "LEADFLOW_CONFIG": ""})
 
 
-def _cli_funnel(store_url: str, filters: ReportFilters) -> dict[str, int]:
-    # until `leadflow report funnel --format json` lands (branch report-queries), the query it prints
-    engine = open_store(store_url)
-    with engine.connect() as connection:
-        table = REPORTS["funnel"](connection, filters).table("funnel")
-    engine.dispose()
-    return {row["step"]: row["count"] for row in table.rows}
+def _cli_funnel(store_url: str, *options: str) -> dict[str, int]:
+    """The funnel's counts as ``leadflow report funnel --format json OPTIONS`` prints them."""
+    result = _cli(store_url, "report", "funnel", "--format", "json", *options)
+    assert result.exit_code == 0, result.output
+    (table,) = [table for table in json.loads(result.stdout)["tables"] if table["key"] == "funnel"]
+    return {row["step"]: row["count"] for row in table["rows"]}
 
 
 def test_the_dashboard_loads_without_errors_or_requests_elsewhere(browser: Any, server: str) -> None:
@@ -188,12 +185,10 @@ def test_a_filter_changes_the_numbers_to_what_the_cli_prints(browser: Any, serve
         summary = page.inner_text("#filter-summary")
     finally:
         context.close()
-    cli = _cli_funnel(store_url, ReportFilters(since=date(2026, 11, 1), until=date(2026, 11, 30), segment="dach"))
+    cli = _cli_funnel(store_url, "--segment", "dach", "--since", "2026-11-01", "--until", "2026-11-30")
     assert filtered == {step: f"{count:,}" for step, count in cli.items()}
     assert filtered != everyone
-    assert _cli_funnel(store_url, ReportFilters()) == {
-        step: int(count.replace(",", "")) for step, count in everyone.items()
-    }
+    assert everyone == {step: f"{count:,}" for step, count in _cli_funnel(store_url).items()}
     assert summary == "from 2026-11-01 to 2026-11-30, segment dach"
     assert watched.errors == []
 
@@ -202,13 +197,13 @@ def test_drill_down_lists_the_people_of_a_step_with_their_records(browser: Any, 
     context, page, watched = _watched_page(browser, urlsplit(server).netloc)
     try:
         _sign_in(page, server)
-        page.click("#funnel-funnel a.drill >> text=replied")
+        page.click("#funnel-funnel tr[data-key=replied] a.drill")
         page.wait_for_load_state("load")
         replied = page.locator("#report-people tbody td[data-column=email]").all_inner_texts()
         zoho = page.locator("#report-people td[data-column=zoho_url] a").evaluate_all("as => as.map(a => a.href)")
         ghl = page.locator("#report-people td[data-column=ghl_url] a").evaluate_all("as => as.map(a => a.href)")
         page.goto(f"{server}/dashboard?since=2026-11-01&until=2026-11-30")
-        page.click("#report-segments a.drill >> text=dach")
+        page.click("#report-segments tr[data-key=dach] a.drill")
         page.wait_for_load_state("load")
         dach = sorted(page.locator("#report-people tbody td[data-column=email]").all_inner_texts())
     finally:

@@ -21,7 +21,8 @@ from leadflow.cli.auth_ghl import ghl_command as auth_ghl_command
 from leadflow.cli.context import AppContext
 from leadflow.cli.export import export_app
 from leadflow.cli.ghl import ghl_app
-from leadflow.cli.report_html import report_app
+from leadflow.cli.report import report_app
+from leadflow.cli.report_html import html_command as report_html_command
 from leadflow.cli.review import review_app
 from leadflow.cli.track import serve_command, track_app, worker_command
 from leadflow.cli.zoho import zoho_app
@@ -53,10 +54,11 @@ app.command("plan")(sync_cli.plan_command)
 app.command("sync")(sync_cli.sync_command)
 app.add_typer(sync_cli.runs_app, name="runs")
 app.add_typer(export_app, name="export")
-app.add_typer(report_app, name="report")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(track_app, name="track")
+app.add_typer(report_app, name="report")
+report_app.command("html")(report_html_command)
 
 
 def _version(value: bool) -> None:

@@ -116,13 +116,13 @@ def demo_command(
         ghl_final = ghl_emulator.state()
     with engine.connect() as connection:
         counts = store_counts(connection)
-        reports = all_reports(connection, ReportFilters())
+        reports = all_reports(connection, ReportFilters(), settings=settings)
     engine.dispose()
     _summary(console, result, counts, final, ghl_final)
     report = workdir / "report.html"
     with open_output(report, newline=None) as handle:
-        handle.write(render_report_page(reports, filters=ReportFilters(), currency=settings.dashboard.currency))
-    _funnel(console, reports[0])
+        handle.write(render_report_page(reports, filters=ReportFilters(), currency=settings.report.currency))
+    _funnel(console, reports[0], currency=settings.report.currency)
     console.print(
         f"HTML report (opens offline): [bold]{escape(str(report.resolve()))}[/]", highlight=False, soft_wrap=True
     )
@@ -263,19 +263,11 @@ def _summary(
             )
 
 
-def _funnel(console: Console, report: Report) -> None:
-    """The funnel report's first table as the terminal shows it, numbers formatted as on the HTML page."""
-    from leadflow.reporting.formatting import format_value
+def _funnel(console: Console, report: Report, *, currency: str) -> None:
+    """The funnel as ``leadflow report funnel`` prints it."""
+    from leadflow.cli.report import rich_tables
 
-    funnel = report.tables[0]
-    shown = [column for column in funnel.columns if column.key != funnel.drill] or list(funnel.columns)
-    table = Table(*(column.label for column in shown), title=report.title)
-    for column in shown:
-        if column.kind in ("count", "rate", "money", "number", "duration_days"):
-            table.columns[shown.index(column)].justify = "right"
-    for row in funnel.rows:
-        table.add_row(*(escape(format_value(row.get(column.key), column.kind)) for column in shown))
-    console.print(table)
+    console.print(rich_tables(report, currency=currency)[0])
 
 
 def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: float) -> None:

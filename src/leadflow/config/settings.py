@@ -102,9 +102,6 @@ class DashboardSettings(Section):
         " generates one, keeps only its hash in the store and prints it",
         min_length=16,
     )
-    currency: str = Field(
-        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of Deal amounts (the Zoho org's home currency)"
-    )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a dashboard sign-in cookie lasts")
     refresh_seconds: int = Field(
         60,
@@ -135,6 +132,15 @@ class IngestSettings(Section):
         min_length=2,
         max_length=2,
         description="ISO 3166 alpha-2 region for phone numbers without +country when a row has no country",
+    )
+
+
+class ReportSettings(Section):
+    currency: str = Field(
+        "EUR", pattern="^[A-Z]{3}$", description="ISO 4217 code Deal amounts are shown in (the Zoho org's currency)"
+    )
+    zoho_org_id: str = Field(
+        "", description="Zoho org id (Setup > Company Details) for links to Zoho records; empty: links without it"
     )
 
 
@@ -229,6 +235,7 @@ class Settings(BaseSettings):
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     segments: SegmentsSettings = Field(default_factory=SegmentsSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("database_url")
     @classmethod

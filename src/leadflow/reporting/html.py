@@ -21,8 +21,9 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from leadflow import __version__
+from leadflow.config import Settings
 from leadflow.reporting.charts import chart_series, chart_svg
-from leadflow.reporting.formatting import format_value
+from leadflow.reporting.formats import format_value, shown_columns
 from leadflow.reporting.model import Column, Report, ReportFilters, Table
 
 DRILL_GROUPS = ("source", "segment")  # drill columns whose rows are groups of people rather than funnel steps
@@ -55,7 +56,7 @@ def render_report_page(
     reports: Sequence[Report],
     *,
     filters: ReportFilters,
-    currency: str = "USD",
+    currency: str = "EUR",
     live: LivePage | None = None,
     generated_at: datetime | None = None,
     choices: Mapping[str, Sequence[str]] | None = None,
@@ -82,7 +83,7 @@ def render_report_page(
     )
 
 
-def render_people_page(report: Report, *, step: str, currency: str = "USD", live: LivePage) -> str:
+def render_people_page(report: Report, *, step: str, currency: str = "EUR", live: LivePage) -> str:
     """The people behind one funnel step (or source or segment row), with links to their Zoho and GHL records."""
     section = _section(report, filters=report.filters, currency=currency, live=None)
     return (
@@ -143,10 +144,18 @@ def drill_link(live: LivePage, filters: ReportFilters, table: Table, row: Mappin
 def _section(report: Report, *, filters: ReportFilters, currency: str, live: LivePage | None) -> dict[str, Any]:
     tables = []
     for table in report.tables:
+        columns = shown_columns(table)
+        # a drill column hidden behind its label column (step key -> step label) puts its link on the label
+        link_column = table.drill if table.drill in {c.key for c in columns} else "label"
         rows = []
         for row in table.rows:
-            cells = [_cell(column, row.get(column.key), currency) for column in table.columns]
-            rows.append({"cells": cells, "drill": drill_link(live, filters, table, row) if live else None})
+            rows.append(
+                {
+                    "cells": [_cell(column, row.get(column.key), currency) for column in columns],
+                    "key": row.get(table.drill) if table.drill else None,
+                    "drill": drill_link(live, filters, table, row) if live else None,
+                }
+            )
         svg = chart_svg(table, value_formatter=_formatter(table, currency))
         tables.append(
             {
@@ -155,9 +164,9 @@ def _section(report: Report, *, filters: ReportFilters, currency: str, live: Liv
                 "chart": Markup(svg) if svg else None,
                 "chart_kind": table.chart.kind if table.chart else None,
                 "marks": _marks(table),
-                "columns": table.columns,
+                "columns": columns,
                 "rows": rows,
-                "drill_column": table.drill,
+                "link_column": link_column,
             }
         )
     return {
@@ -193,17 +202,19 @@ def _marks(table: Table) -> int:
     return sum(value is not None for values in series.values() for value in values)
 
 
-def all_reports(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> list[Report]:
-    """Every outreach report for ``filters``, in the dashboard's order (funnel first)."""
-    from leadflow.reporting import REPORTS
+def all_reports(connection: Connection, filters: ReportFilters, *, settings: Settings) -> list[Report]:
+    """Every outreach report for ``filters``, in the dashboard's order (funnel first), each as ``leadflow report``
+    computes it (the sync report against the configured daily budgets)."""
+    from leadflow.reporting import REPORTS, SyncBudgets, sync_health
 
-    return [query(connection, filters, now=now) for query in REPORTS.values()]
+    budgets = SyncBudgets(settings.zoho.daily_credit_budget, settings.ghl.daily_request_budget)
+    return [
+        sync_health(connection, filters, budgets=budgets) if name == "sync" else query(connection, filters)
+        for name, query in REPORTS.items()
+    ]
 
 
-def report_file(
-    connection: Connection, filters: ReportFilters, *, currency: str = "USD", now: datetime | None = None
-) -> str:
+def report_file(connection: Connection, filters: ReportFilters, *, settings: Settings) -> str:
     """Every report for ``filters`` as the self-contained HTML file ``leadflow report html`` writes."""
-    return render_report_page(
-        all_reports(connection, filters, now=now), filters=filters, currency=currency, generated_at=now
-    )
+    reports = all_reports(connection, filters, settings=settings)
+    return render_report_page(reports, filters=filters, currency=settings.report.currency)

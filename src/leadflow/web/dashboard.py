@@ -10,9 +10,7 @@ Pages run no script and fetch nothing: the Content-Security-Policy says so, and 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,8 +19,15 @@ from sqlalchemy import Connection
 
 from leadflow.config import Settings
 from leadflow.errors import InputError
-from leadflow.reporting import REPORTS, RecordLinks, people, record_links
-from leadflow.reporting.html import LivePage, render_login_page, render_people_page, render_report_page
+from leadflow.reporting import REPORTS, RecordLinks, SyncBudgets, check_filters, people, record_links, sync_health
+from leadflow.reporting.formats import report_document
+from leadflow.reporting.html import (
+    LivePage,
+    all_reports,
+    render_login_page,
+    render_people_page,
+    render_report_page,
+)
 from leadflow.reporting.model import Report, ReportFilters
 from leadflow.runtime import Runtime
 from leadflow.web.dashboard_auth import (
@@ -66,13 +71,18 @@ def filters_from(query: Mapping[str, str]) -> ReportFilters:
     since, until = _date(query, "since"), _date(query, "until")
     if since and until and since > until:
         raise FilterError(f"since ({since}) is after until ({until})")
-    return ReportFilters(
+    filters = ReportFilters(
         since=since,
         until=until,
         segment=_text(query, "segment"),
         owner=_text(query, "owner"),
         source=_text(query, "source"),
     )
+    try:
+        check_filters(filters)  # what the CLI checks too (a source it does not know, ...)
+    except InputError as exc:
+        raise FilterError(str(exc)) from exc
+    return filters
 
 
 @router.get("", response_class=HTMLResponse, dependencies=[Depends(require_viewer_page)])
@@ -92,7 +102,7 @@ def people_page(request: Request, runtime: Annotated[Runtime, Depends(runtime_of
             report = people(connection, filters, step=step, limit=PEOPLE_LIMIT, links=links_of(runtime.settings))
     except (FilterError, InputError) as exc:
         return _page(_error_page(str(exc)), status=400)
-    return _page(render_people_page(report, step=step, currency=runtime.settings.dashboard.currency, live=PAGE))
+    return _page(render_people_page(report, step=step, currency=runtime.settings.report.currency, live=PAGE))
 
 
 @router.get("/api/{name}", dependencies=[Depends(require_viewer_api)])
@@ -106,11 +116,13 @@ def report_json(name: str, request: Request, runtime: Annotated[Runtime, Depends
             if name == "people":
                 step = _step(request.query_params)
                 report = people(connection, filters, step=step, limit=PEOPLE_LIMIT, links=links_of(runtime.settings))
+            elif name == "sync":
+                report = sync_health(connection, filters, budgets=budgets_of(runtime.settings))
             else:
                 report = REPORTS[name](connection, filters)
     except (FilterError, InputError) as exc:
         return _json({"error": str(exc)}, status=400)
-    return _json(report_as_json(report))
+    return _json(report_document(report))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -154,9 +166,9 @@ def render_dashboard(settings: Settings) -> Render:
     """How the dashboard page is computed for ``settings``: every report, then the page (what snapshots keep)."""
 
     def render(connection: Connection, filters: ReportFilters) -> str:
-        reports = [query(connection, filters) for query in REPORTS.values()]
+        reports = all_reports(connection, filters, settings=settings)
         return render_report_page(
-            reports, filters=filters, currency=settings.dashboard.currency, live=PAGE, choices=_choices(reports)
+            reports, filters=filters, currency=settings.report.currency, live=PAGE, choices=_choices(reports)
         )
 
     return render
@@ -170,34 +182,16 @@ def snapshots_of(request: Request) -> DashboardSnapshots:
 
 def links_of(settings: Settings) -> RecordLinks:
     """Where a person's Zoho record and GHL contact open in a browser, for this org and location."""
-    return record_links(zoho_data_centre=settings.zoho.data_centre, ghl_location_id=settings.ghl.location_id)
+    return record_links(
+        zoho_data_centre=settings.zoho.data_centre,
+        zoho_org_id=settings.report.zoho_org_id,
+        ghl_location_id=settings.ghl.location_id,
+    )
 
 
-def report_as_json(report: Report) -> dict[str, Any]:
-    """A report as JSON: its filters, tables (columns with their kinds, rows with raw values) and notes."""
-    return {
-        "report": report.name,
-        "title": report.title,
-        "filters": report.filters.as_query(),
-        "tables": [
-            {
-                "key": table.key,
-                "title": table.title,
-                "columns": [asdict(column) for column in table.columns],
-                "rows": [{key: _plain(value) for key, value in row.items()} for row in table.rows],
-            }
-            for table in report.tables
-        ],
-        "notes": list(report.notes),
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+def budgets_of(settings: Settings) -> SyncBudgets:
+    """The daily budgets the sync report measures usage against (as ``leadflow report sync`` does)."""
+    return SyncBudgets(settings.zoho.daily_credit_budget, settings.ghl.daily_request_budget)
 
 
 def _choices(reports: Sequence[Report]) -> dict[str, list[str]]:
