@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from leadflow.cli.app import app
 from leadflow.config import GhlSettings, Settings
 from leadflow.config.settings import DashboardSettings
-from leadflow.reporting import REPORTS
+from leadflow.reporting.html import all_reports
 from leadflow.reporting.model import ReportFilters
 from leadflow.store import open_store
 from tests.reporting.known_store import build
@@ -57,12 +57,16 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(store_url: str, sync_api: Any) -> Iterator[str]:
-    settings = Settings(
+def settings(store_url: str) -> Settings:
+    return Settings(
         database_url=store_url,
         dashboard=DashboardSettings(token=SecretStr(TOKEN)),
         ghl=GhlSettings(location_id="loc1"),
     )
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, sync_api: Any) -> Iterator[str]:
     with live_server(settings) as base:
         yield base
 
@@ -147,18 +151,17 @@ def test_the_dashboard_loads_without_errors_or_requests_elsewhere(browser: Any, 
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
 
 
-def test_each_chart_draws_one_mark_per_row(browser: Any, server: str, store_url: str) -> None:
-    engine = open_store(store_url)
+def test_each_chart_draws_one_mark_per_row(browser: Any, server: str, settings: Settings) -> None:
+    engine = open_store(settings.database_url)
     with engine.connect() as connection:
-        expected = {
-            f"{name}-{table.key}": sum(
-                row.get(y) is not None for row in table.rows for y in (table.chart.y if table.chart else ())
-            )
-            for name, query in REPORTS.items()
-            for table in query(connection, ReportFilters()).tables
-            if table.chart is not None
-        }
+        reports = all_reports(connection, ReportFilters(), settings=settings)
     engine.dispose()
+    expected = {
+        f"{report.name}-{table.key}": sum(row.get(y) is not None for row in table.rows for y in table.chart.y)
+        for report in reports
+        for table in report.tables
+        if table.chart is not None
+    }
     context, page, _ = _watched_page(browser, urlsplit(server).netloc)
     try:
         _sign_in(page, server)

@@ -75,7 +75,7 @@ def render_report_page(
             sections=sections,
             filters=filters,
             filter_summary=describe_filters(filters),
-            generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+            generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),
             live=live,
             choices=choices or {},
             query=urlencode(filters.as_query()),
