@@ -267,3 +267,44 @@ def test_refresh_seconds_zero_computes_every_view(tmp_path: Path) -> None:
     snapshots.page(ReportFilters())
     assert len(calls) == 2
     runtime.close()
+
+
+def _same(left: object, right: object) -> bool:
+    """Equal, floats within a thousandth of a day or unit (ages in stage are measured from each call's now)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_same(left[key], right[key]) for key in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, float) and isinstance(right, float):
+        return abs(left - right) < 1e-3
+    return left == right
+
+
+def test_the_api_answers_what_the_cli_prints_on_both_backends(database_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from leadflow.cli.app import app
+    from leadflow.store import open_store
+    from tests.reporting.known_store import build
+
+    engine = open_store(database_url)
+    with engine.begin() as connection:
+        build(connection)
+    engine.dispose()
+    settings = Settings(database_url=database_url, dashboard=DashboardSettings(token=SecretStr(TOKEN)))
+    env = {"LEADFLOW_DATABASE_URL": database_url, "LEADFLOW_CONFIG": ""}
+    query = {"segment": "dach", "since": "2026-11-01", "until": "2026-11-30"}
+    with TestClient(create_app(settings)) as client:
+        for name in ("funnel", "pipeline", "sources", "segments", "engagement", "sync"):
+            api = client.get(f"/dashboard/api/{name}", params=query, headers=_bearer())
+            options = [item for key, value in query.items() for item in (f"--{key}", value)]
+            cli = CliRunner().invoke(app, ["report", name, "--format", "json", *options], env=env)
+            assert cli.exit_code == 0, cli.output
+            assert _same(api.json(), json.loads(cli.stdout)), name
+        page = client.get("/dashboard", params=query, headers=_bearer())
+        people = client.get("/dashboard/api/people", params={**query, "step": "replied"}, headers=_bearer())
+    assert page.status_code == 200
+    assert 'data-key="replied"' in page.text
+    assert [row["email"] for row in people.json()["tables"][0]["rows"]] == ["anna@alpha.de"]
