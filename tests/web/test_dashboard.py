@@ -308,3 +308,22 @@ def test_the_api_answers_what_the_cli_prints_on_both_backends(database_url: str)
     assert page.status_code == 200
     assert 'data-key="replied"' in page.text
     assert [row["email"] for row in people.json()["tables"][0]["rows"]] == ["anna@alpha.de"]
+
+
+@pytest.mark.parametrize("token", [TOKEN, None])
+def test_an_unreachable_store_is_503_with_the_reason_and_no_password(token: str | None) -> None:
+    settings = Settings(
+        database_url="postgresql+psycopg://nobody:hunter2-secret@127.0.0.1:1/leadflow",
+        dashboard=DashboardSettings(token=SecretStr(token) if token else None),
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        page = client.get("/dashboard", headers=_bearer())
+        api = client.get("/dashboard/api/funnel", headers=_bearer())
+        login = client.post("/dashboard/login", data={"token": TOKEN})
+    # a configured token signs in without the store; the pages then say what is wrong with it
+    assert login.status_code == (303 if token else 503)
+    for response in (page, api) if token else (page, api, login):
+        assert response.status_code == 503
+        assert "the store is unavailable" in response.text
+        assert "127.0.0.1" in response.text
+        assert "hunter2-secret" not in response.text

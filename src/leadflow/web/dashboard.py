@@ -33,10 +33,12 @@ from leadflow.runtime import Runtime
 from leadflow.web.dashboard_auth import (
     COOKIE,
     NO_TOKEN,
+    STORE_ERRORS,
     access_of,
     require_viewer_api,
     require_viewer_page,
     safe_next,
+    unavailable,
 )
 from leadflow.web.dashboard_snapshots import DashboardSnapshots, Render
 from leadflow.web.deps import runtime_of
@@ -91,7 +93,10 @@ def dashboard(request: Request) -> Response:
         filters = filters_from(request.query_params)
     except FilterError as exc:
         return _page(_error_page(str(exc)), status=400)
-    return _page(snapshots_of(request).page(filters))
+    try:
+        return _page(snapshots_of(request).page(filters))
+    except STORE_ERRORS as exc:
+        return _page(_error_page(unavailable(exc)), status=503)
 
 
 @router.get("/people", response_class=HTMLResponse, dependencies=[Depends(require_viewer_page)])
@@ -102,6 +107,8 @@ def people_page(request: Request, runtime: Annotated[Runtime, Depends(runtime_of
             report = people(connection, filters, step=step, limit=PEOPLE_LIMIT, links=links_of(runtime.settings))
     except (FilterError, InputError) as exc:
         return _page(_error_page(str(exc)), status=400)
+    except STORE_ERRORS as exc:
+        return _page(_error_page(unavailable(exc)), status=503)
     return _page(render_people_page(report, step=step, currency=runtime.settings.report.currency, live=PAGE))
 
 
@@ -122,6 +129,8 @@ def report_json(name: str, request: Request, runtime: Annotated[Runtime, Depends
                 report = REPORTS[name](connection, filters)
     except (FilterError, InputError) as exc:
         return _json({"error": str(exc)}, status=400)
+    except STORE_ERRORS as exc:
+        return _json({"error": unavailable(exc)}, status=503)
     return _json(report_document(report))
 
 
@@ -137,7 +146,11 @@ def login(
     next: Annotated[str, Form()] = "/dashboard",
 ) -> Response:
     access = access_of(request)
-    if access.expected_hash() is None:
+    try:
+        expected = access.expected_hash()
+    except STORE_ERRORS as exc:
+        return _page(render_login_page(next_url=safe_next(next), error=unavailable(exc), live=PAGE), status=503)
+    if expected is None:
         return _page(render_login_page(next_url=safe_next(next), error=NO_TOKEN, live=PAGE), status=503)
     if not token.strip() or not access.token_ok(token):
         page = render_login_page(next_url=safe_next(next), error="That is not the dashboard token.", live=PAGE)

@@ -15,11 +15,15 @@ import time
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
+from sqlalchemy.exc import SQLAlchemyError
 
+from leadflow.errors import LeadflowError
+from leadflow.log import get_logger, redactor
 from leadflow.runtime import Runtime
 from leadflow.store.dashboard_access import stored_token_hash, token_hash
 
 COOKIE = "leadflow_dashboard"
+STORE_ERRORS = (SQLAlchemyError, LeadflowError)  # the store cannot be opened or read (InputError is caught first)
 NO_TOKEN = (
     "the dashboard has no token yet: run `leadflow serve` (it generates one and prints it)"
     " or set [dashboard] token (LEADFLOW_DASHBOARD_TOKEN)"
@@ -68,11 +72,26 @@ class DashboardAccess:
         return expected is not None and hmac.compare_digest(signature, _sign(expected, expires))
 
     def signed_in(self, request: Request) -> bool:
+        """Whether ``request`` carries the token or a valid sign-in; 503 when the token cannot be read."""
+        try:
+            return self._signed_in(request)
+        except STORE_ERRORS as exc:
+            raise HTTPException(503, unavailable(exc)) from exc
+
+    def _signed_in(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return self.token_ok(credentials)
         cookie = request.cookies.get(COOKIE)
         return cookie is not None and self.session_ok(cookie)
+
+
+def unavailable(exc: Exception) -> str:
+    """The store's failure in one line, secrets scrubbed (logged too)."""
+    text = str(exc).strip()
+    reason = redactor.scrub(text.splitlines()[0] if text else type(exc).__name__)
+    get_logger(__name__).warning("dashboard.store_unavailable", error=reason)
+    return f"the store is unavailable: {reason}"
 
 
 def _sign(key_hash: str, expires: int) -> str:
