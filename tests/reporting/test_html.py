@@ -80,3 +80,12 @@ def test_filters_in_words() -> None:
         describe_filters(ReportFilters(since=date(2026, 1, 1), source="Apollo"))
         == "from 2026-01-01 to today, source Apollo"
     )
+
+
+def test_each_mark_has_a_tooltip_without_script() -> None:
+    page = render_report_page([pipeline_report(), engagement_report()], filters=ReportFilters(), currency="USD")
+    titles = re.findall(r'tooltip-trigger"><title>([^<]*)</title>', page)
+    assert titles[:2] == ["Qualification: 12", "Closed Won: 3"]
+    assert "email_opened · 2026-11-03: 9" in titles
+    assert len(titles) == 12
+    assert "<title>Pygal</title>" not in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from html import escape
 from typing import Any
 
 import pygal
@@ -18,6 +19,13 @@ from pygal.style import Style
 from leadflow.reporting.model import Chart, Table
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+# a value mark pygal draws, and the descriptions it leaves for its (dropped) script's tooltips
+_MARK = re.compile(
+    r"<(rect|circle)\b([^>]*\btooltip-trigger\b[^>]*?)\s*/>"
+    r'(<desc class="value">([^<]*)</desc>(?:<desc class="[^"]*">[^<]*</desc>)*)'
+)
+_SERIES = re.compile(r'class="series serie-(\d+)')
+_X_LABEL = re.compile(r'<desc class="x_label">([^<]*)</desc>')
 _MAX_X_LABELS = 16  # past this many categories, only every n-th label is printed (a year of days stays legible)
 
 _STYLE = Style(
@@ -51,10 +59,27 @@ def chart_svg(table: Table, *, value_formatter: Any = None) -> str | None:
     if value_formatter is not None:
         drawing.value_formatter = value_formatter
     titles = {column.key: column.label for column in table.columns}
-    for name, values in series.items():
-        title = titles.get(name, name) if chart.series is None else name
-        drawing.add(title, list(reversed(values)) if chart.kind == "funnel" else values)
-    return _SCRIPT.sub("", drawing.render(is_unicode=True))
+    names = [titles.get(name, name) if chart.series is None else name for name in series]
+    for name, values in zip(names, series.values(), strict=True):
+        drawing.add(name, list(reversed(values)) if chart.kind == "funnel" else values)
+    svg = _SCRIPT.sub("", drawing.render(is_unicode=True)).replace("<title>Pygal</title>", "", 1)
+    return _with_titles(svg, names)
+
+
+def _with_titles(svg: str, names: list[str]) -> str:
+    """Each mark gets a ``<title>`` (the browser's own tooltip, no script): its series, category and value."""
+    starts = [(match.start(), int(match.group(1))) for match in _SERIES.finditer(svg)]
+
+    def titled(match: re.Match[str]) -> str:
+        tag, attributes, descriptions, value = match.groups()
+        series = next((index for start, index in reversed(starts) if start < match.start()), None)
+        label = _X_LABEL.search(descriptions)
+        where = [escape(names[series])] if len(names) > 1 and series is not None and series < len(names) else []
+        where += [label.group(1)] if label else []
+        text = f"{' · '.join(where)}: {value}" if where else value
+        return f"<{tag}{attributes}><title>{text}</title></{tag}>{descriptions}"
+
+    return _MARK.sub(titled, svg)
 
 
 def chart_series(chart: Chart, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], dict[str, list[float | None]]]:
