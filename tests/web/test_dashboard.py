@@ -327,3 +327,21 @@ def test_an_unreachable_store_is_503_with_the_reason_and_no_password(token: str 
         assert "the store is unavailable" in response.text
         assert "127.0.0.1" in response.text
         assert "hunter2-secret" not in response.text
+
+
+def test_an_address_that_guesses_is_made_to_wait(tmp_path: Path) -> None:
+    from leadflow.web.dashboard_auth import FAILURE_WINDOW, FAILURES_ALLOWED
+
+    app = create_app(_settings(tmp_path))
+    with TestClient(app, follow_redirects=False) as client:
+        for _ in range(FAILURES_ALLOWED - 1):
+            assert client.post("/dashboard/login", data={"token": "guess"}).status_code == 401
+        assert client.get("/dashboard/api/funnel", headers=_bearer("another-guess")).status_code == 401
+        refused = client.post("/dashboard/login", data={"token": TOKEN})
+        api = client.get("/dashboard/api/funnel", headers=_bearer())
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= FAILURE_WINDOW + 1
+    assert "Too many wrong tokens" in refused.text
+    assert api.status_code == 429
+    access = app.state.dashboard_access
+    assert access.throttled("testclient", now=time.monotonic() + FAILURE_WINDOW) == 0

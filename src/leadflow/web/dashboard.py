@@ -35,6 +35,7 @@ from leadflow.web.dashboard_auth import (
     NO_TOKEN,
     STORE_ERRORS,
     access_of,
+    client_of,
     require_viewer_api,
     require_viewer_page,
     safe_next,
@@ -152,7 +153,13 @@ def login(
         return _page(render_login_page(next_url=safe_next(next), error=unavailable(exc), live=PAGE), status=503)
     if expected is None:
         return _page(render_login_page(next_url=safe_next(next), error=NO_TOKEN, live=PAGE), status=503)
+    client = client_of(request)
+    wait = access.throttled(client)
+    if wait:
+        page = render_login_page(next_url=safe_next(next), error=f"Too many wrong tokens: wait {wait} s.", live=PAGE)
+        return HTMLResponse(page, status_code=429, headers={**SECURITY_HEADERS, "Retry-After": str(wait)})
     if not token.strip() or not access.token_ok(token):
+        access.failed(client)
         page = render_login_page(next_url=safe_next(next), error="That is not the dashboard token.", live=PAGE)
         return _page(page, status=401)
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -1,6 +1,6 @@
 """Who may see the dashboard: the holder of its token, shown as ``Authorization: Bearer <token>`` or exchanged
 on the login form for an HttpOnly cookie. Anonymous requests are refused (401 for the JSON API, a redirect to
-the login form for pages).
+the login form for pages); an address that sent ten wrong tokens in fifteen minutes is told to wait (429).
 
 The token is ``[dashboard] token`` when configured, else the one ``leadflow serve`` generated, of which the store
 keeps only the SHA-256 hash. A sign-in cookie carries its expiry and an HMAC of it keyed by that hash: it needs
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from urllib.parse import quote
 
@@ -23,6 +24,8 @@ from leadflow.runtime import Runtime
 from leadflow.store.dashboard_access import stored_token_hash, token_hash
 
 COOKIE = "leadflow_dashboard"
+FAILURES_ALLOWED = 10  # wrong tokens from one address within FAILURE_WINDOW before it must wait
+FAILURE_WINDOW = 900.0
 STORE_ERRORS = (SQLAlchemyError, LeadflowError)  # the store cannot be opened or read (InputError is caught first)
 NO_TOKEN = (
     "the dashboard has no token yet: run `leadflow serve` (it generates one and prints it)"
@@ -35,6 +38,25 @@ class DashboardAccess:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def throttled(self, client: str, *, now: float | None = None) -> int:
+        """Seconds ``client`` must wait before its next try after too many wrong tokens (0: it may try now)."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            recent = [t for t in self._failures.get(client, []) if moment - t < FAILURE_WINDOW]
+            self._failures[client] = recent
+            if len(recent) < FAILURES_ALLOWED:
+                return 0
+            return int(FAILURE_WINDOW - (moment - recent[0])) + 1
+
+    def failed(self, client: str, *, now: float | None = None) -> None:
+        with self._lock:
+            self._failures.setdefault(client, []).append(time.monotonic() if now is None else now)
+            if len(self._failures) > 10_000:  # bounded: forget the addresses of the oldest failures
+                for stale in sorted(self._failures, key=lambda key: max(self._failures[key], default=0))[:5_000]:
+                    del self._failures[stale]
 
     @property
     def session_seconds(self) -> int:
@@ -81,9 +103,20 @@ class DashboardAccess:
     def _signed_in(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
-            return self.token_ok(credentials)
+            client = client_of(request)
+            wait = self.throttled(client)
+            if wait:
+                raise HTTPException(429, "too many wrong tokens; try again later", headers={"Retry-After": str(wait)})
+            if self.token_ok(credentials):
+                return True
+            self.failed(client)
+            return False
         cookie = request.cookies.get(COOKIE)
         return cookie is not None and self.session_ok(cookie)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def unavailable(exc: Exception) -> str:
