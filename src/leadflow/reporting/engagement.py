@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, String, cast, func, select, true, union
+from sqlalchemy import Connection, FromClause, String, cast, func, literal, select, true, union
+from sqlalchemy import Table as SqlTable
 
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
+from leadflow.reporting.rollup import person_rollup
 from leadflow.reporting.scope import (
+    CONTACT_KINDS,
     WORKFLOW_MARK,
     check_filters,
     day_of,
@@ -16,8 +19,8 @@ from leadflow.reporting.scope import (
     json_text,
     narrows_people,
     period_of,
-    person_facts,
     person_filter,
+    scoped,
     segment_memberships,
 )
 from leadflow.store.schema import engagement_events, record_tags
@@ -40,18 +43,70 @@ RATE_COLUMNS = (
 )
 
 
-def events_per_day(connection: Connection, filters: ReportFilters) -> list[dict[str, Any]]:
+def _days(connection: Connection, filters: ReportFilters) -> list[date]:
+    """The days the period covers, or those between the first and the last event when it is open."""
     period = period_of(filters)
-    day = day_of(connection, engagement_events.c.occurred_at).label("day")
-    query = select(day, engagement_events.c.event_type, func.count()).where(
-        period.bound(engagement_events.c.occurred_at)
+    first, last = connection.execute(
+        select(func.min(engagement_events.c.occurred_at), func.max(engagement_events.c.occurred_at))
+    ).one()
+    if first is None:
+        return []
+    start = period.start.date() if period.start else _utc(first).date()
+    end = (period.end - timedelta(days=1)).date() if period.end else _utc(last).date()
+    end = min(end, _utc(last).date())
+    start = max(start, _utc(first).date())
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def events_per_day(connection: Connection, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Events per day (UTC) and type.
+
+    PostgreSQL groups by the day with a hash aggregate, and so does SQLite for the people in a scope. Over all
+    events SQLite would sort every one of them to group by an expression, so there the query counts each (day,
+    type) cell with an index range count over ``ix_engagement_events_type_time_person``: a grid of the days (a
+    recursive CTE) times the types.
+    """
+    period = period_of(filters)
+    narrowed = person_filter(connection, filters, engagement_events.c.golden_person_id)
+    if is_postgres(connection) or narrows_people(filters):
+        # A narrowed count looks each event's person up in the scope; grouping those few is cheaper than letting
+        # SQLite probe the scope's people in every cell of the grid.
+        day = day_of(connection, engagement_events.c.occurred_at).label("day")
+        rows = connection.execute(
+            select(day, engagement_events.c.event_type, func.count())
+            .where(period.bound(engagement_events.c.occurred_at), narrowed)
+            .group_by(day, engagement_events.c.event_type)
+            .order_by(day, engagement_events.c.event_type)
+        )
+        return [{"day": str(when), "event_type": kind, "events": int(count)} for when, kind, count in rows]
+    days = _days(connection, filters)
+    if not days:
+        return []
+    grid = select(literal(days[0].isoformat(), String).label("day")).cte("days", recursive=True)
+    grid = grid.union_all(select(func.date(grid.c.day, "+1 day")).where(grid.c.day < days[-1].isoformat()))
+    kinds = select(engagement_events.c.event_type.label("kind")).distinct().subquery("kinds")
+    count = select(func.count()).where(
+        engagement_events.c.event_type == kinds.c.kind,
+        engagement_events.c.occurred_at >= grid.c.day,  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+        engagement_events.c.occurred_at < func.date(grid.c.day, "+1 day"),
+        narrowed,
     )
-    if narrows_people(filters):
-        query = query.where(person_filter(connection, filters, engagement_events.c.golden_person_id))
-    result = connection.execute(
-        query.group_by(day, engagement_events.c.event_type).order_by(day, engagement_events.c.event_type)
+    counted = (
+        select(grid.c.day, kinds.c.kind, count.scalar_subquery().label("events"))
+        .select_from(grid)
+        .join(kinds, true())
+        .subquery("counted")
     )
-    return [{"day": str(when), "event_type": kind, "events": int(count)} for when, kind, count in result]
+    rows = connection.execute(
+        select(counted.c.day, counted.c.kind, counted.c.events)
+        .where(counted.c.events > 0)
+        .order_by(counted.c.day, counted.c.kind)
+    )
+    return [{"day": str(when), "event_type": kind, "events": int(count)} for when, kind, count in rows]
 
 
 def workflow_groups(connection: Connection) -> FromClause:
@@ -69,26 +124,31 @@ def workflow_groups(connection: Connection) -> FromClause:
     named = func.coalesce(
         json_text(engagement_events.c.payload, "workflow_id"), json_text(engagement_events.c.payload, "workflow")
     )
+    # The workflow that sent a message names the sequence; other events need not repeat it.
     from_events = select(engagement_events.c.golden_person_id, named.label("grp")).where(
-        engagement_events.c.golden_person_id.is_not(None), named.is_not(None)
+        engagement_events.c.golden_person_id.is_not(None),
+        engagement_events.c.event_type.in_(CONTACT_KINDS),
+        named.is_not(None),
     )
     return union(enrolled, from_events).subquery("workflow_groups")
 
 
-def rates_by(connection: Connection, filters: ReportFilters, groups: FromClause, key: str) -> list[dict[str, Any]]:
+def rates_by(
+    connection: Connection, filters: ReportFilters, groups: FromClause, rollup: SqlTable, key: str
+) -> list[dict[str, Any]]:
     """Per group: people, contacted, replied, bounced and the two rates (of contacted)."""
-    facts = person_facts(connection, filters)
     person = groups.c.golden_person_id
+    contacted = func.coalesce(rollup.c.contacted, 0)
     result = connection.execute(
         select(
             groups.c.grp,
             func.count(),
-            func.coalesce(func.sum(facts.c.contacted), 0),
-            func.coalesce(func.sum(facts.c.contacted * facts.c.replied), 0),
-            func.coalesce(func.sum(facts.c.contacted * facts.c.bounced), 0),
+            func.coalesce(func.sum(contacted), 0),
+            func.coalesce(func.sum(contacted * rollup.c.replied), 0),
+            func.coalesce(func.sum(contacted * rollup.c.bounced), 0),
         )
         .select_from(groups)
-        .outerjoin(facts, facts.c.golden_person_id == person)
+        .outerjoin(rollup, rollup.c.golden_person_id == person)
         .where(person_filter(connection, filters, person))
         .group_by(groups.c.grp)
         .order_by(groups.c.grp)
@@ -107,6 +167,7 @@ def rates_by(connection: Connection, filters: ReportFilters, groups: FromClause,
     ]
 
 
+@scoped
 def engagement(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """Events over time and reply/bounce rates.
 
@@ -118,6 +179,9 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
     check_filters(filters)
     members = segment_memberships(connection)
     segments = select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("seg")
+    with person_rollup(connection, filters) as rollup:
+        segment_rates = rates_by(connection, filters, segments, rollup, "segment")
+        sequence_rates = rates_by(connection, filters, workflow_groups(connection), rollup, "sequence")
     return Report(
         name="engagement",
         title="Engagement",
@@ -138,7 +202,7 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
                 key="segments",
                 title="Reply and bounce rates by segment",
                 columns=(Column("segment", "Segment"), *RATE_COLUMNS),
-                rows=rates_by(connection, filters, segments, "segment"),
+                rows=segment_rates,
                 chart=Chart("bar", x="segment", y=("reply_rate", "bounce_rate")),
                 drill="segment",
             ),
@@ -146,7 +210,7 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
                 key="sequences",
                 title="Reply and bounce rates by sequence",
                 columns=(Column("sequence", "Sequence (GHL workflow)"), *RATE_COLUMNS),
-                rows=rates_by(connection, filters, workflow_groups(connection), "sequence"),
+                rows=sequence_rates,
                 chart=Chart("bar", x="sequence", y=("reply_rate", "bounce_rate")),
             ),
         ),

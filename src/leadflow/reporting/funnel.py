@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, String, distinct, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, distinct, func, literal, select
 
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.scope import (
@@ -16,17 +16,20 @@ from leadflow.reporting.scope import (
     MEETING_KINDS,
     REPLY_KINDS,
     Period,
+    came_from,
     check_filters,
-    event_step,
+    enrolment,
+    had_event,
     in_zoho,
     period_of,
     person_deals,
+    person_facts,
     person_filter,
     ratio,
+    scoped,
     source_kind,
-    workflow_enrolled,
 )
-from leadflow.store.schema import cluster_members, crm_cluster_members, engagement_events, quarantine, source_records
+from leadflow.store.schema import cluster_members, crm_cluster_members, quarantine, record_tags, source_records
 
 # (key, label) in funnel order; the keys are what ``people(step=...)`` takes.
 STEPS = (
@@ -40,6 +43,9 @@ STEPS = (
     ("converted", "Lead converted"),
     ("won", "Deal won"),
 )
+# Funnel step → its column of scope.person_facts.
+FACT_COLUMNS = {"contacted": "contacted", "engaged": "engaged", "replied": "replied", "meeting": "met",
+                "converted": "converted"}  # fmt: skip
 EVENT_STEPS = (
     ("contacted", CONTACT_KINDS),
     ("engaged", ENGAGED_KINDS),
@@ -82,21 +88,22 @@ def cohort_rows(connection: Connection, filters: ReportFilters) -> FromClause:
     return query.subquery("cohort")
 
 
-def event_step_people(connection: Connection, filters: ReportFilters, period: Period) -> FromClause:
-    """(golden_person_id, step) for the event steps: one row per event (or workflow enrolment)."""
-    step = event_step(EVENT_STEPS).label("step")
-    events = select(engagement_events.c.golden_person_id, step).where(
-        engagement_events.c.event_type.in_([kind for _, kinds in EVENT_STEPS for kind in kinds]),
-        engagement_events.c.golden_person_id.is_not(None),
-        period.bound(engagement_events.c.occurred_at),
+def in_cohort(connection: Connection, filters: ReportFilters, person: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Condition on a golden person id: one of the people :func:`cohort_rows` counts."""
+    period = period_of(filters)
+    kind = source_kind(filters.source) if filters.source is not None else None
+    scope = person_filter(connection, filters, person, use_source=kind == "crm")
+    if kind == "crm":
+        return and_(came_from(person, "crm"), scope)
+    rows = (
+        select(literal(1))
+        .select_from(cluster_members)
+        .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+        .where(cluster_members.c.golden_person_id == person, period.bound(source_records.c.ingested_at))
     )
-    enrolled = workflow_enrolled(period).add_columns(literal("contacted", String).label("step"))
-    both = union_all(events, enrolled).subquery("stepped")
-    return (
-        select(both.c.golden_person_id, both.c.step)
-        .where(person_filter(connection, filters, both.c.golden_person_id))
-        .subquery("event_steps")
-    )
+    if kind is not None:
+        rows = rows.where(source_records.c.source_kind == kind)
+    return and_(rows.exists(), scope)
 
 
 def won_people(connection: Connection, filters: ReportFilters, period: Period) -> FromClause:
@@ -123,13 +130,23 @@ def step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int
     zoho = connection.execute(
         select(func.count(distinct(cohort.c.golden_person_id))).where(in_zoho(cohort.c.golden_person_id))
     ).scalar_one()
-    stepped = event_step_people(connection, filters, period)
-    per_step: dict[str, int] = {
-        str(step): int(count)
-        for step, count in connection.execute(
-            select(stepped.c.step, func.count(distinct(stepped.c.golden_person_id))).group_by(stepped.c.step)
+    facts = person_facts(connection, filters)
+    sums = connection.execute(
+        select(*(func.coalesce(func.sum(facts.c[column]), 0) for column in FACT_COLUMNS.values())).where(
+            person_filter(connection, filters, facts.c.golden_person_id)
         )
-    }
+    ).one()
+    per_step = {step: int(total) for step, total in zip(FACT_COLUMNS, sums, strict=True)}
+    # Enrolled in a workflow by the sync and sent nothing in the period: contacted all the same.
+    per_step["contacted"] += int(
+        connection.execute(
+            select(func.count()).where(
+                enrolment(period),
+                ~had_event(record_tags.c.golden_person_id, CONTACT_KINDS, period),
+                person_filter(connection, filters, record_tags.c.golden_person_id),
+            )
+        ).scalar_one()
+    )
     won = won_people(connection, filters, period)
     counts = {"ingested": int(rows), "people": int(people), "in_zoho": int(zoho)}
     counts.update({key: int(per_step.get(key, 0)) for key, _ in EVENT_STEPS})
@@ -145,6 +162,7 @@ def quarantined_rows(connection: Connection, filters: ReportFilters) -> int:
     return int(connection.execute(query).scalar_one())
 
 
+@scoped
 def funnel(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """The outreach funnel for the filters.
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from leadflow.errors import InputError
-from leadflow.reporting.funnel import EVENT_STEPS, STEPS, cohort_rows, event_step_people, won_people
+from leadflow.reporting.funnel import EVENT_STEPS, STEPS, in_cohort, won_people
 from leadflow.reporting.links import RecordLinks
 from leadflow.reporting.model import Column, Report, ReportFilters, Table
 from leadflow.reporting.scope import (
+    came_from,
     check_filters,
+    enrolled_flag,
+    had_event,
     in_zoho,
     period_of,
     person_filter,
-    person_sources,
+    scoped,
     segment_memberships,
     source_kind,
 )
@@ -24,30 +27,32 @@ from leadflow.store.schema import golden_companies, golden_people, scores, sync_
 STEP_KEYS = tuple(key for key, _ in STEPS)
 
 
-def step_members(connection: Connection, filters: ReportFilters, step: str) -> Select[Any]:
-    """SELECT golden_person_id of the people behind ``step``: a funnel step key, ``source:<kind or label>`` or
-    ``segment:<name>``; InputError for anything else."""
+def step_condition(
+    connection: Connection, filters: ReportFilters, step: str, person: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Condition on a golden person id: the person is behind ``step``, a funnel step key, ``source:<kind or
+    label>`` or ``segment:<name>``; InputError for anything else. Per-person look-ups (EXISTS), so listing the
+    first few hundred people reads no more than it needs."""
     period = period_of(filters)
     if step in ("ingested", "people", "in_zoho"):
-        cohort = cohort_rows(connection, filters)
-        query = select(cohort.c.golden_person_id)
-        return query.where(in_zoho(cohort.c.golden_person_id)) if step == "in_zoho" else query
-    if step in {key for key, _ in EVENT_STEPS}:
-        stepped = event_step_people(connection, filters, period)
-        return select(stepped.c.golden_person_id).where(stepped.c.step == step)
+        cohort = in_cohort(connection, filters, person)
+        return and_(cohort, in_zoho(person)) if step == "in_zoho" else cohort
+    kinds = dict(EVENT_STEPS).get(step)
+    if kinds is not None:
+        reached: ColumnElement[bool] = had_event(person, kinds, period)
+        if step == "contacted":
+            reached = or_(reached, enrolled_flag(person, period) == 1)
+        return and_(reached, person_filter(connection, filters, person))
     if step == "won":
-        return select(won_people(connection, filters, period).c.golden_person_id)
+        return person.in_(select(won_people(connection, filters, period).c.golden_person_id))
     kind, _, value = step.partition(":")
     if kind == "source" and value:
-        sources = person_sources()
-        return select(sources.c.golden_person_id).where(
-            sources.c.source_kind == source_kind(value),
-            person_filter(connection, filters, sources.c.golden_person_id, use_source=False),
-        )
+        return and_(came_from(person, source_kind(value)), person_filter(connection, filters, person, use_source=False))
     if kind == "segment" and value:
         members = segment_memberships(connection)
-        return select(members.c.golden_person_id).where(
-            members.c.segment == value, person_filter(connection, filters, members.c.golden_person_id)
+        return and_(
+            person.in_(select(members.c.golden_person_id).where(members.c.segment == value)),
+            person_filter(connection, filters, person),
         )
     raise InputError(f"no step {step!r}: use one of {', '.join(STEP_KEYS)}, source:<source> or segment:<segment name>")
 
@@ -68,6 +73,7 @@ def _zoho_link(person: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnEl
     return module.scalar_subquery(), remote.scalar_subquery()
 
 
+@scoped
 def people(
     connection: Connection,
     filters: ReportFilters,
@@ -87,7 +93,6 @@ def people(
     check_filters(filters)
     if limit < 1:
         raise InputError(f"limit must be at least 1, not {limit}")
-    members = step_members(connection, filters, step).subquery("members")
     person = golden_people.c.id
     synced_module, synced_id = _zoho_link(person)
     query = (
@@ -109,7 +114,7 @@ def people(
         )
         .outerjoin(golden_companies, golden_companies.c.id == golden_people.c.company_id)
         .outerjoin(scores, scores.c.golden_person_id == person)
-        .where(person.in_(select(members.c.golden_person_id)))
+        .where(step_condition(connection, filters, step, person))
         .order_by(person)
         .limit(limit)
     )

@@ -17,6 +17,7 @@ from leadflow.reporting.scope import (
     period_of,
     person_deals,
     person_filter,
+    scoped,
 )
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import crm_deal_stages, crm_deals
@@ -156,6 +157,7 @@ def by_month(connection: Connection, filters: ReportFilters) -> list[dict[str, A
     return rows
 
 
+@scoped
 def pipeline(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """Deals by stage and won/lost by month.
 

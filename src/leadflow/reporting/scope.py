@@ -7,22 +7,30 @@ database aggregate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import typing
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Float,
     FromClause,
+    MetaData,
     Select,
     String,
+    Table,
     and_,
     case,
     cast,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -46,6 +54,8 @@ from leadflow.store.schema import (
     sync_records,
 )
 
+Query = TypeVar("Query", bound=Callable[..., Any])
+
 # Event kinds behind each funnel step (tracking/events.py ENGAGEMENT_KINDS plus what the actions write).
 CONTACT_KINDS = ("email_sent", "sms_sent", "call_made", "call_connected")
 ENGAGED_KINDS = ("email_opened", "email_clicked", "website_visit", "form_filled")
@@ -54,7 +64,6 @@ MEETING_KINDS = ("meeting_booked",)
 CONVERSION_KINDS = ("lead_converted",)
 BOUNCE_KINDS = ("email_bounced_hard", "email_bounced_soft")
 KINDS_TRACKED = (*CONTACT_KINDS, *ENGAGED_KINDS, *REPLY_KINDS, *MEETING_KINDS, *CONVERSION_KINDS, *BOUNCE_KINDS)
-ENROLLED = "workflow_enrolled"  # not an event kind: stands for an enrolment by the sync among the facts
 
 # The membership the sync keeps among a person's GHL tags when it enrolled them in a workflow (segments/engine.py).
 WORKFLOW_MARK = "workflow:"
@@ -211,6 +220,19 @@ def person_sources() -> FromClause:
     return union_all(rows, crm).subquery("person_sources")
 
 
+def came_from(person_id: ColumnElement[Any], kind: str) -> ColumnElement[bool]:
+    """The person has a source row of ``kind`` (``crm``: was matched to a record already in the CRM)."""
+    if kind == "crm":
+        return select(literal(1)).where(crm_cluster_members.c.golden_person_id == person_id).exists()
+    return (
+        select(literal(1))
+        .select_from(cluster_members)
+        .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+        .where(cluster_members.c.golden_person_id == person_id, source_records.c.source_kind == kind)
+        .exists()
+    )
+
+
 def person_owner(person_id: ColumnElement[Any], owner: str) -> ColumnElement[bool]:
     """The person's Zoho record (Lead or Contact, as mirrored) is owned by ``owner`` (an id or a name)."""
     owned = (
@@ -229,10 +251,13 @@ def person_owner(person_id: ColumnElement[Any], owner: str) -> ColumnElement[boo
     return person_id.in_(owned)
 
 
-def person_filter(
-    connection: Connection, filters: ReportFilters, person_id: ColumnElement[Any], *, use_source: bool = True
-) -> ColumnElement[bool]:
-    """Condition on a golden person id column for the filters that narrow people: segment, owner, source."""
+def _scope_key(filters: ReportFilters, use_source: bool) -> tuple[str | None, ...]:
+    return (filters.segment, filters.owner, filters.source if use_source else None)
+
+
+def _narrowing(
+    connection: Connection, filters: ReportFilters, person_id: ColumnElement[Any], use_source: bool
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.segment is not None:
         members = segment_memberships(connection)
@@ -243,7 +268,73 @@ def person_filter(
         sources = person_sources()
         kind = source_kind(filters.source)
         conditions.append(person_id.in_(select(sources.c.golden_person_id).where(sources.c.source_kind == kind)))
-    return and_(true(), *conditions)
+    return conditions
+
+
+def person_filter(
+    connection: Connection, filters: ReportFilters, person_id: ColumnElement[Any], *, use_source: bool = True
+) -> ColumnElement[bool]:
+    """Condition on a golden person id column for the filters that narrow people: segment, owner, source.
+
+    Inside :func:`people_in_scope` the people are looked up by key in its temporary table; otherwise the
+    condition recomputes them (exploding every person's segments, say) in each statement that uses it.
+    """
+    key = _scope_key(filters, use_source)
+    if not any(key):
+        return true()
+    materialized: dict[tuple[str | None, ...], Table] = connection.info.get(_SCOPES, {})
+    if key in materialized:
+        scope = materialized[key]
+        return person_id.in_(select(scope.c.golden_person_id))
+    return and_(true(), *_narrowing(connection, filters, person_id, use_source))
+
+
+_SCOPES = "leadflow.reporting.scopes"
+
+
+@contextmanager
+def people_in_scope(connection: Connection, filters: ReportFilters) -> Iterator[None]:
+    """Within the block, :func:`person_filter` reads the people the segment, owner and source filters leave
+    from a temporary table (the connection's own; the store is not written), computed once here."""
+    scopes: dict[tuple[str | None, ...], Table] = connection.info.setdefault(_SCOPES, {})
+    made: list[tuple[str | None, ...]] = []
+    try:
+        for use_source in (True, False):
+            key = _scope_key(filters, use_source)
+            if not any(key) or key in scopes:
+                continue
+            table = Table(
+                f"lf_scope_{uuid.uuid4().hex[:12]}",
+                MetaData(),
+                Column("golden_person_id", String(32), primary_key=True),
+                prefixes=["TEMPORARY"],
+            )
+            table.create(connection)
+            people = golden_people.c.id
+            connection.execute(
+                insert(table).from_select(
+                    ["golden_person_id"],
+                    select(people).where(*_narrowing(connection, filters, people, use_source)),
+                )
+            )
+            scopes[key] = table
+            made.append(key)
+        yield
+    finally:
+        for key in made:
+            scopes.pop(key).drop(connection)
+
+
+def scoped(query: Query) -> Query:
+    """A report query that checks its filters first and runs inside :func:`people_in_scope` (same signature)."""
+
+    @functools.wraps(query)
+    def run(connection: Connection, filters: ReportFilters, *args: Any, **kwargs: Any) -> Any:
+        check_filters(filters)
+        with people_in_scope(connection, filters):
+            return query(connection, filters, *args, **kwargs)
+
+    return typing.cast(Query, run)
 
 
 def narrows_people(filters: ReportFilters) -> bool:
@@ -299,12 +390,37 @@ def in_zoho(person_id: ColumnElement[Any]) -> ColumnElement[bool]:
     )
 
 
-def workflow_enrolled(period: Period) -> Select[Any]:
-    """People the sync enrolled in a GHL workflow (a ``workflow:`` membership among their applied GHL tags)."""
-    return select(record_tags.c.golden_person_id).where(
+def enrolment(period: Period) -> ColumnElement[bool]:
+    """A ``record_tags`` row that shows a GHL workflow enrolment made by the sync (a ``workflow:`` membership
+    among the person's applied GHL tags), updated in the period."""
+    return and_(
         record_tags.c.target == "ghl",
         cast(record_tags.c.applied, String).like(f"%{WORKFLOW_MARK}%"),
         period.bound(record_tags.c.updated_at),
+    )
+
+
+def workflow_enrolled(period: Period) -> Select[Any]:
+    """People the sync enrolled in a GHL workflow."""
+    return select(record_tags.c.golden_person_id).where(enrolment(period))
+
+
+def enrolled_flag(person_id: ColumnElement[Any], period: Period) -> ColumnElement[Any]:
+    """1 when the person was enrolled in a GHL workflow in the period, else 0 (a primary-key look-up)."""
+    found = select(literal(1)).where(record_tags.c.golden_person_id == person_id, enrolment(period)).exists()
+    return case((found, 1), else_=0)
+
+
+def had_event(person_id: ColumnElement[Any], kinds: Sequence[str], period: Period) -> ColumnElement[bool]:
+    """The person has an event of one of ``kinds`` in the period (an index look-up)."""
+    return (
+        select(literal(1))
+        .where(
+            engagement_events.c.golden_person_id == person_id,
+            engagement_events.c.event_type.in_(kinds),
+            period.bound(engagement_events.c.occurred_at),
+        )
+        .exists()
     )
 
 
@@ -317,32 +433,33 @@ def event_step(kinds_by_step: Sequence[tuple[str, Sequence[str]]]) -> ColumnElem
 
 
 def person_facts(connection: Connection, filters: ReportFilters) -> FromClause:
-    """Per person with any event (or workflow enrolment) in the period: contacted, engaged, replied, met,
-    converted, bounced (0/1)."""
+    """Per person with an event in the period: contacted, engaged, replied, met, converted, bounced (0/1).
+
+    One pass over ``ix_engagement_events_person_type_time`` in person order (no sort). A workflow enrolment
+    also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
+    """
     period = period_of(filters)
-    tracked = KINDS_TRACKED
-    events = select(engagement_events.c.golden_person_id, engagement_events.c.event_type.label("kind")).where(
-        engagement_events.c.golden_person_id.is_not(None),
-        engagement_events.c.event_type.in_(tracked),
-        period.bound(engagement_events.c.occurred_at),
-    )
-    enrolled = workflow_enrolled(period).add_columns(literal(ENROLLED, String).label("kind"))
-    both = union_all(events, enrolled).subquery("facts_source")
+    event = engagement_events.c.event_type
 
     def flag(kinds: Sequence[str]) -> ColumnElement[Any]:
-        return func.max(case((both.c.kind.in_(kinds), 1), else_=0))
+        return func.max(case((event.in_(kinds), 1), else_=0))
 
     return (
         select(
-            both.c.golden_person_id,
-            flag((*CONTACT_KINDS, ENROLLED)).label("contacted"),
+            engagement_events.c.golden_person_id,
+            flag(CONTACT_KINDS).label("contacted"),
             flag(ENGAGED_KINDS).label("engaged"),
             flag(REPLY_KINDS).label("replied"),
             flag(MEETING_KINDS).label("met"),
             flag(CONVERSION_KINDS).label("converted"),
             flag(BOUNCE_KINDS).label("bounced"),
         )
-        .group_by(both.c.golden_person_id)
+        .where(
+            engagement_events.c.golden_person_id.is_not(None),
+            event.in_(KINDS_TRACKED),
+            period.bound(engagement_events.c.occurred_at),
+        )
+        .group_by(engagement_events.c.golden_person_id)
         .subquery("person_facts")
     )
 

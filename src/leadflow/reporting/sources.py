@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 
-from leadflow.reporting.attribution import OUTCOME_COLUMNS, any_touch, outcomes_by, touch
-from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
-from leadflow.reporting.scope import SOURCE_LABELS, check_filters, source_kind, source_label
+from leadflow.reporting.attribution import OUTCOME_COLUMNS, outcome_row, outcome_sums
+from leadflow.reporting.model import Chart, Column, Report, ReportFilters
+from leadflow.reporting.model import Table as ReportTable
+from leadflow.reporting.rollup import person_rollup
+from leadflow.reporting.scope import SOURCE_LABELS, check_filters, scoped, source_kind, source_label
 from leadflow.reporting.segments import segments_table
 
 NOTES = (
@@ -22,11 +24,23 @@ NOTES = (
 )
 
 
-def _ordered(kinds: set[str]) -> list[str]:
-    known = [kind for kind in SOURCE_LABELS if kind in kinds]
-    return known + sorted(kinds - set(known))
+def _any_touch(connection: Connection, rollup: Table) -> dict[str, dict[str, Any]]:
+    """Every source's measures in one scan of the rollup (each person weighted by whether they came from it)."""
+    sums = [measure for kind in SOURCE_LABELS for measure in outcome_sums(rollup, rollup.c[f"from_{kind}"])]
+    values = connection.execute(select(*sums)).one()
+    width = len(sums) // len(SOURCE_LABELS)
+    return {
+        kind: outcome_row(values[number * width : (number + 1) * width]) for number, kind in enumerate(SOURCE_LABELS)
+    }
 
 
+def _touch(connection: Connection, rollup: Table, column: str) -> dict[str, dict[str, Any]]:
+    key = rollup.c[column]
+    result = connection.execute(select(key, *outcome_sums(rollup)).where(key.is_not(None)).group_by(key))
+    return {str(kind): outcome_row(values) for kind, *values in result}
+
+
+@scoped
 def sources(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """Per source and per segment, and first/last-touch attribution.
 
@@ -36,40 +50,36 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
         ['Apollo file', 'Sales Navigator search', 'Already in the CRM']
     """
     check_filters(filters)
-    # The source filter picks rows here (a person from two sources still counts under the other one only when
-    # the filter is off), so it narrows the groups rather than the people.
     wanted = source_kind(filters.source) if filters.source is not None else None
-    touched = outcomes_by(connection, filters, any_touch(), use_source=False)
-    first = outcomes_by(connection, filters, touch("first"), use_source=False)
-    last = outcomes_by(connection, filters, touch("last"), use_source=False)
-    kinds = _ordered(set(touched) | set(first) | set(last))
+    with person_rollup(connection, filters, with_sources=True) as rollup:
+        touched = _any_touch(connection, rollup)
+        first = _touch(connection, rollup, "first_source")
+        last = _touch(connection, rollup, "last_source")
+        segment_table = segments_table(connection, filters, rollup)
+    kinds = [kind for kind in SOURCE_LABELS if touched[kind]["people"] or kind in first or kind in last]
     if wanted is not None:
         kinds = [kind for kind in kinds if kind == wanted]
-    empty = {"people": 0, "deals": 0, "amount": 0.0, "won_amount": 0.0}
-    by_source: list[dict[str, Any]] = []
-    attribution: list[dict[str, Any]] = []
-    for kind in kinds:
-        values = touched.get(kind) or {**empty, "contacted": 0, "replied": 0, "meetings": 0, "reply_rate": None}
-        by_source.append({"source": kind, "label": source_label(kind), **values})
-        first_values, last_values = first.get(kind, empty), last.get(kind, empty)
-        attribution.append(
-            {
-                "source": kind,
-                "label": source_label(kind),
-                "first_people": first_values["people"],
-                "first_deals": first_values["deals"],
-                "first_won_amount": first_values["won_amount"],
-                "last_people": last_values["people"],
-                "last_deals": last_values["deals"],
-                "last_won_amount": last_values["won_amount"],
-            }
-        )
+    empty = outcome_row([0] * 7)
+    by_source = [{"source": kind, "label": source_label(kind), **touched[kind]} for kind in kinds]
+    attribution = [
+        {
+            "source": kind,
+            "label": source_label(kind),
+            "first_people": first.get(kind, empty)["people"],
+            "first_deals": first.get(kind, empty)["deals"],
+            "first_won_amount": first.get(kind, empty)["won_amount"],
+            "last_people": last.get(kind, empty)["people"],
+            "last_deals": last.get(kind, empty)["deals"],
+            "last_won_amount": last.get(kind, empty)["won_amount"],
+        }
+        for kind in kinds
+    ]
     return Report(
         name="sources",
         title="Source attribution",
         filters=filters,
         tables=(
-            Table(
+            ReportTable(
                 key="sources",
                 title="By source",
                 columns=(Column("source", "Source key"), Column("label", "Source"), *OUTCOME_COLUMNS),
@@ -77,7 +87,7 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
                 chart=Chart("bar", x="label", y=("people", "contacted", "replied", "meetings")),
                 drill="source",
             ),
-            Table(
+            ReportTable(
                 key="attribution",
                 title="First-touch and last-touch attribution",
                 columns=(
@@ -94,7 +104,7 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
                 chart=Chart("bar", x="label", y=("first_people", "last_people")),
                 drill="source",
             ),
-            segments_table(connection, filters),
+            segment_table,
         ),
         notes=NOTES,
     )
