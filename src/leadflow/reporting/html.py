@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -22,6 +22,9 @@ from sqlalchemy import Connection
 
 from leadflow import __version__
 from leadflow.config import Settings
+
+if TYPE_CHECKING:
+    from leadflow.reporting import SyncBudgets
 from leadflow.reporting.charts import chart_series, chart_svg
 from leadflow.reporting.formats import format_value, shown_columns
 from leadflow.reporting.model import Column, Report, ReportFilters, Table
@@ -205,13 +208,20 @@ def _marks(table: Table) -> int:
 def all_reports(connection: Connection, filters: ReportFilters, *, settings: Settings) -> list[Report]:
     """Every outreach report for ``filters``, in the dashboard's order (funnel first), each as ``leadflow report``
     computes it (the sync report against the configured daily budgets)."""
-    from leadflow.reporting import REPORTS, SyncBudgets, sync_health
+    from leadflow.reporting import REPORTS, sync_health
 
-    budgets = SyncBudgets(settings.zoho.daily_credit_budget, settings.ghl.daily_request_budget)
+    budgets = sync_budgets(settings)
     return [
         sync_health(connection, filters, budgets=budgets) if name == "sync" else query(connection, filters)
         for name, query in REPORTS.items()
     ]
+
+
+def sync_budgets(settings: Settings) -> SyncBudgets:
+    """The daily budgets the sync report measures usage against (as ``leadflow report sync`` does)."""
+    from leadflow.reporting import SyncBudgets
+
+    return SyncBudgets(settings.zoho.daily_credit_budget, settings.ghl.daily_request_budget)
 
 
 def report_file(connection: Connection, filters: ReportFilters, *, settings: Settings) -> str:

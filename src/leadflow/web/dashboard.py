@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from leadflow.config import Settings
 from leadflow.errors import InputError
-from leadflow.reporting import REPORTS, RecordLinks, SyncBudgets, check_filters, people, record_links, sync_health
+from leadflow.reporting import REPORTS, RecordLinks, check_filters, people, record_links, sync_health
 from leadflow.reporting.formats import report_document
 from leadflow.reporting.html import (
     LivePage,
@@ -27,6 +27,7 @@ from leadflow.reporting.html import (
     render_login_page,
     render_people_page,
     render_report_page,
+    sync_budgets,
 )
 from leadflow.reporting.model import Report, ReportFilters
 from leadflow.runtime import Runtime
@@ -125,7 +126,7 @@ def report_json(name: str, request: Request, runtime: Annotated[Runtime, Depends
                 step = _step(request.query_params)
                 report = people(connection, filters, step=step, limit=PEOPLE_LIMIT, links=links_of(runtime.settings))
             elif name == "sync":
-                report = sync_health(connection, filters, budgets=budgets_of(runtime.settings))
+                report = sync_health(connection, filters, budgets=sync_budgets(runtime.settings))
             else:
                 report = REPORTS[name](connection, filters)
     except (FilterError, InputError) as exc:
@@ -207,11 +208,6 @@ def links_of(settings: Settings) -> RecordLinks:
         zoho_org_id=settings.report.zoho_org_id,
         ghl_location_id=settings.ghl.location_id,
     )
-
-
-def budgets_of(settings: Settings) -> SyncBudgets:
-    """The daily budgets the sync report measures usage against (as ``leadflow report sync`` does)."""
-    return SyncBudgets(settings.zoho.daily_credit_budget, settings.ghl.daily_request_budget)
 
 
 def _choices(reports: Sequence[Report]) -> dict[str, list[str]]:
