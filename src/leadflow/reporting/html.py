@@ -22,12 +22,12 @@ from sqlalchemy import Connection
 
 from leadflow import __version__
 from leadflow.config import Settings
-
-if TYPE_CHECKING:
-    from leadflow.reporting import SyncBudgets
 from leadflow.reporting.charts import chart_series, chart_svg
 from leadflow.reporting.formats import format_value, shown_columns
 from leadflow.reporting.model import Column, Report, ReportFilters, Table
+
+if TYPE_CHECKING:
+    from leadflow.reporting import SyncBudgets
 
 DRILL_GROUPS = ("source", "segment")  # drill columns whose rows are groups of people rather than funnel steps
 
