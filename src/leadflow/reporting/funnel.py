@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, and_, distinct, func, literal, select
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, case, distinct, func, literal, select
 
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.scope import (
@@ -65,31 +65,35 @@ NOTES = (
 )
 
 
-def cohort_rows(connection: Connection, filters: ReportFilters) -> FromClause:
-    """(golden_person_id, record_id): the ingested source rows in the period and scope, with their person."""
+def cohort(connection: Connection, filters: ReportFilters) -> FromClause:
+    """(golden_person_id, rows): the people whose source rows were ingested in the period and scope, with how
+    many rows each; grouped in person order over ``ix_cluster_members_golden_person_id`` (the source rows are
+    looked up only when the period or the source asks)."""
     period = period_of(filters)
     kind = source_kind(filters.source) if filters.source is not None else None
     if kind == "crm":
+        matched = crm_cluster_members.c.golden_person_id
         return (
-            select(crm_cluster_members.c.golden_person_id, literal(None).label("record_id"))
-            .where(person_filter(connection, filters, crm_cluster_members.c.golden_person_id))
+            select(matched, literal(0).label("rows"))
+            .where(person_filter(connection, filters, matched))
+            .group_by(matched)
             .subquery("cohort")
         )
-    query = (
-        select(cluster_members.c.golden_person_id, source_records.c.id.label("record_id"))
-        .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
-        .where(
-            period.bound(source_records.c.ingested_at),
-            person_filter(connection, filters, cluster_members.c.golden_person_id, use_source=False),
-        )
+    person = cluster_members.c.golden_person_id
+    query = select(person, func.count().label("rows")).where(
+        person_filter(connection, filters, person, use_source=False)
     )
-    if kind is not None:
-        query = query.where(source_records.c.source_kind == kind)
-    return query.subquery("cohort")
+    if period.bounded or kind is not None:
+        query = query.join(source_records, source_records.c.id == cluster_members.c.source_record_id).where(
+            period.bound(source_records.c.ingested_at)
+        )
+        if kind is not None:
+            query = query.where(source_records.c.source_kind == kind)
+    return query.group_by(person).subquery("cohort")
 
 
 def in_cohort(connection: Connection, filters: ReportFilters, person: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Condition on a golden person id: one of the people :func:`cohort_rows` counts."""
+    """Condition on a golden person id: one of the people :func:`cohort` counts."""
     period = period_of(filters)
     kind = source_kind(filters.source) if filters.source is not None else None
     scope = person_filter(connection, filters, person, use_source=kind == "crm")
@@ -123,13 +127,15 @@ def step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int
     """Each funnel step's count (rows for ``ingested``, distinct people for the rest)."""
     check_filters(filters)
     period = period_of(filters)
-    cohort = cohort_rows(connection, filters)
-    rows, people = connection.execute(
-        select(func.count(cohort.c.record_id), func.count(distinct(cohort.c.golden_person_id)))
+    people_in = cohort(connection, filters)
+    person = people_in.c.golden_person_id
+    rows, people, zoho = connection.execute(
+        select(
+            func.coalesce(func.sum(people_in.c.rows), 0),
+            func.count(),
+            func.coalesce(func.sum(case((in_zoho(person), 1), else_=0)), 0),
+        )
     ).one()
-    zoho = connection.execute(
-        select(func.count(distinct(cohort.c.golden_person_id))).where(in_zoho(cohort.c.golden_person_id))
-    ).scalar_one()
     facts = person_facts(connection, filters)
     sums = connection.execute(
         select(*(func.coalesce(func.sum(facts.c[column]), 0) for column in FACT_COLUMNS.values())).where(

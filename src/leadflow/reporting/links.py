@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from leadflow.config import Settings
 
 # Zoho's web UI host per data centre (the API hosts are in zoho/datacentres.py).
 ZOHO_WEB_HOSTS = {
@@ -54,7 +58,22 @@ class RecordLinks:
         return f"{GHL_WEB}/v2/location/{location}/contacts/detail/{quote(contact_id, safe='')}"
 
 
-def record_links(*, zoho_data_centre: str = "us", zoho_org_id: str = "", ghl_location_id: str = "") -> RecordLinks:
-    """The link builder for these settings (``settings.zoho.data_centre``, ``settings.report.zoho_org_id``,
-    ``settings.ghl.location_id``)."""
-    return RecordLinks(zoho_data_centre, zoho_org_id, ghl_location_id)
+def record_links(
+    settings: Settings | None = None,
+    *,
+    zoho_data_centre: str | None = None,
+    zoho_org_id: str | None = None,
+    ghl_location_id: str | None = None,
+) -> RecordLinks:
+    """The link builder for these settings (``[zoho] data_centre``, ``[report] zoho_org_id``, ``[ghl]
+    location_id``); a keyword given overrides the setting.
+
+    Example:
+        >>> record_links(zoho_data_centre="in", ghl_location_id="L").zoho("Leads", "1")
+        'https://crm.zoho.in/crm/tab/Leads/1'
+    """
+    return RecordLinks(
+        zoho_data_centre or (settings.zoho.data_centre if settings else "us"),
+        zoho_org_id if zoho_org_id is not None else (settings.report.zoho_org_id if settings else ""),
+        ghl_location_id if ghl_location_id is not None else (settings.ghl.location_id if settings else ""),
+    )

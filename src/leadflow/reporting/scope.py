@@ -381,13 +381,19 @@ def person_deals() -> FromClause:
 
 
 def in_zoho(person_id: ColumnElement[Any]) -> ColumnElement[bool]:
-    """The person has a Zoho record: matched to one by resolve, or created there by the sync."""
-    synced = select(sync_records.c.golden_id).where(
-        sync_records.c.target == "zoho", sync_records.c.remote_id.is_not(None)
+    """The person has a Zoho record: matched to one by resolve, or created there by the sync (two key look-ups)."""
+    linked = golden_people.alias("crm_linked")
+    matched = select(literal(1)).where(linked.c.id == person_id, linked.c.crm_id.is_not(None)).exists()
+    synced = (
+        select(literal(1))
+        .where(
+            sync_records.c.target == "zoho",
+            sync_records.c.golden_id == person_id,
+            sync_records.c.remote_id.is_not(None),
+        )
+        .exists()
     )
-    return or_(
-        person_id.in_(select(golden_people.c.id).where(golden_people.c.crm_id.is_not(None))), person_id.in_(synced)
-    )
+    return or_(matched, synced)
 
 
 def enrolment(period: Period) -> ColumnElement[bool]:

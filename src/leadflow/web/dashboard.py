@@ -203,11 +203,7 @@ def snapshots_of(request: Request) -> DashboardSnapshots:
 
 def links_of(settings: Settings) -> RecordLinks:
     """Where a person's Zoho record and GHL contact open in a browser, for this org and location."""
-    return record_links(
-        zoho_data_centre=settings.zoho.data_centre,
-        zoho_org_id=settings.report.zoho_org_id,
-        ghl_location_id=settings.ghl.location_id,
-    )
+    return record_links(settings)
 
 
 def _choices(reports: Sequence[Report]) -> dict[str, list[str]]:
