@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, FromClause, Table, func, literal, select
 
 from leadflow.reporting.model import Column, ReportFilters
-from leadflow.reporting.scope import person_filter
+from leadflow.reporting.scope import CONTACT_KINDS, MEETING_KINDS, REPLY_KINDS, person_filter
 
 OUTCOME_COLUMNS = (
     Column("people", "People", "count"),
@@ -21,6 +21,8 @@ OUTCOME_COLUMNS = (
     Column("won_amount", "Won amount", "money"),
     Column("reply_rate", "Reply rate", "rate"),
 )
+# The event kinds the measures read (contacted, replied, meetings).
+OUTCOME_KINDS = (*CONTACT_KINDS, *REPLY_KINDS, *MEETING_KINDS)
 MEASURES = ("people", "contacted", "replied", "meetings", "deals", "amount", "won_amount")
 
 

@@ -11,7 +11,9 @@ from sqlalchemy import Table as SqlTable
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.rollup import person_rollup
 from leadflow.reporting.scope import (
+    BOUNCE_KINDS,
     CONTACT_KINDS,
+    REPLY_KINDS,
     WORKFLOW_MARK,
     check_filters,
     day_of,
@@ -128,6 +130,8 @@ def workflow_groups(connection: Connection) -> FromClause:
     from_events = select(engagement_events.c.golden_person_id, named.label("grp")).where(
         engagement_events.c.golden_person_id.is_not(None),
         engagement_events.c.event_type.in_(CONTACT_KINDS),
+        # A text search first: parsing every sent message's payload as JSON costs seconds on millions of events.
+        cast(engagement_events.c.payload, String).like("%workflow%"),
         named.is_not(None),
     )
     return union(enrolled, from_events).subquery("workflow_groups")
@@ -179,7 +183,7 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
     check_filters(filters)
     members = segment_memberships(connection)
     segments = select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("seg")
-    with person_rollup(connection, filters) as rollup:
+    with person_rollup(connection, filters, kinds=(*CONTACT_KINDS, *REPLY_KINDS, *BOUNCE_KINDS)) as rollup:
         segment_rates = rates_by(connection, filters, segments, rollup, "segment")
         sequence_rates = rates_by(connection, filters, workflow_groups(connection), rollup, "sequence")
     return Report(

@@ -10,7 +10,7 @@ connection's own (``CREATE TEMPORARY TABLE``: the store is not written) and is d
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadflow.reporting.model import ReportFilters
 from leadflow.reporting.scope import (
+    KINDS_TRACKED,
     SOURCE_LABELS,
     enrolment,
     is_postgres,
@@ -77,26 +78,34 @@ def _upsert(connection: Connection, table: Table, columns: list[str], rows: Any,
 
 
 @contextmanager
-def person_rollup(connection: Connection, filters: ReportFilters, *, with_sources: bool = False) -> Iterator[Table]:
+def person_rollup(
+    connection: Connection,
+    filters: ReportFilters,
+    *,
+    with_sources: bool = False,
+    kinds: Sequence[str] = KINDS_TRACKED,
+) -> Iterator[Table]:
     """A temporary table of the people in scope with an event, an enrolment or a Deal in the period (and, with
     ``with_sources``, everyone in scope with a source: which sources, the first and the last).
 
     Columns: ``golden_person_id``; ``contacted``, ``engaged``, ``replied``, ``met``, ``converted``, ``bounced``
-    (0/1); ``deals``, ``amount``, ``won_amount``; with sources ``from_<kind>`` (0/1), ``first_source``,
-    ``last_source``.
+    (0/1, for the event ``kinds`` read; the rest stay 0); ``deals``, ``amount``, ``won_amount``; with sources
+    ``from_<kind>`` (0/1), ``first_source``, ``last_source``.
     """
     table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
     table.create(connection)
     try:
-        _fill(connection, filters, table, with_sources=with_sources)
+        _fill(connection, filters, table, with_sources=with_sources, kinds=kinds)
         yield table
     finally:
         table.drop(connection)
 
 
-def _fill(connection: Connection, filters: ReportFilters, table: Table, *, with_sources: bool) -> None:
+def _fill(
+    connection: Connection, filters: ReportFilters, table: Table, *, with_sources: bool, kinds: Sequence[str]
+) -> None:
     period = period_of(filters)
-    facts = person_facts(connection, filters)
+    facts = person_facts(connection, filters, kinds=kinds)
     person = facts.c.golden_person_id
     connection.execute(
         insert(table).from_select(

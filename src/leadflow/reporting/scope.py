@@ -344,40 +344,38 @@ def narrows_people(filters: ReportFilters) -> bool:
 # ---- per-person links and facts ------------------------------------------------------------------------------------
 
 
-def person_contacts() -> FromClause:
-    """(golden_person_id, contact_id): the Zoho Contacts a person is (their CRM link, the sync's id map, and the
-    Contact a ``lead_converted`` event names), to find the Deals linked to them."""
-    linked = select(golden_people.c.id.label("golden_person_id"), golden_people.c.crm_id.label("contact_id")).where(
-        golden_people.c.crm_module == "Contacts", golden_people.c.crm_id.is_not(None)
-    )
-    synced = select(sync_records.c.golden_id, sync_records.c.remote_id).where(
-        sync_records.c.target == "zoho", sync_records.c.module == "Contacts", sync_records.c.remote_id.is_not(None)
-    )
-    converted = select(
-        engagement_events.c.golden_person_id, json_text(engagement_events.c.payload, "contact_id")
-    ).where(
-        engagement_events.c.event_type.in_(CONVERSION_KINDS),
-        engagement_events.c.golden_person_id.is_not(None),
-        json_text(engagement_events.c.payload, "contact_id").is_not(None),
-    )
-    return union(linked, synced, converted).subquery("person_contacts")
-
-
 def person_deals() -> FromClause:
-    """(golden_person_id, deal_id, outcome, amount, closed_at, owner): Deals linked to a person's Contact."""
-    contacts = person_contacts()
-    return (
-        select(
-            contacts.c.golden_person_id,
-            crm_deals.c.crm_id.label("deal_id"),
-            crm_deals.c.outcome,
-            crm_deals.c.amount,
-            crm_deals.c.closed_at,
-            crm_deals.c.created_time,
-        )
-        .join(crm_deals, crm_deals.c.contact_id == contacts.c.contact_id)
-        .subquery("person_deals")
+    """(golden_person_id, deal_id, outcome, amount, closed_at, created_time): the Deals linked to a person's
+    Contact, where the person's Contact is their CRM link, the sync's id map, or the Contact a ``lead_converted``
+    event names. Driven from the Deals (a few per thousand people), each Contact looked up by index."""
+    deal_columns = (
+        crm_deals.c.crm_id.label("deal_id"),
+        crm_deals.c.outcome,
+        crm_deals.c.amount,
+        crm_deals.c.closed_at,
+        crm_deals.c.created_time,
     )
+    person = golden_people.alias("deal_person")
+    linked = select(person.c.id.label("golden_person_id"), *deal_columns).join(
+        person, and_(person.c.crm_module == "Contacts", person.c.crm_id == crm_deals.c.contact_id)
+    )
+    synced = select(sync_records.c.golden_id, *deal_columns).join(
+        sync_records,
+        and_(
+            sync_records.c.target == "zoho",
+            sync_records.c.module == "Contacts",
+            sync_records.c.remote_id == crm_deals.c.contact_id,
+        ),
+    )
+    converted = select(engagement_events.c.golden_person_id, *deal_columns).join(
+        engagement_events,
+        and_(
+            engagement_events.c.event_type.in_(CONVERSION_KINDS),
+            engagement_events.c.golden_person_id.is_not(None),
+            json_text(engagement_events.c.payload, "contact_id") == crm_deals.c.contact_id,
+        ),
+    )
+    return union(linked, synced, converted).subquery("person_deals")
 
 
 def in_zoho(person_id: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -438,10 +436,11 @@ def event_step(kinds_by_step: Sequence[tuple[str, Sequence[str]]]) -> ColumnElem
     )
 
 
-def person_facts(connection: Connection, filters: ReportFilters) -> FromClause:
+def person_facts(connection: Connection, filters: ReportFilters, *, kinds: Sequence[str] = KINDS_TRACKED) -> FromClause:
     """Per person with an event in the period: contacted, engaged, replied, met, converted, bounced (0/1).
 
-    One pass over ``ix_engagement_events_person_type_time`` in person order (no sort). A workflow enrolment
+    One pass over ``ix_engagement_events_person_type_time`` in person order (no sort); ``kinds`` limits the events
+    read to those a report needs (the other flags stay 0). A workflow enrolment
     also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
     """
     period = period_of(filters)
@@ -462,7 +461,7 @@ def person_facts(connection: Connection, filters: ReportFilters) -> FromClause:
         )
         .where(
             engagement_events.c.golden_person_id.is_not(None),
-            event.in_(KINDS_TRACKED),
+            event.in_(kinds),
             period.bound(engagement_events.c.occurred_at),
         )
         .group_by(engagement_events.c.golden_person_id)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, FromClause, select
 from sqlalchemy import Table as SqlTable
 
-from leadflow.reporting.attribution import OUTCOME_COLUMNS, outcomes_by
+from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcomes_by
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.rollup import person_rollup
 from leadflow.reporting.scope import check_filters, scoped, segment_memberships
@@ -51,6 +51,6 @@ def segments(connection: Connection, filters: ReportFilters, *, now: datetime | 
         ['dach-champion', 'nurture']
     """
     check_filters(filters)
-    with person_rollup(connection, filters) as rollup:
+    with person_rollup(connection, filters, kinds=OUTCOME_KINDS) as rollup:
         table = segments_table(connection, filters, rollup)
     return Report(name="segments", title="Segments", filters=filters, tables=(table,), notes=NOTES)

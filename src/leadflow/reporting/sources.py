@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from leadflow.reporting.attribution import OUTCOME_COLUMNS, outcome_row, outcome_sums
+from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcome_row, outcome_sums
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters
 from leadflow.reporting.model import Table as ReportTable
 from leadflow.reporting.rollup import person_rollup
@@ -51,7 +51,7 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
     """
     check_filters(filters)
     wanted = source_kind(filters.source) if filters.source is not None else None
-    with person_rollup(connection, filters, with_sources=True) as rollup:
+    with person_rollup(connection, filters, with_sources=True, kinds=OUTCOME_KINDS) as rollup:
         touched = _any_touch(connection, rollup)
         first = _touch(connection, rollup, "first_source")
         last = _touch(connection, rollup, "last_source")

@@ -145,21 +145,26 @@ def usage_rows(connection: Connection, filters: ReportFilters, budgets: SyncBudg
     return rows
 
 
-def _percentile(connection: Connection, filters: ReportFilters, count: int, share: float) -> float | None:
-    """The lag at ``share`` (nearest rank) of the ``count`` processed deliveries, read with ORDER BY/OFFSET."""
+def _percentiles(connection: Connection, filters: ReportFilters, count: int) -> tuple[float | None, float | None]:
+    """p50 and p95 (nearest rank) of the lag of the ``count`` processed deliveries, from one sort of the lags."""
     if count == 0:
-        return None
+        return None, None
     period = period_of(filters)
+    ranks = {share: max(1, min(count, math.ceil(share * count))) for share in (0.50, 0.95)}
     lag = seconds_between(connection, webhook_deliveries.c.received_at, webhook_deliveries.c.processed_at)
-    rank = max(0, min(count - 1, math.ceil(share * count) - 1))
-    value = connection.execute(
-        select(lag.label("lag"))
+    ranked = (
+        select(lag.label("lag"), func.row_number().over(order_by=lag).label("rank"))
         .where(webhook_deliveries.c.processed_at.is_not(None), period.bound(webhook_deliveries.c.received_at))
-        .order_by(lag)
-        .offset(rank)
-        .limit(1)
-    ).scalar_one_or_none()
-    return None if value is None else max(0.0, float(value))
+        .subquery("ranked")
+    )
+    found = {
+        int(rank): float(value)
+        for rank, value in connection.execute(
+            select(ranked.c.rank, ranked.c.lag).where(ranked.c.rank.in_(sorted(set(ranks.values()))))
+        )
+    }
+    p50, p95 = (found.get(ranks[share]) for share in (0.50, 0.95))
+    return (None if p50 is None else max(0.0, p50)), (None if p95 is None else max(0.0, p95))
 
 
 def webhook_rows(connection: Connection, filters: ReportFilters) -> list[dict[str, Any]]:
@@ -176,6 +181,7 @@ def webhook_rows(connection: Connection, filters: ReportFilters) -> list[dict[st
             webhook_deliveries.c.state.in_(BACKLOG_STATES)
         )
     ).one()
+    p50, p95 = _percentiles(connection, filters, int(processed))
     return [
         {
             "received": int(total),
@@ -183,8 +189,8 @@ def webhook_rows(connection: Connection, filters: ReportFilters) -> list[dict[st
             "failed": int(failed or 0),
             "backlog": int(backlog),
             "oldest_waiting": oldest,
-            "lag_p50_seconds": _percentile(connection, filters, int(processed), 0.50),
-            "lag_p95_seconds": _percentile(connection, filters, int(processed), 0.95),
+            "lag_p50_seconds": p50,
+            "lag_p95_seconds": p95,
         }
     ]
 
