@@ -133,6 +133,7 @@ def register_secrets(settings: Settings) -> None:
         settings.ghl.client_secret,
         settings.tracking.zoho_channel_token,
         settings.tracking.zoho_workflow_secret,
+        settings.dashboard.token,
     )
 
 

@@ -119,7 +119,7 @@ def invocations(draw: st.DrawFn, inputs: list[str], outputs: list[str]) -> tuple
     command = draw(
         st.sampled_from(
             ["ingest", "quarantine list", "quarantine export", "export clusters", "export scores",
-             "export sync-map", "resolve --explain", "score --explain", "runs list", "help"]
+             "export sync-map", "resolve --explain", "score --explain", "runs list", "report", "help"]
         )
     )  # fmt: skip
     args = command.split()
@@ -146,6 +146,14 @@ def invocations(draw: st.DrawFn, inputs: list[str], outputs: list[str]) -> tuple
                 args += [option, str(draw(values))]
     elif command in {"resolve --explain", "score --explain"}:
         args.append(draw(texts))
+    elif command == "report":
+        args.append(draw(st.sampled_from(["funnel", "pipeline", "sources", "segments", "engagement", "sync"])))
+        for option in ("--since", "--until", "--segment", "--owner", "--source", "--format"):
+            if draw(st.booleans()):
+                args += [option, draw(st.one_of(texts, st.sampled_from(["2026-11-01", "csv", "json", "table"])))]
+        if draw(st.booleans()):
+            wrote = draw(st.sampled_from(outputs))
+            args += ["--out", wrote]
     elif command == "runs list":
         for option, values in (("--kind", texts), ("--limit", numbers)):
             if draw(st.booleans()):

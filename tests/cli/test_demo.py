@@ -45,6 +45,12 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     assert first.stdout.count("credits: Zoho's API allowance") == 1
     assert (tmp_path / "demo" / "zoho.db").exists()
     assert (tmp_path / "demo" / "ghl.db").exists()
+    # it ends with the HTML report (self-contained: no script, nothing fetched) and the funnel on the terminal
+    report = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'data-report="funnel"' in report
+    assert "<script" not in report
+    assert f"HTML report (opens offline): {(tmp_path / 'demo' / 'report.html').resolve()}" in first.stdout
+    assert re.search(r"Unique people\W+[\d,]+\W+", first.stdout), first.stdout
     assert re.search(r"GHL contacts created\W+\d", first.stdout), first.stdout
     assert re.search(r"GHL now holds\W+[\d,]+ contacts, [1-9]\d* enrolled", first.stdout), first.stdout
     with sqlite3.connect(tmp_path / "demo" / "leadflow.db") as db:

@@ -22,6 +22,8 @@ from leadflow.cli.context import AppContext
 from leadflow.cli.crm import crm_app
 from leadflow.cli.export import export_app
 from leadflow.cli.ghl import ghl_app
+from leadflow.cli.report import report_app
+from leadflow.cli.report_html import html_command as report_html_command
 from leadflow.cli.review import review_app
 from leadflow.cli.track import serve_command, track_app, worker_command
 from leadflow.cli.zoho import zoho_app
@@ -57,6 +59,8 @@ app.add_typer(export_app, name="export")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(track_app, name="track")
+app.add_typer(report_app, name="report")
+report_app.command("html")(report_html_command)
 
 
 def _version(value: bool) -> None:

@@ -24,15 +24,23 @@ from rich.table import Table
 
 from leadflow.cli.context import app_context
 from leadflow.cli.hints import command_hint, python_command
+from leadflow.cli.output import open_output
 from leadflow.errors import InputError
 
 if TYPE_CHECKING:
     from leadflow.config import Settings
     from leadflow.pipeline.run import PipelineResult, StageProgress
-    from leadflow.reporting import StoreCounts
+    from leadflow.reporting import Report, StoreCounts
 
 EXPORTS = ("apollo_2024.csv", "apollo_2025.csv", "salesnav_export.csv")
-_DEMO_FILES = ("samples", "zoho.", "ghl.", "leadflow.db", ".write-check")  # what a demo run leaves in its folder
+_DEMO_FILES = (
+    "samples",
+    "zoho.",
+    "ghl.",
+    "leadflow.db",
+    ".write-check",
+    "report.html",
+)  # what a demo run leaves in its folder
 DEMO_WORKFLOW = {
     "id": "wf-leadflow-demo-dach-0001",
     "name": "DACH champions sequence",
@@ -52,7 +60,8 @@ def demo_command(
     """Run leadflow end to end on the local Zoho and GoHighLevel emulators (no network, no credentials)."""
     from leadflow import pipeline
     from leadflow.pipeline.emulator import EmulatorProcess
-    from leadflow.reporting import store_counts
+    from leadflow.reporting import ReportFilters, store_counts
+    from leadflow.reporting.html import all_reports, render_report_page
     from leadflow.runtime import open_store, register_secrets
     from leadflow.sampledata import GeneratorConfig, generate
 
@@ -107,8 +116,16 @@ def demo_command(
         ghl_final = ghl_emulator.state()
     with engine.connect() as connection:
         counts = store_counts(connection)
+        reports = all_reports(connection, ReportFilters(), settings=settings)
     engine.dispose()
     _summary(console, result, counts, final, ghl_final)
+    report = workdir / "report.html"
+    with open_output(report, newline=None) as handle:
+        handle.write(render_report_page(reports, filters=ReportFilters(), currency=settings.report.currency))
+    _funnel(console, reports[0], currency=settings.report.currency)
+    console.print(
+        f"HTML report (opens offline): [bold]{escape(str(report.resolve()))}[/]", highlight=False, soft_wrap=True
+    )
     _closing_hints(console, workdir, zoho_db, started)
 
 
@@ -244,6 +261,13 @@ def _summary(
             console.print(
                 f"[yellow]the sync to {where} stopped early:[/] {done.stopped} (run the demo again to resume)"
             )
+
+
+def _funnel(console: Console, report: Report, *, currency: str) -> None:
+    """The funnel as ``leadflow report funnel`` prints it."""
+    from leadflow.cli.report import rich_tables
+
+    console.print(rich_tables(report, currency=currency)[0])
 
 
 def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: float) -> None:

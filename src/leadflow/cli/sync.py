@@ -203,13 +203,16 @@ def sync_targets(choice: str, settings: Settings) -> list[str]:
 
 
 def mirror_command(ctx: typer.Context) -> None:
-    """Copy Zoho's Leads, Contacts and Accounts into the store (for resolve --against-crm); then only changes."""
+    """Copy Zoho's Leads, Contacts, Accounts (for resolve --against-crm) and Deals with their stage history (for
+    the pipeline report) into the store; then only changes."""
+    from leadflow.pipeline.deal_mirror import mirror_deals
     from leadflow.pipeline.sync import mirror_crm
     from leadflow.zoho.client import ZohoClient
 
     context = app_context(ctx)
     with ZohoClient.from_settings(context.settings, context.engine) as zoho:
         counts = mirror_crm(context.settings, context.engine, zoho)
+        counts["Deals"] = mirror_deals(context.settings, context.engine, zoho)
     context.console.print("mirrored " + ", ".join(f"{count:,} {module}" for module, count in counts.items()))
 
 

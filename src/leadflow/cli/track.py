@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from leadflow.cli.context import app_context
+from leadflow.cli.context import AppContext, app_context
+from leadflow.errors import InputError
 
 track_app = typer.Typer(help="The tracking service's backlog, failures and retries.", no_args_is_help=True)
 
@@ -20,8 +21,15 @@ def serve_command(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="Web processes (uvicorn workers).")] = 1,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Process events in this process too.")] = True,
+    new_dashboard_token: Annotated[
+        bool,
+        typer.Option(
+            "--new-dashboard-token", help="Make a new dashboard token (and end sign-ins made with the old one)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the webhook intake (GHL and Zoho), /healthz and /metrics; process stored events in the background."""
+    """Serve the webhook intake (GHL and Zoho), /healthz, /metrics and the /dashboard; process stored events in
+    the background."""
     import uvicorn
 
     from leadflow.pipeline.track import start_worker_thread
@@ -42,6 +50,8 @@ def serve_command(
         highlight=False,
     )
     console.print(f"  health {base}/healthz, metrics {base}/metrics", highlight=False)
+    dashboard = f"  dashboard {base}/dashboard  ({_dashboard_token(context, renew=new_dashboard_token)})"
+    console.print(dashboard, highlight=False, markup=False, soft_wrap=True)
     thread = stop = None
     if worker:
         thread, stop = start_worker_thread(context.engine, settings)
@@ -62,6 +72,22 @@ def serve_command(
         if stop is not None and thread is not None:
             stop.set()
             thread.join(timeout=30)
+
+
+def _dashboard_token(context: AppContext, *, renew: bool) -> str:
+    """Where the dashboard's token comes from, or the token itself when this run generated it (printed once: the
+    store keeps only its hash)."""
+    from leadflow.store.dashboard_access import new_token, stored_token_hash
+
+    if context.settings.dashboard.token is not None:
+        if renew:
+            raise InputError("--new-dashboard-token: the token is set in [dashboard] token; change it there")
+        return "token: [dashboard] token / LEADFLOW_DASHBOARD_TOKEN"
+    with context.engine.begin() as connection:
+        if stored_token_hash(connection) is not None and not renew:
+            return "token: the one printed when it was made; `leadflow serve --new-dashboard-token` makes another"
+        token = new_token(connection)
+    return f"new token, shown once, send it as Authorization: Bearer or sign in with it: {token}"
 
 
 def worker_command(

@@ -95,6 +95,21 @@ class TrackingSettings(Section):
     )
 
 
+class DashboardSettings(Section):
+    token: SecretStr | None = Field(
+        None,
+        description="Token that opens /dashboard (Bearer header or the login form) (secret); unset: `leadflow serve`"
+        " generates one, keeps only its hash in the store and prints it",
+        min_length=16,
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a dashboard sign-in cookie lasts")
+    refresh_seconds: int = Field(
+        60,
+        ge=0,
+        description="A dashboard page is recomputed when older than this and the store changed (0: on every view)",
+    )
+
+
 class LoggingSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", description="Least severe level logged (--log-level overrides it)"
@@ -117,6 +132,15 @@ class IngestSettings(Section):
         min_length=2,
         max_length=2,
         description="ISO 3166 alpha-2 region for phone numbers without +country when a row has no country",
+    )
+
+
+class ReportSettings(Section):
+    currency: str = Field(
+        "EUR", pattern="^[A-Z]{3}$", description="ISO 4217 code Deal amounts are shown in (the Zoho org's currency)"
+    )
+    zoho_org_id: str = Field(
+        "", description="Zoho org id (Setup > Company Details) for links to Zoho records; empty: links without it"
     )
 
 
@@ -204,12 +228,14 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = Field(default_factory=ZohoSettings)
     ghl: GhlSettings = Field(default_factory=GhlSettings)
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     resolve: ResolveSettings = Field(default_factory=ResolveSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     segments: SegmentsSettings = Field(default_factory=SegmentsSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from leadflow.errors import LeadflowError
+from leadflow.log import get_logger
 from leadflow.zoho.bulk_records import BulkRecordShape
 from leadflow.zoho.client import ZohoClient
 
@@ -58,3 +60,33 @@ def fetch_module(
     shape = BulkRecordShape(fields_meta)
     rows = zoho.bulk.read(module, shape.request_fields(wanted))
     return ModuleFetch(module, "bulk read", count, (shape.record(row) for row in rows))
+
+
+def owner_names(zoho: ZohoClient) -> dict[str, str]:
+    """Zoho user id → full name, from the users list (one call): a bulk read gives an owner's id only.
+
+    Without the users scope the map is empty (logged): records stay filterable by owner id.
+    """
+    names: dict[str, str] = {}
+    try:
+        for user in zoho.users.iter("AllUsers"):
+            if user.get("id") and user.get("full_name"):
+                names[str(user["id"])] = str(user["full_name"])
+    except LeadflowError as exc:
+        get_logger(__name__).warning("Zoho users' names unavailable", error=str(exc))
+    return names
+
+
+def unnamed_owner(record: Mapping[str, Any]) -> bool:
+    owner = record.get("Owner")
+    return isinstance(owner, Mapping) and bool(owner.get("id")) and not owner.get("name")
+
+
+def with_owner(record: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """The record with its ``Owner`` lookup as ``{"name", "id"}`` (the name looked up when the read lacked it),
+    so a record mirrors the same whichever way it was read."""
+    owner = record.get("Owner")
+    if not isinstance(owner, Mapping) or not owner.get("id"):
+        return record
+    owner_id = str(owner["id"])
+    return {**record, "Owner": {"name": owner.get("name") or names.get(owner_id), "id": owner_id}}

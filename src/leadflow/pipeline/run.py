@@ -138,12 +138,14 @@ def _ingest_progress(files: Sequence[Path], report: ProgressCallback) -> Callabl
 def _mirror(
     settings: Settings, engine: Engine, report: ProgressCallback, http_client: httpx.Client | None
 ) -> dict[str, int]:
+    from leadflow.pipeline.deal_mirror import mirror_deals
     from leadflow.pipeline.sync import mirror_crm
     from leadflow.zoho.client import ZohoClient
 
     report(StageProgress("mirror", 0, None, "records"))
     with ZohoClient.from_settings(settings, engine, http_client) as zoho:
         mirrored = mirror_crm(settings, engine, zoho)
+        mirrored["Deals"] = mirror_deals(settings, engine, zoho)
     total = sum(mirrored.values())
     report(StageProgress("mirror", total, total, "records"))
     return mirrored

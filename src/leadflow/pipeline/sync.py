@@ -118,6 +118,7 @@ MIRROR_FIELDS = (
     "Billing_Country",
     "LinkedIn",
     "LinkedIn_URL",
+    "Owner",
     "Modified_Time",
 )
 
@@ -143,11 +144,12 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
         {'Leads': 120, 'Contacts': 40, 'Accounts': 30}
     """
     # Imported here: the mirror's normalizers load phone metadata (~100 MB) a sync alone does not need.
-    from leadflow.pipeline.crm_fetch import fetch_module
+    from leadflow.pipeline.crm_fetch import fetch_module, owner_names, unnamed_owner, with_owner
     from leadflow.pipeline.crm_mirror import load_crm_records
 
     log = get_logger(__name__)
     counts: dict[str, int] = {}
+    owners: dict[str, str] | None = None
     for module in CRM_MODULES:
         fields_meta = zoho.metadata.fields(module)
         available = {str(f.get("api_name")) for f in fields_meta}
@@ -166,6 +168,9 @@ def mirror_crm(settings: Settings, engine: Engine, zoho: ZohoClient) -> dict[str
         )
         written = 0
         while chunk := list(islice(fetch.records, MIRROR_CHUNK)):
+            if any(unnamed_owner(record) for record in chunk):
+                owners = owners if owners is not None else owner_names(zoho)
+            chunk = [with_owner(record, owners or {}) for record in chunk]
             with engine.begin() as connection:
                 written += load_crm_records(connection, ((module, record) for record in chunk))
         with engine.begin() as connection:

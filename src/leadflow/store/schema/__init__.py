@@ -2,6 +2,7 @@
 
 from leadflow.store.schema.base import metadata
 from leadflow.store.schema.core import kv, quarantine, runs, source_records
+from leadflow.store.schema.deals import crm_deal_stages, crm_deals
 from leadflow.store.schema.ghl import ghl_request_ledger, ghl_tokens
 from leadflow.store.schema.merges import golden_merges, record_merges
 from leadflow.store.schema.prospects import prospects
@@ -21,6 +22,8 @@ from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoh
 __all__ = [
     "cluster_members",
     "crm_cluster_members",
+    "crm_deal_stages",
+    "crm_deals",
     "crm_records",
     "dead_letters",
     "engagement_events",

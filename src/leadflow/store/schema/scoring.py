@@ -20,6 +20,8 @@ engagement_events = Table(
     Column("created_at", Timestamp, nullable=False),
     Index("ix_engagement_events_person_time", "golden_person_id", "occurred_at"),
     Index("ix_engagement_events_email", "email"),
+    Index("ix_engagement_events_type_time_person", "event_type", "occurred_at", "golden_person_id"),
+    Index("ix_engagement_events_person_type_time", "golden_person_id", "event_type", "occurred_at"),
 )
 
 scores = Table(

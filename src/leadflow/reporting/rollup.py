@@ -1,0 +1,193 @@
+"""One row per person in scope with what they did in the period, in a temporary table for one report.
+
+The sources, segments and engagement reports group the same per-person facts several ways (by every source, by
+first and by last touch, by segment, by sequence). Joining each grouping to an aggregate subquery would aggregate
+the events again and sort a million rows for every join; instead the facts are aggregated once, in person order,
+into a temporary table keyed by person, and every grouping looks people up by key. The table is the
+connection's own (``CREATE TEMPORARY TABLE``: the store is not written) and is dropped when the report is done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from leadflow.reporting.model import ReportFilters
+from leadflow.reporting.scope import (
+    KINDS_TRACKED,
+    SOURCE_LABELS,
+    enrolment,
+    is_postgres,
+    period_of,
+    person_deals,
+    person_facts,
+    person_filter,
+)
+from leadflow.store.schema import cluster_members, crm_cluster_members, record_tags, source_records
+
+FACTS = ("contacted", "engaged", "replied", "met", "converted", "bounced")
+FILE_SOURCES = tuple(kind for kind in SOURCE_LABELS if kind != "crm")
+
+
+def _table(name: str, *, with_sources: bool) -> Table:
+    columns: list[Column[Any]] = [Column("golden_person_id", String(32), primary_key=True)]
+    columns += [Column(fact, Integer, nullable=False, server_default="0") for fact in FACTS]
+    columns += [
+        Column("deals", Integer, nullable=False, server_default="0"),
+        Column("amount", Float, nullable=False, server_default="0"),
+        Column("won_amount", Float, nullable=False, server_default="0"),
+    ]
+    if with_sources:
+        columns += [Column(f"from_{kind}", Integer, nullable=False, server_default="0") for kind in SOURCE_LABELS]
+        columns += [
+            Column("first_id", Integer),
+            Column("last_id", Integer),
+            Column("first_source", String(32)),
+            Column("last_source", String(32)),
+        ]
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _upsert(connection: Connection, table: Table, columns: list[str], rows: Any, updates: dict[str, Any]) -> None:
+    dialect_insert = pg_insert if is_postgres(connection) else sqlite_insert
+    statement = dialect_insert(table).from_select(columns, rows)
+    excluded = {name: value(statement.excluded) if callable(value) else value for name, value in updates.items()}
+    connection.execute(statement.on_conflict_do_update(index_elements=["golden_person_id"], set_=excluded))
+
+
+@contextmanager
+def person_rollup(
+    connection: Connection,
+    filters: ReportFilters,
+    *,
+    with_sources: bool = False,
+    kinds: Sequence[str] = KINDS_TRACKED,
+) -> Iterator[Table]:
+    """A temporary table of the people in scope with an event, an enrolment or a Deal in the period (and, with
+    ``with_sources``, everyone in scope with a source: which sources, the first and the last).
+
+    Columns: ``golden_person_id``; ``contacted``, ``engaged``, ``replied``, ``met``, ``converted``, ``bounced``
+    (0/1, for the event ``kinds`` read; the rest stay 0); ``deals``, ``amount``, ``won_amount``; with sources
+    ``from_<kind>`` (0/1), ``first_source``, ``last_source``.
+    """
+    table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
+    table.create(connection)
+    try:
+        _fill(connection, filters, table, with_sources=with_sources, kinds=kinds)
+        yield table
+    finally:
+        table.drop(connection)
+
+
+def _fill(
+    connection: Connection, filters: ReportFilters, table: Table, *, with_sources: bool, kinds: Sequence[str]
+) -> None:
+    period = period_of(filters)
+    facts = person_facts(connection, filters, kinds=kinds)
+    person = facts.c.golden_person_id
+    connection.execute(
+        insert(table).from_select(
+            ["golden_person_id", *FACTS],
+            select(person, *(facts.c[fact] for fact in FACTS)).where(person_filter(connection, filters, person)),
+        )
+    )
+    enrolled = record_tags.c.golden_person_id
+    _upsert(
+        connection,
+        table,
+        ["golden_person_id", "contacted"],
+        select(enrolled, literal(1)).where(enrolment(period), person_filter(connection, filters, enrolled)),
+        {"contacted": 1},
+    )
+    deals = person_deals()
+    won = deals.c.outcome == "won"
+    per_person = (
+        select(
+            deals.c.golden_person_id,
+            func.count(func.distinct(deals.c.deal_id)),
+            func.coalesce(func.sum(deals.c.amount), 0.0),
+            func.coalesce(func.sum(case((won, deals.c.amount), else_=0.0)), 0.0),
+        )
+        .where(period.bound(deals.c.created_time), person_filter(connection, filters, deals.c.golden_person_id))
+        .group_by(deals.c.golden_person_id)
+        .having(true())  # SQLite: an upsert's SELECT must not end where ON CONFLICT could be read as a join's ON
+    )
+    _upsert(
+        connection,
+        table,
+        ["golden_person_id", "deals", "amount", "won_amount"],
+        per_person,
+        {name: (lambda excluded, name=name: excluded[name]) for name in ("deals", "amount", "won_amount")},
+    )
+    if with_sources:
+        _fill_sources(connection, filters, table)
+
+
+def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) -> None:
+    """Which sources each person in scope came from, and the first and last: one pass over the source rows in
+    person order, then the CRM matches."""
+    person = cluster_members.c.golden_person_id
+
+    def came(kind: str) -> ColumnElement[Any]:
+        return func.max(case((source_records.c.source_kind == kind, 1), else_=0))
+
+    spans = (
+        select(
+            person,
+            *(came(kind) for kind in FILE_SOURCES),
+            func.min(cluster_members.c.source_record_id),
+            func.max(cluster_members.c.source_record_id),
+        )
+        .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+        .where(person_filter(connection, filters, person))
+        .group_by(person)
+        .having(true())
+    )
+    names = [f"from_{kind}" for kind in FILE_SOURCES]
+    _upsert(
+        connection,
+        table,
+        ["golden_person_id", *names, "first_id", "last_id"],
+        spans,
+        {name: (lambda excluded, name=name: excluded[name]) for name in [*names, "first_id", "last_id"]},
+    )
+    matched = crm_cluster_members.c.golden_person_id
+    _upsert(
+        connection,
+        table,
+        ["golden_person_id", "from_crm"],
+        select(matched, literal(1)).where(person_filter(connection, filters, matched)).group_by(matched).having(true()),
+        {"from_crm": 1},
+    )
+
+    def kind_of(row_id: Any) -> Any:
+        return select(source_records.c.source_kind).where(source_records.c.id == row_id).scalar_subquery()
+
+    connection.execute(
+        update(table).values(
+            first_source=case((table.c.from_crm == 1, "crm"), else_=kind_of(table.c.first_id)),
+            last_source=func.coalesce(kind_of(table.c.last_id), case((table.c.from_crm == 1, "crm"))),
+        )
+    )
