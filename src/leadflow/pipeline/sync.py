@@ -3,6 +3,7 @@ sync engine."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
+from leadflow.sync.lead_to_contact import settle_leads_matched_to_contacts
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
 from leadflow.sync.runner import Progress, SyncRunner
@@ -69,6 +71,16 @@ def zoho_sync(
         ...     report = runner.run()
     """
     zoho = ZohoClient.from_settings(settings, engine, http_client, options=options)
+
+    def leads_matched_to_contacts(run_id: int | None) -> Counter[str]:
+        return settle_leads_matched_to_contacts(
+            engine,
+            zoho,
+            action=settings.sync.zoho.lead_matched_to_contact,
+            external_id_field=settings.sync.zoho.external_id_field,
+            run_id=run_id,
+        )
+
     try:
         yield SyncRunner(
             engine,
@@ -76,6 +88,7 @@ def zoho_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
+            prelude=leads_matched_to_contacts,
         )
     finally:
         zoho.close()

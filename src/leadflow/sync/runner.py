@@ -108,6 +108,7 @@ class SyncRunner:
         progress: Progress | None = None,
         tag_prefix: str = DEFAULT_TAG_PREFIX,
         mirror_fresh: timedelta = timedelta(hours=1),
+        prelude: Callable[[int | None], Mapping[str, int]] | None = None,
     ) -> None:
         self.engine = engine
         self.tag_prefix = tag_prefix
@@ -123,6 +124,8 @@ class SyncRunner:
         self._started = datetime.now(UTC)
         self._report: SyncReport | None = None
         self._account_ids: dict[str, str] = {}
+        # a target's own step before the outbox, under the lock, given the run id; its counts join the report
+        self.prelude = prelude
 
     # --- entry points ---------------------------------------------------------------------------------------
 
@@ -150,6 +153,9 @@ class SyncRunner:
             status, error = RunStatus.SUCCEEDED, None
             try:
                 self._reconcile_in_flight()
+                if self.prelude is not None:
+                    for key, n in self.prelude(self._run_id).items():
+                        self._count(key, n)
                 report.enqueued = self._enqueue(plan, report.plan.tally, retry_failed=retry_failed)
                 self._count("invalid, not sent", report.enqueued.invalid)
                 self._count("stale plan operations skipped", report.enqueued.stale)
