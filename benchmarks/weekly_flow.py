@@ -115,7 +115,9 @@ def run_flow(
     outcome = judge(mode, data, live, held, time.perf_counter() - started, goldens_of)
     seeded = {f"crm:{module}:{crm_id}" for module, crm_id in data.crm_truth}
     # records leadflow created are not in the one-shot run's CRM: compare rows and the seeded records only
-    outcome.partition = {key: golden for key, golden in partition.items() if not key.startswith("crm:") or key in seeded}
+    outcome.partition = {
+        key: golden for key, golden in partition.items() if not key.startswith("crm:") or key in seeded
+    }
     return outcome
 
 
