@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from leadflow.errors import ApiError, AuthError, RateLimited, ResponseLost, TransientError
 from leadflow.store import lead_conversions as store
 from leadflow.store.lead_conversions import ConversionState, LeadConversion
+from leadflow.sync.target import TargetUnreachable, reachable
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from leadflow.zoho.client import ZohoClient
 
 ACTIONS = ("convert", "merge", "report")
+RECONCILED = "Leads converted into their Contact (found converted after a lost answer)"
 
 
 def settle_leads_matched_to_contacts(
@@ -62,21 +64,30 @@ def settle_leads_matched_to_contacts(
 
 
 def _settle(engine: Engine, zoho: ZohoClient, row: LeadConversion, run_id: int | None) -> str:
-    if row.state == ConversionState.IN_FLIGHT and _converted(zoho, row.lead_id):
+    if row.state == ConversionState.IN_FLIGHT and _in_zoho_converted(zoho, row.lead_id):
         _done(engine, row, run_id)
-        return "Leads converted into their Contact (reconciled after a lost answer)"
+        return RECONCILED
+    account_id = _account_of(engine, row.contact_id)
     with engine.begin() as connection:
         store.mark(connection, lead_id=row.lead_id, state=ConversionState.IN_FLIGHT, run_id=run_id)
     try:
-        zoho.leads.convert(
-            row.lead_id,
-            contact_id=row.contact_id,
-            account_id=_account_of(engine, row.contact_id),
-            overwrite=row.action == "merge",
-        )
+        with reachable():
+            zoho.leads.convert(
+                row.lead_id, contact_id=row.contact_id, account_id=account_id, overwrite=row.action == "merge"
+            )
+    except (TargetUnreachable, AuthError, RateLimited):
+        with engine.begin() as connection:  # nothing was done: sent again by the next run
+            store.mark(connection, lead_id=row.lead_id, state=ConversionState.PENDING, run_id=run_id)
+        raise
+    except (ResponseLost, TransientError):
+        # sent, answer unknown: ask Zoho now; if it cannot tell, the row stays in flight for the next run
+        with reachable():
+            converted = _converted(zoho, row.lead_id)
+        if converted:
+            _done(engine, row, run_id)
+            return RECONCILED
+        return "Lead conversions unanswered (checked before any resend)"
     except ApiError as exc:
-        if isinstance(exc, ResponseLost | TransientError | RateLimited | AuthError):
-            raise  # about the call, not the Lead: reconciled or resent by the next run
         if exc.vendor_code == "ID_ALREADY_CONVERTED":
             _done(engine, row, run_id)
             return "Leads converted into their Contact (already converted in Zoho)"
@@ -95,7 +106,13 @@ def _done(engine: Engine, row: LeadConversion, run_id: int | None) -> None:
 
 
 def _converted(zoho: ZohoClient, lead_id: str) -> bool:
+    """Whether Zoho lists the Lead among converted Leads (the look-up before any resend)."""
     return any(str(lead["id"]) == lead_id for lead in zoho.leads.iter(["Last_Name"], converted=True, ids=[lead_id]))
+
+
+def _in_zoho_converted(zoho: ZohoClient, lead_id: str) -> bool:
+    with reachable():
+        return _converted(zoho, lead_id)
 
 
 def _account_of(engine: Engine, contact_id: str) -> str | None:
