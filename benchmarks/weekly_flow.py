@@ -59,6 +59,10 @@ class FlowOutcome:
     leadflow_ids_held_twice: int
     seconds: float
     people_split_within_one_golden: int = 0  # the golden person holds both records: a Zoho merge is pending
+    # people resolve left in two golden people although rows of each share an e-mail, LinkedIn, Sales Navigator
+    # or Apollo id, or a phone (the rest share only a name: job changers with a stale row, left apart on purpose)
+    people_split_sharing_a_key: int = 0
+    leads_converted: int = 0  # Leads leadflow wrote, converted into the Contact their person was matched to
     offenders: list[dict[str, Any]] = field(default_factory=list)
     partition: dict[str, str] = field(default_factory=dict)  # row or seeded record -> golden id, at the end
 
@@ -110,15 +114,64 @@ def run_flow(
                 live = live_people_records(zoho)
             partition = golden_partition(engine)
             goldens_of = goldens_of_records(engine)
+            keys = identity_keys(engine)
+            with engine.connect() as connection:
+                converted = connection.execute(
+                    sa.text("select count(*) from lead_conversions where state = 'done'")
+                ).scalar_one()
         finally:
             engine.dispose()
     outcome = judge(mode, data, live, held, time.perf_counter() - started, goldens_of)
+    outcome.people_split_sharing_a_key = _split_sharing_a_key(data, outcome, keys)
+    outcome.leads_converted = int(converted)
     seeded = {f"crm:{module}:{crm_id}" for module, crm_id in data.crm_truth}
     # records leadflow created are not in the one-shot run's CRM: compare rows and the seeded records only
     outcome.partition = {
         key: golden for key, golden in partition.items() if not key.startswith("crm:") or key in seeded
     }
     return outcome
+
+
+KEY_COLUMNS = ("email", "linkedin_slug", "phone_e164", "salesnav_id", "apollo_contact_id")
+
+
+def identity_keys(engine: sa.Engine) -> dict[str, tuple[str, set[str]]]:
+    """``file:row`` of every clustered row and ``crm:module:id`` of every matched CRM record -> (its golden id,
+    its identity key values)."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "select p.file_name || ':' || p.row_number, m.golden_person_id, "
+                + ", ".join(f"p.{c}" for c in KEY_COLUMNS)
+                + " from cluster_members m join prospects p on p.source_record_id = m.source_record_id"
+                " union all select 'crm:' || m.crm_module || ':' || m.crm_id, m.golden_person_id, r.email,"
+                " r.linkedin_slug, r.phone_e164, null, null from crm_cluster_members m"
+                " join crm_records r on r.module = m.crm_module and r.crm_id = m.crm_id"
+            )
+        ).all()
+    for key, golden, *values in rows:
+        found[str(key)] = (
+            str(golden),
+            {f"{c}={str(v).lower()}" for c, v in zip(KEY_COLUMNS, values, strict=True) if v},
+        )
+    return found
+
+
+def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str, tuple[str, set[str]]]) -> int:
+    split = {o["person"] for o in outcome.offenders if o["problem"] == "person split"}
+    truth = {f"{file}:{row}": person for file, row, person in data.truth}
+    truth.update({f"crm:{module}:{crm_id}": person for (module, crm_id), person in data.crm_truth.items()})
+    by_person: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for key, (golden, values) in keys.items():
+        person = truth.get(key)
+        if person in split:
+            by_person[person][golden] |= values
+    sharing = 0
+    for goldens in by_person.values():
+        groups = list(goldens.values())
+        sharing += any(groups[i] & groups[j] for i in range(len(groups)) for j in range(i + 1, len(groups)))
+    return sharing
 
 
 def golden_partition(engine: sa.Engine) -> dict[str, str]:
@@ -159,6 +212,12 @@ def partition_disagreement(first: dict[str, str], second: dict[str, str]) -> dic
         "pairs_only_in_first": len(together_first - together_second),
         "pairs_only_in_second": len(together_second - together_first),
     }
+
+
+def joined_pairs(first: dict[str, str], second: dict[str, str]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The pairs only ``first`` puts in one golden person, and those only ``second`` does."""
+    together_first, together_second = _pairs(first), _pairs(second)
+    return together_first - together_second, together_second - together_first
 
 
 def _pairs(partition: dict[str, str]) -> set[tuple[str, str]]:
