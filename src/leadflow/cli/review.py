@@ -82,24 +82,32 @@ def show_command(
     context.console.print(weights)
 
 
+ROWS_HELP = (
+    "Any two rows instead of a listed pair: a source row id (1234 or p:1234), a mirrored CRM record"
+    " (crm:Leads:900) or a golden person (gp_...: all the rows it holds)"
+)
+
+
 @review_app.command("accept")
 def accept_command(
     ctx: typer.Context,
-    pair_ids: Annotated[list[int], typer.Argument(help="Pair ids from `review list`")],
+    pair_ids: Annotated[list[int] | None, typer.Argument(help="Pair ids from `review list`")] = None,
+    rows: Annotated[tuple[str, str] | None, typer.Option("--rows", help=ROWS_HELP)] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with the decision)")] = None,
 ) -> None:
     """The two rows are one person: every later resolve joins them."""
-    _decide(ctx, pair_ids, "accept", note)
+    _decide(ctx, pair_ids, rows, "accept", note)
 
 
 @review_app.command("reject")
 def reject_command(
     ctx: typer.Context,
-    pair_ids: Annotated[list[int], typer.Argument(help="Pair ids from `review list`")],
+    pair_ids: Annotated[list[int] | None, typer.Argument(help="Pair ids from `review list`")] = None,
+    rows: Annotated[tuple[str, str] | None, typer.Option("--rows", help=ROWS_HELP)] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with the decision)")] = None,
 ) -> None:
     """The two rows are two people: no later resolve puts them in one record, whatever they share."""
-    _decide(ctx, pair_ids, "reject", note)
+    _decide(ctx, pair_ids, rows, "reject", note)
 
 
 @review_app.command("train")
@@ -118,16 +126,28 @@ def train_command(ctx: typer.Context) -> None:
     context.console.print("used by the next `leadflow resolve`")
 
 
-def _decide(ctx: typer.Context, pair_ids: list[int], decision: Any, note: str | None) -> None:
+def _decide(
+    ctx: typer.Context, pair_ids: list[int] | None, rows: tuple[str, str] | None, decision: Any, note: str | None
+) -> None:
+    from leadflow.errors import InputError
     from leadflow.store import review
 
+    if bool(pair_ids) == (rows is not None):
+        raise InputError("name either pair ids from `leadflow review list` or --rows A B (two rows), not both")
     context = app_context(ctx)
+    verb = "one person" if decision == "accept" else "two people"
     with context.engine.begin() as connection:
-        for pair_id in pair_ids:
+        if rows is not None:
+            lefts, rights = review.decide_rows(connection, rows[0], rows[1], decision, note=note)
+            context.console.print(f"{rows[0]} ({_rids(lefts)}) and {rows[1]} ({_rids(rights)}) are {verb}")
+        for pair_id in pair_ids or []:
             pair = review.decide(connection, pair_id, decision, note=note)
-            verb = "one person" if decision == "accept" else "two people"
             context.console.print(f"pair {pair_id}: {pair['rid_l']} and {pair['rid_r']} are {verb}")
     context.console.print("the next `leadflow resolve` applies it")
+
+
+def _rids(rids: list[str]) -> str:
+    return ", ".join(rids[:4]) + (f" and {len(rids) - 4} more" if len(rids) > 4 else "")
 
 
 def _number(value: float | None, *, digits: int = 2) -> str:

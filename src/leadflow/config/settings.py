@@ -202,7 +202,7 @@ class ResolveSettings(Section):
         description="Source kinds from most to least trusted (used by source_priority and to break ties)",
     )
     fill_only_if_empty: list[str] = Field(
-        ["first_name", "last_name", "title", "phone_e164"],
+        ["first_name", "last_name", "email", "title", "phone_e164"],
         description="Fields that keep the CRM's value when a person edited it in Zoho; other sources only fill blanks",
     )
 

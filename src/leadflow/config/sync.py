@@ -109,6 +109,14 @@ class ZohoSyncSettings(Section):
             " holds is updated, not created twice, even when the CRM mirror is stale"
         ),
     )
+    lead_matched_to_contact: Literal["convert", "merge", "report"] = Field(
+        "convert",
+        description=(
+            "A Lead leadflow wrote for a person later matched to an existing Contact: convert (Zoho's lead"
+            " conversion into that Contact, which keeps the Contact's values), merge (the same, the Contact taking"
+            " the Lead's values) or report (listed in lead_conversions, nothing sent)"
+        ),
+    )
     mirror_bulk_read_above: int = Field(
         10_000,
         ge=0,

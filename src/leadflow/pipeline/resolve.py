@@ -24,7 +24,7 @@ from leadflow.resolve.matching import MatchOptions
 from leadflow.resolve.merge import MergePolicy
 from leadflow.resolve.splink_backend import SparkOptions
 from leadflow.store import crm as crm_store
-from leadflow.store import golden, golden_merges
+from leadflow.store import golden, golden_merges, sync_ledger
 from leadflow.store import review as review_store
 from leadflow.store.db import store_errors
 from leadflow.store.locks import store_lock
@@ -112,8 +112,10 @@ def _resolve_run(
                     people, accounts = crm_store.crm_candidates(connection)
                     candidates = pa.concat_tables([candidates, people])
                 previous = golden.previous_assignments(connection)
-                for rid, golden_id in crm_store.leadflow_ids(connection).items():
+                carried = crm_store.leadflow_ids(connection)
+                for rid, golden_id in carried.items():
                     previous.setdefault(rid, golden_id)
+                attached = _own_records(connection, carried, previous) if against_crm else ()
                 kept_links = {} if against_crm else golden.crm_links(connection)
                 decided = review_store.constraints(connection)
                 synced_before = golden_merges.synced_members(connection)
@@ -122,7 +124,9 @@ def _resolve_run(
             options = dataclasses.replace(
                 options,
                 match=dataclasses.replace(options.match, labelled_m=learnt),
-                constraints=Constraints(must_link=decided.must_link, cannot_link=decided.cannot_link),
+                constraints=Constraints(
+                    must_link=decided.must_link, cannot_link=decided.cannot_link, attached=attached
+                ),
             )
             step(f"matching {candidates.num_rows:,} records")
             # hand the resolver the only reference, so the input is freed once DuckDB has copied it
@@ -212,6 +216,27 @@ def _observed(value: Any, seen: dict[Any, float | None], processor: Any) -> floa
         stamp = processor(value) if processor is not None else value
         seen[value] = stamp.timestamp() if isinstance(stamp, datetime) else None
     return seen[value]
+
+
+def _own_records(
+    connection: Connection, carried: dict[str, str], previous: dict[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """(record, row) pairs for the Leads and Contacts a sync created: each record with the first row of the
+    golden person whose id it carries (see ``Constraints.attached``). A record whose person holds no row any
+    more stays an ordinary candidate."""
+    created = sync_ledger.created_records(connection, target="zoho", modules=("Leads", "Contacts"))
+    if not created:
+        return ()
+    anchor: dict[str, str] = {}
+    for rid, golden_id in sorted(previous.items()):
+        if rid.startswith("p:"):
+            anchor.setdefault(golden_id, rid)
+    pairs = []
+    for rid, golden_id in sorted(carried.items()):
+        _, module, crm_id = rid.split(":", 2)
+        if (module, crm_id) in created and golden_id in anchor:
+            pairs.append((rid, anchor[golden_id]))
+    return tuple(pairs)
 
 
 def _json_text(value: Any) -> str | None:

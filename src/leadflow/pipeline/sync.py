@@ -19,6 +19,7 @@ from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
+from leadflow.sync.lead_to_contact import settle_leads_matched_to_contacts
 from leadflow.sync.merge_apply import merge_golden_records
 from leadflow.sync.merge_zoho import ZohoMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
@@ -74,8 +75,20 @@ def zoho_sync(
     zoho = ZohoClient.from_settings(settings, engine, http_client, options=options)
     merger = ZohoMerger(zoho, settings.sync.zoho)
 
-    def merge_golden(run_id: int | None) -> Counter[str]:
-        return merge_golden_records(engine, merger, run_id=run_id, heartbeat=runner.renew_lock)
+    def before_plan(run_id: int | None) -> Counter[str]:
+        # Golden records merged since the last sync first (their records fold into one), then Leads leadflow
+        # created for people since matched to an existing Contact.
+        counts = merge_golden_records(engine, merger, run_id=run_id, heartbeat=runner.renew_lock)
+        counts.update(
+            settle_leads_matched_to_contacts(
+                engine,
+                zoho,
+                action=settings.sync.zoho.lead_matched_to_contact,
+                external_id_field=settings.sync.zoho.external_id_field,
+                run_id=run_id,
+            )
+        )
+        return counts
 
     try:
         runner = SyncRunner(
@@ -84,7 +97,7 @@ def zoho_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
-            prelude=merge_golden,
+            prelude=before_plan,
         )
         yield runner
     finally:

@@ -43,6 +43,10 @@ class Constraints:
 
     must_link: tuple[tuple[str, str], ...] = ()
     cannot_link: tuple[tuple[str, str], ...] = ()
+    # (a CRM record leadflow created, a row of the person it was created for): the record is a copy of that
+    # person's merged values, so it joins that row (reason ``leadflow_id``) and is evidence for nothing else;
+    # matching on it would let files arriving one by one join what one run over all of them does not
+    attached: tuple[tuple[str, str], ...] = ()
 
 
 REVIEW_SCHEMA = pa.schema(
@@ -221,6 +225,30 @@ def _constraint_tables(con: duckdb.DuckDBPyConnection, constraints: Constraints)
     con.unregister("cannot_arrow")
     con.execute("INSERT INTO key_edges SELECT idx_l, idx_r, 'review' FROM must_link")
     con.execute("CREATE TABLE decided AS SELECT * FROM cannot_link UNION SELECT * FROM must_link")
+    _attach_own_records(con, constraints.attached)
+
+
+def _attach_own_records(con: duckdb.DuckDBPyConnection, attached: tuple[tuple[str, str], ...]) -> None:
+    """Drop every edge (key, scored, below threshold) of the records leadflow created, then join each to its
+    person's row by a key edge (reason ``leadflow_id``). Pairs naming a row not among the candidates are ignored."""
+    if not attached:
+        return
+    con.register(
+        "attached_arrow",
+        pa.table({"a": pa.array([p[0] for p in attached], pa.string()),
+                  "b": pa.array([p[1] for p in attached], pa.string())}),
+    )  # fmt: skip
+    con.execute(
+        """CREATE TEMP TABLE attached AS SELECT DISTINCT l.idx AS own, r.idx AS anchor
+           FROM attached_arrow x JOIN cand l ON l.rid = x.a JOIN cand r ON r.rid = x.b WHERE l.idx <> r.idx"""
+    )
+    con.unregister("attached_arrow")
+    for table in ("key_edges", "edges", "below_threshold"):
+        con.execute(
+            f"""DELETE FROM {table} WHERE idx_l IN (SELECT own FROM attached) OR idx_r IN (SELECT own FROM attached)"""
+        )
+    con.execute("INSERT INTO key_edges SELECT least(own, anchor), greatest(own, anchor), 'leadflow_id' FROM attached")
+    con.execute("DROP TABLE attached")
 
 
 def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:

@@ -39,7 +39,7 @@ CRM_OWNED_FIELDS: tuple[str, ...] = ("company_name",)
 class MergePolicy:
     policy: str = "source_priority"
     source_priority: tuple[str, ...] = ("crm", "apollo", "salesnav", "linkedin", "mapped")
-    fill_only_if_empty: tuple[str, ...] = ("first_name", "last_name", "title", "phone_e164")
+    fill_only_if_empty: tuple[str, ...] = ("first_name", "last_name", "email", "title", "phone_e164")
 
     def _order(self, *, crm_first: bool, email: bool, first: str | None = None) -> str:
         rank = "source_rank"

@@ -13,7 +13,15 @@ from sqlalchemy import Connection, delete, insert, select
 
 from leadflow.errors import InputError
 from leadflow.store.runs import utcnow
-from leadflow.store.schema import crm_records, prospects, review_decisions, review_pairs
+from leadflow.store.schema import (
+    cluster_members,
+    crm_cluster_members,
+    crm_records,
+    golden_people,
+    prospects,
+    review_decisions,
+    review_pairs,
+)
 
 Decision = Literal["accept", "reject"]
 
@@ -158,3 +166,63 @@ def rows_of(connection: Connection, rids: Iterable[str]) -> dict[str, dict[str, 
         if row is not None:
             result[rid] = {name: row.get(name) for name in SHOWN_FIELDS if name in row}
     return result
+
+
+def rows_named(connection: Connection, reference: str) -> list[str]:
+    """The resolver rids a user's reference names: a source row (``1234`` or ``p:1234``), a mirrored CRM record
+    (``crm:Leads:900``) or a golden person (``gp_...``: every row and CRM record it holds now).
+
+    Raises InputError for a reference that names nothing stored.
+
+    Example:
+        >>> rows_named(connection, "gp_0123456789abcdef")  # doctest: +SKIP
+        ['p:12', 'p:40', 'crm:Leads:900']
+    """
+    text = reference.strip()
+    if text.startswith("gp_"):
+        rows = [f"p:{i}" for i in connection.execute(
+            select(cluster_members.c.source_record_id).where(cluster_members.c.golden_person_id == text)
+            .order_by(cluster_members.c.source_record_id)).scalars()]  # fmt: skip
+        rows += [f"crm:{m}:{i}" for m, i in connection.execute(
+            select(crm_cluster_members.c.crm_module, crm_cluster_members.c.crm_id)
+            .where(crm_cluster_members.c.golden_person_id == text)
+            .order_by(crm_cluster_members.c.crm_module, crm_cluster_members.c.crm_id))]  # fmt: skip
+        known = connection.execute(select(golden_people.c.id).where(golden_people.c.id == text)).first()
+        if not rows or known is None:
+            raise InputError(f"no golden person {text}: see `leadflow export clusters` or `resolve --explain`")
+        return rows
+    if text.startswith("crm:"):
+        parts = text.split(":", 2)
+        query = select(crm_records.c.crm_id).where(crm_records.c.module == parts[1], crm_records.c.crm_id == parts[-1])
+        if len(parts) != 3 or connection.execute(query).first() is None:
+            raise InputError(f"no mirrored CRM record {text} (crm:<module>:<id>, e.g. crm:Leads:900)")
+        return [text]
+    number = text.removeprefix("p:")
+    if not number.isdigit():
+        raise InputError(
+            f"{reference!r} names no row: give a source row id (1234 or p:1234), crm:<module>:<id> or a gp_ id"
+        )
+    found = connection.execute(select(prospects.c.source_record_id).where(prospects.c.source_record_id == int(number)))
+    if found.first() is None:
+        raise InputError(f"no ingested row {number} (see `leadflow export clusters` for row ids)")
+    return [f"p:{int(number)}"]
+
+
+def decide_rows(
+    connection: Connection, left: str, right: str, decision: Decision, *, note: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Record a decision on any two rows or golden people the user names (not only a queued pair).
+
+    ``reject``: a cannot-link between every row of one and every row of the other, so no later resolve puts any
+    of them together, whatever a new file shares with both. ``accept``: a must-link between the first row of
+    each, which joins the two records (the rows of each stay joined by their own evidence). Returns the rids of
+    each side.
+    """
+    lefts, rights = rows_named(connection, left), rows_named(connection, right)
+    overlap = set(lefts) & set(rights)
+    if overlap:
+        raise InputError(f"{left} and {right} name the same row ({', '.join(sorted(overlap))}): nothing to decide")
+    pairs = [(a, b) for a in lefts for b in rights] if decision == "reject" else [(lefts[0], rights[0])]
+    for a, b in pairs:
+        record_decision(connection, a, b, decision, kind="manual", note=note)
+    return lefts, rights

@@ -183,3 +183,15 @@ def record_history(connection: Connection, *, target: str, golden_id: str) -> li
         .order_by(sync_log.c.id)
     )
     return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def created_records(connection: Connection, *, target: str, modules: Sequence[str]) -> set[tuple[str, str]]:
+    """(module, remote id) of every record of ``modules`` a sync created at ``target`` (not one it found there)."""
+    query = select(sync_log.c.module, sync_log.c.remote_id).where(
+        sync_log.c.target == target,
+        sync_log.c.action == "create",
+        sync_log.c.outcome == "created",
+        sync_log.c.module.in_(list(modules)),
+        sync_log.c.remote_id.is_not(None),
+    )
+    return {(str(module), str(remote_id)) for module, remote_id in connection.execute(query)}

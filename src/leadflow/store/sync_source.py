@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, and_, bindparam, exists, func, inspect, select, update
+from sqlalchemy import Connection, MetaData, Table, and_, bindparam, exists, func, inspect, select, text, update
 
 from leadflow.store.kv import get_value, set_value
 from leadflow.store.schema import sync_records
@@ -185,3 +185,33 @@ def mirror_ids_by_email(connection: Connection, *, module: str, emails: Sequence
         for crm_id, email in connection.execute(query):
             found.setdefault(str(email).lower(), str(crm_id))
     return found
+
+
+SHARED_EMAILS_SQL = """
+WITH holders AS (
+    SELECT lower(email) AS email, id AS holder, 0 AS in_crm FROM golden_people WHERE email IS NOT NULL
+    UNION
+    SELECT lower(r.email), coalesce(m.golden_person_id, 'crm:' || r.module || ':' || r.crm_id), 1
+    FROM crm_records r
+    LEFT JOIN crm_cluster_members m ON m.crm_module = r.module AND m.crm_id = r.crm_id
+    WHERE r.module IN ('Leads', 'Contacts') AND r.email IS NOT NULL
+),
+shared AS (SELECT email FROM holders GROUP BY email HAVING count(DISTINCT holder) > 1)
+SELECT h.email, h.holder, h.in_crm FROM holders h JOIN shared s ON s.email = h.email
+"""
+
+
+def shared_email_owners(connection: Connection) -> dict[str, set[str]]:
+    """E-mail addresses two or more people hold (golden people, or CRM person records not matched to them),
+    each with the holders that keep it: those whose CRM record already holds it, else the first golden id.
+
+    Two different people sharing an address (an assistant, a shared inbox, spouses) are two records, and an
+    upsert whose duplicate check matches on e-mail would write the second person over the first's record.
+    """
+    if reflect(connection, GOLDEN_PEOPLE) is None or reflect(connection, CRM_RECORDS) is None:
+        return {}
+    in_crm: dict[str, set[str]] = {}
+    golden: dict[str, set[str]] = {}
+    for email, holder, from_crm in connection.execute(text(SHARED_EMAILS_SQL)):
+        (in_crm if from_crm else golden).setdefault(str(email), set()).add(str(holder))
+    return {email: in_crm.get(email) or {min(golden[email])} for email in in_crm.keys() | golden.keys()}

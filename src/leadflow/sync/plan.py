@@ -207,6 +207,7 @@ class Planner:
         self.maps = schema.field_maps
         self.ext = schema.external_id_field
         self._account_remote_ids: dict[str, str] = {}
+        self._email_owners: dict[str, set[str]] = {}
 
     def build(self, connection: Connection) -> Plan:
         """The whole plan in memory (for previews, tests and small stores)."""
@@ -243,6 +244,8 @@ class Planner:
                         syncable_accounts.add(company["id"])
                 yield self._counted(ops, tally)
         person_columns, score_columns, links = self._person_sources()
+        # GHL has its own answer for an address another person owns (OWNED_BY_ANOTHER); Zoho's upsert would merge
+        self._email_owners = sync_source.shared_email_owners(connection) if self.schema.crm_mirror else {}
         rows = sync_source.iter_people(
             connection,
             target=self.target,
@@ -309,6 +312,10 @@ class Planner:
         score = person.get("score") or {}
         desired = self._values(self.maps[module], lambda source: resolve_source(source, person, company, score))
         desired[self.ext] = person["id"]
+        if not self._keeps_email(person):
+            for target_field, source in self.maps[module].items():
+                if "email" in (part.strip() for part in source.split("|")):
+                    desired.pop(target_field, None)
         depends_on = None
         lookup_field = self.schema.account_lookup.get(module)
         if lookup_field and company is not None and company["id"] in accounts:
@@ -328,6 +335,14 @@ class Planner:
         return self._operation(
             "person", module, person["id"], desired, remote_id, previous, base, depends_on, lookup_field
         )
+
+    def _keeps_email(self, person: Mapping[str, Any]) -> bool:
+        """False when another person holds this person's address and keeps it (see
+        :func:`sync_source.shared_email_owners`): the address stays on the golden record but is not written, so
+        the target's duplicate check by e-mail cannot put this person into the other's record."""
+        email = person.get("email")
+        owners = self._email_owners.get(str(email).lower()) if email else None
+        return owners is None or str(person["id"]) in owners
 
     def _mirror(
         self, connection: Connection, people: list[dict[str, Any]], synced: Mapping[str, SyncedRecord]

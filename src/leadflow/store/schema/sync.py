@@ -85,3 +85,22 @@ sync_locks = Table(
     Column("acquired_at", Timestamp),
     Column("expires_at", Timestamp),
 )
+
+# A Lead leadflow wrote for a person later matched to an existing Contact: converted into that Contact (or merged,
+# or only reported) exactly once; the row is the outbox of that one call (pending -> in_flight -> done | failed).
+lead_conversions = Table(
+    "lead_conversions",
+    metadata,
+    Column("lead_id", String(64), primary_key=True),
+    Column("contact_id", String(64), nullable=False),
+    Column("golden_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("run_id", Id),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index("ix_lead_conversions_state", "state"),
+)
