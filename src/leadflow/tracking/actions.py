@@ -260,10 +260,11 @@ class ActionTally:
     retried: int = 0
     failed: int = 0
     waiting: int = 0  # not possible yet (no Zoho record)
+    held_back: int = 0  # given back untried: an earlier action of the person is to be retried first
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: ActionTally) -> None:
-        for name in ("claimed", "done", "adopted", "skipped", "retried", "failed", "waiting"):
+        for name in ("claimed", "done", "adopted", "skipped", "retried", "failed", "waiting", "held_back"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, n in other.by_kind.items():
             self.by_kind[kind] = self.by_kind.get(kind, 0) + n
@@ -325,8 +326,13 @@ class ActionRunner:
 
         def run_group(group: list[ActionRow]) -> ActionTally:
             done = ActionTally()
-            for action in group:
-                self._run(action, done, targets.get(action.id, (action.module, action.record_id)))
+            for position, action in enumerate(group):
+                if not self._run(action, done, targets.get(action.id, (action.module, action.record_id))):
+                    rest = [later.id for later in group[position + 1 :]]
+                    with self.engine.begin() as connection:  # they wait for this one's retry, in order
+                        repo.unclaim(connection, ids=rest)
+                    done.held_back += len(rest)
+                    break
             return done
 
         if self.concurrency == 1 or len(groups) <= 1:
@@ -412,11 +418,13 @@ class ActionRunner:
             return found, (earlier.module, earlier.id)
         return handler.find(action, target, self.context), (target.module, target.id)
 
-    def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> None:
+    def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> bool:
+        """Perform one action; False when it is to be retried (its person's later actions wait for it)."""
         handler = self.registry.get(action.kind)
         if handler is None:
-            self._fail(action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True)
-            return
+            return self._fail(
+                action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True
+            )
         try:
             target = handler.target(action, self.context)
             outcome: Outcome | None = None
@@ -444,7 +452,7 @@ class ActionRunner:
                         connection, action_id=action.id, code="NOT_YET", error=str(exc), uncertain=False, retry_at=None
                     )
                     tally.failed += 1
-                else:
+                    return True
                     retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
                     repo.attempt_failed(
                         connection,
@@ -455,16 +463,15 @@ class ActionRunner:
                         retry_at=retry_at,
                     )
                     tally.waiting += 1
-            return
+            return False
         except (ApiError, LeadflowError) as exc:
             code = exc.vendor_code if isinstance(exc, ApiError) else None
             uncertain = isinstance(exc, ResponseLost | TransientError) and not isinstance(exc, _SURELY_NOT_SENT)
-            self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
-            return
+            return self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
         except Exception as exc:  # a bug or an unmapped error: recorded and retried, never an action stuck in flight
             self.log.exception("tracking.action_error", kind=action.kind, key=action.key)
-            self._fail(action, tally, type(exc).__name__, f"{type(exc).__name__}: {exc}", uncertain=True, final=False)
-            return
+            error = f"{type(exc).__name__}: {exc}"
+            return self._fail(action, tally, type(exc).__name__, error, uncertain=True, final=False)
         with self.engine.begin() as connection:
             if outcome.store is not None:
                 outcome.store(connection)
@@ -483,10 +490,11 @@ class ActionRunner:
             tally.by_kind[action.kind] = tally.by_kind.get(action.kind, 0) + 1
         else:
             tally.skipped += 1
+        return True
 
     def _fail(
         self, action: ActionRow, tally: ActionTally, code: str | None, error: str, *, uncertain: bool, final: bool
-    ) -> None:
+    ) -> bool:
         give_up = final or action.attempts >= self.policy.max_attempts
         retry_at = None if give_up else self.context.clock() + self.policy.delay(action.attempts)
         with self.engine.begin() as connection:
@@ -498,3 +506,4 @@ class ActionRunner:
             self.log.warning("tracking.action_failed", kind=action.kind, key=action.key, code=code, error=error)
         else:
             tally.retried += 1
+        return give_up
