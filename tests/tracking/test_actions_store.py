@@ -5,6 +5,7 @@ their backoff, and a runner with a handler per kind performs them."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -305,3 +306,29 @@ def test_a_persons_actions_wait_for_an_earlier_one_to_be_retried(database_url: s
     with engine.connect() as connection:
         attempts = [r["attempts"] for r in repo.actions_of(connection)]
     assert attempts == [2, 1, 1, 1]  # being held back costs no attempt
+
+
+class _Slow(ActionHandler):
+    kind = "slow"
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        time.sleep(1.0)  # longer than the lease: the runner's keeper renews it meanwhile
+        with context.engine.begin() as connection:
+            taken = repo.claim(connection, worker="another", limit=10, lease=timedelta(seconds=0.3))
+        assert taken == [], "another runner took over an action still being performed"
+        return Outcome.done(None)
+
+
+def test_a_runner_keeps_its_lease_while_it_works(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("slow", "e1", "p1"), NewAction("slow", "e2", "p1"))
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([_Slow()]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        lease=timedelta(seconds=0.3),
+    )
+    assert runner.run_once().done == 2

@@ -205,6 +205,17 @@ def attempt_failed(
     connection.execute(update(tracking_actions).where(a.id == action_id).values(**values))
 
 
+def renew_lease(connection: Connection, *, worker: str, lease: timedelta) -> int:
+    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working); how many."""
+    a = tracking_actions.c
+    result = connection.execute(
+        update(tracking_actions)
+        .where(a.claimed_by == worker, a.state == IN_FLIGHT)
+        .values(lease_until=utcnow() + lease)
+    )
+    return int(result.rowcount or 0)
+
+
 def unclaim(connection: Connection, *, ids: Sequence[int]) -> None:
     """Give claimed actions back untried (an earlier action of their person is to be retried first)."""
     if ids:

@@ -34,8 +34,9 @@ import hashlib
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -335,11 +336,12 @@ class ActionRunner:
                     break
             return done
 
-        if self.concurrency == 1 or len(groups) <= 1:
-            results = [run_group(group) for group in groups]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
-                results = list(pool.map(run_group, groups))
+        with self._lease_kept():
+            if self.concurrency == 1 or len(groups) <= 1:
+                results = [run_group(group) for group in groups]
+            else:
+                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
+                    results = list(pool.map(run_group, groups))
         for result in results:
             result.claimed = 0
             tally.add(result)
@@ -377,6 +379,29 @@ class ActionRunner:
             if tally.claimed == 0:
                 stop.wait(idle_seconds)
         return total
+
+    @contextmanager
+    def _lease_kept(self) -> Iterator[None]:
+        """Renew the lease on this runner's actions while a batch runs (a slow Zoho, a long Retry-After), so no
+        other runner takes them over as abandoned while they are still being performed."""
+        stop = threading.Event()
+        every = max(0.05, self.lease.total_seconds() / 3)
+
+        def renew() -> None:
+            while not stop.wait(every):
+                try:
+                    with self.engine.begin() as connection:
+                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease)
+                except Exception as exc:  # the next renewal tries again; the lease is three renewals long
+                    self.log.warning("tracking.lease_renewal_failed", error=str(exc))
+
+        keeper = threading.Thread(target=renew, name=f"{self.worker_id}-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
     def _record_targets(self, claimed: Sequence[ActionRow]) -> dict[int, tuple[str | None, str | None]]:
         """Write, in one transaction, the record each claimed action with the default target is about to act on
