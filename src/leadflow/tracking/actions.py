@@ -315,6 +315,22 @@ class ActionRunner:
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
+        with self._lease_kept():
+            for result in self._perform(claimed):
+                result.claimed = 0
+                tally.add(result)
+        self.context.forget()
+        self.log.info(
+            "tracking.actions",
+            claimed=tally.claimed,
+            done=tally.done,
+            adopted=tally.adopted,
+            retried=tally.retried,
+            failed=tally.failed,
+        )
+        return tally
+
+    def _perform(self, claimed: Sequence[ActionRow]) -> list[ActionTally]:
         if self.before_batch is not None:
             self.before_batch(claimed)
         self.context.remember({action.golden_person_id for action in claimed})
@@ -336,26 +352,10 @@ class ActionRunner:
                     break
             return done
 
-        with self._lease_kept():
-            if self.concurrency == 1 or len(groups) <= 1:
-                results = [run_group(group) for group in groups]
-            else:
-                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
-                    results = list(pool.map(run_group, groups))
-        for result in results:
-            result.claimed = 0
-            tally.add(result)
-        self.context.forget()
-        if claimed:
-            self.log.info(
-                "tracking.actions",
-                claimed=tally.claimed,
-                done=tally.done,
-                adopted=tally.adopted,
-                retried=tally.retried,
-                failed=tally.failed,
-            )
-        return tally
+        if self.concurrency == 1 or len(groups) <= 1:
+            return [run_group(group) for group in groups]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
+            return list(pool.map(run_group, groups))
 
     def drain(self, limit: int = 100) -> ActionTally:
         """Perform until nothing is due."""
