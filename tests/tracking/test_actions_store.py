@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -135,8 +134,8 @@ def test_a_failed_attempt_waits_for_its_backoff(database_url: str) -> None:
     assert again.attempts == 2
 
 
-def test_without_zoho_credentials_events_are_stored_and_their_actions_wait(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'leadflow.db'}")
+def test_without_zoho_credentials_events_are_stored_and_their_actions_wait(database_url: str) -> None:
+    settings = Settings(database_url=database_url)
     engine = open_store(settings.database_url)
     [person] = golden.populate(engine, 1)
     with engine.begin() as connection:
