@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015_record_merges"
-down_revision = "0013_report_deals"
+down_revision = "0014_tracking_actions"
 branch_labels = None
 depends_on = None
 
