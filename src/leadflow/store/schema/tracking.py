@@ -1,9 +1,10 @@
-"""The tracking service's tables: every webhook delivery as received (durable before its 2xx) and the bodies
-that could not be read (dead letters, kept with the reason)."""
+"""The tracking service's tables: every webhook delivery as received (durable before its 2xx), the bodies
+that could not be read (dead letters, kept with the reason) and the outbox of effects the events call for in
+Zoho (Notes, Tasks, Calls, Events, opt-outs, conversions...), one row per effect under a deterministic key."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
 from leadflow.store.schema.base import Id, Json, Timestamp, metadata
 
@@ -38,4 +39,56 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("headers", Json, nullable=False),
     Column("body", LargeBinary, nullable=False),
+)
+
+# One row per effect an event calls for; ``key`` (kind + digest of the event's id) makes it exactly once.
+tracking_actions = Table(
+    "tracking_actions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("event_key", String(255), nullable=False),  # engagement_events.vendor_event_id of the cause
+    Column("golden_person_id", String(64), nullable=False),
+    Column("module", String(64)),  # the Zoho record acted on (set when an attempt starts)
+    Column("record_id", String(64)),
+    Column("payload", Json, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | in_flight | done | failed | skipped
+    Column("check_first", Boolean, nullable=False, default=False),  # an earlier attempt may have taken effect
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Timestamp, nullable=False),
+    Column("claimed_by", String(64)),
+    Column("lease_until", Timestamp),
+    Column("remote_id", String(64)),
+    Column("result", Json),
+    Column("error_code", String(64)),
+    Column("error", Text),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("done_at", Timestamp),
+    UniqueConstraint("key", name="uq_tracking_actions_key"),
+    Index("ix_tracking_actions_state_next", "state", "next_attempt_at"),
+    Index("ix_tracking_actions_person", "golden_person_id"),
+)
+
+# A Zoho Deal and the GHL opportunity that stands for it, with the stage each side was last known (or made) to
+# be in, and the stage leadflow itself last wrote on each side and when: a change coming back equal to it
+# within the echo window is leadflow's own, not moved across again.
+deal_links = Table(
+    "deal_links",
+    metadata,
+    Column("zoho_deal_id", String(64), primary_key=True),
+    Column("ghl_opportunity_id", String(64), nullable=False),
+    Column("ghl_pipeline_id", String(64), nullable=False),
+    Column("golden_person_id", String(64), nullable=False),
+    Column("zoho_stage", String(120)),
+    Column("ghl_stage_id", String(64)),
+    Column("zoho_written_stage", String(120)),
+    Column("zoho_written_at", Timestamp),
+    Column("ghl_written_stage_id", String(64)),
+    Column("ghl_written_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("ghl_opportunity_id", name="uq_deal_links_opportunity"),
+    Index("ix_deal_links_person", "golden_person_id"),
 )
