@@ -47,3 +47,23 @@ def test_links_and_stage_writes(database_url: str) -> None:
         link = links.by_deal(connection, "d1")
     assert link is not None
     assert (link.ghl_written_stage_id, link.ghl_stage_id, link.zoho_written_stage) == (None, "s5", "Lost")
+
+
+def test_a_stored_delivery_is_new_once(database_url: str) -> None:
+    from leadflow.store import tracking as deliveries
+
+    engine = open_store(database_url)
+    with engine.begin() as connection:
+        stored = [
+            deliveries.store_delivery(
+                connection,
+                source="ghl",
+                vendor_event_id="message:m1",
+                event_type="InboundMessage",
+                contact_key="c1",
+                headers={},
+                body=b"{}",
+            )
+            for _ in range(2)
+        ]
+    assert stored == [True, False]
