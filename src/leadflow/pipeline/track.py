@@ -318,11 +318,25 @@ def channel_keeper(
     )
 
 
+def wait_until_listening(health_url: str, stop: threading.Event, *, seconds: float = 120.0) -> bool:
+    """Wait until ``health_url`` answers (the web server is up), ``stop`` is set or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(timeout=2.0) as client:
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                client.get(health_url)
+                return True
+            except httpx.HTTPError:
+                stop.wait(0.2)
+    return False
+
+
 def start_channel_thread(
-    engine: Engine, settings: Settings, notify_base: str
+    engine: Engine, settings: Settings, notify_base: str, *, health_url: str | None = None
 ) -> tuple[threading.Thread, threading.Event] | None:
     """Keep the Zoho channel enabled and renewed while ``leadflow serve`` runs (``None`` when no channel id or
-    no Zoho is configured). The token is settled before this returns, so the intake knows it at once."""
+    no Zoho is configured). The token is settled before this returns, so the intake knows it at once; the
+    channel is enabled once ``health_url`` answers, so no notification is sent before anyone listens."""
     if not settings.tracking.zoho_channel_id or not zoho_configured(settings):
         return None
     zoho = ZohoClient.from_settings(settings, engine)
@@ -331,6 +345,8 @@ def start_channel_thread(
 
     def loop() -> None:
         try:
+            if health_url is not None and not wait_until_listening(health_url, stop):
+                get_logger(__name__).warning("tracking.zoho_channel_not_listening", url=health_url)
             keeper.run_forever(stop)
         finally:
             zoho.close()
