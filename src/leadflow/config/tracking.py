@@ -106,7 +106,10 @@ class StageSync(Section):
     """
 
     pipelines: list[StagePipeline] = Field(
-        default_factory=list, description="Pipelines kept in step (none: stages are not synchronised)"
+        default_factory=list,
+        description='Pipelines kept in step (none: stages are not synchronised); e.g. [{ ghl_pipeline = "Sales", '
+        'stages = { "New Lead" = "Qualification", "Won" = "Closed Won" } }], or write '
+        "[[tracking.stages.pipelines]] tables in place of this line",
     )
     create_opportunity: bool = Field(
         True, description="A Deal made by a conversion gets a GHL opportunity for the contact in the mapped stage"
