@@ -61,11 +61,11 @@ def ghl_live(emulator: Emulator) -> Iterator[LiveServer]:
     live.thread.join(timeout=10)
 
 
-def _settings(tmp_path: Path, emulator: Emulator, ghl_url: str, zoho_url: str) -> Settings:
+def _settings(database_url: str, emulator: Emulator, ghl_url: str, zoho_url: str) -> Settings:
     keys = emulator.control("GET", "webhooks/keys")
     zoho = zoho_settings("sqlite://", api_base_url=zoho_url, accounts_url=zoho_url).zoho
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'leadflow.db'}",
+        database_url=database_url,
         zoho=zoho,
         ghl=GhlSettings(
             api_base_url=ghl_url,
@@ -104,9 +104,14 @@ def _stage_updates(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def test_stage_moves_cross_once_and_never_bounce(
-    tmp_path: Path, emulator: Emulator, ghl_live: LiveServer, backend: ZohoBackend, live: LiveServer
+    tmp_path: Path,
+    emulator: Emulator,
+    ghl_live: LiveServer,
+    backend: ZohoBackend,
+    live: LiveServer,
+    database_url: str,
 ) -> None:
-    settings = _settings(tmp_path, emulator, ghl_live.url, live.url)
+    settings = _settings(database_url, emulator, ghl_live.url, live.url)
     engine = open_store(settings.database_url)
     emulator.seed([{"kind": "pipeline", "record": PIPELINE}])
     person = golden.populate(engine, 1, companies=1)[0]
