@@ -338,7 +338,11 @@ def _assert_stages(
             sa.text("select count(*) from engagement_events where event_type = 'lead_converted'")
         ).scalar_one()
         links = connection.execute(sa.text("select count(*) from deal_links")).scalar_one()
-    moves = Counter(a["record_id"] for a in actions if a["kind"] == "zoho_deal_stage" and a["state"] == "done")
+    moves = Counter(
+        deal_of[str(a["payload"]["opportunity_id"])]
+        for a in actions
+        if a["kind"] == "zoho_deal_stage" and a["state"] == "done"
+    )
     assert moves == expected
     with world.zoho() as zoho:
         for deal, _ in linked.values():

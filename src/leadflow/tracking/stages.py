@@ -263,8 +263,10 @@ class MoveZohoDeal(_StageHandler):
             return None
         stage_id = str(action.payload["stage_id"])
         zoho_stage = self.stage_map(context).zoho_stage(link.ghl_pipeline_id, stage_id)
+        if zoho_stage is None or (link.zoho_stage or "").casefold() == zoho_stage.casefold():
+            return None  # no move was needed: perform says so
         deal = context.zoho.deals.get(link.zoho_deal_id, fields=["Stage"])
-        if zoho_stage is None or deal is None or str(deal.get("Stage") or "").casefold() != zoho_stage.casefold():
+        if deal is None or str(deal.get("Stage") or "").casefold() != zoho_stage.casefold():
             return None
         return self._moved(link.zoho_deal_id, zoho_stage, stage_id, context)
 
