@@ -5,6 +5,7 @@ their backoff, and a runner with a handler per kind performs them."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadflow.config import Settings
-from leadflow.errors import ResponseLost, TransientError, ValidationFailed
+from leadflow.errors import RateLimited, ResponseLost, TransientError, ValidationFailed
 from leadflow.pipeline.track import tracking_process
 from leadflow.store import open_store
 from leadflow.store import tracking as deliveries
@@ -264,3 +265,70 @@ def test_where_an_uncertain_attempt_was_made_stays_recorded_until_it_is_looked_u
         [row] = repo.actions_of(connection)
     # the person's record is a Contact now, but the look-up on the Lead has not been made: the Lead stays recorded
     assert (row["state"], row["module"], row["record_id"], row["check_first"]) == ("pending", "Leads", "lead-p0", True)
+
+
+class _Ordered(ActionHandler):
+    kind = "ordered"
+
+    def __init__(self) -> None:
+        self.performed: list[str] = []
+        self.failed_once = False
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        if not self.failed_once:
+            self.failed_once = True
+            raise RateLimited("too many requests", status=429, vendor_code="TOO_MANY_REQUESTS")
+        self.performed.append(str(action.payload["n"]))
+        return Outcome.done(None)
+
+
+def test_a_persons_actions_wait_for_an_earlier_one_to_be_retried(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, *[NewAction("ordered", f"e{n}", "p1" if n < 3 else "p2", {"n": n}) for n in range(4)])
+    handler = _Ordered()
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([handler]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        policy=RetryPolicy(base_seconds=60.0),
+    )
+    first = runner.run_once()
+    assert (first.retried, first.held_back, first.done) == (1, 2, 1)  # p1's first fails: its next two wait
+    assert handler.performed == ["3"]  # another person's action is not held up
+    assert runner.run_once().claimed == 0  # p1's first is not due yet, and the later ones may not overtake it
+    with engine.begin() as connection:
+        connection.execute(sa.update(repo.tracking_actions).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    runner.drain()
+    assert handler.performed == ["3", "0", "1", "2"]
+    with engine.connect() as connection:
+        attempts = [r["attempts"] for r in repo.actions_of(connection)]
+    assert attempts == [2, 1, 1, 1]  # being held back costs no attempt
+
+
+class _Slow(ActionHandler):
+    kind = "slow"
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        time.sleep(1.0)  # longer than the lease: the runner's keeper renews it meanwhile
+        with context.engine.begin() as connection:
+            taken = repo.claim(connection, worker="another", limit=10, lease=timedelta(seconds=0.3))
+        assert taken == [], "another runner took over an action still being performed"
+        return Outcome.done(None)
+
+
+def test_a_runner_keeps_its_lease_while_it_works(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("slow", "e1", "p1"), NewAction("slow", "e2", "p1"))
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([_Slow()]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        lease=timedelta(seconds=0.3),
+    )
+    assert runner.run_once().done == 2

@@ -82,7 +82,8 @@ def enqueue(connection: Connection, *, actions: Iterable[Mapping[str, Any]]) -> 
 def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) -> list[ActionRow]:
     """Take actions that are due (and any whose runner's lease ran out) for ``worker``, oldest first.
 
-    A person with an action in flight under a live lease is left alone (its actions stay in order); on
+    A person with an action in flight under a live lease is left alone, and an action waits while an earlier
+    one of its person waits for its retry (a person's actions take effect in order); on
     PostgreSQL the candidates are locked with ``SKIP LOCKED`` so several runners share the queue. An action
     taken over from a dead runner comes back ``uncertain``. Committed with the caller's transaction.
     """
@@ -90,7 +91,15 @@ def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) 
     a = tracking_actions.c
     busy = select(a.golden_person_id).where(a.state == IN_FLIGHT, a.lease_until >= now).scalar_subquery()
     due = or_(and_(a.state == PENDING, a.next_attempt_at <= now), and_(a.state == IN_FLIGHT, a.lease_until < now))
-    query = select(a.id, a.state).where(due, a.golden_person_id.not_in(busy)).order_by(a.id).limit(limit)
+    # A person's actions take effect in order: none overtakes an earlier one waiting for its retry (a Note must
+    # not land on a Lead whose conversion is still to be confirmed, an opt-out must reach the Contact).
+    e = tracking_actions.alias("earlier").c
+    held_back = (
+        select(e.id)
+        .where(e.golden_person_id == a.golden_person_id, e.id < a.id, e.state == PENDING, e.next_attempt_at > now)
+        .exists()
+    )
+    query = select(a.id, a.state).where(due, a.golden_person_id.not_in(busy), ~held_back).order_by(a.id).limit(limit)
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     found = connection.execute(query).all()
@@ -194,6 +203,28 @@ def attempt_failed(
     if uncertain:
         values["check_first"] = True
     connection.execute(update(tracking_actions).where(a.id == action_id).values(**values))
+
+
+def renew_lease(connection: Connection, *, worker: str, lease: timedelta) -> int:
+    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working); how many."""
+    a = tracking_actions.c
+    result = connection.execute(
+        update(tracking_actions)
+        .where(a.claimed_by == worker, a.state == IN_FLIGHT)
+        .values(lease_until=utcnow() + lease)
+    )
+    return int(result.rowcount or 0)
+
+
+def unclaim(connection: Connection, *, ids: Sequence[int]) -> None:
+    """Give claimed actions back untried (an earlier action of their person is to be retried first)."""
+    if ids:
+        a = tracking_actions.c
+        connection.execute(
+            update(tracking_actions)
+            .where(a.id.in_(list(ids)), a.state == IN_FLIGHT)
+            .values(state=PENDING, attempts=a.attempts - 1, claimed_by=None, lease_until=None, updated_at=utcnow())
+        )
 
 
 def counts(connection: Connection) -> dict[str, int]:

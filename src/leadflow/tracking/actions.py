@@ -34,8 +34,9 @@ import hashlib
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -260,10 +261,11 @@ class ActionTally:
     retried: int = 0
     failed: int = 0
     waiting: int = 0  # not possible yet (no Zoho record)
+    held_back: int = 0  # given back untried: an earlier action of the person is to be retried first
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: ActionTally) -> None:
-        for name in ("claimed", "done", "adopted", "skipped", "retried", "failed", "waiting"):
+        for name in ("claimed", "done", "adopted", "skipped", "retried", "failed", "waiting", "held_back"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, n in other.by_kind.items():
             self.by_kind[kind] = self.by_kind.get(kind, 0) + n
@@ -313,6 +315,22 @@ class ActionRunner:
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
+        with self._lease_kept():
+            for result in self._perform(claimed):
+                result.claimed = 0
+                tally.add(result)
+        self.context.forget()
+        self.log.info(
+            "tracking.actions",
+            claimed=tally.claimed,
+            done=tally.done,
+            adopted=tally.adopted,
+            retried=tally.retried,
+            failed=tally.failed,
+        )
+        return tally
+
+    def _perform(self, claimed: Sequence[ActionRow]) -> list[ActionTally]:
         if self.before_batch is not None:
             self.before_batch(claimed)
         self.context.remember({action.golden_person_id for action in claimed})
@@ -325,29 +343,19 @@ class ActionRunner:
 
         def run_group(group: list[ActionRow]) -> ActionTally:
             done = ActionTally()
-            for action in group:
-                self._run(action, done, targets.get(action.id, (action.module, action.record_id)))
+            for position, action in enumerate(group):
+                if not self._run(action, done, targets.get(action.id, (action.module, action.record_id))):
+                    rest = [later.id for later in group[position + 1 :]]
+                    with self.engine.begin() as connection:  # they wait for this one's retry, in order
+                        repo.unclaim(connection, ids=rest)
+                    done.held_back += len(rest)
+                    break
             return done
 
         if self.concurrency == 1 or len(groups) <= 1:
-            results = [run_group(group) for group in groups]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
-                results = list(pool.map(run_group, groups))
-        for result in results:
-            result.claimed = 0
-            tally.add(result)
-        self.context.forget()
-        if claimed:
-            self.log.info(
-                "tracking.actions",
-                claimed=tally.claimed,
-                done=tally.done,
-                adopted=tally.adopted,
-                retried=tally.retried,
-                failed=tally.failed,
-            )
-        return tally
+            return [run_group(group) for group in groups]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
+            return list(pool.map(run_group, groups))
 
     def drain(self, limit: int = 100) -> ActionTally:
         """Perform until nothing is due."""
@@ -371,6 +379,29 @@ class ActionRunner:
             if tally.claimed == 0:
                 stop.wait(idle_seconds)
         return total
+
+    @contextmanager
+    def _lease_kept(self) -> Iterator[None]:
+        """Renew the lease on this runner's actions while a batch runs (a slow Zoho, a long Retry-After), so no
+        other runner takes them over as abandoned while they are still being performed."""
+        stop = threading.Event()
+        every = max(0.05, self.lease.total_seconds() / 3)
+
+        def renew() -> None:
+            while not stop.wait(every):
+                try:
+                    with self.engine.begin() as connection:
+                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease)
+                except Exception as exc:  # the next renewal tries again; the lease is three renewals long
+                    self.log.warning("tracking.lease_renewal_failed", error=str(exc))
+
+        keeper = threading.Thread(target=renew, name=f"{self.worker_id}-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
     def _record_targets(self, claimed: Sequence[ActionRow]) -> dict[int, tuple[str | None, str | None]]:
         """Write, in one transaction, the record each claimed action with the default target is about to act on
@@ -412,11 +443,13 @@ class ActionRunner:
             return found, (earlier.module, earlier.id)
         return handler.find(action, target, self.context), (target.module, target.id)
 
-    def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> None:
+    def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> bool:
+        """Perform one action; False when it is to be retried (its person's later actions wait for it)."""
         handler = self.registry.get(action.kind)
         if handler is None:
-            self._fail(action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True)
-            return
+            return self._fail(
+                action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True
+            )
         try:
             target = handler.target(action, self.context)
             outcome: Outcome | None = None
@@ -444,7 +477,7 @@ class ActionRunner:
                         connection, action_id=action.id, code="NOT_YET", error=str(exc), uncertain=False, retry_at=None
                     )
                     tally.failed += 1
-                else:
+                    return True
                     retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
                     repo.attempt_failed(
                         connection,
@@ -455,16 +488,15 @@ class ActionRunner:
                         retry_at=retry_at,
                     )
                     tally.waiting += 1
-            return
+            return False
         except (ApiError, LeadflowError) as exc:
             code = exc.vendor_code if isinstance(exc, ApiError) else None
             uncertain = isinstance(exc, ResponseLost | TransientError) and not isinstance(exc, _SURELY_NOT_SENT)
-            self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
-            return
+            return self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
         except Exception as exc:  # a bug or an unmapped error: recorded and retried, never an action stuck in flight
             self.log.exception("tracking.action_error", kind=action.kind, key=action.key)
-            self._fail(action, tally, type(exc).__name__, f"{type(exc).__name__}: {exc}", uncertain=True, final=False)
-            return
+            error = f"{type(exc).__name__}: {exc}"
+            return self._fail(action, tally, type(exc).__name__, error, uncertain=True, final=False)
         with self.engine.begin() as connection:
             if outcome.store is not None:
                 outcome.store(connection)
@@ -483,10 +515,11 @@ class ActionRunner:
             tally.by_kind[action.kind] = tally.by_kind.get(action.kind, 0) + 1
         else:
             tally.skipped += 1
+        return True
 
     def _fail(
         self, action: ActionRow, tally: ActionTally, code: str | None, error: str, *, uncertain: bool, final: bool
-    ) -> None:
+    ) -> bool:
         give_up = final or action.attempts >= self.policy.max_attempts
         retry_at = None if give_up else self.context.clock() + self.policy.delay(action.attempts)
         with self.engine.begin() as connection:
@@ -498,3 +531,4 @@ class ActionRunner:
             self.log.warning("tracking.action_failed", kind=action.kind, key=action.key, code=code, error=error)
         else:
             tally.retried += 1
+        return give_up
