@@ -80,3 +80,43 @@ class TrackingRules(Section):
             names = ", ".join("{" + name + "}" for name in DEAL_NAME_FIELDS)
             raise ValueError(f"deal_name {value!r} cannot be filled ({exc}); it may use {names}") from None
         return value
+
+
+class StagePipeline(Section):
+    """One GHL pipeline and how its stages map to the Zoho Deal ``Stage`` picklist."""
+
+    ghl_pipeline: str = Field(description="GHL pipeline, by id or by name")
+    zoho_pipeline: str = Field(
+        "", description="Zoho Deal Pipeline whose Deals follow this GHL pipeline (empty: any Deal)"
+    )
+    stages: dict[str, str] = Field(
+        default_factory=dict,
+        description="GHL stage (id or name) = Zoho Stage; a Zoho Stage named twice moves GHL to the first",
+    )
+
+
+class StageSync(Section):
+    """``[tracking.stages]``: Deal stages both ways between GHL opportunities and Zoho Deals.
+
+    Example (leadflow.toml)::
+
+        [[tracking.stages.pipelines]]
+        ghl_pipeline = "Sales Pipeline"
+        stages = { "New Lead" = "Qualification", "Proposal Sent" = "Proposal/Price Quote", "Won" = "Closed Won" }
+    """
+
+    pipelines: list[StagePipeline] = Field(
+        default_factory=list,
+        description='Pipelines kept in step (none: stages are not synchronised); e.g. [{ ghl_pipeline = "Sales", '
+        'stages = { "New Lead" = "Qualification", "Won" = "Closed Won" } }], or write '
+        "[[tracking.stages.pipelines]] tables in place of this line",
+    )
+    create_opportunity: bool = Field(
+        True, description="A Deal made by a conversion gets a GHL opportunity for the contact in the mapped stage"
+    )
+    echo_window_seconds: int = Field(
+        900,
+        ge=1,
+        description="A stage change equal to the one leadflow wrote on that record within this window is its own "
+        "change coming back, not moved across again",
+    )

@@ -16,7 +16,7 @@ from leadflow.store.schema.resolve import (
 from leadflow.store.schema.review import review_decisions, review_pairs
 from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 from leadflow.store.schema.sync import lead_conversions, sync_locks, sync_log, sync_outbox, sync_records
-from leadflow.store.schema.tracking import dead_letters, tracking_actions, webhook_deliveries
+from leadflow.store.schema.tracking import dead_letters, deal_links, tracking_actions, webhook_deliveries
 from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "crm_deals",
     "crm_records",
     "dead_letters",
+    "deal_links",
     "engagement_events",
     "ghl_request_ledger",
     "ghl_tokens",

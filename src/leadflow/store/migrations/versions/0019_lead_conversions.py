@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_lead_conversions"
-down_revision = "0015_record_merges"
+down_revision = "0016_deal_links"
 branch_labels = None
 depends_on = None
 
