@@ -13,6 +13,7 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,6 +52,8 @@ def demo_command(
 ) -> None:
     """Run leadflow end to end on the local Zoho and GoHighLevel emulators (no network, no credentials)."""
     from leadflow import pipeline
+    from leadflow.cli.demo_week import print_week, run_week
+    from leadflow.pipeline.demo_week import week_end
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.reporting import store_counts
     from leadflow.runtime import open_store, register_secrets
@@ -95,6 +98,7 @@ def demo_command(
         settings = _with_demo_workflow(ghl_emulator.ghl_settings_for(settings))
         register_secrets(settings)
         engine = open_store(settings)
+        end = week_end(engine, datetime.now(UTC))  # scores are computed as of the week's end, every run
         with _bars(console) as bars:
             result = pipeline.run(
                 settings,
@@ -102,13 +106,16 @@ def demo_command(
                 files=[paths[n] for n in EXPORTS],
                 progress=_progress_on(bars),
                 targets=("zoho", "ghl"),
+                now=end,
             )
         final = emulator.state()
         ghl_final = ghl_emulator.state()
-    with engine.connect() as connection:
-        counts = store_counts(connection)
+        with engine.connect() as connection:
+            counts = store_counts(connection)
+        _summary(console, result, counts, final, ghl_final)
+        week = run_week(console, settings, engine, emulator, ghl_emulator, end=end)
     engine.dispose()
-    _summary(console, result, counts, final, ghl_final)
+    print_week(console, week)
     _closing_hints(console, workdir, zoho_db, started)
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
     from sqlalchemy import Engine
 
@@ -71,6 +73,7 @@ def run(
     http_client: httpx.Client | None = None,
     targets: Sequence[str] = ("zoho",),
     ghl_http_client: httpx.Client | None = None,
+    now: datetime | None = None,
 ) -> PipelineResult:
     """Run the stages in order on the store ``engine`` with ``settings``.
 
@@ -79,6 +82,7 @@ def run(
     - ``sync``: plan and push the result to Zoho through the outbox (False stops after scoring).
     - ``http_client``: the client the Zoho calls go through (tests); one is made from ``[zoho]`` otherwise.
     - ``targets``: where the sync writes, in this order (``zoho``, ``ghl``); ``ghl_http_client`` as for Zoho.
+    - ``now``: the moment scores are computed for (engagement fades with time); default: now.
 
     A stage that fails raises (its run is recorded as failed in the store); the stages after it do not run.
     """
@@ -104,7 +108,7 @@ def run(
     report(StageProgress("resolve", people, people, "people"))
     report(StageProgress("score", 0, None, "people"))
     scored = run_score_stage(
-        engine, settings, on_step=lambda text: report(StageProgress("score", 0, None, "people", note=text))
+        engine, settings, now=now, on_step=lambda text: report(StageProgress("score", 0, None, "people", note=text))
     )
     report(StageProgress("score", scored.records, scored.records, "people"))
     synced = _sync(settings, engine, report, http_client) if sync and "zoho" in targets else None
@@ -121,6 +125,22 @@ def run(
         ghl_sync=to_ghl,
         zoho_links=links,
     )
+
+
+def push(
+    settings: Settings,
+    engine: Engine,
+    *,
+    targets: Sequence[str] = ("zoho",),
+    progress: ProgressCallback | None = None,
+) -> tuple[SyncReport | None, SyncReport | None]:
+    """Plan and sync what the store holds now (scores, tags, suppression) to ``targets``, without ingesting,
+    mirroring, resolving or scoring first: e.g. after the tracking worker re-scored people. Returns the Zoho and
+    the GoHighLevel reports (None for a target not asked for)."""
+    report = progress or _ignore
+    to_zoho = _sync(settings, engine, report, None) if "zoho" in targets else None
+    to_ghl = _sync_ghl(settings, engine, report, None) if "ghl" in targets else None
+    return to_zoho, to_ghl
 
 
 def _ingest_progress(files: Sequence[Path], report: ProgressCallback) -> Callable[[Path, int, int], None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -19,10 +19,18 @@ class DebouncedRescore:
     """Re-scores (every golden record, through the score stage) at most once per ``interval`` seconds; people
     whose events arrived in between are covered by the next run, which ``flush`` forces."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, interval: float = RESCORE_EVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        interval: float = RESCORE_EVERY_SECONDS,
+        as_of: datetime | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.interval = interval
+        self.as_of = as_of  # score as of this moment rather than now (the demo's week stands still)
         self.pending: set[str] = set()
         self.runs = 0
         self._last = 0.0
@@ -40,17 +48,17 @@ class DebouncedRescore:
                 self._run()
 
     def _run(self) -> None:
-        run_score_stage(self.engine, self.settings)
+        run_score_stage(self.engine, self.settings, now=self.as_of)
         self.runs += 1
         self.pending.clear()
         self._last = time.monotonic()
 
 
 def tracking_worker(
-    engine: Engine, settings: Settings, *, worker_id: str | None = None
+    engine: Engine, settings: Settings, *, worker_id: str | None = None, as_of: datetime | None = None
 ) -> tuple[TrackingWorker, DebouncedRescore]:
-    """A worker whose affected people are re-scored (debounced)."""
-    rescore = DebouncedRescore(engine, settings)
+    """A worker whose affected people are re-scored (debounced; as of ``as_of`` when given, else now)."""
+    rescore = DebouncedRescore(engine, settings, as_of=as_of)
     return TrackingWorker(engine, rescore=rescore, worker_id=worker_id, lease=timedelta(minutes=2)), rescore
 
 
