@@ -1,5 +1,6 @@
-"""The GHL emulator fixture of the client tests, shared."""
+"""The GHL and Zoho emulator fixtures of the client tests, shared."""
 
 from tests.ghl.conftest import emulator
+from tests.zoho.conftest import backend, live, rig
 
-__all__ = ["emulator"]
+__all__ = ["backend", "emulator", "live", "rig"]

@@ -24,7 +24,12 @@ def serve_command(
     """Serve the webhook intake (GHL and Zoho), /healthz and /metrics; process stored events in the background."""
     import uvicorn
 
-    from leadflow.pipeline.track import start_worker_thread
+    from leadflow.pipeline.track import (
+        service_url,
+        start_channel_thread,
+        start_reconcile_thread,
+        start_worker_thread,
+    )
 
     context = app_context(ctx)
     settings = context.settings
@@ -42,9 +47,26 @@ def serve_command(
         highlight=False,
     )
     console.print(f"  health {base}/healthz, metrics {base}/metrics", highlight=False)
-    thread = stop = None
+    background: list[tuple[threading.Thread, threading.Event]] = []
     if worker:
-        thread, stop = start_worker_thread(context.engine, settings)
+        background.append(start_worker_thread(context.engine, settings))
+    every = settings.tracking.reconcile_every_seconds
+    reconciling = start_reconcile_thread(context.engine, settings)
+    if reconciling is not None:
+        background.append(reconciling)
+    console.print(
+        f"  reconcile              {'every ' + str(every) + ' s' if reconciling else 'off'}"
+        " (polls GHL conversations and Zoho's modified records for what webhooks missed)",
+        highlight=False,
+    )
+    keeping = start_channel_thread(context.engine, settings, service_url(settings, host, port))
+    if keeping is not None:
+        background.append(keeping)
+    console.print(
+        f"  Zoho channel           {'enabled and renewed by this service' if keeping else 'not managed'}"
+        " (needs [tracking] zoho_channel_id and [zoho])",
+        highlight=False,
+    )
     # The web processes build their app from the same config file (cli and web are layers apart: the app is
     # named to uvicorn, not imported here).
     if context.runtime.config.in_use:
@@ -59,8 +81,9 @@ def serve_command(
             log_level="warning",
         )
     finally:
-        if stop is not None and thread is not None:
+        for _, stop in background:
             stop.set()
+        for thread, _ in background:
             thread.join(timeout=30)
 
 
@@ -165,3 +188,28 @@ def retry_command(
         context.console.print(
             f"{actions:,} Zoho actions queued again (each looks in Zoho for an earlier attempt first)", highlight=False
         )
+
+
+@track_app.command("reconcile")
+def reconcile_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Read changes from this time (ISO 8601, e.g. 2026-12-04T08:00Z) instead of the cursors."),
+    ] = None,
+) -> None:
+    """Poll GHL conversations and Zoho's modified Deals, Leads and Contacts for what webhooks missed."""
+    from leadflow.errors import InputError
+    from leadflow.pipeline.track import run_reconcile
+    from leadflow.tracking.ghl_events import parse_time
+
+    start = parse_time(since) if since else None
+    if since and start is None:
+        raise InputError(f"--since {since!r}: expected an ISO 8601 time such as 2026-12-04T08:00:00Z")
+    context = app_context(ctx)
+    tally = run_reconcile(context.settings, context.engine, since=start)
+    context.console.print(
+        f"GHL messages read {tally.ghl_messages:,} ({tally.ghl_new:,} new);"
+        f" Zoho records read {tally.zoho_records:,} ({tally.zoho_new:,} new); the worker applies the new ones",
+        highlight=False,
+    )

@@ -22,7 +22,7 @@ from pydantic_settings import (
 from leadflow.config.base import Section
 from leadflow.config.scoring import ScoringSettings, SegmentsSettings
 from leadflow.config.sync import SyncSettings
-from leadflow.config.tracking import TrackingRules
+from leadflow.config.tracking import StageSync, TrackingRules
 from leadflow.errors import ConfigError
 
 CONFIG_ENV_VAR = "LEADFLOW_CONFIG"
@@ -102,6 +102,24 @@ class TrackingSettings(Section):
         5.0, gt=0, description="Wait before retrying a failed action (doubling each attempt, at most 10 minutes)"
     )
     rules: TrackingRules = Field(default_factory=TrackingRules, description="What events write in Zoho")
+    stages: StageSync = Field(default_factory=StageSync, description="Deal stages both ways (GHL <-> Zoho)")
+    public_url: str = Field(
+        "",
+        description="Address Zoho and GHL reach the service at (e.g. https://hooks.example.com); unset: the bound "
+        "http://host:port. The Zoho channel's notify_url is <public_url>/webhooks/zoho",
+    )
+    zoho_channel_renew_fraction: float = Field(
+        0.8, gt=0, lt=1, description="Share of the channel's life (Zoho: at most one day) after which serve renews it"
+    )
+    reconcile_every_seconds: int = Field(
+        300, ge=0, description="How often `leadflow serve` polls GHL and Zoho for what webhooks missed; 0 = never"
+    )
+    reconcile_overlap_seconds: int = Field(
+        300, ge=0, description="Each reconcile re-reads this much before its cursor (late writes; stored once)"
+    )
+    reconcile_first_lookback_hours: int = Field(
+        24, ge=1, description="How far back the first reconcile (no cursor yet) reads"
+    )
 
 
 class LoggingSettings(Section):

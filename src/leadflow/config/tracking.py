@@ -40,3 +40,40 @@ class TrackingRules(Section):
     deal_pipeline: str = Field("", description="Pipeline of the new Deal (empty: the layout's default)")
     deal_stage: str = Field("Qualification", description="Stage of the new Deal")
     deal_amount: float | None = Field(None, ge=0, description="Amount of the new Deal (unset: none)")
+
+
+class StagePipeline(Section):
+    """One GHL pipeline and how its stages map to the Zoho Deal ``Stage`` picklist."""
+
+    ghl_pipeline: str = Field(description="GHL pipeline, by id or by name")
+    zoho_pipeline: str = Field(
+        "", description="Zoho Deal Pipeline whose Deals follow this GHL pipeline (empty: any Deal)"
+    )
+    stages: dict[str, str] = Field(
+        default_factory=dict,
+        description="GHL stage (id or name) = Zoho Stage; a Zoho Stage named twice moves GHL to the first",
+    )
+
+
+class StageSync(Section):
+    """``[tracking.stages]``: Deal stages both ways between GHL opportunities and Zoho Deals.
+
+    Example (leadflow.toml)::
+
+        [[tracking.stages.pipelines]]
+        ghl_pipeline = "Sales Pipeline"
+        stages = { "New Lead" = "Qualification", "Proposal Sent" = "Proposal/Price Quote", "Won" = "Closed Won" }
+    """
+
+    pipelines: list[StagePipeline] = Field(
+        default_factory=list, description="Pipelines kept in step (none: stages are not synchronised)"
+    )
+    create_opportunity: bool = Field(
+        True, description="A Deal made by a conversion gets a GHL opportunity for the contact in the mapped stage"
+    )
+    echo_window_seconds: int = Field(
+        900,
+        ge=1,
+        description="A stage change equal to the one leadflow wrote on that record within this window is its own "
+        "change coming back, not moved across again",
+    )

@@ -54,11 +54,23 @@ class ConversationsApi:
             str(body["emailMessageId"]) if body.get("emailMessageId") else None,
         )
 
-    def search(self, *, contact_id: str | None = None, limit: int = 100) -> Iterator[dict[str, Any]]:
-        """Conversations (of a contact), walked by ``startAfterDate`` (the last one's sort value)."""
+    def search(
+        self,
+        *,
+        contact_id: str | None = None,
+        limit: int = 100,
+        sort: Literal["asc", "desc"] | None = None,
+        sort_by: Literal["last_message_date", "last_manual_message_date"] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Conversations (of a contact), walked by ``startAfterDate`` (the last one's sort value); with
+        ``sort="desc", sort_by="last_message_date"`` the most recently active come first."""
 
         def fetch(cursor: _After) -> Page[dict[str, Any]]:
             params: dict[str, Any] = {"locationId": self.api.location_id, "contactId": contact_id, "limit": limit}
+            if sort is not None:
+                params["sort"] = sort
+            if sort_by is not None:
+                params["sortBy"] = sort_by
             if cursor.value is not None:
                 params["startAfterDate"] = cursor.value
             body = self.api.call("GET", "/conversations/search", params=params) or {}

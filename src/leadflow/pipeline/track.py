@@ -1,5 +1,6 @@
 """The tracking stage run by ``leadflow serve`` and ``leadflow worker``: the worker with re-scoring wired in,
-and the runner of the actions its events queue in Zoho.
+the reconcile timer, the keeper of the Zoho notification channel, and the runner of the actions its events
+queue in Zoho.
 
 New kinds of action plug in here: a planner in :func:`action_planners` (event -> actions, run in the worker's
 transaction) and a handler in :func:`action_registry` (how to perform one, how to find an earlier attempt).
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,8 +20,12 @@ import httpx
 from sqlalchemy import Engine
 
 from leadflow.config import Settings
+from leadflow.errors import LeadflowError
+from leadflow.ghl import GhlClient
 from leadflow.log import get_logger
+from leadflow.pipeline.ghl_sync import ghl_configured
 from leadflow.pipeline.score import run_score_stage
+from leadflow.store.runs import utcnow
 from leadflow.tracking.actions import (
     ActionContext,
     ActionPlanner,
@@ -29,10 +35,13 @@ from leadflow.tracking.actions import (
     ActionTally,
     RetryPolicy,
 )
+from leadflow.tracking.channels import ChannelKeeper, channel_token
+from leadflow.tracking.reconcile import Reconciler, ReconcileTally
 from leadflow.tracking.rules import CONVERT, rules_planner
+from leadflow.tracking.stages import ConvertAndLink, stage_handlers, stage_planner
 from leadflow.tracking.worker import TrackingWorker, WorkerTally
-from leadflow.tracking.zoho_actions import default_registry
-from leadflow.zoho.client import ZohoClient
+from leadflow.tracking.zoho_actions import zoho_handlers
+from leadflow.zoho import ZohoClient
 
 RESCORE_EVERY_SECONDS = 2.0  # re-scores are debounced: a burst of events costs one scoring run
 
@@ -77,13 +86,20 @@ class DebouncedRescore:
 
 
 def action_planners(settings: Settings) -> list[ActionPlanner]:
-    """What turns stored events into actions: ``[tracking.rules]`` (add a planner here for a new kind)."""
-    return [rules_planner(settings.tracking.rules)]
+    """What turns stored events into actions: ``[tracking.rules]`` and ``[tracking.stages]`` (add a planner
+    here for a new kind)."""
+    return [rules_planner(settings.tracking.rules), stage_planner(settings.tracking.stages)]
 
 
 def action_registry(settings: Settings) -> ActionRegistry:
-    """The handler of every kind of action (register a new kind's handler here)."""
-    return default_registry(settings.tracking.rules)
+    """The handler of every kind of action (register a new kind's handler here): the Zoho handlers, the
+    conversion also giving its Deal a GHL opportunity, and the stage moves both ways."""
+    registry = ActionRegistry()
+    for handler in zoho_handlers(settings.tracking.rules):
+        registry.register(ConvertAndLink(handler, settings.tracking.stages) if handler.kind == CONVERT else handler)
+    for handler in stage_handlers(settings.tracking.stages):
+        registry.register(handler)
+    return registry
 
 
 def tracking_worker(
@@ -140,6 +156,7 @@ class TrackingProcess:
     zoho: ZohoClient
     events: WorkerTally = field(default_factory=WorkerTally)
     actions: ActionTally = field(default_factory=ActionTally)
+    owned: list[GhlClient] = field(default_factory=list)  # clients made for this process, closed with it
 
     def run_once(self, limit: int = 500) -> int:
         """One batch of events then one of actions; how many of either were claimed."""
@@ -170,6 +187,8 @@ class TrackingProcess:
 
     def close(self) -> None:
         self.zoho.close()
+        for client in self.owned:
+            client.close()
 
 
 def tracking_process(
@@ -185,8 +204,13 @@ def tracking_process(
     re-score as of that moment, not now)."""
     worker, rescore = tracking_worker(engine, settings, worker_id=worker_id, as_of=as_of)
     zoho = ZohoClient.from_settings(settings, engine, http_client)
-    runner = action_runner(engine, settings, zoho, rescore=rescore, worker_id=worker_id, services=services)
-    return TrackingProcess(worker, rescore, runner, zoho)
+    given = dict(services or {})
+    owned: list[GhlClient] = []
+    if "ghl" not in given and ghl_configured(settings):  # stage moves and opportunities write to GHL
+        owned.append(GhlClient.from_settings(settings, engine))
+        given["ghl"] = owned[0]
+    runner = action_runner(engine, settings, zoho, rescore=rescore, worker_id=worker_id, services=given)
+    return TrackingProcess(worker, rescore, runner, zoho, owned=owned)
 
 
 def start_worker_thread(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
@@ -201,5 +225,127 @@ def start_worker_thread(engine: Engine, settings: Settings) -> tuple[threading.T
             process.close()
 
     thread = threading.Thread(target=loop, name="leadflow-tracking-worker", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def zoho_configured(settings: Settings) -> bool:
+    """Whether ``[zoho]`` names a way in (an OAuth app, an auth proxy, or a static token).
+
+    Example:
+        >>> zoho_configured(Settings())
+        False
+    """
+    zs = settings.zoho
+    if zs.auth == "oauth":
+        return bool(zs.client_id)
+    if zs.auth == "proxy":
+        return bool(zs.api_base_url)
+    return True
+
+
+def service_url(settings: Settings, host: str, port: int) -> str:
+    """Where Zoho and GHL reach the service: ``[tracking] public_url``, else the bound address."""
+    configured = settings.tracking.public_url.rstrip("/")
+    if configured:
+        return configured
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
+@contextmanager
+def reconciler(settings: Settings, engine: Engine) -> Iterator[Reconciler]:
+    """A reconciler over whichever of GHL and Zoho are configured (their clients closed at the end)."""
+    tracking = settings.tracking
+    with ExitStack() as stack:
+        conversations = None
+        modules = {}
+        if ghl_configured(settings):
+            ghl = GhlClient.from_settings(settings, engine)
+            stack.callback(ghl.close)
+            conversations = ghl.conversations
+        if zoho_configured(settings):
+            zoho = stack.enter_context(ZohoClient.from_settings(settings, engine))
+            modules = {"Deals": zoho.deals, "Leads": zoho.leads, "Contacts": zoho.contacts}
+        yield Reconciler(
+            engine,
+            conversations=conversations,
+            zoho_modules=modules,
+            overlap=timedelta(seconds=tracking.reconcile_overlap_seconds),
+            first_lookback=timedelta(hours=tracking.reconcile_first_lookback_hours),
+        )
+
+
+def run_reconcile(settings: Settings, engine: Engine, *, since: datetime | None = None) -> ReconcileTally:
+    """One reconcile pass (``leadflow track reconcile``)."""
+    if not ghl_configured(settings) and not zoho_configured(settings):
+        raise LeadflowError("nothing to reconcile: neither [ghl] nor [zoho] is configured")
+    with reconciler(settings, engine) as polling:
+        return polling.run(since)
+
+
+def start_reconcile_thread(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event] | None:
+    """The reconcile timer of ``leadflow serve`` (``[tracking] reconcile_every_seconds``; ``None`` when 0)."""
+    every = settings.tracking.reconcile_every_seconds
+    if every <= 0 or not (ghl_configured(settings) or zoho_configured(settings)):
+        return None
+    log = get_logger(__name__)
+    stop = threading.Event()
+
+    def loop() -> None:
+        with reconciler(settings, engine) as polling:
+            while not stop.wait(every):
+                try:
+                    tally = polling.run()
+                except LeadflowError as exc:  # a vendor or store outage: the cursor stayed put, try next time
+                    log.warning("tracking.reconcile_failed", error=str(exc))
+                    continue
+                log.info("tracking.reconcile", ghl_new=tally.ghl_new, zoho_new=tally.zoho_new)
+
+    thread = threading.Thread(target=loop, name="leadflow-reconcile", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def channel_keeper(
+    settings: Settings,
+    engine: Engine,
+    zoho: ZohoClient,
+    notify_base: str,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> ChannelKeeper:
+    """The keeper of ``[tracking] zoho_channel_id``, notifying ``<notify_base>/webhooks/zoho``."""
+    tracking = settings.tracking
+    configured = tracking.zoho_channel_token.get_secret_value() if tracking.zoho_channel_token else None
+    token = channel_token(engine, tracking.zoho_channel_id, configured)
+    return ChannelKeeper(
+        zoho.watch,
+        tracking.zoho_channel_id,
+        f"{notify_base.rstrip('/')}/webhooks/zoho",
+        token,
+        renew_fraction=tracking.zoho_channel_renew_fraction,
+        clock=clock or utcnow,
+    )
+
+
+def start_channel_thread(
+    engine: Engine, settings: Settings, notify_base: str
+) -> tuple[threading.Thread, threading.Event] | None:
+    """Keep the Zoho channel enabled and renewed while ``leadflow serve`` runs (``None`` when no channel id or
+    no Zoho is configured). The token is settled before this returns, so the intake knows it at once."""
+    if not settings.tracking.zoho_channel_id or not zoho_configured(settings):
+        return None
+    zoho = ZohoClient.from_settings(settings, engine)
+    keeper = channel_keeper(settings, engine, zoho, notify_base)
+    stop = threading.Event()
+
+    def loop() -> None:
+        try:
+            keeper.run_forever(stop)
+        finally:
+            zoho.close()
+
+    thread = threading.Thread(target=loop, name="leadflow-zoho-channel", daemon=True)
     thread.start()
     return thread, stop

@@ -40,13 +40,27 @@ _OPPORTUNITY_KINDS = {
 }
 
 
+MESSAGE_TYPES = ("InboundMessage", "OutboundMessage")
+
+
+def message_event_id(message_id: str) -> str:
+    """The id of the delivery about one message, whether its webhook or a reconcile poll brought it."""
+    return f"message:{message_id}"
+
+
 def event_id(body: Mapping[str, Any], raw: bytes) -> str:
-    """GHL's ``webhookId``; a body without one (older deliveries) is keyed by the hash of its bytes.
+    """The delivery's identity: a message's ``messageId`` (so the webhook and ``leadflow track reconcile``,
+    which reads the same message from the conversations API, store it once), else GHL's ``webhookId``; a
+    body with neither (older deliveries) is keyed by the hash of its bytes.
 
     Example:
         >>> event_id({"webhookId": "w-1"}, b"{}")
         'w-1'
+        >>> event_id({"type": "InboundMessage", "messageId": "m-9", "webhookId": "w-2"}, b"{}")
+        'message:m-9'
     """
+    if body.get("type") in MESSAGE_TYPES and body.get("messageId"):
+        return message_event_id(str(body["messageId"]))
     value = body.get("webhookId")
     return str(value) if value else "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -91,7 +105,7 @@ def to_events(body: Mapping[str, Any], raw: bytes = b"") -> list[TrackedEvent]:
         fields.update(extra)
         return TrackedEvent("ghl", vendor_id, kind, fields.pop("occurred_at", when), **fields)
 
-    if kind_of_delivery in ("InboundMessage", "OutboundMessage"):
+    if kind_of_delivery in MESSAGE_TYPES:
         return [
             event(
                 _message_kind(body),

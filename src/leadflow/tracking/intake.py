@@ -13,7 +13,7 @@ import hmac
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from leadflow.ghl.webhooks import SignatureVerifier
+from leadflow.store import kv
 from leadflow.store import tracking as repo
 from leadflow.store.runs import utcnow
 from leadflow.tracking.ghl_events import parse_time, to_events
@@ -214,6 +215,37 @@ class Intake:
     def _reject(self, reason: str, status: int, message: str) -> Answer:
         self.metrics.add(f"rejected_{reason}")
         return Answer(status, {"error": message})
+
+
+@dataclass(frozen=True)
+class PolledDelivery:
+    """What ``leadflow track reconcile`` found that a webhook may have missed, in the webhook's own shape and
+    with the id its webhook would carry (so the two are stored once, whichever comes first)."""
+
+    source: str
+    vendor_event_id: str
+    event_type: str
+    contact_key: str | None
+    body: Mapping[str, Any]
+
+
+def store_polled(engine: Engine, deliveries: Sequence[PolledDelivery], *, cursor_key: str, cursor: Any) -> int:
+    """Store what a poll found and advance its cursor in one transaction (a crash before the commit leaves the
+    cursor where it was, so the next poll reads the same records again); the number of new deliveries."""
+    new = 0
+    with engine.begin() as connection:
+        for delivery in deliveries:
+            new += repo.store_delivery(
+                connection,
+                source=delivery.source,
+                vendor_event_id=delivery.vendor_event_id,
+                event_type=delivery.event_type,
+                contact_key=delivery.contact_key,
+                headers={"x-leadflow-origin": "reconcile"},
+                body=json.dumps(dict(delivery.body), sort_keys=True, default=str).encode(),
+            )
+        kv.set_value(connection, key=cursor_key, value=cursor)
+    return new
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

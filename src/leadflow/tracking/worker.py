@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from leadflow.log import get_logger
+from leadflow.store import deal_links
 from leadflow.store import scoring as events_repo
 from leadflow.store import tracking as repo
 from leadflow.store import tracking_actions as actions_repo
@@ -109,6 +110,9 @@ class TrackingWorker:
                 remote_ids=_remote_ids(events for _, events, _ in parsed if events),
                 emails=[e.email for _, events, _ in parsed if events for e in events if e.email],
             )
+            deals = [e.zoho_id or "" for _, events, _ in parsed if events for e in events if _about_deal(e)]
+            for deal_id, person in deal_links.people_of_deals(connection, deals).items():
+                index.by_remote[("zoho", deal_id)] = person  # a Deal's events belong to its linked person
         rows: list[dict[str, Any]] = []
         planned: list[PlannedEvent] = []
         outcome: dict[str, list[int]] = {repo.PROCESSED: [], repo.IGNORED: [], repo.PARKED: []}
@@ -117,7 +121,12 @@ class TrackingWorker:
             if events is None:
                 failed.append((delivery.id, error or "unreadable"))
                 continue
-            useful = [e for e in events if e.kind != "unknown"]
+            # a Deal leadflow does not link (made by hand in Zoho, not converted by leadflow) is not its business
+            useful = [
+                e
+                for e in events
+                if e.kind != "unknown" and not (_about_deal(e) and ("zoho", e.zoho_id) not in index.by_remote)
+            ]
             if not useful:
                 outcome[repo.IGNORED].append(delivery.id)
                 continue
@@ -183,6 +192,10 @@ class TrackingWorker:
             if tally.claimed == 0:
                 stop.wait(idle_seconds)
         return total
+
+
+def _about_deal(event: TrackedEvent) -> bool:
+    return event.source == "zoho" and event.zoho_module == "Deals" and bool(event.zoho_id)
 
 
 def _remote_ids(batches: Iterable[Sequence[TrackedEvent]]) -> list[tuple[str, str]]:

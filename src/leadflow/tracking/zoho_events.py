@@ -36,7 +36,8 @@ def workflow_id(fields: Mapping[str, Any], raw: bytes) -> str:
 
 
 def notification_events(body: Mapping[str, Any]) -> list[TrackedEvent]:
-    """One event per record id: ``zoho_<operation>`` with the module and the affected fields.
+    """One event per record id: ``zoho_<operation>`` with the module, the affected fields and (when the channel
+    returns them) their new values.
 
     Example:
         >>> [e.zoho_id for e in notification_events({"module": "Deals", "operation": "update", "ids": ["9"],
@@ -53,6 +54,12 @@ def notification_events(body: Mapping[str, Any]) -> list[TrackedEvent]:
             if isinstance(item, Mapping):
                 for record_id, names in item.items():
                     fields_by_id[str(record_id)] = names
+    values_by_id: dict[str, Any] = {}
+    changed = body.get("affected_values") or []  # channels enabled with return_affected_field_values
+    if isinstance(changed, list):
+        for item in changed:
+            if isinstance(item, Mapping) and isinstance(item.get("values"), Mapping):
+                values_by_id[str(item.get("record_id"))] = dict(item["values"])
     when = parse_time(body.get("server_time"))
     return [
         TrackedEvent(
@@ -62,7 +69,10 @@ def notification_events(body: Mapping[str, Any]) -> list[TrackedEvent]:
             when,
             zoho_module=module,
             zoho_id=str(record_id),
-            details={"affected_fields": fields_by_id.get(str(record_id), [])},
+            details={
+                "affected_fields": fields_by_id.get(str(record_id), []),
+                **({"values": values_by_id[str(record_id)]} if str(record_id) in values_by_id else {}),
+            },
         )
         for record_id in body.get("ids") or []
     ]

@@ -70,3 +70,25 @@ tracking_actions = Table(
     Index("ix_tracking_actions_state_next", "state", "next_attempt_at"),
     Index("ix_tracking_actions_person", "golden_person_id"),
 )
+
+# A Zoho Deal and the GHL opportunity that stands for it, with the stage each side was last known (or made) to
+# be in, and the stage leadflow itself last wrote on each side and when: a change coming back equal to it
+# within the echo window is leadflow's own, not moved across again.
+deal_links = Table(
+    "deal_links",
+    metadata,
+    Column("zoho_deal_id", String(64), primary_key=True),
+    Column("ghl_opportunity_id", String(64), nullable=False),
+    Column("ghl_pipeline_id", String(64), nullable=False),
+    Column("golden_person_id", String(64), nullable=False),
+    Column("zoho_stage", String(120)),
+    Column("ghl_stage_id", String(64)),
+    Column("zoho_written_stage", String(120)),
+    Column("zoho_written_at", Timestamp),
+    Column("ghl_written_stage_id", String(64)),
+    Column("ghl_written_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("ghl_opportunity_id", name="uq_deal_links_opportunity"),
+    Index("ix_deal_links_person", "golden_person_id"),
+)

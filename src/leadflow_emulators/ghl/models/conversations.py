@@ -205,9 +205,18 @@ class Conversations:
     def search(self, params: dict[str, str]) -> tuple[list[Doc], int]:
         contact_id = params.get("contactId")
         hits = [c for c in self.core.docs.all("conversation") if not contact_id or c["contactId"] == contact_id]
-        hits.sort(key=lambda c: (epoch_ms(c["dateUpdated"]), c["id"]), reverse=params.get("sort", "desc") == "desc")
+        descending = params.get("sort", "desc") == "desc"
+        hits.sort(key=lambda c: (epoch_ms(c["dateUpdated"]), c["id"]), reverse=descending)
+        total = len(hits)
+        after = params.get("startAfterDate")
+        if after:  # the sort value of the last conversation of the previous page
+            boundary = int(after)
+            if descending:
+                hits = [c for c in hits if epoch_ms(c["dateUpdated"]) < boundary]
+            else:
+                hits = [c for c in hits if epoch_ms(c["dateUpdated"]) > boundary]
         limit = int(params.get("limit", "20") or 20)
-        return [self.render_summary(c) for c in hits[:limit]], len(hits)
+        return [self.render_summary(c) for c in hits[:limit]], total
 
     def render_summary(self, conversation: Doc) -> Doc:
         contact = self.core.docs.get("contact", conversation["contactId"]) or {}
@@ -226,6 +235,7 @@ class Conversations:
             "phone": contact.get("phone") or "",
             "dateAdded": epoch_ms(conversation["dateAdded"]),
             "dateUpdated": epoch_ms(conversation["dateUpdated"]),
+            "sort": [epoch_ms(conversation["dateUpdated"])],
         }
 
     def webhook_shape(self, message: Doc, call_status: str | None = None) -> dict[str, Any]:
