@@ -9,13 +9,11 @@ thread beside it; GoHighLevel's emulator signs its webhooks with its own keys, w
 
 from __future__ import annotations
 
-import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -30,7 +28,7 @@ if TYPE_CHECKING:
     from leadflow.sync.runner import SyncReport
 
 CHANNEL_ID = "1000000068001"
-WATCHED = ["Leads.all", "Contacts.all", "Deals.all", "Accounts.all"]
+DEAL_AMOUNT = 24_000.0
 SETTLE_TIMEOUT = 120.0  # seconds for the service to take in and process the week, before the demo fails loudly
 GHL_PIPELINE = {
     "id": "leadflowDemoPipeline1",
@@ -43,6 +41,12 @@ GHL_PIPELINE = {
     ],
 }
 GHL_CALENDAR = {"id": "leadflowDemoCalendar1", "name": "Discovery calls"}
+STAGE_MAP = {  # GHL stage = Zoho Deal Stage
+    "Meeting booked": "Qualification",
+    "Qualified": "Needs Analysis",
+    "Proposal sent": "Proposal/Price Quote",
+    "Negotiation": "Negotiation/Review",
+}
 
 
 @dataclass
@@ -56,6 +60,8 @@ class WeekSummary:
     events_total: dict[str, int]
     zoho_before: dict[str, int]
     zoho_after: dict[str, int]
+    deal_stages: dict[str, int]
+    actions: dict[tuple[str, str], int]  # (kind, state) -> how many this run
     changes: list[ScoreChange]
     suppressed: list[ScoreChange]
     opted_out: int
@@ -67,16 +73,22 @@ class WeekSummary:
         return self.zoho_after.get(module, 0) - self.zoho_before.get(module, 0)
 
 
-def service_settings(settings: Settings, ghl: EmulatorProcess, channel_token: str) -> Settings:
-    """``settings`` for the service: the GHL emulator's public keys verify its webhooks, the channel's token
-    checks Zoho's notifications."""
+def service_settings(settings: Settings, ghl: EmulatorProcess) -> Settings:
+    """``settings`` for the service: the GHL emulator's public keys verify its webhooks; the demo's channel
+    carries Zoho's notifications; the demo pipeline's stages map to Zoho's Deal stages; a converted Lead's Deal
+    gets an amount."""
+    from leadflow.config.tracking import StagePipeline
+
     keys = ghl.http.get("/_emulator/webhooks/keys").json()
     ghl_section = settings.ghl.model_copy(
         update={"webhook_public_key": keys["ed25519"], "webhook_legacy_public_key": keys["rsa"]}
     )
-    tracking = settings.tracking.model_copy(
-        update={"zoho_channel_id": CHANNEL_ID, "zoho_channel_token": SecretStr(channel_token)}
+    tracking = settings.tracking
+    stages = tracking.stages.model_copy(
+        update={"pipelines": [StagePipeline(ghl_pipeline=GHL_PIPELINE["name"], stages=STAGE_MAP)]}
     )
+    rules = tracking.rules.model_copy(update={"deal_amount": tracking.rules.deal_amount or DEAL_AMOUNT})
+    tracking = tracking.model_copy(update={"zoho_channel_id": CHANNEL_ID, "stages": stages, "rules": rules})
     return settings.model_copy(update={"ghl": ghl_section, "tracking": tracking})
 
 
@@ -96,64 +108,71 @@ def run_week(
     from leadflow.ghl.client import GhlClient
     from leadflow.pipeline import demo_week as week
     from leadflow.pipeline.service import ServiceThread
-    from leadflow.pipeline.track import tracking_worker
+    from leadflow.pipeline.track import channel_keeper, tracking_process
     from leadflow.store.runs import utcnow
     from leadflow.zoho.client import ZohoClient
 
     _seed_ghl(ghl_emulator)
-    token = secrets.token_hex(16)
-    served = service_settings(settings, ghl_emulator, token)
+    served = service_settings(settings, ghl_emulator)
     # cli and web are layers apart: the app factory is named, as `leadflow serve` names it to uvicorn
     create_app = import_from_string("leadflow.web.app:create_app")
     before = week.score_snapshot(engine)
     started = utcnow()
+    steps = week.plan(engine, end)
+    rounds = week.rounds(steps)
     with ZohoClient.from_settings(settings, engine) as zoho, GhlClient.from_settings(settings, engine) as ghl:
         zoho_before = week.zoho_counts(zoho)
-        worker, rescore = tracking_worker(engine, served, as_of=end)
         stop = threading.Event()
-        thread = threading.Thread(target=worker.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
+        process = tracking_process(engine, served, as_of=end)
+        thread = threading.Thread(target=process.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
+        actions_before = week.action_counts(engine)
         with ServiceThread(create_app(served)) as service, _bars(console) as bars:
+            channel_keeper(served, engine, zoho, service.base_url).check()  # the token is stored before any use
             thread.start()
             try:
                 ghl_emulator.http.post(
                     "/_emulator/webhooks", json={"urls": [f"{service.base_url}/webhooks/ghl"], "retry_interval": 1.0}
                 ).raise_for_status()
-                zoho.watch.enable(CHANNEL_ID, WATCHED, f"{service.base_url}/webhooks/zoho", token=token)
-                steps = week.plan(engine, end)
-                simulating = bars.add_task("simulate week", total=len(steps), amount="")
-                simulated = week.simulate(
-                    ghl_emulator.http,
-                    steps,
-                    lambda done: bars.update(simulating, completed=done, amount=f"{done:,} / {len(steps):,} steps"),
-                )
                 baseline = week.backlog(engine, ghl_emulator.http).done
+                simulating = bars.add_task("simulate week", total=len(steps), amount="")
                 settling = bars.add_task("tracking", total=None, amount="")
+
+                def simulated_so_far(done: int) -> None:
+                    bars.update(simulating, completed=done, amount=f"{done:,} / {len(steps):,} steps")
 
                 def show(now: Backlog) -> None:
                     taken = now.done - baseline
+                    to_go = now.waiting + now.sending + now.actions
                     bars.update(
                         settling,
                         completed=taken,
-                        total=taken + now.waiting + now.sending,
-                        amount=f"{taken:,} deliveries processed, {now.waiting + now.sending:,} to go",
+                        total=taken + to_go,
+                        amount=f"{taken:,} deliveries processed, {to_go:,} to go",
                     )
 
-                week.wait_until_settled(
-                    engine, ghl_emulator.http, zoho_emulator.http, timeout=SETTLE_TIMEOUT, on_progress=show
-                )
-                rescore.flush()
+                def settle() -> None:
+                    week.wait_until_settled(
+                        engine, ghl_emulator.http, zoho_emulator.http, timeout=SETTLE_TIMEOUT, on_progress=show
+                    )
+
+                simulated = week.SimulatedWeek()
+                for steps_of_round in rounds:
+                    offset = simulated.steps
+                    simulated.add(
+                        week.simulate(ghl_emulator.http, steps_of_round, lambda n: simulated_so_far(offset + n))  # noqa: B023
+                    )
+                    settle()
+                process.rescore.flush()
                 pushed = pipeline.push(settings, engine, targets=("zoho", "ghl"), progress=_push_progress(bars))
-                week.wait_until_settled(
-                    engine, ghl_emulator.http, zoho_emulator.http, timeout=SETTLE_TIMEOUT, on_progress=show
-                )
+                settle()
                 deliveries = week.backlog(engine, ghl_emulator.http).done - baseline
             finally:
                 stop.set()
                 thread.join(timeout=30)
+                process.close()
                 ghl_emulator.http.post("/_emulator/webhooks", json={"urls": []})
         after = week.score_snapshot(engine)
         changes = week.score_changes(before, after)
-        suppressed = week.newly_suppressed(changes)
         now_suppressed = [golden for golden, line in after.items() if line.suppressed]
         summary = WeekSummary(
             end=end,
@@ -163,8 +182,10 @@ def run_week(
             events_total=week.events_by_type(engine),
             zoho_before=zoho_before,
             zoho_after=week.zoho_counts(zoho),
+            deal_stages=week.zoho_deal_stages(zoho),
+            actions=week.action_delta(actions_before, week.action_counts(engine)),
             changes=changes,
-            suppressed=suppressed,
+            suppressed=week.newly_suppressed(changes),
             opted_out=week.zoho_opted_out(zoho),
             ghl_dnd=week.ghl_email_dnd(ghl, week.ghl_ids(engine, now_suppressed).values()),
             pushed=pushed,
@@ -237,12 +258,26 @@ def print_week(console: Console, summary: WeekSummary) -> None:
         )
     written = " / ".join(f"{summary.written(m):,}" for m in ("Notes", "Tasks", "Calls", "Events"))
     held = " / ".join(f"{summary.zoho_after.get(m, 0):,}" for m in ("Notes", "Tasks", "Calls", "Events"))
-    table.add_row("Zoho Notes / Tasks / Calls / Events written", f"{written} (Zoho now holds {held})")
+    table.add_row("Zoho Notes / Tasks / Calls / Events written", f"{written} (counted in Zoho; it now holds {held})")
+    done = {kind: n for (kind, state), n in summary.actions.items() if state == "done"}
     table.add_row(
         "Leads converted (Contact + Account + Deal)",
-        f"{summary.written('Deals'):,} (Zoho now holds {summary.zoho_after.get('Deals', 0):,} Deals)",
+        f"{done.get('convert', 0):,}; Zoho Deals {summary.zoho_before.get('Deals', 0):,} ->"
+        f" {summary.zoho_after.get('Deals', 0):,}, {done.get('ghl_opportunity', 0):,} linked to a GHL opportunity",
     )
-    table.add_row("GoHighLevel opportunity stage moves", f"{events.get('deal_stage_changed', 0):,}")
+    moves = events.get("deal_stage_changed", 0)
+    table.add_row(
+        "Deals moved (GHL opportunity stage -> Zoho Deal Stage)",
+        f"{done.get('zoho_deal_stage', 0):,} of {moves:,} GHL stage moves (moves of opportunities with no Deal are"
+        " left alone)"
+        if moves
+        else f"{done.get('zoho_deal_stage', 0):,}",
+    )
+    if summary.deal_stages:
+        table.add_row("  Zoho Deals by Stage", _kinds(summary.deal_stages))
+    failed = {kind: n for (kind, state), n in summary.actions.items() if state == "failed"}
+    if failed:
+        table.add_row("[red]writes that failed[/]", f"[red]{_kinds(failed)}[/] (see `leadflow track status`)")
     table.add_row("people whose score changed", f"{len(summary.changes):,}")
     for change in summary.changes[:5]:
         table.add_row(f"  {escape(change.after.name)}", f"{change.before.text()} -> {change.after.text()}")
@@ -266,4 +301,3 @@ def print_week(console: Console, summary: WeekSummary) -> None:
 
 def _kinds(counts: Any) -> str:
     return ", ".join(f"{n:,} {kind}" for kind, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-

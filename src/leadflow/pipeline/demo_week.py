@@ -24,6 +24,7 @@ from leadflow.errors import LeadflowError
 from leadflow.sampledata.week import WeekContact, plan_week
 from leadflow.store import kv
 from leadflow.store import tracking as deliveries_repo
+from leadflow.store import tracking_actions as actions_repo
 from leadflow.store.schema import engagement_events, golden_people, scores, sync_records
 from leadflow.tracking.events import ENGAGEMENT_KINDS, SUPPRESSING_KINDS
 
@@ -153,10 +154,28 @@ class SimulatedWeek:
     def new(self) -> int:
         return sum(self.applied.values())
 
+    def add(self, other: SimulatedWeek) -> SimulatedWeek:
+        self.steps += other.steps
+        self.applied.update(other.applied)
+        self.duplicates += other.duplicates
+        self.refused.extend(other.refused)
+        return self
+
 
 def plan(engine: Engine, end: datetime) -> list[dict[str, Any]]:
     """The week's steps for the people synced to GoHighLevel."""
     return plan_week(week_contacts(engine), end=end, seed=WEEK_SEED)
+
+
+def rounds(steps: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The week's steps in the rounds the demo applies them in, letting the service catch up after each: first
+    everything but stage moves, then each opportunity's first move (by then the conversions have linked the
+    opportunities to Deals), then the second moves (a day later in the week, so processed after the first, as
+    they would be)."""
+    moves = [step for step in steps if step["kind"] == "stage_change"]
+    first = [step for step in moves if not step["key"].endswith(":1")]
+    second = [step for step in moves if step["key"].endswith(":1")]
+    return [batch for batch in ([s for s in steps if s["kind"] != "stage_change"], first, second) if batch]
 
 
 def simulate(control: httpx.Client, steps: Sequence[dict[str, Any]], on_batch: Callable[[int], None]) -> SimulatedWeek:
@@ -187,19 +206,36 @@ class Backlog:
     lost: int
     waiting: int
     done: int
+    actions: int  # writes to Zoho and GHL the events queued, not done yet
 
     @property
     def settled(self) -> bool:
-        return self.sending == 0 and self.waiting == 0
+        return self.sending == 0 and self.waiting == 0 and self.actions == 0
 
 
 def backlog(engine: Engine, ghl_control: httpx.Client) -> Backlog:
     hooks = ghl_control.get("/_emulator/webhooks").json()
     with engine.connect() as connection:
         states = deliveries_repo.counts(connection)
+        actions = actions_repo.counts(connection)
     waiting = states.get(deliveries_repo.RECEIVED, 0) + states.get(deliveries_repo.PROCESSING, 0)
     done = sum(n for state, n in states.items() if state not in (deliveries_repo.RECEIVED, deliveries_repo.PROCESSING))
-    return Backlog(int(hooks["pending"]), int(hooks["outcomes"].get("lost", 0)), waiting, done)
+    queued = actions.get(actions_repo.PENDING, 0) + actions.get(actions_repo.IN_FLIGHT, 0)
+    return Backlog(int(hooks["pending"]), int(hooks["outcomes"].get("lost", 0)), waiting, done, queued)
+
+
+def action_counts(engine: Engine) -> dict[tuple[str, str], int]:
+    """The tracking outbox's actions by (kind, state)."""
+    with engine.connect() as connection:
+        return actions_repo.counts_by_kind(connection)
+
+
+def action_delta(before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """What changed between two :func:`action_counts` (an action that moved from pending to done counts once, as
+    done)."""
+    keys = set(before) | set(after)
+    delta = {key: after.get(key, 0) - before.get(key, 0) for key in keys}
+    return {key: n for key, n in delta.items() if n > 0}
 
 
 def wait_until_settled(
@@ -209,12 +245,11 @@ def wait_until_settled(
     *,
     timeout: float,
     on_progress: Callable[[Backlog], None],
-    extra_waiting: Callable[[], int] = lambda: 0,
     poll: float = 0.2,
 ) -> Backlog:
-    """Wait until GHL has sent every webhook, Zoho every notification, and the worker has processed every stored
-    delivery (and whatever ``extra_waiting`` counts, e.g. writes queued for Zoho) — twice in a row, since
-    processing can make Zoho notify again. Raises :class:`LeadflowError` past ``timeout`` seconds, saying what is
+    """Wait until GHL has sent every webhook, Zoho every notification, the worker has processed every stored
+    delivery and performed every action they queued: twice in a row, since an action can make Zoho or GHL
+    notify again. Raises :class:`LeadflowError` past ``timeout`` seconds, saying what is
     still waiting, or when GHL lost a webhook (the service refused it)."""
     deadline = time.monotonic() + timeout
     lost_before = backlog(engine, ghl_control).lost
@@ -228,14 +263,13 @@ def wait_until_settled(
                 f"the tracking service refused {now.lost - lost_before:,} of GoHighLevel's webhooks (GHL does not send"
                 " them again); see the service's log and `leadflow track status`"
             )
-        pending = extra_waiting()
-        quiet = quiet + 1 if now.settled and pending == 0 else 0
+        quiet = quiet + 1 if now.settled else 0
         if quiet >= 2:
             return now
         if time.monotonic() > deadline:
             raise LeadflowError(
                 f"the tracking service did not catch up within {timeout:.0f} s: {now.waiting:,} deliveries waiting,"
-                f" {now.sending:,} webhooks GHL has still to send, {pending:,} other writes queued"
+                f" {now.sending:,} webhooks GHL has still to send, {now.actions:,} writes to Zoho or GHL queued"
                 " (run `leadflow track status` on the demo's store to see why)"
             )
         time.sleep(poll)
@@ -267,6 +301,11 @@ ACTIVITY_MODULES = ("Notes", "Tasks", "Calls", "Events", "Deals", "Contacts", "L
 def zoho_counts(zoho: ZohoClient) -> dict[str, int]:
     """Records per module as Zoho counts them (one read per module; converted Leads are not counted)."""
     return {module: zoho.module(module).count() for module in ACTIVITY_MODULES}
+
+
+def zoho_deal_stages(zoho: ZohoClient) -> dict[str, int]:
+    """Zoho's Deals by Stage, read from Zoho."""
+    return dict(Counter(str(deal.get("Stage") or "none") for deal in zoho.deals.iter(["Stage"])))
 
 
 def zoho_opted_out(zoho: ZohoClient) -> int:
