@@ -56,6 +56,7 @@ class WeekSummary:
     end: datetime
     simulated: SimulatedWeek
     deliveries: int
+    parked: int
     events: dict[str, int]
     events_total: dict[str, int]
     zoho_before: dict[str, int]
@@ -133,7 +134,7 @@ def run_week(
                 ghl_emulator.http.post(
                     "/_emulator/webhooks", json={"urls": [f"{service.base_url}/webhooks/ghl"], "retry_interval": 1.0}
                 ).raise_for_status()
-                baseline = week.backlog(engine, ghl_emulator.http).done
+                baseline, parked_before = week.backlog(engine, ghl_emulator.http).done, week.parked(engine)
                 simulating = bars.add_task("simulate week", total=len(steps), amount="")
                 settling = bars.add_task("tracking", total=None, amount="")
 
@@ -178,6 +179,7 @@ def run_week(
             end=end,
             simulated=simulated,
             deliveries=deliveries,
+            parked=week.parked(engine) - parked_before,
             events=week.events_by_type(engine, since=started),
             events_total=week.events_by_type(engine),
             zoho_before=zoho_before,
@@ -244,7 +246,12 @@ def print_week(console: Console, summary: WeekSummary) -> None:
         )
     if week.refused:
         table.add_row("  steps GoHighLevel refused", f"{len(week.refused):,} (e.g. {escape(week.refused[0])})")
-    table.add_row("webhooks and notifications processed by the service", f"{summary.deliveries:,}")
+    parked = (
+        f" ({summary.parked:,} parked: about records linked to no person, e.g. a Lead after its conversion)"
+        if summary.parked
+        else ""
+    )
+    table.add_row("webhooks and notifications processed by the service", f"{summary.deliveries:,}{parked}")
     engagement = engagement_only(events)
     if engagement:
         table.add_row("engagement events stored", _kinds(engagement))
@@ -282,7 +289,7 @@ def print_week(console: Console, summary: WeekSummary) -> None:
     for change in summary.changes[:5]:
         table.add_row(f"  {escape(change.after.name)}", f"{change.before.text()} -> {change.after.text()}")
     table.add_row(
-        "people suppressed this week (bounce, unsubscribe)",
+        "people newly suppressed (hard bounce, unsubscribe)",
         f"{len(summary.suppressed):,}; Zoho Email_Opt_Out set on {summary.opted_out:,} records in all,"
         f" GoHighLevel Email DND on {summary.ghl_dnd:,} contacts",
     )

@@ -213,6 +213,12 @@ class Backlog:
         return self.sending == 0 and self.waiting == 0 and self.actions == 0
 
 
+def parked(engine: Engine) -> int:
+    """Deliveries about no person leadflow knows (yet): kept, retried when a sync links them."""
+    with engine.connect() as connection:
+        return deliveries_repo.counts(connection).get(deliveries_repo.PARKED, 0)
+
+
 def backlog(engine: Engine, ghl_control: httpx.Client) -> Backlog:
     hooks = ghl_control.get("/_emulator/webhooks").json()
     with engine.connect() as connection:
