@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+PROPOSAL_SENT = "5b1c0f6e-0a7e-4f43-9d1e-000000000003"  # the demo pipeline's stage mapped to Proposal/Price Quote
 
 
 def _environment() -> dict[str, str]:
@@ -131,6 +132,7 @@ class WeekState:
     stages: dict[str, int]
     opted_out: int
     dnd: int
+    rep_moved_stage: str  # the GHL stage of the opportunity linked to the Deal "a sales rep" moved in Zoho
 
 
 def _week_state(demo: Path) -> WeekState:
@@ -143,6 +145,10 @@ def _week_state(demo: Path) -> WeekState:
         actions = counts(db, "select kind || ' ' || state, count(*) from tracking_actions group by 1")
         replies = db.execute("select payload from engagement_events where event_type = 'email_replied'").fetchall()
         suppressed = db.execute("select count(*) from scores where suppressed").fetchone()[0]
+        [rep_moved] = db.execute(
+            "select ghl_opportunity_id from deal_links where zoho_deal_id ="
+            " (select json_extract(value, '$') from kv where key = 'demo.rep_moved_deal')"
+        ).fetchone()
     with sqlite3.connect(demo / "zoho.db") as db:
         zoho = counts(db, "select module, count(*) from records where deleted is null group by module")
         notes = [row[0] for row in db.execute("select data from records where module = 'Notes' and deleted is null")]
@@ -154,12 +160,18 @@ def _week_state(demo: Path) -> WeekState:
             " and json_extract(data, '$.Email_Opt_Out') = 1"
         ).fetchone()[0]
     with sqlite3.connect(demo / "ghl.db") as db:
+        [rep_moved_stage] = db.execute(
+            "select json_extract(data, '$.pipelineStageId') from documents where kind = 'opportunity' and id = ?",
+            (rep_moved,),
+        ).fetchone()
         dnd = db.execute(
             "select count(*) from documents where kind = 'contact'"
             " and json_extract(data, '$.dndSettings.Email.status') = 'active'"
         ).fetchone()[0]
     snippets = [json.loads(payload)["snippet"] for (payload,) in replies]
-    return WeekState(events, deliveries, actions, snippets, suppressed, zoho, notes, stages, opted_out, dnd)
+    return WeekState(
+        events, deliveries, actions, snippets, suppressed, zoho, notes, stages, opted_out, dnd, rep_moved_stage
+    )
 
 
 def _the_week_came_back(demo: Path, stdout: str) -> WeekState:
@@ -193,6 +205,9 @@ def _the_week_came_back(demo: Path, stdout: str) -> WeekState:
     assert actions["ghl_opportunity done"] == zoho["Deals"]
     assert actions.get("zoho_deal_stage done", 0) > 0
     assert set(state.stages) - {"Qualification"}, state.stages
+    # and the other way: the Deal "a sales rep" moved in Zoho moved its GHL opportunity, once
+    assert actions["ghl_opportunity_stage done"] == 1
+    assert state.rep_moved_stage == PROPOSAL_SENT
     # suppression: each hard bounce or unsubscribe is an opt-out in Zoho and Email DND in GHL
     suppressing = events.get("email_bounced_hard", 0) + events["unsubscribed"]
     assert state.suppressed == state.opted_out == state.dnd == suppressing
@@ -201,6 +216,7 @@ def _the_week_came_back(demo: Path, stdout: str) -> WeekState:
     assert re.search(rf"Zoho Notes / Tasks / Calls / Events written\W+{replies} / {replies} / ", stdout)
     assert re.search(r"Leads converted \(Contact \+ Account \+ Deal\)\W+[1-9]", stdout)
     assert re.search(r"Deals moved \(GHL opportunity stage -> Zoho Deal Stage\)\W+[1-9]", stdout)
+    assert re.search(r"GHL opportunities moved \(Zoho Deal Stage -> GHL stage\)\W+1 \(a sales rep moved Deal", stdout)
     assert re.search(r"people whose score changed\W+[1-9]", stdout)
     assert re.search(r" -> [A-D][1-4] \(engagement", stdout)
     assert re.search(rf"people newly suppressed \(hard bounce, unsubscribe\)\W+{suppressing}; ", stdout)

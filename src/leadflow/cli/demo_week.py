@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 CHANNEL_ID = "1000000068001"
 DEAL_AMOUNT = 24_000.0
+REP_STAGE = "Proposal/Price Quote"  # where "a sales rep" moves one Deal in Zoho
 SETTLE_TIMEOUT = 120.0  # seconds for the service to take in and process the week, before the demo fails loudly
 GHL_PIPELINE = {
     "id": "leadflowDemoPipeline1",
@@ -62,6 +63,7 @@ class WeekSummary:
     zoho_before: dict[str, int]
     zoho_after: dict[str, int]
     deal_stages: dict[str, int]
+    rep_moved: str | None  # the Deal "a sales rep" moved in Zoho this run
     actions: dict[tuple[str, str], int]  # (kind, state) -> how many this run
     changes: list[ScoreChange]
     suppressed: list[ScoreChange]
@@ -163,6 +165,9 @@ def run_week(
                         week.simulate(ghl_emulator.http, steps_of_round, lambda n: simulated_so_far(offset + n))  # noqa: B023
                     )
                     settle()
+                rep_moved = week.rep_moves_a_deal(engine, zoho, REP_STAGE)
+                if rep_moved:
+                    settle()
                 process.rescore.flush()
                 pushed = pipeline.push(settings, engine, targets=("zoho", "ghl"), progress=_push_progress(bars))
                 settle()
@@ -185,6 +190,7 @@ def run_week(
             zoho_before=zoho_before,
             zoho_after=week.zoho_counts(zoho),
             deal_stages=week.zoho_deal_stages(zoho),
+            rep_moved=rep_moved,
             actions=week.action_delta(actions_before, week.action_counts(engine)),
             changes=changes,
             suppressed=week.newly_suppressed(changes),
@@ -272,13 +278,17 @@ def print_week(console: Console, summary: WeekSummary) -> None:
         f"{done.get('convert', 0):,}; Zoho Deals {summary.zoho_before.get('Deals', 0):,} ->"
         f" {summary.zoho_after.get('Deals', 0):,}, {done.get('ghl_opportunity', 0):,} linked to a GHL opportunity",
     )
-    moves = events.get("deal_stage_changed", 0)
+    moves = week.applied.get("stage_change", 0)
     table.add_row(
         "Deals moved (GHL opportunity stage -> Zoho Deal Stage)",
-        f"{done.get('zoho_deal_stage', 0):,} of {moves:,} GHL stage moves (moves of opportunities with no Deal are"
-        " left alone)"
+        f"{done.get('zoho_deal_stage', 0):,} of the {moves:,} simulated GHL stage moves (opportunities with no"
+        " Deal are left alone)"
         if moves
         else f"{done.get('zoho_deal_stage', 0):,}",
+    )
+    by_rep = f" (a sales rep moved Deal {summary.rep_moved} to {REP_STAGE!r} in Zoho)" if summary.rep_moved else ""
+    table.add_row(
+        "GHL opportunities moved (Zoho Deal Stage -> GHL stage)", f"{done.get('ghl_opportunity_stage', 0):,}{by_rep}"
     )
     if summary.deal_stages:
         table.add_row("  Zoho Deals by Stage", _kinds(summary.deal_stages))

@@ -25,7 +25,7 @@ from leadflow.sampledata.week import WeekContact, plan_week
 from leadflow.store import kv
 from leadflow.store import tracking as deliveries_repo
 from leadflow.store import tracking_actions as actions_repo
-from leadflow.store.schema import engagement_events, golden_people, scores, sync_records
+from leadflow.store.schema import deal_links, engagement_events, golden_people, scores, sync_records
 from leadflow.tracking.events import ENGAGEMENT_KINDS, SUPPRESSING_KINDS
 
 if TYPE_CHECKING:
@@ -340,3 +340,26 @@ def ghl_email_dnd(ghl: GhlClient, contact_ids: Iterable[str]) -> int:
         email = (contact.get("dndSettings") or {}).get("Email") or {}
         blocked += bool(contact.get("dnd")) or email.get("status") in ("active", "permanent")
     return blocked
+
+
+REP_MOVE_KEY = "demo.rep_moved_deal"
+
+
+def rep_moves_a_deal(engine: Engine, zoho: ZohoClient, stage: str) -> str | None:
+    """Move one Deal in Zoho as a sales rep would (not through leadflow's outbox, so the service sees a change
+    made in Zoho and moves the linked GHL opportunity): the first linked Deal, by id, still in ``Qualification``.
+    Once per demo folder (the Deal's id is kept in the store first); returns the Deal's id when it moved one."""
+    with engine.begin() as connection:
+        if kv.get_value(connection, key=REP_MOVE_KEY) is not None:
+            return None
+        deal_id = connection.execute(
+            select(deal_links.c.zoho_deal_id)
+            .where(deal_links.c.zoho_stage == "Qualification")
+            .order_by(deal_links.c.zoho_deal_id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if deal_id is None:
+            return None
+        kv.set_value(connection, key=REP_MOVE_KEY, value=str(deal_id))
+    zoho.deals.move(str(deal_id), stage)
+    return str(deal_id)
