@@ -29,9 +29,9 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/webhooks/ghl"
 
 
-def _settings(tmp_path: Path, keys: dict[str, str]) -> Settings:
+def _settings(database_url: str, keys: dict[str, str]) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'leadflow.db'}",
+        database_url=database_url,
         ghl=GhlSettings(webhook_public_key=keys["ed25519"], webhook_legacy_public_key=keys["rsa"]),
     )
 
@@ -55,8 +55,8 @@ def _message_deliveries(engine: sa.Engine) -> list[str]:
         )
 
 
-def test_reconcile_recovers_what_the_webhooks_lost_once(tmp_path: Path, emulator: Emulator) -> None:
-    settings = _settings(tmp_path, emulator.control("GET", "webhooks/keys"))
+def test_reconcile_recovers_what_the_webhooks_lost_once(tmp_path: Path, emulator: Emulator, database_url: str) -> None:
+    settings = _settings(database_url, emulator.control("GET", "webhooks/keys"))
     engine = open_store(settings.database_url)
     people = golden.populate(engine, 3, companies=1)
     with engine.begin() as connection:

@@ -56,8 +56,9 @@ def link(
             updated_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(deal_links.c.zoho_deal_id)  # rowcount is not reliable here on psycopg: a row back means new
     )
-    return bool(connection.execute(statement).rowcount)
+    return connection.execute(statement).first() is not None
 
 
 def by_deal(connection: Connection, deal_id: str) -> DealLink | None:

@@ -60,8 +60,9 @@ def store_delivery(
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["source", "vendor_event_id"])
+        .returning(webhook_deliveries.c.id)  # psycopg answers rowcount -1 here: a row back means new
     )
-    return bool(connection.execute(statement).rowcount)
+    return connection.execute(statement).first() is not None
 
 
 def store_dead_letter(
