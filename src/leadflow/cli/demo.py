@@ -98,7 +98,8 @@ def demo_command(
         settings = _with_demo_workflow(ghl_emulator.ghl_settings_for(settings))
         register_secrets(settings)
         engine = open_store(settings)
-        end = week_end(engine, datetime.now(UTC))  # scores are computed as of the week's end, every run
+        end = week_end(engine, datetime.now(UTC))
+        settings = _as_of(settings, end)
         with _bars(console) as bars:
             result = pipeline.run(
                 settings,
@@ -106,7 +107,6 @@ def demo_command(
                 files=[paths[n] for n in EXPORTS],
                 progress=_progress_on(bars),
                 targets=("zoho", "ghl"),
-                now=end,
             )
         final = emulator.state()
         ghl_final = ghl_emulator.state()
@@ -129,6 +129,13 @@ def _with_demo_workflow(settings: Settings) -> Settings:
         for spec in settings.segments.segment
     ]
     return settings.model_copy(update={"segments": settings.segments.model_copy(update={"segment": specs})})
+
+
+def _as_of(settings: Settings, end: datetime) -> Settings:
+    """Scores as of the end of the demo's week, on every run: engagement fades with time, so scores computed a
+    minute later could differ in a decimal and be written to Zoho and GHL again."""
+    scoring = settings.scoring.model_copy(update={"as_of": end})
+    return settings.model_copy(update={"scoring": scoring})
 
 
 def _prepare_workdir(workdir: Path, *, fresh: bool) -> None:

@@ -126,7 +126,7 @@ def run_week(
     with ZohoClient.from_settings(settings, engine) as zoho, GhlClient.from_settings(settings, engine) as ghl:
         zoho_before = week.zoho_counts(zoho)
         stop = threading.Event()
-        process = tracking_process(engine, served, as_of=end)
+        process = tracking_process(engine, served)
         thread = threading.Thread(target=process.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
         actions_before = week.action_counts(engine)
         with ServiceThread(create_app(served)) as service, _bars(console) as bars:

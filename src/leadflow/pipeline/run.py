@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import httpx
     from sqlalchemy import Engine
 
@@ -73,7 +71,6 @@ def run(
     http_client: httpx.Client | None = None,
     targets: Sequence[str] = ("zoho",),
     ghl_http_client: httpx.Client | None = None,
-    now: datetime | None = None,
 ) -> PipelineResult:
     """Run the stages in order on the store ``engine`` with ``settings``.
 
@@ -82,7 +79,6 @@ def run(
     - ``sync``: plan and push the result to Zoho through the outbox (False stops after scoring).
     - ``http_client``: the client the Zoho calls go through (tests); one is made from ``[zoho]`` otherwise.
     - ``targets``: where the sync writes, in this order (``zoho``, ``ghl``); ``ghl_http_client`` as for Zoho.
-    - ``now``: the moment scores are computed for (engagement fades with time); default: now.
 
     A stage that fails raises (its run is recorded as failed in the store); the stages after it do not run.
     """
@@ -108,7 +104,7 @@ def run(
     report(StageProgress("resolve", people, people, "people"))
     report(StageProgress("score", 0, None, "people"))
     scored = run_score_stage(
-        engine, settings, now=now, on_step=lambda text: report(StageProgress("score", 0, None, "people", note=text))
+        engine, settings, on_step=lambda text: report(StageProgress("score", 0, None, "people", note=text))
     )
     report(StageProgress("score", scored.records, scored.records, "people"))
     synced = _sync(settings, engine, report, http_client) if sync and "zoho" in targets else None

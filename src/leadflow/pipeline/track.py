@@ -50,18 +50,10 @@ class DebouncedRescore:
     """Re-scores (every golden record, through the score stage) at most once per ``interval`` seconds; people
     whose events arrived in between are covered by the next run, which ``flush`` forces."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        settings: Settings,
-        *,
-        interval: float = RESCORE_EVERY_SECONDS,
-        as_of: datetime | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, interval: float = RESCORE_EVERY_SECONDS) -> None:
         self.engine = engine
         self.settings = settings
         self.interval = interval
-        self.as_of = as_of  # score as of this moment rather than now (the demo's week stands still)
         self.pending: set[str] = set()
         self.runs = 0
         self._last = 0.0
@@ -79,7 +71,7 @@ class DebouncedRescore:
                 self._run()
 
     def _run(self) -> None:
-        run_score_stage(self.engine, self.settings, now=self.as_of)
+        run_score_stage(self.engine, self.settings)
         self.runs += 1
         self.pending.clear()
         self._last = time.monotonic()
@@ -103,11 +95,10 @@ def action_registry(settings: Settings) -> ActionRegistry:
 
 
 def tracking_worker(
-    engine: Engine, settings: Settings, *, worker_id: str | None = None, as_of: datetime | None = None
+    engine: Engine, settings: Settings, *, worker_id: str | None = None
 ) -> tuple[TrackingWorker, DebouncedRescore]:
-    """A worker whose affected people are re-scored (debounced; as of ``as_of`` when given, else now) and whose
-    events queue their actions."""
-    rescore = DebouncedRescore(engine, settings, as_of=as_of)
+    """A worker whose affected people are re-scored (debounced) and whose events queue their actions."""
+    rescore = DebouncedRescore(engine, settings)
     worker = TrackingWorker(
         engine,
         rescore=rescore,
@@ -198,11 +189,9 @@ def tracking_process(
     http_client: httpx.Client | None = None,
     worker_id: str | None = None,
     services: Mapping[str, Any] | None = None,
-    as_of: datetime | None = None,
 ) -> TrackingProcess:
-    """The worker and the action runner of one process (``http_client`` lets tests talk to an emulator; ``as_of``:
-    re-score as of that moment, not now)."""
-    worker, rescore = tracking_worker(engine, settings, worker_id=worker_id, as_of=as_of)
+    """The worker and the action runner of one process (``http_client`` lets tests talk to an emulator)."""
+    worker, rescore = tracking_worker(engine, settings, worker_id=worker_id)
     zoho = ZohoClient.from_settings(settings, engine, http_client)
     given = dict(services or {})
     owned: list[GhlClient] = []
