@@ -59,7 +59,10 @@ def serve_command(
         " (polls GHL conversations and Zoho's modified records for what webhooks missed)",
         highlight=False,
     )
-    keeping = start_channel_thread(context.engine, settings, service_url(settings, host, port))
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    keeping = start_channel_thread(
+        context.engine, settings, service_url(settings, host, port), health_url=f"http://{local}:{port}/healthz"
+    )
     if keeping is not None:
         background.append(keeping)
     console.print(

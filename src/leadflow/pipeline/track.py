@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from leadflow.config import Settings
 from leadflow.errors import LeadflowError
 from leadflow.ghl import GhlClient
+from leadflow.http.retry import RetryPolicy
 from leadflow.log import get_logger
 from leadflow.pipeline.ghl_sync import ghl_configured
 from leadflow.pipeline.score import run_score_stage
@@ -33,17 +34,20 @@ from leadflow.tracking.actions import (
     ActionRow,
     ActionRunner,
     ActionTally,
-    RetryPolicy,
 )
+from leadflow.tracking.actions import RetryPolicy as ActionRetryPolicy
 from leadflow.tracking.channels import ChannelKeeper, channel_token
 from leadflow.tracking.reconcile import Reconciler, ReconcileTally
 from leadflow.tracking.rules import CONVERT, rules_planner
 from leadflow.tracking.stages import ConvertAndLink, stage_handlers, stage_planner
 from leadflow.tracking.worker import TrackingWorker, WorkerTally
 from leadflow.tracking.zoho_actions import zoho_handlers
-from leadflow.zoho import ZohoClient
+from leadflow.zoho.client import ClientOptions, ZohoClient
 
 RESCORE_EVERY_SECONDS = 2.0  # re-scores are debounced: a burst of events costs one scoring run
+# The action runner has its own backoff and moves on to other actions meanwhile: a failing call is given up
+# sooner than the transport's default, so it holds up one thread for less.
+ACTION_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=2.0)
 
 
 class DebouncedRescore:
@@ -132,8 +136,9 @@ def action_runner(
         ActionContext(engine, zoho, dict(services or {})),
         worker_id=worker_id,
         lease=timedelta(seconds=t.lease_seconds),
-        policy=RetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
+        policy=ActionRetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
         before_batch=fresh_scores,
+        concurrency=t.action_concurrency,
     )
 
 
@@ -192,7 +197,7 @@ def tracking_process(
 ) -> TrackingProcess:
     """The worker and the action runner of one process (``http_client`` lets tests talk to an emulator)."""
     worker, rescore = tracking_worker(engine, settings, worker_id=worker_id)
-    zoho = ZohoClient.from_settings(settings, engine, http_client)
+    zoho = ZohoClient.from_settings(settings, engine, http_client, options=ClientOptions(retry=ACTION_RETRY))
     given = dict(services or {})
     owned: list[GhlClient] = []
     if "ghl" not in given and ghl_configured(settings):  # stage moves and opportunities write to GHL
@@ -318,11 +323,25 @@ def channel_keeper(
     )
 
 
+def wait_until_listening(health_url: str, stop: threading.Event, *, seconds: float = 120.0) -> bool:
+    """Wait until ``health_url`` answers (the web server is up), ``stop`` is set or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(timeout=2.0) as client:
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                client.get(health_url)
+                return True
+            except httpx.HTTPError:
+                stop.wait(0.2)
+    return False
+
+
 def start_channel_thread(
-    engine: Engine, settings: Settings, notify_base: str
+    engine: Engine, settings: Settings, notify_base: str, *, health_url: str | None = None
 ) -> tuple[threading.Thread, threading.Event] | None:
     """Keep the Zoho channel enabled and renewed while ``leadflow serve`` runs (``None`` when no channel id or
-    no Zoho is configured). The token is settled before this returns, so the intake knows it at once."""
+    no Zoho is configured). The token is settled before this returns, so the intake knows it at once; the
+    channel is enabled once ``health_url`` answers, so no notification is sent before anyone listens."""
     if not settings.tracking.zoho_channel_id or not zoho_configured(settings):
         return None
     zoho = ZohoClient.from_settings(settings, engine)
@@ -331,6 +350,8 @@ def start_channel_thread(
 
     def loop() -> None:
         try:
+            if health_url is not None and not wait_until_listening(health_url, stop):
+                get_logger(__name__).warning("tracking.zoho_channel_not_listening", url=health_url)
             keeper.run_forever(stop)
         finally:
             zoho.close()

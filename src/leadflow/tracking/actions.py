@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -276,6 +278,7 @@ class ActionRunner:
         lease: timedelta = timedelta(minutes=2),
         policy: RetryPolicy | None = None,
         before_batch: Callable[[Sequence[ActionRow]], None] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -284,6 +287,7 @@ class ActionRunner:
         self.lease = lease
         self.policy = policy or RetryPolicy()
         self.before_batch = before_batch
+        self.concurrency = max(1, concurrency)
         self.log = get_logger(__name__)
 
     def run_once(self, limit: int = 100) -> ActionTally:
@@ -293,8 +297,26 @@ class ActionRunner:
         tally = ActionTally(claimed=len(claimed))
         if claimed and self.before_batch is not None:
             self.before_batch(claimed)
+        # One person's actions run in order, one after the other; different people's run side by side.
+        by_person: dict[str, list[ActionRow]] = defaultdict(list)
         for action in claimed:
-            self._run(action, tally)
+            by_person[action.golden_person_id].append(action)
+        groups = list(by_person.values())
+
+        def run_group(group: list[ActionRow]) -> ActionTally:
+            done = ActionTally()
+            for action in group:
+                self._run(action, done)
+            return done
+
+        if self.concurrency == 1 or len(groups) <= 1:
+            results = [run_group(group) for group in groups]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
+                results = list(pool.map(run_group, groups))
+        for result in results:
+            result.claimed = 0
+            tally.add(result)
         if claimed:
             self.log.info(
                 "tracking.actions",
