@@ -84,14 +84,18 @@ def test_demo_runs_end_to_end_then_finds_nothing_to_change(tmp_path: Path) -> No
     )
     assert re.search(r"Zoho Notes / Tasks / Calls / Events written\W+0 / 0 / 0 / 0", second.stdout)
     assert _week_state(tmp_path / "demo") == week
-    # the closing hint works as printed, pasted into a shell in the same folder
-    hint = re.search(r"\(e\.g\. (LEADFLOW_DATABASE_URL=\S+ .+ runs list)\)", second.stdout)
-    assert hint is not None, second.stdout
-    listed = subprocess.run(
-        ["bash", "-c", hint.group(1)], cwd=tmp_path, env=_environment(), capture_output=True, text=True, timeout=120
+    # the closing hints work as printed, pasted into a shell in the same folder
+    hint = re.search(
+        r"\(e\.g\. (LEADFLOW_DATABASE_URL=\S+ .+ runs list), or (LEADFLOW_DATABASE_URL=\S+ .+ track status)\)",
+        second.stdout,
     )
-    assert listed.returncode == 0, hint.group(1) + listed.stderr
-    assert "succeeded" in listed.stdout
+    assert hint is not None, second.stdout
+    for command, expected in ((hint.group(1), "succeeded"), (hint.group(2), "backlog      0 deliveries waiting")):
+        listed = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=_environment(), capture_output=True, text=True, timeout=120
+        )
+        assert listed.returncode == 0, command + listed.stderr
+        assert expected in listed.stdout, listed.stdout
 
 
 def test_fresh_never_deletes_files_the_demo_did_not_write(tmp_path: Path) -> None:

@@ -264,11 +264,12 @@ def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: floa
     """Where the demo left its state, with commands that work as printed (see :mod:`leadflow.cli.hints`)."""
     store = workdir / "leadflow.db"
     runs = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('runs list')}"
+    tracked = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('track status')}"
     browse = f"{python_command()} -m leadflow_emulators zoho --db {shlex.quote(str(zoho_db))}"
     ghl_db = zoho_db.with_name("ghl.db")
     browse_ghl = f"{python_command()} -m leadflow_emulators ghl --db {shlex.quote(str(ghl_db))}"
     console.print(
-        f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)})\n"
+        f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)}, or {escape(tracked)})\n"
         f"Zoho emulator state: [bold]{escape(str(zoho_db))}[/]  (browse it: {escape(browse)})\n"
         f"GoHighLevel emulator state: [bold]{escape(str(ghl_db))}[/]  (browse it: {escape(browse_ghl)})\n"
         f"done in {time.monotonic() - started:,.0f} s",

@@ -130,7 +130,13 @@ def run_week(
         thread = threading.Thread(target=process.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
         actions_before = week.action_counts(engine)
         with ServiceThread(create_app(served)) as service, _bars(console) as bars:
-            channel_keeper(served, engine, zoho, service.base_url).check()  # the token is stored before any use
+            channel = channel_keeper(served, engine, zoho, service.base_url).check()  # token stored before any use
+            bars.console.print(
+                f"leadflow tracking service on {service.base_url}: GoHighLevel's webhooks at /webhooks/ghl (signed"
+                f" with the emulator's keys), Zoho's notifications at /webhooks/zoho (channel {CHANNEL_ID},"
+                f" {channel.action})",
+                highlight=False,
+            )
             thread.start()
             try:
                 ghl_emulator.http.post(
