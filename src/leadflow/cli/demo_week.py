@@ -306,8 +306,8 @@ def print_week(console: Console, summary: WeekSummary) -> None:
         table.add_row(f"  {escape(change.after.name)}", f"{change.before.text()} -> {change.after.text()}")
     table.add_row(
         "people newly suppressed (hard bounce, unsubscribe)",
-        f"{len(summary.suppressed):,}; Zoho Email_Opt_Out set on {summary.opted_out:,} records in all,"
-        f" GoHighLevel Email DND on {summary.ghl_dnd:,} contacts",
+        f"{len(summary.suppressed):,}; in all, Zoho has Email_Opt_Out set on {_count(summary.opted_out, 'record')},"
+        f" GoHighLevel Email DND on {_count(summary.ghl_dnd, 'contact')}",
     )
     to_zoho, to_ghl = summary.pushed
     for where, report in (("Zoho", to_zoho), ("GHL", to_ghl)):
@@ -320,6 +320,10 @@ def print_week(console: Console, summary: WeekSummary) -> None:
             "[green]the week had already come back: nothing new simulated, no delivery to process, no record"
             " written[/] (the Zoho watch channel was renewed for this run's service)"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _kinds(counts: Any) -> str:
