@@ -2,9 +2,11 @@
 SIGKILLed at 20 random points and restarted, the Zoho emulator answering 500s, bursts of 429s and dropping
 connections after committing writes. Afterwards each event was applied once: every Note, Task, Call and Event
 exists once in Zoho (asserted on the emulator's own records, by the marker each carries), each qualified Lead
-was converted once, every opt-out is set, and nothing is left in flight.
+was converted once (and its Deal got one GHL opportunity), every opt-out is set, every GHL stage change of a
+linked opportunity moved its Zoho Deal once (Stage_History holds each move once), and nothing is left in flight.
 
-The worker and the emulator run as processes of their own, as a user would run them.
+The worker and the Zoho emulator run as processes of their own, as a user would run them; the GHL emulator
+(opportunities, pipelines) is served over a socket from this process.
 """
 
 from __future__ import annotations
@@ -24,19 +26,31 @@ import sqlalchemy as sa
 
 from leadflow.store import tracking as deliveries_repo
 from leadflow.store import tracking_actions as actions_repo
+from leadflow.store.deal_links import link
 from leadflow.tracking.actions import marker
 from leadflow.zoho.activities import RecordRef
+from leadflow_emulators.ghl.models.backend import DEFAULT_LOCATION_ID, DEFAULT_TOKEN
+from tests.ghl.conftest import Emulator as GhlEmulator
+from tests.ghl.conftest import make_client
 from tests.sync.emulator import Emulator, env_for
 from tests.tracking import world as w
+from tests.zoho.conftest import serve
 
 PEOPLE = 300
 EVENTS = 5_000
 KILLS = 20
 WORKER = [sys.executable, "-m", "leadflow", "worker"]
 # Share of each kind of delivery (the rest are opens and clicks, which write nothing in Zoho).
-MIX = {"reply": 0.12, "call": 0.08, "booking": 0.06, "unsubscribed": 0.02, "failed": 0.02, "complained": 0.01}
-# Zoho records each action kind writes, and the related list it is found in; tracking-sync adds its Deal stage
-# moves here ("deal_stage": "Stage_History" or the Deal itself) when its planner queues them from these events.
+MIX = {
+    "reply": 0.12,
+    "call": 0.08,
+    "booking": 0.06,
+    "unsubscribed": 0.02,
+    "failed": 0.02,
+    "complained": 0.01,
+    "stage": 0.04,
+}
+# Zoho records each action kind writes, and the related list it is found in (stage moves: see _assert_stages).
 WRITES = {"note": "Notes", "task": "Tasks", "call": "Calls", "meeting": "Events"}
 CONFIG = """
 [tracking]
@@ -46,14 +60,42 @@ action_retry_seconds = 0.2
 
 [tracking.rules]
 convert_grades = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "D1", "D2", "D3", "D4"]
+
+[[tracking.stages.pipelines]]
+ghl_pipeline = "Sales"
+stages = { "New" = "Qualification", "Proposal" = "Proposal/Price Quote", "Won" = "Closed Won" }
+
+[[tracking.stages.pipelines]]
+ghl_pipeline = "Renewals"
+zoho_pipeline = "Renewals (not a conversion's)"
+[tracking.stages.pipelines.stages]
+Open = "Qualification"
+Quoted = "Proposal/Price Quote"
+Review = "Proposal/Price Quote"
+Signed = "Closed Won"
 """
+# Deals linked to GHL opportunities before the run (in the Renewals pipeline, apart from conversions' Sales)
+LINKED = 30
+SALES = {"id": "pipeSales", "name": "Sales", "stages": [{"id": f"s{n}", "name": n} for n in ("New", "Proposal", "Won")]}
+RENEWALS = {
+    "id": "pipeRenewals",
+    "name": "Renewals",
+    "stages": [{"id": f"r{n}", "name": n} for n in ("Open", "Quoted", "Review", "Signed", "Lost")],
+}
+# rLost is not mapped: a change to it moves nothing
+RENEWAL_STAGE = {
+    "rOpen": "Qualification",
+    "rQuoted": "Proposal/Price Quote",
+    "rReview": "Proposal/Price Quote",
+    "rSigned": "Closed Won",
+}
 
 
 def _faulty(emulator: Emulator) -> None:
     emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, path_prefix="/crm")
 
 
-def _deliveries(world: w.World, rng: random.Random) -> list[dict[str, Any]]:
+def _deliveries(world: w.World, rng: random.Random, linked: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
     kinds = [*MIX, "opened", "clicked"]
     weights = [*MIX.values(), (1 - sum(MIX.values())) / 2, (1 - sum(MIX.values())) / 2]
     bodies = []
@@ -61,7 +103,11 @@ def _deliveries(world: w.World, rng: random.Random) -> list[dict[str, Any]]:
         person = world.people[rng.randrange(len(world.people))]
         contact = world.ghl_id[person]
         kind = rng.choices(kinds, weights)[0]
-        if kind == "reply":
+        if kind == "stage":
+            person = sorted(linked)[rng.randrange(len(linked))]
+            stage = rng.choice([s["id"] for s in RENEWALS["stages"]])  # type: ignore[index]
+            bodies.append(_stage_update(world.ghl_id[person], linked[person][1], stage, n))
+        elif kind == "reply":
             bodies.append(w.reply(contact, n, subject=f"Re: note {n}"))
         elif kind == "call":
             bodies.append(w.call(contact, n, seconds=rng.choice([0, 30, 185, 600])))
@@ -70,6 +116,50 @@ def _deliveries(world: w.World, rng: random.Random) -> list[dict[str, Any]]:
         else:
             bodies.append(w.email_stat(contact, n, kind, email=world.email[person]))
     return bodies
+
+
+def _stage_update(contact: str, opportunity: str, stage: str, n: int) -> dict[str, Any]:
+    return {
+        "type": "OpportunityStageUpdate",
+        "webhookId": f"wh-stage-{n}",
+        "locationId": w.LOCATION,
+        "id": opportunity,
+        "contactId": contact,
+        "pipelineId": RENEWALS["id"],
+        "pipelineStageId": stage,
+        "status": "open",
+        "name": f"Renewal {contact}",
+    }
+
+
+def _link_deals(world: w.World, ghl: GhlEmulator, rng: random.Random, tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """GHL contacts for every person, and ``LINKED`` people with a Zoho Deal linked to a Renewals opportunity
+    (golden id -> (deal id, opportunity id))."""
+    ghl.backend.set_limits({"enabled": False})  # GHL's rate limits are not what this test is about
+    ghl.seed([{"kind": "pipeline", "record": SALES}, {"kind": "pipeline", "record": RENEWALS}])
+    ghl.seed(
+        [
+            {"kind": "contact", "record": {"id": contact, "email": world.email[person], "firstName": "P"}}
+            for person, contact in world.ghl_id.items()
+        ]
+    )
+    client = make_client(ghl, tmp_path / "ghl-client")
+    chosen = rng.sample(world.people, LINKED)
+    linked: dict[str, tuple[str, str]] = {}
+    with world.zoho() as zoho:
+        made = zoho.deals.insert([{"Deal_Name": f"Renewal {n}", "Stage": "Qualification"} for n in range(LINKED)])
+    with world.engine.begin() as connection:
+        for person, result in zip(chosen, made, strict=True):
+            opportunity = client.opportunities.create(
+                pipeline_id=str(RENEWALS["id"]), contact_id=world.ghl_id[person], name="Renewal", stage_id="rOpen"
+            )
+            link(
+                connection, zoho_deal_id=str(result.id), ghl_opportunity_id=str(opportunity["id"]),
+                ghl_pipeline_id=str(RENEWALS["id"]), golden_person_id=person, zoho_stage="Qualification",
+                ghl_stage_id="rOpen",
+            )  # fmt: skip
+            linked[person] = (str(result.id), str(opportunity["id"]))
+    return linked
 
 
 def _done(engine: sa.Engine) -> bool:
@@ -83,14 +173,24 @@ def _done(engine: sa.Engine) -> bool:
 @pytest.mark.slow
 def test_sigkilled_workers_under_faults_apply_every_event_exactly_once(tmp_path: Path) -> None:
     emulator = Emulator()
+    ghl = GhlEmulator()
+    ghl_live = serve(ghl.app)
     try:
         url = f"sqlite:///{tmp_path / 'leadflow.db'}"
         world = w.build(url, emulator, PEOPLE, companies=60)
         rng = random.Random(20261205)
-        bodies = _deliveries(world, rng)
+        linked = _link_deals(world, ghl, rng, tmp_path)
+        bodies = _deliveries(world, rng, linked)
         assert world.store(bodies) == EVENTS
         (tmp_path / "leadflow.toml").write_text(CONFIG)
-        env = {**env_for(emulator, url), "LEADFLOW_CONFIG": str(tmp_path / "leadflow.toml")}
+        env = {
+            **env_for(emulator, url),
+            "LEADFLOW_CONFIG": str(tmp_path / "leadflow.toml"),
+            "LEADFLOW_GHL_API_BASE_URL": ghl_live.url,
+            "LEADFLOW_GHL_AUTH": "pit",
+            "LEADFLOW_GHL_TOKEN": DEFAULT_TOKEN,
+            "LEADFLOW_GHL_LOCATION_ID": DEFAULT_LOCATION_ID,
+        }
         kills, log = 0, []
         while kills < KILLS:
             _faulty(emulator)
@@ -117,8 +217,12 @@ def test_sigkilled_workers_under_faults_apply_every_event_exactly_once(tmp_path:
         emulator.clear_faults()
         assert _done(world.engine), "\n".join(log)
         _assert_exactly_once(world, bodies, state, state["faults"])  # fault counters add up over the run
+        _assert_stages(world, bodies, linked, ghl)
     finally:
         emulator.stop()
+        ghl_live.server.should_exit = True
+        ghl_live.thread.join(timeout=10)
+        ghl.close()
 
 
 def _assert_exactly_once(
@@ -174,7 +278,7 @@ def _assert_exactly_once(
         # each qualified Lead converted once: one Contact, one Deal; the person's link is the Contact
         assert len(converted) == events["lead_converted"] > 0
         assert state["operations"]["Leads"]["converted"] == len(converted)
-        assert records.get("Contacts", 0) == records.get("Deals", 0) == len(converted)
+        assert records.get("Contacts", 0) == records.get("Deals", 0) - LINKED == len(converted)
         with engine.connect() as connection:
             links = dict(
                 connection.execute(
@@ -202,3 +306,43 @@ def _json(value: Any) -> dict[str, Any]:
     import json
 
     return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def _assert_stages(
+    world: w.World, bodies: list[dict[str, Any]], linked: Mapping[str, tuple[str, str]], ghl: GhlEmulator
+) -> None:
+    """Each GHL stage change moved its Deal once (none twice, none lost): replayed in delivery order, every
+    change to a different mapped stage is one move, in ``tracking_actions`` and in the Deal's Stage_History.
+    Each conversion's Deal got one GHL opportunity in Sales, linked to it."""
+    deal_of = {opportunity: deal for deal, opportunity in linked.values()}
+    expected: Counter[str] = Counter()
+    final: dict[str, str] = {}
+    for body in bodies:
+        if body["type"] != "OpportunityStageUpdate":
+            continue
+        deal = deal_of[str(body["id"])]
+        mapped = RENEWAL_STAGE.get(str(body["pipelineStageId"]))
+        if mapped is not None and mapped != final.get(deal, "Qualification"):
+            expected[deal] += 1
+            final[deal] = mapped
+    assert sum(expected.values()) > 20  # the mix really moved deals
+    with world.engine.connect() as connection:
+        actions = actions_repo.actions_of(connection)
+        converted = connection.execute(
+            sa.text("select count(*) from engagement_events where event_type = 'lead_converted'")
+        ).scalar_one()
+        links = connection.execute(sa.text("select count(*) from deal_links")).scalar_one()
+    moves = Counter(a["record_id"] for a in actions if a["kind"] == "zoho_deal_stage" and a["state"] == "done")
+    assert moves == expected
+    with world.zoho() as zoho:
+        for deal, _ in linked.values():
+            history = [h["Stage"] for h in zoho.deals.stage_history(deal)]
+            assert len(history) == 1 + expected[deal], (deal, history, expected[deal])
+            record = zoho.deals.get(deal, fields=["Stage"])
+            assert record is not None
+            assert record["Stage"] == final.get(deal, "Qualification")
+    opportunities = sum(1 for a in actions if a["kind"] == "ghl_opportunity" and a["state"] == "done")
+    assert opportunities == converted
+    in_sales = [o for o in ghl.backend.docs.all("opportunity") if o["pipelineId"] == SALES["id"]]
+    assert len(in_sales) == converted
+    assert links == LINKED + converted

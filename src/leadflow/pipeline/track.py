@@ -291,7 +291,7 @@ def start_reconcile_thread(engine: Engine, settings: Settings) -> tuple[threadin
             while not stop.wait(every):
                 try:
                     tally = polling.run()
-                except LeadflowError as exc:  # a vendor or store outage: the cursor stayed put, try next time
+                except Exception as exc:  # a vendor or store outage must not end the timer; the cursor stayed put
                     log.warning("tracking.reconcile_failed", error=str(exc))
                     continue
                 log.info("tracking.reconcile", ghl_new=tally.ghl_new, zoho_new=tally.zoho_new)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from leadflow.errors import LeadflowError
 from leadflow.log import get_logger
 from leadflow.store import kv
 from leadflow.store.runs import utcnow
@@ -134,7 +133,7 @@ class ChannelKeeper:
         while not stop.is_set():
             try:
                 wait = (self.check().next_check - self.clock()).total_seconds()
-            except LeadflowError as exc:  # Zoho unreachable or refusing: say so, try again shortly
+            except Exception as exc:  # Zoho unreachable or refusing, the store busy: say so, try again shortly
                 self.log.warning("tracking.zoho_channel_failed", channel=self.channel_id, error=str(exc))
                 wait = RETRY_AFTER_FAILURE.total_seconds()
             stop.wait(max(wait, 1.0))
