@@ -10,13 +10,15 @@ thread beside it; GoHighLevel's emulator signs its webhooks with its own keys, w
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from leadflow.pipeline.demo_week import Backlog, ScoreChange, SimulatedWeek
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.sync.runner import SyncReport
+    from leadflow.zoho.client import ZohoClient
 
 CHANNEL_ID = "1000000068001"
 DEAL_AMOUNT = 24_000.0
@@ -105,88 +108,46 @@ def run_week(
     end: datetime,
 ) -> WeekSummary:
     """Start the service, subscribe it, simulate the week, wait until everything came back, push the new scores."""
-    from uvicorn.importer import import_from_string
-
     from leadflow import pipeline
     from leadflow.ghl.client import GhlClient
     from leadflow.pipeline import demo_week as week
-    from leadflow.pipeline.service import ServiceThread
-    from leadflow.pipeline.track import channel_keeper, tracking_process
     from leadflow.store.runs import utcnow
     from leadflow.zoho.client import ZohoClient
 
     _seed_ghl(ghl_emulator)
     served = service_settings(settings, ghl_emulator)
-    # cli and web are layers apart: the app factory is named, as `leadflow serve` names it to uvicorn
-    create_app = import_from_string("leadflow.web.app:create_app")
     before = week.score_snapshot(engine)
     started = utcnow()
     steps = week.plan(engine, end)
-    rounds = week.rounds(steps)
     with ZohoClient.from_settings(settings, engine) as zoho, GhlClient.from_settings(settings, engine) as ghl:
         zoho_before = week.zoho_counts(zoho)
-        stop = threading.Event()
-        process = tracking_process(engine, served)
-        thread = threading.Thread(target=process.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
         actions_before = week.action_counts(engine)
-        with ServiceThread(create_app(served)) as service, _bars(console) as bars:
-            channel = channel_keeper(served, engine, zoho, service.base_url).check()  # token stored before any use
-            bars.console.print(
-                f"leadflow tracking service on {service.base_url}: GoHighLevel's webhooks at /webhooks/ghl (signed"
-                f" with the emulator's keys), Zoho's notifications at /webhooks/zoho (channel {CHANNEL_ID},"
-                f" {channel.action})",
-                highlight=False,
-            )
-            thread.start()
-            try:
-                ghl_emulator.http.post(
-                    "/_emulator/webhooks", json={"urls": [f"{service.base_url}/webhooks/ghl"], "retry_interval": 1.0}
-                ).raise_for_status()
-                baseline, parked_before = week.backlog(engine, ghl_emulator.http).done, week.parked(engine)
-                simulating = bars.add_task("simulate week", total=len(steps), amount="")
-                settling = bars.add_task("tracking", total=None, amount="")
+        with _bars(console) as bars, _running_service(served, engine, zoho, ghl_emulator, bars) as rescore:
+            baseline, parked_before = week.backlog(engine, ghl_emulator.http).done, week.parked(engine)
+            simulating = bars.add_task("simulate week", total=len(steps), amount="")
+            show = _backlog_bar(bars, baseline)
 
-                def simulated_so_far(done: int) -> None:
-                    bars.update(simulating, completed=done, amount=f"{done:,} / {len(steps):,} steps")
+            def settle() -> None:
+                week.wait_until_settled(
+                    engine, ghl_emulator.http, zoho_emulator.http, timeout=SETTLE_TIMEOUT, on_progress=show
+                )
 
-                def show(now: Backlog) -> None:
-                    taken = now.done - baseline
-                    to_go = now.waiting + now.sending + now.actions
-                    bars.update(
-                        settling,
-                        completed=taken,
-                        total=taken + to_go,
-                        amount=f"{taken:,} deliveries processed, {to_go:,} to go",
-                    )
-
-                def settle() -> None:
-                    week.wait_until_settled(
-                        engine, ghl_emulator.http, zoho_emulator.http, timeout=SETTLE_TIMEOUT, on_progress=show
-                    )
-
-                simulated = week.SimulatedWeek()
-                for steps_of_round in rounds:
-                    offset = simulated.steps
-                    simulated.add(
-                        week.simulate(ghl_emulator.http, steps_of_round, lambda n: simulated_so_far(offset + n))  # noqa: B023
-                    )
-                    settle()
-                rep_moved = week.rep_moves_a_deal(engine, zoho, REP_STAGE)
-                if rep_moved:
-                    settle()
-                process.rescore.flush()
-                pushed = pipeline.push(settings, engine, targets=("zoho", "ghl"), progress=_push_progress(bars))
+            simulated = week.SimulatedWeek()
+            for steps_of_round in week.rounds(steps):
+                on_batch = _steps_bar(bars, simulating, simulated.steps, len(steps))
+                simulated.add(week.simulate(ghl_emulator.http, steps_of_round, on_batch))
                 settle()
-                deliveries = week.backlog(engine, ghl_emulator.http).done - baseline
-            finally:
-                stop.set()
-                thread.join(timeout=30)
-                process.close()
-                ghl_emulator.http.post("/_emulator/webhooks", json={"urls": []})
+            rep_moved = week.rep_moves_a_deal(engine, zoho, REP_STAGE)
+            if rep_moved:
+                settle()
+            rescore()
+            pushed = pipeline.push(settings, engine, targets=("zoho", "ghl"), progress=_push_progress(bars))
+            settle()
+            deliveries = week.backlog(engine, ghl_emulator.http).done - baseline
         after = week.score_snapshot(engine)
         changes = week.score_changes(before, after)
         now_suppressed = [golden for golden, line in after.items() if line.suppressed]
-        summary = WeekSummary(
+        return WeekSummary(
             end=end,
             simulated=simulated,
             deliveries=deliveries,
@@ -204,7 +165,65 @@ def run_week(
             ghl_dnd=week.ghl_email_dnd(ghl, week.ghl_ids(engine, now_suppressed).values()),
             pushed=pushed,
         )
-    return summary
+
+
+@contextmanager
+def _running_service(
+    served: Settings, engine: Engine, zoho: ZohoClient, ghl_emulator: EmulatorProcess, bars: Progress
+) -> Iterator[Callable[[], None]]:
+    """leadflow's tracking service in this process, as `leadflow serve` runs it: the app on a free loopback port,
+    its worker and action runner in a thread, its Zoho channel enabled, GHL's webhooks pointed at it. Yields what
+    brings pending re-scores up to date; stops it all (and GHL's webhooks) on the way out."""
+    from uvicorn.importer import import_from_string
+
+    from leadflow.pipeline.service import ServiceThread
+    from leadflow.pipeline.track import channel_keeper, tracking_process
+
+    # cli and web are layers apart: the app factory is named, as `leadflow serve` names it to uvicorn
+    create_app = import_from_string("leadflow.web.app:create_app")
+    process = tracking_process(engine, served)
+    stop = threading.Event()
+    worker = threading.Thread(target=process.run_forever, args=(stop,), kwargs={"idle_seconds": 0.1}, daemon=True)
+    try:
+        with ServiceThread(create_app(served)) as service:
+            channel = channel_keeper(served, engine, zoho, service.base_url).check()  # token stored before any use
+            bars.console.print(
+                f"leadflow tracking service on {service.base_url}: GoHighLevel's webhooks at /webhooks/ghl (signed"
+                f" with the emulator's keys), Zoho's notifications at /webhooks/zoho (channel {CHANNEL_ID},"
+                f" {channel.action})",
+                highlight=False,
+            )
+            worker.start()
+            hooks = {"urls": [f"{service.base_url}/webhooks/ghl"], "retry_interval": 1.0}
+            ghl_emulator.http.post("/_emulator/webhooks", json=hooks).raise_for_status()
+            try:
+                yield process.rescore.flush
+            finally:
+                ghl_emulator.http.post("/_emulator/webhooks", json={"urls": []})
+                stop.set()
+                if worker.is_alive():
+                    worker.join(timeout=30)
+    finally:
+        process.close()
+
+
+def _steps_bar(bars: Progress, task: TaskID, offset: int, total: int) -> Callable[[int], None]:
+    def show(done: int) -> None:
+        bars.update(task, completed=offset + done, amount=f"{offset + done:,} / {total:,} steps")
+
+    return show
+
+
+def _backlog_bar(bars: Progress, baseline: int) -> Callable[[Backlog], None]:
+    task = bars.add_task("tracking", total=None, amount="")
+
+    def show(now: Backlog) -> None:
+        taken, to_go = now.done - baseline, now.waiting + now.sending + now.actions
+        bars.update(
+            task, completed=taken, total=taken + to_go, amount=f"{taken:,} deliveries processed, {to_go:,} to go"
+        )
+
+    return show
 
 
 def _seed_ghl(ghl: EmulatorProcess) -> None:
