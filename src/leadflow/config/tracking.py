@@ -3,11 +3,25 @@ qualified for conversion (simple fields, not an expression language)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from leadflow.config.base import Section
 
 QUALIFYING_EVENTS = ("email_replied", "meeting_booked")
+# Engagement events a conversion may be triggered by (the tracked kinds of leadflow.tracking.events).
+CONVERTING_KINDS = (
+    "email_replied",
+    "meeting_booked",
+    "call_connected",
+    "form_filled",
+    "email_clicked",
+    "email_opened",
+    "website_visit",
+)
+DEAL_NAME_FIELDS = {"company": "", "full_name": "", "first_name": "", "last_name": "", "email": ""}
+GRADE = re.compile(r"^[A-D][1-4]$")
 
 
 class TrackingRules(Section):
@@ -41,6 +55,32 @@ class TrackingRules(Section):
     deal_stage: str = Field("Qualification", description="Stage of the new Deal")
     deal_amount: float | None = Field(None, ge=0, description="Amount of the new Deal (unset: none)")
 
+    @field_validator("convert_grades")
+    @classmethod
+    def _grades(cls, value: list[str]) -> list[str]:
+        bad = [grade for grade in value if not GRADE.match(grade)]
+        if bad:
+            raise ValueError(f"not grades (A1 ... D4): {bad}")
+        return value
+
+    @field_validator("convert_on")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        bad = [kind for kind in value if kind not in CONVERTING_KINDS]
+        if bad:
+            raise ValueError(f"unknown event kinds {bad}; expected some of {list(CONVERTING_KINDS)}")
+        return value
+
+    @field_validator("deal_name")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            value.format(**DEAL_NAME_FIELDS)
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join("{" + name + "}" for name in DEAL_NAME_FIELDS)
+            raise ValueError(f"deal_name {value!r} cannot be filled ({exc}); it may use {names}") from None
+        return value
+
 
 class StagePipeline(Section):
     """One GHL pipeline and how its stages map to the Zoho Deal ``Stage`` picklist."""
@@ -66,7 +106,10 @@ class StageSync(Section):
     """
 
     pipelines: list[StagePipeline] = Field(
-        default_factory=list, description="Pipelines kept in step (none: stages are not synchronised)"
+        default_factory=list,
+        description='Pipelines kept in step (none: stages are not synchronised); e.g. [{ ghl_pipeline = "Sales", '
+        'stages = { "New Lead" = "Qualification", "Won" = "Closed Won" } }], or write '
+        "[[tracking.stages.pipelines]] tables in place of this line",
     )
     create_opportunity: bool = Field(
         True, description="A Deal made by a conversion gets a GHL opportunity for the contact in the mapped stage"
