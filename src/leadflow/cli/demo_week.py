@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +73,6 @@ class WeekSummary:
     opted_out: int
     ghl_dnd: int
     pushed: tuple[SyncReport | None, SyncReport | None]
-    notes: list[str] = field(default_factory=list)
 
     def written(self, module: str) -> int:
         return self.zoho_after.get(module, 0) - self.zoho_before.get(module, 0)
