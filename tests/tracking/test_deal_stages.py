@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from leadflow.config import GhlSettings, Settings, SyncSettings, TrackingSettings
 from leadflow.config.tracking import StagePipeline, StageSync
 from leadflow.ghl import GhlClient
-from leadflow.pipeline.track import TrackingProcess, tracking_process
+from leadflow.pipeline.track import TrackingProcess, reconciler, tracking_process
 from leadflow.store import open_store
 from leadflow.store import tracking_actions as actions_repo
 from leadflow.sync.ghl_target import GhlTarget
@@ -29,6 +29,7 @@ from leadflow_emulators.ghl.models.backend import DEFAULT_LOCATION_ID, DEFAULT_T
 from leadflow_emulators.zoho.models import ZohoBackend
 from tests.ghl.conftest import Emulator
 from tests.sync import golden
+from tests.tracking.test_reconcile import _closed_port_url
 from tests.web.test_webhook_intake import Server
 from tests.zoho.conftest import LiveServer, serve, zoho_settings
 
@@ -61,11 +62,11 @@ def ghl_live(emulator: Emulator) -> Iterator[LiveServer]:
     live.thread.join(timeout=10)
 
 
-def _settings(tmp_path: Path, emulator: Emulator, ghl_url: str, zoho_url: str) -> Settings:
+def _settings(database_url: str, emulator: Emulator, ghl_url: str, zoho_url: str) -> Settings:
     keys = emulator.control("GET", "webhooks/keys")
     zoho = zoho_settings("sqlite://", api_base_url=zoho_url, accounts_url=zoho_url).zoho
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'leadflow.db'}",
+        database_url=database_url,
         zoho=zoho,
         ghl=GhlSettings(
             api_base_url=ghl_url,
@@ -104,9 +105,14 @@ def _stage_updates(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def test_stage_moves_cross_once_and_never_bounce(
-    tmp_path: Path, emulator: Emulator, ghl_live: LiveServer, backend: ZohoBackend, live: LiveServer
+    tmp_path: Path,
+    emulator: Emulator,
+    ghl_live: LiveServer,
+    backend: ZohoBackend,
+    live: LiveServer,
+    database_url: str,
 ) -> None:
-    settings = _settings(tmp_path, emulator, ghl_live.url, live.url)
+    settings = _settings(database_url, emulator, ghl_live.url, live.url)
     engine = open_store(settings.database_url)
     emulator.seed([{"kind": "pipeline", "record": PIPELINE}])
     person = golden.populate(engine, 1, companies=1)[0]
@@ -180,6 +186,25 @@ def test_stage_moves_cross_once_and_never_bounce(
         assert history.count("Proposal/Price Quote") == 1
         assert history.count("Closed Won") == 1
         assert ("zoho_deal_stage", "skipped", "leadflow's own move of the opportunity coming back") in _actions(engine)
+
+        # 3. the service misses GHL's webhook (down): reconcile finds the linked opportunity in another stage
+        emulator.control("POST", "webhooks", {"urls": [_closed_port_url()]})
+        emulator.control(
+            "POST",
+            "engagement",
+            {"kind": "stage_change", "contactId": contact, "opportunityId": opportunity["id"],
+             "pipelineStageId": "stProposal"},
+        )  # fmt: skip
+        emulator.control("POST", "webhooks/flush", {"timeout": 10})
+        with reconciler(settings, engine) as polling:
+            found = polling.run()
+        assert (found.ghl_stage_changes, found.ghl_stage_new) == (1, 1)
+        _settle(process, emulator, backend)
+        assert zoho.deals.get(deal, fields=["Stage"])["Stage"] == "Proposal/Price Quote"  # type: ignore[index]
+        assert _done(engine, "zoho_deal_stage") == 2
+        assert _done(engine, "ghl_opportunity_stage") == 1
+        with reconciler(settings, engine) as polling:
+            assert polling.run().ghl_stage_changes == 0  # in step now: nothing to feed
         assert not [a for a in _actions(engine) if a[1] == actions_repo.FAILED]
     finally:
         process.close()

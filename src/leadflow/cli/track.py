@@ -213,6 +213,7 @@ def reconcile_command(
     tally = run_reconcile(context.settings, context.engine, since=start)
     context.console.print(
         f"GHL messages read {tally.ghl_messages:,} ({tally.ghl_new:,} new);"
+        f" GHL opportunities in another stage {tally.ghl_stage_changes:,} ({tally.ghl_stage_new:,} new);"
         f" Zoho records read {tally.zoho_records:,} ({tally.zoho_new:,} new); the worker applies the new ones",
         highlight=False,
     )

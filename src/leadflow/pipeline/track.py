@@ -39,7 +39,7 @@ from leadflow.tracking.actions import RetryPolicy as ActionRetryPolicy
 from leadflow.tracking.channels import ChannelKeeper, channel_token
 from leadflow.tracking.reconcile import Reconciler, ReconcileTally
 from leadflow.tracking.rules import CONVERT, rules_planner
-from leadflow.tracking.stages import ConvertAndLink, stage_handlers, stage_planner
+from leadflow.tracking.stages import ConvertAndLink, StageMap, stage_handlers, stage_planner
 from leadflow.tracking.worker import TrackingWorker, WorkerTally
 from leadflow.tracking.zoho_actions import zoho_handlers
 from leadflow.zoho.client import ClientOptions, ZohoClient
@@ -253,11 +253,17 @@ def reconciler(settings: Settings, engine: Engine) -> Iterator[Reconciler]:
     tracking = settings.tracking
     with ExitStack() as stack:
         conversations = None
+        opportunities = None
+        pipeline_ids: list[str] = []
         modules = {}
         if ghl_configured(settings):
             ghl = GhlClient.from_settings(settings, engine)
             stack.callback(ghl.close)
             conversations = ghl.conversations
+            if tracking.stages.pipelines:  # linked opportunities' stages are compared too
+                opportunities = ghl.opportunities
+                stage_map = StageMap(tracking.stages, ghl.opportunities.pipelines())
+                pipeline_ids = [mapped.pipeline_id for mapped in stage_map.pipelines]
         if zoho_configured(settings):
             zoho = stack.enter_context(ZohoClient.from_settings(settings, engine))
             modules = {"Deals": zoho.deals, "Leads": zoho.leads, "Contacts": zoho.contacts}
@@ -265,6 +271,8 @@ def reconciler(settings: Settings, engine: Engine) -> Iterator[Reconciler]:
             engine,
             conversations=conversations,
             zoho_modules=modules,
+            opportunities=opportunities,
+            pipeline_ids=pipeline_ids,
             overlap=timedelta(seconds=tracking.reconcile_overlap_seconds),
             first_lookback=timedelta(hours=tracking.reconcile_first_lookback_hours),
         )

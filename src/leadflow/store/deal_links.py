@@ -83,6 +83,12 @@ def people_of_deals(connection: Connection, deal_ids: Sequence[str]) -> dict[str
     return {str(deal): str(person) for deal, person in rows}
 
 
+def ghl_stages(connection: Connection) -> dict[str, str | None]:
+    """Every linked opportunity and the GHL stage leadflow last knew it in."""
+    rows = connection.execute(select(deal_links.c.ghl_opportunity_id, deal_links.c.ghl_stage_id))
+    return {str(opportunity): stage for opportunity, stage in rows}
+
+
 def wrote_zoho_stage(connection: Connection, *, deal_id: str, stage: str, ghl_stage_id: str, at: datetime) -> None:
     """leadflow moved the Deal to ``stage`` because GHL's opportunity moved to ``ghl_stage_id``."""
     connection.execute(

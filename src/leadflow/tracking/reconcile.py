@@ -8,6 +8,9 @@ through the intake's path, as the delivery the webhook would have been:
   cursor; every message becomes the ``InboundMessage``/``OutboundMessage`` body its webhook carries, keyed by
   the message id exactly as :func:`~leadflow.tracking.ghl_events.event_id` keys the webhook, so a message that
   arrives both ways (or is polled twice) is stored once.
+- GHL opportunities linked to Zoho Deals (``[tracking.stages]``): those of the mapped pipelines whose stage is not
+  the one leadflow last knew become the ``OpportunityStageUpdate`` their webhook would have been, keyed by
+  opportunity, stage and ``lastStageChangeAt``.
 - Zoho: Deals, Leads and Contacts modified since the cursor (``If-Modified-Since``), each as a one-record
   ``update`` notification with the fields read, keyed by module, id and ``Modified_Time``: polled twice it is
   stored once. A notification and a poll of the same change are two deliveries; their handlers act on the
@@ -26,12 +29,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from leadflow.store import deal_links as links
 from leadflow.store import kv
 from leadflow.store.runs import utcnow
 from leadflow.tracking.ghl_events import MESSAGE_TYPES, message_event_id, parse_time
 from leadflow.tracking.intake import PolledDelivery, store_polled
 
 GHL_CURSOR = "tracking.reconcile.ghl.messages"
+OPPORTUNITY_CURSOR = "tracking.reconcile.ghl.opportunities"  # when they were last compared
 ZOHO_CURSOR = "tracking.reconcile.zoho.{module}"
 ZOHO_MODULES: dict[str, tuple[str, ...]] = {
     "Deals": ("Deal_Name", "Stage", "Pipeline", "Amount", "Modified_Time"),
@@ -49,6 +54,10 @@ class ConversationReader(Protocol):
     def messages(self, conversation_id: str, *, limit: int = ...) -> Iterator[dict[str, Any]]: ...
 
 
+class OpportunityReader(Protocol):
+    def search(self, *, pipeline_id: str | None = ...) -> Iterator[dict[str, Any]]: ...
+
+
 class ModifiedRecords(Protocol):
     def iter(self, fields: Sequence[str], *, modified_since: datetime | None = ...) -> Iterator[dict[str, Any]]: ...
 
@@ -59,12 +68,14 @@ class ReconcileTally:
 
     ghl_messages: int = 0
     ghl_new: int = 0
+    ghl_stage_changes: int = 0  # linked opportunities found in another stage than leadflow knew
+    ghl_stage_new: int = 0
     zoho_records: int = 0
     zoho_new: int = 0
 
     @property
     def new(self) -> int:
-        return self.ghl_new + self.zoho_new
+        return self.ghl_new + self.ghl_stage_new + self.zoho_new
 
 
 class Reconciler:
@@ -82,6 +93,8 @@ class Reconciler:
         *,
         conversations: ConversationReader | None = None,
         zoho_modules: Mapping[str, ModifiedRecords] | None = None,
+        opportunities: OpportunityReader | None = None,
+        pipeline_ids: Sequence[str] = (),
         overlap: timedelta = timedelta(minutes=5),
         first_lookback: timedelta = timedelta(days=1),
         clock: Callable[[], datetime] = utcnow,
@@ -89,6 +102,8 @@ class Reconciler:
         self.engine = engine
         self.conversations = conversations
         self.zoho_modules = dict(zoho_modules or {})
+        self.opportunities = opportunities
+        self.pipeline_ids = tuple(pipeline_ids)
         self.overlap = overlap
         self.first_lookback = first_lookback
         self.clock = clock
@@ -98,6 +113,8 @@ class Reconciler:
         tally = ReconcileTally()
         if self.conversations is not None:
             tally.ghl_messages, tally.ghl_new = self._ghl(since)
+        if self.opportunities is not None and self.pipeline_ids:
+            tally.ghl_stage_changes, tally.ghl_stage_new = self._stages()
         for module, records in self.zoho_modules.items():
             seen, new = self._zoho(module, records, since)
             tally.zoho_records += seen
@@ -133,6 +150,21 @@ class Reconciler:
                 if added is not None and (newest is None or added > newest):
                     newest = added
         new = store_polled(self.engine, found, cursor_key=GHL_CURSOR, cursor=_iso(newest or start))
+        return len(found), new
+
+    def _stages(self) -> tuple[int, int]:
+        assert self.opportunities is not None
+        with self.engine.connect() as connection:
+            known = links.ghl_stages(connection)
+        found: list[PolledDelivery] = []
+        if known:
+            for pipeline_id in self.pipeline_ids:
+                for opportunity in self.opportunities.search(pipeline_id=pipeline_id):
+                    opportunity_id = str(opportunity.get("id") or "")
+                    stage = str(opportunity.get("pipelineStageId") or "")
+                    if opportunity_id in known and stage and stage != known[opportunity_id]:
+                        found.append(stage_delivery(opportunity))
+        new = store_polled(self.engine, found, cursor_key=OPPORTUNITY_CURSOR, cursor=_iso(self.clock()))
         return len(found), new
 
     def _zoho(self, module: str, records: ModifiedRecords, since: datetime | None) -> tuple[int, int]:
@@ -184,6 +216,33 @@ def message_delivery(message: Mapping[str, Any], conversation: Mapping[str, Any]
         message_event_id(str(message_id)),
         kind,
         str(contact_id) if contact_id else None,
+        {key: value for key, value in body.items() if value is not None},
+    )
+
+
+def stage_delivery(opportunity: Mapping[str, Any]) -> PolledDelivery:
+    """A linked opportunity found in another stage, as the ``OpportunityStageUpdate`` webhook GHL sends."""
+    opportunity_id = str(opportunity.get("id"))
+    stage = str(opportunity.get("pipelineStageId"))
+    changed = opportunity.get("lastStageChangeAt") or opportunity.get("updatedAt") or ""
+    body = {
+        "type": "OpportunityStageUpdate",
+        "locationId": opportunity.get("locationId"),
+        "id": opportunity_id,
+        "contactId": opportunity.get("contactId"),
+        "pipelineId": opportunity.get("pipelineId"),
+        "pipelineStageId": stage,
+        "status": opportunity.get("status"),
+        "name": opportunity.get("name"),
+        "monetaryValue": opportunity.get("monetaryValue"),
+        "timestamp": changed or None,
+    }
+    contact = opportunity.get("contactId")
+    return PolledDelivery(
+        "ghl",
+        f"opportunity:{opportunity_id}:{stage}:{changed}",
+        "OpportunityStageUpdate",
+        str(contact) if contact else None,
         {key: value for key, value in body.items() if value is not None},
     )
 

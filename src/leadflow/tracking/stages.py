@@ -11,8 +11,10 @@ needs no write beyond the opportunity itself.
 Every move is an action of the tracking outbox (exactly once, looked up before a retry):
 
 - ``zoho_deal_stage`` (from a GHL ``OpportunityStageUpdate``): moves the linked Deal to the mapped Stage.
-- ``ghl_opportunity_stage`` (from a Zoho Deals notification, or a reconcile poll, whose Stage changed): moves
-  the linked opportunity to the mapped stage.
+- ``ghl_opportunity_stage`` (from a Zoho Deals notification, or a reconcile poll, naming Stage): reads the
+  Deal's Stage as it is now (a notification's or a poll's values may predate a move leadflow made since) and
+  moves the linked opportunity to the mapped stage. GHL's own deliveries of one contact are applied in order,
+  so a GHL stage change is taken as delivered.
 
 No bounce-back: each link remembers the stage leadflow last wrote on each side and when. A change arriving
 from a side equal to what leadflow wrote there within ``echo_window_seconds`` is leadflow's own change coming
@@ -288,13 +290,14 @@ class MoveGhlOpportunity(_StageHandler):
         link = self.read(context, lambda c: links.by_deal(c, deal))
         if link is None:
             return _skip("the Deal is not linked to a GHL opportunity")
-        stage = action.payload.get("stage")
-        if not stage:  # a notification without values: read the Deal
-            record = context.zoho.deals.get(deal, fields=["Stage"])
-            stage = record.get("Stage") if record else None
-        if not stage:
+        # The Deal's stage now, not the one the notification or poll carried: a snapshot can be older than a
+        # move leadflow made since (from GHL), and replaying it would move GHL back.
+        record = context.zoho.deals.get(deal, fields=["Stage"])
+        if record is None:
+            return _skip("the Deal is gone from Zoho")
+        if not record.get("Stage"):
             return _skip("the Deal has no Stage")
-        stage = str(stage)
+        stage = str(record["Stage"])
         if self.echo(link.zoho_written_stage, link.zoho_written_at, stage, context):
             return _skip(
                 "leadflow's own move of the Deal coming back",
@@ -317,13 +320,14 @@ class MoveGhlOpportunity(_StageHandler):
 
     def find(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome | None:
         link = self.read(context, lambda c: links.by_deal(c, target.id))
-        stage = action.payload.get("stage")
+        record = context.zoho.deals.get(target.id, fields=["Stage"])
+        stage = record.get("Stage") if record else None
         if link is None or not stage:
             return None
         stage_id = self.stage_map(context).ghl_stage(link.ghl_pipeline_id, str(stage))
         current = self.ghl(context).get(link.ghl_opportunity_id)
-        if stage_id is None or current.get("pipelineStageId") != stage_id:
-            return None
+        if stage_id is None or stage_id == link.ghl_stage_id or current.get("pipelineStageId") != stage_id:
+            return None  # not moved by the earlier attempt (or nothing to move): perform decides
         return self._moved(target.id, stage_id, str(stage), context)
 
     def _moved(self, deal: str, stage_id: str, zoho_stage: str, context: ActionContext) -> Outcome:
