@@ -4,14 +4,20 @@ their backoff, and a runner with a handler per kind performs them."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from leadflow.errors import ResponseLost, ValidationFailed
+from leadflow.config import Settings
+from leadflow.errors import ResponseLost, TransientError, ValidationFailed
+from leadflow.pipeline.track import tracking_process
 from leadflow.store import open_store
+from leadflow.store import tracking as deliveries
 from leadflow.store import tracking_actions as repo
+from leadflow.store.schema import sync_records
 from leadflow.tracking.actions import (
     ActionContext,
     ActionHandler,
@@ -24,6 +30,7 @@ from leadflow.tracking.actions import (
     action_key,
 )
 from leadflow.zoho.activities import RecordRef
+from tests.sync import golden
 
 LEASE = timedelta(minutes=1)
 
@@ -125,3 +132,135 @@ def test_a_failed_attempt_waits_for_its_backoff(database_url: str) -> None:
         [again] = repo.claim(connection, worker="a", limit=5, lease=LEASE)
     assert again.uncertain
     assert again.attempts == 2
+
+
+def test_without_zoho_credentials_events_are_stored_and_their_actions_wait(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'leadflow.db'}")
+    engine = open_store(settings.database_url)
+    [person] = golden.populate(engine, 1)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(sync_records),
+            [
+                {
+                    "target": "ghl",
+                    "golden_id": person,
+                    "kind": "person",
+                    "module": "contacts",
+                    "remote_id": "c1",
+                    "payload": {},
+                    "version": 1,
+                    "synced_at": datetime.now(UTC),
+                }
+            ],
+        )
+        body = {
+            "type": "InboundMessage",
+            "webhookId": "w1",
+            "contactId": "c1",
+            "messageType": "CALL",
+            "direction": "inbound",
+            "callDuration": 60,
+            "callStatus": "completed",
+        }
+        deliveries.store_delivery(
+            connection,
+            source="ghl",
+            vendor_event_id="w1",
+            event_type="InboundMessage",
+            contact_key="c1",
+            headers={},
+            body=json.dumps(body).encode(),
+        )
+    process = tracking_process(engine, settings)
+    try:
+        process.drain()
+    finally:
+        process.close()
+    assert process.runner is None
+    assert process.zoho_problem is not None
+    assert "client_id" in process.zoho_problem
+    assert process.events.processed == 1
+    with engine.connect() as connection:
+        assert repo.counts(connection) == {"pending": 1}
+
+
+class _Moved(ActionHandler):
+    """An action whose earlier attempt was made on a Lead that is a Contact now (converted since)."""
+
+    kind = "moved"
+
+    def __init__(self, holds: dict[str, str], gone: set[str]) -> None:
+        self.holds = holds  # record id -> key written there
+        self.gone = gone
+        self.performed = 0
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Contacts", f"contact-{action.golden_person_id}")
+
+    def find(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome | None:
+        if target.id in self.gone:
+            raise ValidationFailed("the related id given seems to be invalid", status=400, vendor_code="INVALID_DATA")
+        return Outcome.done(f"found-on-{target.id}") if self.holds.get(target.id) == action.key else None
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        self.performed += 1
+        return Outcome.done("new")
+
+
+def test_an_uncertain_attempt_is_looked_for_where_it_was_made_then_where_the_record_moved(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, *[NewAction("moved", f"e{n}", f"p{n}") for n in range(3)])
+    with engine.begin() as connection:
+        claimed = repo.claim(connection, worker="dead", limit=5, lease=LEASE)
+        for action in claimed:  # each attempt was made on the person's Lead, then the runner died
+            repo.set_target(
+                connection, action_id=action.id, module="Leads", record_id=f"lead-{action.golden_person_id}"
+            )
+        connection.execute(sa.update(repo.tracking_actions).values(lease_until=datetime(2000, 1, 1, tzinfo=UTC)))
+    keys = {a.golden_person_id: a.key for a in claimed}
+    # p0's write is on its Lead; p1's Lead is gone and Zoho moved the write to the Contact; p2's never happened
+    handler = _Moved({"lead-p0": keys["p0"], "contact-p1": keys["p1"]}, gone={"lead-p1"})
+    runner = ActionRunner(engine, ActionRegistry([handler]), ActionContext(engine, zoho=None))  # type: ignore[arg-type]
+    tally = runner.drain()
+    assert (tally.adopted, tally.done, handler.performed) == (2, 3, 1)
+    with engine.connect() as connection:
+        rows = {r["golden_person_id"]: r for r in repo.actions_of(connection)}
+    assert (rows["p0"]["module"], rows["p0"]["record_id"], rows["p0"]["remote_id"]) == (
+        "Leads",
+        "lead-p0",
+        "found-on-lead-p0",
+    )
+    assert (rows["p1"]["module"], rows["p1"]["record_id"], rows["p1"]["remote_id"]) == (
+        "Contacts",
+        "contact-p1",
+        "found-on-contact-p1",
+    )
+    assert (rows["p2"]["module"], rows["p2"]["remote_id"]) == ("Contacts", "new")
+
+
+class _LookupFails(_Moved):
+    def find(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome | None:
+        raise TransientError("Zoho answered 500 to the look-up")
+
+
+def test_where_an_uncertain_attempt_was_made_stays_recorded_until_it_is_looked_up(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("moved", "e0", "p0"))
+    with engine.begin() as connection:
+        [action] = repo.claim(connection, worker="dead", limit=5, lease=LEASE)
+        repo.set_target(connection, action_id=action.id, module="Leads", record_id="lead-p0")
+        connection.execute(sa.update(repo.tracking_actions).values(lease_until=datetime(2000, 1, 1, tzinfo=UTC)))
+    handler = _LookupFails({}, gone=set())
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([handler]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        policy=RetryPolicy(max_attempts=3),
+    )
+    tally = runner.run_once()
+    assert (tally.retried, handler.performed) == (1, 0)
+    with engine.connect() as connection:
+        [row] = repo.actions_of(connection)
+    # the person's record is a Contact now, but the look-up on the Lead has not been made: the Lead stays recorded
+    assert (row["state"], row["module"], row["record_id"], row["check_first"]) == ("pending", "Leads", "lead-p0", True)

@@ -121,6 +121,11 @@ def worker_command(
         f" people re-scored {len(tally.people):,}",
         highlight=False,
     )
+    if process.zoho_problem is not None:
+        context.console.print(
+            f"Zoho actions not performed (they wait in the outbox): {process.zoho_problem}", highlight=False
+        )
+        return
     kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(actions.by_kind.items())) or "none"
     context.console.print(
         f"Zoho actions done {actions.done:,} ({kinds}; found from an earlier attempt {actions.adopted:,}),"

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import Engine
 
 from leadflow.config import Settings
-from leadflow.errors import LeadflowError
+from leadflow.errors import ConfigError, LeadflowError
 from leadflow.ghl import GhlClient
 from leadflow.http.retry import RetryPolicy
 from leadflow.log import get_logger
@@ -148,8 +148,9 @@ class TrackingProcess:
 
     worker: TrackingWorker
     rescore: DebouncedRescore
-    runner: ActionRunner
-    zoho: ZohoClient
+    runner: ActionRunner | None  # None: Zoho is not configured (``zoho_problem`` says why); actions wait queued
+    zoho: ZohoClient | None
+    zoho_problem: str | None = None
     events: WorkerTally = field(default_factory=WorkerTally)
     actions: ActionTally = field(default_factory=ActionTally)
     owned: list[GhlClient] = field(default_factory=list)  # clients made for this process, closed with it
@@ -158,6 +159,8 @@ class TrackingProcess:
         """One batch of events then one of actions; how many of either were claimed."""
         tally = self.worker.run_once(limit)
         self.events.add(tally)
+        if self.runner is None:
+            return tally.claimed
         done = self.runner.run_once(min(limit, 100))
         self.actions.add(done)
         return tally.claimed + done.claimed
@@ -166,7 +169,8 @@ class TrackingProcess:
         """Every waiting event, then every due action."""
         self.events.add(self.worker.drain())
         self.rescore.flush()
-        self.actions.add(self.runner.drain())
+        if self.runner is not None:
+            self.actions.add(self.runner.drain())
 
     def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.5) -> None:
         log = get_logger(__name__)
@@ -182,7 +186,8 @@ class TrackingProcess:
         self.rescore.flush()
 
     def close(self) -> None:
-        self.zoho.close()
+        if self.zoho is not None:
+            self.zoho.close()
         for client in self.owned:
             client.close()
 
@@ -195,9 +200,17 @@ def tracking_process(
     worker_id: str | None = None,
     services: Mapping[str, Any] | None = None,
 ) -> TrackingProcess:
-    """The worker and the action runner of one process (``http_client`` lets tests talk to an emulator)."""
+    """The worker and the action runner of one process (``http_client`` lets tests talk to an emulator).
+
+    Without Zoho credentials the events are still stored and scored; their actions wait in the outbox (the
+    process's ``zoho_problem`` says why) until a worker with credentials performs them.
+    """
     worker, rescore = tracking_worker(engine, settings, worker_id=worker_id)
-    zoho = ZohoClient.from_settings(settings, engine, http_client, options=ClientOptions(retry=ACTION_RETRY))
+    try:
+        zoho = ZohoClient.from_settings(settings, engine, http_client, options=ClientOptions(retry=ACTION_RETRY))
+    except ConfigError as exc:
+        get_logger(__name__).warning("tracking.no_zoho", reason=str(exc))
+        return TrackingProcess(worker, rescore, None, None, zoho_problem=str(exc))
     given = dict(services or {})
     owned: list[GhlClient] = []
     if "ghl" not in given and ghl_configured(settings):  # stage moves and opportunities write to GHL

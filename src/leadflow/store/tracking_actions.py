@@ -141,13 +141,17 @@ def complete(
     remote_id: str | None = None,
     result: Mapping[str, Any] | None = None,
     error: str | None = None,
+    where: tuple[str, str] | None = None,
 ) -> None:
-    """Finish an action: ``done`` (with what it wrote) or ``skipped`` (why, in ``error``)."""
+    """Finish an action: ``done`` (with what it wrote; ``where``: the record it is on, when not the one last
+    recorded, e.g. an earlier attempt's found on the Lead before a conversion) or ``skipped`` (why, in ``error``)."""
     now = utcnow()
+    located = {"module": where[0], "record_id": where[1]} if where is not None else {}
     connection.execute(
         update(tracking_actions)
         .where(tracking_actions.c.id == action_id)
         .values(
+            **located,
             state=state,
             remote_id=remote_id,
             result=dict(result) if result is not None else None,

@@ -48,6 +48,7 @@ from leadflow.errors import (
     CreditBudgetExceeded,
     InputError,
     LeadflowError,
+    NotFound,
     RateLimited,
     ResponseLost,
     TransientError,
@@ -378,8 +379,8 @@ class ActionRunner:
         changed: list[tuple[int, RecordRef]] = []
         for action in claimed:
             handler = self.registry.get(action.kind)
-            if handler is None or type(handler).target is not ActionHandler.target:
-                continue
+            if handler is None or type(handler).target is not ActionHandler.target or action.uncertain:
+                continue  # an uncertain action keeps the record of its earlier attempt until that is looked up
             found = self.context.zoho_record(action.golden_person_id)
             if found is not None and (found.module, found.id) != (action.module, action.record_id):
                 changed.append((action.id, found))
@@ -390,6 +391,27 @@ class ActionRunner:
                     repo.set_target(connection, action_id=action_id, module=record.module, record_id=record.id)
         return targets
 
+    def _find_earlier(
+        self, handler: ActionHandler, action: ActionRow, target: RecordRef
+    ) -> tuple[Outcome | None, tuple[str, str] | None]:
+        """An uncertain attempt's effect: on the record it was made on, else (that record converted or merged
+        since: Zoho moves notes and activities along) on the record the action is about now."""
+        earlier = RecordRef(action.module, action.record_id) if action.module and action.record_id else target
+        if earlier == target:
+            return handler.find(action, target, self.context), None
+        try:
+            found = handler.find(action, earlier, self.context)
+        except (NotFound, ValidationFailed) as exc:  # the earlier record is gone
+            self.log.info("tracking.earlier_record_gone", key=action.key, error=str(exc))
+            found = None
+        except ApiError as exc:
+            if exc.vendor_code != "INVALID_DATA":
+                raise
+            found = None
+        if found is not None:
+            return found, (earlier.module, earlier.id)
+        return handler.find(action, target, self.context), (target.module, target.id)
+
     def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> None:
         handler = self.registry.get(action.kind)
         if handler is None:
@@ -397,13 +419,10 @@ class ActionRunner:
             return
         try:
             target = handler.target(action, self.context)
-            if (target.module, target.id) != recorded:
-                with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
-                    repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
             outcome: Outcome | None = None
-            if action.uncertain:
-                earlier = RecordRef(action.module, action.record_id) if action.module and action.record_id else target
-                outcome = handler.find(action, earlier, self.context)
+            where: tuple[str, str] | None = None
+            if action.uncertain:  # where the earlier attempt was made stays recorded until it is looked up
+                outcome, where = self._find_earlier(handler, action, target)
                 if outcome is not None:
                     tally.adopted += 1
                     outcome = Outcome(
@@ -414,6 +433,9 @@ class ActionRunner:
                         outcome.store,
                     )
             if outcome is None:
+                if (target.module, target.id) != recorded:
+                    with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
+                        repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
                 outcome = handler.perform(action, target, self.context)
         except NotYet as exc:
             with self.engine.begin() as connection:
@@ -439,6 +461,10 @@ class ActionRunner:
             uncertain = isinstance(exc, ResponseLost | TransientError) and not isinstance(exc, _SURELY_NOT_SENT)
             self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
             return
+        except Exception as exc:  # a bug or an unmapped error: recorded and retried, never an action stuck in flight
+            self.log.exception("tracking.action_error", kind=action.kind, key=action.key)
+            self._fail(action, tally, type(exc).__name__, f"{type(exc).__name__}: {exc}", uncertain=True, final=False)
+            return
         with self.engine.begin() as connection:
             if outcome.store is not None:
                 outcome.store(connection)
@@ -450,6 +476,7 @@ class ActionRunner:
                 remote_id=outcome.remote_id,
                 result=outcome.result,
                 error=outcome.reason,
+                where=where,
             )
         if outcome.state == repo.DONE:
             tally.done += 1
