@@ -13,6 +13,7 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -59,6 +60,8 @@ def demo_command(
 ) -> None:
     """Run leadflow end to end on the local Zoho and GoHighLevel emulators (no network, no credentials)."""
     from leadflow import pipeline
+    from leadflow.cli.demo_week import print_week, run_week
+    from leadflow.pipeline.demo_week import week_end
     from leadflow.pipeline.emulator import EmulatorProcess
     from leadflow.reporting import ReportFilters, store_counts
     from leadflow.reporting.html import all_reports, render_report_page
@@ -104,6 +107,8 @@ def demo_command(
         settings = _with_demo_workflow(ghl_emulator.ghl_settings_for(settings))
         register_secrets(settings)
         engine = open_store(settings)
+        end = week_end(engine, datetime.now(UTC))
+        settings = _as_of(settings, end)
         with _bars(console) as bars:
             result = pipeline.run(
                 settings,
@@ -114,11 +119,15 @@ def demo_command(
             )
         final = emulator.state()
         ghl_final = ghl_emulator.state()
+        with engine.connect() as connection:
+            counts = store_counts(connection)
+        _summary(console, result, counts, final, ghl_final)
+        week = run_week(console, settings, engine, emulator, ghl_emulator, end=end)
+    print_week(console, week)
+    # the report is written after the week came back, so it shows the whole loop
     with engine.connect() as connection:
-        counts = store_counts(connection)
         reports = all_reports(connection, ReportFilters(), settings=settings)
     engine.dispose()
-    _summary(console, result, counts, final, ghl_final)
     report = workdir / "report.html"
     with open_output(report, newline=None) as handle:
         handle.write(render_report_page(reports, filters=ReportFilters(), currency=settings.report.currency))
@@ -139,6 +148,13 @@ def _with_demo_workflow(settings: Settings) -> Settings:
         for spec in settings.segments.segment
     ]
     return settings.model_copy(update={"segments": settings.segments.model_copy(update={"segment": specs})})
+
+
+def _as_of(settings: Settings, end: datetime) -> Settings:
+    """Scores as of the end of the demo's week, on every run: engagement fades with time, so scores computed a
+    minute later could differ in a decimal and be written to Zoho and GHL again."""
+    scoring = settings.scoring.model_copy(update={"as_of": end})
+    return settings.model_copy(update={"scoring": scoring})
 
 
 def _prepare_workdir(workdir: Path, *, fresh: bool) -> None:
@@ -274,11 +290,12 @@ def _closing_hints(console: Console, workdir: Path, zoho_db: Path, started: floa
     """Where the demo left its state, with commands that work as printed (see :mod:`leadflow.cli.hints`)."""
     store = workdir / "leadflow.db"
     runs = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('runs list')}"
+    tracked = f"LEADFLOW_DATABASE_URL={shlex.quote(f'sqlite:///{store}')} {command_hint('track status')}"
     browse = f"{python_command()} -m leadflow_emulators zoho --db {shlex.quote(str(zoho_db))}"
     ghl_db = zoho_db.with_name("ghl.db")
     browse_ghl = f"{python_command()} -m leadflow_emulators ghl --db {shlex.quote(str(ghl_db))}"
     console.print(
-        f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)})\n"
+        f"\nstate store: [bold]{escape(str(store))}[/]  (e.g. {escape(runs)}, or {escape(tracked)})\n"
         f"Zoho emulator state: [bold]{escape(str(zoho_db))}[/]  (browse it: {escape(browse)})\n"
         f"GoHighLevel emulator state: [bold]{escape(str(ghl_db))}[/]  (browse it: {escape(browse_ghl)})\n"
         f"done in {time.monotonic() - started:,.0f} s",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import Field, ValidationInfo, field_validator
 
 from leadflow.config.base import Section
@@ -276,6 +278,12 @@ class EngagementSettings(Section):
 class ScoringSettings(Section):
     """Scores, grades and suppression. Each score is 0-100 or unscored when too little is known."""
 
+    as_of: datetime | None = Field(
+        None,
+        description="Score as of this moment, not now (engagement fades with time): a demo's fixed week, a"
+        " reproducible backfill; unset: now",
+    )
+
     fit_grade_min: dict[str, float] = Field(
         default_factory=lambda: {"A": 75.0, "B": 55.0, "C": 35.0},
         description="Lowest fit for grade letters A, B, C (anything lower is D)",
@@ -317,6 +325,11 @@ class ScoringSettings(Section):
         if ordered != sorted(ordered, reverse=True):
             raise ValueError(f"thresholds must fall from {keys[0]} to {keys[-1]}")
         return {key: value[key] for key in keys}
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @field_validator("priority_grades")
     @classmethod

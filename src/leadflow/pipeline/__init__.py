@@ -3,6 +3,6 @@
 ``pipeline.run(settings, engine, files=[...])`` runs them all (see :mod:`leadflow.pipeline.run`).
 """
 
-from leadflow.pipeline.run import PipelineResult, StageProgress, run
+from leadflow.pipeline.run import PipelineResult, StageProgress, push, run
 
-__all__ = ["PipelineResult", "StageProgress", "run"]
+__all__ = ["PipelineResult", "StageProgress", "push", "run"]

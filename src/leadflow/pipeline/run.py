@@ -123,6 +123,22 @@ def run(
     )
 
 
+def push(
+    settings: Settings,
+    engine: Engine,
+    *,
+    targets: Sequence[str] = ("zoho",),
+    progress: ProgressCallback | None = None,
+) -> tuple[SyncReport | None, SyncReport | None]:
+    """Plan and sync what the store holds now (scores, tags, suppression) to ``targets``, without ingesting,
+    mirroring, resolving or scoring first: e.g. after the tracking worker re-scored people. Returns the Zoho and
+    the GoHighLevel reports (None for a target not asked for)."""
+    report = progress or _ignore
+    to_zoho = _sync(settings, engine, report, None) if "zoho" in targets else None
+    to_ghl = _sync_ghl(settings, engine, report, None) if "ghl" in targets else None
+    return to_zoho, to_ghl
+
+
 def _ingest_progress(files: Sequence[Path], report: ProgressCallback) -> Callable[[Path, int, int], None]:
     total = sum(path.stat().st_size for path in files)
     done: dict[Path, int] = {}

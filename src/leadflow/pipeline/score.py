@@ -73,7 +73,7 @@ def _score(
     preview: bool,
     step: Callable[[str], None],
 ) -> ScoreOutcome:
-    now = now or datetime.now(UTC)
+    now = now or settings.scoring.as_of or datetime.now(UTC)
     step("reading golden people, events and tags")
     with engine.connect() as connection:
         people = repo.read_people(connection)

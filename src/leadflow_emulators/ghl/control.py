@@ -9,9 +9,12 @@ contact creates store the contact and answer 422, a bug reported against GHL). G
 
 - ``GET|POST /_emulator/location/settings`` (``allowDuplicateContact``, ``allowDuplicateOpportunity``,
   ``contactUniqueIdentifiers``...)
-- ``POST /_emulator/engagement`` (``{"kind", "contactId", ...}``, see ``models.engagement``)
+- ``POST /_emulator/engagement`` (``{"kind", "contactId", ...}``, see ``models.engagement``);
+  ``POST /_emulator/engagement/batch`` (``{"items": [spec, ...]}``: each applied on its own, in order; the
+  answer has one result per item, its outcome or its error, and the counts applied, duplicate and refused)
 - ``GET /_emulator/webhooks/keys`` (PEM public keys); ``GET|POST /_emulator/webhooks`` (``urls``,
-  ``retry_interval``, ``max_retries``, ``app_id``); ``POST /_emulator/webhooks/flush`` (wait for sends)
+  ``retry_interval``, ``max_retries``, ``app_id``; the answer also has ``pending``, the sends not done yet,
+  and ``outcomes``, the deliveries so far by outcome); ``POST /_emulator/webhooks/flush`` (wait for sends)
 - ``POST /_emulator/tokens`` (another PIT, e.g. with fewer scopes); ``POST /_emulator/tokens/expire``;
   ``POST /_emulator/oauth/clients``; ``POST /_emulator/oauth/codes`` (an authorization code, as if a
   user had installed the app)
@@ -20,6 +23,7 @@ contact creates store the contact and answer 422, a bug reported against GHL). G
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from starlette.requests import Request
@@ -78,6 +82,33 @@ async def engagement(request: Request) -> Response:
     return json_response(outcome)
 
 
+async def engagement_batch(request: Request) -> Response:
+    backend = _backend(request)
+    try:
+        items = (await _json(request)).get("items")
+    except ValueError as error:
+        return _bad(str(error))
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return _bad("expected JSON with items: a list of engagement objects")
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            with backend.transaction():
+                results.append({"index": index, "outcome": backend.engagement.simulate(item)})
+        except (ValueError, TypeError, GhlError) as error:
+            results.append({"index": index, "error": str(error)})
+    refused = sum(1 for r in results if "error" in r)
+    duplicates = sum(1 for r in results if r.get("outcome", {}).get("duplicate"))
+    return json_response(
+        {
+            "results": results,
+            "applied": len(results) - refused - duplicates,
+            "duplicates": duplicates,
+            "refused": refused,
+        }
+    )
+
+
 async def webhook_keys(request: Request) -> Response:
     keys = _webhooks(request).keys
     return json_response({"ed25519": keys.ed25519_public_pem, "rsa": keys.rsa_public_pem})
@@ -101,12 +132,15 @@ async def webhooks(request: Request) -> Response:
                 settings.app_id = str(body["app_id"])
         except (ValueError, TypeError) as error:
             return _bad(str(error))
+    outcomes = Counter(str(delivery["outcome"]) for delivery in list(_backend(request).deliveries))
     return json_response(
         {
             "urls": settings.urls,
             "retry_interval": settings.retry_interval,
             "max_retries": settings.max_retries,
             "app_id": settings.app_id,
+            "pending": _webhooks(request).pending(),
+            "outcomes": dict(outcomes),
         }
     )
 
@@ -169,6 +203,7 @@ def ghl_control_routes() -> list[BaseRoute]:
     return [
         Route(f"{P}/location/settings", location_settings, methods=["GET", "POST"]),
         Route(f"{P}/engagement", engagement, methods=["POST"]),
+        Route(f"{P}/engagement/batch", engagement_batch, methods=["POST"]),
         Route(f"{P}/webhooks/keys", webhook_keys, methods=["GET"]),
         Route(f"{P}/webhooks", webhooks, methods=["GET", "POST"]),
         Route(f"{P}/webhooks/flush", flush, methods=["POST"]),

@@ -6,10 +6,15 @@
 - ``POST /_emulator/modules``: create a custom module ``{"api_name"}``
 - ``POST /_emulator/functions``: install a REST API function stand-in ``{"name", "kind": "echo"|"constant"|"fail",
   "output"?, "api_key"?}`` (answers its api key)
+- ``POST /_emulator/notifications/flush``: wait until every queued notification callback has been attempted;
+  answers the callbacks so far by outcome (``{"sent": n, "outcomes": {"200": n, "error": m}}``)
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -60,6 +65,14 @@ async def functions(request: Request) -> Response:
     return json_response({"name": function.name, "api_key": function.api_key}, status=201)
 
 
+async def flush_notifications(request: Request) -> Response:
+    watches = backend_of(request).watches
+    await run_in_threadpool(watches.drain)
+    deliveries = list(watches.deliveries)
+    outcomes = Counter(str(d.status) if d.status is not None else "error" for d in deliveries)
+    return json_response({"sent": len(deliveries), "outcomes": dict(outcomes)})
+
+
 def zoho_control_routes() -> list[BaseRoute]:
     """Zoho's own control routes (``common.app.emulator_app`` mounts them after the shared ones)."""
     return [
@@ -67,4 +80,5 @@ def zoho_control_routes() -> list[BaseRoute]:
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/modules", modules, methods=["POST"]),
         Route(f"{PREFIX}/functions", functions, methods=["POST"]),
+        Route(f"{PREFIX}/notifications/flush", flush_notifications, methods=["POST"]),
     ]

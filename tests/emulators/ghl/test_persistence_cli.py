@@ -52,6 +52,23 @@ def test_backend_reopened_from_its_file_has_every_record(tmp_path: Path) -> None
     second.close()
 
 
+def test_a_restarted_backend_hands_out_new_ids_and_webhook_ids(tmp_path: Path) -> None:
+    db = str(tmp_path / "ghl.db")
+    first = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN, seed=3)
+    with first.transaction():
+        before = first.contacts.create({"locationId": LOCATION, "email": "one@example.com"})
+    first_event = first.events[-1]["webhookId"]
+    first.close()
+    second = GhlBackend(db_path=db, location_id=LOCATION, token=TOKEN, seed=3)
+    with second.transaction():
+        after = second.contacts.create({"locationId": LOCATION, "email": "two@example.com"})
+    # the seeded generator does not start over: a receiver that dedupes by webhookId would drop the new event
+    assert after["id"] != before["id"]
+    assert second.events[-1]["webhookId"] != first_event
+    assert second.contacts.get(before["id"])["email"] == "one@example.com"
+    second.close()
+
+
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
     command = [sys.executable, "-m", "leadflow_emulators", "ghl", "--port", "0", *args]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from highlevel.webhook.webhook_manager import WebhookManager
 
+from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.ghl.models import GhlBackend
 from leadflow_emulators.ghl.signing import ED25519_PUBLIC, RSA_PUBLIC, SigningKeys
 from tests.emulators.ghl.conftest import LOCATION, TOKEN, V2, V2C
@@ -214,3 +216,58 @@ def test_every_event_type_matches_its_webhook_doc(backend: GhlBackend) -> None:
         "TaskCreate", "OpportunityCreate", "OpportunityStageUpdate", "OpportunityStatusUpdate", "OutboundMessage",
         "InboundMessage", "LCEmailStats", "AppointmentCreate",
     }  # fmt: skip
+
+
+def test_a_simulated_week_is_backdated_keyed_and_batched(
+    ghl: httpx.Client, receiver: tuple[Receiver, str], clock: Clock
+) -> None:
+    hook, url = receiver
+    pipeline = {"id": "p1", "name": "Sales", "stages": [{"id": "s1", "name": "New"}, {"id": "s2", "name": "Met"}]}
+    seed = [{"kind": "pipeline", "record": pipeline}, {"kind": "calendar", "record": {"id": "cal1", "name": "Calls"}}]
+    ghl.post("/_emulator/seed", content="\n".join(json.dumps(line) for line in seed))
+    contact = ghl.post("/contacts/", json={"locationId": LOCATION, "email": "week@example.com"}).json()["contact"]
+    ghl.post("/_emulator/webhooks", json={"urls": [url]})
+    now = clock.now()
+    monday, tuesday = (now - timedelta(days=6)).isoformat(), (now - timedelta(days=5)).isoformat()
+    items = [
+        {"kind": "send", "contactId": contact["id"], "subject": "Intro", "at": monday, "key": "w:send"},
+        {"kind": "open", "contactId": contact["id"], "at": tuesday, "key": "w:open"},
+        {"kind": "bounce", "contactId": contact["id"], "severity": "temporary", "at": tuesday, "key": "w:soft"},
+        {"kind": "opportunity", "contactId": contact["id"], "monetaryValue": 500, "at": tuesday, "key": "w:opp"},
+        {"kind": "stage_change", "contactId": contact["id"], "at": tuesday, "key": "w:stage"},
+        {"kind": "open", "contactId": "nobody", "key": "w:nobody"},
+        {"kind": "open", "contactId": contact["id"], "at": (now + timedelta(hours=1)).isoformat()},
+        {"kind": "bounce", "contactId": contact["id"], "severity": "sometimes"},
+    ]
+    first = ghl.post("/_emulator/engagement/batch", json={"items": items}).json()
+    assert (first["applied"], first["duplicates"], first["refused"]) == (5, 0, 3)
+    assert "in the future" in first["results"][6]["error"]
+    assert "severity" in first["results"][7]["error"]
+    _flush(ghl)
+    bodies = [httpx.Response(200, content=raw).json() for raw, _ in hook.received]
+    assert [b["type"] for b in bodies] == [
+        "OutboundMessage", "LCEmailStats", "LCEmailStats", "OpportunityCreate", "OpportunityStageUpdate"
+    ]  # fmt: skip
+    outbound, opened, soft = bodies[0], bodies[1]["webhookPayload"], bodies[2]["webhookPayload"]
+    assert outbound["dateAdded"].startswith(monday[:19])
+    assert outbound["source"] == "workflow"
+    assert opened["timestamp"] == int(datetime.fromisoformat(tuesday).timestamp())
+    assert (soft["severity"], soft["delivery-status"]["code"]) == ("temporary", 452)
+    assert bodies[4]["pipelineStageId"] == "s2"
+    # the webhook itself carries the time it was sent: within the receiver's tolerance
+    assert all(abs(datetime.fromisoformat(b["timestamp"].replace("Z", "+00:00")) - now) < timedelta(seconds=5)
+               for b in bodies)  # fmt: skip
+    # the same week again: every keyed engagement is a duplicate, with its first outcome, and nothing fires
+    again = ghl.post("/_emulator/engagement/batch", json={"items": items[:5]}).json()
+    assert (again["applied"], again["duplicates"]) == (0, 5)
+    assert again["results"][0]["outcome"]["emailMessageId"] == first["results"][0]["outcome"]["emailMessageId"]
+    _flush(ghl)
+    assert len(hook.received) == 5
+    state = ghl.get("/_emulator/webhooks").json()
+    assert state["pending"] == 0
+    assert state["outcomes"] == {"delivered": 5}
+    # Email DND: an unsubscribed contact is sent nothing
+    ghl.post("/_emulator/engagement", json={"kind": "unsubscribe", "contactId": contact["id"]})
+    refused = ghl.post("/_emulator/engagement", json={"kind": "send", "contactId": contact["id"]})
+    assert refused.status_code == 400
+    assert "DND" in refused.json()["error"]

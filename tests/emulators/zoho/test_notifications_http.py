@@ -214,3 +214,14 @@ def test_notify_on_related_action_reports_a_note_on_a_watched_record(
     _watch(api, "PATCH", notify_on_related_action=False)
     api.post("/crm/v8/Notes", json={"data": [note]})
     assert _delivered(backend, receiver) == []
+
+
+def test_the_control_plane_flushes_callbacks_and_counts_their_outcomes(
+    api: TestClient, receiver: CallbackReceiver
+) -> None:
+    assert _watch(api, events=["Leads.create"], notify_url=receiver.url, token="t").status_code == 201
+    api.post("/crm/v8/Leads", json={"data": [{"Last_Name": "One"}]})
+    api.post("/crm/v8/Leads", json={"data": [{"Last_Name": "Two"}]})
+    flushed = api.post("/_emulator/notifications/flush").json()
+    assert flushed == {"sent": 2, "outcomes": {"200": 2}}
+    assert len(receiver.bodies) == 2  # every callback attempted before the answer

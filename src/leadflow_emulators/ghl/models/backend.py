@@ -33,7 +33,7 @@ from leadflow_emulators.common.clock import Clock
 from leadflow_emulators.ghl.models.activities import Activities
 from leadflow_emulators.ghl.models.contacts import Contacts
 from leadflow_emulators.ghl.models.conversations import Conversations
-from leadflow_emulators.ghl.models.core import Core, public
+from leadflow_emulators.ghl.models.core import Core, iso_ms, public
 from leadflow_emulators.ghl.models.customfields import CustomFields
 from leadflow_emulators.ghl.models.directory import Directory, new_location
 from leadflow_emulators.ghl.models.documents import Documents
@@ -53,7 +53,7 @@ EVENT_LOG_SIZE = 10_000
 SEED_KINDS = ("contact", "custom_field", "pipeline", "workflow", "user", "calendar")
 _STATE_KINDS = (
     "contact", "note", "task", "tag", "custom_field", "custom_value", "pipeline", "opportunity", "workflow",
-    "enrolment", "conversation", "message", "calendar", "appointment", "user",
+    "enrolment", "conversation", "message", "calendar", "appointment", "user", "engagement",
 )  # fmt: skip
 
 Listener = Callable[[dict[str, Any]], None]
@@ -96,7 +96,8 @@ class GhlBackend:
         self.requests: Counter[str] = Counter()
         self.token = token
         self.company_id = company_id
-        self.docs.load()
+        if self.docs.load():
+            self.ids.continue_after(sum(self.docs.counts().values()))
         self._bootstrap()
 
     # ------------------------------------------------------------ protocol of the control plane
@@ -194,7 +195,7 @@ class GhlBackend:
             "type": event_type,
             "locationId": self.location_id,
             **payload,
-            "timestamp": self.core.now(),
+            "timestamp": iso_ms(self._clock.now()),  # when it is sent, even for an event that happened earlier
             "webhookId": self.ids.uuid(),
         }
         self.events.append(event)

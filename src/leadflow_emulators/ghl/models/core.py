@@ -7,8 +7,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,9 +44,26 @@ class Core:
     ids: GhlIds
     location_id: str
     emit: EventSink
+    _backdated: threading.local = field(default_factory=threading.local, repr=False)
 
     def now(self) -> str:
-        return iso_ms(self.clock.now())
+        """The time records are stamped with (``dateAdded``...): the clock's, or the one set by ``at``."""
+        return iso_ms(self.moment())
+
+    def moment(self) -> datetime:
+        moment: datetime | None = getattr(self._backdated, "moment", None)
+        return moment if moment is not None else self.clock.now()
+
+    @contextmanager
+    def at(self, moment: datetime | None) -> Iterator[None]:
+        """Stamp what this thread records inside the block with ``moment`` (a simulated engagement that happened
+        earlier); webhook deliveries still carry the clock's time, as GHL stamps a delivery when it sends it."""
+        previous = getattr(self._backdated, "moment", None)
+        self._backdated.moment = moment
+        try:
+            yield
+        finally:
+            self._backdated.moment = previous
 
     def location(self) -> Doc:
         location = self.docs.get("location", self.location_id)

@@ -21,7 +21,14 @@ class GhlIds:
 
     def __init__(self, seed: int = 0) -> None:
         self._lock = threading.Lock()
+        self._seed = seed
         self._random = random.Random(seed)
+
+    def continue_after(self, stored: int) -> None:
+        """Go on from a file that already holds ``stored`` documents: a restarted emulator must not hand out the
+        ids (and webhook ids) of its first life again, and the same file still gives the same ids."""
+        with self._lock:
+            self._random = random.Random(f"{self._seed}:{stored}")
 
     def next_id(self) -> str:
         with self._lock:
