@@ -146,11 +146,13 @@ def insert_events(connection: Connection, *, events: Iterable[Mapping[str, Any]]
     if not rows:
         return 0
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(engagement_events).on_conflict_do_nothing(index_elements=["vendor_event_id"])
-    before = connection.execute(select(sa.func.count()).select_from(engagement_events)).scalar_one()
-    connection.execute(statement, rows)
-    after = connection.execute(select(sa.func.count()).select_from(engagement_events)).scalar_one()
-    return int(after - before)
+    # RETURNING yields only the rows the insert kept (a conflict returns nothing): no count(*) of the table
+    statement = (
+        dialect_insert(engagement_events)
+        .on_conflict_do_nothing(index_elements=["vendor_event_id"])
+        .returning(engagement_events.c.id)
+    )
+    return len(connection.execute(statement, rows).all())
 
 
 def write_scores(
