@@ -69,7 +69,7 @@ def worker_command(
     once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then stop.")] = False,
 ) -> None:
     """Process stored webhook events (more processes share the queue on PostgreSQL)."""
-    from leadflow.pipeline.track import tracking_worker
+    from leadflow.pipeline.track import run_tracking, tracking_worker
 
     context = app_context(ctx)
     worker, rescore = tracking_worker(context.engine, context.settings)
@@ -79,7 +79,7 @@ def worker_command(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            tally = worker.run_forever(stop)
+            tally = run_tracking(worker, rescore, stop)
         except KeyboardInterrupt:
             stop.set()
             tally = worker.drain()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,8 +66,10 @@ def ghl_sync(
     progress: Progress | None = None,
     http_client: httpx.Client | None = None,
     options: GhlOptions | None = None,
+    golden_ids: Collection[str] | None = None,
 ) -> Iterator[SyncRunner]:
-    """A sync runner writing to the GoHighLevel location of ``[ghl]`` (closes its client at the end).
+    """A sync runner writing to the GoHighLevel location of ``[ghl]`` (closes its client at the end); with
+    ``golden_ids``, it plans those people (and their companies) only.
 
     Example:
         >>> with ghl_sync(settings, engine) as runner:  # doctest: +SKIP
@@ -81,6 +83,7 @@ def ghl_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
+            golden_ids=golden_ids,
         )
     finally:
         ghl.close()

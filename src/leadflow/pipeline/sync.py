@@ -3,7 +3,7 @@ sync engine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import islice
@@ -61,8 +61,10 @@ def zoho_sync(
     progress: Progress | None = None,
     http_client: httpx.Client | None = None,
     options: ClientOptions | None = None,
+    golden_ids: Collection[str] | None = None,
 ) -> Iterator[SyncRunner]:
-    """A sync runner writing to the Zoho org of ``[zoho]`` (closes its client at the end).
+    """A sync runner writing to the Zoho org of ``[zoho]`` (closes its client at the end); with ``golden_ids``,
+    it plans those people (and their companies) only.
 
     Example:
         >>> with zoho_sync(settings, engine) as runner:  # doctest: +SKIP
@@ -76,6 +78,7 @@ def zoho_sync(
             settings.sync,
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
+            golden_ids=golden_ids,
         )
     finally:
         zoho.close()
