@@ -83,6 +83,7 @@ class DebouncedRescore:
         self.runs = 0
         self.syncs = 0
         self.rescored: set[str] = set()  # everyone re-scored over this object's life (for reports and tests)
+        self.last_sync: dict[str, SyncReport] = {}
         self._first: dict[str, float] = {}
         self._last: dict[str, float] = {}
         self._to_sync: set[str] = set()
@@ -161,13 +162,18 @@ class DebouncedRescore:
         except Exception as exc:  # a target unreachable or locked: sent operations stay in the outbox
             self.log.warning("tracking.sync_failed", people=len(people), error=str(exc))
             return
-        stopped = [f"{name}: {report.stopped}" for name, report in reports.items() if report.stopped]
-        if stopped:  # a budget ran out: the rest waits in the outbox; try these people again next tick
-            self.log.warning("tracking.sync_stopped", people=len(people), reasons="; ".join(stopped))
+        unfinished = [
+            f"{name}: {report.stopped or f'{report.open_after} operations unanswered'}"
+            for name, report in reports.items()
+            if report.stopped or report.open_after
+        ]
+        if unfinished:  # a budget ran out or answers were lost: the outbox keeps them; these people go again
+            self.log.warning("tracking.sync_unfinished", people=len(people), reasons="; ".join(unfinished))
             return
         with self._lock:
             self._to_sync -= people
         self.syncs += 1
+        self.last_sync = reports
 
 
 def tracking_worker(
