@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
         try:
             yield
         finally:
+            app.state.intake.close()
             runtime.close()
 
     app = FastAPI(title="leadflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
