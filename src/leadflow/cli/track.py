@@ -68,26 +68,37 @@ def worker_command(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then stop.")] = False,
 ) -> None:
-    """Process stored webhook events (more processes share the queue on PostgreSQL)."""
-    from leadflow.pipeline.track import run_tracking, tracking_worker
+    """Process stored webhook events and perform the Zoho actions they call for (more processes share the
+    queue on PostgreSQL)."""
+    from leadflow.pipeline.track import tracking_process
 
     context = app_context(ctx)
-    worker, rescore = tracking_worker(context.engine, context.settings)
-    if once:
-        tally = worker.drain()
-    else:
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            tally = run_tracking(worker, rescore, stop)
-        except KeyboardInterrupt:
-            stop.set()
-            tally = worker.drain()
-    rescore.flush()
+    process = tracking_process(context.engine, context.settings)
+    try:
+        if once:
+            process.drain()
+        else:
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                process.run_forever(stop)
+            except KeyboardInterrupt:
+                stop.set()
+                process.drain()
+        process.rescore.flush()
+    finally:
+        process.close()
+    tally, actions = process.events, process.actions
     context.console.print(
         f"deliveries processed {tally.processed:,}, ignored {tally.ignored:,}, parked {tally.parked:,},"
         f" failed {tally.failed:,}; engagement events stored {tally.events_stored:,};"
         f" people re-scored {len(tally.people):,}",
+        highlight=False,
+    )
+    kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(actions.by_kind.items())) or "none"
+    context.console.print(
+        f"Zoho actions done {actions.done:,} ({kinds}; found from an earlier attempt {actions.adopted:,}),"
+        f" skipped {actions.skipped:,}, to retry {actions.retried + actions.waiting:,}, failed {actions.failed:,}",
         highlight=False,
     )
 
@@ -96,6 +107,7 @@ def worker_command(
 def status_command(ctx: typer.Context) -> None:
     """Backlog, lag, and failures by reason."""
     from leadflow.store import tracking as repo
+    from leadflow.store import tracking_actions as actions_repo
     from leadflow.store.runs import utcnow
 
     context = app_context(ctx)
@@ -104,6 +116,10 @@ def status_command(ctx: typer.Context) -> None:
         oldest = repo.oldest_waiting(connection)
         failures = repo.failures_by_reason(connection)
         dead = repo.dead_letter_count(connection)
+        action_counts = actions_repo.counts(connection)
+        by_kind = actions_repo.counts_by_kind(connection)
+        oldest_action = actions_repo.oldest_waiting(connection)
+        action_failures = actions_repo.failures_by_reason(connection)
     console = context.console
     waiting = counts.get(repo.RECEIVED, 0) + counts.get(repo.PROCESSING, 0)
     lag = f"{(utcnow() - oldest).total_seconds():,.1f} s" if oldest else "none"
@@ -113,21 +129,39 @@ def status_command(ctx: typer.Context) -> None:
     console.print(f"dead letters {dead:,} (bodies that were not JSON)", highlight=False)
     for reason, n in sorted(failures.items(), key=lambda item: -item[1]):
         console.print(f"  failed: {n:,} x {reason}", highlight=False)
+    waiting_actions = action_counts.get(actions_repo.PENDING, 0) + action_counts.get(actions_repo.IN_FLIGHT, 0)
+    action_lag = f"{(utcnow() - oldest_action).total_seconds():,.1f} s" if oldest_action else "none"
+    console.print(f"Zoho actions {waiting_actions:,} waiting (oldest: {action_lag})", highlight=False)
+    for kind in sorted({kind for kind, _ in by_kind}):
+        line = ", ".join(
+            f"{state} {by_kind[(kind, state)]:,}" for state in actions_repo.STATES if (kind, state) in by_kind
+        )
+        console.print(f"  {kind:<10} {line}", highlight=False)
+    for reason, n in sorted(action_failures.items(), key=lambda item: -item[1]):
+        console.print(f"  failed action: {n:,} x {reason}", highlight=False)
 
 
 @track_app.command("retry")
 def retry_command(
     ctx: typer.Context,
-    failed: Annotated[bool, typer.Option("--failed", help="Put failed deliveries back in the queue.")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Put failed deliveries and failed Zoho actions back in the queue.")
+    ] = False,
     parked: Annotated[bool, typer.Option("--parked", help="Put parked deliveries (person unknown) back.")] = False,
 ) -> None:
     """Queue failed (or parked) deliveries again; the worker applies each once."""
     from leadflow.errors import InputError
     from leadflow.store import tracking as repo
+    from leadflow.store import tracking_actions as actions_repo
 
     if not failed and not parked:
         raise InputError("say what to retry: --failed, --parked or both")
     context = app_context(ctx)
     with context.engine.begin() as connection:
         again = (repo.retry_failed(connection) if failed else 0) + (repo.unpark(connection) if parked else 0)
+        actions = actions_repo.retry_failed(connection) if failed else 0
     context.console.print(f"{again:,} deliveries queued again", highlight=False)
+    if failed:
+        context.console.print(
+            f"{actions:,} Zoho actions queued again (each looks in Zoho for an earlier attempt first)", highlight=False
+        )

@@ -22,6 +22,7 @@ from pydantic_settings import (
 from leadflow.config.base import Section
 from leadflow.config.scoring import ScoringSettings, SegmentsSettings
 from leadflow.config.sync import SyncSettings
+from leadflow.config.tracking import TrackingRules
 from leadflow.errors import ConfigError
 
 CONFIG_ENV_VAR = "LEADFLOW_CONFIG"
@@ -107,6 +108,14 @@ class TrackingSettings(Section):
         description="Push re-scored people's changed fields, segment tags, DND and workflow enrolments to the"
         " configured targets at once (a sync of those people only)",
     )
+    lease_seconds: int = Field(
+        120, ge=1, description="A worker's claim on events and actions; past it another worker takes them over"
+    )
+    action_max_attempts: int = Field(6, ge=1, description="Attempts at a Zoho action before it is marked failed")
+    action_retry_seconds: float = Field(
+        5.0, gt=0, description="Wait before retrying a failed action (doubling each attempt, at most 10 minutes)"
+    )
+    rules: TrackingRules = Field(default_factory=TrackingRules, description="What events write in Zoho")
 
 
 class LoggingSettings(Section):

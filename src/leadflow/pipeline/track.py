@@ -1,20 +1,25 @@
-"""The tracking stage run by ``leadflow serve`` and ``leadflow worker``: the worker, then for the people its events
-touched an incremental re-score and a sync of those people alone (debounced per person).
+"""The tracking stage run by ``leadflow serve`` and ``leadflow worker``: the worker, the runner of the actions its
+events queue in Zoho, and for the people its events touched an incremental re-score and a sync of those people
+alone (debounced per person).
 
 A person waits until no event of theirs arrived for ``[tracking] rescore_delay_seconds`` (at most
 ``rescore_max_delay_seconds`` after the first), so a burst of events costs one re-score and one sync. The re-score
 (:func:`leadflow.pipeline.score.rescore_people`) leaves them as a full score run would; the sync plans only them
 and goes through the sync engine's outbox, so it is exactly-once and resumable like any sync (a run that stops
 half way leaves its operations pending, and the next run of either kind sends them).
+
+New kinds of action plug in here: a planner in :func:`action_planners` (event -> actions, run in the worker's
+transaction) and a handler in :func:`action_registry` (how to perform one, how to find an earlier attempt).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -25,7 +30,19 @@ from leadflow.pipeline.ghl_sync import ghl_configured, ghl_sync
 from leadflow.pipeline.score import compile_configured_segments, rescore_people
 from leadflow.pipeline.sync import zoho_sync
 from leadflow.sync.runner import SyncReport
+from leadflow.tracking.actions import (
+    ActionContext,
+    ActionPlanner,
+    ActionRegistry,
+    ActionRow,
+    ActionRunner,
+    ActionTally,
+    RetryPolicy,
+)
+from leadflow.tracking.rules import CONVERT, rules_planner
 from leadflow.tracking.worker import TrackingWorker, WorkerTally
+from leadflow.tracking.zoho_actions import default_registry
+from leadflow.zoho.client import ZohoClient
 
 SYNC_LOCK_WAIT_SECONDS = 30.0  # a full `leadflow sync` may hold a target; the targeted one waits its turn
 
@@ -176,52 +193,137 @@ class DebouncedRescore:
         self.last_sync = reports
 
 
+def action_planners(settings: Settings) -> list[ActionPlanner]:
+    """What turns stored events into actions: ``[tracking.rules]`` (add a planner here for a new kind)."""
+    return [rules_planner(settings.tracking.rules)]
+
+
+def action_registry(settings: Settings) -> ActionRegistry:
+    """The handler of every kind of action (register a new kind's handler here)."""
+    return default_registry(settings.tracking.rules)
+
+
 def tracking_worker(
     engine: Engine,
     settings: Settings,
     *,
     worker_id: str | None = None,
-    http_clients: dict[str, httpx.Client] | None = None,
+    http_clients: Mapping[str, httpx.Client] | None = None,
 ) -> tuple[TrackingWorker, DebouncedRescore]:
-    """A worker whose affected people are re-scored, and synced when ``[tracking] sync_after_rescore`` is on."""
+    """A worker whose events queue their actions and whose affected people are re-scored, and synced when
+    ``[tracking] sync_after_rescore`` is on (``http_clients`` by target: for tests)."""
     sync = TargetedSync(engine, settings, dict(http_clients or {})) if settings.tracking.sync_after_rescore else None
     rescore = DebouncedRescore(engine, settings, sync=sync)
-    return TrackingWorker(engine, rescore=rescore, worker_id=worker_id, lease=timedelta(minutes=2)), rescore
+    worker = TrackingWorker(
+        engine,
+        rescore=rescore,
+        planners=action_planners(settings),
+        worker_id=worker_id,
+        lease=timedelta(seconds=settings.tracking.lease_seconds),
+    )
+    return worker, rescore
 
 
-def run_tracking(
-    worker: TrackingWorker,
-    rescore: DebouncedRescore,
-    stop: threading.Event,
+def action_runner(
+    engine: Engine,
+    settings: Settings,
+    zoho: ZohoClient,
     *,
-    idle_seconds: float = 0.25,
-    limit: int = 500,
-) -> WorkerTally:
-    """Process deliveries and handle due re-scores until ``stop`` is set; then re-score whoever still waits."""
-    log = get_logger(__name__)
-    total = WorkerTally()
-    while not stop.is_set():
-        try:
-            tally = worker.run_once(limit)
-        except Exception as exc:  # a store hiccup must not end the service; the lease hands work on
-            log.warning("tracking.worker_error", error=str(exc))
-            stop.wait(idle_seconds)
-            continue
-        total.add(tally)
-        rescore.tick()
-        if tally.claimed == 0:
-            due_in = rescore.seconds_to_next()
-            stop.wait(idle_seconds if due_in is None else min(idle_seconds, due_in))
-    rescore.flush()
-    return total
+    rescore: DebouncedRescore | None = None,
+    worker_id: str | None = None,
+    services: Mapping[str, Any] | None = None,
+) -> ActionRunner:
+    """The runner of queued actions; a batch holding a conversion first brings pending re-scores up to date
+    (the grade decides it)."""
+
+    def fresh_scores(actions: Sequence[ActionRow]) -> None:
+        if rescore is not None and any(a.kind == CONVERT and a.golden_person_id in rescore.pending for a in actions):
+            rescore.flush()
+
+    t = settings.tracking
+    return ActionRunner(
+        engine,
+        action_registry(settings),
+        ActionContext(engine, zoho, dict(services or {})),
+        worker_id=worker_id,
+        lease=timedelta(seconds=t.lease_seconds),
+        policy=RetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
+        before_batch=fresh_scores,
+    )
+
+
+@dataclass
+class TrackingProcess:
+    """A worker process's tracking loop: store events (queueing their actions), re-score, perform actions."""
+
+    worker: TrackingWorker
+    rescore: DebouncedRescore
+    runner: ActionRunner
+    zoho: ZohoClient
+    events: WorkerTally = field(default_factory=WorkerTally)
+    actions: ActionTally = field(default_factory=ActionTally)
+
+    def run_once(self, limit: int = 500) -> int:
+        """One batch of events, the re-scores (and syncs) due, then one batch of actions; how many events or
+        actions were claimed."""
+        tally = self.worker.run_once(limit)
+        self.events.add(tally)
+        self.rescore.tick()
+        done = self.runner.run_once(min(limit, 100))
+        self.actions.add(done)
+        return tally.claimed + done.claimed
+
+    def drain(self) -> None:
+        """Every waiting event, then every due action."""
+        self.events.add(self.worker.drain())
+        self.rescore.flush()
+        self.actions.add(self.runner.drain())
+
+    def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.5) -> None:
+        log = get_logger(__name__)
+        while not stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception as exc:  # a store or network hiccup must not end the service; leases hand work on
+                log.warning("tracking.loop_error", error=str(exc))
+                stop.wait(idle_seconds)
+                continue
+            if claimed == 0:
+                due_in = self.rescore.seconds_to_next()
+                stop.wait(idle_seconds if due_in is None else min(idle_seconds, due_in))
+        self.rescore.flush()
+
+    def close(self) -> None:
+        self.zoho.close()
+
+
+def tracking_process(
+    engine: Engine,
+    settings: Settings,
+    *,
+    http_client: httpx.Client | None = None,
+    worker_id: str | None = None,
+    services: Mapping[str, Any] | None = None,
+) -> TrackingProcess:
+    """The worker and the action runner of one process (``http_client`` lets tests talk to a Zoho emulator)."""
+    clients = {"zoho": http_client} if http_client is not None else None
+    worker, rescore = tracking_worker(engine, settings, worker_id=worker_id, http_clients=clients)
+    zoho = ZohoClient.from_settings(settings, engine, http_client)
+    runner = action_runner(engine, settings, zoho, rescore=rescore, worker_id=worker_id, services=services)
+    return TrackingProcess(worker, rescore, runner, zoho)
 
 
 def start_worker_thread(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
     """The in-process worker of ``leadflow serve``: a daemon thread stopped by setting the returned event."""
-    worker, rescore = tracking_worker(engine, settings)
+    process = tracking_process(engine, settings)
     stop = threading.Event()
-    thread = threading.Thread(
-        target=run_tracking, args=(worker, rescore, stop), name="leadflow-tracking-worker", daemon=True
-    )
+
+    def loop() -> None:
+        try:
+            process.run_forever(stop)
+        finally:
+            process.close()
+
+    thread = threading.Thread(target=loop, name="leadflow-tracking-worker", daemon=True)
     thread.start()
     return thread, stop

@@ -107,6 +107,7 @@ def to_events(body: Mapping[str, Any], raw: bytes = b"") -> list[TrackedEvent]:
             k: appointment.get(k)
             for k in ("id", "calendarId", "title", "startTime", "endTime", "appointmentStatus", "address")
         }
+        details["locationId"] = body.get("locationId") or appointment.get("locationId")
         return [event("meeting_booked", ghl_contact_id=_text(appointment.get("contactId")), details=details)]
     if kind_of_delivery in _OPPORTUNITY_KINDS:
         details = {
@@ -153,6 +154,7 @@ def _message_kind(body: Mapping[str, Any]) -> str:
 
 def _message_details(body: Mapping[str, Any]) -> dict[str, Any]:
     keys = (
+        "locationId",
         "conversationId",
         "messageId",
         "threadId",

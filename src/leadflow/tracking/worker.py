@@ -2,8 +2,9 @@
 
 A worker claims the oldest deliveries (a lease, so one that dies hands them on), turns each into tracked events,
 finds the golden person (GHL contact id or Zoho record id through the sync id map, else the e-mail), writes the
-events to ``engagement_events`` and marks the delivery processed in the same transaction: a delivery is applied
-once, whatever crashes. A delivery about nobody leadflow knows is parked until a sync links its contact; one
+events to ``engagement_events``, queues the actions they call for in Zoho (``tracking_actions``, through the
+planners) and marks the delivery processed in the same transaction: a delivery is applied once and never loses
+its actions, whatever crashes. A delivery about nobody leadflow knows is parked until a sync links its contact; one
 whose type leadflow does not use is marked ignored. Affected people are re-scored once per batch.
 """
 
@@ -22,8 +23,10 @@ from sqlalchemy import Engine
 from leadflow.log import get_logger
 from leadflow.store import scoring as events_repo
 from leadflow.store import tracking as repo
+from leadflow.store import tracking_actions as actions_repo
 from leadflow.store.people_lookup import PeopleIndex, find_people
 from leadflow.store.runs import utcnow
+from leadflow.tracking.actions import ActionPlanner, PlannedEvent
 from leadflow.tracking.events import TrackedEvent
 from leadflow.tracking.ghl_events import to_events
 from leadflow.tracking.zoho_events import notification_events, workflow_events
@@ -41,10 +44,11 @@ class WorkerTally:
     parked: int = 0
     failed: int = 0
     events_stored: int = 0
+    actions_queued: int = 0
     people: set[str] = field(default_factory=set)
 
     def add(self, other: WorkerTally) -> None:
-        for name in ("claimed", "processed", "ignored", "parked", "failed", "events_stored"):
+        for name in ("claimed", "processed", "ignored", "parked", "failed", "events_stored", "actions_queued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.people |= other.people
 
@@ -73,12 +77,14 @@ class TrackingWorker:
         engine: Engine,
         *,
         rescore: Rescore | None = None,
+        planners: Sequence[ActionPlanner] = (),
         worker_id: str | None = None,
         lease: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self.rescore = rescore
+        self.planners = tuple(planners)
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self.lease = lease
         self.clock = clock
@@ -104,6 +110,7 @@ class TrackingWorker:
                 emails=[e.email for _, events, _ in parsed if events for e in events if e.email],
             )
         rows: list[dict[str, Any]] = []
+        planned: list[PlannedEvent] = []
         outcome: dict[str, list[int]] = {repo.PROCESSED: [], repo.IGNORED: [], repo.PARKED: []}
         failed: list[tuple[int, str]] = []
         for delivery, events, error in parsed:
@@ -121,12 +128,16 @@ class TrackingWorker:
             for event, golden in resolved:
                 if golden is None and not event.email:
                     continue
-                rows.append(_event_row(event, golden, delivery.received_at))
+                row = _event_row(event, golden, delivery.received_at)
+                rows.append(row)
                 if golden is not None:
                     tally.people.add(golden)
+                    planned.append(PlannedEvent(event, golden, row["vendor_event_id"]))
             outcome[repo.PROCESSED].append(delivery.id)
         with self.engine.begin() as connection:
             tally.events_stored = events_repo.insert_events(connection, events=rows)
+            queued = [action.row() for item in planned for planner in self.planners for action in planner(item)]
+            tally.actions_queued = actions_repo.enqueue(connection, actions=queued)
             repo.finish(connection, ids=outcome[repo.PROCESSED], state=repo.PROCESSED)
             repo.finish(connection, ids=outcome[repo.IGNORED], state=repo.IGNORED)
             repo.release(connection, ids=outcome[repo.PARKED], state=repo.PARKED, error="no golden person yet")
@@ -145,6 +156,7 @@ class TrackingWorker:
             parked=tally.parked,
             failed=tally.failed,
             events=tally.events_stored,
+            actions=tally.actions_queued,
         )
         return tally
 

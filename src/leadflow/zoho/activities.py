@@ -188,6 +188,7 @@ class ActivitiesApi:
         who: str | None = None,
         venue: str | None = None,
         owner_id: str | None = None,
+        description: str | None = None,
     ) -> RecordResult:
         """Create a meeting with participants (contacts, leads, users or e-mail addresses).
 
@@ -208,6 +209,8 @@ class ActivitiesApi:
             row["Participants"] = [participant.to_json() for participant in participants]
         if venue is not None:
             row["Venue"] = venue
+        if description is not None:
+            row["Description"] = description
         if owner_id:
             row["Owner"] = {"id": owner_id}
         return self._one("Events", row)

@@ -14,7 +14,7 @@ from leadflow.store.schema.resolve import (
 from leadflow.store.schema.review import review_decisions, review_pairs
 from leadflow.store.schema.scoring import engagement_events, record_tags, scores
 from leadflow.store.schema.sync import sync_locks, sync_log, sync_outbox, sync_records
-from leadflow.store.schema.tracking import dead_letters, webhook_deliveries
+from leadflow.store.schema.tracking import dead_letters, tracking_actions, webhook_deliveries
 from leadflow.store.schema.zoho import zoho_connections, zoho_credit_ledger, zoho_tokens
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "sync_log",
     "sync_outbox",
     "sync_records",
+    "tracking_actions",
     "webhook_deliveries",
     "zoho_connections",
     "zoho_credit_ledger",

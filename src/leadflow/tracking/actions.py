@@ -1,0 +1,411 @@
+"""The tracking actions outbox: what events call for in Zoho, performed exactly once.
+
+An action is one effect (a Note, a Task, a Call, an Event, an opt-out, a conversion, a stage move...) queued
+under a deterministic key (:func:`action_key`: its kind and a digest of the cause's event id) in the same
+transaction that stores the event, so an event never loses its actions and a replayed event queues nothing new.
+:class:`ActionRunner` claims due actions under a lease and performs each through the :class:`ActionHandler`
+registered for its kind. Zoho has no idempotency key, so before re-performing an action whose earlier attempt
+is uncertain (its runner died, the answer was lost, a 5xx or a timeout) the runner asks the handler to find
+that attempt's effect in Zoho (``find``: e.g. the ``[leadflow:<key>]`` marker in a Note) and adopts it.
+
+Adding a kind of action (e.g. a Deal stage move)::
+
+    class MoveDeal(ActionHandler):
+        kind = "deal_stage"
+
+        def target(self, action, context):         # which record; default: the person's Zoho record
+            return RecordRef("Deals", action.payload["deal_id"])
+
+        def find(self, action, target, context):   # an earlier attempt's effect, or None
+            ...
+
+        def perform(self, action, target, context):
+            result = context.zoho.deals.move(target.id, action.payload["stage"])
+            return Outcome.done(result.id)
+
+    registry.register(MoveDeal())
+
+and queue it with a planner (``leadflow.tracking.rules``) or :func:`leadflow.store.tracking_actions.enqueue`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from leadflow.errors import (
+    ApiError,
+    AuthError,
+    CreditBudgetExceeded,
+    InputError,
+    LeadflowError,
+    RateLimited,
+    ResponseLost,
+    TransientError,
+    Unreachable,
+    ValidationFailed,
+)
+from leadflow.log import get_logger
+from leadflow.store import tracking_actions as repo
+from leadflow.store.runs import utcnow
+from leadflow.store.sync_ledger import synced_for
+from leadflow.tracking.events import TrackedEvent
+from leadflow.zoho.activities import RecordRef
+from leadflow.zoho.client import ZohoClient
+
+ActionRow = repo.ActionRow
+StoreEffect = Callable[[Connection], None]
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """A stored engagement event of a known person, as planners see it (``event_key``: its
+    ``vendor_event_id`` in ``engagement_events``)."""
+
+    event: TrackedEvent
+    golden_person_id: str
+    event_key: str
+
+
+# Turns a stored event into the actions it calls for; run inside the transaction that stores the event.
+ActionPlanner = Callable[[PlannedEvent], Iterable["NewAction"]]
+
+
+def action_key(event_key: str, kind: str) -> str:
+    """The deterministic key of the ``kind`` action an event calls for (short enough for a Zoho field).
+
+    Example:
+        >>> action_key("ghl:wh-1:email_replied", "note")
+        'note:a4c5075477cf300da492cf9e'
+    """
+    digest = hashlib.sha256(event_key.encode()).hexdigest()[:24]
+    return f"{kind}:{digest}"
+
+
+def marker(key: str) -> str:
+    """The text leadflow leaves in what an action writes, so a later look-up can recognise it.
+
+    Example:
+        >>> marker("note:a4c5075477cf300da492cf9e")
+        '[leadflow:note:a4c5075477cf300da492cf9e]'
+    """
+    return f"[leadflow:{key}]"
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """An action to queue: what ``kind`` of effect, caused by which event (``event_key``, the engagement
+    event's ``vendor_event_id``), for which golden person, with what ``payload``. ``key`` defaults to
+    :func:`action_key`; give one to make an action once per something else (e.g. per person)."""
+
+    kind: str
+    event_key: str
+    golden_person_id: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    key: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "key": self.key or action_key(self.event_key, self.kind),
+            "kind": self.kind,
+            "event_key": self.event_key,
+            "golden_person_id": self.golden_person_id,
+            "payload": dict(self.payload),
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What performing (or finding) an action came to. ``store`` runs in the transaction that records it
+    (e.g. a conversion moves the person's Zoho link and logs a ``lead_converted`` event)."""
+
+    state: str  # done | skipped
+    remote_id: str | None = None
+    result: Mapping[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    store: StoreEffect | None = None
+
+    @classmethod
+    def done(cls, remote_id: str | None, store: StoreEffect | None = None, **result: Any) -> Outcome:
+        return cls(repo.DONE, remote_id, result, None, store)
+
+    @classmethod
+    def skipped(cls, reason: str) -> Outcome:
+        return cls(repo.SKIPPED, reason=reason)
+
+
+class NotYet(LeadflowError):
+    """An action cannot be performed yet (e.g. its person has no Zoho record until a sync); try again later
+    without spending an attempt."""
+
+
+@dataclass
+class ActionContext:
+    """What handlers act with: the store, the Zoho client, and any other service a handler needs
+    (``services``, e.g. a GHL client for a handler that writes there)."""
+
+    engine: Engine
+    zoho: ZohoClient
+    services: Mapping[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+
+    def zoho_record(self, golden_person_id: str) -> RecordRef | None:
+        """The person's Zoho record as the sync's id map holds it now (None: not synced to Zoho yet)."""
+        with self.engine.connect() as connection:
+            found = synced_for(connection, target="zoho", golden_ids=[golden_person_id]).get(golden_person_id)
+        if found is None or not found.remote_id:
+            return None
+        return RecordRef(found.module, found.remote_id)
+
+
+class ActionHandler:
+    """How to perform one kind of action and how to find out whether an earlier attempt took effect."""
+
+    kind: str = ""
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        """The Zoho record the action is about (default: the person's); :class:`NotYet` when there is none."""
+        found = context.zoho_record(action.golden_person_id)
+        if found is None:
+            raise NotYet("the person has no Zoho record yet (sync them first)")
+        return found
+
+    def find(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome | None:
+        """The effect of an earlier, uncertain attempt if it took effect (it is adopted), else None.
+
+        The default suits an action that is safe to repeat (an update to the same values)."""
+        return None
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        raise NotImplementedError
+
+
+class ActionRegistry:
+    """Handlers by kind.
+
+    Example:
+        >>> registry = ActionRegistry()
+        >>> class Nothing(ActionHandler):
+        ...     kind = "nothing"
+        >>> registry.register(Nothing()).kinds()
+        ['nothing']
+    """
+
+    def __init__(self, handlers: Iterable[ActionHandler] = ()) -> None:
+        self._handlers: dict[str, ActionHandler] = {}
+        for handler in handlers:
+            self.register(handler)
+
+    def register(self, handler: ActionHandler) -> ActionRegistry:
+        if not handler.kind:
+            raise InputError(f"{type(handler).__name__} has no kind")
+        if handler.kind in self._handlers:
+            raise InputError(f"a handler for {handler.kind!r} actions is registered already")
+        self._handlers[handler.kind] = handler
+        return self
+
+    def get(self, kind: str) -> ActionHandler | None:
+        return self._handlers.get(kind)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per action and the wait before each retry (doubling from ``base_seconds``, capped)."""
+
+    max_attempts: int = 6
+    base_seconds: float = 5.0
+    cap_seconds: float = 600.0
+    not_yet_seconds: float = 60.0
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class ActionTally:
+    """What a runner did."""
+
+    claimed: int = 0
+    done: int = 0
+    adopted: int = 0  # found in Zoho from an earlier attempt, not written again
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    waiting: int = 0  # not possible yet (no Zoho record)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: ActionTally) -> None:
+        for name in ("claimed", "done", "adopted", "skipped", "retried", "failed", "waiting"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, n in other.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+
+
+# Errors that prove the call changed nothing in Zoho: retry without looking first.
+_SURELY_NOT_SENT = (RateLimited, Unreachable, AuthError, CreditBudgetExceeded)
+# Errors no retry will cure.
+_PERMANENT = (ValidationFailed, InputError)
+
+
+class ActionRunner:
+    """Claims due actions and performs each once.
+
+    Example:
+        >>> runner = ActionRunner(engine, registry, context)  # doctest: +SKIP
+        >>> runner.drain().done  # doctest: +SKIP
+        42
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: ActionRegistry,
+        context: ActionContext,
+        *,
+        worker_id: str | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        policy: RetryPolicy | None = None,
+        before_batch: Callable[[Sequence[ActionRow]], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.context = context
+        self.worker_id = worker_id or f"actions-{uuid.uuid4().hex[:12]}"
+        self.lease = lease
+        self.policy = policy or RetryPolicy()
+        self.before_batch = before_batch
+        self.log = get_logger(__name__)
+
+    def run_once(self, limit: int = 100) -> ActionTally:
+        """Claim up to ``limit`` due actions and perform them."""
+        with self.engine.begin() as connection:
+            claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease)
+        tally = ActionTally(claimed=len(claimed))
+        if claimed and self.before_batch is not None:
+            self.before_batch(claimed)
+        for action in claimed:
+            self._run(action, tally)
+        if claimed:
+            self.log.info(
+                "tracking.actions",
+                claimed=tally.claimed,
+                done=tally.done,
+                adopted=tally.adopted,
+                retried=tally.retried,
+                failed=tally.failed,
+            )
+        return tally
+
+    def drain(self, limit: int = 100) -> ActionTally:
+        """Perform until nothing is due."""
+        total = ActionTally()
+        while True:
+            tally = self.run_once(limit)
+            total.add(tally)
+            if tally.claimed == 0:
+                return total
+
+    def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.5, limit: int = 100) -> ActionTally:
+        total = ActionTally()
+        while not stop.is_set():
+            try:
+                tally = self.run_once(limit)
+            except Exception as exc:  # a store hiccup must not end the service; leases hand the work on
+                self.log.warning("tracking.actions_error", error=str(exc))
+                stop.wait(idle_seconds)
+                continue
+            total.add(tally)
+            if tally.claimed == 0:
+                stop.wait(idle_seconds)
+        return total
+
+    def _run(self, action: ActionRow, tally: ActionTally) -> None:
+        handler = self.registry.get(action.kind)
+        if handler is None:
+            self._fail(action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True)
+            return
+        try:
+            target = handler.target(action, self.context)
+            if (target.module, target.id) != (action.module, action.record_id):
+                with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
+                    repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
+            outcome: Outcome | None = None
+            if action.uncertain:
+                earlier = RecordRef(action.module, action.record_id) if action.module and action.record_id else target
+                outcome = handler.find(action, earlier, self.context)
+                if outcome is not None:
+                    tally.adopted += 1
+                    outcome = Outcome(
+                        outcome.state,
+                        outcome.remote_id,
+                        {**outcome.result, "adopted": True},
+                        outcome.reason,
+                        outcome.store,
+                    )
+            if outcome is None:
+                outcome = handler.perform(action, target, self.context)
+        except NotYet as exc:
+            with self.engine.begin() as connection:
+                if action.attempts >= self.policy.max_attempts:
+                    repo.attempt_failed(
+                        connection, action_id=action.id, code="NOT_YET", error=str(exc), uncertain=False, retry_at=None
+                    )
+                    tally.failed += 1
+                else:
+                    retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
+                    repo.attempt_failed(
+                        connection,
+                        action_id=action.id,
+                        code="NOT_YET",
+                        error=str(exc),
+                        uncertain=False,
+                        retry_at=retry_at,
+                    )
+                    tally.waiting += 1
+            return
+        except (ApiError, LeadflowError) as exc:
+            code = exc.vendor_code if isinstance(exc, ApiError) else None
+            uncertain = isinstance(exc, ResponseLost | TransientError) and not isinstance(exc, _SURELY_NOT_SENT)
+            self._fail(action, tally, code, str(exc), uncertain=uncertain, final=isinstance(exc, _PERMANENT))
+            return
+        with self.engine.begin() as connection:
+            if outcome.store is not None:
+                outcome.store(connection)
+            repo.complete(
+                connection,
+                action_id=action.id,
+                state=outcome.state,
+                remote_id=outcome.remote_id,
+                result=outcome.result,
+                error=outcome.reason,
+            )
+        if outcome.state == repo.DONE:
+            tally.done += 1
+            tally.by_kind[action.kind] = tally.by_kind.get(action.kind, 0) + 1
+        else:
+            tally.skipped += 1
+
+    def _fail(
+        self, action: ActionRow, tally: ActionTally, code: str | None, error: str, *, uncertain: bool, final: bool
+    ) -> None:
+        give_up = final or action.attempts >= self.policy.max_attempts
+        retry_at = None if give_up else self.context.clock() + self.policy.delay(action.attempts)
+        with self.engine.begin() as connection:
+            repo.attempt_failed(
+                connection, action_id=action.id, code=code, error=error, uncertain=uncertain, retry_at=retry_at
+            )
+        if give_up:
+            tally.failed += 1
+            self.log.warning("tracking.action_failed", kind=action.kind, key=action.key, code=code, error=error)
+        else:
+            tally.retried += 1
