@@ -12,10 +12,13 @@ not of the machine). PostgreSQL commits are durable as configured (``synchronous
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,9 @@ MAX_BATCH = 1_000  # deliveries per transaction at most (one INSERT statement wi
 class _Waiting:
     row: Mapping[str, Any]
     future: Future[bool] = field(default_factory=Future)
+    # set when an event loop awaits the row: its future is resolved on that loop, all of a commit's at once
+    loop: asyncio.AbstractEventLoop | None = None
+    awaited: asyncio.Future[bool] | None = None
 
 
 class GroupCommitter:
@@ -57,6 +63,10 @@ class GroupCommitter:
 
     def submit(self, row: Mapping[str, Any]) -> Future[bool]:
         waiting = _Waiting(row)
+        self._enqueue(waiting)
+        return waiting.future
+
+    def _enqueue(self, waiting: _Waiting) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the intake's writer is closed")
@@ -64,7 +74,16 @@ class GroupCommitter:
                 self._thread = threading.Thread(target=self._run, name="leadflow-intake-writer", daemon=True)
                 self._thread.start()
             self._queue.put(waiting)
-        return waiting.future
+
+    async def stored(self, row: Mapping[str, Any]) -> bool:
+        """Submit from the event loop and await the commit: True when the row was new (raises the store's error).
+
+        The writer wakes the loop once per commit, not once per row."""
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(row, loop=loop, awaited=loop.create_future())
+        self._enqueue(waiting)
+        assert waiting.awaited is not None
+        return await waiting.awaited
 
     def store(self, row: Mapping[str, Any]) -> bool:
         """Submit and wait: True when the row was new."""
@@ -110,15 +129,39 @@ class GroupCommitter:
         except Exception as exc:
             if len(batch) == 1:
                 self.log.warning("tracking.intake_store_failed", error=str(exc))
-                batch[0].future.set_exception(exc)
+                _settle(batch, [exc])
                 return
             # one row must not fail the others: each alone, so only the bad one gets the error
             for waiting in batch:
                 self._write([waiting])
             return
         self.commits += 1
-        for waiting, new in zip(batch, outcomes, strict=True):
-            waiting.future.set_result(new)
+        _settle(batch, outcomes)
+
+
+def _settle(batch: list[_Waiting], outcomes: Sequence[bool | Exception]) -> None:
+    """Give each row its outcome: thread futures directly, the loops' futures in one callback per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool | Exception]]] = defaultdict(list)
+    for waiting, outcome in zip(batch, outcomes, strict=True):
+        if waiting.loop is not None and waiting.awaited is not None:
+            by_loop[waiting.loop].append((waiting.awaited, outcome))
+        elif isinstance(outcome, Exception):
+            waiting.future.set_exception(outcome)
+        else:
+            waiting.future.set_result(outcome)
+    for loop, settled in by_loop.items():
+        with suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, settled)
+
+
+def _resolve(settled: list[tuple[asyncio.Future[bool], bool | Exception]]) -> None:
+    for future, outcome in settled:
+        if future.done():  # the request was cancelled (client gone); its row is stored all the same
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 def _durable(engine: Engine) -> Engine:

@@ -17,7 +17,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,7 +208,11 @@ class Intake:
         if isinstance(checked, Malformed):
             self._dead(checked)
             return checked.answer
-        return self._stored(checked, self.writer.submit(checked.row))
+        try:
+            new = self.writer.store(checked.row)
+        except Exception:  # the store could not take it: GHL retries a 429, so nothing is lost
+            return self._store_unavailable()
+        return self._stored(checked, new)
 
     async def complete_async(self, checked: Checked) -> Answer:
         """:meth:`complete` for the event loop: the commit is awaited, not waited for on a thread."""
@@ -218,20 +221,19 @@ class Intake:
         if isinstance(checked, Malformed):
             await asyncio.to_thread(self._dead, checked)
             return checked.answer
-        future = self.writer.submit(checked.row)
-        await asyncio.wait([asyncio.wrap_future(future)])  # an error is not raised here: _stored answers for it
-        return self._stored(checked, future)
-
-    def _stored(self, accepted: Accepted, future: Future[bool]) -> Answer:
         try:
-            new = future.result()
+            new = await self.writer.stored(checked.row)
         except Exception:  # the store could not take it: GHL retries a 429, so nothing is lost
-            self.metrics.add("rejected_store_unavailable")
-            return Answer(
-                429, {"error": "the store cannot take deliveries now, retry shortly"}, STORE_BUSY_RETRY_AFTER
-            )
+            return self._store_unavailable()
+        return self._stored(checked, new)
+
+    def _stored(self, accepted: Accepted, new: bool) -> Answer:
         self.metrics.add("stored" if new else "duplicates")
         return Answer(200, {"status": "stored" if new else "duplicate", "id": accepted.vendor_id})
+
+    def _store_unavailable(self) -> Answer:
+        self.metrics.add("rejected_store_unavailable")
+        return Answer(429, {"error": "the store cannot take deliveries now, retry shortly"}, STORE_BUSY_RETRY_AFTER)
 
     def _accept(
         self,
@@ -262,9 +264,7 @@ class Intake:
             return self._malformed(source, reason, headers, raw, "body is not a JSON object")
         return body
 
-    def _fields(
-        self, raw: bytes, headers: Mapping[str, str], params: Mapping[str, str]
-    ) -> dict[str, Any] | Malformed:
+    def _fields(self, raw: bytes, headers: Mapping[str, str], params: Mapping[str, str]) -> dict[str, Any] | Malformed:
         content_type = _header(headers, "content-type") or ""
         if "json" in content_type or raw.lstrip().startswith(b"{"):
             body = self._json(raw, headers, "zoho_workflow")

@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
     app.state.intake = webhooks.IntakeService(runtime)
     app.include_router(health.router)
     app.include_router(webhooks.router)
+    app.add_middleware(webhooks.WebhookIntake)
     return app
 
 
