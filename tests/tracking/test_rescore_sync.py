@@ -193,7 +193,7 @@ def test_complaint_and_unsubscribe_set_dnd_and_a_reply_enrols_once(
     assert len(enrolments) == 1
 
 
-def test_a_sync_that_fails_keeps_the_people_waiting_and_the_next_tick_sends_them(
+def test_a_sync_that_fails_keeps_the_people_waiting_and_a_restarted_worker_sends_them(
     world: tuple[Settings, sa.Engine, EmulatorProcess, Emulator],
 ) -> None:
     settings, engine, ghl, _zoho = world
@@ -205,9 +205,35 @@ def test_a_sync_that_fails_keeps_the_people_waiting_and_the_next_tick_sends_them
     worker.drain()
     ghl.http.post("/_emulator/faults", json={"error_rate": 1.0}).raise_for_status()  # GHL down for the first push
     rescore.flush()
+    assert rescore.runs == 1
     assert rescore.syncs == 0
     ghl.http.delete("/_emulator/faults").raise_for_status()
     assert not (_contact(settings, engine, contact_of[person]).get("dndSettings") or {}).get("Email")
-    rescore.tick()
-    assert rescore.syncs == 1
+    # the worker process ends here; a new one finds the person waiting for a sync (not for a re-score)
+    _, restarted = tracking_worker(engine, settings)
+    restarted.tick()
+    assert restarted.runs == 0
+    assert restarted.syncs == 1
+    assert (_contact(settings, engine, contact_of[person]).get("dndSettings") or {})["Email"]["status"] == "active"
+    _, third = tracking_worker(engine, settings)
+    assert third.flush() == 0  # nobody waits any more
+    assert third.syncs == 0
+
+
+def test_people_whose_worker_died_before_their_rescore_are_rescored_by_the_next_worker(
+    world: tuple[Settings, sa.Engine, EmulatorProcess, Emulator],
+) -> None:
+    settings, engine, ghl, _zoho = world
+    contact_of = _contact_of(engine)
+    person = sorted(contact_of)[5]
+    _send_email(settings, engine, [contact_of[person]])
+    _deliver(settings, ghl, [("complaint", contact_of[person])])
+    worker, rescore = tracking_worker(engine, settings)
+    assert worker.drain().people == {person}
+    assert rescore.pending == {person}  # ... and the process ends before the re-score
+    _, restarted = tracking_worker(engine, settings)
+    restarted.tick()  # due at once
+    assert restarted.rescored == {person}
+    assert restarted.syncs == 1
+    assert _scores(engine)[person][0] is True
     assert (_contact(settings, engine, contact_of[person]).get("dndSettings") or {})["Email"]["status"] == "active"

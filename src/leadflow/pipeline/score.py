@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
@@ -124,12 +124,14 @@ def rescore_people(
     *,
     now: datetime | None = None,
     compiled: CompiledSegments | None = None,
+    on_written: Callable[[Connection, frozenset[str]], None] | None = None,
 ) -> RescoreOutcome:
     """Score and segment only ``golden_ids`` (the people new events are about) with the same functions as the
     stage, so each of them ends up exactly as a full run would leave them; every other row is left alone.
 
     It takes the score stage's turn on the store (a full run and a re-score never interleave their writes) and
-    records no run: the tracking worker calls it every few seconds.
+    records no run: the tracking worker calls it every few seconds. ``on_written`` runs in the transaction that
+    writes the scores, with the people whose score or tags changed (the worker records what is left to sync).
     """
     compiled = compiled or compile_configured_segments(settings)
     wanted = frozenset(golden_ids)
@@ -154,6 +156,8 @@ def rescore_people(
             }
             if tag_rows:
                 changed |= _tag_changes(tags_before, repo.read_record_tags(connection, ids=wanted))
+            if on_written is not None:
+                on_written(connection, frozenset(changed))
     counters = {f"scores_{key}": value for key, value in written.items()} | {"tag_rows_written": tag_rows}
     return RescoreOutcome(wanted, frozenset(changed), counters)
 

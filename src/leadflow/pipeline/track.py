@@ -6,7 +6,9 @@ A person waits until no event of theirs arrived for ``[tracking] rescore_delay_s
 ``rescore_max_delay_seconds`` after the first), so a burst of events costs one re-score and one sync. The re-score
 (:func:`leadflow.pipeline.score.rescore_people`) leaves them as a full score run would; the sync plans only them
 and goes through the sync engine's outbox, so it is exactly-once and resumable like any sync (a run that stops
-half way leaves its operations pending, and the next run of either kind sends them).
+half way leaves its operations pending, and the next run of either kind sends them). Who waits, for a re-score or
+for a sync, is kept in the store (``kv``, one key a person) as well: a worker that restarts takes them up, and
+the move from "re-score" to "sync" is written in the re-score's own transaction.
 
 New kinds of action plug in here: a planner in :func:`action_planners` (event -> actions, run in the worker's
 transaction) and a handler in :func:`action_registry` (how to perform one, how to find an earlier attempt).
@@ -22,13 +24,14 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
 from leadflow.pipeline.ghl_sync import ghl_configured, ghl_sync
 from leadflow.pipeline.score import compile_configured_segments, rescore_people
 from leadflow.pipeline.sync import zoho_sync
+from leadflow.store import kv
 from leadflow.sync.runner import SyncReport
 from leadflow.tracking.actions import (
     ActionContext,
@@ -45,6 +48,7 @@ from leadflow.tracking.zoho_actions import default_registry
 from leadflow.zoho.client import ZohoClient
 
 SYNC_LOCK_WAIT_SECONDS = 30.0  # a full `leadflow sync` may hold a target; the targeted one waits its turn
+WAITING_KEY = "tracking.waiting:"  # + golden id -> "score" (a re-score is due) or "sync" (its sync is due)
 
 
 @dataclass
@@ -79,7 +83,8 @@ class DebouncedRescore:
 
     Call it with the people a worker batch touched; call :meth:`tick` often (the tracking loop does) to handle
     those who are due; :meth:`flush` handles everyone waiting now. A failed re-score or sync keeps the people
-    waiting for the next tick (the sync's own outbox keeps what it had sent).
+    waiting for the next tick (the sync's own outbox keeps what it had sent). People left waiting by an earlier
+    worker (its process ended) are taken up on the first tick, as due at once.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class DebouncedRescore:
         self._first: dict[str, float] = {}
         self._last: dict[str, float] = {}
         self._to_sync: set[str] = set()
+        self._recovered = False
         self._lock = threading.Lock()
         self.log = get_logger(__name__)
 
@@ -116,9 +122,13 @@ class DebouncedRescore:
     def __call__(self, people: set[str]) -> None:
         now = self.clock()
         with self._lock:
+            new = {person for person in people if person not in self._first}
             for person in people:
                 self._first.setdefault(person, now)
                 self._last[person] = now
+        if new:  # kept in the store too, so a restarted worker takes them up
+            with self.engine.begin() as connection:
+                kv.set_values(connection, values={f"{WAITING_KEY}{person}": "score" for person in new})
 
     def seconds_to_next(self) -> float | None:
         """How long until someone is due (0: now), or None when nobody waits."""
@@ -135,6 +145,7 @@ class DebouncedRescore:
 
     def tick(self) -> int:
         """Re-score (and sync) the people who are due; how many were re-scored."""
+        self._recover()
         now = self.clock()
         with self._lock:
             due = {
@@ -146,6 +157,7 @@ class DebouncedRescore:
 
     def flush(self) -> int:
         """Re-score (and sync) everyone waiting, due or not."""
+        self._recover()
         with self._lock:
             due = set(self._first)
         return self._handle(due)
@@ -153,7 +165,9 @@ class DebouncedRescore:
     def _handle(self, due: set[str]) -> int:
         if due:
             try:
-                outcome = rescore_people(self.engine, self.settings, due, compiled=self.compiled)
+                outcome = rescore_people(
+                    self.engine, self.settings, due, compiled=self.compiled, on_written=self._rescored(due)
+                )
             except Exception as exc:  # the store or a lock: they stay waiting, the next tick tries again
                 self.log.warning("tracking.rescore_failed", people=len(due), error=str(exc))
                 return 0
@@ -161,7 +175,7 @@ class DebouncedRescore:
                 for person in due:
                     self._first.pop(person, None)
                     self._last.pop(person, None)
-                if self.sync is not None and self.settings.tracking.sync_after_rescore:
+                if self._syncing():
                     self._to_sync |= outcome.changed
             self.runs += 1
             self.rescored |= due
@@ -187,10 +201,48 @@ class DebouncedRescore:
         if unfinished:  # a budget ran out or answers were lost: the outbox keeps them; these people go again
             self.log.warning("tracking.sync_unfinished", people=len(people), reasons="; ".join(unfinished))
             return
+        with self.engine.begin() as connection:
+            kv.delete_values(connection, keys=[f"{WAITING_KEY}{person}" for person in people])
         with self._lock:
             self._to_sync -= people
         self.syncs += 1
         self.last_sync = reports
+
+    def _syncing(self) -> bool:
+        return self.sync is not None and self.settings.tracking.sync_after_rescore
+
+    def _rescored(self, due: set[str]) -> Callable[[Connection, frozenset[str]], None]:
+        """What the re-score's transaction records: the changed wait for their sync, the others wait no more."""
+
+        def record(connection: Connection, changed: frozenset[str]) -> None:
+            to_sync = changed if self._syncing() else frozenset()
+            kv.delete_values(connection, keys=[f"{WAITING_KEY}{person}" for person in due - to_sync])
+            kv.set_values(connection, values={f"{WAITING_KEY}{person}": "sync" for person in to_sync})
+
+        return record
+
+    def _recover(self) -> None:
+        """Once: take up the people an earlier worker left waiting (due now)."""
+        if self._recovered:
+            return
+        try:
+            with self.engine.connect() as connection:
+                waiting = kv.values_with_prefix(connection, prefix=WAITING_KEY)
+        except Exception as exc:  # the store is not reachable yet: try again on the next tick
+            self.log.warning("tracking.recover_failed", error=str(exc))
+            return
+        self._recovered = True
+        due_at = self.clock() - self.max_delay
+        with self._lock:
+            for key, phase in waiting.items():
+                person = key.removeprefix(WAITING_KEY)
+                if phase == "sync" and self._syncing():
+                    self._to_sync.add(person)
+                else:
+                    self._first.setdefault(person, due_at)
+                    self._last.setdefault(person, due_at)
+        if waiting:
+            self.log.info("tracking.recovered_waiting", people=len(waiting))
 
 
 def action_planners(settings: Settings) -> list[ActionPlanner]:
