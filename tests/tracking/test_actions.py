@@ -4,6 +4,8 @@ answer and the outbox commit writes nothing twice, and failures are retried, the
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +22,10 @@ from leadflow.tracking.rules import rules_planner
 from leadflow.tracking.worker import TrackingWorker
 from leadflow.tracking.zoho_actions import conversion_event_id
 from leadflow.zoho.activities import RecordRef
-from tests.sync.emulator import Emulator
+from tests.sync.emulator import Emulator, env_for
 from tests.tracking import world as w
+
+LEADFLOW = [sys.executable, "-m", "leadflow"]
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +268,16 @@ def test_failures_are_retried_then_failed_then_retried_by_hand(zoho_world: w.Wor
     assert action["error_code"]
     with world.engine.begin() as connection:
         assert actions_repo.failures_by_reason(connection) == {f"call: {action['error']}": 1}
-        assert actions_repo.retry_failed(connection) == 1
+    env = {**env_for(world.emulator, world.settings.database_url), "COLUMNS": "400"}
+    status = subprocess.run([*LEADFLOW, "track", "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0, status.stderr
+    assert "call       failed 1" in status.stdout
+    assert f"failed action: 1 x call: {action['error']}" in status.stdout
+    retried = subprocess.run(
+        [*LEADFLOW, "track", "retry", "--failed"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert retried.returncode == 0, retried.stderr
+    assert "1 Zoho actions queued again" in retried.stdout
     again, _ = _run(world)
     assert (again.done, again.failed) == (1, 0)
     assert world.emulator.state()["records"]["Calls"] == 1

@@ -115,6 +115,9 @@ class TrackingSettings(Section):
     action_retry_seconds: float = Field(
         5.0, gt=0, description="Wait before retrying a failed action (doubling each attempt, at most 10 minutes)"
     )
+    action_concurrency: int = Field(
+        4, ge=1, le=10, description="Zoho actions performed at once (different people's; one person's in order)"
+    )
     rules: TrackingRules = Field(default_factory=TrackingRules, description="What events write in Zoho")
 
 

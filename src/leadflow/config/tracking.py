@@ -3,11 +3,25 @@ qualified for conversion (simple fields, not an expression language)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from leadflow.config.base import Section
 
 QUALIFYING_EVENTS = ("email_replied", "meeting_booked")
+# Engagement events a conversion may be triggered by (the tracked kinds of leadflow.tracking.events).
+CONVERTING_KINDS = (
+    "email_replied",
+    "meeting_booked",
+    "call_connected",
+    "form_filled",
+    "email_clicked",
+    "email_opened",
+    "website_visit",
+)
+DEAL_NAME_FIELDS = {"company": "", "full_name": "", "first_name": "", "last_name": "", "email": ""}
+GRADE = re.compile(r"^[A-D][1-4]$")
 
 
 class TrackingRules(Section):
@@ -40,3 +54,29 @@ class TrackingRules(Section):
     deal_pipeline: str = Field("", description="Pipeline of the new Deal (empty: the layout's default)")
     deal_stage: str = Field("Qualification", description="Stage of the new Deal")
     deal_amount: float | None = Field(None, ge=0, description="Amount of the new Deal (unset: none)")
+
+    @field_validator("convert_grades")
+    @classmethod
+    def _grades(cls, value: list[str]) -> list[str]:
+        bad = [grade for grade in value if not GRADE.match(grade)]
+        if bad:
+            raise ValueError(f"not grades (A1 ... D4): {bad}")
+        return value
+
+    @field_validator("convert_on")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        bad = [kind for kind in value if kind not in CONVERTING_KINDS]
+        if bad:
+            raise ValueError(f"unknown event kinds {bad}; expected some of {list(CONVERTING_KINDS)}")
+        return value
+
+    @field_validator("deal_name")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            value.format(**DEAL_NAME_FIELDS)
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join("{" + name + "}" for name in DEAL_NAME_FIELDS)
+            raise ValueError(f"deal_name {value!r} cannot be filled ({exc}); it may use {names}") from None
+        return value

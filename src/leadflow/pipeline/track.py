@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
+from leadflow.http.retry import RetryPolicy
 from leadflow.log import get_logger
 from leadflow.pipeline.ghl_sync import ghl_configured, ghl_sync
 from leadflow.pipeline.score import compile_configured_segments, rescore_people
@@ -40,13 +41,16 @@ from leadflow.tracking.actions import (
     ActionRow,
     ActionRunner,
     ActionTally,
-    RetryPolicy,
 )
+from leadflow.tracking.actions import RetryPolicy as ActionRetryPolicy
 from leadflow.tracking.rules import CONVERT, rules_planner
 from leadflow.tracking.worker import TrackingWorker, WorkerTally
 from leadflow.tracking.zoho_actions import default_registry
-from leadflow.zoho.client import ZohoClient
+from leadflow.zoho.client import ClientOptions, ZohoClient
 
+# The action runner has its own backoff and moves on to other actions meanwhile: a failing call is given up
+# sooner than the transport's default, so it holds up one thread for less.
+ACTION_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=2.0)
 SYNC_LOCK_WAIT_SECONDS = 30.0  # a full `leadflow sync` may hold a target; the targeted one waits its turn
 WAITING_KEY = "tracking.waiting:"  # + golden id -> "score" (a re-score is due) or "sync" (its sync is due)
 
@@ -299,8 +303,9 @@ def action_runner(
         ActionContext(engine, zoho, dict(services or {})),
         worker_id=worker_id,
         lease=timedelta(seconds=t.lease_seconds),
-        policy=RetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
+        policy=ActionRetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
         before_batch=fresh_scores,
+        concurrency=t.action_concurrency,
     )
 
 
@@ -360,7 +365,7 @@ def tracking_process(
     """The worker and the action runner of one process (``http_client`` lets tests talk to a Zoho emulator)."""
     clients = {"zoho": http_client} if http_client is not None else None
     worker, rescore = tracking_worker(engine, settings, worker_id=worker_id, http_clients=clients)
-    zoho = ZohoClient.from_settings(settings, engine, http_client)
+    zoho = ZohoClient.from_settings(settings, engine, http_client, options=ClientOptions(retry=ACTION_RETRY))
     runner = action_runner(engine, settings, zoho, rescore=rescore, worker_id=worker_id, services=services)
     return TrackingProcess(worker, rescore, runner, zoho)
 

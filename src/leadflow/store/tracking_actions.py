@@ -22,6 +22,7 @@ from leadflow.store.zoho import as_utc
 
 PENDING, IN_FLIGHT, DONE, FAILED, SKIPPED = "pending", "in_flight", "done", "failed", "skipped"
 STATES = (PENDING, IN_FLIGHT, DONE, FAILED, SKIPPED)
+CHUNK = 500  # rows per INSERT (well under SQLite's limit on bound parameters)
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,15 @@ def enqueue(connection: Connection, *, actions: Iterable[Mapping[str, Any]]) -> 
     if not rows:
         return 0
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(tracking_actions).on_conflict_do_nothing(index_elements=["key"])
     new = 0
-    for row in rows:  # one by one: rowcount of an executemany with ON CONFLICT is not reliable everywhere
-        new += int(connection.execute(statement, row).rowcount or 0)
+    for start in range(0, len(rows), CHUNK):
+        statement = (
+            insert(tracking_actions)
+            .values(rows[start : start + CHUNK])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(tracking_actions.c.id)
+        )
+        new += len(connection.execute(statement).all())
     return new
 
 

@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,14 +157,29 @@ class ActionContext:
     zoho: ZohoClient
     services: Mapping[str, Any] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    _known: dict[str, RecordRef | None] = field(default_factory=dict, repr=False)
 
     def zoho_record(self, golden_person_id: str) -> RecordRef | None:
         """The person's Zoho record as the sync's id map holds it now (None: not synced to Zoho yet)."""
+        if golden_person_id not in self._known:
+            self.remember([golden_person_id])
+        return self._known.get(golden_person_id)
+
+    def remember(self, golden_ids: Iterable[str]) -> None:
+        """Read the Zoho records of many people at once (a runner does it for each batch it claims)."""
+        ids = list(golden_ids)
         with self.engine.connect() as connection:
-            found = synced_for(connection, target="zoho", golden_ids=[golden_person_id]).get(golden_person_id)
-        if found is None or not found.remote_id:
-            return None
-        return RecordRef(found.module, found.remote_id)
+            found = synced_for(connection, target="zoho", golden_ids=ids)
+        for golden in ids:
+            record = found.get(golden)
+            self._known[golden] = RecordRef(record.module, record.remote_id) if record and record.remote_id else None
+
+    def forget(self, golden_id: str | None = None) -> None:
+        """Drop what :meth:`remember` read (for one person whose link changed, or everyone)."""
+        if golden_id is None:
+            self._known.clear()
+        else:
+            self._known.pop(golden_id, None)
 
 
 class ActionHandler:
@@ -276,6 +293,7 @@ class ActionRunner:
         lease: timedelta = timedelta(minutes=2),
         policy: RetryPolicy | None = None,
         before_batch: Callable[[Sequence[ActionRow]], None] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -284,6 +302,7 @@ class ActionRunner:
         self.lease = lease
         self.policy = policy or RetryPolicy()
         self.before_batch = before_batch
+        self.concurrency = max(1, concurrency)
         self.log = get_logger(__name__)
 
     def run_once(self, limit: int = 100) -> ActionTally:
@@ -291,10 +310,33 @@ class ActionRunner:
         with self.engine.begin() as connection:
             claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease)
         tally = ActionTally(claimed=len(claimed))
-        if claimed and self.before_batch is not None:
+        if not claimed:
+            return tally
+        if self.before_batch is not None:
             self.before_batch(claimed)
+        self.context.remember({action.golden_person_id for action in claimed})
+        targets = self._record_targets(claimed)
+        # One person's actions run in order, one after the other; different people's run side by side.
+        by_person: dict[str, list[ActionRow]] = defaultdict(list)
         for action in claimed:
-            self._run(action, tally)
+            by_person[action.golden_person_id].append(action)
+        groups = list(by_person.values())
+
+        def run_group(group: list[ActionRow]) -> ActionTally:
+            done = ActionTally()
+            for action in group:
+                self._run(action, done, targets.get(action.id, (action.module, action.record_id)))
+            return done
+
+        if self.concurrency == 1 or len(groups) <= 1:
+            results = [run_group(group) for group in groups]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(groups))) as pool:
+                results = list(pool.map(run_group, groups))
+        for result in results:
+            result.claimed = 0
+            tally.add(result)
+        self.context.forget()
         if claimed:
             self.log.info(
                 "tracking.actions",
@@ -329,14 +371,33 @@ class ActionRunner:
                 stop.wait(idle_seconds)
         return total
 
-    def _run(self, action: ActionRow, tally: ActionTally) -> None:
+    def _record_targets(self, claimed: Sequence[ActionRow]) -> dict[int, tuple[str | None, str | None]]:
+        """Write, in one transaction, the record each claimed action with the default target is about to act on
+        (before any call, so a later look-up knows where to look); what each action's row now says."""
+        targets: dict[int, tuple[str | None, str | None]] = {}
+        changed: list[tuple[int, RecordRef]] = []
+        for action in claimed:
+            handler = self.registry.get(action.kind)
+            if handler is None or type(handler).target is not ActionHandler.target:
+                continue
+            found = self.context.zoho_record(action.golden_person_id)
+            if found is not None and (found.module, found.id) != (action.module, action.record_id):
+                changed.append((action.id, found))
+                targets[action.id] = (found.module, found.id)
+        if changed:
+            with self.engine.begin() as connection:
+                for action_id, record in changed:
+                    repo.set_target(connection, action_id=action_id, module=record.module, record_id=record.id)
+        return targets
+
+    def _run(self, action: ActionRow, tally: ActionTally, recorded: tuple[str | None, str | None]) -> None:
         handler = self.registry.get(action.kind)
         if handler is None:
             self._fail(action, tally, None, f"no handler for {action.kind!r} actions", uncertain=False, final=True)
             return
         try:
             target = handler.target(action, self.context)
-            if (target.module, target.id) != (action.module, action.record_id):
+            if (target.module, target.id) != recorded:
                 with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
                     repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
             outcome: Outcome | None = None
@@ -381,6 +442,7 @@ class ActionRunner:
         with self.engine.begin() as connection:
             if outcome.store is not None:
                 outcome.store(connection)
+                self.context.forget(action.golden_person_id)  # e.g. a conversion moved the person's link
             repo.complete(
                 connection,
                 action_id=action.id,

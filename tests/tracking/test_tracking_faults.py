@@ -1,0 +1,204 @@
+"""Exactly once under faults: 5,000 GHL deliveries for a few hundred synced people, ``leadflow worker``
+SIGKILLed at 20 random points and restarted, the Zoho emulator answering 500s, bursts of 429s and dropping
+connections after committing writes. Afterwards each event was applied once: every Note, Task, Call and Event
+exists once in Zoho (asserted on the emulator's own records, by the marker each carries), each qualified Lead
+was converted once, every opt-out is set, and nothing is left in flight.
+
+The worker and the emulator run as processes of their own, as a user would run them.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from leadflow.store import tracking as deliveries_repo
+from leadflow.store import tracking_actions as actions_repo
+from leadflow.tracking.actions import marker
+from leadflow.zoho.activities import RecordRef
+from tests.sync.emulator import Emulator, env_for
+from tests.tracking import world as w
+
+PEOPLE = 300
+EVENTS = 5_000
+KILLS = 20
+WORKER = [sys.executable, "-m", "leadflow", "worker"]
+# Share of each kind of delivery (the rest are opens and clicks, which write nothing in Zoho).
+MIX = {"reply": 0.12, "call": 0.08, "booking": 0.06, "unsubscribed": 0.02, "failed": 0.02, "complained": 0.01}
+# Zoho records each action kind writes, and the related list it is found in; tracking-sync adds its Deal stage
+# moves here ("deal_stage": "Stage_History" or the Deal itself) when its planner queues them from these events.
+WRITES = {"note": "Notes", "task": "Tasks", "call": "Calls", "meeting": "Events"}
+CONFIG = """
+[tracking]
+lease_seconds = 2
+action_max_attempts = 60
+action_retry_seconds = 0.2
+
+[tracking.rules]
+convert_grades = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "D1", "D2", "D3", "D4"]
+"""
+
+
+def _faulty(emulator: Emulator) -> None:
+    emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, path_prefix="/crm")
+
+
+def _deliveries(world: w.World, rng: random.Random) -> list[dict[str, Any]]:
+    kinds = [*MIX, "opened", "clicked"]
+    weights = [*MIX.values(), (1 - sum(MIX.values())) / 2, (1 - sum(MIX.values())) / 2]
+    bodies = []
+    for n in range(EVENTS):
+        person = world.people[rng.randrange(len(world.people))]
+        contact = world.ghl_id[person]
+        kind = rng.choices(kinds, weights)[0]
+        if kind == "reply":
+            bodies.append(w.reply(contact, n, subject=f"Re: note {n}"))
+        elif kind == "call":
+            bodies.append(w.call(contact, n, seconds=rng.choice([0, 30, 185, 600])))
+        elif kind == "booking":
+            bodies.append(w.booking(contact, n))
+        else:
+            bodies.append(w.email_stat(contact, n, kind, email=world.email[person]))
+    return bodies
+
+
+def _done(engine: sa.Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = deliveries_repo.counts(connection)
+        actions = actions_repo.counts(connection)
+    busy = waiting.get(deliveries_repo.RECEIVED, 0) + waiting.get(deliveries_repo.PROCESSING, 0)
+    return busy == 0 and actions.get(actions_repo.PENDING, 0) + actions.get(actions_repo.IN_FLIGHT, 0) == 0
+
+
+@pytest.mark.slow
+def test_sigkilled_workers_under_faults_apply_every_event_exactly_once(tmp_path: Path) -> None:
+    emulator = Emulator()
+    try:
+        url = f"sqlite:///{tmp_path / 'leadflow.db'}"
+        world = w.build(url, emulator, PEOPLE, companies=60)
+        rng = random.Random(20261205)
+        bodies = _deliveries(world, rng)
+        assert world.store(bodies) == EVENTS
+        (tmp_path / "leadflow.toml").write_text(CONFIG)
+        env = {**env_for(emulator, url), "LEADFLOW_CONFIG": str(tmp_path / "leadflow.toml")}
+        kills, log = 0, []
+        while kills < KILLS:
+            _faulty(emulator)
+            process = subprocess.Popen(WORKER, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            delay = rng.uniform(2.0, 5.0)
+            try:
+                process.wait(timeout=delay)
+                log.append(f"worker ended by itself rc={process.returncode}: {process.stdout.read()[-2000:]}")  # type: ignore[union-attr]
+                pytest.fail("\n".join(log))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                kills += 1
+                log.append(f"killed after {delay:.1f}s")
+        _faulty(emulator)
+        for _ in range(30):  # the last runs finish what the dead ones left (leases run out, backoffs end)
+            finished = subprocess.run([*WORKER, "--once"], env=env, capture_output=True, text=True, timeout=300)
+            assert finished.returncode == 0, finished.stdout + finished.stderr
+            log.append(finished.stdout.strip())
+            if _done(world.engine):
+                break
+            time.sleep(1.0)
+        state = emulator.state()
+        emulator.clear_faults()
+        assert _done(world.engine), "\n".join(log)
+        _assert_exactly_once(world, bodies, state, state["faults"])  # fault counters add up over the run
+    finally:
+        emulator.stop()
+
+
+def _assert_exactly_once(
+    world: w.World, bodies: list[dict[str, Any]], state: Mapping[str, Any], faults: Mapping[str, Any]
+) -> None:
+    engine = world.engine
+    with engine.connect() as connection:
+        delivered = deliveries_repo.counts(connection)
+        actions = actions_repo.actions_of(connection)
+        events = Counter(
+            dict(
+                connection.execute(
+                    sa.text("select event_type, count(*) from engagement_events group by event_type")
+                ).all()
+            )
+        )
+        converted = dict(
+            connection.execute(
+                sa.text("select golden_person_id, payload from engagement_events where event_type = 'lead_converted'")
+            ).all()
+        )
+    # every delivery processed once, nothing failed or stuck
+    assert delivered == {"processed": EVENTS}
+    kinds = Counter(str(body["type"]) + ":" + str(body.get("messageType") or "") for body in bodies)
+    replies, calls = kinds["InboundMessage:Email"], kinds["InboundMessage:CALL"]
+    bookings = kinds["AppointmentCreate:"]
+    assert events["email_replied"] == replies
+    assert events["call_connected"] + events["call_missed"] == calls
+    assert events["meeting_booked"] == bookings
+    by_state = Counter((a["kind"], a["state"]) for a in actions)
+    assert {state_ for _, state_ in by_state} <= {"done", "skipped"}, by_state
+    assert by_state[("note", "done")] == by_state[("task", "done")] == replies
+    assert by_state[("call", "done")] == calls
+    assert by_state[("meeting", "done")] == bookings
+    # the faults really hit, and some writes were recognised in Zoho rather than sent again
+    assert faults["dropped"] > 0
+    assert faults["errors_injected"] > 0
+    adopted = [a for a in actions if (a["result"] or {}).get("adopted")]
+    assert adopted, "no action was found in Zoho after an uncertain attempt"
+    # Zoho holds each written record once: one per action, each action's marker exactly once
+    records = state["records"]
+    for kind, module in WRITES.items():
+        expected = by_state[(kind, "done")]
+        assert records.get(module, 0) == expected, (module, records.get(module), expected)
+        assert state["operations"][module]["created"] == expected
+    with world.zoho() as zoho:
+        for kind, module in WRITES.items():
+            field = "Note_Content" if module == "Notes" else "Description"
+            texts = [str(r.get(field) or "") for r in zoho.module(module).iter(["id", field])]
+            keys = [a["key"] for a in actions if a["kind"] == kind]
+            found = Counter(key for key in keys for text in texts if marker(key) in text)
+            assert all(found[key] == 1 for key in keys), [k for k in keys if found[k] != 1][:5]
+        # each qualified Lead converted once: one Contact, one Deal; the person's link is the Contact
+        assert len(converted) == events["lead_converted"] > 0
+        assert state["operations"]["Leads"]["converted"] == len(converted)
+        assert records.get("Contacts", 0) == records.get("Deals", 0) == len(converted)
+        with engine.connect() as connection:
+            links = dict(
+                connection.execute(
+                    sa.text("select golden_id, module || ':' || remote_id from sync_records where target = 'zoho'")
+                ).all()
+            )
+        for person, payload in converted.items():
+            ids = _json(payload)
+            assert links[person] == f"Contacts:{ids['contact_id']}"
+        # every opt-out is set on the person's record (Lead or, once converted, Contact)
+        opted = {a["golden_person_id"] for a in actions if a["kind"] == "opt_out" and a["state"] == "done"}
+        assert opted
+        for person in opted:
+            module, _, record_id = links[person].partition(":")
+            record = zoho.module(module).get(record_id, fields=["Email_Opt_Out"])
+            assert record is not None
+            assert record["Email_Opt_Out"] is True, (person, links[person])
+        # the activities hang on the record they were written for
+        some = next(a for a in actions if a["kind"] == "note")
+        notes = zoho.activities.notes(RecordRef(some["module"], some["record_id"]))
+        assert any(marker(some["key"]) in str(n.get("Note_Content")) for n in notes)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(value) if isinstance(value, str) else value)
