@@ -71,6 +71,24 @@ def test_events_are_deduplicated_by_vendor_id(engine: sa.Engine) -> None:
             repo.insert_events(connection, events=[{"event_type": "email_opened", "occurred_at": NOW}])
 
 
+def test_insert_counts_only_new_events_in_a_mixed_batch(engine: sa.Engine) -> None:
+    """The count comes from the insert itself: stored, repeated (in the store and within the batch) and
+    id-less events together."""
+    event = {"golden_person_id": "gp_anna", "event_type": "email_opened", "occurred_at": NOW, "source": "test"}
+    batch = [
+        {**event, "vendor_event_id": "ev-1"},
+        {**event, "vendor_event_id": "ev-3"},
+        {**event, "vendor_event_id": "ev-3"},
+        {**event, "vendor_event_id": None},
+        {**event, "vendor_event_id": "ev-4"},
+    ]
+    with engine.begin() as connection:
+        assert repo.insert_events(connection, events=batch) == 3
+        assert repo.insert_events(connection, events=batch) == 1  # the id-less one has nothing to clash with
+        stored = connection.execute(sa.select(sa.func.count()).select_from(sa.table("engagement_events"))).scalar()
+    assert stored == 6
+
+
 def test_stage_round_trip(engine: sa.Engine) -> None:
     outcome = run_score_stage(engine, Settings(), now=NOW)
     assert outcome.records == 5

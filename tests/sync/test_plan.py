@@ -220,3 +220,26 @@ def test_records_whose_golden_record_vanished_are_reported_not_touched(engine: s
     assert plan.operations == []
     assert plan.tally.orphaned == 1
     assert plan.counts()["orphaned (at the target, golden record merged away; left as is)"] == 1
+
+
+def test_a_plan_for_some_people_is_the_full_plans_operations_for_them_and_their_companies(engine: sa.Engine) -> None:
+    people = golden.populate(engine, 30, companies=6)
+    full = _plan(engine)
+    _confirm_all(engine, full)
+    with engine.begin() as connection:  # three people change; one more is asked for but has nothing to do
+        connection.execute(
+            sa.text("update golden_people set city = 'Hamburg' where id in (:a, :b, :c)"),
+            {"a": people[1], "b": people[7], "c": people[20]},
+        )
+    chosen = {people[1], people[7], people[20], people[25]}
+    everyone = _plan(engine)
+    with engine.connect() as connection:
+        some = Planner(zoho_schema(SyncSettings().zoho), golden_ids=chosen).build(connection)
+    assert sorted(op.key for op in some.operations) == sorted(
+        op.key for op in everyone.operations if op.golden_id in chosen
+    )
+    assert {op.golden_id for op in some.operations} == {people[1], people[7], people[20]}
+    # only the chosen people and their companies were looked at: person 25 and companies 1 and 2, unchanged
+    assert some.tally.unchanged == 3
+    assert everyone.tally.unchanged == 27 + 6
+    assert some.tally.orphaned == 0

@@ -52,8 +52,11 @@ MIX = {
 }
 # Zoho records each action kind writes, and the related list it is found in (stage moves: see _assert_stages).
 WRITES = {"note": "Notes", "task": "Tasks", "call": "Calls", "meeting": "Events"}
+# sync_after_rescore off: this test is about the actions, so the kills and the injected faults should land on
+# them; the sync after a re-score is the sync engine's, whose own fault test is tests/sync/test_two_target_faults.py
 CONFIG = """
 [tracking]
+sync_after_rescore = false
 lease_seconds = 2
 action_max_attempts = 60
 action_retry_seconds = 0.2

@@ -169,7 +169,7 @@ def run_week(
 @contextmanager
 def _running_service(
     served: Settings, engine: Engine, zoho: ZohoClient, ghl_emulator: EmulatorProcess, bars: Progress
-) -> Iterator[Callable[[], None]]:
+) -> Iterator[Callable[[], object]]:
     """leadflow's tracking service in this process, as `leadflow serve` runs it: the app on a free loopback port,
     its worker and action runner in a thread, its Zoho channel enabled, GHL's webhooks pointed at it. Yields what
     brings pending re-scores up to date; stops it all (and GHL's webhooks) on the way out."""

@@ -94,6 +94,20 @@ class TrackingSettings(Section):
     zoho_workflow_secret: SecretStr | None = Field(
         None, description="Shared secret of Zoho workflow-rule webhooks (X-Leadflow-Secret header or ?secret=)"
     )
+    rescore_delay_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="A person is re-scored once no event of theirs arrived for this long (a burst costs one run)",
+    )
+    rescore_max_delay_seconds: float = Field(
+        3.0, ge=0, le=3600, description="...but no later than this after their first waiting event"
+    )
+    sync_after_rescore: bool = Field(
+        True,
+        description="Push re-scored people's changed fields, segment tags, DND and workflow enrolments to the"
+        " configured targets at once (a sync of those people only)",
+    )
     lease_seconds: int = Field(
         120, ge=1, description="A worker's claim on events and actions; past it another worker takes them over"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,8 +69,10 @@ def ghl_sync(
     progress: Progress | None = None,
     http_client: httpx.Client | None = None,
     options: GhlOptions | None = None,
+    golden_ids: Collection[str] | None = None,
 ) -> Iterator[SyncRunner]:
-    """A sync runner writing to the GoHighLevel location of ``[ghl]`` (closes its client at the end).
+    """A sync runner writing to the GoHighLevel location of ``[ghl]`` (closes its client at the end); with
+    ``golden_ids``, it plans those people (and their companies) only.
 
     Example:
         >>> with ghl_sync(settings, engine) as runner:  # doctest: +SKIP
@@ -90,6 +92,7 @@ def ghl_sync(
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
             prelude=merge_golden,
+            golden_ids=golden_ids,
         )
         yield runner
     finally:

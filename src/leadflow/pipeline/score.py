@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
@@ -106,6 +106,73 @@ def _score(
     # the logger is looked up here, not at import, so it follows the level the CLI configured
     get_logger(__name__).info("score stage finished", run_id=run_id, records=people.num_rows)
     return ScoreOutcome(run_id, people.num_rows, counters, scored, segments, compiled, people)
+
+
+@dataclass(frozen=True)
+class RescoreOutcome:
+    """What an incremental re-score did: the people it covered, and those whose score or tags it rewrote."""
+
+    people: frozenset[str]
+    changed: frozenset[str]
+    counters: dict[str, int]
+
+
+def rescore_people(
+    engine: Engine,
+    settings: Settings,
+    golden_ids: Collection[str],
+    *,
+    now: datetime | None = None,
+    compiled: CompiledSegments | None = None,
+    on_written: Callable[[Connection, frozenset[str]], None] | None = None,
+) -> RescoreOutcome:
+    """Score and segment only ``golden_ids`` (the people new events are about) with the same functions as the
+    stage, so each of them ends up exactly as a full run would leave them; every other row is left alone.
+
+    It takes the score stage's turn on the store (a full run and a re-score never interleave their writes) and
+    records no run: the tracking worker calls it every few seconds. ``on_written`` runs in the transaction that
+    writes the scores, with the people whose score or tags changed (the worker records what is left to sync).
+    """
+    compiled = compiled or compile_configured_segments(settings)
+    wanted = frozenset(golden_ids)
+    if not wanted:
+        return RescoreOutcome(wanted, frozenset(), {})
+    now = now or settings.scoring.as_of or datetime.now(UTC)
+    with store_errors(engine, "score"), store_lock(engine, "score"):
+        with engine.connect() as connection:
+            people = repo.read_people(connection, ids=wanted)
+            events = repo.read_events(connection, people=people)
+            stored_tags = repo.read_record_tags(connection, ids=wanted)
+        scored = score_records(people, events, settings.scoring, now=now)
+        segments = assign_segments(segment_inputs(people, scored), compiled, repo.applied_tags(stored_tags))
+        with_segments = scored.append_column("segments", segments.column("segments"))
+        with engine.begin() as connection:
+            before = repo.score_hashes(connection, ids=wanted)
+            written = repo.write_scores(connection, table=with_segments, run_id=None, computed_at=now, only=wanted)
+            tags_before = repo.read_record_tags(connection, ids=wanted)
+            tag_rows = repo.write_record_tags(connection, segments=segments, stored=stored_tags, updated_at=now)
+            changed = {
+                pid for pid, digest in repo.score_hashes(connection, ids=wanted).items() if before.get(pid) != digest
+            }
+            if tag_rows:
+                changed |= _tag_changes(tags_before, repo.read_record_tags(connection, ids=wanted))
+            if on_written is not None:
+                on_written(connection, frozenset(changed))
+    counters = {f"scores_{key}": value for key, value in written.items()} | {"tag_rows_written": tag_rows}
+    return RescoreOutcome(wanted, frozenset(changed), counters)
+
+
+def _tag_changes(before: pa.Table, after: pa.Table) -> set[str]:
+    """The people whose desired tags or custom fields differ between two :func:`read_record_tags` tables."""
+
+    def rows(table: pa.Table) -> dict[tuple[str, str], tuple[object, object]]:
+        return {
+            (row["golden_person_id"], row["target"]): (row["desired"], row["custom_fields"])
+            for row in table.select(["golden_person_id", "target", "desired", "custom_fields"]).to_pylist()
+        }
+
+    old, new = rows(before), rows(after)
+    return {pid for (pid, target), value in new.items() if old.get((pid, target)) != value}
 
 
 def segment_inputs(people: pa.Table, scored: pa.Table) -> pa.Table:

@@ -4,7 +4,7 @@ sync engine."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import islice
@@ -65,8 +65,10 @@ def zoho_sync(
     progress: Progress | None = None,
     http_client: httpx.Client | None = None,
     options: ClientOptions | None = None,
+    golden_ids: Collection[str] | None = None,
 ) -> Iterator[SyncRunner]:
-    """A sync runner writing to the Zoho org of ``[zoho]`` (closes its client at the end).
+    """A sync runner writing to the Zoho org of ``[zoho]`` (closes its client at the end); with ``golden_ids``,
+    it plans those people (and their companies) only.
 
     Example:
         >>> with zoho_sync(settings, engine) as runner:  # doctest: +SKIP
@@ -98,6 +100,7 @@ def zoho_sync(
             progress=progress,
             tag_prefix=settings.segments.tag_prefix,
             prelude=before_plan,
+            golden_ids=golden_ids,
         )
         yield runner
     finally:

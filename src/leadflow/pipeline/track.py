@@ -1,6 +1,14 @@
-"""The tracking stage run by ``leadflow serve`` and ``leadflow worker``: the worker with re-scoring wired in,
-the reconcile timer, the keeper of the Zoho notification channel, and the runner of the actions its events
-queue in Zoho.
+"""The tracking stage run by ``leadflow serve`` and ``leadflow worker``: the worker, the runner of the actions its
+events queue in Zoho, the reconcile timer, the keeper of the Zoho notification channel, and for the people its
+events touched an incremental re-score and a sync of those people alone (debounced per person).
+
+A person waits until no event of theirs arrived for ``[tracking] rescore_delay_seconds`` (at most
+``rescore_max_delay_seconds`` after the first), so a burst of events costs one re-score and one sync. The re-score
+(:func:`leadflow.pipeline.score.rescore_people`) leaves them as a full score run would; the sync plans only them
+and goes through the sync engine's outbox, so it is exactly-once and resumable like any sync (a run that stops
+half way leaves its operations pending, and the next run of either kind sends them). Who waits, for a re-score or
+for a sync, is kept in the store (``kv``, one key a person) as well: a worker that restarts takes them up, and
+the move from "re-score" to "sync" is written in the re-score's own transaction.
 
 New kinds of action plug in here: a planner in :func:`action_planners` (event -> actions, run in the worker's
 transaction) and a handler in :func:`action_registry` (how to perform one, how to find an earlier attempt).
@@ -10,23 +18,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.errors import ConfigError, LeadflowError
 from leadflow.ghl import GhlClient
 from leadflow.http.retry import RetryPolicy
 from leadflow.log import get_logger
-from leadflow.pipeline.ghl_sync import ghl_configured
-from leadflow.pipeline.score import run_score_stage
+from leadflow.pipeline.ghl_sync import ghl_configured, ghl_sync
+from leadflow.pipeline.score import compile_configured_segments, rescore_people
+from leadflow.pipeline.sync import zoho_sync
+from leadflow.store import kv
 from leadflow.store.runs import utcnow
+from leadflow.sync.runner import SyncReport
 from leadflow.tracking.actions import (
     ActionContext,
     ActionPlanner,
@@ -44,41 +55,205 @@ from leadflow.tracking.worker import TrackingWorker, WorkerTally
 from leadflow.tracking.zoho_actions import zoho_handlers
 from leadflow.zoho.client import ClientOptions, ZohoClient
 
-RESCORE_EVERY_SECONDS = 2.0  # re-scores are debounced: a burst of events costs one scoring run
 # The action runner has its own backoff and moves on to other actions meanwhile: a failing call is given up
 # sooner than the transport's default, so it holds up one thread for less.
 ACTION_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=2.0)
+SYNC_LOCK_WAIT_SECONDS = 30.0  # a full `leadflow sync` may hold a target; the targeted one waits its turn
+WAITING_KEY = "tracking.waiting:"  # + golden id -> "score" (a re-score is due) or "sync" (its sync is due)
+
+
+@dataclass
+class TargetedSync:
+    """Syncs some people to the configured targets (Zoho; GoHighLevel when ``[ghl]`` is set), Zoho first.
+
+    ``http_clients`` (by target) replace the clients' own HTTP connections, for tests.
+    """
+
+    engine: Engine
+    settings: Settings
+    http_clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def targets(self) -> list[str]:
+        zoho = self.settings.zoho
+        names = ["zoho"] if zoho.client_id or zoho.access_token or zoho.auth == "proxy" else []
+        return [*names, "ghl"] if ghl_configured(self.settings) else names
+
+    def __call__(self, golden_ids: Collection[str]) -> dict[str, SyncReport]:
+        reports: dict[str, SyncReport] = {}
+        for name in self.targets():
+            runner_of = ghl_sync if name == "ghl" else zoho_sync
+            with runner_of(
+                self.settings, self.engine, http_client=self.http_clients.get(name), golden_ids=golden_ids
+            ) as runner:
+                reports[name] = runner.run(wait=SYNC_LOCK_WAIT_SECONDS)
+        return reports
 
 
 class DebouncedRescore:
-    """Re-scores (every golden record, through the score stage) at most once per ``interval`` seconds; people
-    whose events arrived in between are covered by the next run, which ``flush`` forces."""
+    """People whose events arrived, re-scored (and synced, when ``sync`` is given) once their burst is over.
 
-    def __init__(self, engine: Engine, settings: Settings, *, interval: float = RESCORE_EVERY_SECONDS) -> None:
+    Call it with the people a worker batch touched; call :meth:`tick` often (the tracking loop does) to handle
+    those who are due; :meth:`flush` handles everyone waiting now. A failed re-score or sync keeps the people
+    waiting for the next tick (the sync's own outbox keeps what it had sent). People left waiting by an earlier
+    worker (its process ended) are taken up on the first tick, as due at once.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        sync: Callable[[Collection[str]], dict[str, SyncReport]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.settings = settings
-        self.interval = interval
-        self.pending: set[str] = set()
+        self.sync = sync
+        self.clock = clock
+        self.delay = settings.tracking.rescore_delay_seconds
+        self.max_delay = max(settings.tracking.rescore_max_delay_seconds, self.delay)
+        self.compiled = compile_configured_segments(settings)
         self.runs = 0
-        self._last = 0.0
+        self.syncs = 0
+        self.rescored: set[str] = set()  # everyone re-scored over this object's life (for reports and tests)
+        self.last_sync: dict[str, SyncReport] = {}
+        self._first: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+        self._to_sync: set[str] = set()
+        self._recovered = False
         self._lock = threading.Lock()
+        self.log = get_logger(__name__)
+
+    @property
+    def pending(self) -> set[str]:
+        """People waiting for a re-score."""
+        with self._lock:
+            return set(self._first)
 
     def __call__(self, people: set[str]) -> None:
+        now = self.clock()
         with self._lock:
-            self.pending |= people
-            if time.monotonic() - self._last >= self.interval:
-                self._run()
+            new = {person for person in people if person not in self._first}
+            for person in people:
+                self._first.setdefault(person, now)
+                self._last[person] = now
+        if new:  # kept in the store too, so a restarted worker takes them up
+            with self.engine.begin() as connection:
+                kv.set_values(connection, values={f"{WAITING_KEY}{person}": "score" for person in new})
 
-    def flush(self) -> None:
+    def seconds_to_next(self) -> float | None:
+        """How long until someone is due (0: now), or None when nobody waits."""
         with self._lock:
-            if self.pending:
-                self._run()
+            if self._to_sync:
+                return 0.0
+            if not self._first:
+                return None
+            now = self.clock()
+            return max(
+                0.0,
+                min(min(self._last[p] + self.delay, self._first[p] + self.max_delay) - now for p in self._first),
+            )
 
-    def _run(self) -> None:
-        run_score_stage(self.engine, self.settings)
-        self.runs += 1
-        self.pending.clear()
-        self._last = time.monotonic()
+    def tick(self) -> int:
+        """Re-score (and sync) the people who are due; how many were re-scored."""
+        self._recover()
+        now = self.clock()
+        with self._lock:
+            due = {
+                person
+                for person, first in self._first.items()
+                if now - self._last[person] >= self.delay or now - first >= self.max_delay
+            }
+        return self._handle(due)
+
+    def flush(self) -> int:
+        """Re-score (and sync) everyone waiting, due or not."""
+        self._recover()
+        with self._lock:
+            due = set(self._first)
+        return self._handle(due)
+
+    def _handle(self, due: set[str]) -> int:
+        if due:
+            try:
+                outcome = rescore_people(
+                    self.engine, self.settings, due, compiled=self.compiled, on_written=self._rescored(due)
+                )
+            except Exception as exc:  # the store or a lock: they stay waiting, the next tick tries again
+                self.log.warning("tracking.rescore_failed", people=len(due), error=str(exc))
+                return 0
+            with self._lock:
+                for person in due:
+                    self._first.pop(person, None)
+                    self._last.pop(person, None)
+                if self._syncing():
+                    self._to_sync |= outcome.changed
+            self.runs += 1
+            self.rescored |= due
+            self.log.info("tracking.rescored", people=len(due), changed=len(outcome.changed))
+        self._push()
+        return len(due)
+
+    def _push(self) -> None:
+        with self._lock:
+            people = set(self._to_sync)
+        if not people or self.sync is None:
+            return
+        try:
+            reports = self.sync(people)
+        except Exception as exc:  # a target unreachable or locked: sent operations stay in the outbox
+            self.log.warning("tracking.sync_failed", people=len(people), error=str(exc))
+            return
+        unfinished = [
+            f"{name}: {report.stopped or f'{report.open_after} operations unanswered'}"
+            for name, report in reports.items()
+            if report.stopped or report.open_after
+        ]
+        if unfinished:  # a budget ran out or answers were lost: the outbox keeps them; these people go again
+            self.log.warning("tracking.sync_unfinished", people=len(people), reasons="; ".join(unfinished))
+            return
+        with self.engine.begin() as connection:
+            kv.delete_values(connection, keys=[f"{WAITING_KEY}{person}" for person in people])
+        with self._lock:
+            self._to_sync -= people
+        self.syncs += 1
+        self.last_sync = reports
+
+    def _syncing(self) -> bool:
+        return self.sync is not None and self.settings.tracking.sync_after_rescore
+
+    def _rescored(self, due: set[str]) -> Callable[[Connection, frozenset[str]], None]:
+        """What the re-score's transaction records: the changed wait for their sync, the others wait no more."""
+
+        def record(connection: Connection, changed: frozenset[str]) -> None:
+            to_sync = changed if self._syncing() else frozenset()
+            kv.delete_values(connection, keys=[f"{WAITING_KEY}{person}" for person in due - to_sync])
+            kv.set_values(connection, values={f"{WAITING_KEY}{person}": "sync" for person in to_sync})
+
+        return record
+
+    def _recover(self) -> None:
+        """Once: take up the people an earlier worker left waiting (due now)."""
+        if self._recovered:
+            return
+        try:
+            with self.engine.connect() as connection:
+                waiting = kv.values_with_prefix(connection, prefix=WAITING_KEY)
+        except Exception as exc:  # the store is not reachable yet: try again on the next tick
+            self.log.warning("tracking.recover_failed", error=str(exc))
+            return
+        self._recovered = True
+        due_at = self.clock() - self.max_delay
+        with self._lock:
+            for key, phase in waiting.items():
+                person = key.removeprefix(WAITING_KEY)
+                if phase == "sync" and self._syncing():
+                    self._to_sync.add(person)
+                else:
+                    self._first.setdefault(person, due_at)
+                    self._last.setdefault(person, due_at)
+        if waiting:
+            self.log.info("tracking.recovered_waiting", people=len(waiting))
 
 
 def action_planners(settings: Settings) -> list[ActionPlanner]:
@@ -99,10 +274,16 @@ def action_registry(settings: Settings) -> ActionRegistry:
 
 
 def tracking_worker(
-    engine: Engine, settings: Settings, *, worker_id: str | None = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    worker_id: str | None = None,
+    http_clients: Mapping[str, httpx.Client] | None = None,
 ) -> tuple[TrackingWorker, DebouncedRescore]:
-    """A worker whose affected people are re-scored (debounced) and whose events queue their actions."""
-    rescore = DebouncedRescore(engine, settings)
+    """A worker whose events queue their actions and whose affected people are re-scored, and synced when
+    ``[tracking] sync_after_rescore`` is on (``http_clients`` by target: for tests)."""
+    sync = TargetedSync(engine, settings, dict(http_clients or {})) if settings.tracking.sync_after_rescore else None
+    rescore = DebouncedRescore(engine, settings, sync=sync)
     worker = TrackingWorker(
         engine,
         rescore=rescore,
@@ -156,9 +337,11 @@ class TrackingProcess:
     owned: list[GhlClient] = field(default_factory=list)  # clients made for this process, closed with it
 
     def run_once(self, limit: int = 500) -> int:
-        """One batch of events then one of actions; how many of either were claimed."""
+        """One batch of events, the re-scores (and syncs) due, then one batch of actions; how many events or
+        actions were claimed."""
         tally = self.worker.run_once(limit)
         self.events.add(tally)
+        self.rescore.tick()
         if self.runner is None:
             return tally.claimed
         done = self.runner.run_once(min(limit, 100))
@@ -182,7 +365,8 @@ class TrackingProcess:
                 stop.wait(idle_seconds)
                 continue
             if claimed == 0:
-                stop.wait(idle_seconds)
+                due_in = self.rescore.seconds_to_next()
+                stop.wait(idle_seconds if due_in is None else min(idle_seconds, due_in))
         self.rescore.flush()
 
     def close(self) -> None:
@@ -205,7 +389,8 @@ def tracking_process(
     Without Zoho credentials the events are still stored and scored; their actions wait in the outbox (the
     process's ``zoho_problem`` says why) until a worker with credentials performs them.
     """
-    worker, rescore = tracking_worker(engine, settings, worker_id=worker_id)
+    clients = {"zoho": http_client} if http_client is not None else None
+    worker, rescore = tracking_worker(engine, settings, worker_id=worker_id, http_clients=clients)
     try:
         zoho = ZohoClient.from_settings(settings, engine, http_client, options=ClientOptions(retry=ACTION_RETRY))
     except ConfigError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -30,3 +31,31 @@ def set_value(connection: Connection, *, key: str, value: Any) -> None:
 
 def delete_value(connection: Connection, *, key: str) -> None:
     connection.execute(delete(kv).where(kv.c.key == key))
+
+
+def values_with_prefix(connection: Connection, *, prefix: str) -> dict[str, Any]:
+    """Every key starting with ``prefix``, with its value."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = connection.execute(select(kv.c.key, kv.c.value).where(kv.c.key.like(f"{escaped}%", escape="\\")))
+    return {str(key): value for key, value in rows}
+
+
+def set_values(connection: Connection, *, values: dict[str, Any]) -> None:
+    """:func:`set_value` for many keys in one statement."""
+    if not values:
+        return
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = dialect_insert(kv)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[kv.c.key], set_={"value": statement.excluded.value, "updated_at": now}
+        ),
+        [{"key": key, "value": value, "updated_at": now} for key, value in values.items()],
+    )
+
+
+def delete_values(connection: Connection, *, keys: Iterable[str]) -> None:
+    wanted = list(keys)
+    for start in range(0, len(wanted), 1_000):
+        connection.execute(delete(kv).where(kv.c.key.in_(wanted[start : start + 1_000])))

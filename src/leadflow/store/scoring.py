@@ -6,7 +6,7 @@ Large tables move column-wise: JSON is parsed and written by DuckDB, rows go to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from leadflow.store.runs import utcnow
 from leadflow.store.schema import engagement_events, record_tags, scores
 
 CHUNK = 20_000
+IDS_PER_QUERY = 5_000  # ids bound into one IN (...) when reading a subset of the records
 
 # Resolve owns these tables (CONTRACTS §2); only the columns scoring reads are named here.
 _people = sa.table(
@@ -54,8 +55,9 @@ EXTRA_PEOPLE_COLUMNS = [
 _JSON_LIST_COLUMNS = ("emails", "technologies", "keywords")
 
 
-def read_people(connection: Connection) -> pa.Table:
-    """Every golden person with its company's fields: PEOPLE_SCHEMA plus EXTRA_PEOPLE_COLUMNS."""
+def read_people(connection: Connection, *, ids: Collection[str] | None = None) -> pa.Table:
+    """Every golden person (or those of ``ids``) with its company's fields: PEOPLE_SCHEMA plus
+    EXTRA_PEOPLE_COLUMNS."""
     p, c = _people.c, _companies.c
     query = (
         select(
@@ -89,19 +91,36 @@ def read_people(connection: Connection) -> pa.Table:
         pa.field(f.name, pa.string()) if f.name in _JSON_LIST_COLUMNS else f
         for f in [*PEOPLE_SCHEMA, *EXTRA_PEOPLE_COLUMNS]
     ]
-    raw = _fetch_arrow(connection, query, pa.schema(fields))
+    raw = _fetch_subset(connection, query, pa.schema(fields), p.id, ids)
     return _parse_json_lists(raw, _JSON_LIST_COLUMNS)
 
 
-def read_events(connection: Connection) -> pa.Table:
-    """All engagement events as EVENTS_SCHEMA."""
+def read_events(connection: Connection, *, people: pa.Table | None = None) -> pa.Table:
+    """All engagement events as EVENTS_SCHEMA, or only those scoring would tie to ``people`` (a
+    :func:`read_people` table): events with one of their ids, and events with no id but one of their addresses."""
     e = engagement_events.c
     query = select(e.golden_person_id, e.email, e.event_type, e.occurred_at).order_by(e.id)
-    return _fetch_arrow(connection, query, EVENTS_SCHEMA)
+    if people is None:
+        return _fetch_arrow(connection, query, EVENTS_SCHEMA)
+    ids = people.column("id").to_pylist()
+    addresses = sorted(
+        {
+            address.strip().lower()
+            for primary, others in zip(
+                people.column("email").to_pylist(), people.column("emails").to_pylist(), strict=True
+            )
+            for address in [primary, *(others or [])]
+            if address and address.strip()
+        }
+    )
+    by_id = _fetch_subset(connection, query, EVENTS_SCHEMA, e.golden_person_id, ids)
+    by_address = _fetch_subset(connection, query.where(e.golden_person_id.is_(None)), EVENTS_SCHEMA, e.email, addresses)
+    return pa.concat_tables([by_id, by_address])
 
 
-def read_record_tags(connection: Connection) -> pa.Table:
-    """``record_tags`` as Arrow: golden_person_id, target, desired, applied (lists) and custom_fields (JSON text)."""
+def read_record_tags(connection: Connection, *, ids: Collection[str] | None = None) -> pa.Table:
+    """``record_tags`` (or the rows of ``ids``) as Arrow: golden_person_id, target, desired, applied (lists) and
+    custom_fields (JSON text)."""
     t = record_tags.c
     query = select(
         t.golden_person_id,
@@ -111,7 +130,9 @@ def read_record_tags(connection: Connection) -> pa.Table:
         sa.cast(t.custom_fields, sa.Text).label("custom_fields"),
     ).order_by(t.golden_person_id, t.target)
     schema = pa.schema([(name, pa.string()) for name in ("golden_person_id", "target", "desired", "applied")])
-    raw = _fetch_arrow(connection, query, schema.append(pa.field("custom_fields", pa.string())))
+    raw = _fetch_subset(
+        connection, query, schema.append(pa.field("custom_fields", pa.string())), t.golden_person_id, ids
+    )
     return _parse_json_lists(raw, ("desired", "applied"))
 
 
@@ -146,17 +167,25 @@ def insert_events(connection: Connection, *, events: Iterable[Mapping[str, Any]]
     if not rows:
         return 0
     dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(engagement_events).on_conflict_do_nothing(index_elements=["vendor_event_id"])
-    before = connection.execute(select(sa.func.count()).select_from(engagement_events)).scalar_one()
-    connection.execute(statement, rows)
-    after = connection.execute(select(sa.func.count()).select_from(engagement_events)).scalar_one()
-    return int(after - before)
+    # RETURNING yields only the rows the insert kept (a conflict returns nothing): no count(*) of the table
+    statement = (
+        dialect_insert(engagement_events)
+        .on_conflict_do_nothing(index_elements=["vendor_event_id"])
+        .returning(engagement_events.c.id)
+    )
+    return len(connection.execute(statement, rows).all())
 
 
 def write_scores(
-    connection: Connection, *, table: pa.Table, run_id: int | None, computed_at: datetime
+    connection: Connection,
+    *,
+    table: pa.Table,
+    run_id: int | None,
+    computed_at: datetime,
+    only: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Make ``scores`` hold exactly ``table`` (scoring output plus a ``segments`` list column).
+    """Make ``scores`` hold exactly ``table`` (scoring output plus a ``segments`` list column); with ``only``,
+    make the rows of those records match it and leave every other row as it is (an incremental re-score).
 
     Only rows whose content changed are rewritten (compared by ``content_hash``); rows of records that are
     gone are deleted. Returns ``{"written": n, "deleted": m, "unchanged": k}``.
@@ -177,9 +206,8 @@ def write_scores(
         "summary",
     ]
     stored_query = select(scores.c.golden_person_id, scores.c.content_hash)
-    stored = _fetch_arrow(
-        connection, stored_query, pa.schema([("golden_person_id", pa.string()), ("content_hash", pa.string())])
-    )
+    stored_schema = pa.schema([("golden_person_id", pa.string()), ("content_hash", pa.string())])
+    stored = _fetch_subset(connection, stored_query, stored_schema, scores.c.golden_person_id, only)
     with duckdb.connect() as con:
         con.register("incoming", table)
         con.register("stored", stored)
@@ -294,6 +322,21 @@ def set_applied_tags(connection: Connection, *, golden_person_id: str, target: s
     )
 
 
+def score_hashes(connection: Connection, *, ids: Collection[str]) -> dict[str, str]:
+    """The ``content_hash`` of the stored scores of ``ids`` (those that have one)."""
+    query = select(scores.c.golden_person_id, scores.c.content_hash)
+    table = _fetch_subset(
+        connection,
+        query,
+        pa.schema([("golden_person_id", pa.string()), ("content_hash", pa.string())]),
+        scores.c.golden_person_id,
+        ids,
+    )
+    return dict(
+        zip(table.column("golden_person_id").to_pylist(), table.column("content_hash").to_pylist(), strict=True)
+    )
+
+
 def get_score(connection: Connection, *, golden_person_id: str) -> dict[str, Any] | None:
     """One record's scores with reasons, its tags per target, or None when it has no score."""
     row = connection.execute(select(scores).where(scores.c.golden_person_id == golden_person_id)).mappings().first()
@@ -341,6 +384,24 @@ def grade_counts(connection: Connection) -> dict[str, int]:
     """Records per grade ('unscored' for no grade)."""
     query = select(scores.c.grade, sa.func.count()).group_by(scores.c.grade)
     return {(grade or "unscored"): int(count) for grade, count in connection.execute(query)}
+
+
+def _fetch_subset(
+    connection: Connection,
+    query: sa.Select[Any],
+    schema: pa.Schema,
+    column: sa.ColumnElement[Any],
+    values: Collection[str] | None,
+) -> pa.Table:
+    """``query``'s rows, or only those whose ``column`` is one of ``values`` (read ``IDS_PER_QUERY`` at a time)."""
+    if values is None:
+        return _fetch_arrow(connection, query, schema)
+    wanted = sorted(set(values))
+    parts = [
+        _fetch_arrow(connection, query.where(column.in_(wanted[start : start + IDS_PER_QUERY])), schema)
+        for start in range(0, len(wanted), IDS_PER_QUERY)
+    ]
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def _fetch_arrow(connection: Connection, query: sa.Select[Any], schema: pa.Schema) -> pa.Table:

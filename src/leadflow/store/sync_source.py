@@ -6,7 +6,7 @@ only on the column names of the data contract, and a stage that has not run yet 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,9 +43,11 @@ def iter_people(
     person_columns: Iterable[str] | None = None,
     score_columns: Iterable[str] | None = None,
     links: Iterable[str] = (),
+    golden_ids: Collection[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Golden people with ``score`` (their scores row or {}) and ``tags`` ({desired, applied} for ``target``),
-    and ``link`` ({other target: the person's record id there}) for the targets ``links`` names.
+    """Golden people (all, or those of ``golden_ids``) with ``score`` (their scores row or {}) and ``tags``
+    ({desired, applied} for ``target``), and ``link`` ({other target: the person's record id there}) for the
+    targets ``links`` names.
 
     ``person_columns`` and ``score_columns`` narrow what is read (the id and CRM link columns always come):
     large JSON columns such as ``provenance`` are not decoded when nobody needs them.
@@ -77,6 +79,8 @@ def iter_people(
             and_(linked.c.golden_id == people.c.id, linked.c.target == other, linked.c.kind == "person"),
         )
     query = select(*selected).select_from(joined).order_by(people.c.id)
+    if golden_ids is not None:
+        query = query.where(people.c.id.in_(sorted(set(golden_ids))))
     result = connection.execute(query.execution_options(yield_per=chunk)).mappings()
     for row in result:
         person: dict[str, Any] = {}
@@ -98,13 +102,22 @@ def iter_people(
         yield person
 
 
-def load_companies(connection: Connection, *, columns: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Every golden company by id (only ``columns`` of it, the id always, when given)."""
+def load_companies(
+    connection: Connection, *, columns: Iterable[str] | None = None, employing: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every golden company by id (only ``columns`` of it, the id always, when given); with ``employing``, only
+    the companies of those golden people."""
     companies = reflect(connection, GOLDEN_COMPANIES)
     if companies is None:
         return {}
     wanted = None if columns is None else {*columns, "id"}
     query = select(*(c for c in companies.columns if wanted is None or c.name in wanted)).order_by(companies.c.id)
+    if employing is not None:
+        people = reflect(connection, GOLDEN_PEOPLE)
+        if people is None:
+            return {}
+        of_people = select(people.c.company_id).where(people.c.id.in_(sorted(set(employing))))
+        query = query.where(companies.c.id.in_(of_people))
     return {row["id"]: dict(row) for row in connection.execute(query.execution_options(yield_per=2000)).mappings()}
 
 

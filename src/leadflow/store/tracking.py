@@ -65,6 +65,51 @@ def store_delivery(
     return connection.execute(statement).first() is not None
 
 
+def delivery_row(
+    *,
+    source: str,
+    vendor_event_id: str,
+    event_type: str,
+    contact_key: str | None,
+    headers: Mapping[str, str],
+    body: bytes,
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``webhook_deliveries`` row of a delivery just received (for :func:`store_deliveries`)."""
+    return {
+        "source": source,
+        "vendor_event_id": vendor_event_id[:255],
+        "event_type": event_type[:64] or "unknown",
+        "contact_key": contact_key,
+        "received_at": received_at or utcnow(),
+        "headers": dict(headers),
+        "body": body,
+        "state": RECEIVED,
+        "attempts": 0,
+    }
+
+
+def store_deliveries(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """Insert many :func:`delivery_row` rows in one statement, skipping those already stored; per row, True when it
+    was new (of two rows with one id in ``rows``, the first is the new one)."""
+    if not rows:
+        return []
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    d = webhook_deliveries.c
+    statement = (
+        insert(webhook_deliveries)
+        .on_conflict_do_nothing(index_elements=["source", "vendor_event_id"])
+        .returning(d.source, d.vendor_event_id)
+    )
+    inserted = {(str(source), str(vid)) for source, vid in connection.execute(statement, list(rows))}
+    new = []
+    for row in rows:
+        key = (str(row["source"]), str(row["vendor_event_id"]))
+        new.append(key in inserted)
+        inserted.discard(key)
+    return new
+
+
 def store_dead_letter(
     connection: Connection, *, source: str, reason: str, headers: Mapping[str, str], body: bytes
 ) -> None:

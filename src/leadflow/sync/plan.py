@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -198,9 +198,16 @@ class Planner:
     """
 
     def __init__(
-        self, schema: TargetSchema, *, tag_prefix: str = DEFAULT_TAG_PREFIX, chunk: int = DEFAULT_CHUNK
+        self,
+        schema: TargetSchema,
+        *,
+        tag_prefix: str = DEFAULT_TAG_PREFIX,
+        chunk: int = DEFAULT_CHUNK,
+        golden_ids: Collection[str] | None = None,
     ) -> None:
         self.schema = schema
+        # a targeted plan (the tracking service's, after a re-score) covers these people and their companies only
+        self.golden_ids = frozenset(golden_ids) if golden_ids is not None else None
         self.target = schema.name
         self.tag_prefix = tag_prefix
         self.chunk = chunk
@@ -221,7 +228,7 @@ class Planner:
     def chunks(self, connection: Connection, tally: PlanTally) -> Iterator[list[Operation]]:
         """The plan's operations, one chunk of records at a time, each counted in ``tally``."""
         self._check_sources(connection)
-        companies = sync_source.load_companies(connection, columns=self._company_columns())
+        companies = sync_source.load_companies(connection, columns=self._company_columns(), employing=self.golden_ids)
         pushed_accounts = sync_ledger.remote_ids_of_kind(connection, target=self.target, kind="account")
         self._account_remote_ids = {
             cid: str((c.get("crm_account_id") if self.schema.crm_mirror else None) or pushed_accounts.get(cid) or "")
@@ -253,6 +260,7 @@ class Planner:
             person_columns=person_columns,
             score_columns=score_columns,
             links=links,
+            golden_ids=self.golden_ids,
         )
         for people in _chunks(rows, self.chunk):
             ids = [str(p["id"]) for p in people]
@@ -275,10 +283,11 @@ class Planner:
                     if tags is not None:
                         ops.append(tags)
             yield self._counted(ops, tally)
-        tally.orphaned = sync_source.count_orphaned(connection, target=self.target)
-        if tally.orphaned:
-            orphans = merge_sources.orphaned_records(connection, target=self.target)
-            tally.to_merge = len(golden_merges.survivors(connection, orphans))
+        if self.golden_ids is None:
+            tally.orphaned = sync_source.count_orphaned(connection, target=self.target)
+            if tally.orphaned:
+                orphans = merge_sources.orphaned_records(connection, target=self.target)
+                tally.to_merge = len(golden_merges.survivors(connection, orphans))
 
     @staticmethod
     def _counted(ops: list[Operation], tally: PlanTally) -> list[Operation]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -109,8 +109,10 @@ class SyncRunner:
         tag_prefix: str = DEFAULT_TAG_PREFIX,
         mirror_fresh: timedelta = timedelta(hours=1),
         prelude: Callable[[int | None], Mapping[str, int]] | None = None,
+        golden_ids: Collection[str] | None = None,
     ) -> None:
         self.engine = engine
+        self.golden_ids = golden_ids  # plan only these people (a targeted sync); the outbox is worked off whole
         self.tag_prefix = tag_prefix
         self.target = target
         self.schema: TargetSchema = target.schema
@@ -130,7 +132,9 @@ class SyncRunner:
     # --- entry points ---------------------------------------------------------------------------------------
 
     def planner(self) -> Planner:
-        return Planner(self.schema, tag_prefix=self.tag_prefix, chunk=self.settings.chunk_records)
+        return Planner(
+            self.schema, tag_prefix=self.tag_prefix, chunk=self.settings.chunk_records, golden_ids=self.golden_ids
+        )
 
     def plan(self) -> Plan:
         """Plan without writing anything (no lock, no outbox, no call); the whole plan in memory."""

@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
         finally:
             if warmer is not None:
                 warmer.stop()
+            app.state.intake.close()
             runtime.close()
 
     app = FastAPI(title="leadflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, logs: LogOptions | None = None) -> FastAPI
     app.include_router(health.router)
     app.include_router(webhooks.router)
     app.include_router(dashboard.router)
+    app.add_middleware(webhooks.WebhookIntake)
     return app
 
 
