@@ -31,8 +31,7 @@ source_records = Table(
     Column("raw", Json, nullable=False),
     Column("ingested_at", Timestamp, nullable=False),
     UniqueConstraint("file_sha256", "row_number", name="uq_source_records_file_row"),
-    # Covering look-ups by id for the reports (which kind, when) without reading the raw row.
-    Index("ix_source_records_id_kind_ingested", "id", "source_kind", "ingested_at"),
+    Index("ix_source_records_ingested_at", "ingested_at"),
 )
 
 quarantine = Table(

@@ -64,11 +64,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_engagement_events_person_type_time", "engagement_events", ["golden_person_id", "event_type", "occurred_at"]
     )
-    op.create_index("ix_source_records_id_kind_ingested", "source_records", ["id", "source_kind", "ingested_at"])
+    op.create_index("ix_source_records_ingested_at", "source_records", ["ingested_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_source_records_id_kind_ingested", table_name="source_records")
+    op.drop_index("ix_source_records_ingested_at", table_name="source_records")
     op.drop_index("ix_engagement_events_person_type_time", table_name="engagement_events")
     op.drop_index("ix_engagement_events_type_time_person", table_name="engagement_events")
     op.drop_table("crm_deal_stages")
