@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, String, cast, func, literal, select, true, union
+from sqlalchemy import Connection, FromClause, String, cast, func, literal, select, true
 from sqlalchemy import Table as SqlTable
 
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
@@ -18,7 +18,6 @@ from leadflow.reporting.scope import (
     check_filters,
     day_of,
     is_postgres,
-    json_text,
     narrows_people,
     period_of,
     person_filter,
@@ -31,8 +30,8 @@ NOTES = (
     "Events per day: every event in the period by its day (UTC); with a segment, owner or source filter only "
     "events matched to a person count.",
     "Rates: among people sent something in the period (contacted), the share who replied and the share whose "
-    "email bounced (hard or soft). A sequence is the GHL workflow the sync enrolled the person in, or the "
-    "workflow an event names (payload workflow_id / workflow).",
+    "email bounced (hard or soft). A sequence is a GHL workflow the sync enrolled the person in (a segment's "
+    "ghl_workflow).",
 )
 
 RATE_COLUMNS = (
@@ -112,29 +111,20 @@ def events_per_day(connection: Connection, filters: ReportFilters) -> list[dict[
 
 
 def workflow_groups(connection: Connection) -> FromClause:
-    """(golden_person_id, grp): the GHL workflows a person is in, from the sync's enrolments and event payloads."""
+    """(golden_person_id, grp): the GHL workflows (sequences) the sync enrolled each person in: the ``workflow:``
+    memberships among their applied GHL tags, which the sync adds for a segment's ``ghl_workflow``."""
     explode = "jsonb_array_elements_text" if is_postgres(connection) else "json_each"
     applied = getattr(func, explode)(record_tags.c.applied).table_valued("value").alias("applied_tags")
     tag = cast(applied.c.value, String)
     position = func.instr(tag, WORKFLOW_MARK) if not is_postgres(connection) else func.strpos(tag, WORKFLOW_MARK)
-    enrolled = (
+    return (
         select(record_tags.c.golden_person_id, func.substr(tag, position + len(WORKFLOW_MARK)).label("grp"))
         .select_from(record_tags)
         .join(applied, true())
         .where(record_tags.c.target == "ghl", tag.like(f"%{WORKFLOW_MARK}%"))
+        .distinct()
+        .subquery("workflow_groups")
     )
-    named = func.coalesce(
-        json_text(engagement_events.c.payload, "workflow_id"), json_text(engagement_events.c.payload, "workflow")
-    )
-    # The workflow that sent a message names the sequence; other events need not repeat it.
-    from_events = select(engagement_events.c.golden_person_id, named.label("grp")).where(
-        engagement_events.c.golden_person_id.is_not(None),
-        engagement_events.c.event_type.in_(CONTACT_KINDS),
-        # A text search first: parsing every sent message's payload as JSON costs seconds on millions of events.
-        cast(engagement_events.c.payload, String).like("%workflow%"),
-        named.is_not(None),
-    )
-    return union(enrolled, from_events).subquery("workflow_groups")
 
 
 def rates_by(

@@ -29,7 +29,6 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,6 +48,7 @@ from leadflow.store.schema import cluster_members, crm_cluster_members, record_t
 
 FACTS = ("contacted", "engaged", "replied", "met", "converted", "bounced")
 FILE_SOURCES = tuple(kind for kind in SOURCE_LABELS if kind != "crm")
+KIND_CODES = {kind: number for number, kind in enumerate(FILE_SOURCES, start=1)}  # 0: another kind
 
 
 def _table(name: str, *, with_sources: bool) -> Table:
@@ -62,10 +62,8 @@ def _table(name: str, *, with_sources: bool) -> Table:
     if with_sources:
         columns += [Column(f"from_{kind}", Integer, nullable=False, server_default="0") for kind in SOURCE_LABELS]
         columns += [
-            Column("first_id", Integer),
-            Column("last_id", Integer),
-            Column("first_source", String(32)),
-            Column("last_source", String(32)),
+            Column("first_code", Integer),  # KIND_CODES of the person's first and last ingested row
+            Column("last_code", Integer),
         ]
     return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
 
@@ -90,7 +88,7 @@ def person_rollup(
 
     Columns: ``golden_person_id``; ``contacted``, ``engaged``, ``replied``, ``met``, ``converted``, ``bounced``
     (0/1, for the event ``kinds`` read; the rest stay 0); ``deals``, ``amount``, ``won_amount``; with sources
-    ``from_<kind>`` (0/1), ``first_source``, ``last_source``.
+    ``from_<kind>`` (0/1), ``first_code``, ``last_code`` (see :func:`first_source`, :func:`last_source`).
     """
     table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
     table.create(connection)
@@ -147,8 +145,14 @@ def _fill(
 
 def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) -> None:
     """Which sources each person in scope came from, and the first and last: one pass over the source rows in
-    person order, then the CRM matches."""
+    person order, then the CRM matches.
+
+    The first and the last row's kind come out of the same pass: ``MIN(id * 8 + kind code) % 8`` is the code of
+    the row with the smallest id (ids grow with ingest order), ``MAX(...)`` that of the largest.
+    """
     person = cluster_members.c.golden_person_id
+    code = case(*((source_records.c.source_kind == kind, number) for kind, number in KIND_CODES.items()), else_=0)
+    keyed = source_records.c.id * len_codes() + code
 
     def came(kind: str) -> ColumnElement[Any]:
         return func.max(case((source_records.c.source_kind == kind, 1), else_=0))
@@ -157,8 +161,8 @@ def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) 
         select(
             person,
             *(came(kind) for kind in FILE_SOURCES),
-            func.min(cluster_members.c.source_record_id),
-            func.max(cluster_members.c.source_record_id),
+            func.min(keyed) % len_codes(),
+            func.max(keyed) % len_codes(),
         )
         .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
         .where(person_filter(connection, filters, person))
@@ -169,9 +173,9 @@ def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) 
     _upsert(
         connection,
         table,
-        ["golden_person_id", *names, "first_id", "last_id"],
+        ["golden_person_id", *names, "first_code", "last_code"],
         spans,
-        {name: (lambda excluded, name=name: excluded[name]) for name in [*names, "first_id", "last_id"]},
+        {name: (lambda excluded, name=name: excluded[name]) for name in [*names, "first_code", "last_code"]},
     )
     matched = crm_cluster_members.c.golden_person_id
     _upsert(
@@ -182,12 +186,20 @@ def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) 
         {"from_crm": 1},
     )
 
-    def kind_of(row_id: Any) -> Any:
-        return select(source_records.c.source_kind).where(source_records.c.id == row_id).scalar_subquery()
 
-    connection.execute(
-        update(table).values(
-            first_source=case((table.c.from_crm == 1, "crm"), else_=kind_of(table.c.first_id)),
-            last_source=func.coalesce(kind_of(table.c.last_id), case((table.c.from_crm == 1, "crm"))),
-        )
-    )
+def len_codes() -> int:
+    return 8
+
+
+def _kind(code: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case(*((code == number, kind) for kind, number in KIND_CODES.items()), else_=literal("other", String))
+
+
+def first_source(table: Table) -> ColumnElement[Any]:
+    """The source that touched the person first: a record already in the CRM, else their first ingested row."""
+    return case((table.c.from_crm == 1, "crm"), (table.c.first_code.is_not(None), _kind(table.c.first_code)))
+
+
+def last_source(table: Table) -> ColumnElement[Any]:
+    """The source that touched the person last: their last ingested row, else the CRM."""
+    return case((table.c.last_code.is_not(None), _kind(table.c.last_code)), (table.c.from_crm == 1, "crm"))

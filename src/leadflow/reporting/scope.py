@@ -23,7 +23,6 @@ from sqlalchemy import (
     Float,
     FromClause,
     MetaData,
-    Select,
     String,
     Table,
     and_,
@@ -404,11 +403,6 @@ def enrolment(period: Period) -> ColumnElement[bool]:
     )
 
 
-def workflow_enrolled(period: Period) -> Select[Any]:
-    """People the sync enrolled in a GHL workflow."""
-    return select(record_tags.c.golden_person_id).where(enrolment(period))
-
-
 def enrolled_flag(person_id: ColumnElement[Any], period: Period) -> ColumnElement[Any]:
     """1 when the person was enrolled in a GHL workflow in the period, else 0 (a primary-key look-up)."""
     found = select(literal(1)).where(record_tags.c.golden_person_id == person_id, enrolment(period)).exists()
@@ -425,14 +419,6 @@ def had_event(person_id: ColumnElement[Any], kinds: Sequence[str], period: Perio
             period.bound(engagement_events.c.occurred_at),
         )
         .exists()
-    )
-
-
-def event_step(kinds_by_step: Sequence[tuple[str, Sequence[str]]]) -> ColumnElement[Any]:
-    """A CASE naming the step an ``engagement_events.event_type`` belongs to (NULL: none)."""
-    return case(
-        *((engagement_events.c.event_type.in_(kinds), literal(step)) for step, kinds in kinds_by_step),
-        else_=literal(None, String),
     )
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcome_row, outcome_sums
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters
 from leadflow.reporting.model import Table as ReportTable
-from leadflow.reporting.rollup import person_rollup
-from leadflow.reporting.scope import SOURCE_LABELS, check_filters, scoped, source_kind, source_label
+from leadflow.reporting.rollup import first_source, last_source, person_rollup
+from leadflow.reporting.scope import SOURCE_LABELS, check_filters, source_kind, source_label
 from leadflow.reporting.segments import segments_table
 
 NOTES = (
@@ -22,6 +22,9 @@ NOTES = (
     "People: all from that source; contacted, replied and meetings: events in the period; Deals: created in the "
     "period and linked to the person's Contact.",
 )
+
+
+TOUCH_COLUMNS = ("contacted", "replied", "met", "deals", "amount", "won_amount")
 
 
 def _any_touch(connection: Connection, rollup: Table) -> dict[str, dict[str, Any]]:
@@ -34,13 +37,15 @@ def _any_touch(connection: Connection, rollup: Table) -> dict[str, dict[str, Any
     }
 
 
-def _touch(connection: Connection, rollup: Table, column: str) -> dict[str, dict[str, Any]]:
-    key = rollup.c[column]
-    result = connection.execute(select(key, *outcome_sums(rollup)).where(key.is_not(None)).group_by(key))
+def _touch(connection: Connection, rollup: Table, key: ColumnElement[Any]) -> dict[str, dict[str, Any]]:
+    """Measures per source of the first (or last) touch, ``key`` naming each person's source."""
+    touched = select(key.label("source"), *(rollup.c[name] for name in TOUCH_COLUMNS)).subquery("touched")
+    result = connection.execute(
+        select(touched.c.source, *outcome_sums(touched)).where(touched.c.source.is_not(None)).group_by(touched.c.source)
+    )
     return {str(kind): outcome_row(values) for kind, *values in result}
 
 
-@scoped
 def sources(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """Per source and per segment, and first/last-touch attribution.
 
@@ -53,8 +58,8 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
     wanted = source_kind(filters.source) if filters.source is not None else None
     with person_rollup(connection, filters, with_sources=True, kinds=OUTCOME_KINDS) as rollup:
         touched = _any_touch(connection, rollup)
-        first = _touch(connection, rollup, "first_source")
-        last = _touch(connection, rollup, "last_source")
+        first = _touch(connection, rollup, first_source(rollup))
+        last = _touch(connection, rollup, last_source(rollup))
         segment_table = segments_table(connection, filters, rollup)
     kinds = [kind for kind in SOURCE_LABELS if touched[kind]["people"] or kind in first or kind in last]
     if wanted is not None:
