@@ -62,6 +62,10 @@ class FlowOutcome:
     # people resolve left in two golden people although rows of each share an e-mail, LinkedIn, Sales Navigator
     # or Apollo id, or a phone (the rest share only a name: job changers with a stale row, left apart on purpose)
     people_split_sharing_a_key: int = 0
+    # the other people split: the records' golden people (or unmatched CRM records) joined by pairs waiting in the
+    # review queue (`leadflow review list`), or not (unseen: nobody is asked); those sharing a key are among them
+    people_split_in_review: int = 0
+    people_split_unseen: int = 0
     leads_converted: int = 0  # Leads leadflow wrote, converted into the Contact their person was matched to
     offenders: list[dict[str, Any]] = field(default_factory=list)
     partition: dict[str, str] = field(default_factory=dict)  # row or seeded record -> golden id, at the end
@@ -115,6 +119,7 @@ def run_flow(
             partition = golden_partition(engine)
             goldens_of = goldens_of_records(engine)
             keys = identity_keys(engine)
+            queued = review_links(engine)
             with engine.connect() as connection:
                 converted = connection.execute(
                     sa.text("select count(*) from lead_conversions where state = 'done'")
@@ -123,6 +128,7 @@ def run_flow(
             engine.dispose()
     outcome = judge(mode, data, live, held, time.perf_counter() - started, goldens_of)
     outcome.people_split_sharing_a_key = _split_sharing_a_key(data, outcome, keys)
+    _count_split_in_review(outcome, queued)
     outcome.leads_converted = int(converted)
     seeded = {f"crm:{module}:{crm_id}" for module, crm_id in data.crm_truth}
     # records leadflow created are not in the one-shot run's CRM: compare rows and the seeded records only
@@ -172,6 +178,69 @@ def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str,
         groups = list(goldens.values())
         sharing += any(groups[i] & groups[j] for i in range(len(groups)) for j in range(i + 1, len(groups)))
     return sharing
+
+
+@dataclass
+class ReviewLinks:
+    """The review queue as the harness reads it: its pairs of rids, and the rids each golden person holds."""
+
+    pairs: list[tuple[str, str]]
+    rids_of_golden: dict[str, set[str]]
+
+
+def review_links(engine: sa.Engine) -> ReviewLinks:
+    """The pairs waiting in the review queue and the rows (rids, as the queue names them) of every golden person."""
+    with engine.connect() as connection:
+        pairs = connection.execute(sa.text("select rid_l, rid_r from review_pairs")).all()
+        members = connection.execute(
+            sa.text(
+                "select golden_person_id, 'p:' || source_record_id from cluster_members"
+                " union all select golden_person_id, 'crm:' || crm_module || ':' || crm_id from crm_cluster_members"
+            )
+        ).all()
+    rids_of_golden: dict[str, set[str]] = defaultdict(set)
+    for golden, rid in members:
+        rids_of_golden[str(golden)].add(str(rid))
+    return ReviewLinks([(str(a), str(b)) for a, b in pairs], dict(rids_of_golden))
+
+
+def _count_split_in_review(outcome: FlowOutcome, queued: ReviewLinks) -> None:
+    """Mark each person split over golden people of their own (not within one golden, sharing no key) as waiting
+    in review when review pairs join all their records, unseen otherwise; count both."""
+    for offender in outcome.offenders:
+        if offender["problem"] != "person split" or offender.get("within_one_golden"):
+            continue
+        groups: list[set[str]] = []
+        for (module, crm_id), goldens in zip(offender["records"], offender["goldens"], strict=True):
+            rids = {f"crm:{module}:{crm_id}"}
+            for golden in goldens:
+                rids |= queued.rids_of_golden.get(golden, set())
+            groups.append(rids)
+        offender["in_review"] = _joined(groups, queued.pairs)
+        if offender["in_review"]:
+            outcome.people_split_in_review += 1
+        else:
+            outcome.people_split_unseen += 1
+
+
+def _joined(groups: list[set[str]], pairs: list[tuple[str, str]]) -> bool:
+    """Whether review pairs connect every group of rids to every other."""
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    where: dict[str, list[int]] = defaultdict(list)
+    for index, rids in enumerate(groups):
+        for rid in rids:
+            where[rid].append(index)
+    for left, right in pairs:
+        for i in where.get(left, []):
+            for j in where.get(right, []):
+                parent[root(i)] = root(j)
+    return len({root(i) for i in range(len(groups))}) == 1
 
 
 def golden_partition(engine: sa.Engine) -> dict[str, str]:
@@ -295,7 +364,8 @@ def judge(
         shared = set.intersection(*(set(g) for g in goldens)) if goldens else set()
         within_one_golden += bool(shared)
         offenders.append({"problem": "person split", "person": person, "records": sorted(refs),
-                          "names": [_name(live[ref]) for ref in sorted(refs)], "goldens": goldens})  # fmt: skip
+                          "names": [_name(live[ref]) for ref in sorted(refs)], "goldens": goldens,
+                          "within_one_golden": bool(shared)})  # fmt: skip
     emails = _held_twice(live, "Email", lambda value: str(value).strip().lower())
     for email, refs in emails.items():
         offenders.append({"problem": "e-mail held twice", "email": email, "records": refs,
