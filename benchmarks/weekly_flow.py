@@ -174,9 +174,15 @@ def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str,
         if person in split:
             by_person[person][golden] |= values
     sharing = 0
-    for goldens in by_person.values():
+    shared_of: dict[str, list[str]] = {}
+    for person, goldens in by_person.items():
         groups = list(goldens.values())
-        sharing += any(groups[i] & groups[j] for i in range(len(groups)) for j in range(i + 1, len(groups)))
+        shared = {v for i in range(len(groups)) for j in range(i + 1, len(groups)) for v in groups[i] & groups[j]}
+        sharing += bool(shared)
+        shared_of[person] = sorted(shared)
+    for offender in outcome.offenders:
+        if offender["problem"] == "person split" and shared_of.get(offender["person"]):
+            offender["shared_keys"] = shared_of[offender["person"]]
     return sharing
 
 

@@ -20,7 +20,14 @@ import pyarrow as pa
 from leadflow.normalize.names import first_name_forms
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import derived_id
-from leadflow.resolve.keys import MAX_KEY_GROUP, key_edges_sql, names_agree_sql
+from leadflow.resolve.keys import (
+    FIRST_NAME_SIMILARITY,
+    MAX_KEY_GROUP,
+    at_least,
+    different_addresses_at_one_domain_sql,
+    key_edges_sql,
+    names_agree_sql,
+)
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
 from leadflow.resolve.merge import (
@@ -288,14 +295,19 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
 
 # Two people resolve left apart whose rows carry one name and no identity key that tells them apart: a job
 # changer whose old row shares only the name, or a namesake, equally likely, so a reviewer decides (one pair per
-# two clusters). One name: the last names or the first names are equal, and the other agree too (equal, a
-# nickname form, one cut short of the other, or a typo: Jaro-Winkler at least NAME_TYPO_SIMILARITY). Told
-# apart: both rows carry a LinkedIn slug, a Sales Navigator or an Apollo id and they differ, or both carry an
-# e-mail at one domain and they differ (at two domains a job change explains it). A record leadflow created is
-# a copy of its person's row and is left out; at least one of the two rows is a prospect.
-NAME_TYPO_SIMILARITY = 0.88
+# two clusters). One name: first and last names agree (equal, a nickname form, one cut short of the other, or a
+# typo: Jaro-Winkler at least keys.FIRST_NAME_SIMILARITY for first names, LAST_NAME_TYPO_SIMILARITY for last
+# names, stricter than a key's check as nothing but the name links them); compared within one last name, one
+# first-name form, or one pair of initials. Told apart: both rows carry a LinkedIn slug or a Sales Navigator id
+# and they differ, or both carry an e-mail at one domain and they differ (at two domains a job change explains
+# it; Apollo gives one person a new id per export, so its ids tell nobody apart). A record leadflow created is a
+# copy of its person's row and is left out; at least one of the two rows is a prospect.
+LAST_NAME_TYPO_SIMILARITY = 0.88
 _NAMES_AGREE = """({a} = {b} OR jaro_winkler_similarity({a}, {b}) >= {similarity}
                   OR (least(length({a}), length({b})) >= 2 AND (starts_with({a}, {b}) OR starts_with({b}, {a}))))"""
+_FIRST, _LAST = at_least(FIRST_NAME_SIMILARITY), at_least(LAST_NAME_TYPO_SIMILARITY)
+_FIRST_NAME_FORMS = """(SELECT DISTINCT idx, unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form
+                       FROM cand WHERE first_name_key IS NOT NULL)"""
 SAME_NAME_PAIRS_SQL = f"""
     SELECT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r,
            least(cl.label, cr.label) AS label_lo, greatest(cl.label, cr.label) AS label_hi,
@@ -305,20 +317,23 @@ SAME_NAME_PAIRS_SQL = f"""
                            THEN 'exact' ELSE 'similar' END))::VARCHAR AS detail
     FROM (SELECT l.idx AS a, r.idx AS b FROM cand l JOIN cand r ON l.last_name_key = r.last_name_key AND l.idx < r.idx
           UNION
-          SELECT l.idx, r.idx FROM cand l JOIN cand r ON l.first_name_key = r.first_name_key AND l.idx < r.idx) n
+          SELECT l.idx, r.idx FROM cand l JOIN cand r
+          ON left(l.first_name_key, 1) = left(r.first_name_key, 1)
+             AND left(l.last_name_key, 1) = left(r.last_name_key, 1) AND l.idx < r.idx
+          UNION
+          SELECT l.idx, r.idx FROM {_FIRST_NAME_FORMS} l JOIN {_FIRST_NAME_FORMS} r
+          ON l.form = r.form AND l.idx < r.idx) n
     JOIN cand l ON l.idx = n.a JOIN cand r ON r.idx = n.b
     JOIN row_cluster cl ON cl.idx = l.idx JOIN row_cluster cr ON cr.idx = r.idx
     WHERE cl.label <> cr.label
       AND (l.crm_id IS NULL OR r.crm_id IS NULL)
-      AND {_NAMES_AGREE.format(a="l.last_name_key", b="r.last_name_key", similarity=NAME_TYPO_SIMILARITY)}
-      AND ({_NAMES_AGREE.format(a="l.first_name_key", b="r.first_name_key", similarity=NAME_TYPO_SIMILARITY)}
+      AND {_NAMES_AGREE.format(a="l.last_name_key", b="r.last_name_key", similarity=_LAST)}
+      AND ({_NAMES_AGREE.format(a="l.first_name_key", b="r.first_name_key", similarity=_FIRST)}
            OR list_has_any(l.first_name_forms, r.first_name_forms))
       AND l.idx NOT IN (SELECT own FROM attached) AND r.idx NOT IN (SELECT own FROM attached)
       AND NOT coalesce(l.linkedin_slug <> r.linkedin_slug, false)
       AND NOT coalesce(l.salesnav_id <> r.salesnav_id, false)
-      AND NOT coalesce(l.apollo_contact_id <> r.apollo_contact_id, false)
-      AND NOT coalesce(lower(l.email) <> lower(r.email)
-                       AND split_part(lower(l.email), '@', 2) = split_part(lower(r.email), '@', 2), false)
+      AND NOT {different_addresses_at_one_domain_sql("l", "r")}
     QUALIFY row_number() OVER (PARTITION BY least(cl.label, cr.label), greatest(cl.label, cr.label)
                                ORDER BY least(l.idx, r.idx), greatest(l.idx, r.idx)) = 1"""
 
