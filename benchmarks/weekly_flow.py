@@ -37,6 +37,7 @@ from leadflow import pipeline
 from leadflow.config import Settings
 from leadflow.log import configure_logging
 from leadflow.pipeline.emulator import EmulatorProcess
+from leadflow.resolve.jaro_winkler import jaro_winkler_similarity
 from leadflow.runtime import open_store
 from leadflow.sampledata import GeneratorConfig, generate
 from leadflow.sampledata.generator import APOLLO_2024_FILE, APOLLO_2025_FILE, SALESNAV_FILE, SampleData, hard_config
@@ -60,7 +61,8 @@ class FlowOutcome:
     seconds: float
     people_split_within_one_golden: int = 0  # the golden person holds both records: a Zoho merge is pending
     # people resolve left in two golden people although rows of each share an e-mail, LinkedIn, Sales Navigator
-    # or Apollo id, or a phone (the rest share only a name: job changers with a stale row, left apart on purpose)
+    # or Apollo id, or a phone that rows with clearly different last names do not also carry (the rest share only
+    # a name: job changers with a stale row, left apart on purpose and listed for review)
     people_split_sharing_a_key: int = 0
     # the other people split: the records' golden people (or unmatched CRM records) joined by pairs waiting in the
     # review queue (`leadflow review list`), or not (unseen: nobody is asked); those sharing a key are among them
@@ -143,25 +145,39 @@ KEY_COLUMNS = ("email", "linkedin_slug", "phone_e164", "salesnav_id", "apollo_co
 
 def identity_keys(engine: sa.Engine) -> dict[str, tuple[str, set[str]]]:
     """``file:row`` of every clustered row and ``crm:module:id`` of every matched CRM record -> (its golden id,
-    its identity key values)."""
+    its identity key values). A value rows with clearly different last names carry (a switchboard, a shared
+    inbox) is evidence of no one and left out."""
     found: dict[str, tuple[str, set[str]]] = {}
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text(
-                "select p.file_name || ':' || p.row_number, m.golden_person_id, "
+                "select p.file_name || ':' || p.row_number, m.golden_person_id, p.last_name_key, "
                 + ", ".join(f"p.{c}" for c in KEY_COLUMNS)
                 + " from cluster_members m join prospects p on p.source_record_id = m.source_record_id"
-                " union all select 'crm:' || m.crm_module || ':' || m.crm_id, m.golden_person_id, r.email,"
-                " r.linkedin_slug, r.phone_e164, null, null from crm_cluster_members m"
+                " union all select 'crm:' || m.crm_module || ':' || m.crm_id, m.golden_person_id,"
+                " lower(r.last_name), r.email, r.linkedin_slug, r.phone_e164, null, null from crm_cluster_members m"
                 " join crm_records r on r.module = m.crm_module and r.crm_id = m.crm_id"
             )
         ).all()
-    for key, golden, *values in rows:
-        found[str(key)] = (
-            str(golden),
-            {f"{c}={str(v).lower()}" for c, v in zip(KEY_COLUMNS, values, strict=True) if v},
-        )
-    return found
+    last_names: dict[str, set[str]] = defaultdict(set)
+    for key, golden, last_name, *values in rows:
+        held = {f"{c}={str(v).lower()}" for c, v in zip(KEY_COLUMNS, values, strict=True) if v}
+        found[str(key)] = (str(golden), held)
+        for value in held:
+            if last_name:
+                last_names[value].add(str(last_name))
+    shared = {value for value, names in last_names.items() if not _one_name(names)}
+    return {key: (golden, held - shared) for key, (golden, held) in found.items()}
+
+
+def _one_name(last_names: set[str]) -> bool:
+    """Whether these last names could all be one person's (equal, cut short or a typo: Jaro-Winkler >= 0.85)."""
+    names = sorted(last_names)
+    return all(
+        a.startswith(b) or b.startswith(a) or (jaro_winkler_similarity(a, b) or 0.0) >= 0.85
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    )
 
 
 def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str, tuple[str, set[str]]]) -> int:
