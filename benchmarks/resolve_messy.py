@@ -91,7 +91,17 @@ def splink_stock(candidates: pa.Table, thresholds: Sequence[float] = (0.5, 0.95)
 def leadflow_clusters(evaluation: Evaluation, accounts: pa.Table | None, options: ResolveOptions | None) -> Any:
     result = resolve(evaluation.candidates, accounts=accounts, options=options)
     clusters: dict[str, Any] = {m["rid"]: m["golden_person_id"] for m in result.members.to_pylist()}
-    return clusters, result.stats
+    return clusters, {**result.stats, "review_queue": review_queue(result.review.to_pylist(), evaluation.truth)}
+
+
+def review_queue(pairs: list[dict[str, Any]], truth: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Per kind of review pair: how many the queue lists, and how many of them are truly one person."""
+    queue: dict[str, dict[str, int]] = {}
+    for pair in pairs:
+        tally = queue.setdefault(pair["kind"], {"pairs": 0, "one_person": 0})
+        tally["pairs"] += 1
+        tally["one_person"] += truth.get(pair["rid_l"]) == truth.get(pair["rid_r"]) is not None
+    return queue
 
 
 def run(config: GeneratorConfig, options: ResolveOptions | None = None) -> dict[str, Any]:

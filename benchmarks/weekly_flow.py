@@ -37,6 +37,7 @@ from leadflow import pipeline
 from leadflow.config import Settings
 from leadflow.log import configure_logging
 from leadflow.pipeline.emulator import EmulatorProcess
+from leadflow.resolve.jaro_winkler import jaro_winkler_similarity
 from leadflow.runtime import open_store
 from leadflow.sampledata import GeneratorConfig, generate
 from leadflow.sampledata.generator import APOLLO_2024_FILE, APOLLO_2025_FILE, SALESNAV_FILE, SampleData, hard_config
@@ -60,8 +61,13 @@ class FlowOutcome:
     seconds: float
     people_split_within_one_golden: int = 0  # the golden person holds both records: a Zoho merge is pending
     # people resolve left in two golden people although rows of each share an e-mail, LinkedIn, Sales Navigator
-    # or Apollo id, or a phone (the rest share only a name: job changers with a stale row, left apart on purpose)
+    # or Apollo id, or a phone that rows with clearly different last names do not also carry (the rest share only
+    # a name: job changers with a stale row, left apart on purpose and listed for review)
     people_split_sharing_a_key: int = 0
+    # the other people split: the records' golden people (or unmatched CRM records) joined by pairs waiting in the
+    # review queue (`leadflow review list`), or not (unseen: nobody is asked); those sharing a key are among them
+    people_split_in_review: int = 0
+    people_split_unseen: int = 0
     leads_converted: int = 0  # Leads leadflow wrote, converted into the Contact their person was matched to
     offenders: list[dict[str, Any]] = field(default_factory=list)
     partition: dict[str, str] = field(default_factory=dict)  # row or seeded record -> golden id, at the end
@@ -115,6 +121,7 @@ def run_flow(
             partition = golden_partition(engine)
             goldens_of = goldens_of_records(engine)
             keys = identity_keys(engine)
+            queued = review_links(engine)
             with engine.connect() as connection:
                 converted = connection.execute(
                     sa.text("select count(*) from lead_conversions where state = 'done'")
@@ -123,6 +130,7 @@ def run_flow(
             engine.dispose()
     outcome = judge(mode, data, live, held, time.perf_counter() - started, goldens_of)
     outcome.people_split_sharing_a_key = _split_sharing_a_key(data, outcome, keys)
+    _count_split_in_review(outcome, queued)
     outcome.leads_converted = int(converted)
     seeded = {f"crm:{module}:{crm_id}" for module, crm_id in data.crm_truth}
     # records leadflow created are not in the one-shot run's CRM: compare rows and the seeded records only
@@ -137,25 +145,39 @@ KEY_COLUMNS = ("email", "linkedin_slug", "phone_e164", "salesnav_id", "apollo_co
 
 def identity_keys(engine: sa.Engine) -> dict[str, tuple[str, set[str]]]:
     """``file:row`` of every clustered row and ``crm:module:id`` of every matched CRM record -> (its golden id,
-    its identity key values)."""
+    its identity key values). A value rows with clearly different last names carry (a switchboard, a shared
+    inbox) is evidence of no one and left out."""
     found: dict[str, tuple[str, set[str]]] = {}
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text(
-                "select p.file_name || ':' || p.row_number, m.golden_person_id, "
+                "select p.file_name || ':' || p.row_number, m.golden_person_id, p.last_name_key, "
                 + ", ".join(f"p.{c}" for c in KEY_COLUMNS)
                 + " from cluster_members m join prospects p on p.source_record_id = m.source_record_id"
-                " union all select 'crm:' || m.crm_module || ':' || m.crm_id, m.golden_person_id, r.email,"
-                " r.linkedin_slug, r.phone_e164, null, null from crm_cluster_members m"
+                " union all select 'crm:' || m.crm_module || ':' || m.crm_id, m.golden_person_id,"
+                " lower(r.last_name), r.email, r.linkedin_slug, r.phone_e164, null, null from crm_cluster_members m"
                 " join crm_records r on r.module = m.crm_module and r.crm_id = m.crm_id"
             )
         ).all()
-    for key, golden, *values in rows:
-        found[str(key)] = (
-            str(golden),
-            {f"{c}={str(v).lower()}" for c, v in zip(KEY_COLUMNS, values, strict=True) if v},
-        )
-    return found
+    last_names: dict[str, set[str]] = defaultdict(set)
+    for key, golden, last_name, *values in rows:
+        held = {f"{c}={str(v).lower()}" for c, v in zip(KEY_COLUMNS, values, strict=True) if v}
+        found[str(key)] = (str(golden), held)
+        for value in held:
+            if last_name:
+                last_names[value].add(str(last_name))
+    shared = {value for value, names in last_names.items() if not _one_name(names)}
+    return {key: (golden, held - shared) for key, (golden, held) in found.items()}
+
+
+def _one_name(last_names: set[str]) -> bool:
+    """Whether these last names could all be one person's (equal, cut short or a typo: Jaro-Winkler >= 0.85)."""
+    names = sorted(last_names)
+    return all(
+        a.startswith(b) or b.startswith(a) or (jaro_winkler_similarity(a, b) or 0.0) >= 0.85
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    )
 
 
 def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str, tuple[str, set[str]]]) -> int:
@@ -168,10 +190,79 @@ def _split_sharing_a_key(data: SampleData, outcome: FlowOutcome, keys: dict[str,
         if person in split:
             by_person[person][golden] |= values
     sharing = 0
-    for goldens in by_person.values():
+    shared_of: dict[str, list[str]] = {}
+    for person, goldens in by_person.items():
         groups = list(goldens.values())
-        sharing += any(groups[i] & groups[j] for i in range(len(groups)) for j in range(i + 1, len(groups)))
+        shared = {v for i in range(len(groups)) for j in range(i + 1, len(groups)) for v in groups[i] & groups[j]}
+        sharing += bool(shared)
+        shared_of[person] = sorted(shared)
+    for offender in outcome.offenders:
+        if offender["problem"] == "person split" and shared_of.get(offender["person"]):
+            offender["shared_keys"] = shared_of[offender["person"]]
     return sharing
+
+
+@dataclass
+class ReviewLinks:
+    """The review queue as the harness reads it: its pairs of rids, and the rids each golden person holds."""
+
+    pairs: list[tuple[str, str]]
+    rids_of_golden: dict[str, set[str]]
+
+
+def review_links(engine: sa.Engine) -> ReviewLinks:
+    """The pairs waiting in the review queue and the rows (rids, as the queue names them) of every golden person."""
+    with engine.connect() as connection:
+        pairs = connection.execute(sa.text("select rid_l, rid_r from review_pairs")).all()
+        members = connection.execute(
+            sa.text(
+                "select golden_person_id, 'p:' || source_record_id from cluster_members"
+                " union all select golden_person_id, 'crm:' || crm_module || ':' || crm_id from crm_cluster_members"
+            )
+        ).all()
+    rids_of_golden: dict[str, set[str]] = defaultdict(set)
+    for golden, rid in members:
+        rids_of_golden[str(golden)].add(str(rid))
+    return ReviewLinks([(str(a), str(b)) for a, b in pairs], dict(rids_of_golden))
+
+
+def _count_split_in_review(outcome: FlowOutcome, queued: ReviewLinks) -> None:
+    """Mark each person split over golden people of their own (not within one golden, sharing no key) as waiting
+    in review when review pairs join all their records, unseen otherwise; count both."""
+    for offender in outcome.offenders:
+        if offender["problem"] != "person split" or offender.get("within_one_golden"):
+            continue
+        groups: list[set[str]] = []
+        for (module, crm_id), goldens in zip(offender["records"], offender["goldens"], strict=True):
+            rids = {f"crm:{module}:{crm_id}"}
+            for golden in goldens:
+                rids |= queued.rids_of_golden.get(golden, set())
+            groups.append(rids)
+        offender["in_review"] = _joined(groups, queued.pairs)
+        if offender["in_review"]:
+            outcome.people_split_in_review += 1
+        else:
+            outcome.people_split_unseen += 1
+
+
+def _joined(groups: list[set[str]], pairs: list[tuple[str, str]]) -> bool:
+    """Whether review pairs connect every group of rids to every other."""
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    where: dict[str, list[int]] = defaultdict(list)
+    for index, rids in enumerate(groups):
+        for rid in rids:
+            where[rid].append(index)
+    for left, right in pairs:
+        for i in where.get(left, []):
+            for j in where.get(right, []):
+                parent[root(i)] = root(j)
+    return len({root(i) for i in range(len(groups))}) == 1
 
 
 def golden_partition(engine: sa.Engine) -> dict[str, str]:
@@ -295,7 +386,8 @@ def judge(
         shared = set.intersection(*(set(g) for g in goldens)) if goldens else set()
         within_one_golden += bool(shared)
         offenders.append({"problem": "person split", "person": person, "records": sorted(refs),
-                          "names": [_name(live[ref]) for ref in sorted(refs)], "goldens": goldens})  # fmt: skip
+                          "names": [_name(live[ref]) for ref in sorted(refs)], "goldens": goldens,
+                          "within_one_golden": bool(shared)})  # fmt: skip
     emails = _held_twice(live, "Email", lambda value: str(value).strip().lower())
     for email, refs in emails.items():
         offenders.append({"problem": "e-mail held twice", "email": email, "records": refs,

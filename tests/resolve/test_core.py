@@ -336,5 +336,5 @@ def test_switchboard_guard_ignores_a_cut_short_first_name_and_drops_only_the_sha
     members = clusters_of(result)
     assert members["p:1"] == members["p:2"]
     assert len({members["p:3"], members["p:4"], members["p:5"]}) == 3
-    joined = next(m for m in result.members.to_pylist() if m["match_reason"] == "splink")
-    assert json.loads(joined["match_detail"])["phone"]["level"] == "exact"  # Cian's own number still counts
+    reasons = {m["rid"]: m["match_reason"] for m in result.members.to_pylist()}
+    assert "phone_key" in {reasons["p:1"], reasons["p:2"]}  # Cian's own number still joins his rows

@@ -212,3 +212,43 @@ def test_the_sync_merges_a_retired_persons_record_or_only_relinks_when_it_is_gon
         assert rows == {"gp_a": "A", "gp_c": "C"}
     assert merge_golden_records(engine, target, run_id=None) == {}  # nothing left to do, no call
     assert target.merged == [("A", ["B"])]
+
+
+def test_a_record_leadflow_wrote_then_matched_to_an_existing_one_is_merged_into_it(database_url: str) -> None:
+    """Week 1 the sync created Lead L for gp_a; week 2 resolve matched gp_a to Lead S the CRM already had. The
+    sync merges L into S (the older record) once; a Lead matched to a Contact is left to the conversion step."""
+    from leadflow.store.schema import crm_cluster_members
+    from leadflow.sync.merge_apply import merge_own_records_matched
+
+    engine = open_store(database_url)
+    now = utcnow()
+    with engine.begin() as connection:
+        for gid in ("gp_a", "gp_b", "gp_c"):
+            connection.execute(sa.insert(golden_people).values(id=gid, emails=[], provenance={}, updated_at=now))
+        for gid, remote in (("gp_a", "L"), ("gp_b", "L2"), ("gp_c", "L3")):
+            connection.execute(
+                sa.insert(sync_records).values(
+                    target="zoho", golden_id=gid, kind="person", module="Leads", remote_id=remote, payload={},
+                    payload_hash="h", version=1, synced_at=now,
+                )
+            )  # fmt: skip
+        members = [("Leads", "S", "gp_a", "splink"), ("Leads", "L", "gp_a", "leadflow_id"),
+                   ("Contacts", "C", "gp_b", "email"), ("Leads", "L2", "gp_b", "leadflow_id"),
+                   ("Leads", "L3", "gp_c", "leadflow_id")]  # fmt: skip
+        connection.execute(
+            sa.insert(crm_cluster_members),
+            [{"crm_module": m, "crm_id": i, "golden_person_id": g, "match_reason": r} for m, i, g, r in members],
+        )
+    target = _Target({"S": "2025-06-01", "L": "2026-02-01", "C": "2025-01-01", "L2": "2026-02-01", "L3": "2026"})
+
+    counts = merge_own_records_matched(engine, target, run_id=None)
+
+    assert target.merged == [("S", ["L"])]  # gp_b's Lead and Contact: the conversion's; gp_c: one record only
+    assert counts["Leads merged"] == 1
+    with engine.connect() as connection:
+        rows = {r.golden_id: r.remote_id for r in connection.execute(sa.select(sync_records))}
+        assert rows == {"gp_a": "S", "gp_b": "L2", "gp_c": "L3"}
+        held = connection.execute(sa.select(crm_cluster_members.c.crm_id).order_by(crm_cluster_members.c.crm_id))
+        assert [r.crm_id for r in held] == ["C", "L2", "L3", "S"]
+    assert merge_own_records_matched(engine, target, run_id=None) == {}  # done once: no second call
+    assert target.merged == [("S", ["L"])]

@@ -20,7 +20,12 @@ review_app = typer.Typer(
 def list_command(
     ctx: typer.Context,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="uncertain (below match_threshold) or namesake_guard")
+        str | None,
+        typer.Option(
+            "--kind",
+            help="uncertain (below match_threshold), namesake_guard, or same_name (people left apart who share "
+            "only a name: a job changer or a namesake)",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many pairs, strongest first")] = 50,
 ) -> None:

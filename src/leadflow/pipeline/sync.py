@@ -20,7 +20,7 @@ from leadflow.store.crm import finish_load, latest_modified_time, start_load, un
 from leadflow.store.sync_memory import small_page_cache
 from leadflow.store.sync_source import note_mirror_loaded
 from leadflow.sync.lead_to_contact import settle_leads_matched_to_contacts
-from leadflow.sync.merge_apply import merge_golden_records
+from leadflow.sync.merge_apply import merge_golden_records, merge_own_records_matched
 from leadflow.sync.merge_zoho import ZohoMerger
 from leadflow.sync.plan import Plan, Planner, PlanTally
 from leadflow.sync.planfile import write_plan_stream
@@ -78,9 +78,11 @@ def zoho_sync(
     merger = ZohoMerger(zoho, settings.sync.zoho)
 
     def before_plan(run_id: int | None) -> Counter[str]:
-        # Golden records merged since the last sync first (their records fold into one), then Leads leadflow
+        # Golden records merged since the last sync first (their records fold into one), then records leadflow
+        # created for people since matched to an existing record of the same module, then Leads leadflow
         # created for people since matched to an existing Contact.
         counts = merge_golden_records(engine, merger, run_id=run_id, heartbeat=runner.renew_lock)
+        counts.update(merge_own_records_matched(engine, merger, run_id=run_id, heartbeat=runner.renew_lock))
         counts.update(
             settle_leads_matched_to_contacts(
                 engine,

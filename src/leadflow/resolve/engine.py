@@ -20,7 +20,14 @@ import pyarrow as pa
 from leadflow.normalize.names import first_name_forms
 from leadflow.resolve.columns import COMPANY_FIELDS, PERSON_FIELDS, conform
 from leadflow.resolve.ids import derived_id
-from leadflow.resolve.keys import MAX_KEY_GROUP, key_edges_sql, names_agree_sql
+from leadflow.resolve.keys import (
+    FIRST_NAME_SIMILARITY,
+    MAX_KEY_GROUP,
+    at_least,
+    different_addresses_at_one_domain_sql,
+    key_edges_sql,
+    names_agree_sql,
+)
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
 from leadflow.resolve.merge import (
@@ -225,6 +232,7 @@ def _constraint_tables(con: duckdb.DuckDBPyConnection, constraints: Constraints)
     con.unregister("cannot_arrow")
     con.execute("INSERT INTO key_edges SELECT idx_l, idx_r, 'review' FROM must_link")
     con.execute("CREATE TABLE decided AS SELECT * FROM cannot_link UNION SELECT * FROM must_link")
+    con.execute("CREATE TEMP TABLE attached (own BIGINT, anchor BIGINT)")
     _attach_own_records(con, constraints.attached)
 
 
@@ -239,7 +247,7 @@ def _attach_own_records(con: duckdb.DuckDBPyConnection, attached: tuple[tuple[st
                   "b": pa.array([p[1] for p in attached], pa.string())}),
     )  # fmt: skip
     con.execute(
-        """CREATE TEMP TABLE attached AS SELECT DISTINCT l.idx AS own, r.idx AS anchor
+        """CREATE OR REPLACE TEMP TABLE attached AS SELECT DISTINCT l.idx AS own, r.idx AS anchor
            FROM attached_arrow x JOIN cand l ON l.rid = x.a JOIN cand r ON r.rid = x.b WHERE l.idx <> r.idx"""
     )
     con.unregister("attached_arrow")
@@ -248,31 +256,86 @@ def _attach_own_records(con: duckdb.DuckDBPyConnection, attached: tuple[tuple[st
             f"""DELETE FROM {table} WHERE idx_l IN (SELECT own FROM attached) OR idx_r IN (SELECT own FROM attached)"""
         )
     con.execute("INSERT INTO key_edges SELECT least(own, anchor), greatest(own, anchor), 'leadflow_id' FROM attached")
-    con.execute("DROP TABLE attached")
 
 
 def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Pairs scored between the review and the match threshold whose rows ended in different clusters, and
-    pairs the namesake guard refused; undecided ones only, strongest first."""
+    """Pairs scored between the review and the match threshold whose rows ended in different clusters, pairs
+    the namesake guard refused, and one pair per two people left apart who share only a full name (kind
+    ``same_name``, see :data:`SAME_NAME_PAIRS_SQL`); undecided ones only, strongest first."""
     return (
         con.sql(
-            """WITH pairs AS (
+            f"""WITH scored AS (
              SELECT b.idx_l, b.idx_r, 'uncertain' AS kind, b.match_weight, b.match_probability, b.detail
              FROM below_threshold b
              UNION ALL
              SELECT g.idx_l, g.idx_r, 'namesake_guard', e.match_weight, e.match_probability, e.detail
              FROM guard_rejected g
-             JOIN edges e ON e.idx_l = least(g.idx_l, g.idx_r) AND e.idx_r = greatest(g.idx_l, g.idx_r))
+             JOIN edges e ON e.idx_l = least(g.idx_l, g.idx_r) AND e.idx_r = greatest(g.idx_l, g.idx_r)),
+           listed AS (
+             SELECT s.*, cl.label AS label_l, cr.label AS label_r FROM scored s
+             JOIN row_cluster cl ON cl.idx = s.idx_l JOIN row_cluster cr ON cr.idx = s.idx_r
+             WHERE cl.label <> cr.label),
+           same_name AS ({SAME_NAME_PAIRS_SQL}),
+           pairs AS (
+             SELECT idx_l, idx_r, kind, match_weight, match_probability, detail FROM listed
+             UNION ALL
+             SELECT n.idx_l, n.idx_r, 'same_name', NULL, NULL, n.detail FROM same_name n
+             WHERE NOT EXISTS (SELECT 1 FROM listed x WHERE least(x.label_l, x.label_r) = n.label_lo
+                                                        AND greatest(x.label_l, x.label_r) = n.label_hi))
            SELECT l.rid AS rid_l, r.rid AS rid_r, p.kind, p.match_weight, p.match_probability, p.detail
            FROM pairs p JOIN cand l ON l.idx = p.idx_l JOIN cand r ON r.idx = p.idx_r
-           JOIN row_cluster cl ON cl.idx = p.idx_l JOIN row_cluster cr ON cr.idx = p.idx_r
-           WHERE cl.label <> cr.label AND NOT EXISTS (SELECT 1 FROM decided d WHERE d.idx_l = least(p.idx_l, p.idx_r)
+           WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.idx_l = least(p.idx_l, p.idx_r)
                                                        AND d.idx_r = greatest(p.idx_l, p.idx_r))
-           ORDER BY p.match_weight DESC, rid_l, rid_r"""
+           ORDER BY p.match_weight DESC NULLS LAST, rid_l, rid_r"""
         )
         .to_arrow_table()
         .cast(REVIEW_SCHEMA)
     )
+
+
+# Two people resolve left apart whose rows carry one name and no identity key that tells them apart: a job
+# changer whose old row shares only the name, or a namesake, equally likely, so a reviewer decides (one pair per
+# two clusters). One name: first and last names agree (equal, a nickname form, one cut short of the other, or a
+# typo: Jaro-Winkler at least keys.FIRST_NAME_SIMILARITY for first names, LAST_NAME_TYPO_SIMILARITY for last
+# names, stricter than a key's check as nothing but the name links them); compared within one last name, one
+# first-name form, or one pair of initials. Told apart: both rows carry a LinkedIn slug or a Sales Navigator id
+# and they differ, or both carry an e-mail at one domain and they differ (at two domains a job change explains
+# it; Apollo gives one person a new id per export, so its ids tell nobody apart). A record leadflow created is a
+# copy of its person's row and is left out; at least one of the two rows is a prospect.
+LAST_NAME_TYPO_SIMILARITY = 0.88
+_NAMES_AGREE = """({a} = {b} OR jaro_winkler_similarity({a}, {b}) >= {similarity}
+                  OR (least(length({a}), length({b})) >= 2 AND (starts_with({a}, {b}) OR starts_with({b}, {a}))))"""
+_FIRST, _LAST = at_least(FIRST_NAME_SIMILARITY), at_least(LAST_NAME_TYPO_SIMILARITY)
+_FIRST_NAME_FORMS = """(SELECT DISTINCT idx, unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form
+                       FROM cand WHERE first_name_key IS NOT NULL)"""
+SAME_NAME_PAIRS_SQL = f"""
+    SELECT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r,
+           least(cl.label, cr.label) AS label_lo, greatest(cl.label, cr.label) AS label_hi,
+           json_object('first_name', json_object('level', CASE WHEN l.first_name_key = r.first_name_key
+                           THEN 'exact' ELSE 'similar' END),
+                       'last_name', json_object('level', CASE WHEN l.last_name_key = r.last_name_key
+                           THEN 'exact' ELSE 'similar' END))::VARCHAR AS detail
+    FROM (SELECT l.idx AS a, r.idx AS b FROM cand l JOIN cand r ON l.last_name_key = r.last_name_key AND l.idx < r.idx
+          UNION
+          SELECT l.idx, r.idx FROM cand l JOIN cand r
+          ON left(l.first_name_key, 1) = left(r.first_name_key, 1)
+             AND left(l.last_name_key, 1) = left(r.last_name_key, 1) AND l.idx < r.idx
+          UNION
+          SELECT l.idx, r.idx FROM {_FIRST_NAME_FORMS} l JOIN {_FIRST_NAME_FORMS} r
+          ON l.form = r.form AND l.idx < r.idx) n
+    JOIN cand l ON l.idx = n.a JOIN cand r ON r.idx = n.b
+    JOIN row_cluster cl ON cl.idx = l.idx JOIN row_cluster cr ON cr.idx = r.idx
+    WHERE cl.label <> cr.label
+      AND (l.crm_id IS NULL OR r.crm_id IS NULL)
+      AND {_NAMES_AGREE.format(a="l.last_name_key", b="r.last_name_key", similarity=_LAST)}
+      AND ({_NAMES_AGREE.format(a="l.first_name_key", b="r.first_name_key", similarity=_FIRST)}
+           OR list_has_any(l.first_name_forms, r.first_name_forms))
+      AND l.idx NOT IN (SELECT own FROM attached) AND r.idx NOT IN (SELECT own FROM attached)
+      AND NOT coalesce(l.linkedin_slug <> r.linkedin_slug, false)
+      AND NOT coalesce(l.salesnav_id <> r.salesnav_id, false)
+      AND NOT {different_addresses_at_one_domain_sql("l", "r")}
+    QUALIFY row_number() OVER (PARTITION BY least(cl.label, cr.label), greatest(cl.label, cr.label)
+                               ORDER BY least(l.idx, r.idx), greatest(l.idx, r.idx)) = 1"""
 
 
 # Columns the match model compares besides the candidate's own (see model.py); first_name_forms and

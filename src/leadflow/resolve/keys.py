@@ -1,11 +1,16 @@
-"""Deterministic identity keys: rows sharing an email, LinkedIn slug, Sales Navigator id or Apollo contact id
-are the same person, as long as their names agree.
+"""Deterministic identity keys: rows sharing an email, LinkedIn slug, Sales Navigator id, Apollo contact id or
+direct phone are the same person, as long as their names agree.
 
 A key alone is not enough: an assistant's rows carry the executive's address, a shared inbox serves a team,
 spouses share a family address. So two rows sharing a key are joined only when their names do not clearly
-differ (:func:`names_agree_sql`: a typo, a cut-short first name, a nickname or a missing name all agree). The
-edges are made in DuckDB per pair inside each key group; a value more than :data:`MAX_KEY_GROUP` rows share is
-no one's identity and joins nothing.
+differ (:func:`names_agree_sql`: a typo, a cut-short first name, a nickname or a missing name all agree), or when
+the key itself spells one name both rows carry (``richard.ryan@`` for "Rik Ryan" and "Richard Ryan",
+``margaret-khan-39687d`` for "Margaret Kan" and "Margaret Khaan": :func:`key_names_both_sql`).
+
+A phone is a key only as ``phone_key`` (a number people with clearly different names share is a switchboard and
+no key), only between rows that both carry a full name, and not between two addresses at one domain (namesakes
+at one company sharing its number). The edges are made in DuckDB per pair inside each key group; a value more
+than :data:`MAX_KEY_GROUP` rows share is no one's identity and joins nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +23,23 @@ IDENTITY_KEYS: dict[str, str] = {
     "linkedin_slug": "linkedin_slug IS NOT NULL AND linkedin_slug <> ''",
     "salesnav_id": "salesnav_id IS NOT NULL AND salesnav_id <> ''",
     "apollo_contact_id": "apollo_contact_id IS NOT NULL AND apollo_contact_id <> ''",
+    "phone_key": "phone_key IS NOT NULL AND first_name_key IS NOT NULL AND last_name_key IS NOT NULL",
 }
 
+# The part of a key that can spell its holder's name: an address's local part, a LinkedIn slug.
+NAMED_KEYS: dict[str, str] = {"email": "split_part(lower({row}.email), '@', 1)", "linkedin_slug": "{row}.linkedin_slug"}
+
 MAX_KEY_GROUP = 50
+FIRST_NAME_SIMILARITY = 0.8  # Jaro-Winkler from which two first names are one with a typo
+LAST_NAME_SIMILARITY = 0.85
+KEY_LAST_NAME_SIMILARITY = 0.8  # a last name against the name a shared key spells
+# Jaro-Winkler of "jin" / "jon" is 0.7999999999999999 in floating point: thresholds are met within this.
+ROUNDING = 1e-9
+
+
+def at_least(similarity: float) -> str:
+    """A threshold as SQL, lowered by :data:`ROUNDING` so a similarity of exactly ``similarity`` meets it."""
+    return repr(round(similarity - ROUNDING, 12))
 
 
 def names_agree_sql(left: str, right: str) -> str:
@@ -39,14 +58,41 @@ def names_agree_columns_sql(left: Callable[[str], str], right: Callable[[str], s
     ll, rl = left("last_name_key"), right("last_name_key")
     first = (
         f"({lf} IS NULL OR {rf} IS NULL OR starts_with({lf}, {rf}) OR starts_with({rf}, {lf})"
-        f" OR jaro_winkler_similarity({lf}, {rf}) >= 0.8"
+        f" OR jaro_winkler_similarity({lf}, {rf}) >= {at_least(FIRST_NAME_SIMILARITY)}"
         f" OR list_has_any({left('first_name_forms')}, {right('first_name_forms')}))"
     )
     last = (
         f"({ll} IS NULL OR {rl} IS NULL OR starts_with({ll}, {rl}) OR starts_with({rl}, {ll})"
-        f" OR jaro_winkler_similarity({ll}, {rl}) >= 0.85)"
+        f" OR jaro_winkler_similarity({ll}, {rl}) >= {at_least(LAST_NAME_SIMILARITY)})"
     )
     return f"({first} AND {last})"
+
+
+def key_names_both_sql(left: str, right: str, key: str) -> str:
+    """SQL true when the value of ``key`` (``email`` or ``linkedin_slug``) the rows share spells a name both rows
+    carry: a token of it is each row's last name (Jaro-Winkler >= 0.8: a typo; or a token of four letters or
+    more running from the row's first initial to its last initial, ``jonathanb``), and a token starts with each
+    row's first initial and is a whole name (two letters or more). "Rik Ryan" and "Richard Ryan" at
+    ``richard.ryan@zendata.com`` agree; "Rachel Ryan" at ``richard.ryan@`` would too, which is why the first
+    names must otherwise agree (:func:`names_agree_sql`) for keys that spell no name.
+    """
+    tokens = f"regexp_split_to_array({NAMED_KEYS[key].format(row=left)}, '[^a-z]+')"
+
+    def spelt(row: str) -> str:
+        last = (
+            f"len(list_filter({tokens}, lambda t: (length(t) >= 2"
+            f" AND jaro_winkler_similarity(t, {row}.last_name_key) >= {at_least(KEY_LAST_NAME_SIMILARITY)})"
+            # first name (or initial) and last initial in one token: jonathanb@ for Jon Bianchi
+            f" OR (length(t) >= 4 AND left(t, 1) = left({row}.first_name_key, 1)"
+            f" AND right(t, 1) = left({row}.last_name_key, 1)))) > 0"
+        )
+        first = (
+            f"len(list_filter({tokens}, lambda t: length(t) >= 2 AND NOT (t = {row}.last_name_key)"
+            f" AND left(t, 1) = left({row}.first_name_key, 1))) > 0"
+        )
+        return f"coalesce({last} AND {first}, false)"
+
+    return f"({spelt(left)} AND {spelt(right)})"
 
 
 def key_edges_sql(table: str) -> str:
@@ -62,7 +108,7 @@ def key_edges_sql(table: str) -> str:
         ...     v(idx, email, first_name_key, last_name_key)''')
         >>> _ = con.execute("ALTER TABLE t ADD COLUMN email_is_role BOOLEAN")
         >>> _ = con.execute("ALTER TABLE t ADD COLUMN first_name_forms VARCHAR[]")
-        >>> for k in ('linkedin_slug', 'salesnav_id', 'apollo_contact_id'):
+        >>> for k in ('linkedin_slug', 'salesnav_id', 'apollo_contact_id', 'phone_key'):
         ...     _ = con.execute(f"ALTER TABLE t ADD COLUMN {k} VARCHAR")
         >>> con.sql(key_edges_sql("t")).fetchall()
         [(0, 1, 'email')]
@@ -72,7 +118,23 @@ def key_edges_sql(table: str) -> str:
             FROM (SELECT * FROM {table} WHERE {condition}
                   QUALIFY count(*) OVER (PARTITION BY {key}) <= {MAX_KEY_GROUP}) l
             JOIN (SELECT * FROM {table} WHERE {condition}) r ON l.{key} = r.{key} AND l.idx < r.idx
-            WHERE {names_agree_sql("l", "r")}"""
+            WHERE {_key_agrees(key)}"""
         for key, condition in IDENTITY_KEYS.items()
     ]
     return f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY reason, idx_l, idx_r"
+
+
+def _key_agrees(key: str) -> str:
+    agree = names_agree_sql("l", "r")
+    if key == "phone_key":
+        # two addresses at one domain: namesakes at one company sharing its number (the namesake guard's case)
+        return f"({agree} AND NOT {different_addresses_at_one_domain_sql('l', 'r')})"
+    return f"({agree} OR {key_names_both_sql('l', 'r', key)})" if key in NAMED_KEYS else agree
+
+
+def different_addresses_at_one_domain_sql(left: str, right: str) -> str:
+    """SQL true when both rows carry an e-mail address, at one domain, and the addresses differ."""
+    return (
+        f"coalesce(lower({left}.email) <> lower({right}.email) AND split_part(lower({left}.email), '@', 2)"
+        f" = split_part(lower({right}.email), '@', 2), false)"
+    )

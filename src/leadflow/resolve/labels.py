@@ -29,10 +29,12 @@ def labelled_m(model: MatchModel, accepted: Iterable[Mapping[str, Any]], *, prio
     details = list(accepted)
     result: LabelledM = {}
     for comparison in model.comparisons:
+        known = {level.label for level in comparison.levels}
+        # only the model's own levels: a same_name pair's "similar" was never scored, so it teaches nothing
         seen = Counter(
             str(d[comparison.name]["level"])
             for d in details
-            if isinstance(d.get(comparison.name), Mapping) and d[comparison.name].get("level") not in (None, "null")
+            if isinstance(d.get(comparison.name), Mapping) and d[comparison.name].get("level") in known
         )
         total = sum(seen.values())
         result[comparison.name] = {

@@ -122,6 +122,25 @@ class MergeRunner:
         record = self._read_cache.get(("Leads", lead_id))
         return record is not None and record.values.get(external_id_field) == golden_id
 
+    def plan_own_records_matched(self) -> MergePlan:
+        """Golden people holding a record leadflow wrote (the id map names it) that resolve has since matched to
+        an existing record of the same module: each is left with one record, the older one as a rule.
+
+        Week 1 a file brings a person with nothing that matches the CRM yet: the sync creates a Lead. Week 2 a
+        file carries the evidence that joins the person to a Lead Zoho already had: one run over both files
+        would have updated that Lead, so the two records merge. A leadflow Lead beside a Contact is left to the
+        Lead-to-Contact conversion (``[sync.zoho] lead_matched_to_contact``)."""
+        with self.engine.connect() as connection:
+            clusters = grouped(merge_sources.crm_cluster_records(connection))
+            pushed = merge_sources.remote_records(connection, target=self.name, golden_ids=set(clusters))
+            groups: dict[str, list[tuple[str, str]]] = {}
+            for golden_id, own in pushed.items():
+                same_module = [record for record in clusters[golden_id] if record[0] == own[0]]
+                if any(record != own for record in same_module):
+                    groups[golden_id] = [own, *(record for record in same_module if record != own)]
+            people = merge_sources.golden_people_by_id(connection, ids=list(groups))
+        return self._plan(groups, people, {})
+
     def plan_golden_merges(self) -> MergePlan:
         """Records at the target of golden people a later resolve merged into another: each survivor is left
         with one record (its own, or a retired one's when that one is the better master)."""
@@ -313,6 +332,27 @@ def _outbox_row(merge: RecordMerge) -> dict[str, Any]:
     }
 
 
+def merge_own_records_matched(
+    engine: Engine, target: MergeTarget, *, run_id: int | None, heartbeat: Callable[[], None] | None = None
+) -> Counter[str]:
+    """The sync's step before its plan, after :func:`merge_golden_records`: a record leadflow wrote for a person
+    resolve has since matched to an existing record of the same module is merged with it (through the merge
+    outbox, exactly once), so the file-by-file flow ends with the one record a single run would have used.
+
+    Example:
+        >>> merge_own_records_matched(engine, ZohoMerger(zoho), run_id=run_id)  # doctest: +SKIP
+        Counter({'Leads merged': 1})
+    """
+    runner = MergeRunner(engine, target)
+    return _counts(runner.apply(runner.plan_own_records_matched(), run_id=run_id, heartbeat=heartbeat))
+
+
+def _counts(report: MergeReport) -> Counter[str]:
+    for key, code, message in report.failures:
+        log.warning("sync.merge_failed", key=key, code=code, message=message)
+    return Counter({name: n for name, n in report.counts.items() if n and name != "merges planned"})
+
+
 def merge_golden_records(
     engine: Engine, target: MergeTarget, *, run_id: int | None, heartbeat: Callable[[], None] | None = None
 ) -> Counter[str]:
@@ -325,7 +365,4 @@ def merge_golden_records(
         Counter({'Leads merged': 1})
     """
     runner = MergeRunner(engine, target)
-    report = runner.apply(runner.plan_golden_merges(), run_id=run_id, heartbeat=heartbeat)
-    for key, code, message in report.failures:
-        log.warning("sync.merge_failed", key=key, code=code, message=message)
-    return Counter({name: n for name, n in report.counts.items() if n and name != "merges planned"})
+    return _counts(runner.apply(runner.plan_golden_merges(), run_id=run_id, heartbeat=heartbeat))
