@@ -52,12 +52,15 @@ MIX = {
 }
 # Zoho records each action kind writes, and the related list it is found in (stage moves: see _assert_stages).
 WRITES = {"note": "Notes", "task": "Tasks", "call": "Calls", "meeting": "Events"}
+# uncertain_settle_seconds: a killed worker's last request can still be queued in the (loaded) emulator when its
+# lease runs out; its action is looked up only once that request has landed, else the look-up misses it.
 # sync_after_rescore off: this test is about the actions, so the kills and the injected faults should land on
 # them; the sync after a re-score is the sync engine's, whose own fault test is tests/sync/test_two_target_faults.py
 CONFIG = """
 [tracking]
 sync_after_rescore = false
 lease_seconds = 2
+uncertain_settle_seconds = 5
 action_max_attempts = 60
 action_retry_seconds = 0.2
 

@@ -79,18 +79,28 @@ def enqueue(connection: Connection, *, actions: Iterable[Mapping[str, Any]]) -> 
     return new
 
 
-def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) -> list[ActionRow]:
-    """Take actions that are due (and any whose runner's lease ran out) for ``worker``, oldest first.
+def claim(
+    connection: Connection, *, worker: str, limit: int, lease: timedelta, settle: timedelta = timedelta(0)
+) -> list[ActionRow]:
+    """Take actions that are due (and any whose runner's lease ran out ``settle`` ago) for ``worker``, oldest first.
 
-    A person with an action in flight under a live lease is left alone, and an action waits while an earlier
-    one of its person waits for its retry (a person's actions take effect in order); on
+    A person with an action in flight under a live (or not yet settled) lease is left alone, and an action waits
+    while an earlier one of its person waits for its retry (a person's actions take effect in order); on
     PostgreSQL the candidates are locked with ``SKIP LOCKED`` so several runners share the queue. An action
     taken over from a dead runner comes back ``uncertain``. Committed with the caller's transaction.
+
+    ``settle``: a dead runner's last request may still be on its way through Zoho after the runner died; its
+    action is taken over (and looked up) only once that request can no longer land, else the look-up misses it
+    and the action is written twice.
     """
     now = utcnow()
     a = tracking_actions.c
-    busy = select(a.golden_person_id).where(a.state == IN_FLIGHT, a.lease_until >= now).scalar_subquery()
-    due = or_(and_(a.state == PENDING, a.next_attempt_at <= now), and_(a.state == IN_FLIGHT, a.lease_until < now))
+    abandoned_before = now - settle
+    busy = select(a.golden_person_id).where(a.state == IN_FLIGHT, a.lease_until >= abandoned_before).scalar_subquery()
+    due = or_(
+        and_(a.state == PENDING, a.next_attempt_at <= now),
+        and_(a.state == IN_FLIGHT, a.lease_until < abandoned_before),
+    )
     # A person's actions take effect in order: none overtakes an earlier one waiting for its retry (a Note must
     # not land on a Lead whose conversion is still to be confirmed, an opt-out must reach the Contact).
     e = tracking_actions.alias("earlier").c

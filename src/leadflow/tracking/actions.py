@@ -294,6 +294,7 @@ class ActionRunner:
         *,
         worker_id: str | None = None,
         lease: timedelta = timedelta(minutes=2),
+        settle: timedelta = timedelta(seconds=60),
         policy: RetryPolicy | None = None,
         before_batch: Callable[[Sequence[ActionRow]], None] | None = None,
         concurrency: int = 1,
@@ -303,6 +304,7 @@ class ActionRunner:
         self.context = context
         self.worker_id = worker_id or f"actions-{uuid.uuid4().hex[:12]}"
         self.lease = lease
+        self.settle = settle
         self.policy = policy or RetryPolicy()
         self.before_batch = before_batch
         self.concurrency = max(1, concurrency)
@@ -311,7 +313,7 @@ class ActionRunner:
     def run_once(self, limit: int = 100) -> ActionTally:
         """Claim up to ``limit`` due actions and perform them."""
         with self.engine.begin() as connection:
-            claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease)
+            claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease, settle=self.settle)
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
@@ -478,16 +480,11 @@ class ActionRunner:
                     )
                     tally.failed += 1
                     return True
-                    retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
-                    repo.attempt_failed(
-                        connection,
-                        action_id=action.id,
-                        code="NOT_YET",
-                        error=str(exc),
-                        uncertain=False,
-                        retry_at=retry_at,
-                    )
-                    tally.waiting += 1
+                retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
+                repo.attempt_failed(
+                    connection, action_id=action.id, code="NOT_YET", error=str(exc), uncertain=False, retry_at=retry_at
+                )
+                tally.waiting += 1
             return False
         except (ApiError, LeadflowError) as exc:
             code = exc.vendor_code if isinstance(exc, ApiError) else None
@@ -522,6 +519,9 @@ class ActionRunner:
     ) -> bool:
         give_up = final or action.attempts >= self.policy.max_attempts
         retry_at = None if give_up else self.context.clock() + self.policy.delay(action.attempts)
+        if retry_at is not None and uncertain:
+            # the request may still be on its way through Zoho: a look-up before it lands would miss it
+            retry_at = max(retry_at, self.context.clock() + self.settle)
         with self.engine.begin() as connection:
             repo.attempt_failed(
                 connection, action_id=action.id, code=code, error=error, uncertain=uncertain, retry_at=retry_at
