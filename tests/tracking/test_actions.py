@@ -321,3 +321,28 @@ def test_a_dead_runners_late_write_is_adopted_not_written_again(zoho_world: w.Wo
     state = world.emulator.state()
     assert (state["records"]["Notes"], state["records"]["Tasks"]) == (1, 1)
     assert {a["state"] for a in _actions(world)} == {"done"}
+
+
+def test_an_earlier_note_is_found_past_the_first_page_of_the_records_notes(zoho_world: w.World) -> None:
+    world = zoho_world
+    person = world.people[0]
+    world.store([w.reply(world.ghl_id[person], 1)])
+    TrackingWorker(world.engine, planners=[rules_planner(TrackingRules(convert=False, reply_task=False))]).drain()
+    zoho = world.zoho()
+    runner = action_runner(world.engine, world.settings, zoho)
+    with world.engine.begin() as connection:
+        [action] = actions_repo.claim(connection, worker="doomed", limit=1, lease=timedelta(seconds=1))
+    handler = runner.registry.get(action.kind)
+    assert handler is not None
+    lead = world.lead(person)
+    handler.perform(action, lead, runner.context)  # the oldest note: the last page, newest first
+    parent = {"module": {"api_name": "Leads"}, "id": lead.id}
+    for start in range(0, 230, 100):
+        made = zoho.module("Notes").insert(
+            [{"Note_Content": f"other {n}", "Parent_Id": parent} for n in range(start, min(230, start + 100))]
+        )
+        assert all(result.ok for result in made)
+    found = handler.find(action, lead, runner.context)
+    zoho.close()
+    assert found is not None
+    assert world.emulator.state()["records"]["Notes"] == 231

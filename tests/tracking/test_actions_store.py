@@ -335,6 +335,18 @@ def test_a_runner_keeps_its_lease_while_it_works(database_url: str) -> None:
     assert runner.run_once().done == 2
 
 
+def test_a_lease_is_renewed_for_the_batch_at_work_only(database_url: str) -> None:
+    """An action a runner left in flight by a crash of its own (a store error after its call) must run out and be
+    looked up, not be kept in flight by every later batch of that runner."""
+    engine = open_store(database_url)
+    _queue(engine, NewAction("note", "e1", "p1"), NewAction("note", "e2", "p2"))
+    with engine.begin() as connection:
+        left, working = repo.claim(connection, worker="w", limit=2, lease=timedelta(seconds=-1))
+        assert repo.renew_lease(connection, worker="w", lease=LEASE, ids=[working.id]) == 1
+        retaken = repo.claim(connection, worker="v", limit=2, lease=LEASE)
+    assert [(x.id, x.uncertain) for x in retaken] == [(left.id, True)]
+
+
 def test_an_abandoned_action_is_taken_over_only_once_its_last_request_can_no_longer_land(database_url: str) -> None:
     engine = open_store(database_url)
     _queue(engine, NewAction("note", "e1", "p1"), NewAction("task", "e2", "p1"), NewAction("note", "e3", "p2"))

@@ -215,14 +215,14 @@ def attempt_failed(
     connection.execute(update(tracking_actions).where(a.id == action_id).values(**values))
 
 
-def renew_lease(connection: Connection, *, worker: str, lease: timedelta) -> int:
-    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working); how many."""
+def renew_lease(connection: Connection, *, worker: str, lease: timedelta, ids: Sequence[int] | None = None) -> int:
+    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working), of those ``ids``
+    when given (the batch it is performing: one it left in flight by a crash of its own must run out); how many."""
     a = tracking_actions.c
-    result = connection.execute(
-        update(tracking_actions)
-        .where(a.claimed_by == worker, a.state == IN_FLIGHT)
-        .values(lease_until=utcnow() + lease)
-    )
+    mine = and_(a.claimed_by == worker, a.state == IN_FLIGHT)
+    if ids is not None:
+        mine = and_(mine, a.id.in_(list(ids)))
+    result = connection.execute(update(tracking_actions).where(mine).values(lease_until=utcnow() + lease))
     return int(result.rowcount or 0)
 
 

@@ -317,7 +317,7 @@ class ActionRunner:
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
-        with self._lease_kept():
+        with self._lease_kept([action.id for action in claimed]):
             for result in self._perform(claimed):
                 result.claimed = 0
                 tally.add(result)
@@ -383,9 +383,9 @@ class ActionRunner:
         return total
 
     @contextmanager
-    def _lease_kept(self) -> Iterator[None]:
-        """Renew the lease on this runner's actions while a batch runs (a slow Zoho, a long Retry-After), so no
-        other runner takes them over as abandoned while they are still being performed."""
+    def _lease_kept(self, ids: Sequence[int]) -> Iterator[None]:
+        """Renew the lease on the batch's actions while it runs (a slow Zoho, a long Retry-After), so no other
+        runner takes them over as abandoned while they are still being performed."""
         stop = threading.Event()
         every = max(0.05, self.lease.total_seconds() / 3)
 
@@ -393,7 +393,7 @@ class ActionRunner:
             while not stop.wait(every):
                 try:
                     with self.engine.begin() as connection:
-                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease)
+                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease, ids=ids)
                 except Exception as exc:  # the next renewal tries again; the lease is three renewals long
                     self.log.warning("tracking.lease_renewal_failed", error=str(exc))
 
