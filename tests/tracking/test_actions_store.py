@@ -447,3 +447,17 @@ def test_an_action_not_possible_yet_waits_pending_not_in_flight(database_url: st
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_a_later_action_never_overtakes_one_another_runner_is_claiming(postgres_url: str) -> None:
+    """On PostgreSQL ``SKIP LOCKED`` passes over the rows another runner's claim holds: that person's later
+    actions must wait, not be taken alongside (a Note racing its Lead's conversion)."""
+    engine = open_store(postgres_url)
+    _queue(engine, NewAction("convert", "e1", "p1"), NewAction("note", "e2", "p1"), NewAction("note", "e3", "p2"))
+    with engine.connect() as first, engine.connect() as second, first.begin():
+        [mine] = repo.claim(first, worker="a", limit=1, lease=LEASE)  # still uncommitted: its row is locked
+        with second.begin():
+            theirs = repo.claim(second, worker="b", limit=10, lease=LEASE)
+    assert (mine.kind, mine.golden_person_id) == ("convert", "p1")
+    assert [(x.kind, x.golden_person_id) for x in theirs] == [("note", "p2")]

@@ -109,10 +109,17 @@ def claim(
         .where(e.golden_person_id == a.golden_person_id, e.id < a.id, e.state == PENDING, e.next_attempt_at > now)
         .exists()
     )
-    query = select(a.id, a.state).where(due, a.golden_person_id.not_in(busy), ~held_back).order_by(a.id).limit(limit)
+    query = (
+        select(a.id, a.state, a.golden_person_id)
+        .where(due, a.golden_person_id.not_in(busy), ~held_back)
+        .order_by(a.id)
+        .limit(limit)
+    )
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     found = connection.execute(query).all()
+    if found and connection.dialect.name == "postgresql":
+        found = _first_of_each_person(connection, found)
     if not found:
         return []
     ids = [int(row.id) for row in found]
@@ -141,6 +148,22 @@ def claim(
         )
         for row in rows
     ]
+
+
+def _first_of_each_person(connection: Connection, found: Sequence[Any]) -> list[Any]:
+    """The candidates less those of a person with an earlier unfinished action not among them: ``SKIP LOCKED``
+    passed over it because another runner is claiming it right now, and a later one must not overtake it."""
+    a = tracking_actions.c
+    first: dict[str, int] = {}
+    for row in found:
+        first[row.golden_person_id] = min(first.get(row.golden_person_id, int(row.id)), int(row.id))
+    earlier = [and_(a.golden_person_id == person, a.id < start) for person, start in first.items()]
+    overtaking = set(
+        connection.execute(
+            select(a.golden_person_id).where(or_(*earlier), a.state.in_([PENDING, IN_FLIGHT])).distinct()
+        ).scalars()
+    )
+    return [row for row in found if row.golden_person_id not in overtaking]
 
 
 def set_target(connection: Connection, *, action_id: int, module: str, record_id: str) -> None:
