@@ -461,3 +461,46 @@ def test_a_later_action_never_overtakes_one_another_runner_is_claiming(postgres_
             theirs = repo.claim(second, worker="b", limit=10, lease=LEASE)
     assert (mine.kind, mine.golden_person_id) == ("convert", "p1")
     assert [(x.kind, x.golden_person_id) for x in theirs] == [("note", "p2")]
+
+
+class _SlowOnce(ActionHandler):
+    kind = "slow_once"
+
+    def __init__(self) -> None:
+        self.performed: list[str] = []
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        self.performed.append(action.golden_person_id)
+        time.sleep(0.6)  # longer than the lease, whose renewals fail
+        return Outcome.done(None)
+
+
+def test_a_runner_whose_lease_may_have_run_out_performs_nothing_more(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its renewals failing (the store unreachable), a runner cannot know whether another took its actions over:
+    it sends nothing more of the batch; the rest stays in flight and is taken over, looked up first, later."""
+    engine = open_store(database_url)
+    _queue(engine, NewAction("slow_once", "e1", "p1"), NewAction("slow_once", "e2", "p2"))
+    handler = _SlowOnce()
+
+    def unreachable(*args: object, **kwargs: object) -> int:
+        raise sa.exc.OperationalError("update", {}, Exception("the store is unreachable"))
+
+    monkeypatch.setattr(repo, "renew_lease", unreachable)
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([handler]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        lease=timedelta(seconds=0.3),
+        settle=timedelta(0),
+        concurrency=1,
+    )
+    tally = runner.run_once()
+    assert (tally.done, handler.performed) == (1, ["p1"])
+    with engine.begin() as connection:
+        [left] = repo.claim(connection, worker="next", limit=10, lease=LEASE)
+    assert (left.golden_person_id, left.uncertain) == ("p2", True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -277,6 +278,10 @@ _SURELY_NOT_SENT = (RateLimited, Unreachable, AuthError, CreditBudgetExceeded)
 _PERMANENT = (ValidationFailed, InputError)
 
 
+class _LeaseLost(Exception):
+    """The runner can no longer be sure it holds its batch's lease: it performs nothing more of it."""
+
+
 class ActionRunner:
     """Claims due actions and performs each once.
 
@@ -308,15 +313,18 @@ class ActionRunner:
         self.policy = policy or RetryPolicy()
         self.before_batch = before_batch
         self.concurrency = max(1, concurrency)
+        self._lease_ends = 0.0  # time.monotonic() until which this runner's batch surely holds its lease
         self.log = get_logger(__name__)
 
     def run_once(self, limit: int = 100) -> ActionTally:
         """Claim up to ``limit`` due actions and perform them."""
+        claimed_at = time.monotonic()  # before the claim: the lease surely runs at least this long
         with self.engine.begin() as connection:
             claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease, settle=self.settle)
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
+        self._lease_ends = claimed_at + self.lease.total_seconds()
         with self._lease_kept([action.id for action in claimed]):
             for result in self._perform(claimed):
                 result.claimed = 0
@@ -346,7 +354,12 @@ class ActionRunner:
         def run_group(group: list[ActionRow]) -> ActionTally:
             done = ActionTally()
             for position, action in enumerate(group):
-                if not self._run(action, done, targets.get(action.id, (action.module, action.record_id))):
+                try:
+                    performed = self._run(action, done, targets.get(action.id, (action.module, action.record_id)))
+                except _LeaseLost as exc:  # the rest of the group stays in flight: taken over once the lease settles
+                    self.log.warning("tracking.lease_lost", error=str(exc))
+                    break
+                if not performed:
                     rest = [later.id for later in group[position + 1 :]]
                     with self.engine.begin() as connection:  # they wait for this one's retry, in order
                         repo.unclaim(connection, ids=rest)
@@ -392,8 +405,10 @@ class ActionRunner:
         def renew() -> None:
             while not stop.wait(every):
                 try:
+                    started = time.monotonic()
                     with self.engine.begin() as connection:
                         repo.renew_lease(connection, worker=self.worker_id, lease=self.lease, ids=ids)
+                    self._lease_ends = started + self.lease.total_seconds()
                 except Exception as exc:  # the next renewal tries again; the lease is three renewals long
                     self.log.warning("tracking.lease_renewal_failed", error=str(exc))
 
@@ -468,10 +483,16 @@ class ActionRunner:
                         outcome.store,
                     )
             if outcome is None:
+                if time.monotonic() >= self._lease_ends:
+                    # another runner may take the action over (and look it up) once the lease has run out and
+                    # settled: a call sent now could land after that look-up
+                    raise _LeaseLost(f"the lease ran out (renewals failed) before {action.key} was performed")
                 if (target.module, target.id) != recorded:
                     with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
                         repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
                 outcome = handler.perform(action, target, self.context)
+        except _LeaseLost:
+            raise
         except NotYet as exc:
             with self.engine.begin() as connection:
                 if action.attempts >= self.policy.max_attempts:
