@@ -6,7 +6,9 @@ transaction that stores the event, so an event never loses its actions and a rep
 :class:`ActionRunner` claims due actions under a lease and performs each through the :class:`ActionHandler`
 registered for its kind. Zoho has no idempotency key, so before re-performing an action whose earlier attempt
 is uncertain (its runner died, the answer was lost, a 5xx or a timeout) the runner asks the handler to find
-that attempt's effect in Zoho (``find``: e.g. the ``[leadflow:<key>]`` marker in a Note) and adopts it.
+that attempt's effect in Zoho (``find``: e.g. the ``[leadflow:<key>]`` marker in a Note) and adopts it. A request
+can still land after its sender died or gave up waiting, so that look-up (and the take-over of a dead runner's
+action) waits ``settle`` after the attempt, and a runner unsure of its lease sends nothing more.
 
 Adding a kind of action (e.g. a Deal stage move)::
 
