@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +218,8 @@ def test_a_crash_after_zoho_wrote_adopts_the_record_instead_of_writing_it_again(
     rules = TrackingRules(convert=False)
     TrackingWorker(world.engine, planners=[rules_planner(rules)]).drain()
     zoho = world.zoho()
-    quick = world.settings.tracking.model_copy(update={"action_retry_seconds": 0.001})
+    # uncertain_settle_seconds 0: the lost answer here is dropped after Zoho committed, nothing is on its way
+    quick = world.settings.tracking.model_copy(update={"action_retry_seconds": 0.001, "uncertain_settle_seconds": 0})
     runner = action_runner(world.engine, world.settings.model_copy(update={"tracking": quick}), zoho)
     # A runner claims the actions and performs them in Zoho, then dies before its outbox commit.
     with world.engine.begin() as connection:
@@ -257,7 +259,7 @@ def test_failures_are_retried_then_failed_then_retried_by_hand(zoho_world: w.Wor
     world.emulator.faults(error_rate=1.0, path_prefix="/crm")
     tally = ActionTally()
     for _ in range(3):
-        done, _runner = _run(world, action_max_attempts=3, action_retry_seconds=0.001)
+        done, _runner = _run(world, action_max_attempts=3, action_retry_seconds=0.001, uncertain_settle_seconds=0)
         tally.add(done)
     world.emulator.clear_faults()
     assert (tally.retried, tally.failed, tally.done) == (2, 1, 0)
@@ -281,3 +283,66 @@ def test_failures_are_retried_then_failed_then_retried_by_hand(zoho_world: w.Wor
     again, _ = _run(world)
     assert (again.done, again.failed) == (1, 0)
     assert world.emulator.state()["records"]["Calls"] == 1
+
+
+def test_a_dead_runners_late_write_is_adopted_not_written_again(zoho_world: w.World) -> None:
+    """A runner sends a Note and a Task and dies; Zoho, busy, applies them only after the runner's lease ran out.
+    The next runner must not look them up (and find nothing) before they can no longer land: it takes the
+    actions over only once ``uncertain_settle_seconds`` passed after the lease, and then adopts both."""
+    world = zoho_world
+    person = world.people[0]
+    world.store([w.reply(world.ghl_id[person], 1)])
+    rules = TrackingRules(convert=False)
+    TrackingWorker(world.engine, planners=[rules_planner(rules)]).drain()
+    zoho = world.zoho()
+    settle = 3.0
+    tracking = world.settings.tracking.model_copy(update={"uncertain_settle_seconds": settle})
+    runner = action_runner(world.engine, world.settings.model_copy(update={"tracking": tracking}), zoho)
+    with world.engine.begin() as connection:
+        claimed = actions_repo.claim(connection, worker="doomed", limit=10, lease=timedelta(seconds=0.3))
+    started = time.monotonic()
+    late_writes = []
+    for action in claimed:
+        handler = runner.registry.get(action.kind)
+        assert handler is not None
+        target = handler.target(action, runner.context)
+        with world.engine.begin() as connection:
+            actions_repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
+        late_writes.append((handler, action, target))
+    time.sleep(0.5)  # the lease ran out; the requests are still queued in Zoho
+    early = runner.run_once()
+    assert early.claimed == 0
+    for handler, action, target in late_writes:  # now Zoho applies them
+        handler.perform(action, target, runner.context)
+    time.sleep(max(0.0, 0.3 + settle + 0.1 - (time.monotonic() - started)))
+    tally = runner.drain()
+    zoho.close()
+    assert (tally.adopted, tally.done) == (2, 2)
+    state = world.emulator.state()
+    assert (state["records"]["Notes"], state["records"]["Tasks"]) == (1, 1)
+    assert {a["state"] for a in _actions(world)} == {"done"}
+
+
+def test_an_earlier_note_is_found_past_the_first_page_of_the_records_notes(zoho_world: w.World) -> None:
+    world = zoho_world
+    person = world.people[0]
+    world.store([w.reply(world.ghl_id[person], 1)])
+    TrackingWorker(world.engine, planners=[rules_planner(TrackingRules(convert=False, reply_task=False))]).drain()
+    zoho = world.zoho()
+    runner = action_runner(world.engine, world.settings, zoho)
+    with world.engine.begin() as connection:
+        [action] = actions_repo.claim(connection, worker="doomed", limit=1, lease=timedelta(seconds=1))
+    handler = runner.registry.get(action.kind)
+    assert handler is not None
+    lead = world.lead(person)
+    handler.perform(action, lead, runner.context)  # the oldest note: the last page, newest first
+    parent = {"module": {"api_name": "Leads"}, "id": lead.id}
+    for start in range(0, 230, 100):
+        made = zoho.module("Notes").insert(
+            [{"Note_Content": f"other {n}", "Parent_Id": parent} for n in range(start, min(230, start + 100))]
+        )
+        assert all(result.ok for result in made)
+    found = handler.find(action, lead, runner.context)
+    zoho.close()
+    assert found is not None
+    assert world.emulator.state()["records"]["Notes"] == 231

@@ -25,6 +25,7 @@ from leadflow.tracking.actions import (
     ActionRow,
     ActionRunner,
     NewAction,
+    NotYet,
     Outcome,
     RetryPolicy,
     action_key,
@@ -105,6 +106,7 @@ def test_a_runner_adopts_lost_writes_and_fails_refused_ones(database_url: str, c
         ActionRegistry([handler]),
         context,
         policy=RetryPolicy(max_attempts=3, base_seconds=0.0),
+        settle=timedelta(0),  # the lost answers here come from no request still on its way
         concurrency=concurrency,
     )
     tally = runner.drain()
@@ -331,3 +333,174 @@ def test_a_runner_keeps_its_lease_while_it_works(database_url: str) -> None:
         lease=timedelta(seconds=0.3),
     )
     assert runner.run_once().done == 2
+
+
+def test_a_lease_is_renewed_for_the_batch_at_work_only(database_url: str) -> None:
+    """An action a runner left in flight by a crash of its own (a store error after its call) must run out and be
+    looked up, not be kept in flight by every later batch of that runner."""
+    engine = open_store(database_url)
+    _queue(engine, NewAction("note", "e1", "p1"), NewAction("note", "e2", "p2"))
+    with engine.begin() as connection:
+        left, working = repo.claim(connection, worker="w", limit=2, lease=timedelta(seconds=-1))
+        assert repo.renew_lease(connection, worker="w", lease=LEASE, ids=[working.id]) == 1
+        retaken = repo.claim(connection, worker="v", limit=2, lease=LEASE)
+    assert [(x.id, x.uncertain) for x in retaken] == [(left.id, True)]
+
+
+def test_an_abandoned_action_is_taken_over_only_once_its_last_request_can_no_longer_land(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("note", "e1", "p1"), NewAction("task", "e2", "p1"), NewAction("note", "e3", "p2"))
+    with engine.begin() as connection:
+        [dead, _, _] = repo.claim(connection, worker="dead", limit=3, lease=LEASE)
+    # p1's first action: its runner died 10 s ago (its lease ran out); its request may still be inside Zoho
+    a = repo.tracking_actions.c
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(repo.tracking_actions)
+            .where(a.claimed_by == "dead")
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=10))
+        )
+        connection.execute(sa.update(repo.tracking_actions).where(a.id != dead.id).values(state=repo.PENDING))
+    with engine.begin() as connection:
+        early = repo.claim(connection, worker="b", limit=10, lease=LEASE, settle=timedelta(seconds=60))
+    # neither the abandoned action nor its person's next one: only the other person's
+    assert [(x.kind, x.golden_person_id) for x in early] == [("note", "p2")]
+    with engine.begin() as connection:
+        late = repo.claim(connection, worker="c", limit=10, lease=LEASE, settle=timedelta(seconds=5))
+    assert [(x.id, x.uncertain) for x in late] == [(dead.id, True), (dead.id + 1, False)]
+
+
+class _LostThenRefused(ActionHandler):
+    """Loses the first answer (the request may still land), then is throttled, then writes."""
+
+    kind = "lost"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        self.calls += 1
+        if self.calls == 1:
+            raise ResponseLost("no answer within the read timeout")
+        if self.calls == 2:
+            raise RateLimited("too many requests", status=429)
+        return Outcome.done("written")
+
+
+def test_an_uncertain_attempt_is_retried_only_after_the_settle_time(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("lost", "e1", "p1"))
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([_LostThenRefused()]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        policy=RetryPolicy(base_seconds=0.01),
+        settle=timedelta(seconds=45),
+    )
+    before = datetime.now(UTC)
+    assert runner.run_once().retried == 1
+    with engine.connect() as connection:
+        [row] = repo.actions_of(connection)
+    assert row["check_first"] is True
+    assert _utc(row["next_attempt_at"]) >= before + timedelta(seconds=45)  # not 0.01 s: the request may land
+    with engine.begin() as connection:  # the settle time passes
+        connection.execute(sa.update(repo.tracking_actions).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    before = datetime.now(UTC)
+    assert runner.run_once().retried == 1  # throttled: surely not sent, so the short backoff
+    with engine.connect() as connection:
+        [row] = repo.actions_of(connection)
+    assert row["check_first"] is True  # the first attempt is still to be looked up
+    assert _utc(row["next_attempt_at"]) < before + timedelta(seconds=5)
+
+
+class _NotSyncedYet(ActionHandler):
+    kind = "later"
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        raise NotYet("the person has no Zoho record yet")
+
+
+def test_an_action_not_possible_yet_waits_pending_not_in_flight(database_url: str) -> None:
+    engine = open_store(database_url)
+    _queue(engine, NewAction("later", "e1", "p1"), NewAction("later", "e2", "p1"))
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([_NotSyncedYet()]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        policy=RetryPolicy(not_yet_seconds=30),
+    )
+    before = datetime.now(UTC)
+    tally = runner.run_once()
+    assert (tally.waiting, tally.held_back, tally.failed) == (1, 1, 0)
+    with engine.connect() as connection:
+        rows = repo.actions_of(connection)
+    assert [(r["state"], r["error_code"], r["check_first"]) for r in rows] == [
+        (repo.PENDING, "NOT_YET", False),
+        (repo.PENDING, None, False),
+    ]
+    assert _utc(rows[0]["next_attempt_at"]) >= before + timedelta(seconds=30)
+    assert rows[0]["claimed_by"] is None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_a_later_action_never_overtakes_one_another_runner_is_claiming(postgres_url: str) -> None:
+    """On PostgreSQL ``SKIP LOCKED`` passes over the rows another runner's claim holds: that person's later
+    actions must wait, not be taken alongside (a Note racing its Lead's conversion)."""
+    engine = open_store(postgres_url)
+    _queue(engine, NewAction("convert", "e1", "p1"), NewAction("note", "e2", "p1"), NewAction("note", "e3", "p2"))
+    with engine.connect() as first, engine.connect() as second, first.begin():
+        [mine] = repo.claim(first, worker="a", limit=1, lease=LEASE)  # still uncommitted: its row is locked
+        with second.begin():
+            theirs = repo.claim(second, worker="b", limit=10, lease=LEASE)
+    assert (mine.kind, mine.golden_person_id) == ("convert", "p1")
+    assert [(x.kind, x.golden_person_id) for x in theirs] == [("note", "p2")]
+
+
+class _SlowOnce(ActionHandler):
+    kind = "slow_once"
+
+    def __init__(self) -> None:
+        self.performed: list[str] = []
+
+    def target(self, action: ActionRow, context: ActionContext) -> RecordRef:
+        return RecordRef("Leads", action.golden_person_id)
+
+    def perform(self, action: ActionRow, target: RecordRef, context: ActionContext) -> Outcome:
+        self.performed.append(action.golden_person_id)
+        time.sleep(0.6)  # longer than the lease, whose renewals fail
+        return Outcome.done(None)
+
+
+def test_a_runner_whose_lease_may_have_run_out_performs_nothing_more(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its renewals failing (the store unreachable), a runner cannot know whether another took its actions over:
+    it sends nothing more of the batch; the rest stays in flight and is taken over, looked up first, later."""
+    engine = open_store(database_url)
+    _queue(engine, NewAction("slow_once", "e1", "p1"), NewAction("slow_once", "e2", "p2"))
+    handler = _SlowOnce()
+
+    def unreachable(*args: object, **kwargs: object) -> int:
+        raise sa.exc.OperationalError("update", {}, Exception("the store is unreachable"))
+
+    monkeypatch.setattr(repo, "renew_lease", unreachable)
+    runner = ActionRunner(
+        engine,
+        ActionRegistry([handler]),
+        ActionContext(engine, zoho=None),  # type: ignore[arg-type]
+        lease=timedelta(seconds=0.3),
+        settle=timedelta(0),
+        concurrency=1,
+    )
+    tally = runner.run_once()
+    assert (tally.done, handler.performed) == (1, ["p1"])
+    with engine.begin() as connection:
+        [left] = repo.claim(connection, worker="next", limit=10, lease=LEASE)
+    assert (left.golden_person_id, left.uncertain) == ("p2", True)

@@ -52,12 +52,15 @@ MIX = {
 }
 # Zoho records each action kind writes, and the related list it is found in (stage moves: see _assert_stages).
 WRITES = {"note": "Notes", "task": "Tasks", "call": "Calls", "meeting": "Events"}
+# uncertain_settle_seconds: a killed worker's last request can still be queued in the (loaded) emulator when its
+# lease runs out; its action is looked up only once that request has landed, else the look-up misses it.
 # sync_after_rescore off: this test is about the actions, so the kills and the injected faults should land on
 # them; the sync after a re-score is the sync engine's, whose own fault test is tests/sync/test_two_target_faults.py
 CONFIG = """
 [tracking]
 sync_after_rescore = false
 lease_seconds = 2
+uncertain_settle_seconds = 5
 action_max_attempts = 60
 action_retry_seconds = 0.2
 
@@ -299,16 +302,21 @@ def _assert_exactly_once(
             record = zoho.module(module).get(record_id, fields=["Email_Opt_Out"])
             assert record is not None
             assert record["Email_Opt_Out"] is True, (person, links[person])
-        # the activities hang on the record they were written on: the Lead, or the Contact after the conversion
-        notes_on = Counter(a["module"] for a in actions if a["kind"] == "note")
-        assert notes_on["Leads"] > 0
-        assert notes_on["Contacts"] > 0
-        for module in ("Leads", "Contacts"):
-            for some in [a for a in actions if a["kind"] == "note" and a["module"] == module][:20]:
-                if module == "Contacts":
-                    assert links[some["golden_person_id"]] == f"Contacts:{some['record_id']}"
-                notes = zoho.activities.notes(RecordRef(module, some["record_id"]))
-                assert any(marker(some["key"]) in str(n.get("Note_Content")) for n in notes), (module, some)
+        # the notes were written on the Lead, or on the Contact after the conversion; a Lead's notes moved to its
+        # Contact when it was converted later (as in Zoho): each is now on the person's current record
+        notes = [a for a in actions if a["kind"] == "note"]
+        assert Counter(a["module"] for a in notes)["Leads"] > 0
+        on_contacts = [a for a in notes if a["module"] == "Contacts"]
+        on_leads = [a for a in notes if a["module"] == "Leads" and a["golden_person_id"] not in converted]
+        moved = [a for a in notes if a["module"] == "Leads" and a["golden_person_id"] in converted]
+        assert on_contacts
+        assert moved
+        for some in on_leads[:15] + on_contacts[:15] + moved[:15]:
+            if some["module"] == "Contacts":
+                assert links[some["golden_person_id"]] == f"Contacts:{some['record_id']}"
+            module, _, record_id = links[some["golden_person_id"]].partition(":")
+            found = zoho.activities.notes(RecordRef(module, record_id))
+            assert any(marker(some["key"]) in str(n.get("Note_Content")) for n in found), (module, some)
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -111,6 +111,13 @@ class TrackingSettings(Section):
     lease_seconds: int = Field(
         120, ge=1, description="A worker's claim on events and actions; past it another worker takes them over"
     )
+    uncertain_settle_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="An uncertain Zoho write (its worker died, its answer was lost or timed out) may still land this"
+        " long after its sender gave up: an abandoned action is taken over, and an uncertain one looked up in Zoho,"
+        " only once it has passed (the client's read timeout, 60 s, is a fair bound)",
+    )
     action_max_attempts: int = Field(6, ge=1, description="Attempts at a Zoho action before it is marked failed")
     action_retry_seconds: float = Field(
         5.0, gt=0, description="Wait before retrying a failed action (doubling each attempt, at most 10 minutes)"

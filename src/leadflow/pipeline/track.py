@@ -317,6 +317,7 @@ def action_runner(
         ActionContext(engine, zoho, dict(services or {})),
         worker_id=worker_id,
         lease=timedelta(seconds=t.lease_seconds),
+        settle=timedelta(seconds=t.uncertain_settle_seconds),
         policy=ActionRetryPolicy(max_attempts=t.action_max_attempts, base_seconds=t.action_retry_seconds),
         before_batch=fresh_scores,
         concurrency=t.action_concurrency,

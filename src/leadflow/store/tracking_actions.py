@@ -79,18 +79,28 @@ def enqueue(connection: Connection, *, actions: Iterable[Mapping[str, Any]]) -> 
     return new
 
 
-def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) -> list[ActionRow]:
-    """Take actions that are due (and any whose runner's lease ran out) for ``worker``, oldest first.
+def claim(
+    connection: Connection, *, worker: str, limit: int, lease: timedelta, settle: timedelta = timedelta(0)
+) -> list[ActionRow]:
+    """Take actions that are due (and any whose runner's lease ran out ``settle`` ago) for ``worker``, oldest first.
 
-    A person with an action in flight under a live lease is left alone, and an action waits while an earlier
-    one of its person waits for its retry (a person's actions take effect in order); on
+    A person with an action in flight under a live (or not yet settled) lease is left alone, and an action waits
+    while an earlier one of its person waits for its retry (a person's actions take effect in order); on
     PostgreSQL the candidates are locked with ``SKIP LOCKED`` so several runners share the queue. An action
     taken over from a dead runner comes back ``uncertain``. Committed with the caller's transaction.
+
+    ``settle``: a dead runner's last request may still be on its way through Zoho after the runner died; its
+    action is taken over (and looked up) only once that request can no longer land, else the look-up misses it
+    and the action is written twice.
     """
     now = utcnow()
     a = tracking_actions.c
-    busy = select(a.golden_person_id).where(a.state == IN_FLIGHT, a.lease_until >= now).scalar_subquery()
-    due = or_(and_(a.state == PENDING, a.next_attempt_at <= now), and_(a.state == IN_FLIGHT, a.lease_until < now))
+    abandoned_before = now - settle
+    busy = select(a.golden_person_id).where(a.state == IN_FLIGHT, a.lease_until >= abandoned_before).scalar_subquery()
+    due = or_(
+        and_(a.state == PENDING, a.next_attempt_at <= now),
+        and_(a.state == IN_FLIGHT, a.lease_until < abandoned_before),
+    )
     # A person's actions take effect in order: none overtakes an earlier one waiting for its retry (a Note must
     # not land on a Lead whose conversion is still to be confirmed, an opt-out must reach the Contact).
     e = tracking_actions.alias("earlier").c
@@ -99,10 +109,17 @@ def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) 
         .where(e.golden_person_id == a.golden_person_id, e.id < a.id, e.state == PENDING, e.next_attempt_at > now)
         .exists()
     )
-    query = select(a.id, a.state).where(due, a.golden_person_id.not_in(busy), ~held_back).order_by(a.id).limit(limit)
+    query = (
+        select(a.id, a.state, a.golden_person_id)
+        .where(due, a.golden_person_id.not_in(busy), ~held_back)
+        .order_by(a.id)
+        .limit(limit)
+    )
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     found = connection.execute(query).all()
+    if found and connection.dialect.name == "postgresql":
+        found = _first_of_each_person(connection, found)
     if not found:
         return []
     ids = [int(row.id) for row in found]
@@ -131,6 +148,22 @@ def claim(connection: Connection, *, worker: str, limit: int, lease: timedelta) 
         )
         for row in rows
     ]
+
+
+def _first_of_each_person(connection: Connection, found: Sequence[Any]) -> list[Any]:
+    """The candidates less those of a person with an earlier unfinished action not among them: ``SKIP LOCKED``
+    passed over it because another runner is claiming it right now, and a later one must not overtake it."""
+    a = tracking_actions.c
+    first: dict[str, int] = {}
+    for row in found:
+        first[row.golden_person_id] = min(first.get(row.golden_person_id, int(row.id)), int(row.id))
+    earlier = [and_(a.golden_person_id == person, a.id < start) for person, start in first.items()]
+    overtaking = set(
+        connection.execute(
+            select(a.golden_person_id).where(or_(*earlier), a.state.in_([PENDING, IN_FLIGHT])).distinct()
+        ).scalars()
+    )
+    return [row for row in found if row.golden_person_id not in overtaking]
 
 
 def set_target(connection: Connection, *, action_id: int, module: str, record_id: str) -> None:
@@ -205,14 +238,14 @@ def attempt_failed(
     connection.execute(update(tracking_actions).where(a.id == action_id).values(**values))
 
 
-def renew_lease(connection: Connection, *, worker: str, lease: timedelta) -> int:
-    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working); how many."""
+def renew_lease(connection: Connection, *, worker: str, lease: timedelta, ids: Sequence[int] | None = None) -> int:
+    """Extend the lease on the actions ``worker`` still has in flight (it is alive and working), of those ``ids``
+    when given (the batch it is performing: one it left in flight by a crash of its own must run out); how many."""
     a = tracking_actions.c
-    result = connection.execute(
-        update(tracking_actions)
-        .where(a.claimed_by == worker, a.state == IN_FLIGHT)
-        .values(lease_until=utcnow() + lease)
-    )
+    mine = and_(a.claimed_by == worker, a.state == IN_FLIGHT)
+    if ids is not None:
+        mine = and_(mine, a.id.in_(list(ids)))
+    result = connection.execute(update(tracking_actions).where(mine).values(lease_until=utcnow() + lease))
     return int(result.rowcount or 0)
 
 

@@ -6,7 +6,9 @@ transaction that stores the event, so an event never loses its actions and a rep
 :class:`ActionRunner` claims due actions under a lease and performs each through the :class:`ActionHandler`
 registered for its kind. Zoho has no idempotency key, so before re-performing an action whose earlier attempt
 is uncertain (its runner died, the answer was lost, a 5xx or a timeout) the runner asks the handler to find
-that attempt's effect in Zoho (``find``: e.g. the ``[leadflow:<key>]`` marker in a Note) and adopts it.
+that attempt's effect in Zoho (``find``: e.g. the ``[leadflow:<key>]`` marker in a Note) and adopts it. A request
+can still land after its sender died or gave up waiting, so that look-up (and the take-over of a dead runner's
+action) waits ``settle`` after the attempt, and a runner unsure of its lease sends nothing more.
 
 Adding a kind of action (e.g. a Deal stage move)::
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -277,6 +280,10 @@ _SURELY_NOT_SENT = (RateLimited, Unreachable, AuthError, CreditBudgetExceeded)
 _PERMANENT = (ValidationFailed, InputError)
 
 
+class _LeaseLost(Exception):
+    """The runner can no longer be sure it holds its batch's lease: it performs nothing more of it."""
+
+
 class ActionRunner:
     """Claims due actions and performs each once.
 
@@ -294,6 +301,7 @@ class ActionRunner:
         *,
         worker_id: str | None = None,
         lease: timedelta = timedelta(minutes=2),
+        settle: timedelta = timedelta(seconds=60),
         policy: RetryPolicy | None = None,
         before_batch: Callable[[Sequence[ActionRow]], None] | None = None,
         concurrency: int = 1,
@@ -303,19 +311,23 @@ class ActionRunner:
         self.context = context
         self.worker_id = worker_id or f"actions-{uuid.uuid4().hex[:12]}"
         self.lease = lease
+        self.settle = settle
         self.policy = policy or RetryPolicy()
         self.before_batch = before_batch
         self.concurrency = max(1, concurrency)
+        self._lease_ends = 0.0  # time.monotonic() until which this runner's batch surely holds its lease
         self.log = get_logger(__name__)
 
     def run_once(self, limit: int = 100) -> ActionTally:
         """Claim up to ``limit`` due actions and perform them."""
+        claimed_at = time.monotonic()  # before the claim: the lease surely runs at least this long
         with self.engine.begin() as connection:
-            claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease)
+            claimed = repo.claim(connection, worker=self.worker_id, limit=limit, lease=self.lease, settle=self.settle)
         tally = ActionTally(claimed=len(claimed))
         if not claimed:
             return tally
-        with self._lease_kept():
+        self._lease_ends = claimed_at + self.lease.total_seconds()
+        with self._lease_kept([action.id for action in claimed]):
             for result in self._perform(claimed):
                 result.claimed = 0
                 tally.add(result)
@@ -344,7 +356,12 @@ class ActionRunner:
         def run_group(group: list[ActionRow]) -> ActionTally:
             done = ActionTally()
             for position, action in enumerate(group):
-                if not self._run(action, done, targets.get(action.id, (action.module, action.record_id))):
+                try:
+                    performed = self._run(action, done, targets.get(action.id, (action.module, action.record_id)))
+                except _LeaseLost as exc:  # the rest of the group stays in flight: taken over once the lease settles
+                    self.log.warning("tracking.lease_lost", error=str(exc))
+                    break
+                if not performed:
                     rest = [later.id for later in group[position + 1 :]]
                     with self.engine.begin() as connection:  # they wait for this one's retry, in order
                         repo.unclaim(connection, ids=rest)
@@ -381,17 +398,19 @@ class ActionRunner:
         return total
 
     @contextmanager
-    def _lease_kept(self) -> Iterator[None]:
-        """Renew the lease on this runner's actions while a batch runs (a slow Zoho, a long Retry-After), so no
-        other runner takes them over as abandoned while they are still being performed."""
+    def _lease_kept(self, ids: Sequence[int]) -> Iterator[None]:
+        """Renew the lease on the batch's actions while it runs (a slow Zoho, a long Retry-After), so no other
+        runner takes them over as abandoned while they are still being performed."""
         stop = threading.Event()
         every = max(0.05, self.lease.total_seconds() / 3)
 
         def renew() -> None:
             while not stop.wait(every):
                 try:
+                    started = time.monotonic()
                     with self.engine.begin() as connection:
-                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease)
+                        repo.renew_lease(connection, worker=self.worker_id, lease=self.lease, ids=ids)
+                    self._lease_ends = started + self.lease.total_seconds()
                 except Exception as exc:  # the next renewal tries again; the lease is three renewals long
                     self.log.warning("tracking.lease_renewal_failed", error=str(exc))
 
@@ -466,10 +485,16 @@ class ActionRunner:
                         outcome.store,
                     )
             if outcome is None:
+                if time.monotonic() >= self._lease_ends:
+                    # another runner may take the action over (and look it up) once the lease has run out and
+                    # settled: a call sent now could land after that look-up
+                    raise _LeaseLost(f"the lease ran out (renewals failed) before {action.key} was performed")
                 if (target.module, target.id) != recorded:
                     with self.engine.begin() as connection:  # before the call: a later look-up knows where to look
                         repo.set_target(connection, action_id=action.id, module=target.module, record_id=target.id)
                 outcome = handler.perform(action, target, self.context)
+        except _LeaseLost:
+            raise
         except NotYet as exc:
             with self.engine.begin() as connection:
                 if action.attempts >= self.policy.max_attempts:
@@ -478,16 +503,11 @@ class ActionRunner:
                     )
                     tally.failed += 1
                     return True
-                    retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
-                    repo.attempt_failed(
-                        connection,
-                        action_id=action.id,
-                        code="NOT_YET",
-                        error=str(exc),
-                        uncertain=False,
-                        retry_at=retry_at,
-                    )
-                    tally.waiting += 1
+                retry_at = self.context.clock() + timedelta(seconds=self.policy.not_yet_seconds)
+                repo.attempt_failed(
+                    connection, action_id=action.id, code="NOT_YET", error=str(exc), uncertain=False, retry_at=retry_at
+                )
+                tally.waiting += 1
             return False
         except (ApiError, LeadflowError) as exc:
             code = exc.vendor_code if isinstance(exc, ApiError) else None
@@ -522,6 +542,9 @@ class ActionRunner:
     ) -> bool:
         give_up = final or action.attempts >= self.policy.max_attempts
         retry_at = None if give_up else self.context.clock() + self.policy.delay(action.attempts)
+        if retry_at is not None and uncertain:
+            # the request may still be on its way through Zoho: a look-up before it lands would miss it
+            retry_at = max(retry_at, self.context.clock() + self.settle)
         with self.engine.begin() as connection:
             repo.attempt_failed(
                 connection, action_id=action.id, code=code, error=error, uncertain=uncertain, retry_at=retry_at

@@ -145,3 +145,36 @@ def test_metadata_shapes_per_version(api: TestClient) -> None:
     assert v2_lists[0]["module"] == "Notes"
     v8_lists = api.get("/crm/v8/settings/related_lists", params={"module": "Deals"}).json()["related_lists"]
     assert v8_lists[0]["module"]["api_name"] == "Notes"
+
+
+def test_converting_a_lead_carries_its_notes_and_activities_to_the_contact_and_deal(api: TestClient) -> None:
+    """As in Zoho: on conversion the Lead's Notes move to the Contact, its Tasks, Calls and Events to the Contact
+    (Who_Id) and the Deal made (What_Id); the converted Lead keeps none of them."""
+    lead = _create(api, "Leads", {"Last_Name": "Moved", "Company": "Carry Co", "Email": "moved@carry.example"})
+    other = _create(api, "Leads", {"Last_Name": "Stays"})
+    _create(api, "Notes", {"Note_Content": "on the lead", "Parent_Id": {"module": {"api_name": "Leads"}, "id": lead}})
+    _create(api, "Notes", {"Note_Content": "not moved", "Parent_Id": {"module": {"api_name": "Leads"}, "id": other}})
+    _create(api, "Tasks", {"Subject": "Follow up", "What_Id": {"id": lead}, "$se_module": "Leads"})
+    call = {
+        "Subject": "Intro",
+        "Call_Type": "Inbound",
+        "Call_Start_Time": "2026-12-01T09:00:00+00:00",
+        "Call_Duration": "00:05",
+        "What_Id": {"id": lead},
+        "$se_module": "Leads",
+    }
+    _create(api, "Calls", call)
+    body = {"data": [{"Deals": {"Deal_Name": "Carry", "Stage": "Qualification", "Closing_Date": "2026-12-31"}}]}
+    reply = api.post(f"/crm/v8/Leads/{lead}/actions/convert", json=body)
+    assert reply.status_code == 200, reply.json()
+    details = reply.json()["data"][0]["details"]
+    contact, deal = details["Contacts"]["id"], details["Deals"]["id"]
+    notes = api.get(f"/crm/v8/Contacts/{contact}/Notes", params={"fields": "Note_Content"}).json()["data"]
+    assert [note["Note_Content"] for note in notes] == ["on the lead"]
+    for module, subject in (("Tasks", "Follow up"), ("Calls", "Intro")):
+        on_contact = api.get(f"/crm/v8/Contacts/{contact}/{module}", params={"fields": "Subject"}).json()["data"]
+        on_deal = api.get(f"/crm/v8/Deals/{deal}/{module}", params={"fields": "Subject"}).json()["data"]
+        assert [row["Subject"] for row in on_contact] == [row["Subject"] for row in on_deal] == [subject]
+        assert api.get(f"/crm/v8/Leads/{lead}/{module}").status_code == 204
+    assert api.get(f"/crm/v8/Leads/{lead}/Notes").status_code == 204
+    assert len(api.get(f"/crm/v8/Leads/{other}/Notes").json()["data"]) == 1

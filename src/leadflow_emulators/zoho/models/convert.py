@@ -1,5 +1,6 @@
 """The convert layer of the Zoho backend: a Lead becomes a Contact, an Account (found by name or created)
-and optionally a Deal, as ``POST /Leads/{id}/actions/convert`` does.
+and optionally a Deal, as ``POST /Leads/{id}/actions/convert`` does. As in Zoho, the Lead's Notes move to the
+Contact and its Tasks, Calls and Events to the Contact and the new Deal (else the Account).
 
 Example:
     >>> from leadflow_emulators.zoho.models.backend import ZohoBackend
@@ -15,6 +16,7 @@ from typing import Any
 
 from leadflow_emulators.common.clock import iso
 from leadflow_emulators.zoho.exceptions import ZohoError
+from leadflow_emulators.zoho.models.activities import ACTIVITY_MODULES
 from leadflow_emulators.zoho.models.tags import TagsLayer
 
 
@@ -48,6 +50,9 @@ class ConvertLayer(TagsLayer):
                 deal_meta = self._modules["Deals"]
                 changes = self._clean(deal_meta, deal_row, 0, creating=True)
                 deal_id = self._create(deal_meta, changes, uid)["id"]
+            self._carry_related(
+                str(lead["id"]), contact_id, deal_id or account_id, "Deals" if deal_id else "Accounts", uid
+            )
             carry = spec.get("carry_over_tags") or {}
             for module, new_id in (("Contacts", contact_id), ("Accounts", account_id), ("Deals", deal_id)):
                 names = carry.get(module) if isinstance(carry, dict) else None
@@ -69,6 +74,28 @@ class ConvertLayer(TagsLayer):
                 "Accounts": ref("Accounts", account_id),
                 "Deals": ref("Deals", deal_id),
             }
+
+    def _carry_related(self, lead_id: str, contact_id: str, what_id: str | None, what_module: str, uid: str) -> None:
+        """What hung on the Lead moves with the conversion, as in Zoho: its Notes to the Contact; its Tasks, Calls
+        and Events to the Contact (``Who_Id``) and the Deal made (else the Account) (``What_Id``)."""
+        for note_id in self.find("Notes", "Parent_Id", lead_id):
+            note = self._records["Notes"].live.get(note_id)
+            parent = (note or {}).get("Parent_Id") or {}
+            if note is not None and (parent.get("module") or {}).get("api_name") == "Leads":
+                moved = {"id": contact_id, "module": {"api_name": "Contacts"}}
+                self._modify(self._modules["Notes"], note_id, {"Parent_Id": moved}, uid)
+        for module in ACTIVITY_MODULES:
+            for activity_id in self.find(module, "What_Id", lead_id):
+                activity = self._records[module].live.get(activity_id)
+                if activity is None or activity.get("$se_module") != "Leads":
+                    continue
+                changes: dict[str, Any] = {"Who_Id": {"id": contact_id}}
+                changes.update(
+                    {"What_Id": {"id": what_id}, "$se_module": what_module}
+                    if what_id
+                    else {"What_Id": None, "$se_module": None}
+                )
+                self._modify(self._modules[module], activity_id, changes, uid)
 
     def _ref_id(self, value: Any) -> str | None:
         if isinstance(value, dict):
