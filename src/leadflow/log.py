@@ -7,11 +7,12 @@ text (``Zoho-oauthtoken ...``, ``Bearer ...``, ``refresh_token=...``) are replac
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
 from collections.abc import Iterable, MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 from pydantic import SecretStr
@@ -71,7 +72,7 @@ def configure_logging(*, level: str = "info", json_output: bool | None = None, s
 
     ``json_output=None`` picks JSON when ``stream`` is not a terminal.
     """
-    out = stream or sys.stderr
+    out: TextIO = stream or cast(TextIO, _CurrentStderr())
     use_json = (not out.isatty()) if json_output is None else json_output
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     shared: list[Any] = [
@@ -93,6 +94,20 @@ def configure_logging(*, level: str = "info", json_output: bool | None = None, s
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(max(numeric_level, logging.WARNING))
+
+
+class _CurrentStderr(io.TextIOBase):
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was set up: a stream swapped in for a
+    while (a test runner's capture, a redirected CLI call) and closed after must not take the logs with it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -155,23 +155,23 @@ def test_ingest_summary_uses_thousands_separators(tmp_path: Path) -> None:
 
 
 def test_progress_counts_rows_with_a_rate_and_stages_name_their_steps(tmp_path: Path) -> None:
-    write_apollo(tmp_path / "a.csv", 12_000)
+    write_apollo(tmp_path / "a.csv", 4_000)
     terminal = {"TTY_COMPATIBLE": "1", "LEADFLOW_INGEST_CHUNK_ROWS": "1000"}  # rich draws bars as on a terminal
     ingested = run(["ingest", "a.csv"], tmp_path, **terminal)
     assert ingested.returncode == 0, ingested.stderr
-    assert "12,000 rows" in ingested.stdout  # rows, not bytes
+    assert "4,000 rows" in ingested.stdout  # rows, not bytes
     assert "/s" in ingested.stdout
     assert " MB" not in ingested.stdout
     assert " kB" not in ingested.stdout
 
     resolved = run(["resolve"], tmp_path)
     assert resolved.returncode == 0, resolved.stderr
-    assert "resolve: matching 12,000 records" in resolved.stdout
+    assert "resolve: matching 4,000 records" in resolved.stdout
     assert "golden people: one record per real person" in resolved.stdout
     scored = run(["score"], tmp_path)
     assert scored.returncode == 0, scored.stderr
-    assert "score: scoring 12,000 golden people" in scored.stdout
-    assert "scored 12,000 records" in scored.stdout
+    assert "score: scoring 4,000 golden people" in scored.stdout
+    assert "scored 4,000 records" in scored.stdout
 
 
 def test_a_mapping_given_with_another_format_is_refused_not_ignored(tmp_path: Path) -> None:
