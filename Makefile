@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/leadflow demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
