@@ -65,7 +65,9 @@ def _table(name: str, *, with_sources: bool) -> Table:
             Column("first_code", Integer),  # KIND_CODES of the person's first and last ingested row
             Column("last_code", Integer),
         ]
-    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    # SQLite: keyed by the person itself (no rowid b-tree beside the key's index), so each insert, upsert and look-up
+    # touches one b-tree.
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 
 
 def _upsert(connection: Connection, table: Table, columns: list[str], rows: Any, updates: dict[str, Any]) -> None:
