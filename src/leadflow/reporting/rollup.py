@@ -83,6 +83,7 @@ def person_rollup(
     filters: ReportFilters,
     *,
     with_sources: bool = False,
+    with_deals: bool = True,
     kinds: Sequence[str] = KINDS_TRACKED,
 ) -> Iterator[Table]:
     """A temporary table of the people in scope with an event, an enrolment or a Deal in the period (and, with
@@ -91,18 +92,25 @@ def person_rollup(
     Columns: ``golden_person_id``; ``contacted``, ``engaged``, ``replied``, ``met``, ``converted``, ``bounced``
     (0/1, for the event ``kinds`` read; the rest stay 0); ``deals``, ``amount``, ``won_amount``; with sources
     ``from_<kind>`` (0/1), ``first_code``, ``last_code`` (see :func:`first_source`, :func:`last_source`).
+    Without ``with_deals`` the Deal columns stay 0 (a report that reads none of them skips resolving Deals).
     """
     table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
     table.create(connection)
     try:
-        _fill(connection, filters, table, with_sources=with_sources, kinds=kinds)
+        _fill(connection, filters, table, with_sources=with_sources, with_deals=with_deals, kinds=kinds)
         yield table
     finally:
         table.drop(connection)
 
 
 def _fill(
-    connection: Connection, filters: ReportFilters, table: Table, *, with_sources: bool, kinds: Sequence[str]
+    connection: Connection,
+    filters: ReportFilters,
+    table: Table,
+    *,
+    with_sources: bool,
+    with_deals: bool,
+    kinds: Sequence[str],
 ) -> None:
     period = period_of(filters)
     facts = person_facts(connection, filters, kinds=kinds)
@@ -121,6 +129,14 @@ def _fill(
         select(enrolled, literal(1)).where(enrolment(period), person_filter(connection, filters, enrolled)),
         {"contacted": 1},
     )
+    if with_deals:
+        _fill_deals(connection, filters, table)
+    if with_sources:
+        _fill_sources(connection, filters, table)
+
+
+def _fill_deals(connection: Connection, filters: ReportFilters, table: Table) -> None:
+    period = period_of(filters)
     deals = person_deals()
     won = deals.c.outcome == "won"
     per_person = (
@@ -141,8 +157,6 @@ def _fill(
         per_person,
         {name: (lambda excluded, name=name: excluded[name]) for name in ("deals", "amount", "won_amount")},
     )
-    if with_sources:
-        _fill_sources(connection, filters, table)
 
 
 def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) -> None:
