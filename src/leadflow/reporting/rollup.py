@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    FromClause,
     Integer,
     MetaData,
     String,
@@ -211,11 +212,11 @@ def _kind(code: ColumnElement[Any]) -> ColumnElement[Any]:
     return case(*((code == number, kind) for kind, number in KIND_CODES.items()), else_=literal("other", String))
 
 
-def first_source(table: Table) -> ColumnElement[Any]:
+def first_source(table: FromClause) -> ColumnElement[Any]:
     """The source that touched the person first: a record already in the CRM, else their first ingested row."""
     return case((table.c.from_crm == 1, "crm"), (table.c.first_code.is_not(None), _kind(table.c.first_code)))
 
 
-def last_source(table: Table) -> ColumnElement[Any]:
+def last_source(table: FromClause) -> ColumnElement[Any]:
     """The source that touched the person last: their last ingested row, else the CRM."""
     return case((table.c.last_code.is_not(None), _kind(table.c.last_code)), (table.c.from_crm == 1, "crm"))

@@ -30,9 +30,20 @@ def _touches(connection: Connection, rollup: Table) -> tuple[dict[str, dict[str,
     The rollup is grouped once by which sources each person came from and by their first and last source (a few
     hundred combinations at most); each attribution then adds up the groups it covers.
     """
-    flags = [rollup.c[f"from_{kind}"] for kind in SOURCE_LABELS]
-    keys = [*flags, first_source(rollup).label("first_touch"), last_source(rollup).label("last_touch")]
-    groups = connection.execute(select(*keys, *outcome_sums(rollup)).group_by(*keys)).all()
+    flags = [f"from_{kind}" for kind in SOURCE_LABELS]
+    # Grouped by the stored integers (a cheap sort key); first and last source are named per group afterwards.
+    keys = [rollup.c[name] for name in (*flags, "first_code", "last_code")]
+    names = ["people", "contacted", "replied", "met", "deals", "amount", "won_amount"]
+    grouped = select(*keys, *(sum_.label(name) for sum_, name in zip(outcome_sums(rollup), names, strict=True)))
+    combos = grouped.group_by(*keys).subquery("combos")
+    groups = connection.execute(
+        select(
+            *(combos.c[name] for name in flags),
+            first_source(combos),
+            last_source(combos),
+            *(combos.c[name] for name in names),
+        )
+    ).all()
     width = len(flags)
     touched: dict[str, list[Any]] = {kind: [0] * len(MEASURES) for kind in SOURCE_LABELS}
     first: dict[str, list[Any]] = {}
