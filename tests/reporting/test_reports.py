@@ -270,3 +270,18 @@ def test_reports_on_an_empty_store(database_url: str) -> None:
             assert report.tables
         assert [row["count"] for row in funnel(connection, ReportFilters()).table("funnel").rows] == [0] * 9
     engine.dispose()
+
+
+@pytest.mark.parametrize("filters", [EVERYTHING, ReportFilters(segment="nurture"), ReportFilters(source="crm")])
+def test_reports_repeat_on_one_connection_and_leave_no_scratch_tables(
+    connection: sa.Connection, filters: ReportFilters
+) -> None:
+    """The per-report temporary tables (people in scope, the per-person rollup, the Deals linked to the filtered
+    people) are dropped when a report ends, so the next report on the connection computes its own again."""
+    first = {name: query(connection, filters, now=NOW) for name, query in REPORTS.items()}
+    again = {name: query(connection, filters, now=NOW) for name, query in REPORTS.items()}
+    for name in REPORTS:
+        assert [table.rows for table in again[name].tables] == [table.rows for table in first[name].tables], name
+    assert all(not tables for key, tables in connection.info.items() if key.startswith("leadflow.reporting"))
+    left = sa.inspect(connection).get_temp_table_names() if connection.dialect.name == "sqlite" else []
+    assert not [name for name in left if name.startswith("lf_")]
