@@ -25,11 +25,14 @@ from sqlalchemy import (
     String,
     Table,
     case,
+    cast,
     func,
     insert,
     literal,
+    null,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -98,10 +101,110 @@ def person_rollup(
     table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
     table.create(connection)
     try:
-        _fill(connection, filters, table, with_sources=with_sources, with_deals=with_deals, kinds=kinds)
+        fill = _fill_at_once if is_postgres(connection) else _fill
+        fill(connection, filters, table, with_sources=with_sources, with_deals=with_deals, kinds=kinds)
         yield table
     finally:
         table.drop(connection)
+
+
+def _fill_at_once(
+    connection: Connection,
+    filters: ReportFilters,
+    table: Table,
+    *,
+    with_sources: bool,
+    with_deals: bool,
+    kinds: Sequence[str],
+) -> None:
+    """The whole rollup in one ``INSERT ... SELECT``: every per-person stream (events, enrolments, Deals, source
+    rows, CRM matches) as rows of all the table's columns, combined per person by one aggregate (PostgreSQL hashes
+    it), so no row is written twice. Each stream carries 0 (or NULL) in the columns it does not know; flags combine
+    by MAX, the Deal sums by SUM (one Deal row per person), the first and last source by MIN and MAX of
+    ``id * 8 + kind code`` (see :func:`_fill_sources`).
+
+    Used on PostgreSQL, where the upserts of :func:`_fill` write a new version of a million rows (sources: 18.8 s
+    for the source pass alone at a million people, against 11.4 s for this whole statement). On SQLite, which
+    aggregates by sorting, the upserts cost less CPU (9.1 s against 12.0 s for the sources report).
+    """
+    period = period_of(filters)
+    names = [column.name for column in table.columns if column.name != "golden_person_id"]
+    streams: list[Any] = []
+
+    def row(person: ColumnElement[Any], **values: Any) -> list[ColumnElement[Any]]:
+        out: list[ColumnElement[Any]] = [person.label("golden_person_id")]
+        for name in names:
+            if name in values:
+                out.append(values[name].label(name))
+            elif name in ("first_code", "last_code"):
+                out.append(cast(null(), Integer).label(name))
+            elif name in ("amount", "won_amount"):
+                out.append(literal(0.0, Float).label(name))
+            else:
+                out.append(literal(0, Integer).label(name))
+        return out
+
+    facts = person_facts(connection, filters, kinds=kinds)
+    streams.append(
+        select(*row(facts.c.golden_person_id, **{fact: facts.c[fact] for fact in FACTS})).where(
+            person_filter(connection, filters, facts.c.golden_person_id)
+        )
+    )
+    enrolled = record_tags.c.golden_person_id
+    streams.append(
+        select(*row(enrolled, contacted=literal(1, Integer))).where(
+            enrolment(period), person_filter(connection, filters, enrolled)
+        )
+    )
+    if with_deals:
+        deals = person_deals()
+        won = deals.c.outcome == "won"
+        streams.append(
+            select(
+                *row(
+                    deals.c.golden_person_id,
+                    deals=func.count(func.distinct(deals.c.deal_id)),
+                    amount=cast(func.coalesce(func.sum(deals.c.amount), 0.0), Float),
+                    won_amount=cast(func.coalesce(func.sum(case((won, deals.c.amount), else_=0.0)), 0.0), Float),
+                )
+            )
+            .where(period.bound(deals.c.created_time), person_filter(connection, filters, deals.c.golden_person_id))
+            .group_by(deals.c.golden_person_id)
+        )
+    if with_sources:
+        person = cluster_members.c.golden_person_id
+        code = case(*((source_records.c.source_kind == kind, number) for kind, number in KIND_CODES.items()), else_=0)
+        keyed = source_records.c.id * len_codes() + code
+        came = {
+            f"from_{kind}": func.max(case((source_records.c.source_kind == kind, 1), else_=0)) for kind in FILE_SOURCES
+        }
+        streams.append(
+            select(*row(person, **came, first_code=func.min(keyed), last_code=func.max(keyed)))
+            .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+            .where(person_filter(connection, filters, person))
+            .group_by(person)
+        )
+        matched = crm_cluster_members.c.golden_person_id
+        streams.append(
+            select(*row(matched, from_crm=literal(1, Integer))).where(person_filter(connection, filters, matched))
+        )
+    rows = union_all(*streams).subquery("person_streams")
+
+    def combined(name: str) -> ColumnElement[Any]:
+        if name in ("deals", "amount", "won_amount"):
+            return func.sum(rows.c[name])
+        if name == "first_code":
+            return func.min(rows.c[name]) % len_codes()
+        if name == "last_code":
+            return func.max(rows.c[name]) % len_codes()
+        return func.max(rows.c[name])
+
+    connection.execute(
+        insert(table).from_select(
+            ["golden_person_id", *names],
+            select(rows.c.golden_person_id, *(combined(name) for name in names)).group_by(rows.c.golden_person_id),
+        )
+    )
 
 
 def _fill(
