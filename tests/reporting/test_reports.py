@@ -270,3 +270,35 @@ def test_reports_on_an_empty_store(database_url: str) -> None:
             assert report.tables
         assert [row["count"] for row in funnel(connection, ReportFilters()).table("funnel").rows] == [0] * 9
     engine.dispose()
+
+
+@pytest.mark.parametrize("filters", [EVERYTHING, ReportFilters(segment="nurture"), ReportFilters(source="crm")])
+def test_reports_repeat_on_one_connection_and_leave_no_scratch_tables(
+    connection: sa.Connection, filters: ReportFilters
+) -> None:
+    """The per-report temporary tables (people in scope, the per-person rollup, the Deals linked to the filtered
+    people) are dropped when a report ends, so the next report on the connection computes its own again."""
+    first = {name: query(connection, filters, now=NOW) for name, query in REPORTS.items()}
+    again = {name: query(connection, filters, now=NOW) for name, query in REPORTS.items()}
+    for name in REPORTS:
+        assert [table.rows for table in again[name].tables] == [table.rows for table in first[name].tables], name
+    assert all(not tables for key, tables in connection.info.items() if key.startswith("leadflow.reporting"))
+    left = sa.inspect(connection).get_temp_table_names() if connection.dialect.name == "sqlite" else []
+    assert not [name for name in left if name.startswith("lf_")]
+
+
+@pytest.mark.parametrize("filters", [EVERYTHING, NOVEMBER, ReportFilters(segment="dach"), ReportFilters(source="crm")])
+def test_rollup_fills_agree(connection: sa.Connection, filters: ReportFilters) -> None:
+    """The per-statement fill (used on SQLite) and the single-statement fill (used on PostgreSQL) build the same
+    per-person rollup, on both backends."""
+    from leadflow.reporting import rollup
+
+    built = []
+    for number, fill in enumerate((rollup._fill, rollup._fill_at_once)):
+        table = rollup._table(f"lf_rollup_test_{number}", with_sources=True)
+        table.create(connection)
+        fill(connection, filters, table, with_sources=True, with_deals=True, kinds=rollup.KINDS_TRACKED)
+        built.append(sorted(tuple(row) for row in connection.execute(sa.select(table))))
+        table.drop(connection)
+    assert built[0] == built[1]
+    assert built[0]

@@ -173,7 +173,8 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
     check_filters(filters)
     members = segment_memberships(connection)
     segments = select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("seg")
-    with person_rollup(connection, filters, kinds=(*CONTACT_KINDS, *REPLY_KINDS, *BOUNCE_KINDS)) as rollup:
+    kinds = (*CONTACT_KINDS, *REPLY_KINDS, *BOUNCE_KINDS)
+    with person_rollup(connection, filters, with_deals=False, kinds=kinds) as rollup:
         segment_rates = rates_by(connection, filters, segments, rollup, "segment")
         sequence_rates = rates_by(connection, filters, workflow_groups(connection), rollup, "sequence")
     return Report(

@@ -3,10 +3,15 @@ their stage and how long Deals stay in each stage (from Zoho's Stage_History), w
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select, true
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import ColumnElement, Connection, MetaData, String, and_, case, func, insert, literal, or_, select, true
+from sqlalchemy import Table as SqlTable
 
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.scope import (
@@ -32,20 +37,58 @@ NOTES = (
 )
 
 
+_LINKED_DEALS = "leadflow.reporting.linked_deals"
+
+
+def _people_filters(filters: ReportFilters) -> ReportFilters:
+    return ReportFilters(segment=filters.segment, source=filters.source)
+
+
 def deal_filter(connection: Connection, filters: ReportFilters) -> ColumnElement[bool]:
     """Deals in scope of the owner, segment and source filters."""
     conditions: list[ColumnElement[bool]] = []
     if filters.owner is not None:
         conditions.append(or_(crm_deals.c.owner_id == filters.owner, crm_deals.c.owner_name == filters.owner))
-    people_filters = ReportFilters(segment=filters.segment, source=filters.source)
+    people_filters = _people_filters(filters)
     if narrows_people(people_filters):
-        linked = person_deals()
-        conditions.append(
-            crm_deals.c.crm_id.in_(
-                select(linked.c.deal_id).where(person_filter(connection, people_filters, linked.c.golden_person_id))
-            )
-        )
+        linked: SqlTable | None = connection.info.get(_LINKED_DEALS, {}).get(people_filters)
+        if linked is not None:
+            conditions.append(crm_deals.c.crm_id.in_(select(linked.c.deal_id)))
+        else:
+            conditions.append(crm_deals.c.crm_id.in_(_linked_deal_ids(connection, people_filters)))
     return and_(true(), *conditions)
+
+
+def _linked_deal_ids(connection: Connection, people_filters: ReportFilters) -> Any:
+    linked = person_deals()
+    return select(linked.c.deal_id).where(person_filter(connection, people_filters, linked.c.golden_person_id))
+
+
+@contextmanager
+def linked_deals_in_scope(connection: Connection, filters: ReportFilters) -> Iterator[None]:
+    """Within the block, :func:`deal_filter` reads the Deals linked to the people the segment and source filters
+    leave from a temporary table (the connection's own) filled once here, instead of resolving every Deal's
+    people again in each of the report's statements."""
+    people_filters = _people_filters(filters)
+    made: dict[ReportFilters, SqlTable] = connection.info.setdefault(_LINKED_DEALS, {})
+    if not narrows_people(people_filters) or people_filters in made:
+        yield
+        return
+    table = SqlTable(
+        f"lf_deals_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        SqlColumn("deal_id", String(64), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(connection)
+    try:
+        ids = _linked_deal_ids(connection, people_filters).subquery("linked")
+        connection.execute(insert(table).from_select(["deal_id"], select(ids.c.deal_id).distinct()))
+        made[people_filters] = table
+        yield
+    finally:
+        made.pop(people_filters, None)
+        table.drop(connection)
 
 
 def _stage_order() -> ColumnElement[Any]:
@@ -168,6 +211,9 @@ def pipeline(connection: Connection, filters: ReportFilters, *, now: datetime | 
     """
     check_filters(filters)
     at = now or utcnow()
+    with linked_deals_in_scope(connection, filters):
+        stages = by_stage(connection, filters, at)
+        closed = by_month(connection, filters)
     return Report(
         name="pipeline",
         title="Deal pipeline",
@@ -185,7 +231,7 @@ def pipeline(connection: Connection, filters: ReportFilters, *, now: datetime | 
                     Column("age_days", "Mean age in stage", "duration_days"),
                     Column("days_in_stage", "Mean days per stage", "duration_days"),
                 ),
-                rows=by_stage(connection, filters, at),
+                rows=stages,
                 chart=Chart("bar", x="stage", y=("amount", "weighted_amount")),
             ),
             Table(
@@ -199,7 +245,7 @@ def pipeline(connection: Connection, filters: ReportFilters, *, now: datetime | 
                     Column("lost_amount", "Lost amount", "money"),
                     Column("win_rate", "Win rate", "rate"),
                 ),
-                rows=by_month(connection, filters),
+                rows=closed,
                 chart=Chart("stacked_bar", x="month", y=("won", "lost")),
             ),
         ),

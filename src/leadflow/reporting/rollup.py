@@ -19,16 +19,20 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    FromClause,
     Integer,
     MetaData,
     String,
     Table,
     case,
+    cast,
     func,
     insert,
     literal,
+    null,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -65,7 +69,9 @@ def _table(name: str, *, with_sources: bool) -> Table:
             Column("first_code", Integer),  # KIND_CODES of the person's first and last ingested row
             Column("last_code", Integer),
         ]
-    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    # SQLite: keyed by the person itself (no rowid b-tree beside the key's index), so each insert, upsert and look-up
+    # touches one b-tree.
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 
 
 def _upsert(connection: Connection, table: Table, columns: list[str], rows: Any, updates: dict[str, Any]) -> None:
@@ -81,6 +87,7 @@ def person_rollup(
     filters: ReportFilters,
     *,
     with_sources: bool = False,
+    with_deals: bool = True,
     kinds: Sequence[str] = KINDS_TRACKED,
 ) -> Iterator[Table]:
     """A temporary table of the people in scope with an event, an enrolment or a Deal in the period (and, with
@@ -89,18 +96,127 @@ def person_rollup(
     Columns: ``golden_person_id``; ``contacted``, ``engaged``, ``replied``, ``met``, ``converted``, ``bounced``
     (0/1, for the event ``kinds`` read; the rest stay 0); ``deals``, ``amount``, ``won_amount``; with sources
     ``from_<kind>`` (0/1), ``first_code``, ``last_code`` (see :func:`first_source`, :func:`last_source`).
+    Without ``with_deals`` the Deal columns stay 0 (a report that reads none of them skips resolving Deals).
     """
     table = _table(f"lf_rollup_{uuid.uuid4().hex[:12]}", with_sources=with_sources)
     table.create(connection)
     try:
-        _fill(connection, filters, table, with_sources=with_sources, kinds=kinds)
+        fill = _fill_at_once if with_sources and is_postgres(connection) else _fill
+        fill(connection, filters, table, with_sources=with_sources, with_deals=with_deals, kinds=kinds)
         yield table
     finally:
         table.drop(connection)
 
 
+def _fill_at_once(
+    connection: Connection,
+    filters: ReportFilters,
+    table: Table,
+    *,
+    with_sources: bool,
+    with_deals: bool,
+    kinds: Sequence[str],
+) -> None:
+    """The whole rollup in one ``INSERT ... SELECT``: every per-person stream (events, enrolments, Deals, source
+    rows, CRM matches) as rows of all the table's columns, combined per person by one aggregate (PostgreSQL hashes
+    it), so no row is written twice. Each stream carries 0 (or NULL) in the columns it does not know; flags combine
+    by MAX, the Deal sums by SUM (one Deal row per person), the first and last source by MIN and MAX of
+    ``id * 8 + kind code`` (see :func:`_fill_sources`).
+
+    Used for the rollup with sources on PostgreSQL, where :func:`_fill` upserts the source pass into a table that
+    already holds the event facts, writing a new version of a million rows (18.8 s for that statement alone at a
+    million people, against 11.4 s for this whole one). Without sources the upserts are small and :func:`_fill`
+    is faster there (segments 6.1 s against 9.4 s). On SQLite, which aggregates by sorting, :func:`_fill` costs
+    less CPU (sources report 9.1 s against 12.0 s).
+    """
+    period = period_of(filters)
+    names = [column.name for column in table.columns if column.name != "golden_person_id"]
+    streams: list[Any] = []
+
+    def row(person: ColumnElement[Any], **values: Any) -> list[ColumnElement[Any]]:
+        out: list[ColumnElement[Any]] = [person.label("golden_person_id")]
+        for name in names:
+            if name in values:
+                out.append(values[name].label(name))
+            elif name in ("first_code", "last_code"):
+                out.append(cast(null(), Integer).label(name))
+            elif name in ("amount", "won_amount"):
+                out.append(literal(0.0, Float).label(name))
+            else:
+                out.append(literal(0, Integer).label(name))
+        return out
+
+    facts = person_facts(connection, filters, kinds=kinds)
+    streams.append(
+        select(*row(facts.c.golden_person_id, **{fact: facts.c[fact] for fact in FACTS})).where(
+            person_filter(connection, filters, facts.c.golden_person_id)
+        )
+    )
+    enrolled = record_tags.c.golden_person_id
+    streams.append(
+        select(*row(enrolled, contacted=literal(1, Integer))).where(
+            enrolment(period), person_filter(connection, filters, enrolled)
+        )
+    )
+    if with_deals:
+        deals = person_deals()
+        won = deals.c.outcome == "won"
+        streams.append(
+            select(
+                *row(
+                    deals.c.golden_person_id,
+                    deals=func.count(func.distinct(deals.c.deal_id)),
+                    amount=cast(func.coalesce(func.sum(deals.c.amount), 0.0), Float),
+                    won_amount=cast(func.coalesce(func.sum(case((won, deals.c.amount), else_=0.0)), 0.0), Float),
+                )
+            )
+            .where(period.bound(deals.c.created_time), person_filter(connection, filters, deals.c.golden_person_id))
+            .group_by(deals.c.golden_person_id)
+        )
+    if with_sources:
+        person = cluster_members.c.golden_person_id
+        code = case(*((source_records.c.source_kind == kind, number) for kind, number in KIND_CODES.items()), else_=0)
+        keyed = source_records.c.id * len_codes() + code
+        came = {
+            f"from_{kind}": func.max(case((source_records.c.source_kind == kind, 1), else_=0)) for kind in FILE_SOURCES
+        }
+        streams.append(
+            select(*row(person, **came, first_code=func.min(keyed), last_code=func.max(keyed)))
+            .join(source_records, source_records.c.id == cluster_members.c.source_record_id)
+            .where(person_filter(connection, filters, person))
+            .group_by(person)
+        )
+        matched = crm_cluster_members.c.golden_person_id
+        streams.append(
+            select(*row(matched, from_crm=literal(1, Integer))).where(person_filter(connection, filters, matched))
+        )
+    rows = union_all(*streams).subquery("person_streams")
+
+    def combined(name: str) -> ColumnElement[Any]:
+        if name in ("deals", "amount", "won_amount"):
+            return func.sum(rows.c[name])
+        if name == "first_code":
+            return func.min(rows.c[name]) % len_codes()
+        if name == "last_code":
+            return func.max(rows.c[name]) % len_codes()
+        return func.max(rows.c[name])
+
+    connection.execute(
+        insert(table).from_select(
+            ["golden_person_id", *names],
+            select(rows.c.golden_person_id, *(combined(name) for name in names)).group_by(rows.c.golden_person_id),
+        )
+    )
+
+
 def _fill(
-    connection: Connection, filters: ReportFilters, table: Table, *, with_sources: bool, kinds: Sequence[str]
+    connection: Connection,
+    filters: ReportFilters,
+    table: Table,
+    *,
+    with_sources: bool,
+    with_deals: bool,
+    kinds: Sequence[str],
 ) -> None:
     period = period_of(filters)
     facts = person_facts(connection, filters, kinds=kinds)
@@ -119,6 +235,14 @@ def _fill(
         select(enrolled, literal(1)).where(enrolment(period), person_filter(connection, filters, enrolled)),
         {"contacted": 1},
     )
+    if with_deals:
+        _fill_deals(connection, filters, table)
+    if with_sources:
+        _fill_sources(connection, filters, table)
+
+
+def _fill_deals(connection: Connection, filters: ReportFilters, table: Table) -> None:
+    period = period_of(filters)
     deals = person_deals()
     won = deals.c.outcome == "won"
     per_person = (
@@ -139,8 +263,6 @@ def _fill(
         per_person,
         {name: (lambda excluded, name=name: excluded[name]) for name in ("deals", "amount", "won_amount")},
     )
-    if with_sources:
-        _fill_sources(connection, filters, table)
 
 
 def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) -> None:
@@ -195,11 +317,11 @@ def _kind(code: ColumnElement[Any]) -> ColumnElement[Any]:
     return case(*((code == number, kind) for kind, number in KIND_CODES.items()), else_=literal("other", String))
 
 
-def first_source(table: Table) -> ColumnElement[Any]:
+def first_source(table: FromClause) -> ColumnElement[Any]:
     """The source that touched the person first: a record already in the CRM, else their first ingested row."""
     return case((table.c.from_crm == 1, "crm"), (table.c.first_code.is_not(None), _kind(table.c.first_code)))
 
 
-def last_source(table: Table) -> ColumnElement[Any]:
+def last_source(table: FromClause) -> ColumnElement[Any]:
     """The source that touched the person last: their last ingested row, else the CRM."""
     return case((table.c.last_code.is_not(None), _kind(table.c.last_code)), (table.c.from_crm == 1, "crm"))

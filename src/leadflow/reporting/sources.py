@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, select
+from sqlalchemy import Connection, Table, select
 
-from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcome_row, outcome_sums
+from leadflow.reporting.attribution import MEASURES, OUTCOME_COLUMNS, OUTCOME_KINDS, outcome_row, outcome_sums
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters
 from leadflow.reporting.model import Table as ReportTable
 from leadflow.reporting.rollup import first_source, last_source, person_rollup
-from leadflow.reporting.scope import SOURCE_LABELS, check_filters, source_kind, source_label
+from leadflow.reporting.scope import SOURCE_LABELS, check_filters, scoped, source_kind, source_label
 from leadflow.reporting.segments import segments_table
 
 NOTES = (
@@ -24,28 +24,44 @@ NOTES = (
 )
 
 
-TOUCH_COLUMNS = ("contacted", "replied", "met", "deals", "amount", "won_amount")
+def _touches(connection: Connection, rollup: Table) -> tuple[dict[str, dict[str, Any]], ...]:
+    """Any-touch, first-touch and last-touch measures per source from one scan of the rollup.
+
+    The rollup is grouped once by which sources each person came from and by their first and last source (a few
+    hundred combinations at most); each attribution then adds up the groups it covers.
+    """
+    flags = [f"from_{kind}" for kind in SOURCE_LABELS]
+    # Grouped by the stored integers (a cheap sort key); first and last source are named per group afterwards.
+    keys = [rollup.c[name] for name in (*flags, "first_code", "last_code")]
+    names = ["people", "contacted", "replied", "met", "deals", "amount", "won_amount"]
+    grouped = select(*keys, *(sum_.label(name) for sum_, name in zip(outcome_sums(rollup), names, strict=True)))
+    combos = grouped.group_by(*keys).subquery("combos")
+    groups = connection.execute(
+        select(
+            *(combos.c[name] for name in flags),
+            first_source(combos),
+            last_source(combos),
+            *(combos.c[name] for name in names),
+        )
+    ).all()
+    width = len(flags)
+    touched: dict[str, list[Any]] = {kind: [0] * len(MEASURES) for kind in SOURCE_LABELS}
+    first: dict[str, list[Any]] = {}
+    last: dict[str, list[Any]] = {}
+    for group in groups:
+        measures = group[width + 2 :]
+        came = [kind for kind, flag in zip(SOURCE_LABELS, group[:width], strict=True) if flag]
+        targets = [touched[kind] for kind in came]
+        for attribution, kind in ((first, group[width]), (last, group[width + 1])):
+            if kind is not None:
+                targets.append(attribution.setdefault(str(kind), [0] * len(MEASURES)))
+        for sums in targets:
+            for number, value in enumerate(measures):
+                sums[number] += value or 0
+    return tuple({kind: outcome_row(values) for kind, values in totals.items()} for totals in (touched, first, last))
 
 
-def _any_touch(connection: Connection, rollup: Table) -> dict[str, dict[str, Any]]:
-    """Every source's measures in one scan of the rollup (each person weighted by whether they came from it)."""
-    sums = [measure for kind in SOURCE_LABELS for measure in outcome_sums(rollup, rollup.c[f"from_{kind}"])]
-    values = connection.execute(select(*sums)).one()
-    width = len(sums) // len(SOURCE_LABELS)
-    return {
-        kind: outcome_row(values[number * width : (number + 1) * width]) for number, kind in enumerate(SOURCE_LABELS)
-    }
-
-
-def _touch(connection: Connection, rollup: Table, key: ColumnElement[Any]) -> dict[str, dict[str, Any]]:
-    """Measures per source of the first (or last) touch, ``key`` naming each person's source."""
-    touched = select(key.label("source"), *(rollup.c[name] for name in TOUCH_COLUMNS)).subquery("touched")
-    result = connection.execute(
-        select(touched.c.source, *outcome_sums(touched)).where(touched.c.source.is_not(None)).group_by(touched.c.source)
-    )
-    return {str(kind): outcome_row(values) for kind, *values in result}
-
-
+@scoped
 def sources(connection: Connection, filters: ReportFilters, *, now: datetime | None = None) -> Report:
     """Per source and per segment, and first/last-touch attribution.
 
@@ -57,9 +73,7 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
     check_filters(filters)
     wanted = source_kind(filters.source) if filters.source is not None else None
     with person_rollup(connection, filters, with_sources=True, kinds=OUTCOME_KINDS) as rollup:
-        touched = _any_touch(connection, rollup)
-        first = _touch(connection, rollup, first_source(rollup))
-        last = _touch(connection, rollup, last_source(rollup))
+        touched, first, last = _touches(connection, rollup)
         segment_table = segments_table(connection, filters, rollup)
     kinds = [kind for kind in SOURCE_LABELS if touched[kind]["people"] or kind in first or kind in last]
     if wanted is not None:
