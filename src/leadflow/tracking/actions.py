@@ -383,20 +383,6 @@ class ActionRunner:
             if tally.claimed == 0:
                 return total
 
-    def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.5, limit: int = 100) -> ActionTally:
-        total = ActionTally()
-        while not stop.is_set():
-            try:
-                tally = self.run_once(limit)
-            except Exception as exc:  # a store hiccup must not end the service; leases hand the work on
-                self.log.warning("tracking.actions_error", error=str(exc))
-                stop.wait(idle_seconds)
-                continue
-            total.add(tally)
-            if tally.claimed == 0:
-                stop.wait(idle_seconds)
-        return total
-
     @contextmanager
     def _lease_kept(self, ids: Sequence[int]) -> Iterator[None]:
         """Renew the lease on the batch's actions while it runs (a slow Zoho, a long Retry-After), so no other

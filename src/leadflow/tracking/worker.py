@@ -11,7 +11,6 @@ whose type leadflow does not use is marked ignored. Affected people are re-score
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -177,21 +176,6 @@ class TrackingWorker:
             total.add(tally)
             if tally.claimed == 0:
                 return total
-
-    def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.5, limit: int = 500) -> WorkerTally:
-        """Process until ``stop`` is set, sleeping ``idle_seconds`` whenever the queue is empty."""
-        total = WorkerTally()
-        while not stop.is_set():
-            try:
-                tally = self.run_once(limit)
-            except Exception as exc:  # a store hiccup must not end the service; the lease hands work on
-                self.log.warning("tracking.worker_error", error=str(exc))
-                stop.wait(idle_seconds)
-                continue
-            total.add(tally)
-            if tally.claimed == 0:
-                stop.wait(idle_seconds)
-        return total
 
 
 def _about_deal(event: TrackedEvent) -> bool:
