@@ -157,6 +157,34 @@ def test_a_lost_answer_is_looked_up_not_resent_and_a_crash_before_the_call_sends
     engine.dispose()
 
 
+def test_a_conversion_answered_500_is_looked_up_and_sent_once_only_when_not_done(
+    zoho: Emulator, tmp_path: Path
+) -> None:
+    settings = _settings(zoho, tmp_path)
+    engine, _ = _week_one(zoho, tmp_path, settings)
+    zoho.faults(error_before_commit=1, path_contains="actions/convert")  # Zoho failed before converting
+    second = pipeline.run(settings, engine, files=[week_two(tmp_path)])
+    assert second.sync is not None
+    assert second.sync.counts["Lead conversions unanswered (checked before any resend)"] == 1
+    assert _converted(zoho) == 0
+    with engine.connect() as connection:
+        assert [r.state for r in lead_conversions.all_conversions(connection)] == [ConversionState.IN_FLIGHT]
+
+    zoho.faults(error_after_commit=1, path_contains="actions/convert")  # converted, then answered 500
+    third = pipeline.run(settings, engine)
+    assert third.sync is not None
+    assert third.sync.counts["Leads converted into their Contact (found converted after a lost answer)"] == 1
+    assert zoho.faults()["errors_injected"] == 2
+    assert _converted(zoho) == 1
+
+    fourth = pipeline.run(settings, engine)  # nothing left: no second conversion
+    assert fourth.sync is not None
+    assert _converted(zoho) == 1
+    with engine.connect() as connection:
+        assert [r.state for r in lead_conversions.all_conversions(connection)] == [ConversionState.DONE]
+    engine.dispose()
+
+
 def test_report_lists_the_pair_and_sends_nothing_merge_gives_the_contact_the_leads_values(
     zoho: Emulator, tmp_path: Path
 ) -> None:
