@@ -128,6 +128,21 @@ def test_create_that_answers_422_yet_stored_the_contact_makes_no_duplicate(
     assert set(_states(engine)) <= {"confirmed"}
 
 
+@pytest.mark.parametrize("fault", ["error_after_commit", "error_before_commit"])
+def test_a_create_answered_500_is_looked_up_not_resent_blind(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine, fault: str
+) -> None:
+    # The first contact create answers 500, having stored the contact or not: its chunk is looked up by
+    # contact.leadflow_id, found ones are confirmed, the others sent again.
+    emulator.control("POST", "faults", {fault: 1, "path_contains": "/contacts/", "drop_methods": ["POST"]})
+    report = _sync(engine, ghl)
+    assert emulator.control("GET", "faults")["errors_injected"] == 1
+    assert report.counts["reconciled after an unanswered write"] > 0
+    assert report.counts.get("confirmed by look-up", 0) == (1 if fault == "error_after_commit" else 0)
+    assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))  # one contact per person
+    assert set(_states(engine)) <= {"confirmed"}
+
+
 def test_lost_answers_and_server_errors_are_reconciled_not_resent_blind(
     emulator: Emulator, tmp_path: Path, engine: sa.Engine
 ) -> None:
