@@ -23,7 +23,7 @@ import random
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -123,33 +123,19 @@ class Faults:
             return False
 
     def take_drop(self, method: str) -> bool:
-        if self._take_for_method("drop_after_commit", method):
-            with self._lock:
-                self.config.dropped += 1
-            return True
-        return False
+        """Whether this request runs to completion and its answer is then withheld."""
+        return self._take_for_method("drop_after_commit", method, tally="dropped")
 
-    def take_error_before_commit(self, method: str) -> bool:
-        """Whether this request is answered ``error_status`` without reaching the app."""
-        if self._take_for_method("error_before_commit", method):
-            with self._lock:
-                self.config.errors_injected += 1
-            return True
-        return False
+    def take_write_error(self, when: Literal["before", "after"], method: str) -> bool:
+        """Whether this request is answered ``error_status`` instead of running (``before``), or after it ran."""
+        return self._take_for_method(f"error_{when}_commit", method, tally="errors_injected")
 
-    def take_error_after_commit(self, method: str) -> bool:
-        """Whether this request runs to completion and is then answered ``error_status``."""
-        if self._take_for_method("error_after_commit", method):
-            with self._lock:
-                self.config.errors_injected += 1
-            return True
-        return False
-
-    def _take_for_method(self, counter: str, method: str) -> bool:
+    def _take_for_method(self, counter: str, method: str, *, tally: str) -> bool:
         with self._lock:
             left = getattr(self.config, counter)
             if left > 0 and method.upper() in self.config.drop_methods:
                 setattr(self.config, counter, left - 1)
+                setattr(self.config, tally, getattr(self.config, tally) + 1)
                 return True
             return False
 
@@ -193,10 +179,10 @@ class FaultMiddleware:
             await _send_json(send, 429, self.throttle_body, [(b"retry-after", b"1")])
             return
         method = scope["method"]
-        if self.faults.take_error() or self.faults.take_error_before_commit(method):
+        if self.faults.take_error() or self.faults.take_write_error("before", method):
             await _send_json(send, self.faults.config.error_status, self.error_body, [])
             return
-        if self.faults.take_error_after_commit(method):
+        if self.faults.take_write_error("after", method):
             await self.app(scope, receive, _discard)  # the write happens; its answer is replaced by the error
             await _send_json(send, self.faults.config.error_status, self.error_body, [])
             return
