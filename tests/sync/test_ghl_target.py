@@ -137,9 +137,24 @@ def test_a_create_answered_500_is_looked_up_not_resent_blind(
     emulator.control("POST", "faults", {fault: 1, "path_contains": "/contacts/", "drop_methods": ["POST"]})
     report = _sync(engine, ghl)
     assert emulator.control("GET", "faults")["errors_injected"] == 1
-    assert report.counts["reconciled after an unanswered write"] > 0
+    assert report.counts["reconciled after an unanswered write"] == 1  # that contact only: the others went on
     assert report.counts.get("confirmed by look-up", 0) == (1 if fault == "error_after_commit" else 0)
+    assert report.counts["contacts created"] == PEOPLE
     assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))  # one contact per person
+    assert set(_states(engine)) <= {"confirmed"}
+
+
+def test_creates_failing_one_after_another_stop_the_call_and_are_looked_up(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    emulator.control(
+        "POST", "faults", {"error_before_commit": 3, "path_contains": "/contacts/", "drop_methods": ["POST"]}
+    )
+    report = _sync(engine, ghl)
+    assert emulator.control("GET", "faults")["errors_injected"] == 3
+    assert report.counts["reconciled after an unanswered write"] > 3  # the whole chunk, not only the three
+    assert report.counts["contacts created"] == PEOPLE
+    assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))
     assert set(_states(engine)) <= {"confirmed"}
 
 

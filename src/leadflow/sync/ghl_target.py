@@ -44,8 +44,9 @@ from leadflow.sync.schema import FieldSpec, TargetSchema
 from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome, reachable
 
 CUSTOM_PREFIX = "contact."
-SEARCH_IN_VALUES = 100
-ENSURE_ATTEMPTS = 3  # golden ids looked up per search call
+SEARCH_IN_VALUES = 100  # golden ids looked up per search call
+ENSURE_ATTEMPTS = 3
+LOST_IN_A_ROW = 3  # lost answers to consecutive rows after which a write call stops sending
 _DATA_TYPES: dict[str, DataType] = {
     "text": "TEXT",
     "textarea": "LARGE_TEXT",
@@ -124,11 +125,24 @@ class GhlTarget:
     # --- writes --------------------------------------------------------------------------------------------
 
     def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
+        """One call per row. A row whose answer is lost (``ResponseLost``: no answer, or a 500) is an unanswered
+        outcome the runner looks up, and the next rows are still sent; after ``LOST_IN_A_ROW`` lost answers in a
+        row GHL is taken to be failing and the error stops the call (the runner looks the whole chunk up)."""
         self._check_module(module)
         outcomes: list[WriteOutcome] = []
+        lost_in_a_row = 0
         for row in rows:
-            with reachable():
-                outcomes.append(self._create(row) if method == "upsert" else self._update(row))
+            try:
+                with reachable():
+                    outcome = self._create(row) if method == "upsert" else self._update(row)
+            except ResponseLost as lost:
+                lost_in_a_row += 1
+                if lost_in_a_row >= LOST_IN_A_ROW:
+                    raise
+                outcome = WriteOutcome.lost(str(lost))
+            else:
+                lost_in_a_row = 0
+            outcomes.append(outcome)
         return outcomes
 
     def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:

@@ -40,7 +40,16 @@ def reachable() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """The target's answer for one record of a write call (same order as the rows sent)."""
+    """The target's answer for one record of a write call (same order as the rows sent).
+
+    ``unanswered``: the record was sent on a call of its own whose answer is unknown (a target that writes
+    record by record, e.g. GoHighLevel): the runner looks it up before anything is sent again, as it does for
+    a whole call after :class:`~leadflow.errors.ResponseLost`.
+
+    Example:
+        >>> WriteOutcome.lost("no answer").unanswered, WriteOutcome(True, remote_id="c1").unanswered
+        (True, False)
+    """
 
     ok: bool
     remote_id: str | None = None
@@ -48,6 +57,15 @@ class WriteOutcome:
     code: str | None = None
     message: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    unanswered: bool = False
+
+    @classmethod
+    def lost(cls, message: str) -> WriteOutcome:
+        """A record sent whose answer is unknown."""
+        return cls(False, code=RESPONSE_LOST, message=message, unanswered=True)
+
+
+RESPONSE_LOST = "RESPONSE_LOST"
 
 
 @dataclass(frozen=True)
