@@ -250,6 +250,29 @@ def test_segment_workflows_enrol_once_and_unenrol_on_exit_only_when_asked(
     assert _enrolments(emulator) == {(contact_a, WORKFLOW["id"]): "removed", (contact_a, NURTURE["id"]): "active"}
 
 
+def test_an_enrolment_answered_500_costs_only_its_own_contact_another_try(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    emulator.seed([{"kind": "workflow", "record": WORKFLOW}])
+    people = golden_ids(engine)[:5]
+    for person in people:
+        _set_ghl_desired(engine, person, ["lf-hot", "lf-workflow:Hot sequence"])
+    emulator.control("POST", "faults", {"error_after_commit": 1, "path_contains": "/workflow/"})
+    first = SyncRunner(engine, GhlTarget(ghl, segments=_segments()), SyncSettings(), tag_prefix="lf-").run()
+    assert emulator.control("GET", "faults")["errors_injected"] == 1
+    enrolled = {contact for contact, _ in _enrolments(emulator)}
+    assert enrolled == {remote_id(engine, person) for person in people}
+    with engine.connect() as connection:
+        attempts = connection.execute(
+            sa.text("select state, attempts from sync_outbox where target = 'ghl' and kind = 'tags'")
+        ).all()
+    assert {state for state, _ in attempts} == {"confirmed"}
+    assert sorted(n for _, n in attempts if n) == [1]  # one more try for the lost one only, in the same run
+    assert first.counts["contacts tags added"] == PEOPLE + 5
+    assert len(emulator.state()["enrolments"]) == 5  # enrolled once each
+    assert set(_states(engine)) <= {"confirmed"}
+
+
 def test_suppressed_people_are_never_enrolled(emulator: Emulator, ghl: GhlClient, engine: sa.Engine) -> None:
     from datetime import UTC, datetime
 

@@ -669,6 +669,9 @@ class SyncRunner:
                     continue
                 for op in chunk:
                     answer = answers.get(person_ids[op.golden_id])
+                    if answer is not None and answer.unanswered:  # its own call's answer was lost: resent later
+                        unanswered.add(op.id)
+                        continue
                     if answer is None or not answer.ok:
                         answer = answer or WriteOutcome(False, code="NOT_CONFIRMED")
                         errors[op.id] = (op, (answer.code or "ERROR", answer.message or "", dict(answer.details)))

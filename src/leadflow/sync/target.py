@@ -22,6 +22,7 @@ from leadflow.errors import LeadflowError, Unreachable
 from leadflow.sync.schema import FieldSpec, TargetSchema
 
 WriteMethod = Literal["upsert", "update"]
+RESPONSE_LOST = "RESPONSE_LOST"  # the code of a write whose answer is unknown (reconciled by a look-up)
 
 
 class TargetUnreachable(LeadflowError):
@@ -65,9 +66,6 @@ class WriteOutcome:
         return cls(False, code=RESPONSE_LOST, message=message, unanswered=True)
 
 
-RESPONSE_LOST = "RESPONSE_LOST"
-
-
 @dataclass(frozen=True)
 class CallCost:
     """Credits and calls an operation will spend, to choose a method and stop before the budget."""
@@ -90,7 +88,8 @@ class SyncTarget(Protocol):
 
     def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         """Upsert (by the schema's external id, then its duplicate-check fields) or update (by ``id``) at most
-        ``schema.batch_size`` rows in one call; one outcome per row, in order."""
+        ``schema.batch_size`` rows in one call; one outcome per row, in order (``WriteOutcome.lost`` for a row
+        sent on its own call whose answer is unknown)."""
         ...
 
     def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
