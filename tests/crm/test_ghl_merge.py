@@ -43,12 +43,14 @@ def _plan(master: str, loser: str) -> MergePlan:
     return MergePlan("ghl", [merge])
 
 
+@pytest.mark.parametrize("fault", ["drop_after_commit", "error_after_commit"])
 def test_everything_moves_to_the_master_once_even_after_a_lost_answer(
-    emulator: Emulator, ghl: GhlClient, engine: Engine
+    emulator: Emulator, ghl: GhlClient, engine: Engine, fault: str
 ) -> None:
     master, loser = _pair(ghl, emulator)
     runner = MergeRunner(engine, GhlMerger(ghl))
-    emulator.control("POST", "faults", {"drop_after_commit": 1, "path_contains": "/tasks"})
+    # the task copy is stored, then the connection drops or GHL answers 500
+    emulator.control("POST", "faults", {fault: 1, "path_contains": "/tasks"})
 
     first = runner.apply(_plan(master, loser), run_id=None)  # the task was copied, its answer lost
 

@@ -221,6 +221,24 @@ def test_oauth_refresh_rotates_and_survives_expiry_mid_run(emulator: Emulator, t
     assert second.auth.refreshes == 1  # type: ignore[union-attr]
 
 
+def test_a_token_refresh_answered_500_is_an_auth_error_and_never_resent(emulator: Emulator, tmp_path: Path) -> None:
+    from leadflow.ghl.auth import token_request
+
+    client_id = "65f0c0ffee0000000000abcd-lf0demo1"
+    code = emulator.control("POST", "oauth/codes", {"client_id": client_id})["code"]
+    url = "http://testserver/oauth/token"
+    form = {"client_id": client_id, "client_secret": "leadflow-ghl-demo-secret", "user_type": "Location"}
+    grant = token_request(emulator.http, url, {**form, "grant_type": "authorization_code", "code": code})
+    assert grant.refresh_token
+    refresh = {**form, "grant_type": "refresh_token", "refresh_token": grant.refresh_token}
+    emulator.control("POST", "faults", {"error_after_commit": 1, "path_contains": "/oauth/token"})
+    with pytest.raises(AuthError, match=r"did not answer the token request.*run `leadflow auth ghl` again"):
+        token_request(emulator.http, url, refresh)  # GHL rotated the tokens, then answered 500
+    assert emulator.control("GET", "faults")["errors_injected"] == 1
+    with pytest.raises(AuthError, match="refresh token is invalid"):  # sent once: spent by that one call
+        token_request(emulator.http, url, refresh)
+
+
 def test_bad_token_is_a_clear_auth_error(emulator: Emulator, tmp_path: Path) -> None:
     from pydantic import SecretStr
 

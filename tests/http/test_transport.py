@@ -153,19 +153,28 @@ def test_write_whose_answer_was_lost_is_never_resent(failure: Exception) -> None
     assert t.stats.responses_lost == 1
 
 
-def test_write_from_a_gateway_502_is_lost_not_retried() -> None:
-    client, seen = scripted(httpx.Response(502), httpx.Response(201, json={}))
-    with pytest.raises(ResponseLost):
-        transport(client, []).send(RequestSpec("PUT", URL, json={}))
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_write_answered_by_a_server_failure_is_lost_not_retried(status: int) -> None:
+    # Neither Zoho (INTERNAL_ERROR) nor GHL promises that a write answered 500 was not done; 502/504 come
+    # from a gateway that may have passed it on: the caller reconciles, the transport never resends.
+    client, seen = scripted(httpx.Response(status, json={"code": "INTERNAL_ERROR", "message": "boom"}))
+    t = transport(client, [])
+    with pytest.raises(ResponseLost, match="reconcile before sending it again") as caught:
+        t.send(RequestSpec("PUT", URL, json={}))
     assert len(seen) == 1
+    assert caught.value.status == status
+    assert caught.value.vendor_code == "INTERNAL_ERROR"
+    assert t.stats.server_errors == 1
 
 
-def test_write_refused_by_500_or_not_sent_is_retried() -> None:
-    client, seen = scripted(httpx.ConnectError("refused"), httpx.Response(500), httpx.Response(201, json={}))
+def test_write_refused_by_503_429_or_not_sent_is_retried() -> None:
+    client, seen = scripted(
+        httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(429), httpx.Response(201, json={})
+    )
     sleeps: list[float] = []
     assert transport(client, sleeps).send(RequestSpec("POST", URL, json={})).status_code == 201
-    assert len(seen) == 3
-    assert len(sleeps) == 2
+    assert len(seen) == 4
+    assert len(sleeps) == 3
 
 
 def test_4xx_comes_back_to_the_caller_unretried() -> None:

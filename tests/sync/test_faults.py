@@ -6,8 +6,6 @@ processes of their own, as a user would run them.
 
 from __future__ import annotations
 
-import random
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ from leadflow.store import open_store, sync_ledger
 from leadflow.sync.mapping import comparable
 from tests.sync import golden
 from tests.sync.emulator import Emulator, env_for, settings_for
+from tests.sync.kill_loop import KillLoop, kill_and_resume
 from tests.sync.test_sync_emulator import remote
 
 SYNC = [sys.executable, "-m", "leadflow", "sync", "--wait", "60"]
@@ -31,7 +30,7 @@ KILLS = 20
 
 
 def _faulty(emulator: Emulator) -> None:
-    emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, path_prefix="/crm")
+    emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, error_after_commit=1, path_prefix="/crm")
 
 
 @pytest.mark.slow
@@ -46,30 +45,18 @@ def test_sigkilled_syncs_under_faults_end_with_exactly_one_record_each(tmp_path:
         people = {op.golden_id: op.desired for op in plan.operations if op.kind == "person"}
         accounts = {op.golden_id: op.desired for op in plan.operations if op.kind == "account"}
         tags = {op.golden_id: op.desired["tags"] for op in plan.operations if op.kind == "tags"}
-        env = env_for(emulator, url)
-        rng = random.Random(20261126)
-        kills, finished, log = 0, 0, []
-        while True:
-            _faulty(emulator)
-            process = subprocess.Popen(SYNC, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if kills < KILLS:
-                delay = rng.uniform(1.0, 5.0)
-                try:
-                    process.wait(timeout=delay)
-                except subprocess.TimeoutExpired:
-                    process.send_signal(signal.SIGKILL)
-                    process.wait()
-                    kills += 1
-                    log.append(f"killed after {delay:.1f}s")
-                    continue
-            else:
-                process.wait(timeout=600)
-            output = process.stdout.read() if process.stdout else ""
-            finished += 1
-            log.append(f"finished rc={process.returncode}")
-            if kills >= KILLS and process.returncode == 0 and not plan_sync(settings, engine).operations:
-                break
-            assert finished < 25, "\n".join(log) + "\n" + output[-3000:]
+        loop = KillLoop(
+            SYNC,
+            env_for(emulator, url),
+            kills=KILLS,
+            seed=20261126,
+            delay=(1.0, 5.0),
+            final_timeout=600,
+            max_finished=25,
+        )
+        kill_and_resume(
+            loop, before_each=lambda: _faulty(emulator), done=lambda: not plan_sync(settings, engine).operations
+        )
         state = emulator.state()
         emulator.clear_faults()
         with engine.connect() as connection:

@@ -128,6 +128,36 @@ def test_create_that_answers_422_yet_stored_the_contact_makes_no_duplicate(
     assert set(_states(engine)) <= {"confirmed"}
 
 
+@pytest.mark.parametrize("fault", ["error_after_commit", "error_before_commit"])
+def test_a_create_answered_500_is_looked_up_not_resent_blind(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine, fault: str
+) -> None:
+    # The first contact create answers 500, having stored the contact or not: its chunk is looked up by
+    # contact.leadflow_id, found ones are confirmed, the others sent again.
+    emulator.control("POST", "faults", {fault: 1, "path_contains": "/contacts/", "drop_methods": ["POST"]})
+    report = _sync(engine, ghl)
+    assert emulator.control("GET", "faults")["errors_injected"] == 1
+    assert report.counts["reconciled after an unanswered write"] == 1  # that contact only: the others went on
+    assert report.counts.get("confirmed by look-up", 0) == (1 if fault == "error_after_commit" else 0)
+    assert report.counts["contacts created"] == PEOPLE
+    assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))  # one contact per person
+    assert set(_states(engine)) <= {"confirmed"}
+
+
+def test_creates_failing_one_after_another_stop_the_call_and_are_looked_up(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    emulator.control(
+        "POST", "faults", {"error_before_commit": 3, "path_contains": "/contacts/", "drop_methods": ["POST"]}
+    )
+    report = _sync(engine, ghl)
+    assert emulator.control("GET", "faults")["errors_injected"] == 3
+    assert report.counts["reconciled after an unanswered write"] > 3  # the whole chunk, not only the three
+    assert report.counts["contacts created"] == PEOPLE
+    assert sorted(_leadflow_ids(emulator, ghl)) == sorted(golden_ids(engine))
+    assert set(_states(engine)) <= {"confirmed"}
+
+
 def test_lost_answers_and_server_errors_are_reconciled_not_resent_blind(
     emulator: Emulator, tmp_path: Path, engine: sa.Engine
 ) -> None:
@@ -218,6 +248,29 @@ def test_segment_workflows_enrol_once_and_unenrol_on_exit_only_when_asked(
     _set_ghl_desired(engine, a, ["lf-hot"])  # a leaves both segments
     runner()
     assert _enrolments(emulator) == {(contact_a, WORKFLOW["id"]): "removed", (contact_a, NURTURE["id"]): "active"}
+
+
+def test_an_enrolment_answered_500_costs_only_its_own_contact_another_try(
+    emulator: Emulator, ghl: GhlClient, engine: sa.Engine
+) -> None:
+    emulator.seed([{"kind": "workflow", "record": WORKFLOW}])
+    people = golden_ids(engine)[:5]
+    for person in people:
+        _set_ghl_desired(engine, person, ["lf-hot", "lf-workflow:Hot sequence"])
+    emulator.control("POST", "faults", {"error_after_commit": 1, "path_contains": "/workflow/"})
+    first = SyncRunner(engine, GhlTarget(ghl, segments=_segments()), SyncSettings(), tag_prefix="lf-").run()
+    assert emulator.control("GET", "faults")["errors_injected"] == 1
+    enrolled = {contact for contact, _ in _enrolments(emulator)}
+    assert enrolled == {remote_id(engine, person) for person in people}
+    with engine.connect() as connection:
+        attempts = connection.execute(
+            sa.text("select state, attempts from sync_outbox where target = 'ghl' and kind = 'tags'")
+        ).all()
+    assert {state for state, _ in attempts} == {"confirmed"}
+    assert sorted(n for _, n in attempts if n) == [1]  # one more try for the lost one only, in the same run
+    assert first.counts["contacts tags added"] == PEOPLE + 5
+    assert len(emulator.state()["enrolments"]) == 5  # enrolled once each
+    assert set(_states(engine)) <= {"confirmed"}
 
 
 def test_suppressed_people_are_never_enrolled(emulator: Emulator, ghl: GhlClient, engine: sa.Engine) -> None:

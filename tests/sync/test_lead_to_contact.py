@@ -18,6 +18,7 @@ from leadflow.config.sync import SyncSettings, ZohoSyncSettings
 from leadflow.sampledata.formats import APOLLO_2025_HEADER
 from leadflow.store import lead_conversions, open_store
 from leadflow.store.lead_conversions import ConversionState, LeadMatch
+from leadflow.sync.runner import SyncReport
 from leadflow.zoho.client import ZohoClient
 from tests.pipeline.test_resolve_stage import apollo, write_csv
 from tests.sync.emulator import Emulator, settings_for
@@ -122,15 +123,21 @@ def test_the_lead_is_converted_into_the_contact_once_and_the_person_is_one_recor
     engine.dispose()
 
 
+def _week_two_with_a_fault(zoho: Emulator, tmp_path: Path, fault: str) -> tuple[Settings, sa.Engine, SyncReport]:
+    """Week one synced, then week two's run with ``fault`` on the first Lead conversion."""
+    settings = _settings(zoho, tmp_path)
+    engine, _ = _week_one(zoho, tmp_path, settings)
+    zoho.faults(**{fault: 1}, path_contains="actions/convert")
+    second = pipeline.run(settings, engine, files=[week_two(tmp_path)])
+    assert second.sync is not None
+    return settings, engine, second.sync
+
+
 def test_a_lost_answer_is_looked_up_not_resent_and_a_crash_before_the_call_sends_it_once(
     zoho: Emulator, tmp_path: Path
 ) -> None:
-    settings = _settings(zoho, tmp_path)
-    engine, _ = _week_one(zoho, tmp_path, settings)
-    zoho.faults(drop_after_commit=1, path_contains="actions/convert")
-    second = pipeline.run(settings, engine, files=[week_two(tmp_path)])
-    assert second.sync is not None
-    assert second.sync.counts["Leads converted into their Contact (found converted after a lost answer)"] == 1
+    settings, engine, second = _week_two_with_a_fault(zoho, tmp_path, "drop_after_commit")
+    assert second.counts["Leads converted into their Contact (found converted after a lost answer)"] == 1
     assert zoho.faults()["dropped"] == 1
     assert _converted(zoho) == 1
     zoho.clear_faults()
@@ -154,6 +161,31 @@ def test_a_lost_answer_is_looked_up_not_resent_and_a_crash_before_the_call_sends
     assert _converted(zoho) == 2
     with engine.connect() as connection:
         assert {r.state for r in lead_conversions.all_conversions(connection)} == {ConversionState.DONE}
+    engine.dispose()
+
+
+def test_a_conversion_answered_500_is_looked_up_and_sent_once_only_when_not_done(
+    zoho: Emulator, tmp_path: Path
+) -> None:
+    # Zoho failed before converting, answering 500
+    settings, engine, second = _week_two_with_a_fault(zoho, tmp_path, "error_before_commit")
+    assert second.counts["Lead conversions unanswered (checked before any resend)"] == 1
+    assert _converted(zoho) == 0
+    with engine.connect() as connection:
+        assert [r.state for r in lead_conversions.all_conversions(connection)] == [ConversionState.IN_FLIGHT]
+
+    zoho.faults(error_after_commit=1, path_contains="actions/convert")  # converted, then answered 500
+    third = pipeline.run(settings, engine)
+    assert third.sync is not None
+    assert third.sync.counts["Leads converted into their Contact (found converted after a lost answer)"] == 1
+    assert zoho.faults()["errors_injected"] == 2
+    assert _converted(zoho) == 1
+
+    fourth = pipeline.run(settings, engine)  # nothing left: no second conversion
+    assert fourth.sync is not None
+    assert _converted(zoho) == 1
+    with engine.connect() as connection:
+        assert [r.state for r in lead_conversions.all_conversions(connection)] == [ConversionState.DONE]
     engine.dispose()
 
 

@@ -192,14 +192,18 @@ def test_refused_records_fail_with_zohos_answer_and_retry_when_asked(zoho: Emula
     assert zoho.state()["records"]["Leads"] == 5
 
 
-def test_a_lost_response_is_reconciled_not_resent(zoho: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fault", "counter"), [("drop_after_commit", "dropped"), ("error_after_commit", "errors_injected")]
+)
+def test_a_lost_response_is_reconciled_not_resent(zoho: Emulator, tmp_path: Path, fault: str, counter: str) -> None:
+    # The upsert is applied, then its answer is lost (connection dropped) or is a 500 INTERNAL_ERROR.
     url = f"sqlite:///{tmp_path / 'lf.db'}"
     engine = open_store(url)
     golden.populate(engine, 150, companies=1, seed=3)
     settings = settings_for(zoho, url, sync_accounts=False)
-    zoho.faults(drop_after_commit=1, path_contains="/Leads/upsert")
+    zoho.faults(**{fault: 1}, path_contains="/Leads/upsert")
     report = _sync(settings, engine)
-    assert zoho.state()["faults"]["dropped"] == 1
+    assert zoho.state()["faults"][counter] == 1
     assert report.counts["reconciled after an unanswered write"] == 100
     assert report.counts["confirmed by look-up"] == 100
     assert report.counts["Leads created"] == 150
@@ -207,6 +211,22 @@ def test_a_lost_response_is_reconciled_not_resent(zoho: Emulator, tmp_path: Path
     assert state["records"]["Leads"] == 150
     assert state["operations"]["Leads"]["created"] == 150
     assert "updated" not in state["operations"]["Leads"]  # confirmed by look-up, not written again
+
+
+def test_an_upsert_refused_with_500_is_looked_up_then_sent_again(zoho: Emulator, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lf.db'}"
+    engine = open_store(url)
+    golden.populate(engine, 150, companies=1, seed=3)
+    settings = settings_for(zoho, url, sync_accounts=False)
+    zoho.faults(error_before_commit=1, path_contains="/Leads/upsert")
+    report = _sync(settings, engine)
+    assert zoho.state()["faults"]["errors_injected"] == 1
+    assert report.counts["reconciled after an unanswered write"] == 100
+    assert report.counts["confirmed by look-up"] == 0  # not there: sent again in the same run
+    assert report.counts["Leads created"] == 150
+    state = zoho.state()
+    assert state["records"]["Leads"] == 150
+    assert state["operations"]["Leads"]["created"] == 150
 
 
 def test_the_credit_budget_stops_cleanly_and_the_next_run_resumes(zoho: Emulator, tmp_path: Path) -> None:

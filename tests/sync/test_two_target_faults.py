@@ -1,12 +1,10 @@
 """Exactly once to both targets under faults: ``leadflow sync`` (Zoho, then GoHighLevel) SIGKILLed at random points
-and resumed while both emulators answer 500s, 429 bursts and commit-then-drop. Every process is a real one."""
+and resumed while both emulators answer 500s (before and after a write is applied), 429 bursts and
+commit-then-drop. Every process is a real one."""
 
 from __future__ import annotations
 
 import json
-import random
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from leadflow.pipeline.sync import plan_sync
 from leadflow.store import open_store, sync_ledger
 from tests.sync import golden
 from tests.sync.emulator import Emulator, env_for, settings_for
+from tests.sync.kill_loop import KillLoop, kill_and_resume
 from tests.sync.test_sync_emulator import remote
 
 SYNC = [sys.executable, "-m", "leadflow", "sync", "--wait", "60"]
@@ -75,36 +74,19 @@ def test_sigkilled_two_target_syncs_end_with_one_record_and_one_contact_per_pers
             "LEADFLOW_GHL_TOKEN": DEMO_GHL_TOKEN,
             "LEADFLOW_GHL_LOCATION_ID": DEMO_GHL_LOCATION,
         }
-        rng = random.Random(20261204)
-        kills, finished, log = 0, 0, []
-        while True:
-            zoho.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, path_prefix="/crm")
-            ghl.http.post("/_emulator/faults", json={"error_rate": 0.1, "burst_429": 2, "drop_after_commit": 2})
-            process = subprocess.Popen(SYNC, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if kills < KILLS:
-                delay = rng.uniform(1.0, 8.0)
-                try:
-                    process.wait(timeout=delay)
-                except subprocess.TimeoutExpired:
-                    process.send_signal(signal.SIGKILL)
-                    process.wait()
-                    kills += 1
-                    log.append(f"killed after {delay:.1f}s")
-                    continue
-            else:
-                process.wait(timeout=900)
-            output = process.stdout.read() if process.stdout else ""
-            finished += 1
-            log.append(f"finished rc={process.returncode}")
-            done = (
-                kills >= KILLS
-                and process.returncode == 0
-                and not plan_sync(settings, engine).operations
-                and not plan_ghl_sync(settings, engine).operations
+
+        def faulty() -> None:
+            zoho.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, error_after_commit=1, path_prefix="/crm")
+            ghl.http.post(
+                "/_emulator/faults",
+                json={"error_rate": 0.1, "burst_429": 2, "drop_after_commit": 2, "error_after_commit": 1},
             )
-            if done:
-                break
-            assert finished < 30, "\n".join(log) + "\n" + output[-3000:]
+
+        def done() -> bool:
+            return not plan_sync(settings, engine).operations and not plan_ghl_sync(settings, engine).operations
+
+        loop = KillLoop(SYNC, env, kills=KILLS, seed=20261204, delay=(1.0, 8.0), final_timeout=900, max_finished=30)
+        kill_and_resume(loop, before_each=faulty, done=done)
         ghl_faults = ghl.http.get("/_emulator/faults").json()
         zoho_state = zoho.state()
         zoho.clear_faults()

@@ -252,6 +252,27 @@ def test_a_crash_after_zoho_wrote_adopts_the_record_instead_of_writing_it_again(
     assert {a["state"] for a in _actions(world)} == {"done"}
 
 
+@pytest.mark.parametrize(("fault", "adopted"), [("error_after_commit", 1), ("error_before_commit", 0)])
+def test_a_note_answered_500_is_looked_up_before_it_is_sent_again(
+    zoho_world: w.World, fault: str, adopted: int
+) -> None:
+    """Zoho answers the Note's create with 500 INTERNAL_ERROR, having stored it or not: the runner never
+    resends blindly; it finds the stored Note by its marker (adopts it) or, finding none, writes it once."""
+    world = zoho_world
+    person = world.people[0]
+    world.set_grade(person, "C3")  # not qualified: no conversion here
+    world.store([w.reply(world.ghl_id[person], 1, subject="Re: Pricing")])
+    world.emulator.faults(**{fault: 1}, path_prefix="/crm", path_contains="/Notes")
+    tally, _ = _run(world, action_retry_seconds=0.001, uncertain_settle_seconds=0)
+    assert world.emulator.state()["faults"]["errors_injected"] == 1
+    assert (tally.retried, tally.adopted, tally.done, tally.failed) == (1, adopted, 2, 0)  # the Note and its Task
+    with world.zoho() as zoho:
+        [note] = zoho.activities.notes(world.lead(person))  # exactly one Note
+    keys = {a["kind"]: a["key"] for a in _actions(world)}
+    assert marker(keys["note"]) in note["Note_Content"]
+    assert {a["state"] for a in _actions(world) if a["kind"] in ("note", "task")} == {"done"}
+
+
 def test_failures_are_retried_then_failed_then_retried_by_hand(zoho_world: w.World, tmp_path: Path) -> None:
     world = zoho_world
     person = world.people[0]

@@ -77,7 +77,12 @@ def _settings(database_url: str, emulator: Emulator, ghl_url: str, zoho_url: str
             webhook_legacy_public_key=keys["rsa"],
         ),
         tracking=TrackingSettings(
-            zoho_channel_id=CHANNEL, zoho_channel_token=SecretStr(TOKEN), reconcile_every_seconds=0, stages=STAGES
+            zoho_channel_id=CHANNEL,
+            zoho_channel_token=SecretStr(TOKEN),
+            reconcile_every_seconds=0,
+            stages=STAGES,
+            uncertain_settle_seconds=0,  # an uncertain action is looked up by the next drain
+            action_retry_seconds=0.001,
         ),
     )
 
@@ -136,7 +141,9 @@ def test_stage_moves_cross_once_and_never_bounce(
         emulator.control("POST", "webhooks", {"urls": [f"{server.url}/webhooks/ghl"]})
         ChannelKeeper(zoho.watch, CHANNEL, f"{server.url}/webhooks/zoho", TOKEN).check()
 
-        # the Deal leadflow's conversion made, and the opportunity action the conversion queues with it
+        # the Deal leadflow's conversion made, and the opportunity action the conversion queues with it; GHL
+        # stores the opportunity, then answers 500: the action finds it instead of creating a second one
+        emulator.control("POST", "faults", {"error_after_commit": 1, "path_contains": "/opportunities/"})
         [made] = zoho.deals.insert([{"Deal_Name": "Acme - Ada", "Stage": "Qualification"}])
         deal = str(made.id)
         with engine.begin() as connection:
@@ -153,6 +160,7 @@ def test_stage_moves_cross_once_and_never_bounce(
                 ],
             )
         _settle(process, emulator, backend)
+        assert emulator.control("GET", "faults")["errors_injected"] == 1
         assert _done(engine, CREATE_OPPORTUNITY) == 1
         [opportunity] = list(ghl.opportunities.search(contact_id=contact))
         assert opportunity["pipelineId"] == PIPELINE["id"]

@@ -1,9 +1,10 @@
 """Exactly once under faults: 5,000 GHL deliveries for a few hundred synced people, ``leadflow worker``
-SIGKILLed at 20 random points and restarted, the Zoho emulator answering 500s, bursts of 429s and dropping
-connections after committing writes. Afterwards each event was applied once: every Note, Task, Call and Event
-exists once in Zoho (asserted on the emulator's own records, by the marker each carries), each qualified Lead
-was converted once (and its Deal got one GHL opportunity), every opt-out is set, every GHL stage change of a
-linked opportunity moved its Zoho Deal once (Stage_History holds each move once), and nothing is left in flight.
+SIGKILLed at 20 random points and restarted, the Zoho emulator answering 500s (before and after committing a
+write), bursts of 429s and dropping connections after committing writes. Afterwards each event was applied
+once: every Note, Task, Call and Event exists once in Zoho (asserted on the emulator's own records, by the
+marker each carries), each qualified Lead was converted once (and its Deal got one GHL opportunity), every
+opt-out is set, every GHL stage change of a linked opportunity moved its Zoho Deal once (Stage_History holds
+each move once), and nothing is left in flight.
 
 The worker and the Zoho emulator run as processes of their own, as a user would run them; the GHL emulator
 (opportunities, pipelines) is served over a socket from this process.
@@ -98,7 +99,7 @@ RENEWAL_STAGE = {
 
 
 def _faulty(emulator: Emulator) -> None:
-    emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, path_prefix="/crm")
+    emulator.faults(error_rate=0.1, burst_429=2, drop_after_commit=2, error_after_commit=1, path_prefix="/crm")
 
 
 def _deliveries(world: w.World, rng: random.Random, linked: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from leadflow.config import Settings, TrackingSettings
 from leadflow.pipeline.track import channel_keeper
 from leadflow.store import kv
-from leadflow.tracking.channels import TOKEN_KEY, ChannelKeeper
+from leadflow.tracking.channel_tokens import TOKEN_KEY
+from leadflow.tracking.channels import ChannelKeeper
 from leadflow.tracking.reconcile import Reconciler
 from leadflow.zoho import ClientOptions
 from tests.web.test_webhook_intake import Server

@@ -17,11 +17,15 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from leadflow.config import GhlSettings, Settings, TrackingSettings
+from leadflow.store import open_store
+from leadflow.store.secrets import SecretBox
+from leadflow.tracking.channel_tokens import channel_token
 from leadflow.web.app import create_app
 from tests.ghl.conftest import Emulator, make_client
 
@@ -176,6 +180,31 @@ def test_zoho_notifications_need_the_channel_token(server: Server, tmp_path: Pat
     assert httpx.post(f"{server.url}/webhooks/zoho", json=note).json()["status"] == "duplicate"
     assert httpx.post(f"{server.url}/webhooks/zoho", json={**note, "token": "guess"}).status_code == 401
     assert httpx.post(f"{server.url}/webhooks/zoho", json={**note, "channel_id": "9"}).status_code == 401
+    assert [row[2] for row in _stored(tmp_path)] == ["Deals.update"]
+
+
+def test_zoho_notifications_are_checked_against_the_generated_token_kept_encrypted(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'leadflow.db'}",
+        secret_key=SecretStr(key),
+        tracking=TrackingSettings(zoho_channel_id="1000000068001"),
+    )
+    token = channel_token(open_store(settings.database_url), "1000000068001", None, SecretBox(key))  # `serve`'s
+    note = {
+        "server_time": 1764849600000,
+        "module": "Deals",
+        "ids": ["5725767000000412001"],
+        "operation": "update",
+        "channel_id": "1000000068001",
+        "token": token,
+    }
+    server = Server(settings)
+    try:
+        assert httpx.post(f"{server.url}/webhooks/zoho", json={**note, "token": "guess"}).status_code == 401
+        assert httpx.post(f"{server.url}/webhooks/zoho", json=note).status_code == 200
+    finally:
+        server.close()
     assert [row[2] for row in _stored(tmp_path)] == ["Deals.update"]
 
 

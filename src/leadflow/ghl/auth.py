@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from leadflow.errors import AuthError, AuthExpired, ConfigError
+from leadflow.errors import AuthError, AuthExpired, ConfigError, ResponseLost
 from leadflow.ghl.errors import GhlErrors, ghl_error, message_of
 from leadflow.ghl.versions import DEFAULT as DEFAULT_VERSION
 from leadflow.http import RequestSpec, RetryPolicy, Transport
@@ -96,7 +96,15 @@ def token_request(
     spec = RequestSpec(
         "POST", url, content=str(httpx.QueryParams(dict(form))).encode(), headers=headers, label="ghl oauth token"
     )
-    response = transport.send(spec)
+    try:
+        response = transport.send(spec)
+    except ResponseLost as exc:
+        raise AuthError(
+            f"GoHighLevel did not answer the token request ({exc}): the token it may have issued is lost and the"
+            f" refresh token may be spent; try again, and if GoHighLevel refuses it, {RELOGIN}",
+            status=exc.status,
+            vendor_code=exc.vendor_code,
+        ) from exc
     try:
         body = response.json()
     except ValueError:

@@ -12,9 +12,12 @@ from email.utils import parsedate_to_datetime
 
 # Statuses after which the server refused (or failed) the request as a whole: safe to try again for reads.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# For writes, only statuses where the server says it did not do the work. A 502/504 comes from a gateway
-# that may have passed the write on before giving up: that is a lost response, not a refusal.
-WRITE_RETRYABLE_STATUSES = frozenset({429, 500, 503})
+# For writes, only statuses where the server says it did not do the work: 429 (refused for rate) and 503
+# (refused while unavailable). A 500 promises nothing: neither Zoho (``INTERNAL_ERROR``, "contact support")
+# nor GoHighLevel says a write answered 500 was not applied, and GHL has been seen to store a contact it
+# answered with an error. A 502/504 comes from a gateway that may have passed the write on before giving
+# up. Each of these is a lost response (the caller reconciles), never a refusal to resend blindly.
+WRITE_RETRYABLE_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)

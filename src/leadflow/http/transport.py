@@ -28,6 +28,18 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _server_failure(status: int) -> str:
+    """Who failed, in a few words, for a write's lost-answer message.
+
+    Example:
+        >>> _server_failure(502), _server_failure(500)
+        ('a gateway gave up on the server', 'the server failed while handling it')
+    """
+    if status in (502, 504):
+        return "a gateway gave up on the server"
+    return "the server failed while handling it"
+
+
 class _EmptyReply(Exception):
     """A success status whose body never arrived: as good as a lost response."""
 
@@ -208,7 +220,8 @@ class Transport:
         """Send ``spec`` until it gets a final answer; returns any response below 500 other than 429.
 
         Raises ``RateLimited``/``TransientError`` when retries run out, ``Unreachable`` when no connection
-        could be made, ``ResponseLost`` when a write was sent but its answer never came,
+        could be made, ``ResponseLost`` when a write was sent but its answer never came or was a server
+        failure that does not say the write was not done (500, 502, 504: see ``WRITE_RETRYABLE_STATUSES``),
         ``CreditBudgetExceeded`` before a call the budget cannot afford. Credits are booked only for
         requests that went out: a call that never connected (or whose auth failed first) costs nothing.
         """
@@ -300,7 +313,7 @@ class Transport:
                 if not idempotent:
                     error = self._error_mapper.from_response(response)
                     raise ResponseLost(
-                        f"{spec.described} got {status} from a gateway: the write may have been"
+                        f"{spec.described} got {status} ({_server_failure(status)}): the write may have been"
                         " applied; reconcile before sending it again",
                         status=status,
                         vendor_code=error.vendor_code,

@@ -37,6 +37,7 @@ from leadflow.pipeline.score import compile_configured_segments, rescore_people
 from leadflow.pipeline.sync import zoho_sync
 from leadflow.store import kv
 from leadflow.store.runs import utcnow
+from leadflow.store.secrets import SecretBox
 from leadflow.sync.runner import SyncReport
 from leadflow.tracking.actions import (
     ActionContext,
@@ -47,7 +48,8 @@ from leadflow.tracking.actions import (
     ActionTally,
 )
 from leadflow.tracking.actions import RetryPolicy as ActionRetryPolicy
-from leadflow.tracking.channels import ChannelKeeper, channel_token
+from leadflow.tracking.channel_tokens import channel_token
+from leadflow.tracking.channels import ChannelKeeper
 from leadflow.tracking.reconcile import Reconciler, ReconcileTally
 from leadflow.tracking.rules import CONVERT, rules_planner
 from leadflow.tracking.stages import ConvertAndLink, StageMap, stage_handlers, stage_planner
@@ -519,7 +521,7 @@ def channel_keeper(
     """The keeper of ``[tracking] zoho_channel_id``, notifying ``<notify_base>/webhooks/zoho``."""
     tracking = settings.tracking
     configured = tracking.zoho_channel_token.get_secret_value() if tracking.zoho_channel_token else None
-    token = channel_token(engine, tracking.zoho_channel_id, configured)
+    token = channel_token(engine, tracking.zoho_channel_id, configured, SecretBox.optional(settings.secret_key))
     return ChannelKeeper(
         zoho.watch,
         tracking.zoho_channel_id,

@@ -41,6 +41,18 @@ class SecretBox:
             raise ConfigError(f"LEADFLOW_SECRET_KEY is not set: it is needed to {purpose}; {GENERATE_HINT}")
         return cls(key) if owner is None else cls(key, owner=owner)
 
+    @classmethod
+    def optional(cls, key: str | SecretStr | None, *, owner: str = "leadflow") -> Self | None:
+        """A box when ``LEADFLOW_SECRET_KEY`` is set, else ``None`` (the caller keeps its secret in plain text).
+
+        Example:
+            >>> SecretBox.optional(None) is None, SecretBox.optional(Fernet.generate_key().decode()) is not None
+            (True, True)
+        """
+        if key is None or not (key.get_secret_value() if isinstance(key, SecretStr) else key):
+            return None
+        return cls(key, owner=owner)
+
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 

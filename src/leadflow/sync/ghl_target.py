@@ -15,14 +15,16 @@ is kept in the engine's id map. GHL writes one contact a request, so a write cal
   one unenrols them only for segments with ``ghl_unenroll_on_exit`` (otherwise the membership is just released).
 * **lookup** (reconciling a lost answer): one search by ``contact.leadflow_id`` for many golden ids at once.
 
-Errors: a call that never connected raises :class:`TargetUnreachable`; a lost answer, a 5xx or a 429 that
-outlived the retries propagate (the runner reconciles); any other refusal is that row's failure.
+Errors: a call that never connected raises :class:`TargetUnreachable`; a row whose answer is lost (no answer,
+or a 500) is that row's ``WriteOutcome.lost`` and the next rows are still sent (the runner looks it up); lost
+answers to ``LOST_IN_A_ROW`` rows in a row, a 503 or a 429 that outlived the retries propagate (the runner
+reconciles the whole call); any other refusal is that row's failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from leadflow.config import GhlSyncSettings, SegmentsSettings
 from leadflow.errors import (
@@ -41,11 +43,13 @@ from leadflow.ghl.fields import CustomFieldSpec, DataType
 from leadflow.segments.engine import WORKFLOW_MARK
 from leadflow.sync.ghl_schema import CONTACTS, ghl_schema
 from leadflow.sync.schema import FieldSpec, TargetSchema
-from leadflow.sync.target import CallCost, TargetUnreachable, WriteMethod, WriteOutcome, reachable
+from leadflow.sync.target import CallCost, WriteMethod, WriteOutcome, reachable
 
 CUSTOM_PREFIX = "contact."
-SEARCH_IN_VALUES = 100
-ENSURE_ATTEMPTS = 3  # golden ids looked up per search call
+SEARCH_IN_VALUES = 100  # golden ids looked up per search call
+ENSURE_ATTEMPTS = 3
+LOST_IN_A_ROW = 3  # lost answers to consecutive rows after which a write call stops sending
+ItemT = TypeVar("ItemT")
 _DATA_TYPES: dict[str, DataType] = {
     "text": "TEXT",
     "textarea": "LARGE_TEXT",
@@ -125,11 +129,7 @@ class GhlTarget:
 
     def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         self._check_module(module)
-        outcomes: list[WriteOutcome] = []
-        for row in rows:
-            with reachable():
-                outcomes.append(self._create(row) if method == "upsert" else self._update(row))
-        return outcomes
+        return _one_by_one(rows, self._create if method == "upsert" else self._update)
 
     def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         raise NotImplementedError("GoHighLevel has no bulk write; the schema says so (bulk_rows is None)")
@@ -299,21 +299,20 @@ class GhlTarget:
         if workflow_id is None:
             message = f"GoHighLevel has no workflow {workflow!r} (by id or name): check ghl_workflow in [segments]"
             return {rid: WriteOutcome(False, code="WORKFLOW_NOT_FOUND", message=message) for rid in remote_ids}
-        outcomes: dict[str, WriteOutcome] = {}
-        for contact_id in remote_ids:
+
+        def enrol(contact_id: str) -> WriteOutcome:
             try:
-                with reachable():
-                    if add:
-                        self.ghl.contacts.add_to_workflow(contact_id, workflow_id)
-                    else:
-                        self.ghl.contacts.remove_from_workflow(contact_id, workflow_id)
-            except (AuthError, RateLimited, TransientError, ResponseLost, TargetUnreachable):
+                if add:
+                    self.ghl.contacts.add_to_workflow(contact_id, workflow_id)
+                else:
+                    self.ghl.contacts.remove_from_workflow(contact_id, workflow_id)
+            except (AuthError, RateLimited, TransientError, ResponseLost):  # Unreachable is a TransientError
                 raise
             except ApiError as error:
-                outcomes[contact_id] = _failed(error)
-                continue
-            outcomes[contact_id] = WriteOutcome(True, remote_id=contact_id, details={"workflow": workflow_id})
-        return outcomes
+                return _failed(error)
+            return WriteOutcome(True, remote_id=contact_id, details={"workflow": workflow_id})
+
+        return dict(zip(remote_ids, _one_by_one(remote_ids, enrol), strict=True))
 
     def _workflow_id(self, workflow: str) -> str | None:
         if self._workflow_ids is None:
@@ -398,3 +397,27 @@ def _from_text(value: Any) -> Any:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
+
+
+def _one_by_one(items: Sequence[ItemT], send: Callable[[ItemT], WriteOutcome]) -> list[WriteOutcome]:
+    """``send`` each item on its own call (GHL has no batch write), one outcome per item in order.
+
+    An item whose answer is lost (``ResponseLost``: no answer, or a 500) gets ``WriteOutcome.lost`` (the runner
+    looks it up or sends it again) and the next items are still sent; after ``LOST_IN_A_ROW`` lost answers in a
+    row GHL is taken to be failing and the error stops the call (the runner then looks up the whole chunk).
+    """
+    outcomes: list[WriteOutcome] = []
+    lost_in_a_row = 0
+    for item in items:
+        try:
+            with reachable():
+                outcome = send(item)
+        except ResponseLost as lost:
+            lost_in_a_row += 1
+            if lost_in_a_row >= LOST_IN_A_ROW:
+                raise
+            outcome = WriteOutcome.lost(str(lost))
+        else:
+            lost_in_a_row = 0
+        outcomes.append(outcome)
+    return outcomes

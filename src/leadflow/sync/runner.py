@@ -42,7 +42,7 @@ from leadflow.sync.cost import choose_method
 from leadflow.sync.mapping import ACCOUNT_LOOKUP, comparable
 from leadflow.sync.plan import DEFAULT_TAG_PREFIX, TAGS_SUFFIX, Plan, Planner, PlanTally
 from leadflow.sync.schema import Kind, TargetSchema
-from leadflow.sync.target import SyncTarget, TargetUnreachable, WriteMethod, WriteOutcome
+from leadflow.sync.target import RESPONSE_LOST, SyncTarget, TargetUnreachable, WriteMethod, WriteOutcome
 
 log = get_logger(__name__)
 
@@ -409,7 +409,7 @@ class SyncRunner:
                 self._refused(ops, refusal)
                 return
             code = (
-                "RESPONSE_LOST" if isinstance(exc, ResponseLost) else (getattr(exc, "vendor_code", None) or "TRANSIENT")
+                RESPONSE_LOST if isinstance(exc, ResponseLost) else (getattr(exc, "vendor_code", None) or "TRANSIENT")
             )
             log.warning("sync.write_unanswered", module=module, records=len(ops), code=code, error=str(exc))
             self._count("reconciled after an unanswered write", len(ops))
@@ -422,7 +422,20 @@ class SyncRunner:
                 sync_outbox.set_state(connection, ids=ids, state=OutboxState.IN_FLIGHT, attempts=1)
             self._reconcile(ops, reason=("NOT_CONFIRMED", f"{len(outcomes)} answers for {len(ops)} records"))
             return
-        self._record(ops, outcomes)
+        answered = [(op, outcome) for op, outcome in zip(ops, outcomes, strict=True) if not outcome.unanswered]
+        self._record([op for op, _ in answered], [outcome for _, outcome in answered])
+        self._reconcile_unanswered(module, ops, outcomes)
+
+    def _reconcile_unanswered(self, module: str, ops: Sequence[OutboxRow], outcomes: Sequence[WriteOutcome]) -> None:
+        """Records the target sent one by one whose own answer was lost: looked up before any resend."""
+        lost = [(op, outcome) for op, outcome in zip(ops, outcomes, strict=True) if outcome.unanswered]
+        if not lost:
+            return
+        log.warning("sync.records_unanswered", module=module, records=len(lost), error=lost[0][1].message)
+        self._count("reconciled after an unanswered write", len(lost))
+        with self.engine.begin() as connection:
+            sync_outbox.set_state(connection, ids=[op.id for op, _ in lost], state=OutboxState.IN_FLIGHT, attempts=1)
+        self._reconcile([op for op, _ in lost], reason=(RESPONSE_LOST, lost[0][1].message or "answer lost"))
 
     def _refusal(self, exc: Exception) -> Refusal | None:
         """The code, message and details of a call the target refused for good, None if the answer is unknown
@@ -656,6 +669,9 @@ class SyncRunner:
                     continue
                 for op in chunk:
                     answer = answers.get(person_ids[op.golden_id])
+                    if answer is not None and answer.unanswered:  # its own call's answer was lost: resent later
+                        unanswered.add(op.id)
+                        continue
                     if answer is None or not answer.ok:
                         answer = answer or WriteOutcome(False, code="NOT_CONFIRMED")
                         errors[op.id] = (op, (answer.code or "ERROR", answer.message or "", dict(answer.details)))

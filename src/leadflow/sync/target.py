@@ -22,6 +22,7 @@ from leadflow.errors import LeadflowError, Unreachable
 from leadflow.sync.schema import FieldSpec, TargetSchema
 
 WriteMethod = Literal["upsert", "update"]
+RESPONSE_LOST = "RESPONSE_LOST"  # the code of a write whose answer is unknown (reconciled by a look-up)
 
 
 class TargetUnreachable(LeadflowError):
@@ -40,7 +41,16 @@ def reachable() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """The target's answer for one record of a write call (same order as the rows sent)."""
+    """The target's answer for one record of a write call (same order as the rows sent).
+
+    ``unanswered``: the record was sent on a call of its own whose answer is unknown (a target that writes
+    record by record, e.g. GoHighLevel): the runner looks it up before anything is sent again, as it does for
+    a whole call after :class:`~leadflow.errors.ResponseLost`.
+
+    Example:
+        >>> WriteOutcome.lost("no answer").unanswered, WriteOutcome(True, remote_id="c1").unanswered
+        (True, False)
+    """
 
     ok: bool
     remote_id: str | None = None
@@ -48,6 +58,12 @@ class WriteOutcome:
     code: str | None = None
     message: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    unanswered: bool = False
+
+    @classmethod
+    def lost(cls, message: str) -> WriteOutcome:
+        """A record sent whose answer is unknown."""
+        return cls(False, code=RESPONSE_LOST, message=message, unanswered=True)
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,8 @@ class SyncTarget(Protocol):
 
     def write(self, module: str, method: WriteMethod, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:
         """Upsert (by the schema's external id, then its duplicate-check fields) or update (by ``id``) at most
-        ``schema.batch_size`` rows in one call; one outcome per row, in order."""
+        ``schema.batch_size`` rows in one call; one outcome per row, in order (``WriteOutcome.lost`` for a row
+        sent on its own call whose answer is unknown)."""
         ...
 
     def bulk_upsert(self, module: str, rows: Sequence[Mapping[str, Any]]) -> list[WriteOutcome]:

@@ -4,47 +4,23 @@ Zoho ends a channel at its ``channel_expiry`` (at most one day after the call th
 notifications simply stop. :class:`ChannelKeeper` enables the channel (Deals, Leads, Contacts; every
 operation; the new field values included, so a Deal's new Stage comes with its notification) when Zoho does
 not have it as wanted, and renews it once ``renew_fraction`` of its life has passed. The token Zoho echoes in
-every notification is ``[tracking] zoho_channel_token``, or one generated once and kept in the store.
+every notification is ``[tracking] zoho_channel_token``, or one generated once and kept in the store
+(:mod:`leadflow.tracking.channel_tokens`).
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from leadflow.log import get_logger
-from leadflow.store import kv
 from leadflow.store.runs import utcnow
 from leadflow.zoho.notifications import MAX_EXPIRY, WatchApi, WatchChannel
 
 CHANNEL_EVENTS = ("Deals.all", "Leads.all", "Contacts.all")
-TOKEN_KEY = "tracking.zoho_channel_token.{channel_id}"
 RETRY_AFTER_FAILURE = timedelta(minutes=1)
-
-
-def channel_token(engine: Engine, channel_id: str, configured: str | None) -> str:
-    """The channel's token: the configured one, else the one generated for this channel earlier, else a new
-    one (stored, so every process of the service and every restart checks notifications against the same)."""
-    if configured:
-        return configured
-    stored = stored_channel_token(engine, channel_id)
-    if stored:
-        return stored
-    with engine.begin() as connection:
-        kv.set_value(connection, key=TOKEN_KEY.format(channel_id=channel_id), value=secrets.token_urlsafe(24))
-    return stored_channel_token(engine, channel_id) or ""
-
-
-def stored_channel_token(engine: Engine, channel_id: str) -> str | None:
-    """The token generated for the channel by :func:`channel_token`, if any."""
-    with engine.connect() as connection:
-        stored = kv.get_value(connection, key=TOKEN_KEY.format(channel_id=channel_id))
-    return stored if isinstance(stored, str) and stored else None
 
 
 @dataclass(frozen=True)

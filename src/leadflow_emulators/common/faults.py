@@ -1,9 +1,13 @@
-"""Fault injection for emulators: added latency, a share of 500s, 429 bursts, and "commit then drop".
+"""Fault injection for emulators: added latency, a share of 500s, 429 bursts, "commit then drop", and
+counted server errors before or after the write.
 
 ``FaultMiddleware`` is a raw ASGI middleware that wraps an emulator app. "Commit then drop" lets the
 request run to completion (the write happens) and then withholds the response: over a real socket (uvicorn)
 the connection is closed without a byte of response; in-process (httpx's ``ASGITransport`` or Starlette's
-``TestClient``) it raises ``httpx.RemoteProtocolError`` from the transport.
+``TestClient``) it raises ``httpx.RemoteProtocolError`` from the transport. ``error_after_commit`` lets the
+next n writes run to completion and answers each with ``error_status`` (what a real server can do when it
+fails after committing); ``error_before_commit`` answers the next n writes with ``error_status`` without
+running them. Those three counted faults apply to the methods of ``drop_methods`` (the writes by default).
 
 Example:
     >>> faults = Faults(seed=1)
@@ -19,7 +23,7 @@ import random
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -44,6 +48,8 @@ class FaultConfig:
     error_status: int = 500
     burst_429: int = 0
     drop_after_commit: int = 0
+    error_after_commit: int = 0
+    error_before_commit: int = 0
     drop_methods: list[str] = field(default_factory=lambda: list(_WRITE_METHODS))
     path_prefix: str = ""
     path_contains: str = ""
@@ -117,10 +123,19 @@ class Faults:
             return False
 
     def take_drop(self, method: str) -> bool:
+        """Whether this request runs to completion and its answer is then withheld."""
+        return self._take_for_method("drop_after_commit", method, tally="dropped")
+
+    def take_write_error(self, when: Literal["before", "after"], method: str) -> bool:
+        """Whether this request is answered ``error_status`` instead of running (``before``), or after it ran."""
+        return self._take_for_method(f"error_{when}_commit", method, tally="errors_injected")
+
+    def _take_for_method(self, counter: str, method: str, *, tally: str) -> bool:
         with self._lock:
-            if self.config.drop_after_commit > 0 and method.upper() in self.config.drop_methods:
-                self.config.drop_after_commit -= 1
-                self.config.dropped += 1
+            left = getattr(self.config, counter)
+            if left > 0 and method.upper() in self.config.drop_methods:
+                setattr(self.config, counter, left - 1)
+                setattr(self.config, tally, getattr(self.config, tally) + 1)
                 return True
             return False
 
@@ -143,6 +158,10 @@ async def _send_json(send: Send, status: int, payload: dict[str, Any], headers: 
     await send({"type": "http.response.body", "body": body})
 
 
+async def _discard(message: Message) -> None:
+    """An ASGI ``send`` that keeps the app's response from the client."""
+
+
 class FaultMiddleware:
     """Applies ``Faults`` to HTTP requests whose path matches, before and after the wrapped app."""
 
@@ -159,19 +178,19 @@ class FaultMiddleware:
         if self.faults.take_429():
             await _send_json(send, 429, self.throttle_body, [(b"retry-after", b"1")])
             return
-        if self.faults.take_error():
+        method = scope["method"]
+        if self.faults.take_error() or self.faults.take_write_error("before", method):
             await _send_json(send, self.faults.config.error_status, self.error_body, [])
             return
-        if not self.faults.take_drop(scope["method"]):
+        if self.faults.take_write_error("after", method):
+            await self.app(scope, receive, _discard)  # the write happens; its answer is replaced by the error
+            await _send_json(send, self.faults.config.error_status, self.error_body, [])
+            return
+        if not self.faults.take_drop(method):
             await self.app(scope, receive, send)
             return
         # Commit then drop: run the request fully, keep its response from the client.
-        captured: list[Message] = []
-
-        async def capture(message: Message) -> None:
-            captured.append(message)
-
-        await self.app(scope, receive, capture)
+        await self.app(scope, receive, _discard)
         # A real server (uvicorn) exposes its connection on the receive callable: close it, send nothing.
         transport = getattr(getattr(receive, "__self__", None), "transport", None)
         if transport is not None and hasattr(transport, "close"):

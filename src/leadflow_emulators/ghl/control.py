@@ -4,8 +4,9 @@ Shared (``common.control``): ``POST /_emulator/reset``, ``POST /_emulator/seed``
 ``{"kind", "record"}``), ``GET /_emulator/state`` (counts, settings, enrolments, messages, deliveries with
 their answers, faults), ``GET|POST /_emulator/clock``, ``GET|POST /_emulator/limits`` (``enabled``,
 ``burst``, ``burst_window_ms``, ``daily``), ``GET|POST|DELETE /_emulator/faults`` (``latency_ms``,
-``error_rate``, ``burst_429``, ``drop_after_commit``... and GHL's ``create_422_after_commit``: the next n
-contact creates store the contact and answer 422, a bug reported against GHL). GHL's own routes:
+``error_rate``, ``burst_429``, ``drop_after_commit``, ``error_after_commit``, ``error_before_commit``... and
+GHL's ``create_422_after_commit``: the next n contact creates store the contact and answer 422, a bug reported
+against GHL). GHL's own routes:
 
 - ``GET|POST /_emulator/location/settings`` (``allowDuplicateContact``, ``allowDuplicateOpportunity``,
   ``contactUniqueIdentifiers``...)

@@ -153,6 +153,24 @@ def test_faults_apply_to_the_api_never_to_the_control_plane(client: TestClient) 
     assert client.post("/_emulator/faults", json={"nonsense": 1}).status_code == 400
 
 
+def test_a_write_can_fail_with_500_before_or_after_it_is_applied(client: TestClient, backend: NoteBackend) -> None:
+    client.post("/_emulator/faults", json={"error_before_commit": 1, "error_after_commit": 1})
+    refused = client.post("/notes/ada?text=first", headers={"x-owner": "ada"})
+    assert (refused.status_code, refused.json(), backend.notes) == (500, {"error": "boom"}, [])
+    applied = client.post("/notes/ada?text=second", headers={"x-owner": "ada"})
+    assert (applied.status_code, applied.json(), backend.notes) == (500, {"error": "boom"}, ["second"])
+    assert client.post("/notes/ada?text=third", headers={"x-owner": "ada"}).status_code == 201
+    faults = client.get("/_emulator/faults").json()
+    assert (faults["error_before_commit"], faults["error_after_commit"], faults["errors_injected"]) == (0, 0, 2)
+
+
+def test_counted_write_faults_follow_drop_methods(client: TestClient, backend: NoteBackend) -> None:
+    client.post("/_emulator/faults", json={"error_after_commit": 1, "drop_methods": ["PUT"]})
+    assert client.post("/notes/ada?text=kept", headers={"x-owner": "ada"}).status_code == 201
+    assert client.get("/_emulator/faults").json()["error_after_commit"] == 1
+    assert backend.notes == ["kept"]
+
+
 @dataclass
 class NoteFaults(FaultConfig):
     lose_next_note: int = 0
