@@ -368,10 +368,18 @@ def narrows_people(filters: ReportFilters) -> bool:
 # ---- per-person links and facts ------------------------------------------------------------------------------------
 
 
-def person_deals() -> FromClause:
+def among(person_id: ColumnElement[Any], people: FromClause | None) -> ColumnElement[bool]:
+    """``person_id`` is one of ``people`` (a one-column selectable of person ids); true when ``people`` is None."""
+    if people is None:
+        return true()
+    return person_id.in_(select(*people.c))
+
+
+def person_deals(people: FromClause | None = None) -> FromClause:
     """(golden_person_id, deal_id, outcome, amount, closed_at, created_time): the Deals linked to a person's
     Contact, where the person's Contact is their CRM link, the sync's id map, or the Contact a ``lead_converted``
-    event names. Driven from the Deals (a few per thousand people), each Contact looked up by index."""
+    event names. Driven from the Deals (a few per thousand people), each Contact looked up by index; with
+    ``people``, only theirs (see :func:`among`)."""
     deal_columns = (
         crm_deals.c.crm_id.label("deal_id"),
         crm_deals.c.outcome,
@@ -380,24 +388,34 @@ def person_deals() -> FromClause:
         crm_deals.c.created_time,
     )
     person = golden_people.alias("deal_person")
-    linked = select(person.c.id.label("golden_person_id"), *deal_columns).join(
-        person, and_(person.c.crm_module == "Contacts", person.c.crm_id == crm_deals.c.contact_id)
+    linked = (
+        select(person.c.id.label("golden_person_id"), *deal_columns)
+        .join(person, and_(person.c.crm_module == "Contacts", person.c.crm_id == crm_deals.c.contact_id))
+        .where(among(person.c.id, people))
     )
-    synced = select(sync_records.c.golden_id, *deal_columns).join(
-        sync_records,
-        and_(
-            sync_records.c.target == "zoho",
-            sync_records.c.module == "Contacts",
-            sync_records.c.remote_id == crm_deals.c.contact_id,
-        ),
+    synced = (
+        select(sync_records.c.golden_id, *deal_columns)
+        .join(
+            sync_records,
+            and_(
+                sync_records.c.target == "zoho",
+                sync_records.c.module == "Contacts",
+                sync_records.c.remote_id == crm_deals.c.contact_id,
+            ),
+        )
+        .where(among(sync_records.c.golden_id, people))
     )
-    converted = select(engagement_events.c.golden_person_id, *deal_columns).join(
-        engagement_events,
-        and_(
-            engagement_events.c.event_type.in_(CONVERSION_KINDS),
-            engagement_events.c.golden_person_id.is_not(None),
-            json_text(engagement_events.c.payload, "contact_id") == crm_deals.c.contact_id,
-        ),
+    converted = (
+        select(engagement_events.c.golden_person_id, *deal_columns)
+        .join(
+            engagement_events,
+            and_(
+                engagement_events.c.event_type.in_(CONVERSION_KINDS),
+                engagement_events.c.golden_person_id.is_not(None),
+                json_text(engagement_events.c.payload, "contact_id") == crm_deals.c.contact_id,
+            ),
+        )
+        .where(among(engagement_events.c.golden_person_id, people))
     )
     return union(linked, synced, converted).subquery("person_deals")
 
@@ -447,12 +465,18 @@ def had_event(person_id: ColumnElement[Any], kinds: Sequence[str], period: Perio
     )
 
 
-def person_facts(connection: Connection, filters: ReportFilters, *, kinds: Sequence[str] = KINDS_TRACKED) -> FromClause:
+def person_facts(
+    connection: Connection,
+    filters: ReportFilters,
+    *,
+    kinds: Sequence[str] = KINDS_TRACKED,
+    people: FromClause | None = None,
+) -> FromClause:
     """Per person with an event in the period: contacted, engaged, replied, met, converted, bounced (0/1).
 
     One pass over ``ix_engagement_events_person_type_time`` in person order (no sort); ``kinds`` limits the events
-    read to those a report needs (the other flags stay 0). A workflow enrolment
-    also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
+    read to those a report needs (the other flags stay 0), ``people`` the people (:func:`among`). A workflow
+    enrolment also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
     """
     period = period_of(filters)
     event = engagement_events.c.event_type
@@ -474,6 +498,7 @@ def person_facts(connection: Connection, filters: ReportFilters, *, kinds: Seque
             engagement_events.c.golden_person_id.is_not(None),
             event.in_(kinds),
             period.bound(engagement_events.c.occurred_at),
+            among(engagement_events.c.golden_person_id, people),
         )
         .group_by(engagement_events.c.golden_person_id)
         .subquery("person_facts")
