@@ -20,8 +20,8 @@ from leadflow.reporting.scope import (
     narrows_people,
     period_of,
     person_filter,
-    scoped,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.schema import engagement_events, record_tags
 
 NOTES = (

@@ -27,9 +27,9 @@ from leadflow.reporting.scope import (
     person_facts,
     person_filter,
     ratio,
-    scoped,
     source_kind,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.schema import cluster_members, crm_cluster_members, quarantine, record_tags, source_records
 
 # (key, label) in funnel order; the keys are what ``people(step=...)`` takes.

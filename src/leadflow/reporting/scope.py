@@ -7,14 +7,12 @@ database aggregate.
 
 from __future__ import annotations
 
-import functools
-import typing
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -48,12 +46,11 @@ from leadflow.store.schema import (
     engagement_events,
     golden_people,
     record_tags,
+    report_person_segments,
     scores,
     source_records,
     sync_records,
 )
-
-Query = TypeVar("Query", bound=Callable[..., Any])
 
 # Event kinds behind each funnel step (tracking/events.py ENGAGEMENT_KINDS plus what the actions write).
 CONTACT_KINDS = ("email_sent", "sms_sent", "call_made", "call_connected")
@@ -259,7 +256,9 @@ def _narrowing(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.segment is not None:
-        members = segment_memberships(connection)
+        members: FromClause = report_person_segments
+        if not connection.info.get(_SEGMENTS_FROM_FACTS, False):
+            members = segment_memberships(connection)
         conditions.append(person_id.in_(select(members.c.golden_person_id).where(members.c.segment == filters.segment)))
     if filters.owner is not None:
         conditions.append(person_owner(person_id, filters.owner))
@@ -289,6 +288,19 @@ def person_filter(
 
 
 _SCOPES = "leadflow.reporting.scopes"
+_SEGMENTS_FROM_FACTS = "leadflow.reporting.segments_from_facts"
+
+
+@contextmanager
+def segment_members_from_facts(connection: Connection, wanted: bool) -> Iterator[None]:
+    """Within the block (when ``wanted``: the report facts are current), a segment filter reads its members from
+    ``report_person_segments`` instead of exploding every person's ``scores.segments``."""
+    before = connection.info.get(_SEGMENTS_FROM_FACTS, False)
+    connection.info[_SEGMENTS_FROM_FACTS] = wanted
+    try:
+        yield
+    finally:
+        connection.info[_SEGMENTS_FROM_FACTS] = before
 
 
 @contextmanager
@@ -346,19 +358,6 @@ def report_settings(connection: Connection, settings: dict[str, str] | None = No
     finally:
         for name, value in zip(names, before, strict=True):
             connection.execute(select(func.set_config(name, value, True)))
-
-
-def scoped(query: Query) -> Query:
-    """A report query that checks its filters first and runs inside :func:`people_in_scope` (same signature), on
-    PostgreSQL with :func:`report_settings`."""
-
-    @functools.wraps(query)
-    def run(connection: Connection, filters: ReportFilters, *args: Any, **kwargs: Any) -> Any:
-        check_filters(filters)
-        with report_settings(connection), people_in_scope(connection, filters):
-            return query(connection, filters, *args, **kwargs)
-
-    return typing.cast(Query, run)
 
 
 def narrows_people(filters: ReportFilters) -> bool:

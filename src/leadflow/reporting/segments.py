@@ -10,7 +10,8 @@ from sqlalchemy import Connection, FromClause
 from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcomes_by
 from leadflow.reporting.facts.read import report_rollup, segment_groups, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
-from leadflow.reporting.scope import check_filters, scoped
+from leadflow.reporting.scope import check_filters
+from leadflow.reporting.view import scoped
 
 NOTES = (
     "A person counts in every segment scoring put them in (scores.segments). People: all in the segment; "

@@ -13,8 +13,9 @@ from leadflow.reporting.facts.read import report_rollup, segment_groups, use_fac
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters
 from leadflow.reporting.model import Table as ReportTable
 from leadflow.reporting.rollup import first_source, last_source
-from leadflow.reporting.scope import SOURCE_LABELS, check_filters, scoped, source_kind, source_label
+from leadflow.reporting.scope import SOURCE_LABELS, check_filters, source_kind, source_label
 from leadflow.reporting.segments import segments_table
+from leadflow.reporting.view import scoped
 
 NOTES = (
     "By source: a person counts under every source they came from (any touch). Attribution: each person counts "

@@ -43,10 +43,15 @@ def _refreshable(connection: Connection) -> bool:
 
 
 def use_facts(connection: Connection, filters: ReportFilters) -> bool:
-    """Read the facts for this view: they answer it and are current. Waiting changes are applied first (on a
-    connection of its own, committed); should more arrive meanwhile, or this connection's transaction still see
-    the store as it was, the report runs its queries: it never reads stale facts."""
-    if connection.info.get(_DISABLED, False) or not facts_answer(filters):
+    """Read the facts for this view: they answer it and are current (:func:`fresh_facts`)."""
+    return facts_answer(filters) and fresh_facts(connection)
+
+
+def fresh_facts(connection: Connection) -> bool:
+    """The facts are current for ``connection`` (and not :func:`facts_disabled`). Waiting changes are applied
+    first (on a connection of its own, committed); should more arrive meanwhile, or this connection's transaction
+    still see the store as it was, this says no and the report runs its queries: it never reads stale facts."""
+    if connection.info.get(_DISABLED, False):
         return False
     if facts_current(connection):
         return True

@@ -77,6 +77,9 @@ def refresh_report_facts(engine: Engine, *, incremental_only: bool = False) -> F
         >>> refresh_report_facts(engine)  # doctest: +SKIP
         FactsRefresh(full=False, changes=412, people=120, cells=9, skipped=None)
     """
+    with engine.connect() as connection:
+        if facts_current(connection):  # the frequent case, read-only: no lock, no write transaction
+            return FactsRefresh(skipped="up to date")
     with store_lock(engine, LOCK), engine.begin() as connection:
         return _refresh(connection, incremental_only=incremental_only)
 
@@ -86,6 +89,8 @@ def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
     # writer can commit under the snapshot; a read-then-write transaction would fail with SQLITE_BUSY instead).
     connection.execute(update(report_facts_state).values(refreshed_at=report_facts_state.c.refreshed_at))
     built = facts_built(connection)
+    if incremental_only and not built:
+        return FactsRefresh(full=True, skipped="no build yet; left to the next refresh that may do it")
     last = connection.execute(select(func.max(report_facts_log.c.id))).scalar()
     if built and last is None:
         return FactsRefresh(skipped="up to date")
@@ -93,9 +98,10 @@ def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
     try:
         people = _changed_people(connection, changes)
         count = connection.execute(select(func.count()).select_from(people)).scalar_one()
-        total = connection.execute(select(func.count()).select_from(report_person_facts)).scalar_one()
         reset = connection.execute(select(changes.c.id).where(changes.c.kind == "reset").limit(1)).first()
-        full = not built or reset is not None or count > max(FULL_MINIMUM, FULL_SHARE * total)
+        full = (
+            not built or reset is not None or (count > FULL_MINIMUM and count > FULL_SHARE * _facts_count(connection))
+        )
         if full and incremental_only:
             return FactsRefresh(full=True, skipped="a full rebuild is due; left to the next refresh that may do it")
         write_person_facts(connection, None if full else people)
@@ -122,6 +128,10 @@ def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
 
 
 _PEOPLE = "leadflow.reporting.facts.people"
+
+
+def _facts_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(report_person_facts)).scalar_one())
 
 
 def _temporary(name: str, *columns: Column[object]) -> Table:
