@@ -1,11 +1,12 @@
 """Bring the report facts up to date with the change log the store's triggers write.
 
 A refresh takes the store-wide ``report_facts`` lock (one refresh at a time, across processes), then, in one
-transaction: snapshots the log rows it will apply, recomputes the facts of the people they name (or everyone,
-when there is no build yet, a TRUNCATE was logged, or so many people changed that one pass over everything is
-cheaper), recounts the (day, event type) cells of the events logged, deletes exactly the log rows it snapshotted
-and records the refresh. Facts are recomputed, never incremented, so a change applied twice gives the same facts;
-a change written while the refresh runs stays in the log for the next one.
+transaction that holds off writers of the facts' inputs (SQLite: the store's write lock; PostgreSQL: a lock on
+the log their triggers insert into): recomputes the facts of the people the log names (or everyone, when there is
+no build yet, a TRUNCATE was logged, or so many people changed that one pass over everything is cheaper),
+recounts the (day, event type) cells of the events logged, empties the log and records the refresh. Writers wait
+for it (milliseconds for a batch of changes; the whole rebuild after a resolve). Facts are recomputed, never
+incremented, so a change applied twice gives the same facts.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from leadflow.reporting.facts.build import write_all_days, write_days, write_per
 from leadflow.reporting.scope import day_of, is_postgres, person_deals
 from leadflow.store.locks import store_lock
 from leadflow.store.schema import report_facts_log, report_facts_state, report_person_facts
-from leadflow.store.schema.base import Id
 
 STATE = "facts"
 LOCK = "report_facts"
@@ -85,92 +85,61 @@ def refresh_report_facts(engine: Engine, *, incremental_only: bool = False) -> F
 
 
 def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
-    # SQLite: write first, so the transaction holds the store's write lock before it reads anything (no other
-    # writer can commit under the snapshot; a read-then-write transaction would fail with SQLITE_BUSY instead).
+    # SQLite: write first, so the transaction holds the store's write lock before it reads anything: no writer can
+    # commit while the log is read, applied and emptied.
     connection.execute(update(report_facts_state).values(refreshed_at=report_facts_state.c.refreshed_at))
+    if is_postgres(connection):
+        # The same on PostgreSQL: writers' triggers insert into the log, so they wait for this lock; every logged
+        # change is committed once it is taken, and none lands until this transaction ends.
+        connection.exec_driver_sql(f"LOCK TABLE {report_facts_log.name} IN SHARE ROW EXCLUSIVE MODE")
     built = facts_built(connection)
     if incremental_only and not built:
         return FactsRefresh(full=True, skipped="no build yet; left to the next refresh that may do it")
-    last = connection.execute(select(func.max(report_facts_log.c.id))).scalar()
-    if built and last is None:
+    last, changes = connection.execute(select(func.max(report_facts_log.c.id), func.count())).one()
+    if built and not changes:
         return FactsRefresh(skipped="up to date")
-    changes = _snapshot(connection, last)
+    reset = connection.execute(select(report_facts_log.c.id).where(report_facts_log.c.kind == "reset").limit(1))
+    full = not built or reset.first() is not None
+    people: Table | None = None
     try:
-        people = _changed_people(connection, changes)
-        count = connection.execute(select(func.count()).select_from(people)).scalar_one()
-        reset = connection.execute(select(changes.c.id).where(changes.c.kind == "reset").limit(1)).first()
-        full = (
-            not built or reset is not None or (count > FULL_MINIMUM and count > FULL_SHARE * _facts_count(connection))
-        )
+        if not full:
+            people = _changed_people(connection)
+            count = connection.execute(select(func.count()).select_from(people)).scalar_one()
+            full = count > FULL_MINIMUM and count > FULL_SHARE * _facts_count(connection)
         if full and incremental_only:
             return FactsRefresh(full=True, skipped="a full rebuild is due; left to the next refresh that may do it")
         write_person_facts(connection, None if full else people)
-        cells = _changed_cells(connection, changes)
+        cells = [] if full else _changed_cells(connection)
         if full or len(cells) > MAX_CELLS:
             write_all_days(connection)
         else:
             write_days(connection, cells)
-        applied = connection.execute(select(func.count()).select_from(changes)).scalar_one()
-        if is_postgres(connection):
-            connection.execute(delete(report_facts_log).where(report_facts_log.c.id.in_(select(changes.c.id))))
-        elif last is not None:  # the transaction holds the write lock: every row up to ``last`` is in the snapshot
-            connection.execute(delete(report_facts_log).where(report_facts_log.c.id <= last))
+        connection.execute(delete(report_facts_log))
         _record(connection, built=built, applied=int(last or 0))
-        recomputed = connection.execute(select(func.count()).select_from(report_person_facts)).scalar_one()
-        return FactsRefresh(
-            full=full, changes=int(applied), people=int(recomputed if full else count), cells=len(cells)
-        )
+        recomputed = _facts_count(connection) if full or people is None else count
+        return FactsRefresh(full=full, changes=int(changes), people=int(recomputed), cells=len(cells))
     finally:
-        people_table = connection.info.pop(_PEOPLE, None)
-        if people_table is not None:
-            people_table.drop(connection)
-        changes.drop(connection)
-
-
-_PEOPLE = "leadflow.reporting.facts.people"
+        if people is not None:
+            people.drop(connection)
 
 
 def _facts_count(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(report_person_facts)).scalar_one())
 
 
-def _temporary(name: str, *columns: Column[object]) -> Table:
-    return Table(f"lf_{name}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
-
-
-def _snapshot(connection: Connection, last: int | None) -> Table:
-    """The log rows up to ``last``, copied: the rows this refresh applies and then deletes."""
-    changes = _temporary(
-        "changes",
-        Column("id", Id, primary_key=True),
-        Column("kind", String(8)),
-        Column("golden_person_id", String(64)),
-        Column("event_type", String(64)),
-        Column("occurred_at", report_facts_log.c.occurred_at.type),
+def _changed_people(connection: Connection) -> Table:
+    """The people whose facts the logged changes may alter; for a changed Deal, everyone linked to a Deal before
+    (their stored facts) or now."""
+    log = report_facts_log
+    people = Table(
+        f"lf_people_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        Column("golden_person_id", String(64), primary_key=True),
+        prefixes=["TEMPORARY"],
     )
-    changes.create(connection)
-    if last is not None:
-        log = report_facts_log
-        connection.execute(
-            insert(changes).from_select(
-                ["id", "kind", "golden_person_id", "event_type", "occurred_at"],
-                select(log.c.id, log.c.kind, log.c.golden_person_id, log.c.event_type, log.c.occurred_at).where(
-                    log.c.id <= last
-                ),
-            )
-        )
-    return changes
-
-
-def _changed_people(connection: Connection, changes: Table) -> Table:
-    """The people whose facts the changes may alter; for a changed Deal, everyone linked to a Deal before (their
-    stored facts) or now."""
-    people = _temporary("people", Column("golden_person_id", String(64), primary_key=True))
     people.create(connection)
-    connection.info[_PEOPLE] = people
-    named = select(changes.c.golden_person_id).where(changes.c.golden_person_id.is_not(None)).distinct()
-    sources = [named]
-    if connection.execute(select(changes.c.id).where(changes.c.kind == "deal").limit(1)).first() is not None:
+    sources = [select(log.c.golden_person_id).where(log.c.golden_person_id.is_not(None)).distinct()]
+    if connection.execute(select(log.c.id).where(log.c.kind == "deal").limit(1)).first() is not None:
         facts = report_person_facts
         sources.append(select(facts.c.golden_person_id).where(or_(facts.c.deals > 0, facts.c.won > 0)))
         linked = person_deals()
@@ -182,12 +151,12 @@ def _changed_people(connection: Connection, changes: Table) -> Table:
     return people
 
 
-def _changed_cells(connection: Connection, changes: Table) -> list[tuple[str, str]]:
-    day = day_of(connection, changes.c.occurred_at)
+def _changed_cells(connection: Connection) -> list[tuple[str, str]]:
+    """The (day, event type) cells of the events logged (inserted, updated or deleted)."""
+    log = report_facts_log
+    day = day_of(connection, log.c.occurred_at)
     rows = connection.execute(
-        select(day, changes.c.event_type)
-        .where(changes.c.kind == "event", changes.c.occurred_at.is_not(None))
-        .distinct()
+        select(day, log.c.event_type).where(log.c.kind == "event", log.c.occurred_at.is_not(None)).distinct()
     )
     return sorted((str(when), str(kind)) for when, kind in rows)
 
