@@ -34,7 +34,13 @@ from sqlalchemy import (
 from leadflow.reporting.facts.build import write_all_days, write_days, write_person_facts
 from leadflow.reporting.scope import day_of, is_postgres, person_deals
 from leadflow.store.locks import store_lock
-from leadflow.store.schema import report_facts_log, report_facts_state, report_person_facts
+from leadflow.store.schema import (
+    report_event_days,
+    report_facts_log,
+    report_facts_state,
+    report_person_facts,
+    report_person_segments,
+)
 
 STATE = "facts"
 LOCK = "report_facts"
@@ -114,13 +120,23 @@ def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
             write_all_days(connection)
         else:
             write_days(connection, cells)
-        connection.execute(delete(report_facts_log))
+        _empty_log(connection, full=full)
         _record(connection, built=built, applied=int(last or 0))
         recomputed = _facts_count(connection) if full or people is None else count
         return FactsRefresh(full=full, changes=int(changes), people=int(recomputed), cells=len(cells))
     finally:
         if people is not None:
             people.drop(connection)
+
+
+def _empty_log(connection: Connection, *, full: bool) -> None:
+    """Delete the applied log (every row: writers are held off). On PostgreSQL after a full rebuild, ANALYZE the
+    rebuilt tables so the plans over them see their new sizes. (Not TRUNCATE for a log of millions of rows: it
+    would wait for every open transaction that looked at the log, a report's among them.)"""
+    connection.execute(delete(report_facts_log))
+    if full and is_postgres(connection):
+        for table in (report_person_facts, report_person_segments, report_event_days):
+            connection.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def _facts_count(connection: Connection) -> int:
