@@ -8,15 +8,21 @@ import random
 import threading
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from leadflow.config import Settings
+from leadflow.pipeline.ingest import ingest_files
+from leadflow.pipeline.resolve import run_resolve
+from leadflow.pipeline.score import run_score_stage
 from leadflow.reporting import REPORTS, Report, ReportFilters
 from leadflow.reporting.facts import facts_current, facts_disabled, refresh_report_facts, use_facts
 from leadflow.reporting.facts.build import FACT_NAMES, person_fact_rows
 from leadflow.reporting.scope import day_of, segment_memberships
+from leadflow.sampledata.generator import GeneratorConfig, generate
 from leadflow.store import open_store
 from leadflow.store.schema import (
     engagement_events,
@@ -217,3 +223,25 @@ def test_the_tracking_loop_refresh_leaves_a_full_rebuild_to_others(engine: sa.En
     assert outcome.full
     with engine.connect() as connection:
         assert not facts_current(connection)
+
+
+def test_the_resolve_and_score_stages_leave_the_facts_current(sqlite_url: str, tmp_path: Path) -> None:
+    """The real write paths of two pipeline stages, then every report both ways on what they wrote."""
+    paths = generate(GeneratorConfig(people=120, seed=3)).write(tmp_path / "data")
+    engine = open_store(sqlite_url)
+    ingest_files(engine, [path for name, path in paths.items() if name.endswith(".csv") and "truth" not in name])
+    run_resolve(engine, Settings().resolve)
+    with engine.connect() as connection:
+        assert facts_current(connection)
+        assert connection.execute(sa.select(sa.func.count()).select_from(report_person_facts)).scalar_one() > 0
+    run_score_stage(engine, Settings())
+    with engine.connect() as connection:
+        assert facts_current(connection)
+        assert connection.execute(sa.select(sa.func.count()).select_from(report_person_segments)).scalar_one() > 0
+        stored_facts_are_fresh(connection)
+    with engine.connect() as connection:
+        for name, query in REPORTS.items():
+            from_facts = shown(query(connection, ReportFilters(), now=NOW))
+            with facts_disabled(connection):
+                assert shown(query(connection, ReportFilters(), now=NOW)) == from_facts, name
+    engine.dispose()

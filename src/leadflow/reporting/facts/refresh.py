@@ -48,6 +48,7 @@ LOCK = "report_facts"
 FULL_SHARE = 0.2
 FULL_MINIMUM = 20_000
 MAX_CELLS = 500
+NO_BUILD = "no build yet; left to the next refresh that may do it"
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ def refresh_report_facts(engine: Engine, *, incremental_only: bool = False) -> F
         >>> refresh_report_facts(engine)  # doctest: +SKIP
         FactsRefresh(full=False, changes=412, people=120, cells=9, skipped=None)
     """
-    with engine.connect() as connection:
-        if facts_current(connection):  # the frequent case, read-only: no lock, no write transaction
+    with engine.connect() as connection:  # the frequent cases, read-only: no lock, no write transaction
+        if facts_current(connection):
             return FactsRefresh(skipped="up to date")
+        if incremental_only and not facts_built(connection):
+            return FactsRefresh(full=True, skipped=NO_BUILD)
     with store_lock(engine, LOCK), engine.begin() as connection:
         return _refresh(connection, incremental_only=incremental_only)
 
@@ -100,7 +103,7 @@ def _refresh(connection: Connection, *, incremental_only: bool) -> FactsRefresh:
         connection.exec_driver_sql(f"LOCK TABLE {report_facts_log.name} IN SHARE ROW EXCLUSIVE MODE")
     built = facts_built(connection)
     if incremental_only and not built:
-        return FactsRefresh(full=True, skipped="no build yet; left to the next refresh that may do it")
+        return FactsRefresh(full=True, skipped=NO_BUILD)
     last, changes = connection.execute(select(func.max(report_facts_log.c.id), func.count())).one()
     if built and not changes:
         return FactsRefresh(skipped="up to date")
