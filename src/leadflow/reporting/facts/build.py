@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Delete,
     Float,
     FromClause,
     Integer,
     Select,
+    Table,
     and_,
     case,
     cast,
@@ -142,13 +144,11 @@ def person_fact_rows(connection: Connection, people: FromClause | None = None) -
 
 def write_person_facts(connection: Connection, people: FromClause | None = None) -> None:
     """Replace the facts and segment memberships of ``people`` (everyone when None) with freshly computed ones."""
-    person = report_person_facts.c.golden_person_id
-    connection.execute(delete(report_person_facts).where(among(person, people)))
+    connection.execute(_delete_people(report_person_facts, people))
     connection.execute(
         insert(report_person_facts).from_select(["golden_person_id", *FACT_NAMES], person_fact_rows(connection, people))
     )
-    member = report_person_segments.c.golden_person_id
-    connection.execute(delete(report_person_segments).where(among(member, people)))
+    connection.execute(_delete_people(report_person_segments, people))
     members = segment_memberships(connection)
     connection.execute(
         insert(report_person_segments).from_select(
@@ -158,6 +158,14 @@ def write_person_facts(connection: Connection, people: FromClause | None = None)
             .distinct(),
         )
     )
+
+
+def _delete_people(table: Table, people: FromClause | None) -> Delete:
+    """Delete ``people``'s rows of ``table``; all of them, with no WHERE at all (SQLite then truncates), when
+    None."""
+    if people is None:
+        return delete(table)
+    return delete(table).where(among(table.c.golden_person_id, people))
 
 
 def write_all_days(connection: Connection) -> None:

@@ -50,7 +50,10 @@ def use_facts(connection: Connection, filters: ReportFilters) -> bool:
 def fresh_facts(connection: Connection) -> bool:
     """The facts are current for ``connection`` (and not :func:`facts_disabled`). Waiting changes are applied
     first (on a connection of its own, committed); should more arrive meanwhile, or this connection's transaction
-    still see the store as it was, this says no and the report runs its queries: it never reads stale facts."""
+    still see the store as it was, this says no and the report runs its queries: it never reads stale facts.
+
+    The refresh holds off writers of the facts' inputs, so ``connection`` must not hold uncommitted writes to
+    them (reports read; every caller opens a connection of its own for them)."""
     if connection.info.get(_DISABLED, False):
         return False
     if facts_current(connection):
