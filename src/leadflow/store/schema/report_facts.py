@@ -68,7 +68,8 @@ report_facts_log = Table(
     Column("occurred_at", Timestamp),
 )
 
-# One row (name "facts") once the facts were first built: when, and how the last refresh went.
+# One row (name "facts") once the facts were first built: when, when last refreshed, and the highest change-log id
+# applied so far.
 report_facts_state = Table(
     "report_facts_state",
     metadata,
