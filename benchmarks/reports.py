@@ -7,8 +7,12 @@ The store holds, per N people: 1.2 N source rows (Apollo and Sales Navigator, 20
 (35 % linked to a Zoho Lead or Contact with an owner), 5 % matched to a record already in the CRM, scores with 0-2
 of 6 segments each, 20 % enrolled in a GHL workflow, 3 N engagement events over 90 days, N / 20 Deals with 3
 Stage_History entries each, N / 2 sync log rows, 90 days of Zoho credit and GHL request ledgers (one bucket a
-minute), N webhook deliveries and N / 100 quarantined rows. Each report runs twice (unfiltered, then with a period
-and a segment); the figures printed are wall seconds. A PostgreSQL ``--url`` is loaded with COPY.
+minute), N webhook deliveries and N / 100 quarantined rows. The report facts are then brought up to date by the
+product's own refresh (a full build on a store just filled: the bulk inserts fired the triggers, and the facts
+have never been built), timed on its own. Each report runs twice (unfiltered, then with a period and a segment);
+the figures printed are wall seconds (CPU seconds of this process). Last, 10,000 new events are inserted and the
+incremental refresh timed, then they are deleted and the refresh timed again (the store is left as filled). A
+PostgreSQL ``--url`` is loaded with COPY.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from leadflow.reporting import REPORTS, ReportFilters, people
+from leadflow.reporting.facts import FactsRefresh, refresh_report_facts
 from leadflow.store import open_store
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -41,6 +46,7 @@ STAGES = [("Qualification", 10, "open"), ("Needs Analysis", 20, "open"), ("Value
           ("Proposal/Price Quote", 75, "open"), ("Negotiation/Review", 90, "open"), ("Closed Won", 100, "won"),
           ("Closed Lost", 0, "lost")]  # fmt: skip
 CHUNK = 50_000
+INCREMENT = 10_000  # new events for the incremental refresh's figure
 
 
 class Loader:
@@ -307,6 +313,48 @@ def timed(run: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def timed_refresh(engine: sa.Engine) -> tuple[tuple[float, float], FactsRefresh]:
+    """The product's own refresh of the report facts (a full build on a store just filled), timed."""
+    outcome: list[FactsRefresh] = []
+    figures = timed(lambda: outcome.append(refresh_report_facts(engine)))
+    return figures, outcome[0]
+
+
+def add_events(engine: sa.Engine, people: int, count: int, *, seed: int = 11) -> list[int]:
+    """``count`` new events for random people on the last day (what the tracking worker adds in a few
+    batches); returns their ids."""
+    rng = np.random.default_rng(seed)
+    when = (NOW - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows = [
+        {
+            "golden_person_id": person_id(int(person)),
+            "event_type": EVENT_KINDS[int(kind)],
+            "occurred_at": NOW - timedelta(hours=1) if engine.dialect.name == "postgresql" else when,
+            "source": "ghl",
+            "payload": "{}",
+            "created_at": NOW if engine.dialect.name == "postgresql" else when,
+        }
+        for person, kind in zip(
+            rng.integers(0, people, count), rng.choice(len(EVENT_KINDS), count, p=EVENT_P), strict=True
+        )
+    ]
+    table = sa.table(
+        "engagement_events",
+        *(sa.column(name) for name in ("id", "golden_person_id", "event_type", "occurred_at", "source", "payload",
+                                       "created_at")),
+    )  # fmt: skip
+    with engine.begin() as connection:
+        first = connection.execute(sa.select(sa.func.max(table.c.id))).scalar_one()
+        connection.execute(sa.insert(table), rows)
+        return list(connection.execute(sa.select(table.c.id).where(table.c.id > first)).scalars())
+
+
+def remove_events(engine: sa.Engine, ids: list[int]) -> None:
+    table = sa.table("engagement_events", sa.column("id"))
+    with engine.begin() as connection:
+        connection.execute(sa.delete(table).where(table.c.id.in_(ids)))
+
+
 def shown(figures: tuple[float, float]) -> str:
     return f"{figures[0]:6.2f}s ({figures[1]:5.2f})"
 
@@ -327,6 +375,8 @@ def main() -> None:
         started = time.perf_counter()
         counts = fill(engine, args.people)
         print(f"filled in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{t} {c:,}" for t, c in counts.items()))
+    refreshed = timed_refresh(engine)
+    print(f"facts refresh before the reports: {shown(refreshed[0])}, {refreshed[1]}")
     narrowed = ReportFilters(since=date(2026, 10, 1), until=date(2026, 10, 31), segment="nurture")
     print(f"{'report':<12} {'all: wall (CPU)':>18} {'October + segment':>20}")
     worst = 0.0
@@ -340,6 +390,12 @@ def main() -> None:
         drill_filtered = timed(lambda: people(connection, narrowed, step="segment:nurture"))
         worst = max(worst, drill[0], drill_filtered[0])
         print(f"{'people':<12} {shown(drill):>18} {shown(drill_filtered):>20}   (drill-down, first 500)")
+    added = add_events(engine, args.people, INCREMENT)
+    refreshed = timed_refresh(engine)
+    print(f"facts refresh after {INCREMENT:,} new events: {shown(refreshed[0])}, {refreshed[1]}")
+    remove_events(engine, added)
+    refreshed = timed_refresh(engine)
+    print(f"facts refresh after deleting them again: {shown(refreshed[0])}, {refreshed[1]}")
     print(
         f"slowest wall: {worst:.2f} s (target < 5 s); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )

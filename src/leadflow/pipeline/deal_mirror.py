@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.store.deals import (
     deal_stages,
     latest_deal_modified_time,
@@ -215,4 +216,5 @@ def mirror_deals(settings: Settings, engine: Engine, zoho: ZohoClient) -> int:
                 replace_stage_history(connection, deal_id=deal_id, entries=entries)
         histories += len(moved)
     log.info("deals mirrored", method=fetch.method, deals=written, stage_histories=histories)
+    refresh_report_facts(engine)
     return written

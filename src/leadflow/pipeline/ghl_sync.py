@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from leadflow.config import Settings
 from leadflow.ghl import GhlClient, GhlOptions
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.sync.ghl_schema import ghl_schema
 from leadflow.sync.ghl_target import GhlTarget
 from leadflow.sync.merge_apply import merge_golden_records
@@ -95,5 +96,6 @@ def ghl_sync(
             golden_ids=golden_ids,
         )
         yield runner
+        refresh_report_facts(engine)  # the id map and the GHL tags feed the report facts
     finally:
         ghl.close()

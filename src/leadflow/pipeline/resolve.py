@@ -18,6 +18,7 @@ from leadflow.config import ResolveSettings
 from leadflow.errors import InputError
 from leadflow.model import RunStatus
 from leadflow.pipeline.review import labelled_m_option
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.resolve.columns import CANDIDATE_SCHEMA
 from leadflow.resolve.engine import Constraints, ResolveOptions, resolve
 from leadflow.resolve.matching import MatchOptions
@@ -93,7 +94,10 @@ def run_resolve(
     """
     require_prospects(engine)
     with store_errors(engine, "resolve"), store_lock(engine, "resolve", on_wait=on_wait):
-        return _resolve_run(engine, settings, against_crm, on_step or (lambda _text: None))
+        report = _resolve_run(engine, settings, against_crm, on_step or (lambda _text: None))
+    with store_errors(engine, "refreshing the report facts after resolve"):
+        refresh_report_facts(engine)
+    return report
 
 
 def _resolve_run(

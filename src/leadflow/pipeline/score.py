@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from leadflow.config import Settings
 from leadflow.log import get_logger
 from leadflow.model import RunStatus
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.scoring import score_records
 from leadflow.segments import CompiledSegments, assign_segments, compile_segments
 from leadflow.store import scoring as repo
@@ -61,7 +62,10 @@ def run_score_stage(
     if preview:
         return _score(engine, settings, compiled, now, preview=True, step=on_step or (lambda _text: None))
     with store_errors(engine, "score"), store_lock(engine, "score", on_wait=on_wait):
-        return _score(engine, settings, compiled, now, preview=False, step=on_step or (lambda _text: None))
+        outcome = _score(engine, settings, compiled, now, preview=False, step=on_step or (lambda _text: None))
+    with store_errors(engine, "refreshing the report facts after score"):
+        refresh_report_facts(engine)
+    return outcome
 
 
 def _score(

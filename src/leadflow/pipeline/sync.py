@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from leadflow.config import Settings
 from leadflow.log import get_logger
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.store.crm import MODULES as CRM_MODULES
 from leadflow.store.crm import finish_load, latest_modified_time, start_load, unfinished_load
 from leadflow.store.sync_memory import small_page_cache
@@ -105,6 +106,7 @@ def zoho_sync(
             golden_ids=golden_ids,
         )
         yield runner
+        refresh_report_facts(engine)  # the id map and the GHL tags feed the report facts
     finally:
         zoho.close()
 

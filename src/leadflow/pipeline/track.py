@@ -35,6 +35,7 @@ from leadflow.log import get_logger
 from leadflow.pipeline.ghl_sync import ghl_configured, ghl_sync
 from leadflow.pipeline.score import compile_configured_segments, rescore_people
 from leadflow.pipeline.sync import zoho_sync
+from leadflow.reporting.facts import refresh_report_facts
 from leadflow.store import kv
 from leadflow.store.runs import utcnow
 from leadflow.store.secrets import SecretBox
@@ -345,6 +346,9 @@ class TrackingProcess:
         tally = self.worker.run_once(limit)
         self.events.add(tally)
         self.rescore.tick()
+        # New events and re-scores reach the report facts here, a batch at a time; a full rebuild (after a
+        # resolve) is left to the next stage or report that refreshes.
+        refresh_report_facts(self.worker.engine, incremental_only=True)
         if self.runner is None:
             return tally.claimed
         done = self.runner.run_once(min(limit, 100))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Table, func, literal, select
+from sqlalchemy import ColumnElement, Connection, FromClause, func, literal, select
 
 from leadflow.reporting.model import Column, ReportFilters
 from leadflow.reporting.scope import CONTACT_KINDS, MEETING_KINDS, REPLY_KINDS, person_filter
@@ -60,7 +60,7 @@ def outcome_row(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def outcomes_by(
-    connection: Connection, filters: ReportFilters, groups: FromClause, rollup: Table
+    connection: Connection, filters: ReportFilters, groups: FromClause, rollup: FromClause
 ) -> dict[str, dict[str, Any]]:
     """Per group of ``groups`` (distinct ``golden_person_id``, ``grp`` pairs, people in scope): the measures,
     with each person's facts looked up in ``rollup`` by key (people without a row there did nothing)."""

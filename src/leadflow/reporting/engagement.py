@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, FromClause, String, cast, func, literal, select, true
-from sqlalchemy import Table as SqlTable
 
+from leadflow.reporting.facts.read import days_from_facts, report_rollup, segment_groups, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
-from leadflow.reporting.rollup import person_rollup
 from leadflow.reporting.scope import (
     BOUNCE_KINDS,
     CONTACT_KINDS,
@@ -21,9 +20,8 @@ from leadflow.reporting.scope import (
     narrows_people,
     period_of,
     person_filter,
-    scoped,
-    segment_memberships,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.schema import engagement_events, record_tags
 
 NOTES = (
@@ -128,7 +126,7 @@ def workflow_groups(connection: Connection) -> FromClause:
 
 
 def rates_by(
-    connection: Connection, filters: ReportFilters, groups: FromClause, rollup: SqlTable, key: str
+    connection: Connection, filters: ReportFilters, groups: FromClause, rollup: FromClause, key: str
 ) -> list[dict[str, Any]]:
     """Per group: people, contacted, replied, bounced and the two rates (of contacted)."""
     person = groups.c.golden_person_id
@@ -171,12 +169,15 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
         {'day': '2026-11-02', 'event_type': 'email_sent', 'events': 120}
     """
     check_filters(filters)
-    members = segment_memberships(connection)
-    segments = select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("seg")
+    from_facts = use_facts(connection, filters)
+    segments = segment_groups(connection, from_facts=from_facts)
     kinds = (*CONTACT_KINDS, *REPLY_KINDS, *BOUNCE_KINDS)
-    with person_rollup(connection, filters, with_deals=False, kinds=kinds) as rollup:
+    with report_rollup(connection, filters, from_facts=from_facts, with_deals=False, kinds=kinds) as rollup:
         segment_rates = rates_by(connection, filters, segments, rollup, "segment")
         sequence_rates = rates_by(connection, filters, workflow_groups(connection), rollup, "sequence")
+    daily = (
+        days_from_facts(connection) if from_facts and filters.segment is None else events_per_day(connection, filters)
+    )
     return Report(
         name="engagement",
         title="Engagement",
@@ -190,7 +191,7 @@ def engagement(connection: Connection, filters: ReportFilters, *, now: datetime 
                     Column("event_type", "Event"),
                     Column("events", "Events", "count"),
                 ),
-                rows=events_per_day(connection, filters),
+                rows=daily,
                 chart=Chart("line", x="day", y=("events",), series="event_type"),
             ),
             Table(

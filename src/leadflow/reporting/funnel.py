@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, FromClause, and_, case, distinct, func, literal, select
 
+from leadflow.reporting.facts.read import facts_rollup, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
 from leadflow.reporting.scope import (
     CONTACT_KINDS,
@@ -26,9 +27,9 @@ from leadflow.reporting.scope import (
     person_facts,
     person_filter,
     ratio,
-    scoped,
     source_kind,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.schema import cluster_members, crm_cluster_members, quarantine, record_tags, source_records
 
 # (key, label) in funnel order; the keys are what ``people(step=...)`` takes.
@@ -123,9 +124,27 @@ def won_people(connection: Connection, filters: ReportFilters, period: Period) -
     )
 
 
+def facts_step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int]:
+    """:func:`step_counts` from the report facts (a view without a period, owner or source: every person's
+    facts for all time, narrowed to the segment's people)."""
+    facts = facts_rollup(connection, filters)
+    cohort_member = facts.c.rows > 0
+    sums = connection.execute(
+        select(
+            func.coalesce(func.sum(facts.c.rows), 0),
+            func.count(case((cohort_member, 1))),
+            func.coalesce(func.sum(case((cohort_member, facts.c.in_zoho), else_=0)), 0),
+            *(func.coalesce(func.sum(facts.c[column]), 0) for column in (*FACT_COLUMNS.values(), "won")),
+        )
+    ).one()
+    return {key: int(total) for key, total in zip([key for key, _ in STEPS], sums, strict=True)}
+
+
 def step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int]:
     """Each funnel step's count (rows for ``ingested``, distinct people for the rest)."""
     check_filters(filters)
+    if use_facts(connection, filters):
+        return facts_step_counts(connection, filters)
     period = period_of(filters)
     people_in = cohort(connection, filters)
     person = people_in.c.golden_person_id

@@ -18,10 +18,10 @@ from leadflow.reporting.scope import (
     in_zoho,
     period_of,
     person_filter,
-    scoped,
     segment_memberships,
     source_kind,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.schema import golden_companies, golden_people, scores, sync_records
 
 STEP_KEYS = tuple(key for key, _ in STEPS)

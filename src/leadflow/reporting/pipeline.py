@@ -22,8 +22,8 @@ from leadflow.reporting.scope import (
     period_of,
     person_deals,
     person_filter,
-    scoped,
 )
+from leadflow.reporting.view import scoped
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import crm_deal_stages, crm_deals
 from leadflow.store.schema.base import Timestamp

@@ -7,14 +7,12 @@ database aggregate.
 
 from __future__ import annotations
 
-import functools
-import typing
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -48,12 +46,11 @@ from leadflow.store.schema import (
     engagement_events,
     golden_people,
     record_tags,
+    report_person_segments,
     scores,
     source_records,
     sync_records,
 )
-
-Query = TypeVar("Query", bound=Callable[..., Any])
 
 # Event kinds behind each funnel step (tracking/events.py ENGAGEMENT_KINDS plus what the actions write).
 CONTACT_KINDS = ("email_sent", "sms_sent", "call_made", "call_connected")
@@ -259,7 +256,9 @@ def _narrowing(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.segment is not None:
-        members = segment_memberships(connection)
+        members: FromClause = report_person_segments
+        if not connection.info.get(_SEGMENTS_FROM_FACTS, False):
+            members = segment_memberships(connection)
         conditions.append(person_id.in_(select(members.c.golden_person_id).where(members.c.segment == filters.segment)))
     if filters.owner is not None:
         conditions.append(person_owner(person_id, filters.owner))
@@ -289,6 +288,19 @@ def person_filter(
 
 
 _SCOPES = "leadflow.reporting.scopes"
+_SEGMENTS_FROM_FACTS = "leadflow.reporting.segments_from_facts"
+
+
+@contextmanager
+def segment_members_from_facts(connection: Connection, wanted: bool) -> Iterator[None]:
+    """Within the block (when ``wanted``: the report facts are current), a segment filter reads its members from
+    ``report_person_segments`` instead of exploding every person's ``scores.segments``."""
+    before = connection.info.get(_SEGMENTS_FROM_FACTS, False)
+    connection.info[_SEGMENTS_FROM_FACTS] = wanted
+    try:
+        yield
+    finally:
+        connection.info[_SEGMENTS_FROM_FACTS] = before
 
 
 @contextmanager
@@ -348,19 +360,6 @@ def report_settings(connection: Connection, settings: dict[str, str] | None = No
             connection.execute(select(func.set_config(name, value, True)))
 
 
-def scoped(query: Query) -> Query:
-    """A report query that checks its filters first and runs inside :func:`people_in_scope` (same signature), on
-    PostgreSQL with :func:`report_settings`."""
-
-    @functools.wraps(query)
-    def run(connection: Connection, filters: ReportFilters, *args: Any, **kwargs: Any) -> Any:
-        check_filters(filters)
-        with report_settings(connection), people_in_scope(connection, filters):
-            return query(connection, filters, *args, **kwargs)
-
-    return typing.cast(Query, run)
-
-
 def narrows_people(filters: ReportFilters) -> bool:
     return filters.segment is not None or filters.owner is not None or filters.source is not None
 
@@ -368,10 +367,18 @@ def narrows_people(filters: ReportFilters) -> bool:
 # ---- per-person links and facts ------------------------------------------------------------------------------------
 
 
-def person_deals() -> FromClause:
+def among(person_id: ColumnElement[Any], people: FromClause | None) -> ColumnElement[bool]:
+    """``person_id`` is one of ``people`` (a one-column selectable of person ids); true when ``people`` is None."""
+    if people is None:
+        return true()
+    return person_id.in_(select(*people.c))
+
+
+def person_deals(people: FromClause | None = None) -> FromClause:
     """(golden_person_id, deal_id, outcome, amount, closed_at, created_time): the Deals linked to a person's
     Contact, where the person's Contact is their CRM link, the sync's id map, or the Contact a ``lead_converted``
-    event names. Driven from the Deals (a few per thousand people), each Contact looked up by index."""
+    event names. Driven from the Deals (a few per thousand people), each Contact looked up by index; with
+    ``people``, only theirs (see :func:`among`)."""
     deal_columns = (
         crm_deals.c.crm_id.label("deal_id"),
         crm_deals.c.outcome,
@@ -380,24 +387,34 @@ def person_deals() -> FromClause:
         crm_deals.c.created_time,
     )
     person = golden_people.alias("deal_person")
-    linked = select(person.c.id.label("golden_person_id"), *deal_columns).join(
-        person, and_(person.c.crm_module == "Contacts", person.c.crm_id == crm_deals.c.contact_id)
+    linked = (
+        select(person.c.id.label("golden_person_id"), *deal_columns)
+        .join(person, and_(person.c.crm_module == "Contacts", person.c.crm_id == crm_deals.c.contact_id))
+        .where(among(person.c.id, people))
     )
-    synced = select(sync_records.c.golden_id, *deal_columns).join(
-        sync_records,
-        and_(
-            sync_records.c.target == "zoho",
-            sync_records.c.module == "Contacts",
-            sync_records.c.remote_id == crm_deals.c.contact_id,
-        ),
+    synced = (
+        select(sync_records.c.golden_id, *deal_columns)
+        .join(
+            sync_records,
+            and_(
+                sync_records.c.target == "zoho",
+                sync_records.c.module == "Contacts",
+                sync_records.c.remote_id == crm_deals.c.contact_id,
+            ),
+        )
+        .where(among(sync_records.c.golden_id, people))
     )
-    converted = select(engagement_events.c.golden_person_id, *deal_columns).join(
-        engagement_events,
-        and_(
-            engagement_events.c.event_type.in_(CONVERSION_KINDS),
-            engagement_events.c.golden_person_id.is_not(None),
-            json_text(engagement_events.c.payload, "contact_id") == crm_deals.c.contact_id,
-        ),
+    converted = (
+        select(engagement_events.c.golden_person_id, *deal_columns)
+        .join(
+            engagement_events,
+            and_(
+                engagement_events.c.event_type.in_(CONVERSION_KINDS),
+                engagement_events.c.golden_person_id.is_not(None),
+                json_text(engagement_events.c.payload, "contact_id") == crm_deals.c.contact_id,
+            ),
+        )
+        .where(among(engagement_events.c.golden_person_id, people))
     )
     return union(linked, synced, converted).subquery("person_deals")
 
@@ -447,12 +464,18 @@ def had_event(person_id: ColumnElement[Any], kinds: Sequence[str], period: Perio
     )
 
 
-def person_facts(connection: Connection, filters: ReportFilters, *, kinds: Sequence[str] = KINDS_TRACKED) -> FromClause:
+def person_facts(
+    connection: Connection,
+    filters: ReportFilters,
+    *,
+    kinds: Sequence[str] = KINDS_TRACKED,
+    people: FromClause | None = None,
+) -> FromClause:
     """Per person with an event in the period: contacted, engaged, replied, met, converted, bounced (0/1).
 
     One pass over ``ix_engagement_events_person_type_time`` in person order (no sort); ``kinds`` limits the events
-    read to those a report needs (the other flags stay 0). A workflow enrolment
-    also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
+    read to those a report needs (the other flags stay 0), ``people`` the people (:func:`among`). A workflow
+    enrolment also makes a person contacted: see :func:`enrolled_flag` (people with no event at all are not here).
     """
     period = period_of(filters)
     event = engagement_events.c.event_type
@@ -474,6 +497,7 @@ def person_facts(connection: Connection, filters: ReportFilters, *, kinds: Seque
             engagement_events.c.golden_person_id.is_not(None),
             event.in_(kinds),
             period.bound(engagement_events.c.occurred_at),
+            among(engagement_events.c.golden_person_id, people),
         )
         .group_by(engagement_events.c.golden_person_id)
         .subquery("person_facts")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, FromClause, select
-from sqlalchemy import Table as SqlTable
+from sqlalchemy import Connection, FromClause
 
 from leadflow.reporting.attribution import OUTCOME_COLUMNS, OUTCOME_KINDS, outcomes_by
+from leadflow.reporting.facts.read import report_rollup, segment_groups, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
-from leadflow.reporting.rollup import person_rollup
-from leadflow.reporting.scope import check_filters, scoped, segment_memberships
+from leadflow.reporting.scope import check_filters
+from leadflow.reporting.view import scoped
 
 NOTES = (
     "A person counts in every segment scoring put them in (scores.segments). People: all in the segment; "
@@ -20,22 +20,21 @@ NOTES = (
 )
 
 
-def _memberships(connection: Connection) -> FromClause:
-    members = segment_memberships(connection)
-    return select(members.c.golden_person_id, members.c.segment.label("grp")).distinct().subquery("segment_groups")
-
-
-def segment_rows(connection: Connection, filters: ReportFilters, rollup: SqlTable) -> list[dict[str, Any]]:
-    outcomes = outcomes_by(connection, filters, _memberships(connection), rollup)
+def segment_rows(
+    connection: Connection, filters: ReportFilters, rollup: FromClause, groups: FromClause
+) -> list[dict[str, Any]]:
+    outcomes = outcomes_by(connection, filters, groups, rollup)
     return [{"segment": name, **values} for name, values in sorted(outcomes.items())]
 
 
-def segments_table(connection: Connection, filters: ReportFilters, rollup: SqlTable) -> Table:
+def segments_table(connection: Connection, filters: ReportFilters, rollup: FromClause, groups: FromClause) -> Table:
+    """The by-segment table: ``groups`` are the (golden_person_id, grp) segment memberships, ``rollup`` the
+    per-person facts."""
     return Table(
         key="segments",
         title="By segment",
         columns=(Column("segment", "Segment"), *OUTCOME_COLUMNS),
-        rows=segment_rows(connection, filters, rollup),
+        rows=segment_rows(connection, filters, rollup, groups),
         chart=Chart("bar", x="segment", y=("people", "contacted", "replied", "meetings")),
         drill="segment",
     )
@@ -51,6 +50,7 @@ def segments(connection: Connection, filters: ReportFilters, *, now: datetime | 
         ['dach-champion', 'nurture']
     """
     check_filters(filters)
-    with person_rollup(connection, filters, kinds=OUTCOME_KINDS) as rollup:
-        table = segments_table(connection, filters, rollup)
+    from_facts = use_facts(connection, filters)
+    with report_rollup(connection, filters, from_facts=from_facts, kinds=OUTCOME_KINDS) as rollup:
+        table = segments_table(connection, filters, rollup, segment_groups(connection, from_facts=from_facts))
     return Report(name="segments", title="Segments", filters=filters, tables=(table,), notes=NOTES)

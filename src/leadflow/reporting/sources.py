@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, FromClause, select
 
 from leadflow.reporting.attribution import MEASURES, OUTCOME_COLUMNS, OUTCOME_KINDS, outcome_row, outcome_sums
+from leadflow.reporting.facts.read import report_rollup, segment_groups, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters
 from leadflow.reporting.model import Table as ReportTable
-from leadflow.reporting.rollup import first_source, last_source, person_rollup
-from leadflow.reporting.scope import SOURCE_LABELS, check_filters, scoped, source_kind, source_label
+from leadflow.reporting.rollup import first_source, last_source
+from leadflow.reporting.scope import SOURCE_LABELS, check_filters, source_kind, source_label
 from leadflow.reporting.segments import segments_table
+from leadflow.reporting.view import scoped
 
 NOTES = (
     "By source: a person counts under every source they came from (any touch). Attribution: each person counts "
@@ -24,7 +26,7 @@ NOTES = (
 )
 
 
-def _touches(connection: Connection, rollup: Table) -> tuple[dict[str, dict[str, Any]], ...]:
+def _touches(connection: Connection, rollup: FromClause) -> tuple[dict[str, dict[str, Any]], ...]:
     """Any-touch, first-touch and last-touch measures per source from one scan of the rollup.
 
     The rollup is grouped once by which sources each person came from and by their first and last source (a few
@@ -72,9 +74,10 @@ def sources(connection: Connection, filters: ReportFilters, *, now: datetime | N
     """
     check_filters(filters)
     wanted = source_kind(filters.source) if filters.source is not None else None
-    with person_rollup(connection, filters, with_sources=True, kinds=OUTCOME_KINDS) as rollup:
+    from_facts = use_facts(connection, filters)
+    with report_rollup(connection, filters, from_facts=from_facts, with_sources=True, kinds=OUTCOME_KINDS) as rollup:
         touched, first, last = _touches(connection, rollup)
-        segment_table = segments_table(connection, filters, rollup)
+        segment_table = segments_table(connection, filters, rollup, segment_groups(connection, from_facts=from_facts))
     kinds = [kind for kind in SOURCE_LABELS if touched[kind]["people"] or kind in first or kind in last]
     if wanted is not None:
         kinds = [kind for kind in kinds if kind == wanted]

@@ -6,6 +6,13 @@ from leadflow.store.schema.deals import crm_deal_stages, crm_deals
 from leadflow.store.schema.ghl import ghl_request_ledger, ghl_tokens
 from leadflow.store.schema.merges import golden_merges, record_merges
 from leadflow.store.schema.prospects import prospects
+from leadflow.store.schema.report_facts import (
+    report_event_days,
+    report_facts_log,
+    report_facts_state,
+    report_person_facts,
+    report_person_segments,
+)
 from leadflow.store.schema.resolve import (
     cluster_members,
     crm_cluster_members,
@@ -40,6 +47,11 @@ __all__ = [
     "quarantine",
     "record_merges",
     "record_tags",
+    "report_event_days",
+    "report_facts_log",
+    "report_facts_state",
+    "report_person_facts",
+    "report_person_segments",
     "review_decisions",
     "review_pairs",
     "runs",
