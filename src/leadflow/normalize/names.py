@@ -46,6 +46,8 @@ HONORIFICS = frozenset(
         "eng",
     ]
 )
+# Honorifics that are never a name on their own (unlike "Sir", "Ing" or "Eng", which can be)
+LONE_HONORIFICS = frozenset(["mr", "mrs", "ms", "mx", "dr", "prof", "professor", "rev", "reverend"])
 CREDENTIALS = frozenset(
     [
         "mba",
@@ -164,6 +166,8 @@ def clean_person_name(value: str | None) -> str | None:
         'Jane Doe'
         >>> clean_person_name("SMITH (he/him)")
         'Smith'
+        >>> clean_person_name("Dr.") is None
+        True
     """
     text = clean_cell(value)
     if text is None:
@@ -178,6 +182,8 @@ def clean_person_name(value: str | None) -> str | None:
     tokens = [t for t in tokens if t and any(ch.isalnum() for ch in t)]
     while tokens and _token_word(tokens[0]) in HONORIFICS and len(tokens) > 1:
         tokens.pop(0)
+    if len(tokens) == 1 and _token_word(tokens[0]).rstrip(".") in LONE_HONORIFICS:
+        return None  # "Dr." cut short from "Dr. Chloe": no name left
     while tokens and _is_credential(tokens[-1]) and len(tokens) > 1:
         tokens.pop()
     if len(tokens) == 1 and _is_credential(tokens[0]) and tokens[0].isupper():

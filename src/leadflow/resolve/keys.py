@@ -36,6 +36,7 @@ KEY_LAST_NAME_SIMILARITY = 0.8  # a last name against the name a shared key spel
 # Jaro-Winkler of "jin" / "jon" is 0.7999999999999999 in floating point: thresholds are met within this.
 ROUNDING = 1e-9
 MIN_EDITED_LENGTH = 3  # "jo" / "ja" are one edit apart and two names
+MIN_TWO_EDITS_LENGTH = 6  # "sanchez" / "ssnchez" / "sanhcez"; "lee" / "kim" are two edits apart too
 MAX_CUT_SHORT_LENGTH = 3  # a first name cut short in an export: "Ja", "Wi", "Chr"
 
 
@@ -99,7 +100,7 @@ def typo_agreement_sql(left: Callable[[str], str], right: Callable[[str], str]) 
     First names: one edit apart, or one cut short (to two or three letters) from a form of the other (``Ja`` /
     ``Jimmy``, a form of James; ``Wi`` / ``Bill``, a form of William). A typo in a nickname (``Rbeecca`` /
     ``Becky``) is in the forms already (:func:`leadflow.normalize.names.first_name_forms`). Last names: one edit
-    apart.
+    apart, or two when both have :data:`MIN_TWO_EDITS_LENGTH` letters or more (a typo in each row).
     """
     lf, rf = left("first_name_key"), right("first_name_key")
 
@@ -114,7 +115,13 @@ def typo_agreement_sql(left: Callable[[str], str], right: Callable[[str], str]) 
         f"({one_edit_sql(lf, rf)} OR {cut_short(lf, right('first_name_forms'))}"
         f" OR {cut_short(rf, left('first_name_forms'))})"
     )
-    return first, one_edit_sql(left("last_name_key"), right("last_name_key"))
+    ll, rl = left("last_name_key"), right("last_name_key")
+    # each of two rows with its own typo in a long last name (Ssnchez / Sanhcez): two edits apart
+    two_edits = (
+        f"(CASE WHEN least(length({ll}), length({rl})) >= {MIN_TWO_EDITS_LENGTH}"
+        f" AND abs(length({ll}) - length({rl})) <= 2 THEN damerau_levenshtein({ll}, {rl}) <= 2 ELSE false END)"
+    )
+    return first, f"({one_edit_sql(ll, rl)} OR {two_edits})"
 
 
 def key_names_both_sql(left: str, right: str, key: str) -> str:

@@ -155,9 +155,12 @@ PEOPLE_MODEL = MatchModel(
                     0.12,
                     0.03,
                 ),
-                # two roles: namesakes at one company hold two (the same person's rows rarely disagree here)
-                Level("different department", _KNOWN_DEPARTMENTS, 0.04, 0.6),
-                Level("different", "ELSE", 0.14, 0.32),
+                # a role and a related one (CEO / CEO & Founder), or two roles in one department
+                Level("same department", f"{_exact('department')} AND {_KNOWN_DEPARTMENTS}", 0.06, 0.08),
+                # two roles in two departments: namesakes at one company hold two; the same person's rows
+                # rarely disagree on the department
+                Level("different department", _KNOWN_DEPARTMENTS, 0.03, 0.55),
+                Level("different", "ELSE", 0.12, 0.3),
             ),
         ),
         exact_comparison("city", "city_key", m=0.75, u=0.05),
