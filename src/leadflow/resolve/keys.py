@@ -36,7 +36,7 @@ KEY_LAST_NAME_SIMILARITY = 0.8  # a last name against the name a shared key spel
 # Jaro-Winkler of "jin" / "jon" is 0.7999999999999999 in floating point: thresholds are met within this.
 ROUNDING = 1e-9
 MIN_EDITED_LENGTH = 3  # "jo" / "ja" are one edit apart and two names
-MIN_TWO_EDITS_LENGTH = 6  # "sanchez" / "ssnchez" / "sanhcez"; "lee" / "kim" are two edits apart too
+MIN_TWO_EDITS_LENGTH = 6  # "ssnchez" / "sanhcez" are one name; "kim" / "lin", two edits apart, are two
 MAX_CUT_SHORT_LENGTH = 3  # a first name cut short in an export: "Ja", "Wi", "Chr"
 
 
