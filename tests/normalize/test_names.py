@@ -30,6 +30,9 @@ from leadflow.normalize.names import clean_person_name, first_name_forms, first_
         ("", None),
         (None, None),
         ("MBA", None),
+        ("Dr", None),  # "Dr. Chloe" cut short in an export: no name left
+        ("Mrs.", None),
+        ("Sir", "Sir"),
     ],
 )
 def test_clean_person_name(raw: str | None, expected: str | None) -> None:
@@ -71,6 +74,25 @@ def test_nicknames_share_a_first_name_form(a: str, b: str) -> None:
     assert key_a
     assert key_b
     assert set(first_name_forms(key_a)) & set(first_name_forms(key_b))
+
+
+@pytest.mark.parametrize(
+    ("typed", "meets"),
+    [("Rbeecca", "Becky"), ("Wulliam", "Bill"), ("Elzabeth", "Liz"), ("Mihcael", "Mike"), ("Chucck", "Charles")],
+)
+def test_a_mistyped_name_meets_the_forms_of_the_name_it_is_one_edit_from(typed: str, meets: str) -> None:
+    key_a, key_b = first_name_key(typed), first_name_key(meets)
+    assert key_a == typed.lower()  # the key stays as written
+    assert key_b
+    assert set(first_name_forms(key_a)) & set(first_name_forms(key_b))
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [("yuki", "yuri"), ("marko", "margo"), ("marko", "mark")],  # too short; one edit from two known names
+)
+def test_a_name_of_its_own_is_not_taken_for_a_typo(name: str, other: str) -> None:
+    assert not set(first_name_forms(name)) & set(first_name_forms(other))
 
 
 def test_nickname_table_is_never_used_for_display_or_as_the_key() -> None:

@@ -17,6 +17,7 @@ from leadflow.config import ResolveSettings
 from leadflow.errors import ConfigError
 from leadflow.pipeline.resolve import options_from_settings
 from leadflow.resolve.clustering import cluster
+from leadflow.resolve.columns import conform
 from leadflow.resolve.engine import MATCH_KEYS_SQL, ResolveOptions, resolve
 from leadflow.resolve.generic import cluster_records
 from leadflow.resolve.matching import MatchOptions, MatchOutcome, score_pairs
@@ -71,7 +72,7 @@ def candidate_table(candidates: pa.Table) -> duckdb.DuckDBPyConnection:
     """The resolver's ``cand`` table as the engine builds it (keys the model reads), plus a list, a struct and
     an all-null column that must survive the trip into Spark."""
     con = duckdb.connect()
-    con.register("rows", candidates)
+    con.register("rows", conform(candidates))  # every candidate column, as resolve() has them
     con.execute(
         f"""CREATE TABLE cand AS SELECT (row_number() OVER (ORDER BY rid) - 1)::BIGINT AS idx, *, {MATCH_KEYS_SQL},
              [rid, source_kind] AS tags, {{'kind': source_kind, 'n': source_record_id}} AS origin,

@@ -12,6 +12,7 @@ from importlib import resources
 
 from nicknames import NickNamer
 
+from leadflow.normalize.one_edit import OneEditIndex
 from leadflow.normalize.text import ascii_fold, clean_cell, strip_decorations
 
 HONORIFICS = frozenset(
@@ -45,6 +46,8 @@ HONORIFICS = frozenset(
         "eng",
     ]
 )
+# Honorifics that are never a name on their own (unlike "Sir", "Ing" or "Eng", which can be)
+LONE_HONORIFICS = frozenset(["mr", "mrs", "ms", "mx", "dr", "prof", "professor", "rev", "reverend"])
 CREDENTIALS = frozenset(
     [
         "mba",
@@ -163,6 +166,8 @@ def clean_person_name(value: str | None) -> str | None:
         'Jane Doe'
         >>> clean_person_name("SMITH (he/him)")
         'Smith'
+        >>> clean_person_name("Dr.") is None
+        True
     """
     text = clean_cell(value)
     if text is None:
@@ -177,6 +182,8 @@ def clean_person_name(value: str | None) -> str | None:
     tokens = [t for t in tokens if t and any(ch.isalnum() for ch in t)]
     while tokens and _token_word(tokens[0]) in HONORIFICS and len(tokens) > 1:
         tokens.pop(0)
+    if len(tokens) == 1 and _token_word(tokens[0]).rstrip(".") in LONE_HONORIFICS:
+        return None  # "Dr." cut short from "Dr. Chloe": no name left
     while tokens and _is_credential(tokens[-1]) and len(tokens) > 1:
         tokens.pop()
     if len(tokens) == 1 and _is_credential(tokens[0]) and tokens[0].isupper():
@@ -281,17 +288,46 @@ def first_name_key(value: str | None) -> str | None:
     return "".join(words) or None
 
 
+# An unknown first name this long, one edit from a known one, is taken to be that name mistyped too; shorter
+# ones are left alone ("yuki" is one edit from "yuri", and both are names).
+MIN_MISTYPED_LENGTH = 5
+
+
 @lru_cache(maxsize=200_000)
 def first_name_forms(key: str) -> tuple[str, ...]:
     """The key and the formal names its first word may stand for (``bob`` -> bob, robert, ...), sorted; two
     first names are nickname variants when their forms meet.
+
+    A name the nickname table does not know, of :data:`MIN_MISTYPED_LENGTH` letters or more, that is one edit
+    from exactly one name it knows (``rbeecca``, ``chucck``) also gets that name and its forms (rebecca; chuck,
+    charles): a typo in a nickname or in the formal name then still meets the other spelling. A name one edit
+    from two known names (``marko``: mark, margo) is more likely a name of its own and gets none. The forms add
+    evidence, the key stays as written.
 
     Example:
         >>> "robert" in first_name_forms("bob") and "robert" in first_name_forms("robert")
         True
         >>> set(first_name_forms("eric")) & set(first_name_forms("derrick")) == {"derrick"}
         True
+        >>> "charles" in first_name_forms("chucck"), "rebecca" in first_name_forms("rbeecca")
+        (True, True)
     """
     word = key.lower()
-    forms = {word, canonical_first_name(word), *_nicknamer().canonicals_of(word)}
+    forms = set(_known_forms(word))
+    if len(word) >= MIN_MISTYPED_LENGTH and word not in _known_first_names():
+        near = _known_first_names().near(word)
+        if len(near) == 1:
+            forms.update(_known_forms(near[0]))
     return tuple(sorted(forms))
+
+
+def _known_forms(word: str) -> set[str]:
+    return {word, canonical_first_name(word), *_nicknamer().canonicals_of(word)}
+
+
+@lru_cache(maxsize=1)
+def _known_first_names() -> OneEditIndex:
+    """Every first name the nickname table (and its overrides) knows, as nickname or as formal name."""
+    namer = _nicknamer()
+    names = {*namer.nickname_lookup, *namer.canonical_lookup, *_overrides(), *_overrides().values()}
+    return OneEditIndex(str(name).lower() for name in names)

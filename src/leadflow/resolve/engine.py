@@ -24,9 +24,9 @@ from leadflow.resolve.keys import (
     FIRST_NAME_SIMILARITY,
     MAX_KEY_GROUP,
     at_least,
-    different_addresses_at_one_domain_sql,
     key_edges_sql,
     names_agree_sql,
+    typo_agreement_sql,
 )
 from leadflow.resolve.matching import EDGE_SCHEMA, MatchOptions, score_pairs
 from leadflow.resolve.membership import cluster_members, golden_ids
@@ -297,50 +297,68 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
 # changer whose old row shares only the name, or a namesake, equally likely, so a reviewer decides (one pair per
 # two clusters). One name: first and last names agree (equal, a nickname form, one cut short of the other, or a
 # typo: Jaro-Winkler at least keys.FIRST_NAME_SIMILARITY for first names, LAST_NAME_TYPO_SIMILARITY for last
-# names, stricter than a key's check as nothing but the name links them); compared within one last name, one
-# first-name form, or one pair of initials. Told apart: both rows carry a LinkedIn slug or a Sales Navigator id
-# and they differ, or both carry an e-mail at one domain and they differ (at two domains a job change explains
-# it; Apollo gives one person a new id per export, so its ids tell nobody apart). A record leadflow created is a
-# copy of its person's row and is left out; at least one of the two rows is a prospect.
+# names, stricter than a key's check as nothing but the name links them; or one edit apart, or a cut-short
+# nickname: keys.typo_agreement_sql); compared within one last name, one first-name form, one pair of initials,
+# or one pair of names spelt with the same letters (letters swapped: "Ele" / "Lee", "Ulcas" / "Lucas"). Told
+# apart: both rows carry a LinkedIn slug or a Sales Navigator id and they differ, or both carry an e-mail at one
+# domain and they differ (at two domains a job change explains it; Apollo gives one person a new id per export,
+# so its ids tell nobody apart). A record leadflow created is a copy of its person's row and is left out; at
+# least one of the two rows is a prospect.
 LAST_NAME_TYPO_SIMILARITY = 0.88
 _NAMES_AGREE = """({a} = {b} OR jaro_winkler_similarity({a}, {b}) >= {similarity}
                   OR (least(length({a}), length({b})) >= 2 AND (starts_with({a}, {b}) OR starts_with({b}, {a}))))"""
 _FIRST, _LAST = at_least(FIRST_NAME_SIMILARITY), at_least(LAST_NAME_TYPO_SIMILARITY)
+_PAIR_COLUMNS = {"first_name_key": "f", "last_name_key": "l", "first_name_forms": "forms"}
+_FIRST_TYPO, _LAST_TYPO = typo_agreement_sql(lambda c: f"l{_PAIR_COLUMNS[c]}", lambda c: f"r{_PAIR_COLUMNS[c]}")
 _FIRST_NAME_FORMS = """(SELECT DISTINCT idx, unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form
                        FROM cand WHERE first_name_key IS NOT NULL)"""
 SAME_NAME_PAIRS_SQL = f"""
-    SELECT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r,
-           least(cl.label, cr.label) AS label_lo, greatest(cl.label, cr.label) AS label_hi,
-           json_object('first_name', json_object('level', CASE WHEN l.first_name_key = r.first_name_key
-                           THEN 'exact' ELSE 'similar' END),
-                       'last_name', json_object('level', CASE WHEN l.last_name_key = r.last_name_key
-                           THEN 'exact' ELSE 'similar' END))::VARCHAR AS detail
-    FROM (SELECT l.idx AS a, r.idx AS b FROM cand l JOIN cand r ON l.last_name_key = r.last_name_key AND l.idx < r.idx
-          UNION
-          SELECT l.idx, r.idx FROM cand l JOIN cand r
-          ON left(l.first_name_key, 1) = left(r.first_name_key, 1)
-             AND left(l.last_name_key, 1) = left(r.last_name_key, 1) AND l.idx < r.idx
-          UNION
-          SELECT l.idx, r.idx FROM {_FIRST_NAME_FORMS} l JOIN {_FIRST_NAME_FORMS} r
-          ON l.form = r.form AND l.idx < r.idx) n
-    JOIN cand l ON l.idx = n.a JOIN cand r ON r.idx = n.b
-    JOIN row_cluster cl ON cl.idx = l.idx JOIN row_cluster cr ON cr.idx = r.idx
-    WHERE cl.label <> cr.label
-      AND (l.crm_id IS NULL OR r.crm_id IS NULL)
-      AND {_NAMES_AGREE.format(a="l.last_name_key", b="r.last_name_key", similarity=_LAST)}
-      AND ({_NAMES_AGREE.format(a="l.first_name_key", b="r.first_name_key", similarity=_FIRST)}
-           OR list_has_any(l.first_name_forms, r.first_name_forms))
-      AND l.idx NOT IN (SELECT own FROM attached) AND r.idx NOT IN (SELECT own FROM attached)
-      AND NOT coalesce(l.linkedin_slug <> r.linkedin_slug, false)
-      AND NOT coalesce(l.salesnav_id <> r.salesnav_id, false)
-      AND NOT {different_addresses_at_one_domain_sql("l", "r")}
-    QUALIFY row_number() OVER (PARTITION BY least(cl.label, cr.label), greatest(cl.label, cr.label)
-                               ORDER BY least(l.idx, r.idx), greatest(l.idx, r.idx)) = 1"""
+    WITH compared AS MATERIALIZED (
+      -- the candidate pairs with the columns they are checked on; checked outside this join, which is several
+      -- times faster in DuckDB
+      SELECT least(l.idx, r.idx) AS idx_l, greatest(l.idx, r.idx) AS idx_r,
+             least(cl.label, cr.label) AS label_lo, greatest(cl.label, cr.label) AS label_hi,
+             l.first_name_key AS lf, r.first_name_key AS rf, l.last_name_key AS ll, r.last_name_key AS rl,
+             l.first_name_forms AS lforms, r.first_name_forms AS rforms,
+             l.crm_id IS NULL OR r.crm_id IS NULL AS prospect,
+             l.idx IN (SELECT own FROM attached) OR r.idx IN (SELECT own FROM attached) AS own_record,
+             coalesce(l.linkedin_slug <> r.linkedin_slug, false) OR coalesce(l.salesnav_id <> r.salesnav_id, false)
+               AS ids_differ, lower(l.email) AS email_l, lower(r.email) AS email_r
+      FROM (SELECT l.idx AS a, r.idx AS b FROM cand l JOIN cand r
+            ON l.last_name_key = r.last_name_key AND l.idx < r.idx
+            UNION
+            SELECT l.idx, r.idx FROM cand l JOIN cand r
+            ON left(l.first_name_key, 1) = left(r.first_name_key, 1)
+               AND left(l.last_name_key, 1) = left(r.last_name_key, 1) AND l.idx < r.idx
+            UNION
+            SELECT l.idx, r.idx FROM {_FIRST_NAME_FORMS} l JOIN {_FIRST_NAME_FORMS} r
+            ON l.form = r.form AND l.idx < r.idx
+            UNION
+            SELECT l.idx, r.idx FROM cand l JOIN cand r
+            ON l.first_name_letters = r.first_name_letters AND l.last_name_letters = r.last_name_letters
+               AND l.idx < r.idx) n
+      JOIN cand l ON l.idx = n.a JOIN cand r ON r.idx = n.b
+      JOIN row_cluster cl ON cl.idx = l.idx JOIN row_cluster cr ON cr.idx = r.idx
+      WHERE cl.label <> cr.label)
+    SELECT idx_l, idx_r, label_lo, label_hi,
+           json_object('first_name', json_object('level', CASE WHEN lf = rf THEN 'exact' ELSE 'similar' END),
+                       'last_name', json_object('level', CASE WHEN ll = rl THEN 'exact' ELSE 'similar' END)
+           )::VARCHAR AS detail
+    FROM compared l
+    WHERE prospect AND NOT own_record AND NOT ids_differ
+      -- two addresses at one domain: two people (keys.different_addresses_at_one_domain_sql)
+      AND NOT coalesce(email_l <> email_r AND split_part(email_l, '@', 2) = split_part(email_r, '@', 2), false)
+      AND ({_NAMES_AGREE.format(a="ll", b="rl", similarity=_LAST)} OR {_LAST_TYPO})
+      AND ({_NAMES_AGREE.format(a="lf", b="rf", similarity=_FIRST)} OR list_has_any(lforms, rforms) OR {_FIRST_TYPO})
+    QUALIFY row_number() OVER (PARTITION BY label_lo, label_hi ORDER BY idx_l, idx_r) = 1"""
 
 
-# Columns the match model compares besides the candidate's own (see model.py); first_name_forms and
+# Columns the match model compares or blocks on besides the candidate's own (see model.py); a name's letters in
+# alphabetical order are one key for the name and its spellings with two letters swapped; first_name_forms and
 # phone_key are added by _add_name_forms_and_phone_key.
 MATCH_KEYS_SQL = """nullif(lower(trim(title)), '') AS title_key, nullif(lower(trim(city)), '') AS city_key,
+    array_to_string(list_sort(string_split(first_name_key, '')), '') AS first_name_letters,
+    array_to_string(list_sort(string_split(last_name_key, '')), '') AS last_name_letters,
     nullif(split_part(email, '@', 1), '') AS email_local, nullif(split_part(email, '@', 2), '') AS email_domain,
     NULL::VARCHAR[] AS first_name_forms, NULL::VARCHAR AS phone_key"""
 

@@ -35,6 +35,9 @@ LAST_NAME_SIMILARITY = 0.85
 KEY_LAST_NAME_SIMILARITY = 0.8  # a last name against the name a shared key spells
 # Jaro-Winkler of "jin" / "jon" is 0.7999999999999999 in floating point: thresholds are met within this.
 ROUNDING = 1e-9
+MIN_EDITED_LENGTH = 3  # "jo" / "ja" are one edit apart and two names
+MIN_TWO_EDITS_LENGTH = 6  # "ssnchez" / "sanhcez" are one name; "kim" / "lin", two edits apart, are two
+MAX_CUT_SHORT_LENGTH = 3  # a first name cut short in an export: "Ja", "Wi", "Chr"
 
 
 def at_least(similarity: float) -> str:
@@ -47,32 +50,85 @@ def names_agree_sql(left: str, right: str) -> str:
 
     First names agree when either is missing, one starts with the other (``Ci`` / ``Cian``), they are close
     (Jaro-Winkler >= 0.8: a typo) or one is a nickname of the other (their ``first_name_forms`` meet); last
-    names when either is missing, one starts with the other, or Jaro-Winkler >= 0.85.
+    names when either is missing, one starts with the other, or Jaro-Winkler >= 0.85. Beyond those, a name one
+    edit away from the other (a dropped, changed or doubled letter, two letters swapped: ``Ima`` / ``Mia``,
+    ``Ele`` / ``Lee``, which Jaro-Winkler scores low on short names) and a cut-short nickname (``Ja`` for Jimmy,
+    a form of James) agree too: :func:`typo_agreement_sql`.
     """
-    return names_agree_columns_sql(lambda column: f"{left}.{column}", lambda column: f"{right}.{column}")
+    return names_agree_columns_sql(lambda column: f"{left}.{column}", lambda column: f"{right}.{column}", typos=True)
 
 
-def names_agree_columns_sql(left: Callable[[str], str], right: Callable[[str], str]) -> str:
-    """:func:`names_agree_sql` with each side's column named by a function (splink names them ``x_l`` / ``x_r``)."""
+def names_agree_columns_sql(left: Callable[[str], str], right: Callable[[str], str], *, typos: bool = False) -> str:
+    """:func:`names_agree_sql` with each side's column named by a function (splink names them ``x_l`` / ``x_r``).
+
+    ``typos`` adds :func:`typo_agreement_sql` (DuckDB only: ``damerau_levenshtein`` has no Spark counterpart,
+    so the match model, which also runs on Spark, leaves it out).
+    """
     lf, rf = left("first_name_key"), right("first_name_key")
     ll, rl = left("last_name_key"), right("last_name_key")
+    first_typo = last_typo = ""
+    if typos:
+        first_typo, last_typo = typo_agreement_sql(left, right)
+        first_typo, last_typo = f" OR {first_typo}", f" OR {last_typo}"
     first = (
         f"({lf} IS NULL OR {rf} IS NULL OR starts_with({lf}, {rf}) OR starts_with({rf}, {lf})"
         f" OR jaro_winkler_similarity({lf}, {rf}) >= {at_least(FIRST_NAME_SIMILARITY)}"
-        f" OR list_has_any({left('first_name_forms')}, {right('first_name_forms')}))"
+        f" OR list_has_any({left('first_name_forms')}, {right('first_name_forms')}){first_typo})"
     )
     last = (
         f"({ll} IS NULL OR {rl} IS NULL OR starts_with({ll}, {rl}) OR starts_with({rl}, {ll})"
-        f" OR jaro_winkler_similarity({ll}, {rl}) >= {at_least(LAST_NAME_SIMILARITY)})"
+        f" OR jaro_winkler_similarity({ll}, {rl}) >= {at_least(LAST_NAME_SIMILARITY)}{last_typo})"
     )
     return f"({first} AND {last})"
+
+
+def one_edit_sql(a: str, b: str) -> str:
+    """SQL true when two names are one edit apart: a letter dropped, added or changed, or two neighbouring
+    letters swapped (``ima`` / ``mia``: Jaro-Winkler 0.56). Two-letter names only by a dropped letter
+    (``jn`` / ``jon``): ``jo`` / ``ja`` are two names."""
+    shorter = f"least(length({a}), length({b}))"
+    return (
+        f"(CASE WHEN abs(length({a}) - length({b})) <= 1"
+        f" AND ({shorter} >= {MIN_EDITED_LENGTH} OR ({shorter} = 2 AND length({a}) <> length({b})))"
+        f" THEN damerau_levenshtein({a}, {b}) <= 1 ELSE false END)"
+    )
+
+
+def typo_agreement_sql(left: Callable[[str], str], right: Callable[[str], str]) -> tuple[str, str]:
+    """(first names, last names) SQL: agreement a typo explains where Jaro-Winkler does not.
+
+    First names: one edit apart, or one cut short (to two or three letters) from a form of the other (``Ja`` /
+    ``Jimmy``, a form of James; ``Wi`` / ``Bill``, a form of William). A typo in a nickname (``Rbeecca`` /
+    ``Becky``) is in the forms already (:func:`leadflow.normalize.names.first_name_forms`). Last names: one edit
+    apart, or two when both have :data:`MIN_TWO_EDITS_LENGTH` letters or more (a typo in each row).
+    """
+    lf, rf = left("first_name_key"), right("first_name_key")
+
+    def cut_short(name: str, forms: str) -> str:
+        # CASE, so the list is searched only for the few short names (DuckDB evaluates a CASE branch lazily)
+        return (
+            f"(CASE WHEN length({name}) BETWEEN 2 AND {MAX_CUT_SHORT_LENGTH}"
+            f" THEN len(list_filter({forms}, lambda f: starts_with(f, {name}))) > 0 ELSE false END)"
+        )
+
+    first = (
+        f"({one_edit_sql(lf, rf)} OR {cut_short(lf, right('first_name_forms'))}"
+        f" OR {cut_short(rf, left('first_name_forms'))})"
+    )
+    ll, rl = left("last_name_key"), right("last_name_key")
+    # each of two rows with its own typo in a long last name (Ssnchez / Sanhcez): two edits apart
+    two_edits = (
+        f"(CASE WHEN least(length({ll}), length({rl})) >= {MIN_TWO_EDITS_LENGTH}"
+        f" AND abs(length({ll}) - length({rl})) <= 2 THEN damerau_levenshtein({ll}, {rl}) <= 2 ELSE false END)"
+    )
+    return first, f"({one_edit_sql(ll, rl)} OR {two_edits})"
 
 
 def key_names_both_sql(left: str, right: str, key: str) -> str:
     """SQL true when the value of ``key`` (``email`` or ``linkedin_slug``) the rows share spells a name both rows
     carry: a token of it is each row's last name (Jaro-Winkler >= 0.8: a typo; or a token of four letters or
-    more running from the row's first initial to its last initial, ``jonathanb``), and a token starts with each
-    row's first initial and is a whole name (two letters or more). "Rik Ryan" and "Richard Ryan" at
+    more made of the row's first name, or a form of it, and its last initial, ``jonathanb``), and a token starts
+    with each row's first initial and is a whole name (two letters or more). "Rik Ryan" and "Richard Ryan" at
     ``richard.ryan@zendata.com`` agree; "Rachel Ryan" at ``richard.ryan@`` would too, which is why the first
     names must otherwise agree (:func:`names_agree_sql`) for keys that spell no name.
     """
@@ -82,9 +138,11 @@ def key_names_both_sql(left: str, right: str, key: str) -> str:
         last = (
             f"len(list_filter({tokens}, lambda t: (length(t) >= 2"
             f" AND jaro_winkler_similarity(t, {row}.last_name_key) >= {at_least(KEY_LAST_NAME_SIMILARITY)})"
-            # first name (or initial) and last initial in one token: jonathanb@ for Jon Bianchi
-            f" OR (length(t) >= 4 AND left(t, 1) = left({row}.first_name_key, 1)"
-            f" AND right(t, 1) = left({row}.last_name_key, 1)))) > 0"
+            # the first name (or a form of it) and the last initial in one token: jonathanb@ for Jon Bianchi;
+            # first and last initials alone would let charlesc@ spell Ciara Carter
+            f" OR (length(t) >= 4 AND right(t, 1) = left({row}.last_name_key, 1)"
+            f" AND len(list_filter(list_append(coalesce({row}.first_name_forms, []), {row}.first_name_key),"
+            f" lambda f: starts_with(t, f))) > 0))) > 0"
         )
         first = (
             f"len(list_filter({tokens}, lambda t: length(t) >= 2 AND NOT (t = {row}.last_name_key)"

@@ -93,6 +93,8 @@ def exact_comparison(name: str, column: str, *, m: float, u: float) -> Compariso
     )
 
 
+# departments a title names ("other": it names none, or the title is mistyped past the rules)
+_KNOWN_DEPARTMENTS = """coalesce("department_l", 'other') <> 'other' AND coalesce("department_r", 'other') <> 'other'"""
 _NAMES_AGREE = names_agree_columns_sql(lambda c: f'"{c}_l"', lambda c: f'"{c}_r"')
 _NOT_LETTERS = "0123456789._-+"
 _LETTERS_L, _LETTERS_R = (f"translate(\"email_local_{s}\", '{_NOT_LETTERS}', '')" for s in "lr")
@@ -120,8 +122,9 @@ PEOPLE_MODEL = MatchModel(
                 # one address, clearly different names: an assistant, a shared inbox, spouses (keys.py)
                 Level("exact, names differ", f"{_exact('email')} AND NOT {_NAMES_AGREE}", 0.002, 0.00005),
                 Level("exact", _exact("email"), 0.6, 0.0001),
-                # a typo in the domain (examplj.com)
-                Level("same local part", _exact("email_local"), 0.15, 0.001),
+                # a typo in the domain (examplj.com); at two unrelated domains one local part is only a name
+                # format (priya@, rrodriguez@) that namesakes at two companies share
+                Level("same local part", f"{_exact('email_local')} AND {_jw('email_domain', 0.9)}", 0.15, 0.001),
                 # a typo in the local part at the same domain: one letter apart. Namesakes' addresses differ by
                 # a number (jo.smith2) or a separator (jo_smith / jo.smith): those are no typo.
                 Level(
@@ -145,7 +148,19 @@ PEOPLE_MODEL = MatchModel(
             (
                 Level("exact", _exact("title_key"), 0.5, 0.01),
                 Level("jaro-winkler >= 0.85", _jw("title_key", 0.85), 0.2, 0.04),
-                Level("different", "ELSE", 0.3, 0.95),
+                # one role written two ways (CTO / Chief Technology Officer): same seniority and department
+                Level(
+                    "same role",
+                    f"{_exact('seniority')} AND {_exact('department')} AND {_KNOWN_DEPARTMENTS}",
+                    0.12,
+                    0.03,
+                ),
+                # a role and a related one (CEO / CEO & Founder), or two roles in one department
+                Level("same department", f"{_exact('department')} AND {_KNOWN_DEPARTMENTS}", 0.06, 0.08),
+                # two roles in two departments: namesakes at one company hold two; the same person's rows
+                # rarely disagree on the department
+                Level("different department", _KNOWN_DEPARTMENTS, 0.03, 0.55),
+                Level("different", "ELSE", 0.12, 0.3),
             ),
         ),
         exact_comparison("city", "city_key", m=0.75, u=0.05),
@@ -158,6 +173,12 @@ PEOPLE_MODEL = MatchModel(
         "l.first_name_key = r.first_name_key AND l.company_domain = r.company_domain",
         "l.first_name_key = r.first_name_key AND l.company_key = r.company_key",
         "l.phone_key = r.phone_key",
+        # a typo in the last name and a nickname (Bob Peetrov / Robert Petrov) within one company
+        "l.company_domain = r.company_domain AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
+        "l.company_key = r.company_key AND substr(l.last_name_key, 1, 2) = substr(r.last_name_key, 1, 2)",
+        # two letters swapped in each name (eWi Zahng / Wei Zhang): the names' letters in order agree
+        "l.first_name_letters = r.first_name_letters AND l.last_name_letters = r.last_name_letters "
+        "AND l.city_key = r.city_key",
         # a typo in an address's domain, or in its local part
         "l.email_local = r.email_local AND substr(l.last_name_key, 1, 1) = substr(r.last_name_key, 1, 1)",
         "l.email_domain = r.email_domain AND substr(l.email_local, 1, 2) = substr(r.email_local, 1, 2)",
