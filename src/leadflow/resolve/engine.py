@@ -41,6 +41,7 @@ from leadflow.resolve.merge import (
     source_item,
 )
 from leadflow.resolve.model import PEOPLE_MODEL, MatchModel
+from leadflow.resolve.review_rank import RANK_FIELDS, rank_review_pairs
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ REVIEW_SCHEMA = pa.schema(
     [
         pa.field("rid_l", pa.string()),
         pa.field("rid_r", pa.string()),
-        pa.field("kind", pa.string()),  # uncertain | namesake_guard
+        pa.field("kind", pa.string()),  # uncertain | namesake_guard | same_name
         pa.field("match_weight", pa.float64()),
         pa.field("match_probability", pa.float64()),
         pa.field("detail", pa.string()),
+        *RANK_FIELDS,  # how likely one person (review_rank): the queue's order
     ]
 )
 
@@ -261,8 +263,9 @@ def _attach_own_records(con: duckdb.DuckDBPyConnection, attached: tuple[tuple[st
 def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Pairs scored between the review and the match threshold whose rows ended in different clusters, pairs
     the namesake guard refused, and one pair per two people left apart who share only a full name (kind
-    ``same_name``, see :data:`SAME_NAME_PAIRS_SQL`); undecided ones only, strongest first."""
-    return (
+    ``same_name``, see :data:`SAME_NAME_PAIRS_SQL`); undecided ones only, the likeliest one person first
+    (:func:`review_rank.rank_review_pairs`)."""
+    pairs = (
         con.sql(
             f"""WITH scored AS (
              SELECT b.idx_l, b.idx_r, 'uncertain' AS kind, b.match_weight, b.match_probability, b.detail
@@ -289,8 +292,9 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
            ORDER BY p.match_weight DESC NULLS LAST, rid_l, rid_r"""
         )
         .to_arrow_table()
-        .cast(REVIEW_SCHEMA)
+        .cast(pa.schema(list(REVIEW_SCHEMA)[: -len(RANK_FIELDS)]))
     )
+    return rank_review_pairs(con, pairs)
 
 
 # Two people resolve left apart whose rows carry one name and no identity key that tells them apart: a job
