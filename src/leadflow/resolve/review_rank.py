@@ -39,8 +39,9 @@ M_SAME_SENIORITY = 0.4  # a job change is often a promotion
 # strong evidence either way: a fixed bit each.
 SAME_COMPANY_BITS = 1.0
 OTHER_COMPANY_BITS = -1.0
-# One export listing the name at two companies at once: two jobs held together, or two people. Mostly two.
-AT_ONCE_BITS = math.log2(0.1)
+# One person at two companies is seen at them one after the other (two exports, a job change); one export
+# listing the name at two companies at once is two jobs held together or a vendor's stale duplicate: rare.
+M_SEEN_APART = 0.95
 # A direct line (no other name carries it) is the person's own: equal is nearly proof; different is strong
 # evidence of two people at one company, weak across two companies (a desk line stays with the old job).
 SAME_PHONE_BITS = 6.0
@@ -79,6 +80,7 @@ class Frequencies:
     seniority: Mapping[str, float]
     people_named: Mapping[tuple[str, str], int]
     direct_phones: frozenset[str]
+    seen_together: float  # how often two rows come from one export (or one CRM snapshot time)
 
 
 def rank_review_pairs(con: duckdb.DuckDBPyConnection, pairs: pa.Table) -> pa.Table:
@@ -208,15 +210,18 @@ def _company(left: Mapping[str, Any], right: Mapping[str, Any], _: Frequencies, 
     return Evidence("company", OTHER_COMPANY_BITS, f"{_company_of(left)} / {_company_of(right)}")
 
 
-def _time_order(left: Mapping[str, Any], right: Mapping[str, Any], _: Frequencies, same: bool) -> Evidence | None:
+def _time_order(left: Mapping[str, Any], right: Mapping[str, Any], f: Frequencies, same: bool) -> Evidence | None:
     """Two companies seen at once (one export) is two jobs held together or two people; seen one after the
     other it is a job change (no evidence either way, but the reviewer is told which came first)."""
     if same or not _company_of(left) or not _company_of(right):
         return None
+    together = min(max(f.seen_together, 1e-6), 1 - 1e-6)
     if _seen_together(left, right):
-        return Evidence("time", AT_ONCE_BITS, f"at two companies at once ({left['file_name'] or 'one export'})")
+        bits = math.log2((1 - M_SEEN_APART) / together)
+        return Evidence("time", bits, f"at two companies at once ({left['file_name'] or 'one snapshot'})")
     older, newer = sorted((left, right), key=lambda r: r["observed_at"] or 0.0)
-    return Evidence("time", 0.0, f"job change? {_company_of(older)} then {_company_of(newer)}")
+    bits = math.log2(M_SEEN_APART / (1 - together))
+    return Evidence("time", bits, f"job change? {_company_of(older)}, later {_company_of(newer)}")
 
 
 def _phone(left: Mapping[str, Any], right: Mapping[str, Any], f: Frequencies, same: bool) -> Evidence | None:
@@ -322,10 +327,12 @@ def _frequencies(con: duckdb.DuckDBPyConnection, pairs: pa.Table) -> Frequencies
         ).fetchall()
     )
     con.unregister("ranked_rids_arrow")
+    seen = shares("coalesce(file_name, observed_at::VARCHAR)")
     return Frequencies(
         city=shares("lower(trim(city))"),
         country=shares("lower(trim(country))"),
         seniority=shares("seniority"),
         people_named=people_named,
         direct_phones=direct,
+        seen_together=sum(share * share for share in seen.values()),
     )
