@@ -51,6 +51,7 @@ SPELLED_NAME_BITS = 1.0  # an address spelling the other row's name confirms the
 MODEL_WEIGHT_SHARE = 0.1  # the model's weight counts the same fields again: a tenth of it, capped
 MODEL_WEIGHT_CAP = 20.0
 SIMILAR = 0.9  # Jaro-Winkler from which two cities or two company keys are one, with a typo
+MIN_SHARE = 0.001  # a value's share among all rows, at least: no agreement is worth more than 10 bits or so
 
 RANK_FIELDS = (
     pa.field("rank_weight", pa.float64()),  # log2 odds of one person
@@ -172,9 +173,11 @@ def _city(left: Mapping[str, Any], right: Mapping[str, Any], f: Frequencies, _: 
     a, b = _lower(left["city"]), _lower(right["city"])
     if not a or not b:
         return None
-    share = f.city.get(a, 0.0) or min(f.city.values(), default=0.01)
+    # a typo'd spelling is rare, the city is not: the commoner spelling tells how often people live there
+    share, shown = max((f.city.get(a, 0.0), left["city"]), (f.city.get(b, 0.0), right["city"]))
+    share = max(share, MIN_SHARE)
     if _similar(a, b):
-        return Evidence("city", math.log2(M_SAME_CITY / share), f"both in {left['city']}")
+        return Evidence("city", math.log2(M_SAME_CITY / share), f"both in {shown}")
     return Evidence("city", math.log2((1 - M_SAME_CITY) / max(1 - share, 1e-6)), f"{left['city']} / {right['city']}")
 
 
@@ -184,7 +187,7 @@ def _country(left: Mapping[str, Any], right: Mapping[str, Any], f: Frequencies, 
     a, b = _lower(left["country"]), _lower(right["country"])
     if not a or not b:
         return None
-    share = f.country.get(a, 0.0) or 0.01
+    share = max(f.country.get(a, 0.0), MIN_SHARE)
     if a == b:
         return Evidence("country", math.log2(M_SAME_COUNTRY / share), f"both in {left['country']}")
     return Evidence(
@@ -196,7 +199,7 @@ def _seniority(left: Mapping[str, Any], right: Mapping[str, Any], f: Frequencies
     a, b = left["seniority"], right["seniority"]
     if not a or not b:
         return None
-    share = f.seniority.get(a, 0.0) or 0.01
+    share = max(f.seniority.get(a, 0.0), MIN_SHARE)
     if a == b:
         return Evidence("seniority", math.log2(M_SAME_SENIORITY / share), f"both {a}")
     return Evidence("seniority", math.log2((1 - M_SAME_SENIORITY) / max(1 - share, 1e-6)), f"{a} / {b}")
