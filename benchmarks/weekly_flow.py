@@ -125,6 +125,7 @@ def run_flow(
                 for ref, people in people_behind_records(engine, data).items():
                     held[ref] |= people
             work = ReviewWork(listing=review) if review else None
+            before_review = _zoho_changes(engine)
             while work is not None and work.rounds < REVIEW_ROUNDS:
                 if not work_review_queue(str(settings.database_url), truth_of_rids(engine, data), work):
                     break
@@ -133,6 +134,7 @@ def run_flow(
                     held[ref] |= people
             if work is not None:
                 _check_decisions_held(engine, work)
+                _count_zoho_changes(engine, before_review, work)
             with ZohoClient.from_settings(settings, engine) as zoho:
                 live = live_people_records(zoho)
             partition = golden_partition(engine)
@@ -174,6 +176,10 @@ class ReviewWork:
     one_person_left_unread: int = 0  # of them, pairs truly one person
     accepted_apart: int = 0  # at the end: accepted pairs whose rows are in two golden people (must be 0)
     rejected_together: int = 0  # rejected pairs whose rows are in one golden person (must be 0)
+    # what the runs after the review did in Zoho: "<module> <action> <state>" -> merges (record_merges), and
+    # Leads converted into the Contact their person was matched to (lead_conversions)
+    zoho_merges: dict[str, int] = field(default_factory=dict)
+    leads_converted: int = 0
 
 
 def work_review_queue(database_url: str, truth: dict[str, str], work: ReviewWork) -> bool:
@@ -213,6 +219,29 @@ def _check_decisions_held(engine: sa.Engine, work: ReviewWork) -> None:
         together = golden_of.get(rid_l) is not None and golden_of.get(rid_l) == golden_of.get(rid_r)
         work.accepted_apart += decision == "accept" and not together
         work.rejected_together += decision == "reject" and together
+
+
+def _zoho_changes(engine: sa.Engine) -> tuple[int, int]:
+    """The last record merge id and the number of Lead conversions done, to count what later runs add."""
+    with engine.connect() as connection:
+        merges = connection.execute(sa.text("select coalesce(max(id), 0) from record_merges")).scalar_one()
+        converted = connection.execute(
+            sa.text("select count(*) from lead_conversions where state = 'done'")
+        ).scalar_one()
+    return int(merges), int(converted)
+
+
+def _count_zoho_changes(engine: sa.Engine, before: tuple[int, int], work: ReviewWork) -> None:
+    with engine.connect() as connection:
+        merges = connection.execute(
+            sa.text(
+                "select module, action, state, count(*) from record_merges where target = 'zoho' and id > :last"
+                " group by module, action, state"
+            ),
+            {"last": before[0]},
+        ).all()
+    work.zoho_merges = {f"{module} {action} {state}": int(count) for module, action, state, count in merges}
+    work.leads_converted = _zoho_changes(engine)[1] - before[1]
 
 
 def _review_list(database_url: str, *options: str) -> list[dict[str, Any]]:

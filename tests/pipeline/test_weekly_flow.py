@@ -77,5 +77,8 @@ def test_a_worked_review_queue_leaves_nobody_split_in_zoho(tmp_path: Path, level
         # the default listing held every pair that is one person; no decision was overruled by the last resolve
         assert work.one_person_left_unread == 0, work
         assert (work.accepted_apart, work.rejected_together) == (0, 0), work
+        # the accepted pairs' Zoho records were merged (Lead into Lead; a Lead into its Contact by conversion)
+        assert sum(work.zoho_merges.values()) + work.leads_converted > 0, work
+        assert all(key.endswith(" confirmed") for key in work.zoho_merges), work
         assert outcome.counts() == (0, 0, 0, 0), outcome.offenders
         assert outcome.contacts_lost == 0, outcome.offenders
