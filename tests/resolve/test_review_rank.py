@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadflow.cli.app import app
-from leadflow.resolve.engine import REVIEW_SCHEMA, resolve
+from leadflow.resolve.engine import REVIEW_SCHEMA, Constraints, ResolveOptions, resolve
 from leadflow.resolve.review_rank import LISTED_FROM_WEIGHT, probability, spells_name
 from leadflow.store import open_store
 from leadflow.store import review as review_store
@@ -134,3 +134,23 @@ def test_cli_list_shows_reasons_hides_weak_pairs_and_show_prints_the_evidence(
     shown = _cli(sqlite_url, tmp_path, "review", "show", str(pair_ids[0]))
     assert "one person or two?" in shown
     assert "both in Austin" in shown
+
+
+def test_an_accepted_pair_with_a_crm_record_links_the_record_to_the_person() -> None:
+    rows = [
+        _row("p:1", "priya", "lewis", "delta", "Boston", "salesnav.csv"),
+        _row("p:2", "sam", "lopez", "solar", "Seattle", "apollo_2024.csv"),
+        person("crm:Leads:900", source_kind="crm", crm_module="Leads", crm_id="900", first_name="Priya",
+               last_name="Lewis", first_name_key="priya", last_name_key="lewis", company_key="river",
+               company_domain="river.com", city="Boston", email="priya.lewis@river.com"),
+    ]  # fmt: skip
+    apart = resolve(table(rows))
+    assert apart.crm_links.num_rows == 0
+    assert any({p["rid_l"], p["rid_r"]} == {"p:1", "crm:Leads:900"} for p in apart.review.to_pylist())
+    accepted = resolve(
+        table(rows), options=ResolveOptions(constraints=Constraints(must_link=(("crm:Leads:900", "p:1"),)))
+    )
+    (link,) = accepted.crm_links.to_pylist()
+    golden_of = {m["rid"]: m["golden_person_id"] for m in accepted.members.to_pylist()}
+    assert (link["crm_module"], link["crm_id"], link["golden_person_id"]) == ("Leads", "900", golden_of["p:1"])
+    assert all("crm:Leads:900" not in (p["rid_l"], p["rid_r"]) for p in accepted.review.to_pylist())
