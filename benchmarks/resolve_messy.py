@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from benchmarks.synthetic import Evaluation, ingested_evaluation, pairwise, rules_baseline
 from leadflow.resolve.engine import ResolveOptions, resolve
+from leadflow.resolve.review_rank import LISTED_FROM_WEIGHT
 from leadflow.sampledata import GeneratorConfig
 from leadflow.sampledata.generator import hard_config
 
@@ -94,14 +95,44 @@ def leadflow_clusters(evaluation: Evaluation, accounts: pa.Table | None, options
     return clusters, {**result.stats, "review_queue": review_queue(result.review.to_pylist(), evaluation.truth)}
 
 
-def review_queue(pairs: list[dict[str, Any]], truth: dict[str, str]) -> dict[str, dict[str, int]]:
-    """Per kind of review pair: how many the queue lists, and how many of them are truly one person."""
-    queue: dict[str, dict[str, int]] = {}
+def review_queue(pairs: list[dict[str, Any]], truth: dict[str, str]) -> dict[str, Any]:
+    """Per kind of review pair: how many the queue lists, and how many of them are truly one person; and the
+    reviewer's work in rank order (``ranked``, see :func:`reading_effort`)."""
+    queue: dict[str, Any] = {}
     for pair in pairs:
         tally = queue.setdefault(pair["kind"], {"pairs": 0, "one_person": 0})
         tally["pairs"] += 1
-        tally["one_person"] += truth.get(pair["rid_l"]) == truth.get(pair["rid_r"]) is not None
+        tally["one_person"] += _one_person(pair, truth)
+    queue["ranked"] = reading_effort(pairs, truth)
     return queue
+
+
+def reading_effort(pairs: list[dict[str, Any]], truth: dict[str, str]) -> dict[str, int | None]:
+    """Reading the queue in rank order (``rank_weight``, most likely one person first): its size, the pairs truly
+    one person, how many pairs a reviewer reads to find 90% and 100% of them, how many the default listing shows
+    (``leadflow review list``; the rest need ``--all``) and how many true pairs only ``--all`` shows."""
+    ranked = sorted(pairs, key=lambda p: -p["rank_weight"])
+    true_pairs = sum(_one_person(p, truth) for p in ranked)
+    found, read_90, read_100 = 0, None, None
+    for position, pair in enumerate(ranked, 1):
+        found += _one_person(pair, truth)
+        if read_90 is None and found >= 0.9 * true_pairs:
+            read_90 = position
+        if read_100 is None and found == true_pairs:
+            read_100 = position
+    listed = [p for p in ranked if p["rank_weight"] >= LISTED_FROM_WEIGHT]
+    return {
+        "pairs": len(ranked),
+        "one_person": true_pairs,
+        "read_for_90pct": read_90,
+        "read_for_100pct": read_100,
+        "listed_by_default": len(listed),
+        "one_person_only_with_all": true_pairs - sum(_one_person(p, truth) for p in listed),
+    }
+
+
+def _one_person(pair: dict[str, Any], truth: dict[str, str]) -> bool:
+    return truth.get(pair["rid_l"]) == truth.get(pair["rid_r"]) is not None
 
 
 def run(config: GeneratorConfig, options: ResolveOptions | None = None) -> dict[str, Any]:

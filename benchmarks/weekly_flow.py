@@ -69,6 +69,9 @@ class FlowOutcome:
     people_split_in_review: int = 0
     people_split_unseen: int = 0
     leads_converted: int = 0  # Leads leadflow wrote, converted into the Contact their person was matched to
+    review: ReviewWork | None = None  # with ``review``: what the simulated reviewer read and decided
+    # people seeded with a Contact who hold no live Contact at the end (a Contact merged into a Lead, or lost)
+    contacts_lost: int = 0
     offenders: list[dict[str, Any]] = field(default_factory=list)
     partition: dict[str, str] = field(default_factory=dict)  # row or seeded record -> golden id, at the end
 
@@ -95,8 +98,13 @@ def run_flow(
     mode: str,
     configure: Callable[[Settings], Settings] | None = None,
     between_weeks: Callable[[Settings, sa.Engine], None] | None = None,
+    review: str | None = None,
 ) -> FlowOutcome:
-    """Seed a fresh emulator with ``data.crm_seed`` and run the flow (``one-shot`` or ``weekly``) in ``folder``."""
+    """Seed a fresh emulator with ``data.crm_seed`` and run the flow (``one-shot`` or ``weekly``) in ``folder``.
+
+    ``review`` (``listed``: the pairs `leadflow review list` shows; ``all``: with ``--all``, the weak ones too):
+    then a reviewer works the queue (:func:`work_review_queue`) and the pipeline runs once more with no new file,
+    as many rounds as the queue has pairs to read (at most :data:`REVIEW_ROUNDS`)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = data.write(folder / "samples")
     started = time.perf_counter()
@@ -116,6 +124,17 @@ def run_flow(
                 pipeline.run(settings, engine, files=paths)
                 for ref, people in people_behind_records(engine, data).items():
                     held[ref] |= people
+            work = ReviewWork(listing=review) if review else None
+            before_review = _zoho_changes(engine)
+            while work is not None and work.rounds < REVIEW_ROUNDS:
+                if not work_review_queue(str(settings.database_url), truth_of_rids(engine, data), work):
+                    break
+                pipeline.run(settings, engine)
+                for ref, people in people_behind_records(engine, data).items():
+                    held[ref] |= people
+            if work is not None:
+                _check_decisions_held(engine, work)
+                _count_zoho_changes(engine, before_review, work)
             with ZohoClient.from_settings(settings, engine) as zoho:
                 live = live_people_records(zoho)
             partition = golden_partition(engine)
@@ -132,12 +151,128 @@ def run_flow(
     outcome.people_split_sharing_a_key = _split_sharing_a_key(data, outcome, keys)
     _count_split_in_review(outcome, queued)
     outcome.leads_converted = int(converted)
+    outcome.review = work
     seeded = {f"crm:{module}:{crm_id}" for module, crm_id in data.crm_truth}
     # records leadflow created are not in the one-shot run's CRM: compare rows and the seeded records only
     outcome.partition = {
         key: golden for key, golden in partition.items() if not key.startswith("crm:") or key in seeded
     }
     return outcome
+
+
+REVIEW_ROUNDS = 3
+
+
+@dataclass
+class ReviewWork:
+    """What the simulated reviewer did: rounds of (list, decide, run the pipeline), pairs read and decided."""
+
+    listing: str = "listed"  # listed: what `leadflow review list` shows; all: `--all`, the weak pairs too
+    rounds: int = 0
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    left_unread: int = 0  # weak pairs the default listing leaves out (listing "listed"), at the end
+    one_person_left_unread: int = 0  # of them, pairs truly one person
+    accepted_apart: int = 0  # at the end: accepted pairs whose rows are in two golden people (must be 0)
+    rejected_together: int = 0  # rejected pairs whose rows are in one golden person (must be 0)
+    # what the runs after the review did in Zoho: "<module> <action> <state>" -> merges (record_merges), and
+    # Leads converted into the Contact their person was matched to (lead_conversions)
+    zoho_merges: dict[str, int] = field(default_factory=dict)
+    leads_converted: int = 0
+
+
+def work_review_queue(database_url: str, truth: dict[str, str], work: ReviewWork) -> bool:
+    """Work the queue as a user does, through the CLI: ``leadflow review list --json`` (rank order; ``--all``
+    with listing "all"), then ``review accept`` the pairs that are one person and ``review reject`` the others,
+    deciding each pair by the generator's truth. Returns whether there was anything to decide."""
+    every = _review_list(database_url, "--all")
+    unknown = [p for p in every if p["rid_l"] not in truth or p["rid_r"] not in truth]
+    if unknown:
+        raise RuntimeError(f"review pairs naming rows without a known person: {unknown[:5]}")
+    pairs = every if work.listing == "all" else _review_list(database_url)
+    listed = {p["id"] for p in pairs}
+    unread = [p for p in every if p["id"] not in listed]
+    work.left_unread = len(unread)
+    work.one_person_left_unread = sum(truth[p["rid_l"]] == truth[p["rid_r"]] for p in unread)
+    if not pairs:
+        return False
+    one_person = [str(p["id"]) for p in pairs if truth[p["rid_l"]] == truth[p["rid_r"]]]
+    two_people = [str(p["id"]) for p in pairs if truth[p["rid_l"]] != truth[p["rid_r"]]]
+    if one_person:
+        _leadflow_cli(database_url, "review", "accept", *one_person)
+    if two_people:
+        _leadflow_cli(database_url, "review", "reject", *two_people)
+    work.rounds += 1
+    work.read += len(pairs)
+    work.accepted += len(one_person)
+    work.rejected += len(two_people)
+    return True
+
+
+def _check_decisions_held(engine: sa.Engine, work: ReviewWork) -> None:
+    """Count the decisions the last resolve did not honour: accepted pairs apart, rejected pairs together."""
+    with engine.connect() as connection:
+        decided = connection.execute(sa.text("select rid_l, rid_r, decision from review_decisions")).all()
+    golden_of = {rid: golden for golden, rids in review_links(engine).rids_of_golden.items() for rid in rids}
+    for rid_l, rid_r, decision in decided:
+        together = golden_of.get(rid_l) is not None and golden_of.get(rid_l) == golden_of.get(rid_r)
+        work.accepted_apart += decision == "accept" and not together
+        work.rejected_together += decision == "reject" and together
+
+
+def _zoho_changes(engine: sa.Engine) -> tuple[int, int]:
+    """The last record merge id and the number of Lead conversions done, to count what later runs add."""
+    with engine.connect() as connection:
+        merges = connection.execute(sa.text("select coalesce(max(id), 0) from record_merges")).scalar_one()
+        converted = connection.execute(
+            sa.text("select count(*) from lead_conversions where state = 'done'")
+        ).scalar_one()
+    return int(merges), int(converted)
+
+
+def _count_zoho_changes(engine: sa.Engine, before: tuple[int, int], work: ReviewWork) -> None:
+    with engine.connect() as connection:
+        merges = connection.execute(
+            sa.text(
+                "select module, action, state, count(*) from record_merges where target = 'zoho' and id > :last"
+                " group by module, action, state"
+            ),
+            {"last": before[0]},
+        ).all()
+    work.zoho_merges = {f"{module} {action} {state}": int(count) for module, action, state, count in merges}
+    work.leads_converted = _zoho_changes(engine)[1] - before[1]
+
+
+def _review_list(database_url: str, *options: str) -> list[dict[str, Any]]:
+    listed = _leadflow_cli(database_url, "review", "list", "--json", "--limit", "1000000", *options)
+    return [json.loads(line) for line in listed.splitlines() if line.strip()]
+
+
+def _leadflow_cli(database_url: str, *args: str) -> str:
+    """Run a ``leadflow`` command in-process on the store at ``database_url``; its output, or a loud failure."""
+    from typer.testing import CliRunner
+
+    from leadflow.cli.app import app
+
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "leadflow.toml"
+        config.write_text("", encoding="utf-8")
+        environment = {"LEADFLOW_DATABASE_URL": database_url, "LEADFLOW_CONFIG": str(config), "COLUMNS": "250"}
+        result = CliRunner().invoke(app, list(args), env=environment)
+    if result.exit_code != 0:
+        raise RuntimeError(f"leadflow {' '.join(args[:3])} failed ({result.exit_code}): {result.output[-2000:]}")
+    return result.stdout
+
+
+def truth_of_rids(engine: sa.Engine, data: SampleData) -> dict[str, str]:
+    """The generator's person behind each resolver rid: ``p:<source_record_id>`` and each seeded record."""
+    person_of_row = {(file, row): person for file, row, person in data.truth}
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("select source_record_id, file_name, row_number from prospects")).all()
+    truth = {f"p:{srid}": person_of_row[(file_name, number)] for srid, file_name, number in rows}
+    truth.update({f"crm:{module}:{crm_id}": person for (module, crm_id), person in data.crm_truth.items()})
+    return truth
 
 
 KEY_COLUMNS = ("email", "linkedin_slug", "phone_e164", "salesnav_id", "apollo_contact_id")
@@ -396,6 +531,10 @@ def judge(
     for golden_id, refs in leadflow_ids.items():
         offenders.append({"problem": "Leadflow_ID held twice", "leadflow_id": golden_id, "records": refs,
                           "people": [sorted(people_of[ref]) for ref in refs]})  # fmt: skip
+    with_contact = {person for ref in live if ref[0] == "Contacts" for person in people_of[ref]}
+    seeded_contacts = {person for (module, _), person in data.crm_truth.items() if module == "Contacts"}
+    for person in sorted(seeded_contacts - with_contact):
+        offenders.append({"problem": "Contact lost", "person": person})
     modules = defaultdict(int)
     for module, _ in live:
         modules[module] += 1
@@ -407,6 +546,7 @@ def judge(
         emails_held_twice=len(emails),
         leadflow_ids_held_twice=len(leadflow_ids),
         people_split_within_one_golden=within_one_golden,
+        contacts_lost=len(seeded_contacts - with_contact),
         seconds=round(seconds, 1),
         offenders=offenders,
     )
@@ -433,6 +573,11 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--level", choices=("standard", "hard"), default="standard")
     parser.add_argument("--mode", choices=("one-shot", "weekly", "both"), default="both")
     parser.add_argument("--offenders", action="store_true", help="print every offending record with its truth")
+    parser.add_argument(
+        "--review",
+        choices=("listed", "all"),
+        help="then work the review queue by the truth (leadflow review list [--all], accept, reject) and run again",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     configure_logging(level="warning", stream=sys.stderr)
     data = sample(args.people, args.seed, args.level)
@@ -440,10 +585,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     outcomes: list[FlowOutcome] = []
     with tempfile.TemporaryDirectory() as scratch:
         for mode in modes:
-            outcome = run_flow(data, Path(scratch) / mode, mode=mode)
+            outcome = run_flow(data, Path(scratch) / mode, mode=mode, review=args.review)
             outcomes.append(outcome)
-            summary = {k: v for k, v in outcome.__dict__.items() if k not in ("offenders", "partition")}
-            print(json.dumps(summary))
+            summary = {k: v for k, v in outcome.__dict__.items() if k not in ("offenders", "partition", "review")}
+            print(json.dumps({**summary, "review": outcome.review.__dict__ if outcome.review else None}))
             if args.offenders:
                 for offender in outcome.offenders:
                     print("  ", json.dumps(offender))

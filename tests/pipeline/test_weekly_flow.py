@@ -15,6 +15,7 @@ def _assert_no_record_holds_two_people(outcome: FlowOutcome) -> None:
     offenders = [o for o in outcome.offenders if o["problem"] != "person split"]
     assert outcome.records_holding_two_people == 0, offenders
     assert outcome.leadflow_ids_held_twice == 0, offenders  # a person as a Lead and a Contact: converted
+    assert outcome.contacts_lost == 0, offenders  # a Contact is never merged into a Lead
 
 
 def _assert_every_split_waits_in_review(outcome: FlowOutcome) -> None:
@@ -58,3 +59,26 @@ def test_files_arriving_one_by_one_end_where_one_run_ends(tmp_path: Path, level:
     for offender in weekly.offenders:
         if offender["problem"] == "e-mail held twice":
             assert all(set(people) <= split for people in offender["people"]), offender
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("level", "seed"), [("standard", 12), ("hard", 12)])
+def test_a_worked_review_queue_leaves_nobody_split_in_zoho(tmp_path: Path, level: str, seed: int) -> None:
+    """After the one-shot run and the weekly runs, a reviewer works the queue as a user does (`leadflow review
+    list` in rank order, `accept` / `reject` by the generator's truth) and the pipeline runs once more with no new
+    file: Zoho ends with every person in one record, every record one person, no e-mail or Leadflow_ID twice."""
+    data = sample(160, seed, level)
+    for mode in ("one-shot", "weekly"):
+        outcome = run_flow(data, tmp_path / mode, mode=mode, review="listed")
+        work = outcome.review
+        assert work is not None
+        assert work.accepted > 0, work
+        assert work.rejected > 0, work
+        # the default listing held every pair that is one person; no decision was overruled by the last resolve
+        assert work.one_person_left_unread == 0, work
+        assert (work.accepted_apart, work.rejected_together) == (0, 0), work
+        # the accepted pairs' Zoho records were merged (Lead into Lead; a Lead into its Contact by conversion)
+        assert sum(work.zoho_merges.values()) + work.leads_converted > 0, work
+        assert all(key.endswith(" confirmed") for key in work.zoho_merges), work
+        assert outcome.counts() == (0, 0, 0, 0), outcome.offenders
+        assert outcome.contacts_lost == 0, outcome.offenders

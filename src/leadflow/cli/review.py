@@ -3,6 +3,7 @@ decisions on them (kept as must-link / cannot-link constraints every later resol
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -27,38 +28,57 @@ def list_command(
             "only a name: a job changer or a namesake)",
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many pairs, strongest first")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many pairs, most likely one person first")] = 50,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the pairs so weak a reviewer would reject nearly all of them")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table")] = False,
 ) -> None:
-    """The pairs waiting for a decision, strongest evidence first."""
+    """The pairs waiting for a decision, the most likely one person first, with the reason."""
+    from leadflow.resolve.review_rank import LISTED_FROM_WEIGHT, probability
     from leadflow.store import review
 
     context = app_context(ctx)
     with context.engine.connect() as connection:
-        pairs = review.list_pairs(connection, kind=kind, limit=limit)
+        pairs = review.list_pairs(connection, kind=kind, limit=limit, weak=show_all)
+        total, weak = review.count_pairs(connection, kind=kind)
         rows = review.rows_of(connection, {rid for p in pairs for rid in (p["rid_l"], p["rid_r"])})
-    if not pairs:
-        context.console.print("no pairs to review (run `leadflow resolve` to refresh the queue)")
+    if as_json:
+        for pair in pairs:
+            item = {k: pair[k] for k in ("id", "kind", "rid_l", "rid_r", "match_weight", "rank_weight", "rank_reason")}
+            likely = None if pair["rank_weight"] is None else round(probability(pair["rank_weight"]), 4)
+            typer.echo(json.dumps({**item, "one_person_probability": likely}, sort_keys=True))
         return
-    table = Table(title=f"{len(pairs)} pairs to review")
-    for column in ("id", "kind", "weight", "probability", "left", "right"):
+    if not pairs:
+        hidden = f" ({weak:,} weak pairs: `leadflow review list --all`)" if weak and not show_all else ""
+        context.console.print(f"no pairs to review{hidden} (run `leadflow resolve` to refresh the queue)")
+        return
+    table = Table(title=f"{len(pairs)} of {total:,} pairs to review, the most likely one person first")
+    for column in ("id", "kind", "one person?", "reason", "left", "right"):
         table.add_column(column)
     for pair in pairs:
         table.add_row(
             str(pair["id"]),
             pair["kind"],
-            _number(pair["match_weight"]),
-            _number(pair["match_probability"], digits=3),
+            "-" if pair["rank_weight"] is None else f"{probability(pair['rank_weight']):.0%}",
+            pair["rank_reason"] or "",
             _label(pair["rid_l"], rows.get(pair["rid_l"])),
             _label(pair["rid_r"], rows.get(pair["rid_r"])),
         )
     context.console.print(table)
+    if weak and not show_all:
+        context.console.print(
+            f"{weak:,} weak pairs (under {probability(LISTED_FROM_WEIGHT):.0%} likely one person) not listed: "
+            "`leadflow review list --all`"
+        )
 
 
 @review_app.command("show")
 def show_command(
     ctx: typer.Context, pair_id: Annotated[int, typer.Argument(help="Pair id from `review list`")]
 ) -> None:
-    """Both rows side by side, and the weight each comparison gave."""
+    """Both rows side by side, the evidence on them being one person, and the weight each comparison gave."""
+    from leadflow.resolve.review_rank import probability
     from leadflow.store import review
 
     context = app_context(ctx)
@@ -66,9 +86,10 @@ def show_command(
         pair = review.get_pair(connection, pair_id)
         rows = review.rows_of(connection, [pair["rid_l"], pair["rid_r"]])
     left, right = rows.get(pair["rid_l"], {}), rows.get(pair["rid_r"], {})
+    likely = "" if pair["rank_weight"] is None else f", one person: {probability(pair['rank_weight']):.1%}"
     context.console.print(
         f"pair {pair_id} ({pair['kind']}): match weight {_number(pair['match_weight'])}, "
-        f"probability {_number(pair['match_probability'], digits=4)}"
+        f"probability {_number(pair['match_probability'], digits=4)}{likely}"
     )
     fields = Table(title="fields")
     for column in ("field", pair["rid_l"], pair["rid_r"], ""):
@@ -79,12 +100,20 @@ def show_command(
             continue
         fields.add_row(name, _text(a), _text(b), "=" if a == b else "")
     context.console.print(fields)
-    weights = Table(title="evidence (weight per comparison)")
-    for column in ("comparison", "level", "weight"):
-        weights.add_column(column)
-    for name, item in (pair["detail"] or {}).items():
-        weights.add_row(name, str(item.get("level")), _number(item.get("weight")))
-    context.console.print(weights)
+    if pair["rank_evidence"]:
+        evidence = Table(title=f"one person or two? (log2 odds {_number(pair['rank_weight'])})")
+        for column in ("evidence", "bits", "what"):
+            evidence.add_column(column)
+        for item in pair["rank_evidence"]:
+            evidence.add_row(str(item.get("evidence")), f"{float(item.get('bits') or 0):+.2f}", str(item.get("note")))
+        context.console.print(evidence)
+    if pair["detail"]:
+        weights = Table(title="match model (weight per comparison)")
+        for column in ("comparison", "level", "weight"):
+            weights.add_column(column)
+        for name, item in pair["detail"].items():
+            weights.add_row(name, str(item.get("level")), _number(item.get("weight")))
+        context.console.print(weights)
 
 
 ROWS_HELP = (

@@ -41,6 +41,7 @@ from leadflow.resolve.merge import (
     source_item,
 )
 from leadflow.resolve.model import PEOPLE_MODEL, MatchModel
+from leadflow.resolve.review_rank import RANK_FIELDS, rank_review_pairs
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ REVIEW_SCHEMA = pa.schema(
     [
         pa.field("rid_l", pa.string()),
         pa.field("rid_r", pa.string()),
-        pa.field("kind", pa.string()),  # uncertain | namesake_guard
+        pa.field("kind", pa.string()),  # uncertain | namesake_guard | same_name
         pa.field("match_weight", pa.float64()),
         pa.field("match_probability", pa.float64()),
         pa.field("detail", pa.string()),
+        *RANK_FIELDS,  # how likely one person (review_rank): the queue's order
     ]
 )
 
@@ -261,8 +263,9 @@ def _attach_own_records(con: duckdb.DuckDBPyConnection, attached: tuple[tuple[st
 def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Pairs scored between the review and the match threshold whose rows ended in different clusters, pairs
     the namesake guard refused, and one pair per two people left apart who share only a full name (kind
-    ``same_name``, see :data:`SAME_NAME_PAIRS_SQL`); undecided ones only, strongest first."""
-    return (
+    ``same_name``, see :data:`SAME_NAME_PAIRS_SQL`); undecided ones only, the likeliest one person first
+    (:func:`review_rank.rank_review_pairs`)."""
+    pairs = (
         con.sql(
             f"""WITH scored AS (
              SELECT b.idx_l, b.idx_r, 'uncertain' AS kind, b.match_weight, b.match_probability, b.detail
@@ -289,8 +292,9 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
            ORDER BY p.match_weight DESC NULLS LAST, rid_l, rid_r"""
         )
         .to_arrow_table()
-        .cast(REVIEW_SCHEMA)
+        .cast(pa.schema(list(REVIEW_SCHEMA)[: -len(RANK_FIELDS)]))
     )
+    return rank_review_pairs(con, pairs)
 
 
 # Two people resolve left apart whose rows carry one name and no identity key that tells them apart: a job
@@ -298,20 +302,53 @@ def _review_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
 # two clusters). One name: first and last names agree (equal, a nickname form, one cut short of the other, or a
 # typo: Jaro-Winkler at least keys.FIRST_NAME_SIMILARITY for first names, LAST_NAME_TYPO_SIMILARITY for last
 # names, stricter than a key's check as nothing but the name links them; or one edit apart, or a cut-short
-# nickname: keys.typo_agreement_sql); compared within one last name, one first-name form, one pair of initials,
-# or one pair of names spelt with the same letters (letters swapped: "Ele" / "Lee", "Ulcas" / "Lucas"). Told
-# apart: both rows carry a LinkedIn slug or a Sales Navigator id and they differ, or both carry an e-mail at one
-# domain and they differ (at two domains a job change explains it; Apollo gives one person a new id per export,
-# so its ids tell nobody apart). A record leadflow created is a copy of its person's row and is left out; at
-# least one of the two rows is a prospect.
+# nickname: keys.typo_agreement_sql). Told apart: both rows carry a LinkedIn slug or a Sales Navigator id and they
+# differ, or both carry an e-mail at one domain and they differ (at two domains a job change explains it; Apollo
+# gives one person a new id per export, so its ids tell nobody apart). A record leadflow created is a copy of its
+# person's row and is left out; at least one of the two rows is a prospect.
+#
+# Compared within blocks: one full name; one last name and first initial (or first two letters, either order); one
+# first-name form (a name or a formal name it may be a nickname of) and last initial (or two letters, either
+# order); one first initial and two-letter last-name prefix, or the other way round (a typo in both names); one
+# pair of names spelt with the same letters (letters swapped: "Ele" / "Lee", "Ulcas" / "Lucas"). A block more than
+# MAX_SAME_NAME_GROUP rows share is left out: its pairs grow with the square of its rows (every pair sharing a last
+# name, a first name or two initials, as before, was 46 million comparisons and 95 s on 100,000 rows from small
+# name lists, and out of reach on a million), and a name that many people carry is weak evidence (ranked low,
+# review_rank). On the generator's 5,000 people this leaves out 56 (hard) and 37 (standard) pairs of two namesakes
+# and no pair of one person.
 LAST_NAME_TYPO_SIMILARITY = 0.88
+MAX_SAME_NAME_GROUP = MAX_KEY_GROUP
 _NAMES_AGREE = """({a} = {b} OR jaro_winkler_similarity({a}, {b}) >= {similarity}
-                  OR (least(length({a}), length({b})) >= 2 AND (starts_with({a}, {b}) OR starts_with({b}, {a}))))"""
+                   OR (least(length({a}), length({b})) >= 2 AND (starts_with({a}, {b}) OR starts_with({b}, {a}))))"""
 _FIRST, _LAST = at_least(FIRST_NAME_SIMILARITY), at_least(LAST_NAME_TYPO_SIMILARITY)
 _PAIR_COLUMNS = {"first_name_key": "f", "last_name_key": "l", "first_name_forms": "forms"}
 _FIRST_TYPO, _LAST_TYPO = typo_agreement_sql(lambda c: f"l{_PAIR_COLUMNS[c]}", lambda c: f"r{_PAIR_COLUMNS[c]}")
-_FIRST_NAME_FORMS = """(SELECT DISTINCT idx, unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form
-                       FROM cand WHERE first_name_key IS NOT NULL)"""
+_NAMED = """(SELECT idx, first_name_key, last_name_key, first_name_forms, first_name_letters, last_name_letters
+             FROM cand
+             WHERE first_name_key IS NOT NULL AND last_name_key IS NOT NULL
+               AND idx NOT IN (SELECT own FROM attached))"""
+_FORMS = f"""(SELECT DISTINCT idx, last_name_key,
+                     unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form FROM {_NAMED})"""
+_SWAPPED_START = "least(substr({0}, 1, 1), substr({0}, 2, 1)) || greatest(substr({0}, 1, 1), substr({0}, 2, 1))"
+_BLOCKS = (
+    (_NAMED, "first_name_key, last_name_key"),  # still compared when a common last name fills the next block
+    (_NAMED, "last_name_key, left(first_name_key, 1)"),
+    (_NAMED, f"last_name_key, {_SWAPPED_START.format('first_name_key')}"),  # Deward / Edward
+    (_FORMS, "form, left(last_name_key, 1)"),
+    (_FORMS, f"form, {_SWAPPED_START.format('last_name_key')}"),  # Yran / Ryan
+    (_NAMED, "left(first_name_key, 2), left(last_name_key, 1)"),  # a typo in both names
+    (_NAMED, "left(first_name_key, 1), left(last_name_key, 2)"),
+    (_NAMED, "first_name_letters, last_name_letters"),  # letters swapped: Ele / Lee
+)
+
+
+def _block_pairs_sql(source: str, key: str) -> str:
+    return f"""SELECT l.idx AS a, r.idx AS b
+               FROM (SELECT idx, [{key}] AS k FROM {source}
+                     QUALIFY count(*) OVER (PARTITION BY [{key}]) <= {MAX_SAME_NAME_GROUP}) l
+               JOIN (SELECT idx, [{key}] AS k FROM {source}) r ON l.k = r.k AND l.idx < r.idx"""
+
+
 SAME_NAME_PAIRS_SQL = f"""
     WITH compared AS MATERIALIZED (
       -- the candidate pairs with the columns they are checked on; checked outside this join, which is several
@@ -321,22 +358,9 @@ SAME_NAME_PAIRS_SQL = f"""
              l.first_name_key AS lf, r.first_name_key AS rf, l.last_name_key AS ll, r.last_name_key AS rl,
              l.first_name_forms AS lforms, r.first_name_forms AS rforms,
              l.crm_id IS NULL OR r.crm_id IS NULL AS prospect,
-             l.idx IN (SELECT own FROM attached) OR r.idx IN (SELECT own FROM attached) AS own_record,
              coalesce(l.linkedin_slug <> r.linkedin_slug, false) OR coalesce(l.salesnav_id <> r.salesnav_id, false)
                AS ids_differ, lower(l.email) AS email_l, lower(r.email) AS email_r
-      FROM (SELECT l.idx AS a, r.idx AS b FROM cand l JOIN cand r
-            ON l.last_name_key = r.last_name_key AND l.idx < r.idx
-            UNION
-            SELECT l.idx, r.idx FROM cand l JOIN cand r
-            ON left(l.first_name_key, 1) = left(r.first_name_key, 1)
-               AND left(l.last_name_key, 1) = left(r.last_name_key, 1) AND l.idx < r.idx
-            UNION
-            SELECT l.idx, r.idx FROM {_FIRST_NAME_FORMS} l JOIN {_FIRST_NAME_FORMS} r
-            ON l.form = r.form AND l.idx < r.idx
-            UNION
-            SELECT l.idx, r.idx FROM cand l JOIN cand r
-            ON l.first_name_letters = r.first_name_letters AND l.last_name_letters = r.last_name_letters
-               AND l.idx < r.idx) n
+      FROM ({" UNION ".join(_block_pairs_sql(source, key) for source, key in _BLOCKS)}) n
       JOIN cand l ON l.idx = n.a JOIN cand r ON r.idx = n.b
       JOIN row_cluster cl ON cl.idx = l.idx JOIN row_cluster cr ON cr.idx = r.idx
       WHERE cl.label <> cr.label)
@@ -345,7 +369,7 @@ SAME_NAME_PAIRS_SQL = f"""
                        'last_name', json_object('level', CASE WHEN ll = rl THEN 'exact' ELSE 'similar' END)
            )::VARCHAR AS detail
     FROM compared l
-    WHERE prospect AND NOT own_record AND NOT ids_differ
+    WHERE prospect AND NOT ids_differ
       -- two addresses at one domain: two people (keys.different_addresses_at_one_domain_sql)
       AND NOT coalesce(email_l <> email_r AND split_part(email_l, '@', 2) = split_part(email_r, '@', 2), false)
       AND ({_NAMES_AGREE.format(a="ll", b="rl", similarity=_LAST)} OR {_LAST_TYPO})

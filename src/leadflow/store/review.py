@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyarrow as pa
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, true
 
 from leadflow.errors import InputError
+from leadflow.resolve.review_rank import LISTED_FROM_WEIGHT
 from leadflow.store.runs import utcnow
 from leadflow.store.schema import (
     cluster_members,
@@ -67,6 +68,9 @@ def replace_pairs(connection: Connection, pairs: pa.Table, *, run_id: int | None
                 "match_probability": item["match_probability"],
                 "detail": json.loads(item["detail"]) if item["detail"] else None,
                 "run_id": run_id,
+                "rank_weight": item.get("rank_weight"),
+                "rank_reason": item.get("rank_reason"),
+                "rank_evidence": json.loads(item["rank_evidence"]) if item.get("rank_evidence") else None,
             }
         )
     for start in range(0, len(rows), 5_000):
@@ -74,11 +78,37 @@ def replace_pairs(connection: Connection, pairs: pa.Table, *, run_id: int | None
     return len(rows)
 
 
-def list_pairs(connection: Connection, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    query = select(review_pairs).order_by(review_pairs.c.match_weight.desc(), review_pairs.c.id).limit(limit)
-    if kind:
-        query = query.where(review_pairs.c.kind == kind)
+def list_pairs(
+    connection: Connection, *, kind: str | None = None, limit: int | None = 50, weak: bool = False
+) -> list[dict[str, Any]]:
+    """The queue, the pairs most likely one person first (``rank_weight``; unranked pairs, from a resolve before
+    ranking, last). Pairs so weak a reviewer would reject nearly all of them are left out unless ``weak``."""
+    query = select(review_pairs).where(_kind_and_strength(kind, weak=weak))
+    query = query.order_by(
+        review_pairs.c.rank_weight.is_(None), review_pairs.c.rank_weight.desc(),
+        review_pairs.c.match_weight.desc(), review_pairs.c.id,
+    ).limit(limit)  # fmt: skip
     return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def count_pairs(connection: Connection, *, kind: str | None = None) -> tuple[int, int]:
+    """How many pairs wait (of ``kind``), and how many of them the default listing leaves out as weak."""
+    total = connection.execute(
+        select(func.count()).select_from(review_pairs).where(_kind_and_strength(kind))
+    ).scalar_one()
+    listed = connection.execute(
+        select(func.count()).select_from(review_pairs).where(_kind_and_strength(kind, weak=False))
+    ).scalar_one()
+    return int(total), int(total) - int(listed)
+
+
+def _kind_and_strength(kind: str | None, *, weak: bool = True) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if kind:
+        conditions.append(review_pairs.c.kind == kind)
+    if not weak:
+        conditions.append(or_(review_pairs.c.rank_weight.is_(None), review_pairs.c.rank_weight >= LISTED_FROM_WEIGHT))
+    return and_(true(), *conditions)
 
 
 def get_pair(connection: Connection, pair_id: int) -> dict[str, Any]:

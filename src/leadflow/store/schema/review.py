@@ -13,12 +13,18 @@ review_pairs = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("rid_l", String(96), nullable=False),
     Column("rid_r", String(96), nullable=False),
-    Column("kind", String(16), nullable=False),  # uncertain | namesake_guard
+    Column("kind", String(16), nullable=False),  # uncertain | namesake_guard | same_name
     Column("match_weight", Float),
     Column("match_probability", Float),
     Column("detail", Json),  # per comparison: level and weight
     Column("run_id", Id, ForeignKey("runs.id")),
+    # how likely one person (log2 odds, resolve.review_rank): the queue's order; the strongest evidence in words,
+    # and every piece of evidence ([{evidence, bits, note}])
+    Column("rank_weight", Float),
+    Column("rank_reason", Text),
+    Column("rank_evidence", Json),
     UniqueConstraint("rid_l", "rid_r"),
+    Index("ix_review_pairs_rank_weight", "rank_weight"),
 )
 
 # A reviewer's decision: accept (must-link: one person) or reject (cannot-link: two people). Every later
