@@ -323,12 +323,24 @@ _NAMES_AGREE = """({a} = {b} OR jaro_winkler_similarity({a}, {b}) >= {similarity
 _FIRST, _LAST = at_least(FIRST_NAME_SIMILARITY), at_least(LAST_NAME_TYPO_SIMILARITY)
 _PAIR_COLUMNS = {"first_name_key": "f", "last_name_key": "l", "first_name_forms": "forms"}
 _FIRST_TYPO, _LAST_TYPO = typo_agreement_sql(lambda c: f"l{_PAIR_COLUMNS[c]}", lambda c: f"r{_PAIR_COLUMNS[c]}")
-_NAMED = """(SELECT idx, first_name_key, last_name_key, first_name_forms, first_name_letters, last_name_letters
+# The first name a row's own address spells beside its last name ("Lia Green" <elizabeth.green@...>: Elizabeth),
+# a form of the name for review only: the match model and the keys never read it (a spouse's or an assistant's
+# address spells another person's name, and must not join rows).
+_LOCAL_PART = "split_part(lower({0}.email), '@', 1)"
+_ADDRESS_FIRST_NAME = f"""CASE WHEN regexp_extract({_LOCAL_PART}, '^([a-z]{{{{3,}}}})[._-]([a-z]+)$', 2)
+                               = {{0}}.last_name_key
+                          THEN nullif(regexp_extract({_LOCAL_PART}, '^([a-z]{{{{3,}}}})[._-]', 1), {{0}}.first_name_key)
+                          END"""
+_NAMED = f"""(SELECT idx, first_name_key, last_name_key, first_name_forms, first_name_letters, last_name_letters,
+                    {_ADDRESS_FIRST_NAME.format("cand")} AS address_first_name
              FROM cand
              WHERE first_name_key IS NOT NULL AND last_name_key IS NOT NULL
                AND idx NOT IN (SELECT own FROM attached))"""
-_FORMS = f"""(SELECT DISTINCT idx, last_name_key,
-                     unnest(list_append(coalesce(first_name_forms, []), first_name_key)) AS form FROM {_NAMED})"""
+_FORMS = f"""(SELECT DISTINCT idx, last_name_key, form
+             FROM (SELECT idx, last_name_key,
+                          unnest(list_append(list_append(coalesce(first_name_forms, []), first_name_key),
+                                             address_first_name)) AS form FROM {_NAMED})
+             WHERE form IS NOT NULL)"""
 _SWAPPED_START = "least(substr({0}, 1, 1), substr({0}, 2, 1)) || greatest(substr({0}, 1, 1), substr({0}, 2, 1))"
 _BLOCKS = (
     (_NAMED, "first_name_key, last_name_key"),  # still compared when a common last name fills the next block
@@ -357,6 +369,7 @@ SAME_NAME_PAIRS_SQL = f"""
              least(cl.label, cr.label) AS label_lo, greatest(cl.label, cr.label) AS label_hi,
              l.first_name_key AS lf, r.first_name_key AS rf, l.last_name_key AS ll, r.last_name_key AS rl,
              l.first_name_forms AS lforms, r.first_name_forms AS rforms,
+             {_ADDRESS_FIRST_NAME.format("l")} AS laddress, {_ADDRESS_FIRST_NAME.format("r")} AS raddress,
              l.crm_id IS NULL OR r.crm_id IS NULL AS prospect,
              coalesce(l.linkedin_slug <> r.linkedin_slug, false) OR coalesce(l.salesnav_id <> r.salesnav_id, false)
                AS ids_differ, lower(l.email) AS email_l, lower(r.email) AS email_r
@@ -373,7 +386,8 @@ SAME_NAME_PAIRS_SQL = f"""
       -- two addresses at one domain: two people (keys.different_addresses_at_one_domain_sql)
       AND NOT coalesce(email_l <> email_r AND split_part(email_l, '@', 2) = split_part(email_r, '@', 2), false)
       AND ({_NAMES_AGREE.format(a="ll", b="rl", similarity=_LAST)} OR {_LAST_TYPO})
-      AND ({_NAMES_AGREE.format(a="lf", b="rf", similarity=_FIRST)} OR list_has_any(lforms, rforms) OR {_FIRST_TYPO})
+      AND ({_NAMES_AGREE.format(a="lf", b="rf", similarity=_FIRST)} OR list_has_any(lforms, rforms) OR {_FIRST_TYPO}
+           OR laddress = rf OR raddress = lf OR list_contains(rforms, laddress) OR list_contains(lforms, raddress))
     QUALIFY row_number() OVER (PARTITION BY label_lo, label_hi ORDER BY idx_l, idx_r) = 1"""
 
 
