@@ -153,7 +153,7 @@ def test_an_address_made_of_two_initials_spells_no_name() -> None:
 
 
 def test_a_short_name_whose_address_spells_the_formal_name_waits_in_review() -> None:
-    """"Lia Green" <elizabeth.green@...> and a Sales Navigator "Elizabeth Green" at another company: no name form
+    """ "Lia Green" <elizabeth.green@...> and a Sales Navigator "Elizabeth Green" at another company: no name form
     joins Lia and Elizabeth, but Lia's own address spells Elizabeth Green (found on hard seed 15). Listed for a
     reviewer, never joined; an address spelling another last name adds nothing."""
     rows = [
