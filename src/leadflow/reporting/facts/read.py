@@ -43,8 +43,9 @@ def _refreshable(connection: Connection) -> bool:
 
 
 def use_facts(connection: Connection, filters: ReportFilters) -> bool:
-    """Read the facts for this view: they answer it and are current (:func:`fresh_facts`)."""
-    return facts_answer(filters) and fresh_facts(connection)
+    """Read the facts for this view: they answer it and are current (:func:`fresh_facts`; inside a report query
+    that found them current already, not asked again: :func:`facts_are_current`)."""
+    return facts_answer(filters) and (facts_are_current(connection) or fresh_facts(connection))
 
 
 def fresh_facts(connection: Connection) -> bool:
