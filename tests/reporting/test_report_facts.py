@@ -41,11 +41,14 @@ VIEWS = (
     ReportFilters(segment="nurture"),
     ReportFilters(segment="no-such-segment"),
 )
-# Views the facts do not answer: their queries run, a segment's members read from the facts all the same.
+# Views the facts do not answer: their queries run, reading from the facts all the same what they keep for all time
+# (a segment's members, each person's sources and Zoho link).
 QUERY_VIEWS = (
     ReportFilters(since=date(2026, 11, 1), until=date(2026, 11, 30), segment="dach"),
     ReportFilters(segment="nurture", owner="Bob Owner"),
     ReportFilters(segment="dach", source="apollo"),
+    ReportFilters(since=date(2026, 11, 1)),
+    ReportFilters(since=date(2026, 11, 1), source="crm"),
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, and_, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, case, distinct, func, literal, select
 
 from leadflow.reporting.facts.read import facts_rollup, use_facts
 from leadflow.reporting.model import Chart, Column, Report, ReportFilters, Table
@@ -20,6 +20,7 @@ from leadflow.reporting.scope import (
     came_from,
     check_filters,
     enrolment,
+    facts_are_current,
     had_event,
     in_zoho,
     period_of,
@@ -27,10 +28,18 @@ from leadflow.reporting.scope import (
     person_facts,
     person_filter,
     ratio,
+    scope_members,
     source_kind,
 )
 from leadflow.reporting.view import scoped
-from leadflow.store.schema import cluster_members, crm_cluster_members, quarantine, record_tags, source_records
+from leadflow.store.schema import (
+    cluster_members,
+    crm_cluster_members,
+    quarantine,
+    record_tags,
+    report_person_facts,
+    source_records,
+)
 
 # (key, label) in funnel order; the keys are what ``people(step=...)`` takes.
 STEPS = (
@@ -111,15 +120,26 @@ def in_cohort(connection: Connection, filters: ReportFilters, person: ColumnElem
     return and_(rows.exists(), scope)
 
 
+def cohort_sums(connection: Connection, filters: ReportFilters, people_in: FromClause) -> Select[Any]:
+    """Rows, people and people in Zoho of the :func:`cohort`. Whether a person is in Zoho does not depend on the
+    period: with current facts it is their ``in_zoho`` (kept for everyone with a source row, which every cohort
+    person but a CRM match has), looked up by key, instead of two look-ups per person."""
+    person = people_in.c.golden_person_id
+    totals = [func.coalesce(func.sum(people_in.c.rows), 0), func.count()]
+    crm_only = filters.source is not None and source_kind(filters.source) == "crm"
+    if crm_only or not facts_are_current(connection):
+        return select(*totals, func.coalesce(func.sum(case((in_zoho(person), 1), else_=0)), 0))
+    known = report_person_facts
+    return select(*totals, func.coalesce(func.sum(known.c.in_zoho), 0)).select_from(
+        people_in.outerjoin(known, known.c.golden_person_id == person)
+    )
+
+
 def won_people(connection: Connection, filters: ReportFilters, period: Period) -> FromClause:
-    deals = person_deals()
+    deals = person_deals(scope_members(connection, filters))
     return (
         select(deals.c.golden_person_id)
-        .where(
-            deals.c.outcome == "won",
-            period.bound(deals.c.closed_at),
-            person_filter(connection, filters, deals.c.golden_person_id),
-        )
+        .where(deals.c.outcome == "won", period.bound(deals.c.closed_at))
         .subquery("won")
     )
 
@@ -147,19 +167,10 @@ def step_counts(connection: Connection, filters: ReportFilters) -> dict[str, int
         return facts_step_counts(connection, filters)
     period = period_of(filters)
     people_in = cohort(connection, filters)
-    person = people_in.c.golden_person_id
-    rows, people, zoho = connection.execute(
-        select(
-            func.coalesce(func.sum(people_in.c.rows), 0),
-            func.count(),
-            func.coalesce(func.sum(case((in_zoho(person), 1), else_=0)), 0),
-        )
-    ).one()
-    facts = person_facts(connection, filters)
+    rows, people, zoho = connection.execute(cohort_sums(connection, filters, people_in)).one()
+    facts = person_facts(connection, filters, people=scope_members(connection, filters))
     sums = connection.execute(
-        select(*(func.coalesce(func.sum(facts.c[column]), 0) for column in FACT_COLUMNS.values())).where(
-            person_filter(connection, filters, facts.c.golden_person_id)
-        )
+        select(*(func.coalesce(func.sum(facts.c[column]), 0) for column in FACT_COLUMNS.values()))
     ).one()
     per_step = {step: int(total) for step, total in zip(FACT_COLUMNS, sums, strict=True)}
     # Enrolled in a workflow by the sync and sent nothing in the period: contacted all the same.

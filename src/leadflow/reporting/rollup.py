@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -42,17 +43,26 @@ from leadflow.reporting.scope import (
     KINDS_TRACKED,
     SOURCE_LABELS,
     enrolment,
+    facts_are_current,
     is_postgres,
     period_of,
     person_deals,
     person_facts,
     person_filter,
+    scope_members,
 )
-from leadflow.store.schema import cluster_members, crm_cluster_members, record_tags, source_records
+from leadflow.store.schema import (
+    cluster_members,
+    crm_cluster_members,
+    record_tags,
+    report_person_facts,
+    source_records,
+)
 
 FACTS = ("contacted", "engaged", "replied", "met", "converted", "bounced")
 FILE_SOURCES = tuple(kind for kind in SOURCE_LABELS if kind != "crm")
 KIND_CODES = {kind: number for number, kind in enumerate(FILE_SOURCES, start=1)}  # 0: another kind
+SOURCE_COLUMNS = (*(f"from_{kind}" for kind in SOURCE_LABELS), "first_code", "last_code")
 
 
 def _table(name: str, *, with_sources: bool) -> Table:
@@ -146,12 +156,8 @@ def _fill_at_once(
                 out.append(literal(0, Integer).label(name))
         return out
 
-    facts = person_facts(connection, filters, kinds=kinds)
-    streams.append(
-        select(*row(facts.c.golden_person_id, **{fact: facts.c[fact] for fact in FACTS})).where(
-            person_filter(connection, filters, facts.c.golden_person_id)
-        )
-    )
+    facts = person_facts(connection, filters, kinds=kinds, people=scope_members(connection, filters))
+    streams.append(select(*row(facts.c.golden_person_id, **{fact: facts.c[fact] for fact in FACTS})))
     enrolled = record_tags.c.golden_person_id
     streams.append(
         select(*row(enrolled, contacted=literal(1, Integer))).where(
@@ -159,7 +165,7 @@ def _fill_at_once(
         )
     )
     if with_deals:
-        deals = person_deals()
+        deals = person_deals(scope_members(connection, filters))
         won = deals.c.outcome == "won"
         streams.append(
             select(
@@ -170,10 +176,15 @@ def _fill_at_once(
                     won_amount=cast(func.coalesce(func.sum(case((won, deals.c.amount), else_=0.0)), 0.0), Float),
                 )
             )
-            .where(period.bound(deals.c.created_time), person_filter(connection, filters, deals.c.golden_person_id))
+            .where(period.bound(deals.c.created_time))
             .group_by(deals.c.golden_person_id)
         )
-    if with_sources:
+    if with_sources and facts_are_current(connection):
+        # Sources are kept for all time, as this pass reads them: the facts hold them per person.
+        known = report_person_facts.c
+        sources = {name: known[name] for name in SOURCE_COLUMNS}
+        streams.append(select(*row(known.golden_person_id, **sources)).where(*from_facts(connection, filters)))
+    elif with_sources:
         person = cluster_members.c.golden_person_id
         code = case(*((source_records.c.source_kind == kind, number) for kind, number in KIND_CODES.items()), else_=0)
         keyed = source_records.c.id * len_codes() + code
@@ -219,12 +230,10 @@ def _fill(
     kinds: Sequence[str],
 ) -> None:
     period = period_of(filters)
-    facts = person_facts(connection, filters, kinds=kinds)
-    person = facts.c.golden_person_id
+    facts = person_facts(connection, filters, kinds=kinds, people=scope_members(connection, filters))
     connection.execute(
         insert(table).from_select(
-            ["golden_person_id", *FACTS],
-            select(person, *(facts.c[fact] for fact in FACTS)).where(person_filter(connection, filters, person)),
+            ["golden_person_id", *FACTS], select(facts.c.golden_person_id, *(facts.c[fact] for fact in FACTS))
         )
     )
     enrolled = record_tags.c.golden_person_id
@@ -243,7 +252,7 @@ def _fill(
 
 def _fill_deals(connection: Connection, filters: ReportFilters, table: Table) -> None:
     period = period_of(filters)
-    deals = person_deals()
+    deals = person_deals(scope_members(connection, filters))
     won = deals.c.outcome == "won"
     per_person = (
         select(
@@ -252,7 +261,7 @@ def _fill_deals(connection: Connection, filters: ReportFilters, table: Table) ->
             func.coalesce(func.sum(deals.c.amount), 0.0),
             func.coalesce(func.sum(case((won, deals.c.amount), else_=0.0)), 0.0),
         )
-        .where(period.bound(deals.c.created_time), person_filter(connection, filters, deals.c.golden_person_id))
+        .where(period.bound(deals.c.created_time))
         .group_by(deals.c.golden_person_id)
         .having(true())  # SQLite: an upsert's SELECT must not end where ON CONFLICT could be read as a join's ON
     )
@@ -272,6 +281,18 @@ def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) 
     The first and the last row's kind come out of the same pass: ``MIN(id * 8 + kind code) % 8`` is the code of
     the row with the smallest id (ids grow with ingest order), ``MAX(...)`` that of the largest.
     """
+    if facts_are_current(connection):
+        known = report_person_facts.c
+        _upsert(
+            connection,
+            table,
+            ["golden_person_id", *SOURCE_COLUMNS],
+            select(known.golden_person_id, *(known[name] for name in SOURCE_COLUMNS)).where(
+                *from_facts(connection, filters)
+            ),
+            {name: (lambda excluded, name=name: excluded[name]) for name in SOURCE_COLUMNS},
+        )
+        return
     person = cluster_members.c.golden_person_id
     code = case(*((source_records.c.source_kind == kind, number) for kind, number in KIND_CODES.items()), else_=0)
     keyed = source_records.c.id * len_codes() + code
@@ -307,6 +328,14 @@ def _fill_sources(connection: Connection, filters: ReportFilters, table: Table) 
         select(matched, literal(1)).where(person_filter(connection, filters, matched)).group_by(matched).having(true()),
         {"from_crm": 1},
     )
+
+
+def from_facts(connection: Connection, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """Conditions on ``report_person_facts`` for the people in scope with a source (a source row or a CRM match):
+    the people, and the :data:`SOURCE_COLUMNS`, that the source pass computes (the facts keep them for all time,
+    as the source pass reads them whatever the period)."""
+    known = report_person_facts.c
+    return [or_(known.rows > 0, known.from_crm == 1), person_filter(connection, filters, known.golden_person_id)]
 
 
 def len_codes() -> int:

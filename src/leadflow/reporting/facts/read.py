@@ -13,7 +13,7 @@ from sqlalchemy import Connection, FromClause, select
 from leadflow.reporting.facts.refresh import facts_current, refresh_report_facts
 from leadflow.reporting.model import ReportFilters
 from leadflow.reporting.rollup import person_rollup
-from leadflow.reporting.scope import KINDS_TRACKED, person_filter, segment_memberships
+from leadflow.reporting.scope import KINDS_TRACKED, facts_are_current, person_filter, segment_memberships
 from leadflow.store.schema import report_event_days, report_person_facts, report_person_segments
 
 _DISABLED = "leadflow.reporting.facts.disabled"
@@ -43,8 +43,9 @@ def _refreshable(connection: Connection) -> bool:
 
 
 def use_facts(connection: Connection, filters: ReportFilters) -> bool:
-    """Read the facts for this view: they answer it and are current (:func:`fresh_facts`)."""
-    return facts_answer(filters) and fresh_facts(connection)
+    """Read the facts for this view: they answer it and are current (:func:`fresh_facts`; inside a report query
+    that found them current already, not asked again: :func:`facts_are_current`)."""
+    return facts_answer(filters) and (facts_are_current(connection) or fresh_facts(connection))
 
 
 def fresh_facts(connection: Connection) -> bool:
@@ -89,8 +90,9 @@ def report_rollup(
 
 
 def segment_groups(connection: Connection, *, from_facts: bool) -> FromClause:
-    """(golden_person_id, grp): each person's segments, from the facts or from ``scores.segments``."""
-    if from_facts:
+    """(golden_person_id, grp): each person's segments, from the facts (when the view reads them, or they are
+    current: :func:`facts_are_current`) or from ``scores.segments``."""
+    if from_facts or facts_are_current(connection):
         members = report_person_segments
         return select(members.c.golden_person_id, members.c.segment.label("grp")).subquery("segment_groups")
     exploded = segment_memberships(connection)
