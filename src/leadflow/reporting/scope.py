@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Float,
     FromClause,
     MetaData,
+    Select,
     String,
     Table,
     and_,
@@ -308,22 +310,44 @@ _FACTS_CURRENT = "leadflow.reporting.facts_current"
 
 
 @contextmanager
-def facts_current_within(connection: Connection, current: bool) -> Iterator[None]:
+def connection_flag(connection: Connection, name: str, value: bool) -> Iterator[None]:
+    """Within the block, ``connection.info[name]`` is ``value`` (restored after: blocks nest)."""
+    before = connection.info.get(name, False)
+    connection.info[name] = value
+    try:
+        yield
+    finally:
+        connection.info[name] = before
+
+
+def facts_current_within(connection: Connection, current: bool) -> AbstractContextManager[None]:
     """Within the block (when ``current``: the report facts are current for ``connection``), what the facts keep
     for all time is read from them in any view: a segment's members from ``report_person_segments`` instead of
     exploding every person's ``scores.segments``, and each person's sources and Zoho link from
     ``report_person_facts`` (see :func:`facts_are_current`)."""
-    before = connection.info.get(_FACTS_CURRENT, False)
-    connection.info[_FACTS_CURRENT] = current
-    try:
-        yield
-    finally:
-        connection.info[_FACTS_CURRENT] = before
+    return connection_flag(connection, _FACTS_CURRENT, current)
 
 
 def facts_are_current(connection: Connection) -> bool:
     """Inside :func:`facts_current_within` with current facts: the period-free facts may stand in for queries."""
     return bool(connection.info.get(_FACTS_CURRENT, False))
+
+
+def people_table(connection: Connection, prefix: str, people: Select[Any] | CompoundSelect[Any]) -> Table:
+    """A temporary table (the connection's own; the store is not written) of the golden person ids ``people``
+    selects, keyed by person; the caller drops it."""
+    table = Table(
+        f"{prefix}_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        Column("golden_person_id", String(64), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(connection)
+    connection.execute(insert(table).from_select(["golden_person_id"], people))
+    if is_postgres(connection):
+        # Never analyzed otherwise (autovacuum skips temporary tables): plans would guess its size.
+        connection.exec_driver_sql(f"ANALYZE {table.name}")
+    return table
 
 
 @contextmanager
@@ -337,24 +361,10 @@ def people_in_scope(connection: Connection, filters: ReportFilters) -> Iterator[
             key = _scope_key(filters, use_source)
             if not any(key) or key in scopes:
                 continue
-            table = Table(
-                f"lf_scope_{uuid.uuid4().hex[:12]}",
-                MetaData(),
-                Column("golden_person_id", String(32), primary_key=True),
-                prefixes=["TEMPORARY"],
-            )
-            table.create(connection)
             people = golden_people.c.id
-            connection.execute(
-                insert(table).from_select(
-                    ["golden_person_id"],
-                    select(people).where(*_narrowing(connection, filters, people, use_source)),
-                )
+            scopes[key] = people_table(
+                connection, "lf_scope", select(people).where(*_narrowing(connection, filters, people, use_source))
             )
-            if is_postgres(connection):
-                # Never analyzed otherwise (autovacuum skips temporary tables): plans would guess its size.
-                connection.exec_driver_sql(f"ANALYZE {table.name}")
-            scopes[key] = table
             made.append(key)
         yield
     finally:

@@ -5,7 +5,7 @@ other and keeps the rest of its SQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, FromClause, select
@@ -13,21 +13,21 @@ from sqlalchemy import Connection, FromClause, select
 from leadflow.reporting.facts.refresh import facts_current, refresh_report_facts
 from leadflow.reporting.model import ReportFilters
 from leadflow.reporting.rollup import person_rollup
-from leadflow.reporting.scope import KINDS_TRACKED, facts_are_current, person_filter, segment_memberships
+from leadflow.reporting.scope import (
+    KINDS_TRACKED,
+    connection_flag,
+    facts_are_current,
+    person_filter,
+    segment_memberships,
+)
 from leadflow.store.schema import report_event_days, report_person_facts, report_person_segments
 
 _DISABLED = "leadflow.reporting.facts.disabled"
 
 
-@contextmanager
-def facts_disabled(connection: Connection) -> Iterator[None]:
+def facts_disabled(connection: Connection) -> AbstractContextManager[None]:
     """Within the block, reports on ``connection`` run their queries even where the facts could answer."""
-    before = connection.info.get(_DISABLED, False)
-    connection.info[_DISABLED] = True
-    try:
-        yield
-    finally:
-        connection.info[_DISABLED] = before
+    return connection_flag(connection, _DISABLED, True)
 
 
 def facts_answer(filters: ReportFilters) -> bool:

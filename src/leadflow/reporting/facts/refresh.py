@@ -11,16 +11,12 @@ incremented, so a change applied twice gives the same facts.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    Column,
     Connection,
     Engine,
-    MetaData,
-    String,
     Table,
     delete,
     func,
@@ -32,7 +28,7 @@ from sqlalchemy import (
 )
 
 from leadflow.reporting.facts.build import write_all_days, write_days, write_person_facts
-from leadflow.reporting.scope import day_of, is_postgres, person_deals
+from leadflow.reporting.scope import day_of, is_postgres, people_table, person_deals
 from leadflow.store.locks import store_lock
 from leadflow.store.schema import (
     report_event_days,
@@ -150,24 +146,13 @@ def _changed_people(connection: Connection) -> Table:
     """The people whose facts the logged changes may alter; for a changed Deal, everyone linked to a Deal before
     (their stored facts) or now."""
     log = report_facts_log
-    people = Table(
-        f"lf_people_{uuid.uuid4().hex[:12]}",
-        MetaData(),
-        Column("golden_person_id", String(64), primary_key=True),
-        prefixes=["TEMPORARY"],
-    )
-    people.create(connection)
     sources = [select(log.c.golden_person_id).where(log.c.golden_person_id.is_not(None)).distinct()]
     if connection.execute(select(log.c.id).where(log.c.kind == "deal").limit(1)).first() is not None:
         facts = report_person_facts
         sources.append(select(facts.c.golden_person_id).where(or_(facts.c.deals > 0, facts.c.won > 0)))
         linked = person_deals()
         sources.append(select(linked.c.golden_person_id).where(linked.c.golden_person_id.is_not(None)))
-    chosen = sources[0] if len(sources) == 1 else union(*sources)
-    connection.execute(insert(people).from_select(["golden_person_id"], chosen))
-    if is_postgres(connection):
-        connection.exec_driver_sql(f"ANALYZE {people.name}")
-    return people
+    return people_table(connection, "lf_people", sources[0] if len(sources) == 1 else union(*sources))
 
 
 def _changed_cells(connection: Connection) -> list[tuple[str, str]]:
